@@ -1,0 +1,55 @@
+/*
+ * sluice's built-in connectors: the socket text stream, the queue stream,
+ * Spark's rate source and the deterministic Zipf text generator. Each is a
+ * source in the sense of source.h and uses nothing else of the engine.
+ */
+#ifndef SLUICE_CONNECTORS_H
+#define SLUICE_CONNECTORS_H
+
+#include "source.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/**
+ * @brief Spark's socketTextStream: lines read from host:port. Reconnects
+ * with back-off (receiver.reconnect_min .. receiver.reconnect_max) when the
+ * server is not up or goes away. conf (borrowed, may be NULL for the
+ * context's) supplies the receiver.* options.
+ */
+SL_EXPORT sl_dstream *sl_socket_text_stream(sl_context *ctx, const char *host,
+                                            int port, const sl_conf *conf);
+
+/**
+ * @brief Spark's queueStream: each pushed batch is consumed by one batch
+ * interval, split into `partitions` partitions by position; an exhausted
+ * queue gives empty batches.
+ */
+SL_EXPORT sl_dstream *sl_queue_stream(sl_context *ctx, size_t partitions);
+/** @brief Append a batch (values deep-copied). Thread-safe. */
+SL_EXPORT sl_status sl_queue_stream_push(sl_dstream *queue,
+                                         const sl_value *values, size_t n);
+/** @brief Append a "no batch" entry (Spark's None). Thread-safe. */
+SL_EXPORT sl_status sl_queue_stream_push_none(sl_dstream *queue);
+
+/**
+ * @brief Spark's rate source: rate.rows_per_second rows per second, each a
+ * tuple [timestamp ms, value] with value counting from 0, spread over
+ * rate.partitions partitions. conf borrowed, may be NULL.
+ */
+SL_EXPORT sl_dstream *sl_rate_stream(sl_context *ctx, const sl_conf *conf);
+
+/**
+ * @brief Deterministic text: generator.lines_per_batch lines per batch of
+ * generator.words_per_line words drawn from a Zipf(generator.zipf_s)
+ * vocabulary of generator.vocabulary words, seeded by generator.seed.
+ * conf borrowed, may be NULL.
+ */
+SL_EXPORT sl_dstream *sl_text_generator_stream(sl_context *ctx,
+                                               const sl_conf *conf);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* SLUICE_CONNECTORS_H */

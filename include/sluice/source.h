@@ -1,0 +1,145 @@
+/*
+ * sluice source interface: the two kinds of source connectors plug into.
+ * Receiver sources push bytes into blocks on the I/O thread; planned sources
+ * are asked on the job thread what each batch holds, and worker tasks read
+ * the partitions they describe. Method tables start with a version number
+ * and are only ever appended to.
+ */
+#ifndef SLUICE_SOURCE_H
+#define SLUICE_SOURCE_H
+
+#include "core.h"
+#include "rdd.h"
+#include "stream.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct event_base;
+
+/* ------------------------------------------------------- receiver sources */
+
+/** @brief The engine side of a running receiver (opaque). */
+typedef struct sl_receiver sl_receiver;
+
+/**
+ * @brief A receiver source. Every method runs on the I/O thread except
+ * free, which runs on whichever thread frees the context after the I/O
+ * thread has ended.
+ */
+typedef struct sl_receiver_ops {
+    int version; /* SL_RECEIVER_OPS_VERSION */
+    const char *name;
+    /** Begin receiving; register events on sl_receiver_event_base(r). */
+    sl_status (*start)(void *state, sl_receiver *r);
+    /** Stop reading for good and release descriptors (stop, shutdown). */
+    void (*stop)(void *state);
+    /** Buffered input passed receiver.max_buffered_bytes: stop reading. */
+    void (*pause)(void *state);
+    /** Buffered input fell back under the bound: read again. */
+    void (*resume)(void *state);
+    /** Free the state. */
+    void (*free)(void *state);
+} sl_receiver_ops;
+#define SL_RECEIVER_OPS_VERSION 1
+
+/**
+ * @brief A stream of text lines fed by a receiver. The context owns state
+ * from then on (ops->free releases it), also on failure.
+ */
+SL_EXPORT sl_dstream *sl_receiver_stream(sl_context *ctx,
+                                         const sl_receiver_ops *ops,
+                                         void *state);
+/** @brief The I/O thread's libevent loop. */
+SL_EXPORT struct event_base *sl_receiver_event_base(sl_receiver *r);
+/**
+ * @brief Writable space at the end of the open block, at least 1 byte and
+ * at most *len bytes (*len is set to what is given). NULL when out of
+ * memory. Blocks are allocated by the engine: receivers never allocate
+ * record memory themselves.
+ */
+SL_EXPORT char *sl_receiver_buffer(sl_receiver *r, size_t *len);
+/**
+ * @brief The first n bytes of the space sl_receiver_buffer gave now hold
+ * data. Lines longer than receiver.max_line_bytes are dropped here, up to
+ * their newline, and counted.
+ */
+SL_EXPORT void sl_receiver_commit(sl_receiver *r, size_t n);
+/**
+ * @brief The stream of bytes ended (peer closed, or reset): an unterminated
+ * last line becomes a line, as Spark's socket receiver does.
+ */
+SL_EXPORT void sl_receiver_end_of_stream(sl_receiver *r);
+/** @brief Receiver option (receiver.*) from the context's configuration. */
+SL_EXPORT int64_t sl_receiver_conf_int(sl_receiver *r, const char *name);
+/** @brief Log through the context's logger, prefixed by the receiver. */
+SL_EXPORT void sl_receiver_log(sl_receiver *r, sl_log_level level,
+                               const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/** @brief Count one receive error (connection refused, reset, ...). */
+SL_EXPORT void sl_receiver_count_error(sl_receiver *r);
+
+/** @brief Counters of one receiver, readable from any thread. */
+typedef struct sl_receiver_stats {
+    int64_t bytes;          /* committed bytes */
+    int64_t lines_too_long; /* lines dropped for receiver.max_line_bytes */
+    int64_t errors;         /* sl_receiver_count_error calls */
+    int64_t buffered_bytes; /* held in blocks now */
+    int64_t pauses;         /* times reading was paused for the bound */
+} sl_receiver_stats;
+
+/** @brief Counters of the receiver behind stream s (a receiver stream). */
+SL_EXPORT sl_status sl_receiver_stream_stats(sl_dstream *s,
+                                             sl_receiver_stats *out);
+
+/* -------------------------------------------------------- planned sources */
+
+/** @brief The description of one batch that a planned source fills in. */
+typedef struct sl_plan sl_plan;
+
+/** @brief Worker-side reader of one planned partition; emits records. */
+typedef sl_status (*sl_read_fn)(sl_task *t, const void *desc, void *user);
+
+/** @brief A planned source. Methods run on the job thread. */
+typedef struct sl_planned_ops {
+    int version; /* SL_PLANNED_OPS_VERSION */
+    const char *name;
+    /** Describe batch batch_id at time_ms: add its partitions to plan. */
+    sl_status (*plan)(void *state, int64_t batch_id, int64_t time_ms,
+                      sl_plan *plan);
+    /** Every output of batch batch_id finished (optional). */
+    void (*commit)(void *state, int64_t batch_id);
+    /** Free the state. */
+    void (*free)(void *state);
+} sl_planned_ops;
+#define SL_PLANNED_OPS_VERSION 1
+
+/**
+ * @brief A stream fed by a planned source. The context owns state from then
+ * on (ops->free releases it), also on failure.
+ */
+SL_EXPORT sl_dstream *sl_planned_stream(sl_context *ctx,
+                                        const sl_planned_ops *ops,
+                                        void *state);
+/** @brief Add one partition holding a deep copy of values. */
+SL_EXPORT sl_status sl_plan_add_values(sl_plan *p, const sl_value *values,
+                                       size_t n);
+/**
+ * @brief Add one partition that fn reads on a worker; desc (desc_len bytes)
+ * is copied and passed to fn.
+ */
+SL_EXPORT sl_status sl_plan_add_reader(sl_plan *p, sl_read_fn fn,
+                                       const void *desc, size_t desc_len,
+                                       void *user);
+/** @brief This batch has no data at all (Spark's None), not an empty one. */
+SL_EXPORT void sl_plan_set_no_batch(sl_plan *p);
+/** @brief The batch's offset range as JSON (copied), for progress/checkpoints. */
+SL_EXPORT sl_status sl_plan_set_offsets(sl_plan *p, const char *json);
+/** @brief Number of partitions added so far. */
+SL_EXPORT size_t sl_plan_partitions(const sl_plan *p);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* SLUICE_SOURCE_H */

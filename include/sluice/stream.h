@@ -1,0 +1,240 @@
+/*
+ * sluice streaming API: the StreamingContext (sl_context), DStreams and their
+ * operators, output operations, listeners and the life cycle (start, stop,
+ * await). Spark Streaming's names in snake_case; Spark's semantics.
+ *
+ * Threads: per-record functions (map, filter, reduce, ...) run on worker
+ * threads, concurrently across partitions; per-batch callbacks (foreach_rdd,
+ * transform, listeners) run on the job thread, one batch at a time, in batch
+ * order; no user code runs on the I/O thread.
+ */
+#ifndef SLUICE_STREAM_H
+#define SLUICE_STREAM_H
+
+#include "core.h"
+#include "rdd.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** @brief A streaming context: the graph, the clock and the threads. */
+typedef struct sl_context sl_context;
+/** @brief A discretized stream: one RDD per batch (opaque, ctx-owned). */
+typedef struct sl_dstream sl_dstream;
+
+/* ---------------------------------------------------------------- context */
+
+/**
+ * @brief A new streaming context configured by conf (batch_interval, clock,
+ * max_batches, workers, log.level, receiver.*). Takes ownership of conf on
+ * success only; conf may be NULL for all defaults.
+ * @returns NULL on failure with the reason in errbuf.
+ */
+SL_EXPORT sl_context *sl_context_new(sl_conf *conf, char *errbuf,
+                                     size_t errlen);
+/**
+ * @brief Stop (immediately, if running) and free the context, its streams
+ * and its sources. Accepts NULL.
+ */
+SL_EXPORT void sl_context_free(sl_context *ctx);
+/** @brief Last error message (borrowed; valid until the next call). */
+SL_EXPORT const char *sl_context_errmsg(const sl_context *ctx);
+/** @brief The RDD engine the context runs batches on (borrowed). */
+SL_EXPORT sl_engine *sl_context_engine(sl_context *ctx);
+/** @brief Batch interval in milliseconds. */
+SL_EXPORT int64_t sl_context_batch_interval(const sl_context *ctx);
+/** @brief Redirect the context's log (default: stderr). Before start. */
+SL_EXPORT void sl_context_set_logger(sl_context *ctx, sl_log_fn fn,
+                                     void *user);
+/**
+ * @brief Keep every stream's batches for at least ms milliseconds (Spark's
+ * StreamingContext.remember), so slice() can reach back that far.
+ */
+SL_EXPORT sl_status sl_context_remember(sl_context *ctx, int64_t ms);
+
+/**
+ * @brief Start receiving and running batches. The graph is frozen: adding
+ * streams or outputs afterwards fails with SL_ESTATE.
+ */
+SL_EXPORT sl_status sl_context_start(sl_context *ctx);
+/**
+ * @brief Stop. Graceful: stop reading, seal the open blocks, run every
+ * queued batch, flush sinks. Immediate: run nothing more; the number of
+ * received records left unprocessed is in sl_context_unprocessed_records().
+ * Safe from any thread except the job thread (callbacks use
+ * sl_context_request_stop).
+ */
+SL_EXPORT sl_status sl_context_stop(sl_context *ctx, bool graceful);
+/** @brief Ask for a stop without waiting; callable from any thread. */
+SL_EXPORT void sl_context_request_stop(sl_context *ctx, bool graceful);
+/**
+ * @brief Block until the context has stopped (by stop(), max_batches or a
+ * failure). @returns SL_OK after a clean stop, else the failure's status.
+ */
+SL_EXPORT sl_status sl_context_await_termination(sl_context *ctx);
+/** @brief As await_termination, SL_ETIMEDOUT if still running after ms. */
+SL_EXPORT sl_status sl_context_await_termination_or_timeout(sl_context *ctx,
+                                                            int64_t ms);
+/** @brief Received records that an immediate stop left unprocessed. */
+SL_EXPORT int64_t sl_context_unprocessed_records(const sl_context *ctx);
+
+/* --------------------------------------------------------------- listener */
+
+/** @brief What a listener is told about one batch. Times are epoch ms. */
+typedef struct sl_batch_info {
+    int64_t batch_id;
+    int64_t batch_time_ms;
+    int64_t num_records;     /* records in the batch's input streams */
+    int64_t submission_ms;   /* when the batch was queued */
+    int64_t start_ms;        /* processing started (0 before) */
+    int64_t end_ms;          /* processing finished (0 before) */
+    int64_t scheduling_delay_ms;
+    int64_t processing_ms;
+    int64_t total_delay_ms;
+    sl_status status;        /* SL_OK, or why the batch failed */
+} sl_batch_info;
+
+/** @brief Batch listener; all members optional. Runs on the job thread. */
+typedef struct sl_listener {
+    int version; /* SL_LISTENER_VERSION */
+    void (*on_batch_submitted)(const sl_batch_info *b, void *user);
+    void (*on_batch_started)(const sl_batch_info *b, void *user);
+    void (*on_batch_completed)(const sl_batch_info *b, void *user);
+} sl_listener;
+#define SL_LISTENER_VERSION 1
+
+/** @brief Add a listener (copied). Before start. */
+SL_EXPORT sl_status sl_context_add_listener(sl_context *ctx,
+                                            const sl_listener *l, void *user);
+
+/* -------------------------------------------------------------- operators */
+
+/*
+ * Every operator returns a new stream owned by the context, or NULL on
+ * failure with the reason in sl_context_errmsg(). A NULL input stream
+ * yields NULL, so a chain can be checked once at its end.
+ */
+
+SL_EXPORT sl_context *sl_dstream_context(sl_dstream *s);
+SL_EXPORT sl_dstream *sl_dstream_map(sl_dstream *s, sl_map_fn fn, void *user);
+SL_EXPORT sl_dstream *sl_dstream_flat_map(sl_dstream *s, sl_flat_map_fn fn,
+                                          void *user);
+SL_EXPORT sl_dstream *sl_dstream_filter(sl_dstream *s, sl_filter_fn fn,
+                                        void *user);
+SL_EXPORT sl_dstream *sl_dstream_map_partitions(sl_dstream *s,
+                                                sl_partition_fn fn,
+                                                void *user);
+SL_EXPORT sl_dstream *sl_dstream_glom(sl_dstream *s);
+SL_EXPORT sl_dstream *sl_dstream_map_values(sl_dstream *s, sl_map_fn fn,
+                                            void *user);
+SL_EXPORT sl_dstream *sl_dstream_flat_map_values(sl_dstream *s,
+                                                 sl_flat_map_fn fn,
+                                                 void *user);
+/** @param partitions output partitions, 0 = the parent's count. */
+SL_EXPORT sl_dstream *sl_dstream_reduce_by_key(sl_dstream *s, sl_reduce_fn fn,
+                                               void *user, size_t partitions);
+SL_EXPORT sl_dstream *sl_dstream_group_by_key(sl_dstream *s,
+                                              size_t partitions);
+SL_EXPORT sl_dstream *sl_dstream_combine_by_key(sl_dstream *s,
+                                                sl_map_fn create,
+                                                sl_reduce_fn merge_value,
+                                                sl_reduce_fn merge_combiners,
+                                                void *user, size_t partitions);
+/** @brief One record per batch: the number of records (int; 0 if empty). */
+SL_EXPORT sl_dstream *sl_dstream_count(sl_dstream *s);
+/** @brief (x, count) per distinct x in each batch. */
+SL_EXPORT sl_dstream *sl_dstream_count_by_value(sl_dstream *s,
+                                                size_t partitions);
+/** @brief One record per non-empty batch: all records reduced with fn. */
+SL_EXPORT sl_dstream *sl_dstream_reduce(sl_dstream *s, sl_reduce_fn fn,
+                                        void *user);
+/** @brief a's records, then b's, per batch. Same slide required. */
+SL_EXPORT sl_dstream *sl_dstream_union(sl_dstream *a, sl_dstream *b);
+/** @brief StreamingContext.union: n streams, in order. */
+SL_EXPORT sl_dstream *sl_context_union(sl_context *ctx,
+                                       sl_dstream *const *streams, size_t n);
+
+/**
+ * @brief Per-batch RDD function (job thread). Set *out to the result (any
+ * RDD of the same engine, e.g. built from `in`); leaving it NULL fails the
+ * job with SL_EUSER, as Spark fails a transform that returns null.
+ */
+typedef sl_status (*sl_transform_fn)(sl_rdd *in, int64_t time_ms,
+                                     sl_rdd **out, void *user);
+/** @brief Two-input per-batch RDD function (job thread). */
+typedef sl_status (*sl_transform2_fn)(sl_rdd *a, sl_rdd *b, int64_t time_ms,
+                                      sl_rdd **out, void *user);
+/** @brief N-input per-batch RDD function (job thread). */
+typedef sl_status (*sl_transform_n_fn)(sl_rdd *const *in, size_t n,
+                                       int64_t time_ms, sl_rdd **out,
+                                       void *user);
+
+SL_EXPORT sl_dstream *sl_dstream_transform(sl_dstream *s, sl_transform_fn fn,
+                                           void *user);
+SL_EXPORT sl_dstream *sl_dstream_transform_with(sl_dstream *a, sl_dstream *b,
+                                                sl_transform2_fn fn,
+                                                void *user);
+/** @brief StreamingContext.transform over n streams. */
+SL_EXPORT sl_dstream *sl_context_transform(sl_context *ctx,
+                                           sl_dstream *const *streams,
+                                           size_t n, sl_transform_n_fn fn,
+                                           void *user);
+SL_EXPORT sl_dstream *sl_dstream_repartition(sl_dstream *s,
+                                             size_t partitions);
+SL_EXPORT sl_dstream *sl_dstream_join(sl_dstream *a, sl_dstream *b,
+                                      size_t partitions);
+SL_EXPORT sl_dstream *sl_dstream_left_outer_join(sl_dstream *a,
+                                                 sl_dstream *b,
+                                                 size_t partitions);
+SL_EXPORT sl_dstream *sl_dstream_right_outer_join(sl_dstream *a,
+                                                  sl_dstream *b,
+                                                  size_t partitions);
+SL_EXPORT sl_dstream *sl_dstream_full_outer_join(sl_dstream *a,
+                                                 sl_dstream *b,
+                                                 size_t partitions);
+SL_EXPORT sl_dstream *sl_dstream_cogroup(sl_dstream *a, sl_dstream *b,
+                                         size_t partitions);
+/**
+ * @brief Compute each batch's RDD once even when several outputs or streams
+ * read it (Spark's DStream.persist). @returns s.
+ */
+SL_EXPORT sl_dstream *sl_dstream_persist(sl_dstream *s);
+
+/**
+ * @brief The union of the remembered batches of s whose time t satisfies
+ * from_ms <= t <= to_ms (both aligned down to s's slide), as Spark's
+ * DStream.slice. Call from the job thread (foreach_rdd) or after batches
+ * ran; SL_ESTATE before the context started. *out lives until the next
+ * batch starts (job thread) or until sl_context_free.
+ */
+SL_EXPORT sl_status sl_dstream_slice(sl_dstream *s, int64_t from_ms,
+                                     int64_t to_ms, sl_rdd **out);
+
+/* ---------------------------------------------------------------- outputs */
+
+/** @brief Per-batch output callback (job thread). */
+typedef sl_status (*sl_foreach_rdd_fn)(sl_rdd *rdd, int64_t time_ms,
+                                       void *user);
+
+SL_EXPORT sl_status sl_dstream_foreach_rdd(sl_dstream *s, sl_foreach_rdd_fn fn,
+                                           void *user);
+/**
+ * @brief Print each batch as Spark's print(num): a dashes line,
+ * "Time: <ms> ms", a dashes line, the first num records, "..." if there are
+ * more, a blank line. num = 0 means 10. Writes to stdout.
+ */
+SL_EXPORT sl_status sl_dstream_print(sl_dstream *s, size_t num);
+/**
+ * @brief Save each batch under "PREFIX-<time ms>[.SUFFIX]" (a folder of
+ * part-NNNNN files); empty batches still write their folder. suffix may be
+ * NULL.
+ */
+SL_EXPORT sl_status sl_dstream_save_as_text_files(sl_dstream *s,
+                                                  const char *prefix,
+                                                  const char *suffix);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* SLUICE_STREAM_H */

@@ -1,0 +1,120 @@
+/*
+ * The keyed hash table behind map-side combining, reduce-side merging,
+ * count_by_value, group_by_key and joins: open addressing with linear
+ * probing over slots that carry the key's hash, so probes compare hashes
+ * before keys and resizing never rehashes a key.
+ */
+#include "core/core.h"
+
+#include <string.h>
+
+static size_t round_pow2(size_t n)
+{
+    size_t c = 16;
+    while (c < n)
+        c <<= 1;
+    return c;
+}
+
+sl_status sl__htab_init(sl__htab *t, size_t hint)
+{
+    memset(t, 0, sizeof *t);
+    sl__arena_init(&t->arena, 16384);
+    t->cap = round_pow2(hint + hint / 3 + 1);
+    t->slots = sl_malloc(t->cap * sizeof *t->slots);
+    if (!t->slots) {
+        t->cap = 0;
+        return SL_ENOMEM;
+    }
+    memset(t->slots, 0, t->cap * sizeof *t->slots);
+    return SL_OK;
+}
+
+void sl__htab_free(sl__htab *t)
+{
+    sl_free(t->slots);
+    t->slots = NULL;
+    t->cap = t->count = 0;
+    sl__arena_free(&t->arena);
+}
+
+static bool key_match(const sl__htab_slot *s, const sl_value *key,
+                      uint64_t hash)
+{
+    if (s->hash != hash || s->key.kind != key->kind)
+        return false;
+    /* Strings dominate (word counts): compare them inline. */
+    if (key->kind == SL_KIND_STR)
+        return s->key.len == key->len &&
+               memcmp(s->key.u.s, key->u.s, key->len) == 0;
+    if (key->kind == SL_KIND_INT)
+        return s->key.u.i == key->u.i;
+    return sl_value_equal(&s->key, key);
+}
+
+sl__htab_slot *sl__htab_find(sl__htab *t, const sl_value *key, uint64_t hash)
+{
+    size_t mask = t->cap - 1, i;
+    if (!t->cap)
+        return NULL;
+    for (i = (size_t)hash & mask;; i = (i + 1) & mask) {
+        sl__htab_slot *s = &t->slots[i];
+        if (s->hash == 0)
+            return NULL;
+        if (key_match(s, key, hash))
+            return s;
+    }
+}
+
+static sl_status htab_grow(sl__htab *t)
+{
+    size_t ncap = t->cap ? t->cap * 2 : 16, i, j, mask = ncap - 1;
+    sl__htab_slot *ns = sl_malloc(ncap * sizeof *ns);
+    if (!ns)
+        return SL_ENOMEM;
+    memset(ns, 0, ncap * sizeof *ns);
+    for (i = 0; i < t->cap; i++) {
+        sl__htab_slot *s = &t->slots[i];
+        if (!s->hash)
+            continue;
+        for (j = (size_t)s->hash & mask; ns[j].hash; j = (j + 1) & mask)
+            ;
+        ns[j] = *s;
+    }
+    sl_free(t->slots);
+    t->slots = ns;
+    t->cap = ncap;
+    return SL_OK;
+}
+
+sl__htab_slot *sl__htab_upsert(sl__htab *t, const sl_value *key,
+                               uint64_t hash, bool *created)
+{
+    size_t mask, i;
+    if ((t->count + 1) * 4 > t->cap * 3 && htab_grow(t) != SL_OK)
+        return NULL;
+    mask = t->cap - 1;
+    for (i = (size_t)hash & mask;; i = (i + 1) & mask) {
+        sl__htab_slot *s = &t->slots[i];
+        if (s->hash == 0) {
+            s->hash = hash;
+            s->key = *key;
+            s->value = sl_null();
+            t->count++;
+            *created = true;
+            return s;
+        }
+        if (key_match(s, key, hash)) {
+            *created = false;
+            return s;
+        }
+    }
+}
+
+sl__htab_slot *sl__htab_next(sl__htab *t, size_t *i)
+{
+    for (; *i < t->cap; (*i)++)
+        if (t->slots[*i].hash)
+            return &t->slots[(*i)++];
+    return NULL;
+}

@@ -1,0 +1,417 @@
+/*
+ * sl_value operations: equality, the seedless hash, the total order,
+ * Spark-style and JSON formatting, and deep copies into arenas (how a value
+ * moves from a short lifetime into a longer one).
+ */
+#include "core/core.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+sl_value sl_cstr(const char *s)
+{
+    return sl_str(s, s ? strlen(s) : 0);
+}
+
+/* ------------------------------------------------------------ equality */
+
+static bool double_equal(double a, double b)
+{
+    return a == b || (isnan(a) && isnan(b));
+}
+
+bool sl_value_equal(const sl_value *a, const sl_value *b)
+{
+    uint32_t i;
+    if (a->kind != b->kind)
+        return false;
+    switch (a->kind) {
+    case SL_KIND_NULL:
+        return true;
+    case SL_KIND_BOOL:
+        return a->u.b == b->u.b;
+    case SL_KIND_INT:
+        return a->u.i == b->u.i;
+    case SL_KIND_DOUBLE:
+        return double_equal(a->u.d, b->u.d);
+    case SL_KIND_STR:
+    case SL_KIND_BYTES:
+        return a->len == b->len &&
+               (a->len == 0 || memcmp(a->u.s, b->u.s, a->len) == 0);
+    default:
+        if (a->len != b->len)
+            return false;
+        for (i = 0; i < a->len; i++)
+            if (!sl_value_equal(&a->u.items[i], &b->u.items[i]))
+                return false;
+        return true;
+    }
+}
+
+/* ---------------------------------------------------------------- hash */
+
+/*
+ * The value hash is fixed and seedless so that state sharding (key hash mod
+ * S) is the same on every run and machine; docs/architecture.md gives the
+ * algorithm. Bytes are folded 8 at a time with a multiply-rotate step and
+ * the result is finished with MurmurHash3's 64-bit finaliser.
+ */
+#define H_K1 0x9E3779B97F4A7C15ULL
+#define H_K2 0xC2B2AE3D27D4EB4FULL
+
+static uint64_t fmix64(uint64_t h)
+{
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    h ^= h >> 33;
+    return h;
+}
+
+static uint64_t rotl64(uint64_t x, int r)
+{
+    return (x << r) | (x >> (64 - r));
+}
+
+uint64_t sl__hash_bytes(const void *p, size_t len, uint64_t h)
+{
+    const unsigned char *s = p;
+    uint64_t w;
+    h ^= (uint64_t)len * H_K1;
+    while (len >= 8) {
+        memcpy(&w, s, 8);
+        h = rotl64(h ^ (w * H_K2), 29) * H_K1;
+        s += 8;
+        len -= 8;
+    }
+    if (len) {
+        w = 0;
+        memcpy(&w, s, len);
+        h = rotl64(h ^ (w * H_K2), 29) * H_K1;
+    }
+    return fmix64(h);
+}
+
+uint64_t sl_value_hash(const sl_value *v)
+{
+    uint64_t h = (uint64_t)(v->kind + 1) * H_K2;
+    uint32_t i;
+    double d;
+    switch (v->kind) {
+    case SL_KIND_NULL:
+        return fmix64(h);
+    case SL_KIND_BOOL:
+        return fmix64(h ^ (uint64_t)v->u.b);
+    case SL_KIND_INT:
+        return fmix64(h ^ ((uint64_t)v->u.i * H_K1));
+    case SL_KIND_DOUBLE:
+        d = v->u.d == 0.0 ? 0.0 : v->u.d; /* -0.0 == 0.0 */
+        if (isnan(d))
+            d = NAN;
+        return sl__hash_bytes(&d, sizeof d, h);
+    case SL_KIND_STR:
+    case SL_KIND_BYTES:
+        return sl__hash_bytes(v->u.s, v->len, h);
+    default:
+        for (i = 0; i < v->len; i++)
+            h = rotl64(h ^ sl_value_hash(&v->u.items[i]), 27) * H_K1;
+        return fmix64(h ^ v->len);
+    }
+}
+
+/* --------------------------------------------------------------- order */
+
+static int cmp_double(double a, double b)
+{
+    if (isnan(a) || isnan(b))
+        return isnan(a) - isnan(b); /* NaN sorts last */
+    return (a > b) - (a < b);
+}
+
+int sl_value_compare(const sl_value *a, const sl_value *b)
+{
+    uint32_t i, n;
+    int c;
+    if (a->kind != b->kind)
+        return a->kind < b->kind ? -1 : 1;
+    switch (a->kind) {
+    case SL_KIND_NULL:
+        return 0;
+    case SL_KIND_BOOL:
+        return (int)a->u.b - (int)b->u.b;
+    case SL_KIND_INT:
+        return (a->u.i > b->u.i) - (a->u.i < b->u.i);
+    case SL_KIND_DOUBLE:
+        return cmp_double(a->u.d, b->u.d);
+    case SL_KIND_STR:
+    case SL_KIND_BYTES:
+        n = a->len < b->len ? a->len : b->len;
+        c = n ? memcmp(a->u.s, b->u.s, n) : 0;
+        if (c)
+            return c < 0 ? -1 : 1;
+        return (a->len > b->len) - (a->len < b->len);
+    default:
+        n = a->len < b->len ? a->len : b->len;
+        for (i = 0; i < n; i++) {
+            c = sl_value_compare(&a->u.items[i], &b->u.items[i]);
+            if (c)
+                return c;
+        }
+        return (a->len > b->len) - (a->len < b->len);
+    }
+}
+
+/* ---------------------------------------------------------- formatting */
+
+/* A bounded output buffer that keeps counting past its end, so callers
+ * learn the full length as snprintf reports it. */
+typedef struct writer {
+    char *buf;
+    size_t cap, len;
+} writer;
+
+static void w_put(writer *w, const char *s, size_t n)
+{
+    if (w->len < w->cap) {
+        size_t room = w->cap - w->len;
+        memcpy(w->buf + w->len, s, n < room ? n : room);
+    }
+    w->len += n;
+}
+
+static void w_str(writer *w, const char *s)
+{
+    w_put(w, s, strlen(s));
+}
+
+static void w_double(writer *w, double d)
+{
+    char tmp[40];
+    int prec;
+    if (isnan(d)) {
+        w_str(w, "NaN");
+        return;
+    }
+    if (isinf(d)) {
+        w_str(w, d > 0 ? "Infinity" : "-Infinity");
+        return;
+    }
+    /* The shortest text that reads back as the same double, as Java's
+     * Double.toString does, with ".0" on integral values. */
+    for (prec = 1; prec <= 17; prec++) {
+        snprintf(tmp, sizeof tmp, "%.*g", prec, d);
+        if (strtod(tmp, NULL) == d)
+            break;
+    }
+    w_str(w, tmp);
+    if (!strpbrk(tmp, ".eEn"))
+        w_str(w, ".0");
+}
+
+static void w_scalar(writer *w, const sl_value *v)
+{
+    char tmp[32];
+    switch (v->kind) {
+    case SL_KIND_NULL:
+        w_str(w, "null");
+        break;
+    case SL_KIND_BOOL:
+        w_str(w, v->u.b ? "true" : "false");
+        break;
+    case SL_KIND_INT:
+        snprintf(tmp, sizeof tmp, "%lld", (long long)v->u.i);
+        w_str(w, tmp);
+        break;
+    case SL_KIND_DOUBLE:
+        w_double(w, v->u.d);
+        break;
+    default:
+        break;
+    }
+}
+
+static void w_spark(writer *w, const sl_value *v)
+{
+    uint32_t i;
+    bool list = v->kind == SL_KIND_LIST;
+    switch (v->kind) {
+    case SL_KIND_STR:
+    case SL_KIND_BYTES:
+        w_put(w, v->u.s, v->len);
+        return;
+    case SL_KIND_PAIR:
+    case SL_KIND_TUPLE:
+    case SL_KIND_LIST:
+        w_str(w, list ? "[" : "(");
+        for (i = 0; i < v->len; i++) {
+            if (i)
+                w_str(w, list ? ", " : ",");
+            w_spark(w, &v->u.items[i]);
+        }
+        w_str(w, list ? "]" : ")");
+        return;
+    default:
+        w_scalar(w, v);
+    }
+}
+
+static size_t w_finish(writer *w)
+{
+    if (w->cap)
+        w->buf[w->len < w->cap ? w->len : w->cap - 1] = '\0';
+    return w->len;
+}
+
+size_t sl_value_format(const sl_value *v, char *buf, size_t cap)
+{
+    writer w = {buf, cap, 0};
+    w_spark(&w, v);
+    return w_finish(&w);
+}
+
+static void w_json_string(writer *w, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t i, run = 0;
+    w_str(w, "\"");
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        char esc[7] = {'\\', 'u', '0', '0', 0, 0, 0};
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        w_put(w, s + run, i - run);
+        run = i + 1;
+        if (c == '"' || c == '\\') {
+            esc[1] = (char)c;
+            w_put(w, esc, 2);
+        } else if (c == '\n' || c == '\t' || c == '\r') {
+            esc[1] = c == '\n' ? 'n' : c == '\t' ? 't' : 'r';
+            w_put(w, esc, 2);
+        } else {
+            esc[4] = hex[c >> 4];
+            esc[5] = hex[c & 15];
+            w_put(w, esc, 6);
+        }
+    }
+    w_put(w, s + run, n - run);
+    w_str(w, "\"");
+}
+
+static void w_json(writer *w, const sl_value *v)
+{
+    uint32_t i;
+    switch (v->kind) {
+    case SL_KIND_STR:
+    case SL_KIND_BYTES:
+        w_json_string(w, v->u.s, v->len);
+        return;
+    case SL_KIND_DOUBLE:
+        if (isnan(v->u.d) || isinf(v->u.d))
+            w_str(w, "null");
+        else
+            w_double(w, v->u.d);
+        return;
+    case SL_KIND_PAIR:
+    case SL_KIND_TUPLE:
+    case SL_KIND_LIST:
+        w_str(w, "[");
+        for (i = 0; i < v->len; i++) {
+            if (i)
+                w_str(w, ",");
+            w_json(w, &v->u.items[i]);
+        }
+        w_str(w, "]");
+        return;
+    default:
+        w_scalar(w, v);
+    }
+}
+
+size_t sl_value_format_json(const sl_value *v, char *buf, size_t cap)
+{
+    writer w = {buf, cap, 0};
+    w_json(&w, v);
+    return w_finish(&w);
+}
+
+/* --------------------------------------------------------------- copies */
+
+static bool needs_copy(const sl__arena *from, const void *p)
+{
+    return from == NULL || sl__arena_owns(from, p);
+}
+
+static bool refs_arena(const sl__arena *a, const sl_value *v)
+{
+    uint32_t i;
+    if (v->kind < SL_KIND_STR || v->len == 0)
+        return false;
+    if (sl__arena_owns(a, v->u.s))
+        return true;
+    if (v->kind == SL_KIND_STR || v->kind == SL_KIND_BYTES)
+        return false;
+    for (i = 0; i < v->len; i++)
+        if (refs_arena(a, &v->u.items[i]))
+            return true;
+    return false;
+}
+
+size_t sl__value_deep_size(const sl_value *v)
+{
+    size_t n = 0;
+    uint32_t i;
+    switch (v->kind) {
+    case SL_KIND_STR:
+    case SL_KIND_BYTES:
+        return SL__ALIGN_UP((size_t)v->len, 8);
+    case SL_KIND_PAIR:
+    case SL_KIND_TUPLE:
+    case SL_KIND_LIST:
+        n = (size_t)v->len * sizeof(sl_value);
+        for (i = 0; i < v->len; i++)
+            n += sl__value_deep_size(&v->u.items[i]);
+        return n;
+    default:
+        return 0;
+    }
+}
+
+sl_status sl__value_copy(sl__arena *to, const sl__arena *from,
+                         const sl_value *v, sl_value *out)
+{
+    sl_value *items;
+    uint32_t i;
+    *out = *v;
+    switch (v->kind) {
+    case SL_KIND_STR:
+    case SL_KIND_BYTES:
+        if (v->len == 0 || !needs_copy(from, v->u.s))
+            return SL_OK;
+        out->u.s = sl__arena_memdup(to, v->u.s, v->len);
+        return out->u.s ? SL_OK : SL_ENOMEM;
+    case SL_KIND_PAIR:
+    case SL_KIND_TUPLE:
+    case SL_KIND_LIST:
+        if (v->len == 0)
+            return SL_OK;
+        /* An item array outside the scratch arena may still hold items
+         * that point into it (a pair kept from an earlier record holding a
+         * string built in this one), so it is shared only when nothing
+         * below it is scratch. */
+        if (from != NULL && !refs_arena(from, v))
+            return SL_OK;
+        items = sl__arena_alloc(to, (size_t)v->len * sizeof *items);
+        if (!items)
+            return SL_ENOMEM;
+        for (i = 0; i < v->len; i++)
+            if (sl__value_copy(to, from, &v->u.items[i], &items[i]) != SL_OK)
+                return SL_ENOMEM;
+        out->u.items = items;
+        return SL_OK;
+    default:
+        return SL_OK;
+    }
+}

@@ -1,0 +1,71 @@
+/*
+ * Internal interface of the RDD engine for the streaming layer: building
+ * source RDDs from receive blocks and planned partitions, batch scopes, and
+ * retained RDDs (compacted copies that outlive their batch).
+ */
+#ifndef SL_RDD_RDD_H
+#define SL_RDD_RDD_H
+
+#include <sluice/rdd.h>
+#include <sluice/source.h>
+
+#include "core/core.h"
+
+/* A line-aligned range of text inside a receive block (borrowed). */
+typedef struct sl__text_seg {
+    const char *p;
+    size_t len;
+} sl__text_seg;
+
+typedef enum sl__src_kind { SRC_VALUES, SRC_TEXT, SRC_READER } sl__src_kind;
+
+/* Description of one source partition; what it points to is borrowed and
+ * must outlive the RDD (the batch keeps blocks and plans alive). */
+typedef struct sl__src_desc {
+    sl__src_kind kind;
+    const sl_value *items;
+    size_t n;
+    const sl__text_seg *segs;
+    size_t nsegs;
+    sl_read_fn read;
+    const void *desc;
+    void *user;
+} sl__src_desc;
+
+/* All RDDs and task memory of one batch: freed together. */
+typedef struct sl__scope sl__scope;
+
+/** A new scope (NULL when out of memory). */
+sl__scope *sl__scope_create(void);
+/** Free the scope and every RDD and task arena in it. NULL ok. */
+void sl__scope_destroy(sl__scope *s);
+/** Make s the engine's current scope (NULL: the engine's own); returns the
+ * previous one. Job thread only. */
+sl__scope *sl__engine_set_scope(sl_engine *eng, sl__scope *s);
+/** Memory in the current scope. */
+void *sl__engine_scope_alloc(sl_engine *eng, size_t n);
+/** Make an engine from an already validated conf (borrowed). */
+sl_engine *sl__engine_create(const sl_conf *conf, const sl__logger *log,
+                             char *errbuf, size_t errlen);
+/** Set the engine's error message. */
+void sl__engine_set_error(sl_engine *eng, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/** A source RDD over n partition descriptions (copied). */
+sl_rdd *sl__rdd_source(sl_engine *eng, const sl__src_desc *parts, size_t n);
+
+/** A retained RDD: a compacted copy in its own memory (retained.c). */
+typedef struct sl__retained sl__retained;
+/** Materialise r and copy every record, deeply, into new memory. */
+sl_status sl__rdd_retain(sl_rdd *r, sl__retained **out);
+/** The retained copy as an RDD usable in any scope of the engine. */
+sl_rdd *sl__retained_rdd(sl__retained *k);
+/** Bytes the retained copy holds. */
+size_t sl__retained_bytes(const sl__retained *k);
+/** Free a retained copy. NULL ok. */
+void sl__retained_free(sl__retained *k);
+
+/** Number of records of every partition (materialising r); for tests. */
+sl_status sl__rdd_partition_sizes(sl_rdd *r, size_t *sizes, size_t cap);
+
+#endif /* SL_RDD_RDD_H */
