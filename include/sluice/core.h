@@ -199,8 +199,8 @@ SL_EXPORT uint64_t sl_value_hash(const sl_value *v);
 SL_EXPORT int sl_value_compare(const sl_value *a, const sl_value *b);
 
 /**
- * @brief Format a value as Spark prints it: (k,v) for pairs, [a, b] for
- * lists and tuples, strings bare, doubles with a decimal point.
+ * @brief Format a value as Spark prints it: (k,v) for pairs, (a,b,c) for
+ * tuples, [a, b] for lists, strings bare, doubles as Java prints them.
  * @returns the length the full text needs (like snprintf); buf gets at most
  * cap - 1 bytes and a NUL when cap > 0.
  */

@@ -122,6 +122,12 @@ typedef struct sl_planned_ops {
 SL_EXPORT sl_dstream *sl_planned_stream(sl_context *ctx,
                                         const sl_planned_ops *ops,
                                         void *state);
+/**
+ * @brief The state of planned stream s if it was made with ops, else NULL;
+ * lets a connector reach its state from the stream handle (borrowed).
+ */
+SL_EXPORT void *sl_planned_stream_state(sl_dstream *s,
+                                        const sl_planned_ops *ops);
 /** @brief Add one partition holding a deep copy of values. */
 SL_EXPORT sl_status sl_plan_add_values(sl_plan *p, const sl_value *values,
                                        size_t n);

@@ -9,7 +9,8 @@
 
 struct sl__arena_chunk {
     sl__arena_chunk *next;
-    size_t size; /* usable bytes after the header */
+    size_t size;    /* usable bytes after the header */
+    bool dedicated; /* holds one large allocation */
     /* data follows, 16-aligned */
 };
 
@@ -51,6 +52,7 @@ static void *arena_grow(sl__arena *a, size_t n)
     if (!c)
         return NULL;
     c->size = size;
+    c->dedicated = dedicated;
     a->bytes += size;
     if (dedicated) {
         c->next = a->head->next;
@@ -71,8 +73,8 @@ void *sl__arena_alloc(sl__arena *a, size_t n)
     void *p;
     if (n > SIZE_MAX - 8)
         return NULL;
-    n = SL__ALIGN_UP(n, 8);
-    if ((size_t)(a->end - a->pos) >= n) {
+    n = SL__ALIGN_UP(n ? n : 1, 8);
+    if ((size_t)((uintptr_t)a->end - (uintptr_t)a->pos) >= n) {
         p = a->pos;
         a->pos += n;
         return p;
@@ -111,17 +113,29 @@ static void run_cleanups(sl__arena *a)
 void sl__arena_reset(sl__arena *a)
 {
     sl__arena_chunk *c, *next, *keep;
+    if (a->head && !a->head->next && !a->cleanups) {
+        a->pos = chunk_data(a->head); /* the per-record path */
+        return;
+    }
     run_cleanups(a);
     if (!a->head)
         return;
-    /* Keep the oldest chunk: it is the smallest, sized for the common case,
-     * and reusing it makes a reset arena allocation-free again. */
-    keep = a->head;
-    while (keep->next)
-        keep = keep->next;
-    for (c = a->head; c != keep; c = next) {
+    /* Keep the oldest ordinary chunk: it is the smallest, sized for the
+     * common case, and reusing it makes a reset arena allocation-free. */
+    keep = NULL;
+    for (c = a->head; c; c = c->next)
+        if (!c->dedicated)
+            keep = c;
+    for (c = a->head; c; c = next) {
         next = c->next;
-        sl_free(c);
+        if (c != keep)
+            sl_free(c);
+    }
+    if (!keep) {
+        a->head = NULL;
+        a->pos = a->end = NULL;
+        a->bytes = 0;
+        return;
     }
     keep->next = NULL;
     a->head = keep;

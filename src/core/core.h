@@ -50,8 +50,8 @@ bool sl__arena_owns(const sl__arena *a, const void *p);
 /** Allocate from the arena inline when it fits (hot paths). */
 static inline void *sl__arena_alloc_fast(sl__arena *a, size_t n)
 {
-    n = SL__ALIGN_UP(n, 8);
-    if ((size_t)(a->end - a->pos) >= n) {
+    n = SL__ALIGN_UP(n ? n : 1, 8);
+    if ((size_t)((uintptr_t)a->end - (uintptr_t)a->pos) >= n) {
         void *p = a->pos;
         a->pos += n;
         return p;

@@ -46,7 +46,7 @@ static bool key_match(const sl__htab_slot *s, const sl_value *key,
     /* Strings dominate (word counts): compare them inline. */
     if (key->kind == SL_KIND_STR)
         return s->key.len == key->len &&
-               memcmp(s->key.u.s, key->u.s, key->len) == 0;
+               (key->len == 0 || memcmp(s->key.u.s, key->u.s, key->len) == 0);
     if (key->kind == SL_KIND_INT)
         return s->key.u.i == key->u.i;
     return sl_value_equal(&s->key, key);

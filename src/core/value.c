@@ -175,6 +175,8 @@ typedef struct writer {
 
 static void w_put(writer *w, const char *s, size_t n)
 {
+    if (n == 0)
+        return;
     if (w->len < w->cap) {
         size_t room = w->cap - w->len;
         memcpy(w->buf + w->len, s, n < room ? n : room);
@@ -187,10 +189,24 @@ static void w_str(writer *w, const char *s)
     w_put(w, s, strlen(s));
 }
 
+/* The shortest "%.*<conv>" text of d that reads back as d. */
+static void shortest(char *tmp, size_t cap, char conv, double d)
+{
+    char fmt[8] = {'%', '.', '*', conv, 0};
+    int prec;
+    for (prec = conv == 'f' ? 1 : 0; prec <= 17; prec++) {
+        snprintf(tmp, cap, fmt, prec, d);
+        if (strtod(tmp, NULL) == d)
+            return;
+    }
+}
+
+/* Java's Double.toString, which Spark prints: plain decimals with at least
+ * one fractional digit in [1e-3, 1e7), else "1.0E7" style. */
 static void w_double(writer *w, double d)
 {
-    char tmp[40];
-    int prec;
+    char tmp[64], *e;
+    double mag = fabs(d);
     if (isnan(d)) {
         w_str(w, "NaN");
         return;
@@ -199,16 +215,25 @@ static void w_double(writer *w, double d)
         w_str(w, d > 0 ? "Infinity" : "-Infinity");
         return;
     }
-    /* The shortest text that reads back as the same double, as Java's
-     * Double.toString does, with ".0" on integral values. */
-    for (prec = 1; prec <= 17; prec++) {
-        snprintf(tmp, sizeof tmp, "%.*g", prec, d);
-        if (strtod(tmp, NULL) == d)
-            break;
+    if (mag == 0.0 || (mag >= 1e-3 && mag < 1e7)) {
+        shortest(tmp, sizeof tmp, 'f', d);
+        w_str(w, tmp);
+        return;
     }
-    w_str(w, tmp);
-    if (!strpbrk(tmp, ".eEn"))
+    shortest(tmp, sizeof tmp, 'E', d);
+    e = strchr(tmp, 'E');
+    w_put(w, tmp, (size_t)(e - tmp));
+    if (!memchr(tmp, '.', (size_t)(e - tmp)))
         w_str(w, ".0");
+    w_str(w, "E");
+    e++;
+    if (*e == '-')
+        w_put(w, e++, 1);
+    else if (*e == '+')
+        e++;
+    while (*e == '0' && e[1])
+        e++;
+    w_str(w, e);
 }
 
 static void w_scalar(writer *w, const sl_value *v)

@@ -94,6 +94,11 @@ void *sl__engine_scope_alloc(sl_engine *eng, size_t n)
     return sl__scope_alloc(eng->scope, n);
 }
 
+sl__arena *sl__engine_scope_arena(sl_engine *eng)
+{
+    return &eng->scope->arena;
+}
+
 /* ------------------------------------------------------------- workers */
 
 static void run_tasks(sl_engine *eng, worker *w, run_fn fn, void *arg,

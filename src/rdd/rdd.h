@@ -44,6 +44,8 @@ void sl__scope_destroy(sl__scope *s);
 sl__scope *sl__engine_set_scope(sl_engine *eng, sl__scope *s);
 /** Memory in the current scope. */
 void *sl__engine_scope_alloc(sl_engine *eng, size_t n);
+/** The current scope's arena (for deep copies that live with it). */
+sl__arena *sl__engine_scope_arena(sl_engine *eng);
 /** Make an engine from an already validated conf (borrowed). */
 sl_engine *sl__engine_create(const sl_conf *conf, const sl__logger *log,
                              char *errbuf, size_t errlen);

@@ -1,0 +1,470 @@
+/*
+ * Configuration: the ONE property table (name, type, default, range,
+ * description) and the sl_conf object it drives. Validation, typed
+ * getters, streamctl help and docs/job-file.md all read this table, so a
+ * property is added here and nowhere else.
+ */
+#include <assert.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/core.h"
+
+#define SL__KB (INT64_C(1) << 10)
+#define SL__MB (INT64_C(1) << 20)
+#define SL__GB (INT64_C(1) << 30)
+#define SL__SEC INT64_C(1000)
+#define SL__MIN (60 * SL__SEC)
+#define SL__HOUR (60 * SL__MIN)
+#define SL__BILLION INT64_C(1000000000)
+
+/*
+ * A table row: the public part first, so that sl_conf_property_at() can
+ * hand out &row->prop, then what only validation needs. check, when set,
+ * vets a string property's text; expect says what it wants, for messages.
+ */
+typedef struct sl__conf_row {
+    sl_conf_property prop;
+    bool (*check)(const char *text);
+    const char *expect;
+} sl__conf_row;
+
+static bool sl__check_positive_double(const char *text);
+
+#define SL__ROW(name, type, def, min, max, choices, desc)                      \
+    {                                                                          \
+        {name, type, def, min, max, choices, desc}, NULL, NULL                 \
+    }
+
+static const sl__conf_row sl__conf_rows[] = {
+    SL__ROW("batch_interval", SL_CONF_DURATION, "1s", 1, 24 * SL__HOUR, NULL,
+            "Interval between batches."),
+    SL__ROW("clock", SL_CONF_ENUM, "system", 0, 0, "system|manual",
+            "Batch clock: system sleeps until each batch time; manual runs "
+            "batches back to back without sleeping (batch n has time "
+            "n x batch_interval), for tests and replays."),
+    SL__ROW("max_batches", SL_CONF_INT, "0", 0, INT64_MAX / 2, NULL,
+            "Stop after this many batches (0 = no limit)."),
+    SL__ROW("workers", SL_CONF_INT, "0", 0, 1024, NULL,
+            "Worker threads that run partition tasks (0 = number of cores)."),
+    SL__ROW("log.level", SL_CONF_ENUM, "info", 0, 0, "error|warn|info|debug",
+            "Most verbose level logged."),
+    SL__ROW("receiver.max_buffered_bytes", SL_CONF_SIZE, "64m", 64 * SL__KB,
+            64 * SL__GB, NULL,
+            "Received input held in memory before the socket receiver stops "
+            "reading (TCP then pushes back on the sender)."),
+    SL__ROW("receiver.max_line_bytes", SL_CONF_SIZE, "1m", 1, SL__GB, NULL,
+            "Longest line accepted; longer lines are dropped up to their "
+            "newline and counted."),
+    SL__ROW("receiver.block_bytes", SL_CONF_SIZE, "1m", 4 * SL__KB, SL__GB,
+            NULL,
+            "A receive block is sealed when it reaches this size (and at "
+            "every batch)."),
+    SL__ROW("receiver.reconnect_min", SL_CONF_DURATION, "100ms", 1, SL__HOUR,
+            NULL,
+            "First back-off between reconnect attempts; it doubles after "
+            "each failure up to receiver.reconnect_max."),
+    SL__ROW("receiver.reconnect_max", SL_CONF_DURATION, "5s", 1, SL__HOUR, NULL,
+            "Longest back-off between reconnect attempts."),
+    SL__ROW("receiver.connect_timeout", SL_CONF_DURATION, "5s", 1, SL__HOUR,
+            NULL, "Time allowed for one connection attempt."),
+    SL__ROW("rate.rows_per_second", SL_CONF_INT, "1", 0, SL__BILLION, NULL,
+            "Rows the rate source produces per second of batch time."),
+    SL__ROW("rate.partitions", SL_CONF_INT, "0", 0, 1024, NULL,
+            "Partitions of the rate source (0 = workers)."),
+    SL__ROW("generator.lines_per_batch", SL_CONF_INT, "1000", 0, SL__BILLION,
+            NULL, "Lines the text generator produces per batch."),
+    SL__ROW("generator.words_per_line", SL_CONF_INT, "10", 1, 10000, NULL,
+            "Words per generated line."),
+    SL__ROW("generator.vocabulary", SL_CONF_INT, "10000", 1,
+            100 * INT64_C(1000000), NULL,
+            "Distinct words the generator draws from."),
+    {{"generator.zipf_s", SL_CONF_STRING, "1.0", 0, 0, NULL,
+      "Exponent s of the Zipf distribution words are drawn from (a "
+      "decimal > 0; larger is more skewed)."},
+     sl__check_positive_double,
+     "a positive decimal number (e.g. 1.0)"},
+    SL__ROW("generator.seed", SL_CONF_INT, "42", 0, INT64_MAX / 2, NULL,
+            "Seed of the generator's random numbers; equal seeds give equal "
+            "input."),
+    SL__ROW("generator.partitions", SL_CONF_INT, "0", 0, 1024, NULL,
+            "Partitions of the generator source (0 = workers)."),
+};
+
+#define SL__CONF_NROWS (sizeof sl__conf_rows / sizeof sl__conf_rows[0])
+
+/*
+ * One text per row: NULL while the property is at its default (the table's
+ * text is used, so a new conf is one allocation), otherwise an sl_malloc'd
+ * copy of what was set. num holds the parsed number of int, size (bytes),
+ * duration (ms), bool (0/1) and enum (choice index) rows.
+ */
+struct sl_conf {
+    char *text[SL__CONF_NROWS];
+    int64_t num[SL__CONF_NROWS];
+};
+
+/* ------------------------------------------------------------- parsing */
+
+/*
+ * The decimal syntax is checked by hand first because strtod also takes
+ * leading blanks, hex floats, "inf" and "nan", none of which belongs in a
+ * job file. strtod reads the current locale's decimal point: sluice never
+ * calls setlocale, and an application that does must leave LC_NUMERIC "C".
+ */
+static bool sl__check_positive_double(const char *text)
+{
+    char *end;
+    double d;
+
+    if (!((*text >= '0' && *text <= '9') || *text == '.'))
+        return false;
+    if (strspn(text, "0123456789.eE+-") != strlen(text))
+        return false;
+    d = strtod(text, &end);
+    return *end == '\0' && isfinite(d) && d > 0;
+}
+
+/* An optional '-' and decimal digits, nothing else; SL_ERANGE on overflow. */
+static sl_status sl__parse_int(const char *s, int64_t *out)
+{
+    bool neg = *s == '-';
+    uint64_t limit, v = 0;
+
+    s += neg;
+    if (*s == '\0')
+        return SL_EPARSE;
+    limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+    for (; *s; s++) {
+        unsigned d = (unsigned)(*s - '0');
+        if (d > 9)
+            return SL_EPARSE;
+        if (v > (limit - d) / 10)
+            v = limit + 1; /* keep scanning: junk after digits is EPARSE */
+        else
+            v = v * 10 + d;
+    }
+    if (v > limit)
+        return SL_ERANGE;
+    /* Negate in int64 so that -2^63 needs no out-of-range conversion. */
+    *out = neg && v > 0 ? -(int64_t)(v - 1) - 1 : (int64_t)v;
+    return SL_OK;
+}
+
+/* Index of s among the '|'-separated choices, or SL_EPARSE. */
+static sl_status sl__parse_choice(const char *choices, const char *s,
+                                  int64_t *out)
+{
+    size_t n = strlen(s);
+    int64_t i = 0;
+    const char *c = choices;
+
+    for (;;) {
+        size_t len = strcspn(c, "|");
+        if (len == n && strncmp(c, s, n) == 0) {
+            *out = i;
+            return SL_OK;
+        }
+        if (c[len] == '\0')
+            return SL_EPARSE;
+        c += len + 1;
+        i++;
+    }
+}
+
+/* Parse text as row's type; SL_EPARSE for the wrong form, SL_ERANGE. */
+static sl_status sl__conf_parse(const sl__conf_row *row, const char *text,
+                                int64_t *num)
+{
+    const sl_conf_property *p = &row->prop;
+    sl_status st = SL_OK;
+
+    *num = 0;
+    switch (p->type) {
+    case SL_CONF_INT:
+        st = sl__parse_int(text, num);
+        break;
+    case SL_CONF_SIZE:
+        st = sl_size_parse(text, num);
+        break;
+    case SL_CONF_DURATION:
+        st = sl_duration_parse(text, num);
+        break;
+    case SL_CONF_BOOL:
+        /* Only the two words: "1", "yes" or "on" are more often typos. */
+        if (strcmp(text, "true") == 0)
+            *num = 1;
+        else if (strcmp(text, "false") != 0)
+            st = SL_EPARSE;
+        return st;
+    case SL_CONF_ENUM:
+        return sl__parse_choice(p->choices, text, num);
+    case SL_CONF_STRING:
+        return row->check && !row->check(text) ? SL_EPARSE : SL_OK;
+    }
+    if (st == SL_OK && (*num < p->min || *num > p->max))
+        st = SL_ERANGE;
+    return st;
+}
+
+/* ------------------------------------------------------------ messages */
+
+/* A size in the largest power of 1024 that divides it ("64k", "1g"). */
+static size_t sl__size_format(int64_t n, char *buf, size_t cap)
+{
+    static const char units[] = "kmg";
+    int u = -1;
+    int len;
+
+    while (n != 0 && u < 2 && n % 1024 == 0) {
+        n /= 1024;
+        u++;
+    }
+    len = u < 0 ? snprintf(buf, cap, "%" PRId64, n)
+                : snprintf(buf, cap, "%" PRId64 "%c", n, units[u]);
+    return len < 0 ? 0 : (size_t)len;
+}
+
+/* A range bound written as the property's values are ("1ms", "64k"). */
+static void sl__conf_bound(const sl_conf_property *p, int64_t v, char *buf,
+                           size_t cap)
+{
+    if (p->type == SL_CONF_DURATION)
+        sl_duration_format(v, buf, cap);
+    else if (p->type == SL_CONF_SIZE)
+        sl__size_format(v, buf, cap);
+    else
+        snprintf(buf, cap, "%" PRId64, v);
+}
+
+/* What a property of row's type looks like, for "is not ..." messages. */
+static const char *sl__conf_expect(const sl__conf_row *row)
+{
+    switch (row->prop.type) {
+    case SL_CONF_INT:
+        return "an integer";
+    case SL_CONF_SIZE:
+        return "a size (e.g. 512k, 64m, 1g)";
+    case SL_CONF_DURATION:
+        return "a duration (e.g. 500ms, 1s, 1m)";
+    case SL_CONF_BOOL:
+        return "a boolean (true or false)";
+    case SL_CONF_ENUM:
+        return row->prop.choices;
+    case SL_CONF_STRING:
+        break;
+    }
+    return row->expect ? row->expect : "valid";
+}
+
+/* Explain why text is no value for row (st is SL_EPARSE or SL_ERANGE). */
+static sl_status sl__conf_explain(const sl__conf_row *row, const char *text,
+                                  sl_status st, char *errbuf, size_t errlen)
+{
+    const sl_conf_property *p = &row->prop;
+    char lo[32], hi[32];
+
+    if (st == SL_ERANGE) {
+        sl__conf_bound(p, p->min, lo, sizeof lo);
+        sl__conf_bound(p, p->max, hi, sizeof hi);
+        return sl__errbuf(errbuf, errlen, SL_ECONF,
+                          "%s: '%s' is out of range (%s..%s)", p->name, text,
+                          lo, hi);
+    }
+    return sl__errbuf(errbuf, errlen, SL_ECONF, "%s: '%s' is not %s%s", p->name,
+                      text, p->type == SL_CONF_ENUM ? "one of " : "",
+                      sl__conf_expect(row));
+}
+
+/* -------------------------------------------------------------- objects */
+
+/* Row index of name, or SL__CONF_NROWS when there is no such property. */
+static size_t sl__conf_find(const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < SL__CONF_NROWS; i++)
+        if (strcmp(sl__conf_rows[i].prop.name, name) == 0)
+            return i;
+    return SL__CONF_NROWS;
+}
+
+/* The parsed default of row i; the table's defaults are valid by test. */
+static int64_t sl__conf_default_num(size_t i)
+{
+    int64_t num = 0;
+    sl_status st;
+
+    st = sl__conf_parse(&sl__conf_rows[i], sl__conf_rows[i].prop.default_value,
+                        &num);
+    assert(st == SL_OK);
+    SL__UNUSED(st);
+    return num;
+}
+
+sl_conf *sl_conf_new(void)
+{
+    sl_conf *conf = sl_malloc(sizeof *conf);
+    size_t i;
+
+    if (!conf)
+        return NULL;
+    for (i = 0; i < SL__CONF_NROWS; i++) {
+        conf->text[i] = NULL;
+        conf->num[i] = sl__conf_default_num(i);
+    }
+    return conf;
+}
+
+/* A copy of the NUL-terminated s through the allocation hook. */
+static char *sl__strdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = sl_malloc(n);
+
+    if (d)
+        memcpy(d, s, n);
+    return d;
+}
+
+sl_conf *sl_conf_dup(const sl_conf *conf)
+{
+    sl_conf *dup;
+    size_t i;
+
+    if (!conf)
+        return NULL;
+    dup = sl_malloc(sizeof *dup);
+    if (!dup)
+        return NULL;
+    memcpy(dup->num, conf->num, sizeof dup->num);
+    for (i = 0; i < SL__CONF_NROWS; i++)
+        dup->text[i] = NULL;
+    for (i = 0; i < SL__CONF_NROWS; i++) {
+        if (conf->text[i] && !(dup->text[i] = sl__strdup(conf->text[i])))
+            goto free_dup;
+    }
+    return dup;
+
+free_dup:
+    sl_conf_free(dup);
+    return NULL;
+}
+
+void sl_conf_free(sl_conf *conf)
+{
+    size_t i;
+
+    if (!conf)
+        return;
+    for (i = 0; i < SL__CONF_NROWS; i++)
+        sl_free(conf->text[i]);
+    sl_free(conf);
+}
+
+/*
+ * Nothing changes unless the whole set succeeds: the value is parsed and
+ * copied before the old text is released.
+ */
+sl_status sl_conf_set(sl_conf *conf, const char *name, const char *value,
+                      char *errbuf, size_t errlen)
+{
+    int64_t num;
+    sl_status st;
+    size_t i;
+    char *copy;
+
+    if (!conf || !name || !value)
+        return sl__errbuf(errbuf, errlen, SL_EINVAL,
+                          "sl_conf_set: conf, name and value are required");
+    i = sl__conf_find(name);
+    if (i == SL__CONF_NROWS)
+        return sl__errbuf(errbuf, errlen, SL_ECONF, "unknown property '%s'",
+                          name);
+    st = sl__conf_parse(&sl__conf_rows[i], value, &num);
+    if (st != SL_OK)
+        return sl__conf_explain(&sl__conf_rows[i], value, st, errbuf, errlen);
+    copy = sl__strdup(value);
+    if (!copy)
+        return sl__errbuf(errbuf, errlen, SL_ENOMEM,
+                          "%s: out of memory storing the value", name);
+    sl_free(conf->text[i]);
+    conf->text[i] = copy;
+    conf->num[i] = num;
+    return SL_OK;
+}
+
+const char *sl_conf_get(const sl_conf *conf, const char *name)
+{
+    size_t i;
+
+    if (!conf || !name)
+        return NULL;
+    i = sl__conf_find(name);
+    if (i == SL__CONF_NROWS)
+        return NULL;
+    return conf->text[i] ? conf->text[i] : sl__conf_rows[i].prop.default_value;
+}
+
+/* Row index of name when it exists and has type t1 or t2 (or t3). */
+static size_t sl__conf_find_typed(const char *name, sl_conf_type t1,
+                                  sl_conf_type t2, sl_conf_type t3)
+{
+    size_t i = sl__conf_find(name);
+    sl_conf_type t;
+
+    if (i == SL__CONF_NROWS)
+        return i;
+    t = sl__conf_rows[i].prop.type;
+    return t == t1 || t == t2 || t == t3 ? i : SL__CONF_NROWS;
+}
+
+sl_status sl_conf_get_int(const sl_conf *conf, const char *name, int64_t *out)
+{
+    size_t i;
+
+    if (!conf || !name || !out)
+        return SL_EINVAL;
+    i = sl__conf_find_typed(name, SL_CONF_INT, SL_CONF_SIZE, SL_CONF_DURATION);
+    if (i == SL__CONF_NROWS)
+        return SL_ECONF;
+    *out = conf->num[i];
+    return SL_OK;
+}
+
+sl_status sl_conf_get_bool(const sl_conf *conf, const char *name, bool *out)
+{
+    size_t i;
+
+    if (!conf || !name || !out)
+        return SL_EINVAL;
+    i = sl__conf_find_typed(name, SL_CONF_BOOL, SL_CONF_BOOL, SL_CONF_BOOL);
+    if (i == SL__CONF_NROWS)
+        return SL_ECONF;
+    *out = conf->num[i] != 0;
+    return SL_OK;
+}
+
+const sl_conf_property *sl_conf_property_at(size_t i)
+{
+    return i < SL__CONF_NROWS ? &sl__conf_rows[i].prop : NULL;
+}
+
+/*
+ * For code that names a property in its source, so a missing or non-numeric
+ * name is a bug, not input. A NULL conf reads the default, because the
+ * connectors take "conf may be NULL for the defaults".
+ */
+int64_t sl__conf_int(const sl_conf *conf, const char *name)
+{
+    size_t i;
+
+    i = sl__conf_find_typed(name, SL_CONF_INT, SL_CONF_SIZE, SL_CONF_DURATION);
+    assert(i < SL__CONF_NROWS && "sl__conf_int: no such numeric property");
+    if (i == SL__CONF_NROWS)
+        return 0;
+    return conf ? conf->num[i] : sl__conf_default_num(i);
+}

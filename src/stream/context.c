@@ -1,0 +1,339 @@
+/*
+ * The streaming context: configuration, the life cycle (start, stop, await,
+ * free), listeners and the error kept on the handle. The I/O thread lives in
+ * io.c and the job thread in jobs.c; this file starts and joins them.
+ */
+#include "stream/stream_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+void sl__ctx_set_error(sl_context *ctx, sl_status st, const char *fmt, ...)
+{
+    va_list ap;
+    int n = snprintf(ctx->err.text, sizeof ctx->err.text, "%s: ",
+                     sl_errname(st));
+    va_start(ap, fmt);
+    if (n > 0 && (size_t)n < sizeof ctx->err.text)
+        vsnprintf(ctx->err.text + n, sizeof ctx->err.text - (size_t)n, fmt,
+                  ap);
+    va_end(ap);
+}
+
+sl_status sl__ctx_check_building(sl_context *ctx)
+{
+    if (ctx->state != CTX_NEW) {
+        sl__ctx_set_error(ctx, SL_ESTATE,
+                          "the stream graph cannot change after start");
+        return SL_ESTATE;
+    }
+    return SL_OK;
+}
+
+static sl_status ctx_read_conf(sl_context *ctx, char *errbuf, size_t errlen)
+{
+    const char *level = sl_conf_get(ctx->conf, "log.level");
+    ctx->interval_ms = sl__conf_int(ctx->conf, "batch_interval");
+    ctx->max_batches = sl__conf_int(ctx->conf, "max_batches");
+    ctx->manual_clock = strcmp(sl_conf_get(ctx->conf, "clock"), "manual") == 0;
+    ctx->max_buffered = sl__conf_int(ctx->conf, "receiver.max_buffered_bytes");
+    ctx->block_bytes = sl__conf_int(ctx->conf, "receiver.block_bytes");
+    ctx->max_line = sl__conf_int(ctx->conf, "receiver.max_line_bytes");
+    if (sl__log_level_parse(level, &ctx->log.level) != SL_OK)
+        return sl__errbuf(errbuf, errlen, SL_ECONF, "log.level: bad value");
+    return SL_OK;
+}
+
+static sl_status ctx_init_sync(sl_context *ctx)
+{
+    if (pthread_mutex_init(&ctx->lock, NULL))
+        return SL_ENOMEM;
+    if (pthread_cond_init(&ctx->cv, NULL)) {
+        pthread_mutex_destroy(&ctx->lock);
+        return SL_ENOMEM;
+    }
+    return SL_OK;
+}
+
+sl_context *sl_context_new(sl_conf *conf, char *errbuf, size_t errlen)
+{
+    sl_context *ctx = sl_malloc(sizeof *ctx);
+    bool own_default = conf == NULL;
+
+    if (!ctx)
+        goto oom;
+    memset(ctx, 0, sizeof *ctx);
+    ctx->conf = conf ? conf : sl_conf_new();
+    if (!ctx->conf)
+        goto free_ctx;
+    ctx->log.level = SL_LOG_INFO;
+    ctx->outputs_tail = &ctx->outputs;
+    ctx->listeners_tail = &ctx->listeners;
+    ctx->queue_tail = &ctx->queue;
+    ctx->wake_fd = -1;
+    if (ctx_read_conf(ctx, errbuf, errlen) != SL_OK)
+        goto free_conf;
+    if (ctx_init_sync(ctx) != SL_OK)
+        goto free_conf;
+    ctx->eng = sl__engine_create(ctx->conf, &ctx->log, errbuf, errlen);
+    if (!ctx->eng)
+        goto free_sync;
+    return ctx;
+free_sync:
+    pthread_cond_destroy(&ctx->cv);
+    pthread_mutex_destroy(&ctx->lock);
+free_conf:
+    if (own_default)
+        sl_conf_free(ctx->conf);
+free_ctx:
+    sl_free(ctx);
+    return NULL;
+oom:
+    sl__errbuf(errbuf, errlen, SL_ENOMEM, "out of memory");
+    return NULL;
+}
+
+const char *sl_context_errmsg(const sl_context *ctx)
+{
+    return ctx ? ctx->err.text : "no context";
+}
+
+sl_engine *sl_context_engine(sl_context *ctx)
+{
+    return ctx ? ctx->eng : NULL;
+}
+
+int64_t sl_context_batch_interval(const sl_context *ctx)
+{
+    return ctx ? ctx->interval_ms : 0;
+}
+
+void sl_context_set_logger(sl_context *ctx, sl_log_fn fn, void *user)
+{
+    if (!ctx)
+        return;
+    ctx->log.fn = fn;
+    ctx->log.user = user;
+    sl_engine_set_logger(ctx->eng, fn, user);
+}
+
+sl_status sl_context_remember(sl_context *ctx, int64_t ms)
+{
+    if (!ctx || ms < 0)
+        return SL_EINVAL;
+    if (sl__ctx_check_building(ctx) != SL_OK)
+        return SL_ESTATE;
+    ctx->remember_ms = ms;
+    return SL_OK;
+}
+
+sl_status sl_context_add_listener(sl_context *ctx, const sl_listener *l,
+                                  void *user)
+{
+    listener *n;
+    if (!ctx || !l || l->version < 1)
+        return SL_EINVAL;
+    if (sl__ctx_check_building(ctx) != SL_OK)
+        return SL_ESTATE;
+    n = sl_malloc(sizeof *n);
+    if (!n)
+        return SL_ENOMEM;
+    memset(n, 0, sizeof *n);
+    n->l = *l;
+    n->user = user;
+    *ctx->listeners_tail = n;
+    ctx->listeners_tail = &n->next;
+    return SL_OK;
+}
+
+/* ----------------------------------------------------------- life cycle */
+
+static sl_status ctx_start_threads(sl_context *ctx)
+{
+    if (sl__io_init(ctx) != SL_OK) {
+        sl__ctx_set_error(ctx, SL_ENOMEM, "cannot set up the I/O loop");
+        return SL_ENOMEM;
+    }
+    if (pthread_create(&ctx->io_thread, NULL, sl__io_main, ctx) != 0)
+        goto fail;
+    if (pthread_create(&ctx->job_thread, NULL, sl__job_main, ctx) != 0) {
+        sl_context_request_stop(ctx, false);
+        pthread_join(ctx->io_thread, NULL);
+        goto fail;
+    }
+    ctx->threads_started = true;
+    return SL_OK;
+fail:
+    sl__io_free(ctx);
+    sl__ctx_set_error(ctx, SL_ENOMEM, "cannot start threads: %s",
+                      strerror(errno));
+    return SL_ENOMEM;
+}
+
+sl_status sl_context_start(sl_context *ctx)
+{
+    sl_status st;
+    if (!ctx)
+        return SL_EINVAL;
+    if (ctx->state != CTX_NEW) {
+        sl__ctx_set_error(ctx, SL_ESTATE, "the context was already started");
+        return SL_ESTATE;
+    }
+    if (!ctx->outputs) {
+        sl__ctx_set_error(ctx, SL_ESTATE,
+                          "no output operations registered, so nothing "
+                          "to execute (add print, foreach_rdd or "
+                          "save_as_text_files)");
+        return SL_ESTATE;
+    }
+    ctx->zero_ms = 0;
+    if (!ctx->manual_clock)
+        ctx->zero_ms = sl__now_wall_ms() / ctx->interval_ms * ctx->interval_ms;
+    ctx->state = CTX_RUNNING;
+    if ((st = ctx_start_threads(ctx)) != SL_OK) {
+        ctx->state = CTX_STOPPED;
+        ctx->terminated = true;
+        return st;
+    }
+    sl__log(&ctx->log, SL_LOG_INFO,
+            "started: batch interval %lld ms, %s clock, %zu workers",
+            (long long)ctx->interval_ms,
+            ctx->manual_clock ? "manual" : "system", sl_engine_workers(ctx->eng));
+    return SL_OK;
+}
+
+void sl_context_request_stop(sl_context *ctx, bool graceful)
+{
+    if (!ctx)
+        return;
+    pthread_mutex_lock(&ctx->lock);
+    if (!ctx->stop_requested) {
+        ctx->stop_requested = true;
+        ctx->stop_graceful = graceful;
+    } else if (!graceful) {
+        ctx->stop_graceful = false; /* an immediate stop overrides */
+    }
+    pthread_cond_broadcast(&ctx->cv);
+    pthread_mutex_unlock(&ctx->lock);
+    sl__ctx_wake_io(ctx);
+}
+
+void sl__ctx_fail(sl_context *ctx, sl_status st)
+{
+    pthread_mutex_lock(&ctx->lock);
+    if (ctx->failure == SL_OK)
+        ctx->failure = st;
+    pthread_mutex_unlock(&ctx->lock);
+    sl_context_request_stop(ctx, false);
+}
+
+static void ctx_join(sl_context *ctx)
+{
+    pthread_mutex_lock(&ctx->lock);
+    while (!ctx->terminated)
+        pthread_cond_wait(&ctx->cv, &ctx->lock);
+    pthread_mutex_unlock(&ctx->lock);
+    if (ctx->threads_started && !ctx->threads_joined) {
+        pthread_join(ctx->job_thread, NULL);
+        pthread_join(ctx->io_thread, NULL);
+        ctx->threads_joined = true;
+    }
+}
+
+sl_status sl_context_stop(sl_context *ctx, bool graceful)
+{
+    if (!ctx)
+        return SL_EINVAL;
+    if (ctx->state == CTX_NEW) {
+        ctx->state = CTX_STOPPED;
+        ctx->terminated = true;
+        return SL_OK;
+    }
+    if (ctx->threads_started && pthread_equal(pthread_self(), ctx->job_thread)) {
+        sl__ctx_set_error(ctx, SL_ESTATE,
+                          "sl_context_stop from a batch callback would wait "
+                          "for itself; use sl_context_request_stop");
+        return SL_ESTATE;
+    }
+    sl_context_request_stop(ctx, graceful);
+    ctx_join(ctx);
+    return ctx->failure;
+}
+
+sl_status sl_context_await_termination(sl_context *ctx)
+{
+    if (!ctx)
+        return SL_EINVAL;
+    if (ctx->state == CTX_NEW) {
+        sl__ctx_set_error(ctx, SL_ESTATE, "the context was not started");
+        return SL_ESTATE;
+    }
+    ctx_join(ctx);
+    return ctx->failure;
+}
+
+sl_status sl_context_await_termination_or_timeout(sl_context *ctx,
+                                                  int64_t ms)
+{
+    struct timespec ts;
+    bool done;
+    if (!ctx || ms < 0)
+        return SL_EINVAL;
+    if (ctx->state == CTX_NEW) {
+        sl__ctx_set_error(ctx, SL_ESTATE, "the context was not started");
+        return SL_ESTATE;
+    }
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += ms / 1000;
+    ts.tv_nsec += (ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&ctx->lock);
+    while (!ctx->terminated)
+        if (pthread_cond_timedwait(&ctx->cv, &ctx->lock, &ts) == ETIMEDOUT)
+            break;
+    done = ctx->terminated;
+    pthread_mutex_unlock(&ctx->lock);
+    if (!done)
+        return SL_ETIMEDOUT;
+    ctx_join(ctx);
+    return ctx->failure;
+}
+
+int64_t sl_context_unprocessed_records(const sl_context *ctx)
+{
+    return ctx ? ctx->unprocessed : 0;
+}
+
+void sl_context_free(sl_context *ctx)
+{
+    listener *l, *nl;
+    size_t i;
+    if (!ctx)
+        return;
+    if (ctx->state == CTX_RUNNING)
+        sl_context_stop(ctx, false);
+    for (i = 0; i < ctx->nreceivers; i++)
+        sl__receiver_free(ctx->receivers[i]);
+    sl_free(ctx->receivers);
+    for (i = 0; i < ctx->nplanned; i++)
+        ctx->planned[i]->planned->free(ctx->planned[i]->planned_state);
+    sl_free(ctx->planned);
+    sl__outputs_free(ctx);
+    sl__dstream_free_all(ctx);
+    for (l = ctx->listeners; l; l = nl) {
+        nl = l->next;
+        sl_free(l);
+    }
+    sl__io_free(ctx);
+    sl__blocks_free_pool(ctx);
+    sl_engine_free(ctx->eng);
+    sl_conf_free(ctx->conf);
+    pthread_cond_destroy(&ctx->cv);
+    pthread_mutex_destroy(&ctx->lock);
+    sl_free(ctx);
+}

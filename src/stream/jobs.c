@@ -1,0 +1,170 @@
+/*
+ * The job thread: takes sealed batches in order, runs every output
+ * operation of each (computing the DStream graph into RDD jobs on the
+ * worker pool), tells the listeners, frees the batch's memory and receive
+ * blocks, and ends the context when input is over or a batch failed.
+ */
+#include "stream/stream_int.h"
+
+#include <string.h>
+
+int64_t sl__batch_records(const sl_context *ctx, const batch *b)
+{
+    int64_t n = 0;
+    size_t i;
+    const block *blk;
+    for (i = 0; i < ctx->nreceivers; i++)
+        for (blk = b->blocks[i]; blk; blk = blk->next)
+            n += blk->records;
+    return n;
+}
+
+void sl__batch_free(sl_context *ctx, batch *b)
+{
+    size_t i;
+    block *blk, *next;
+    for (i = 0; i < ctx->nreceivers; i++)
+        for (blk = b->blocks[i]; blk; blk = next) {
+            next = blk->next;
+            sl__block_put(ctx, blk);
+        }
+    sl__scope_destroy(b->scope);
+    sl_free(b->blocks);
+    sl_free(b);
+}
+
+typedef enum event_kind { EV_SUBMITTED, EV_STARTED, EV_COMPLETED } event_kind;
+
+static void notify(sl_context *ctx, event_kind ev, const sl_batch_info *info)
+{
+    listener *l;
+    for (l = ctx->listeners; l; l = l->next) {
+        void (*fn)(const sl_batch_info *, void *) =
+            ev == EV_SUBMITTED ? l->l.on_batch_submitted
+            : ev == EV_STARTED ? l->l.on_batch_started
+                               : l->l.on_batch_completed;
+        if (fn)
+            fn(info, l->user);
+    }
+}
+
+static sl_status run_outputs(sl_context *ctx, batch *b)
+{
+    output *o;
+    size_t i;
+    sl_status st = SL_OK;
+    for (o = ctx->outputs; o && st == SL_OK; o = o->next)
+        st = sl__output_run(ctx, o, b);
+    if (st != SL_OK)
+        return st;
+    if (ctx->remember_ms > 0)
+        sl__dstream_remember(ctx, b);
+    for (i = 0; i < ctx->nplanned; i++) {
+        sl_dstream *s = ctx->planned[i];
+        if (s->planned->commit && s->memo_batch == b->id)
+            s->planned->commit(s->planned_state, b->id);
+    }
+    return SL_OK;
+}
+
+static void run_batch(sl_context *ctx, batch *b)
+{
+    sl_batch_info *info = &b->info;
+    sl_status st;
+
+    notify(ctx, EV_SUBMITTED, info);
+    info->start_ms = sl__now_wall_ms();
+    info->scheduling_delay_ms = info->start_ms - info->submission_ms;
+    notify(ctx, EV_STARTED, info);
+    b->scope = sl__scope_create();
+    if (!b->scope) {
+        sl__ctx_set_error(ctx, SL_ENOMEM, "batch %lld: out of memory",
+                          (long long)b->id);
+        st = SL_ENOMEM;
+    } else {
+        sl__engine_set_scope(ctx->eng, b->scope);
+        st = run_outputs(ctx, b);
+        sl__engine_set_scope(ctx->eng, NULL);
+    }
+    info->end_ms = sl__now_wall_ms();
+    info->processing_ms = info->end_ms - info->start_ms;
+    info->total_delay_ms = info->end_ms - info->submission_ms;
+    info->status = st;
+    if (st != SL_OK) {
+        sl__log(&ctx->log, SL_LOG_ERROR, "batch %lld (time %lld ms) failed: %s",
+                (long long)b->id, (long long)b->time_ms, ctx->err.text);
+        sl__ctx_fail(ctx, st);
+    }
+    notify(ctx, EV_COMPLETED, info);
+    sl__log(&ctx->log, SL_LOG_DEBUG,
+            "batch %lld: %lld records, %lld ms processing",
+            (long long)b->id, (long long)info->num_records,
+            (long long)info->processing_ms);
+}
+
+/* Immediate stop: queued batches are dropped and counted. */
+static void drop_queue(sl_context *ctx)
+{
+    batch *b;
+    while ((b = ctx->queue) != NULL) {
+        ctx->queue = b->next;
+        ctx->unprocessed += sl__batch_records(ctx, b);
+        pthread_mutex_unlock(&ctx->lock);
+        sl__batch_free(ctx, b);
+        pthread_mutex_lock(&ctx->lock);
+    }
+    ctx->queue_tail = &ctx->queue;
+}
+
+static bool stopping_now(const sl_context *ctx)
+{
+    return ctx->stop_requested && !ctx->stop_graceful;
+}
+
+/* The next batch to run, or NULL when the job thread should end. */
+static batch *next_batch(sl_context *ctx)
+{
+    batch *b = NULL;
+    pthread_mutex_lock(&ctx->lock);
+    while (!ctx->queue && !ctx->input_done && !stopping_now(ctx))
+        pthread_cond_wait(&ctx->cv, &ctx->lock);
+    if (!stopping_now(ctx) && ctx->queue) {
+        b = ctx->queue;
+        ctx->queue = b->next;
+        if (!ctx->queue)
+            ctx->queue_tail = &ctx->queue;
+        ctx->job_busy = true;
+    }
+    pthread_mutex_unlock(&ctx->lock);
+    return b;
+}
+
+void *sl__job_main(void *arg)
+{
+    sl_context *ctx = arg;
+    batch *b;
+    while ((b = next_batch(ctx)) != NULL) {
+        bool final = b->final;
+        run_batch(ctx, b);
+        sl__batch_free(ctx, b);
+        pthread_mutex_lock(&ctx->lock);
+        ctx->job_busy = false;
+        ctx->batches_done++;
+        pthread_mutex_unlock(&ctx->lock);
+        sl__ctx_wake_io(ctx); /* blocks were freed; the manual clock ticks */
+        if (final && ctx->max_batches > 0)
+            sl_context_request_stop(ctx, true);
+    }
+    pthread_mutex_lock(&ctx->lock);
+    while (!ctx->input_done)
+        pthread_cond_wait(&ctx->cv, &ctx->lock);
+    drop_queue(ctx);
+    ctx->state = CTX_STOPPED;
+    ctx->terminated = true;
+    pthread_cond_broadcast(&ctx->cv);
+    pthread_mutex_unlock(&ctx->lock);
+    sl__log(&ctx->log, SL_LOG_INFO, "stopped after %lld batches%s",
+            (long long)ctx->batches_done,
+            ctx->unprocessed ? "; received records left unprocessed" : "");
+    return NULL;
+}

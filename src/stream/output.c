@@ -1,0 +1,194 @@
+/*
+ * Output operations: foreach_rdd, print (as Spark's DStream.print) and
+ * save_as_text_files. Registered before start, run on the job thread for
+ * every batch in registration order.
+ */
+#include "stream/stream_int.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static char *dup_str(const char *s)
+{
+    size_t n;
+    char *d;
+    if (!s)
+        return NULL;
+    n = strlen(s) + 1;
+    d = sl_malloc(n);
+    if (d)
+        memcpy(d, s, n);
+    return d;
+}
+
+static sl_status add_output(sl_dstream *s, output *proto)
+{
+    output *o;
+    if (!s)
+        return SL_EINVAL;
+    if (sl__ctx_check_building(s->ctx) != SL_OK)
+        return SL_ESTATE;
+    o = sl_malloc(sizeof *o);
+    if (!o) {
+        sl__ctx_set_error(s->ctx, SL_ENOMEM, "out of memory");
+        return SL_ENOMEM;
+    }
+    *o = *proto;
+    o->stream = s;
+    o->next = NULL;
+    *s->ctx->outputs_tail = o;
+    s->ctx->outputs_tail = &o->next;
+    return SL_OK;
+}
+
+sl_status sl_dstream_foreach_rdd(sl_dstream *s, sl_foreach_rdd_fn fn,
+                                 void *user)
+{
+    output o;
+    if (s && !fn) {
+        sl__ctx_set_error(s->ctx, SL_EINVAL, "function is NULL");
+        return SL_EINVAL;
+    }
+    memset(&o, 0, sizeof o);
+    o.kind = OUT_FOREACH;
+    o.fn = fn;
+    o.user = user;
+    return add_output(s, &o);
+}
+
+sl_status sl_dstream_print(sl_dstream *s, size_t num)
+{
+    output o;
+    memset(&o, 0, sizeof o);
+    o.kind = OUT_PRINT;
+    o.num = num ? num : 10;
+    return add_output(s, &o);
+}
+
+sl_status sl_dstream_save_as_text_files(sl_dstream *s, const char *prefix,
+                                        const char *suffix)
+{
+    output o;
+    sl_status st;
+    if (s && (!prefix || !*prefix)) {
+        sl__ctx_set_error(s->ctx, SL_EINVAL, "prefix is empty");
+        return SL_EINVAL;
+    }
+    memset(&o, 0, sizeof o);
+    o.kind = OUT_SAVE;
+    o.prefix = dup_str(prefix);
+    o.suffix = suffix && *suffix ? dup_str(suffix) : NULL;
+    if (s && (!o.prefix || (suffix && *suffix && !o.suffix))) {
+        st = SL_ENOMEM;
+        sl__ctx_set_error(s->ctx, st, "out of memory");
+    } else {
+        st = add_output(s, &o);
+    }
+    if (st != SL_OK) {
+        sl_free(o.prefix);
+        sl_free(o.suffix);
+    }
+    return st;
+}
+
+void sl__outputs_free(sl_context *ctx)
+{
+    output *o, *next;
+    for (o = ctx->outputs; o; o = next) {
+        next = o->next;
+        sl_free(o->prefix);
+        sl_free(o->suffix);
+        sl_free(o);
+    }
+    ctx->outputs = NULL;
+    ctx->outputs_tail = &ctx->outputs;
+}
+
+/* ------------------------------------------------------------- running */
+
+static void put_record(FILE *f, const sl_value *v)
+{
+    char buf[1024];
+    size_t n = sl_value_format(v, buf, sizeof buf);
+    if (n < sizeof buf) {
+        fwrite(buf, 1, n, f);
+    } else {
+        char *big = sl_malloc(n + 1);
+        if (big) {
+            sl_value_format(v, big, n + 1);
+            fwrite(big, 1, n, f);
+            sl_free(big);
+        } else {
+            fwrite(buf, 1, sizeof buf - 1, f);
+        }
+    }
+    fputc('\n', f);
+}
+
+/* Spark's print(): take num + 1 records to know whether to print "...". */
+static sl_status run_print(sl_context *ctx, output *o, sl_rdd *rdd,
+                           int64_t time_ms)
+{
+    static const char dashes[] = "-------------------------------------------";
+    const sl_value *items;
+    size_t got, i;
+    sl_status st = sl_rdd_take(rdd, o->num + 1, &items, &got);
+    if (st != SL_OK) {
+        sl__ctx_set_error(ctx, st, "print: %s", sl_engine_errmsg(ctx->eng));
+        return st;
+    }
+    flockfile(stdout);
+    printf("%s\nTime: %lld ms\n%s\n", dashes, (long long)time_ms, dashes);
+    for (i = 0; i < got && i < o->num; i++)
+        put_record(stdout, &items[i]);
+    if (got > o->num)
+        fputs("...\n", stdout);
+    fputc('\n', stdout);
+    fflush(stdout);
+    funlockfile(stdout);
+    return SL_OK;
+}
+
+static sl_status run_save(sl_context *ctx, output *o, sl_rdd *rdd,
+                          int64_t time_ms)
+{
+    char path[4096];
+    int n = snprintf(path, sizeof path, "%s-%lld%s%s", o->prefix,
+                     (long long)time_ms, o->suffix ? "." : "",
+                     o->suffix ? o->suffix : "");
+    sl_status st;
+    if (n < 0 || (size_t)n >= sizeof path) {
+        sl__ctx_set_error(ctx, SL_EINVAL, "save_as_text_files: path too long");
+        return SL_EINVAL;
+    }
+    st = sl_rdd_save_as_text_file(rdd, path);
+    if (st != SL_OK)
+        sl__ctx_set_error(ctx, st, "save_as_text_files: %s",
+                          sl_engine_errmsg(ctx->eng));
+    return st;
+}
+
+sl_status sl__output_run(sl_context *ctx, output *o, batch *b)
+{
+    sl_rdd *rdd;
+    sl_status st = sl__dstream_rdd(o->stream, b, &rdd);
+    if (st != SL_OK)
+        return st;
+    if (!rdd)
+        return SL_OK; /* no batch at this time: Spark skips the output */
+    switch (o->kind) {
+    case OUT_PRINT:
+        return run_print(ctx, o, rdd, b->time_ms);
+    case OUT_SAVE:
+        return run_save(ctx, o, rdd, b->time_ms);
+    default:
+        st = o->fn(rdd, b->time_ms, o->user);
+        if (st != SL_OK) {
+            sl__ctx_set_error(ctx, SL_EUSER, "foreach_rdd function failed "
+                              "at time %lld ms: %s", (long long)b->time_ms,
+                              sl_strerror(st));
+            return SL_EUSER;
+        }
+        return SL_OK;
+    }
+}

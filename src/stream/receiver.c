@@ -1,0 +1,364 @@
+/*
+ * The engine side of receivers: receive blocks (a pool shared by all
+ * receivers), appending bytes, the line-length limit, sealing blocks at
+ * their last newline, and flow control against receiver.max_buffered_bytes.
+ * Everything here runs on the I/O thread except block release, which the
+ * job thread does when a batch is done.
+ */
+#include "stream/stream_int.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define POOL_MAX 8 /* blocks kept for reuse */
+
+/* ------------------------------------------------------------- blocks */
+
+block *sl__block_get(sl_context *ctx, size_t min_cap)
+{
+    size_t cap = (size_t)ctx->block_bytes;
+    block *b = NULL;
+    if (cap < min_cap)
+        cap = min_cap;
+    pthread_mutex_lock(&ctx->lock);
+    if (ctx->free_blocks && ctx->free_blocks->cap >= cap) {
+        b = ctx->free_blocks;
+        ctx->free_blocks = b->next;
+        ctx->nfree_blocks--;
+    }
+    pthread_mutex_unlock(&ctx->lock);
+    if (!b) {
+        b = sl_malloc(sizeof *b + cap);
+        if (!b)
+            return NULL;
+        b->cap = cap;
+    }
+    b->next = NULL;
+    b->len = 0;
+    b->records = 0;
+    atomic_fetch_add(&ctx->buffered_bytes, (long long)b->cap);
+    return b;
+}
+
+void sl__block_put(sl_context *ctx, block *b)
+{
+    atomic_fetch_sub(&ctx->buffered_bytes, (long long)b->cap);
+    pthread_mutex_lock(&ctx->lock);
+    if (b->cap == (size_t)ctx->block_bytes && ctx->nfree_blocks < POOL_MAX) {
+        b->next = ctx->free_blocks;
+        ctx->free_blocks = b;
+        ctx->nfree_blocks++;
+        b = NULL;
+    }
+    pthread_mutex_unlock(&ctx->lock);
+    sl_free(b);
+}
+
+void sl__blocks_free_pool(sl_context *ctx)
+{
+    block *b, *next;
+    for (b = ctx->free_blocks; b; b = next) {
+        next = b->next;
+        sl_free(b);
+    }
+    ctx->free_blocks = NULL;
+    ctx->nfree_blocks = 0;
+}
+
+/* ------------------------------------------------------ flow control */
+
+/* Pause every receiver above the bound; resume below three quarters of it,
+ * so reading does not flap around the limit. */
+void sl__io_flow_check(sl_context *ctx)
+{
+    long long held = atomic_load(&ctx->buffered_bytes);
+    size_t i;
+    if (!ctx->io_paused && held > ctx->max_buffered) {
+        ctx->io_paused = true;
+        sl__log(&ctx->log, SL_LOG_DEBUG,
+                "%lld bytes buffered: pausing receivers", held);
+        for (i = 0; i < ctx->nreceivers; i++) {
+            sl_receiver *r = ctx->receivers[i];
+            if (r->started && !r->stopped && !r->paused) {
+                r->paused = true;
+                atomic_fetch_add(&r->pauses, 1);
+                r->ops->pause(r->state);
+            }
+        }
+    } else if (ctx->io_paused && held <= ctx->max_buffered / 4 * 3) {
+        ctx->io_paused = false;
+        for (i = 0; i < ctx->nreceivers; i++) {
+            sl_receiver *r = ctx->receivers[i];
+            if (r->paused && !r->stopped) {
+                r->paused = false;
+                r->ops->resume(r->state);
+            }
+        }
+    }
+}
+
+/* ------------------------------------------------------------ sealing */
+
+static void append_sealed(sl_receiver *r, block *b)
+{
+    b->next = NULL;
+    *r->sealed_tail = b;
+    r->sealed_tail = &b->next;
+}
+
+/* Seal the open block at its last newline; the unterminated tail moves to
+ * a fresh block (it is shorter than receiver.max_line_bytes). */
+static sl_status seal_open(sl_receiver *r)
+{
+    block *b = r->open, *nb;
+    size_t tail = r->line_len;
+    if (!b || b->len == tail)
+        return SL_OK;
+    nb = NULL;
+    if (tail) {
+        nb = sl__block_get(r->ctx, tail + 1);
+        if (!nb)
+            return SL_ENOMEM;
+        memcpy(nb->data, b->data + b->len - tail, tail);
+        nb->len = tail;
+        b->len -= tail;
+    }
+    append_sealed(r, b);
+    r->open = nb;
+    return SL_OK;
+}
+
+void sl__receiver_seal(sl_receiver *r, bool end_of_input)
+{
+    if (end_of_input)
+        sl_receiver_end_of_stream(r);
+    if (seal_open(r) != SL_OK)
+        sl__log(&r->ctx->log, SL_LOG_WARN,
+                "receiver %s: out of memory sealing a block; its data waits "
+                "for the next batch",
+                r->ops->name);
+}
+
+block *sl__receiver_take_sealed(sl_receiver *r)
+{
+    block *b = r->sealed;
+    r->sealed = NULL;
+    r->sealed_tail = &r->sealed;
+    return b;
+}
+
+/* Immediate stop: count and drop whatever was not sealed into a batch. */
+void sl__receiver_discard(sl_receiver *r)
+{
+    block *b, *next;
+    int64_t lost = 0;
+    if (r->open) {
+        r->open->next = r->sealed;
+        r->sealed = r->open;
+        lost += r->line_len ? 1 : 0;
+        r->open = NULL;
+    }
+    for (b = r->sealed; b; b = next) {
+        next = b->next;
+        lost += b->records;
+        sl__block_put(r->ctx, b);
+    }
+    r->sealed = NULL;
+    r->sealed_tail = &r->sealed;
+    r->line_len = 0;
+    pthread_mutex_lock(&r->ctx->lock);
+    r->ctx->unprocessed += lost;
+    pthread_mutex_unlock(&r->ctx->lock);
+}
+
+/* ------------------------------------------------------ receiver API */
+
+struct event_base *sl_receiver_event_base(sl_receiver *r)
+{
+    return r->ctx->base;
+}
+
+char *sl_receiver_buffer(sl_receiver *r, size_t *len)
+{
+    block *b = r->open;
+    size_t room;
+    if (b && b->len == b->cap) {
+        if (seal_open(r) != SL_OK)
+            return NULL;
+        b = r->open;
+    }
+    if (!b) {
+        /* The block must hold a whole line of the maximum length, or a
+         * legal line could never be sealed. */
+        b = sl__block_get(r->ctx, (size_t)r->ctx->max_line + 1 + r->line_len);
+        if (!b)
+            return NULL;
+        r->open = b;
+    }
+    room = b->cap - b->len;
+    if (*len == 0 || *len > room)
+        *len = room;
+    return b->data + b->len;
+}
+
+static void line_too_long(sl_receiver *r)
+{
+    long long n = atomic_fetch_add(&r->lines_too_long, 1) + 1;
+    /* Report the first and then every 1000th, so a flood of bad input
+     * cannot flood the log. */
+    if (n == 1 || n % 1000 == 0)
+        sl__log(&r->ctx->log, SL_LOG_WARN,
+                "receiver %s: dropped a line longer than "
+                "receiver.max_line_bytes (%lld bytes); %lld dropped so far",
+                r->ops->name, (long long)r->ctx->max_line, n);
+}
+
+/* Take the n new bytes at src into the open block at dst, line by line:
+ * complete lines are kept, an over-long line is dropped up to its newline
+ * without ever being held beyond the limit. */
+void sl_receiver_commit(sl_receiver *r, size_t n)
+{
+    block *b = r->open;
+    char *src, *dst, *nl;
+    size_t max = (size_t)r->ctx->max_line, seg;
+
+    if (!b || n == 0 || n > b->cap - b->len)
+        return;
+    atomic_fetch_add(&r->bytes, (long long)n);
+    src = dst = b->data + b->len;
+    while (n > 0) {
+        nl = memchr(src, '\n', n);
+        seg = nl ? (size_t)(nl - src) + 1 : n;
+        if (r->discarding) {
+            r->discarding = nl == NULL;
+        } else if (r->line_len + seg - (nl ? 1 : 0) > max) {
+            dst -= r->line_len; /* drop the line's start too */
+            r->line_len = 0;
+            r->discarding = nl == NULL;
+            line_too_long(r);
+        } else {
+            if (dst != src)
+                memmove(dst, src, seg);
+            dst += seg;
+            r->line_len = nl ? 0 : r->line_len + seg;
+            b->records += nl ? 1 : 0;
+        }
+        src += seg;
+        n -= seg;
+    }
+    b->len = (size_t)(dst - b->data);
+    sl__io_flow_check(r->ctx);
+}
+
+void sl_receiver_end_of_stream(sl_receiver *r)
+{
+    char *p;
+    size_t one = 1;
+    r->discarding = false;
+    if (r->line_len == 0)
+        return;
+    p = sl_receiver_buffer(r, &one);
+    if (!p)
+        return;
+    *p = '\n';
+    sl_receiver_commit(r, 1);
+}
+
+int64_t sl_receiver_conf_int(sl_receiver *r, const char *name)
+{
+    int64_t v = 0;
+    if (sl_conf_get_int(r->ctx->conf, name, &v) != SL_OK)
+        return 0;
+    return v;
+}
+
+void sl_receiver_log(sl_receiver *r, sl_log_level level, const char *fmt, ...)
+{
+    char msg[768];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    sl__log(&r->ctx->log, level, "receiver %s: %s", r->ops->name, msg);
+}
+
+void sl_receiver_count_error(sl_receiver *r)
+{
+    atomic_fetch_add(&r->errors, 1);
+}
+
+sl_status sl_receiver_stream_stats(sl_dstream *s, sl_receiver_stats *out)
+{
+    sl_receiver *r;
+    if (!s || !out || s->kind != DS_RECEIVER)
+        return SL_EINVAL;
+    r = s->receiver;
+    out->bytes = atomic_load(&r->bytes);
+    out->lines_too_long = atomic_load(&r->lines_too_long);
+    out->errors = atomic_load(&r->errors);
+    out->pauses = atomic_load(&r->pauses);
+    out->buffered_bytes = atomic_load(&s->ctx->buffered_bytes);
+    return SL_OK;
+}
+
+/* -------------------------------------------------- stream creation */
+
+static sl_status add_receiver(sl_context *ctx, sl_receiver *r)
+{
+    sl_receiver **nr = sl_realloc(ctx->receivers,
+                                  (ctx->nreceivers + 1) * sizeof *nr);
+    if (!nr)
+        return SL_ENOMEM;
+    ctx->receivers = nr;
+    r->index = ctx->nreceivers;
+    ctx->receivers[ctx->nreceivers++] = r;
+    return SL_OK;
+}
+
+sl_dstream *sl_receiver_stream(sl_context *ctx, const sl_receiver_ops *ops,
+                               void *state)
+{
+    sl_receiver *r;
+    sl_dstream *s;
+    if (!ctx || !ops || ops->version < 1 || !ops->start || !ops->stop ||
+        !ops->pause || !ops->resume || !ops->free) {
+        if (ops && ops->free)
+            ops->free(state);
+        if (ctx)
+            sl__ctx_set_error(ctx, SL_EINVAL, "incomplete receiver methods");
+        return NULL;
+    }
+    r = sl_malloc(sizeof *r);
+    s = sl__dstream_new(ctx, DS_RECEIVER, NULL, 0);
+    if (!r || !s || add_receiver(ctx, r) != SL_OK) {
+        sl_free(r);
+        ops->free(state);
+        if (s)
+            sl__ctx_set_error(ctx, SL_ENOMEM, "out of memory");
+        return NULL;
+    }
+    memset(r, 0, sizeof *r);
+    r->index = ctx->nreceivers - 1;
+    r->ctx = ctx;
+    r->stream = s;
+    r->ops = ops;
+    r->state = state;
+    r->sealed_tail = &r->sealed;
+    s->receiver = r;
+    return s;
+}
+
+void sl__receiver_free(sl_receiver *r)
+{
+    block *b, *next;
+    if (r->open) {
+        r->open->next = r->sealed;
+        r->sealed = r->open;
+    }
+    for (b = r->sealed; b; b = next) {
+        next = b->next;
+        sl__block_put(r->ctx, b);
+    }
+    r->ops->free(r->state);
+    sl_free(r);
+}

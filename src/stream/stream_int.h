@@ -1,0 +1,241 @@
+/*
+ * Private structures of the streaming layer: the context and its threads,
+ * the DStream graph, receivers and their blocks, planned sources, batches
+ * and output operations. Only the files of src/stream include this.
+ */
+#ifndef SL_STREAM_STREAM_INT_H
+#define SL_STREAM_STREAM_INT_H
+
+#include <pthread.h>
+#include <sluice/source.h>
+#include <sluice/stream.h>
+
+#include "core/core.h"
+#include "rdd/rdd.h"
+
+struct event;
+struct event_base;
+
+/* ------------------------------------------------------------- blocks */
+
+/* A receive block: bytes from one receiver. Sealed blocks end with a
+ * complete line and are read by worker tasks as text partitions. */
+typedef struct block {
+    struct block *next;
+    size_t cap, len;
+    int64_t records; /* complete lines in data[0, len) */
+    char data[];
+} block;
+
+/* --------------------------------------------------------- receivers */
+
+struct sl_receiver {
+    sl_context *ctx;
+    sl_dstream *stream;
+    const sl_receiver_ops *ops;
+    void *state;
+    size_t index;
+    /* I/O thread only */
+    block *open;
+    size_t line_len;  /* bytes of the unterminated line at open's end */
+    bool discarding;  /* dropping the rest of an over-long line */
+    block *sealed, **sealed_tail;
+    bool started, stopped, paused;
+    /* any thread */
+    atomic_llong bytes, lines_too_long, errors, pauses;
+};
+
+/* ----------------------------------------------------------- batches */
+
+typedef struct batch {
+    struct batch *next;
+    int64_t id, time_ms;
+    block **blocks; /* per receiver: sealed blocks of this batch */
+    sl_batch_info info;
+    sl__scope *scope;
+    bool final;
+} batch;
+
+/* ---------------------------------------------------------- DStreams */
+
+typedef enum ds_kind {
+    DS_RECEIVER,
+    DS_PLANNED,
+    DS_MAP,
+    DS_FLAT_MAP,
+    DS_FILTER,
+    DS_MAP_PARTITIONS,
+    DS_GLOM,
+    DS_MAP_VALUES,
+    DS_FLAT_MAP_VALUES,
+    DS_REDUCE_BY_KEY,
+    DS_GROUP_BY_KEY,
+    DS_COMBINE_BY_KEY,
+    DS_COUNT,
+    DS_COUNT_BY_VALUE,
+    DS_REDUCE,
+    DS_UNION,
+    DS_TRANSFORM,
+    DS_TRANSFORM2,
+    DS_TRANSFORM_N,
+    DS_REPARTITION,
+    DS_JOIN,
+    DS_LEFT_JOIN,
+    DS_RIGHT_JOIN,
+    DS_FULL_JOIN,
+    DS_COGROUP
+} ds_kind;
+
+typedef union ds_fn {
+    sl_map_fn map;
+    sl_flat_map_fn flat_map;
+    sl_filter_fn filter;
+    sl_partition_fn part;
+    sl_reduce_fn reduce;
+    sl_transform_fn transform;
+    sl_transform2_fn transform2;
+    sl_transform_n_fn transform_n;
+} ds_fn;
+
+/* One remembered batch of a stream (for slice). */
+typedef struct remembered {
+    struct remembered *next;
+    int64_t time_ms;
+    sl__retained *rdd; /* NULL: the stream had no batch then */
+} remembered;
+
+struct sl_dstream {
+    sl_context *ctx;
+    ds_kind kind;
+    sl_dstream **parents;
+    size_t nparents;
+    int64_t slide_ms;
+    ds_fn fn;
+    sl_map_fn create; /* combine_by_key */
+    sl_reduce_fn merge2;
+    void *user;
+    size_t partitions;
+    bool persist;
+    /* sources */
+    sl_receiver *receiver;
+    const sl_planned_ops *planned;
+    void *planned_state;
+    /* job thread: the RDD of the batch being run */
+    int64_t memo_batch;
+    sl_rdd *memo_rdd; /* NULL with memo_batch set: no batch (Spark's None) */
+    remembered *remembered; /* newest first; ctx->lock */
+    sl_dstream *next_in_ctx;
+};
+
+/* ----------------------------------------------------------- outputs */
+
+typedef enum out_kind { OUT_FOREACH, OUT_PRINT, OUT_SAVE } out_kind;
+
+typedef struct output {
+    struct output *next;
+    out_kind kind;
+    sl_dstream *stream;
+    sl_foreach_rdd_fn fn;
+    void *user;
+    size_t num;
+    char *prefix, *suffix;
+} output;
+
+typedef struct listener {
+    struct listener *next;
+    sl_listener l;
+    void *user;
+} listener;
+
+/* ------------------------------------------------------------ context */
+
+typedef enum ctx_state { CTX_NEW, CTX_RUNNING, CTX_STOPPED } ctx_state;
+
+struct sl_context {
+    sl_conf *conf;
+    sl__logger log;
+    sl__errmsg err;
+    sl_engine *eng;
+    int64_t interval_ms, max_batches, remember_ms;
+    bool manual_clock;
+    int64_t zero_ms; /* time of batch 0 */
+
+    sl_dstream *streams; /* every stream, newest first */
+    sl_receiver **receivers;
+    size_t nreceivers;
+    sl_dstream **planned;
+    size_t nplanned;
+    output *outputs, **outputs_tail;
+    listener *listeners, **listeners_tail;
+
+    /* threads */
+    pthread_t io_thread, job_thread;
+    bool threads_started, threads_joined;
+    pthread_mutex_t lock;
+    pthread_cond_t cv; /* queue, state and termination changes */
+    ctx_state state;
+    batch *queue, **queue_tail;
+    bool input_done;      /* the I/O thread will queue no more batches */
+    bool stop_requested, stop_graceful;
+    bool job_busy;        /* a batch is running */
+    bool terminated;
+    sl_status failure;
+    int64_t unprocessed;
+    int64_t next_batch_id; /* I/O thread */
+    int64_t batches_done;
+
+    /* I/O thread */
+    struct event_base *base;
+    struct event *tick_ev, *wake_ev;
+    int wake_fd;
+    atomic_bool wake_pending;
+    atomic_llong buffered_bytes;
+    int64_t max_buffered, block_bytes, max_line;
+    bool io_paused;
+    block *free_blocks; /* pool, under lock */
+    size_t nfree_blocks;
+};
+
+/* context.c */
+void sl__ctx_set_error(sl_context *ctx, sl_status st, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+sl_status sl__ctx_check_building(sl_context *ctx);
+void sl__ctx_wake_io(sl_context *ctx);
+void sl__ctx_fail(sl_context *ctx, sl_status st);
+
+/* dstream.c */
+sl_dstream *sl__dstream_new(sl_context *ctx, ds_kind kind,
+                            sl_dstream *const *parents, size_t n);
+sl_status sl__dstream_rdd(sl_dstream *s, batch *b, sl_rdd **out);
+void sl__dstream_free_all(sl_context *ctx);
+void sl__dstream_remember(sl_context *ctx, batch *b);
+void sl__dstream_forget(sl_dstream *s, int64_t before_ms);
+
+/* receiver.c */
+block *sl__block_get(sl_context *ctx, size_t min_cap);
+void sl__block_put(sl_context *ctx, block *b);
+void sl__blocks_free_pool(sl_context *ctx);
+void sl__receiver_seal(sl_receiver *r, bool end_of_input);
+block *sl__receiver_take_sealed(sl_receiver *r);
+void sl__receiver_discard(sl_receiver *r);
+void sl__receiver_free(sl_receiver *r);
+void sl__io_flow_check(sl_context *ctx);
+
+/* io.c */
+void *sl__io_main(void *arg);
+sl_status sl__io_init(sl_context *ctx);
+void sl__io_free(sl_context *ctx);
+
+/* jobs.c */
+void *sl__job_main(void *arg);
+void sl__batch_free(sl_context *ctx, batch *b);
+int64_t sl__batch_records(const sl_context *ctx, const batch *b);
+
+/* planned.c */
+sl_status sl__planned_rdd(sl_dstream *s, batch *b, sl_rdd **out);
+
+/* output.c */
+sl_status sl__output_run(sl_context *ctx, output *o, batch *b);
+void sl__outputs_free(sl_context *ctx);
+
+#endif /* SL_STREAM_STREAM_INT_H */
