@@ -16,8 +16,7 @@ void sl_test_fail(const char *file, int line, const char *fmt, ...)
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     fprintf(stderr, "%s:%d: FAILED: %s\n", file, line, msg);
-    CU_assertImplementation(CU_FALSE, (unsigned)line, msg, file, "",
-                            CU_FALSE);
+    CU_assertImplementation(CU_FALSE, (unsigned)line, msg, file, "", CU_FALSE);
 }
 
 int main(void)

@@ -210,8 +210,7 @@ SL_EXPORT size_t sl_value_format(const sl_value *v, char *buf, size_t cap);
  * @brief Format a value as JSON (pairs and composites as arrays, null as
  * null); same return contract as sl_value_format.
  */
-SL_EXPORT size_t sl_value_format_json(const sl_value *v, char *buf,
-                                      size_t cap);
+SL_EXPORT size_t sl_value_format_json(const sl_value *v, char *buf, size_t cap);
 
 /* -------------------------------------------------- durations and sizes */
 
@@ -272,8 +271,7 @@ SL_EXPORT void sl_conf_free(sl_conf *conf);
  * SL_ENOMEM. errbuf may be NULL.
  */
 SL_EXPORT sl_status sl_conf_set(sl_conf *conf, const char *name,
-                                const char *value, char *errbuf,
-                                size_t errlen);
+                                const char *value, char *errbuf, size_t errlen);
 
 /**
  * @brief Current value of property name as text (borrowed, valid until the

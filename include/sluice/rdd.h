@@ -34,14 +34,12 @@ typedef struct sl_iter sl_iter;
 typedef sl_status (*sl_map_fn)(sl_task *t, const sl_value *in, sl_value *out,
                                void *user);
 /** @brief One input, zero or more outputs through sl_task_emit(). */
-typedef sl_status (*sl_flat_map_fn)(sl_task *t, const sl_value *in,
-                                    void *user);
+typedef sl_status (*sl_flat_map_fn)(sl_task *t, const sl_value *in, void *user);
 /** @brief Keep the record when true. */
 typedef bool (*sl_filter_fn)(const sl_value *in, void *user);
 /** @brief Associative combine of two values into *out. */
 typedef sl_status (*sl_reduce_fn)(sl_task *t, const sl_value *a,
-                                  const sl_value *b, sl_value *out,
-                                  void *user);
+                                  const sl_value *b, sl_value *out, void *user);
 /** @brief A whole partition in, outputs through sl_task_emit(). */
 typedef sl_status (*sl_partition_fn)(sl_task *t, sl_iter *in, void *user);
 
@@ -70,8 +68,7 @@ SL_EXPORT bool sl_iter_next(sl_iter *it, sl_value *out);
  * and "log.level". Takes ownership of conf on success only.
  * @returns NULL on failure with the reason in errbuf.
  */
-SL_EXPORT sl_engine *sl_engine_new(sl_conf *conf, char *errbuf,
-                                   size_t errlen);
+SL_EXPORT sl_engine *sl_engine_new(sl_conf *conf, char *errbuf, size_t errlen);
 /** @brief Stop the workers and free every RDD of the engine. NULL ok. */
 SL_EXPORT void sl_engine_free(sl_engine *eng);
 /**
@@ -183,8 +180,7 @@ SL_EXPORT size_t sl_rdd_num_partitions(sl_rdd *r);
  * @brief All records in partition order. *out (borrowed) stays valid until
  * the RDD's scope ends (batch end, sl_engine_clear).
  */
-SL_EXPORT sl_status sl_rdd_collect(sl_rdd *r, const sl_value **out,
-                                   size_t *n);
+SL_EXPORT sl_status sl_rdd_collect(sl_rdd *r, const sl_value **out, size_t *n);
 /** @brief Number of records. */
 SL_EXPORT sl_status sl_rdd_count(sl_rdd *r, int64_t *out);
 /** @brief The first up to n records, in partition order. */

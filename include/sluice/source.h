@@ -120,8 +120,7 @@ typedef struct sl_planned_ops {
  * on (ops->free releases it), also on failure.
  */
 SL_EXPORT sl_dstream *sl_planned_stream(sl_context *ctx,
-                                        const sl_planned_ops *ops,
-                                        void *state);
+                                        const sl_planned_ops *ops, void *state);
 /**
  * @brief The state of planned stream s if it was made with ops, else NULL;
  * lets a connector reach its state from the stream handle (borrowed).
@@ -140,7 +139,8 @@ SL_EXPORT sl_status sl_plan_add_reader(sl_plan *p, sl_read_fn fn,
                                        void *user);
 /** @brief This batch has no data at all (Spark's None), not an empty one. */
 SL_EXPORT void sl_plan_set_no_batch(sl_plan *p);
-/** @brief The batch's offset range as JSON (copied), for progress/checkpoints. */
+/** @brief The batch's offset range as JSON (copied), for progress/checkpoints.
+ */
 SL_EXPORT sl_status sl_plan_set_offsets(sl_plan *p, const char *json);
 /** @brief Number of partitions added so far. */
 SL_EXPORT size_t sl_plan_partitions(const sl_plan *p);

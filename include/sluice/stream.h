@@ -45,8 +45,7 @@ SL_EXPORT sl_engine *sl_context_engine(sl_context *ctx);
 /** @brief Batch interval in milliseconds. */
 SL_EXPORT int64_t sl_context_batch_interval(const sl_context *ctx);
 /** @brief Redirect the context's log (default: stderr). Before start. */
-SL_EXPORT void sl_context_set_logger(sl_context *ctx, sl_log_fn fn,
-                                     void *user);
+SL_EXPORT void sl_context_set_logger(sl_context *ctx, sl_log_fn fn, void *user);
 /**
  * @brief Keep every stream's batches for at least ms milliseconds (Spark's
  * StreamingContext.remember), so slice() can reach back that far.
@@ -85,14 +84,14 @@ SL_EXPORT int64_t sl_context_unprocessed_records(const sl_context *ctx);
 typedef struct sl_batch_info {
     int64_t batch_id;
     int64_t batch_time_ms;
-    int64_t num_records;     /* records in the batch's input streams */
-    int64_t submission_ms;   /* when the batch was queued */
-    int64_t start_ms;        /* processing started (0 before) */
-    int64_t end_ms;          /* processing finished (0 before) */
+    int64_t num_records;   /* records in the batch's input streams */
+    int64_t submission_ms; /* when the batch was queued */
+    int64_t start_ms;      /* processing started (0 before) */
+    int64_t end_ms;        /* processing finished (0 before) */
     int64_t scheduling_delay_ms;
     int64_t processing_ms;
     int64_t total_delay_ms;
-    sl_status status;        /* SL_OK, or why the batch failed */
+    sl_status status; /* SL_OK, or why the batch failed */
 } sl_batch_info;
 
 /** @brief Batch listener; all members optional. Runs on the job thread. */
@@ -123,21 +122,17 @@ SL_EXPORT sl_dstream *sl_dstream_flat_map(sl_dstream *s, sl_flat_map_fn fn,
 SL_EXPORT sl_dstream *sl_dstream_filter(sl_dstream *s, sl_filter_fn fn,
                                         void *user);
 SL_EXPORT sl_dstream *sl_dstream_map_partitions(sl_dstream *s,
-                                                sl_partition_fn fn,
-                                                void *user);
+                                                sl_partition_fn fn, void *user);
 SL_EXPORT sl_dstream *sl_dstream_glom(sl_dstream *s);
 SL_EXPORT sl_dstream *sl_dstream_map_values(sl_dstream *s, sl_map_fn fn,
                                             void *user);
 SL_EXPORT sl_dstream *sl_dstream_flat_map_values(sl_dstream *s,
-                                                 sl_flat_map_fn fn,
-                                                 void *user);
+                                                 sl_flat_map_fn fn, void *user);
 /** @param partitions output partitions, 0 = the parent's count. */
 SL_EXPORT sl_dstream *sl_dstream_reduce_by_key(sl_dstream *s, sl_reduce_fn fn,
                                                void *user, size_t partitions);
-SL_EXPORT sl_dstream *sl_dstream_group_by_key(sl_dstream *s,
-                                              size_t partitions);
-SL_EXPORT sl_dstream *sl_dstream_combine_by_key(sl_dstream *s,
-                                                sl_map_fn create,
+SL_EXPORT sl_dstream *sl_dstream_group_by_key(sl_dstream *s, size_t partitions);
+SL_EXPORT sl_dstream *sl_dstream_combine_by_key(sl_dstream *s, sl_map_fn create,
                                                 sl_reduce_fn merge_value,
                                                 sl_reduce_fn merge_combiners,
                                                 void *user, size_t partitions);
@@ -160,8 +155,8 @@ SL_EXPORT sl_dstream *sl_context_union(sl_context *ctx,
  * RDD of the same engine, e.g. built from `in`); leaving it NULL fails the
  * job with SL_EUSER, as Spark fails a transform that returns null.
  */
-typedef sl_status (*sl_transform_fn)(sl_rdd *in, int64_t time_ms,
-                                     sl_rdd **out, void *user);
+typedef sl_status (*sl_transform_fn)(sl_rdd *in, int64_t time_ms, sl_rdd **out,
+                                     void *user);
 /** @brief Two-input per-batch RDD function (job thread). */
 typedef sl_status (*sl_transform2_fn)(sl_rdd *a, sl_rdd *b, int64_t time_ms,
                                       sl_rdd **out, void *user);
@@ -177,21 +172,16 @@ SL_EXPORT sl_dstream *sl_dstream_transform_with(sl_dstream *a, sl_dstream *b,
                                                 void *user);
 /** @brief StreamingContext.transform over n streams. */
 SL_EXPORT sl_dstream *sl_context_transform(sl_context *ctx,
-                                           sl_dstream *const *streams,
-                                           size_t n, sl_transform_n_fn fn,
-                                           void *user);
-SL_EXPORT sl_dstream *sl_dstream_repartition(sl_dstream *s,
-                                             size_t partitions);
+                                           sl_dstream *const *streams, size_t n,
+                                           sl_transform_n_fn fn, void *user);
+SL_EXPORT sl_dstream *sl_dstream_repartition(sl_dstream *s, size_t partitions);
 SL_EXPORT sl_dstream *sl_dstream_join(sl_dstream *a, sl_dstream *b,
                                       size_t partitions);
-SL_EXPORT sl_dstream *sl_dstream_left_outer_join(sl_dstream *a,
-                                                 sl_dstream *b,
+SL_EXPORT sl_dstream *sl_dstream_left_outer_join(sl_dstream *a, sl_dstream *b,
                                                  size_t partitions);
-SL_EXPORT sl_dstream *sl_dstream_right_outer_join(sl_dstream *a,
-                                                  sl_dstream *b,
+SL_EXPORT sl_dstream *sl_dstream_right_outer_join(sl_dstream *a, sl_dstream *b,
                                                   size_t partitions);
-SL_EXPORT sl_dstream *sl_dstream_full_outer_join(sl_dstream *a,
-                                                 sl_dstream *b,
+SL_EXPORT sl_dstream *sl_dstream_full_outer_join(sl_dstream *a, sl_dstream *b,
                                                  size_t partitions);
 SL_EXPORT sl_dstream *sl_dstream_cogroup(sl_dstream *a, sl_dstream *b,
                                          size_t partitions);

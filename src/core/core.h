@@ -12,7 +12,7 @@
 
 #define SL__CACHE_LINE 64
 #define SL__UNUSED(x) ((void)(x))
-#define SL__ALIGN_UP(n, a) (((n) + ((a) - 1)) & ~((size_t)(a) - 1))
+#define SL__ALIGN_UP(n, a) (((n) + ((a)-1)) & ~((size_t)(a)-1))
 
 /* ------------------------------------------------------------- arenas */
 
@@ -89,8 +89,8 @@ typedef struct sl__htab_slot {
 
 typedef struct sl__htab {
     sl__htab_slot *slots;
-    size_t cap;   /* power of two, or 0 */
-    size_t count; /* occupied slots */
+    size_t cap;      /* power of two, or 0 */
+    size_t count;    /* occupied slots */
     sl__arena arena; /* memory for copied keys and values */
 } sl__htab;
 
@@ -110,8 +110,8 @@ sl__htab_slot *sl__htab_find(sl__htab *t, const sl_value *key, uint64_t hash);
  * key is the caller's key as is (copy it into t->arena when it must
  * outlive the caller's memory). NULL when out of memory.
  */
-sl__htab_slot *sl__htab_upsert(sl__htab *t, const sl_value *key,
-                               uint64_t hash, bool *created);
+sl__htab_slot *sl__htab_upsert(sl__htab *t, const sl_value *key, uint64_t hash,
+                               bool *created);
 /** Iterate: *i starts at 0; returns the next occupied slot or NULL. */
 sl__htab_slot *sl__htab_next(sl__htab *t, size_t *i);
 
@@ -201,8 +201,8 @@ typedef struct sl__errmsg {
 sl_status sl__err(sl__errmsg *e, sl_status st, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /** Write a message into a caller buffer (may be NULL), return st. */
-sl_status sl__errbuf(char *buf, size_t len, sl_status st, const char *fmt,
-                     ...) __attribute__((format(printf, 4, 5)));
+sl_status sl__errbuf(char *buf, size_t len, sl_status st, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /* ------------------------------------------------- misc */
 

@@ -87,8 +87,8 @@ static sl_status htab_grow(sl__htab *t)
     return SL_OK;
 }
 
-sl__htab_slot *sl__htab_upsert(sl__htab *t, const sl_value *key,
-                               uint64_t hash, bool *created)
+sl__htab_slot *sl__htab_upsert(sl__htab *t, const sl_value *key, uint64_t hash,
+                               bool *created)
 {
     size_t mask, i;
     if ((t->count + 1) * 4 > t->cap * 3 && htab_grow(t) != SL_OK)

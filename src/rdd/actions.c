@@ -251,8 +251,7 @@ static void foreach_task(void *arg, size_t i, worker *w)
     st = j->fn(t, &it, j->user);
     if (st != SL_OK)
         sl__task_fail(t, st == SL_ENOMEM ? st : SL_EUSER,
-                      "foreach_partition function failed: %s",
-                      sl_strerror(st));
+                      "foreach_partition function failed: %s", sl_strerror(st));
 }
 
 sl_status sl_rdd_foreach_partition(sl_rdd *r, sl_partition_fn fn, void *user)

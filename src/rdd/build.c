@@ -294,8 +294,8 @@ sl_rdd *sl_rdd_repartition(sl_rdd *r, size_t partitions)
                         SH_REPARTITION);
 }
 
-sl_rdd *sl_rdd_sort_by(sl_rdd *r, sl_map_fn key_fn, void *user,
-                       bool ascending, size_t partitions)
+sl_rdd *sl_rdd_sort_by(sl_rdd *r, sl_map_fn key_fn, void *user, bool ascending,
+                       size_t partitions)
 {
     sl_rdd *n = with_shuffle(wide(r, NULL, SH_SORT, partitions), SH_SORT);
     if (n) {
@@ -327,8 +327,7 @@ sl_rdd *sl_rdd_union_all(sl_rdd *const *rdds, size_t n)
         }
         parts += rdds[i]->nparts;
     }
-    return with_parents(sl__rdd_alloc(rdds[0]->eng, RDD_UNION, parts), rdds,
-                        n);
+    return with_parents(sl__rdd_alloc(rdds[0]->eng, RDD_UNION, parts), rdds, n);
 }
 
 sl_rdd *sl_rdd_union(sl_rdd *a, sl_rdd *b)

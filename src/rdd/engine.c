@@ -101,8 +101,7 @@ sl__arena *sl__engine_scope_arena(sl_engine *eng)
 
 /* ------------------------------------------------------------- workers */
 
-static void run_tasks(sl_engine *eng, worker *w, run_fn fn, void *arg,
-                      size_t n)
+static void run_tasks(sl_engine *eng, worker *w, run_fn fn, void *arg, size_t n)
 {
     size_t i;
     while ((i = atomic_fetch_add(&eng->next_task, 1)) < n) {
@@ -180,12 +179,12 @@ static sl_status engine_start_workers(sl_engine *eng)
     size_t i;
     /* Workers sit on their own cache lines; the hook gives no alignment
      * guarantee beyond malloc's, so align by hand. */
-    eng->workers_mem = sl_malloc(eng->nworkers * sizeof(worker) +
-                                 SL__CACHE_LINE);
+    eng->workers_mem =
+        sl_malloc(eng->nworkers * sizeof(worker) + SL__CACHE_LINE);
     if (!eng->workers_mem)
         return SL_ENOMEM;
-    eng->workers = (worker *)SL__ALIGN_UP((uintptr_t)eng->workers_mem,
-                                          SL__CACHE_LINE);
+    eng->workers =
+        (worker *)SL__ALIGN_UP((uintptr_t)eng->workers_mem, SL__CACHE_LINE);
     memset(eng->workers, 0, eng->nworkers * sizeof(worker));
     for (i = 0; i < eng->nworkers; i++) {
         worker *w = &eng->workers[i];

@@ -14,11 +14,11 @@
 /* ----------------------------------------------------------- lineage */
 
 typedef enum rdd_kind {
-    RDD_SOURCE,   /* values, text ranges or reader partitions */
-    RDD_NARROW,   /* one per-record or per-partition op over a parent */
-    RDD_UNION,    /* partitions of the parents, in order */
-    RDD_SHUFFLE,  /* a wide op; computed by shuffle.c into `mat` */
-    RDD_MATERIAL  /* partitions held in memory (retained, collected) */
+    RDD_SOURCE,  /* values, text ranges or reader partitions */
+    RDD_NARROW,  /* one per-record or per-partition op over a parent */
+    RDD_UNION,   /* partitions of the parents, in order */
+    RDD_SHUFFLE, /* a wide op; computed by shuffle.c into `mat` */
+    RDD_MATERIAL /* partitions held in memory (retained, collected) */
 } rdd_kind;
 
 typedef enum op_kind {
@@ -32,10 +32,10 @@ typedef enum op_kind {
 } op_kind;
 
 typedef enum shuffle_kind {
-    SH_REDUCE,        /* reduce_by_key */
-    SH_COMBINE,       /* combine_by_key */
+    SH_REDUCE,  /* reduce_by_key */
+    SH_COMBINE, /* combine_by_key */
     SH_COUNT_BY_VALUE,
-    SH_GROUP,         /* group_by_key */
+    SH_GROUP, /* group_by_key */
     SH_COGROUP,
     SH_JOIN,
     SH_LEFT_JOIN,
@@ -76,9 +76,9 @@ struct sl_rdd {
     void *user;
     /* RDD_SHUFFLE */
     shuffle_kind sh;
-    sl_reduce_fn reduce;  /* reduce, merge_value */
-    sl_reduce_fn merge2;  /* merge_combiners */
-    sl_map_fn create;     /* create_combiner, sort key */
+    sl_reduce_fn reduce; /* reduce, merge_value */
+    sl_reduce_fn merge2; /* merge_combiners */
+    sl_map_fn create;    /* create_combiner, sort key */
     bool ascending;
 };
 
@@ -139,8 +139,8 @@ struct sl_engine {
     sl_conf *conf;
     sl__logger log;
     sl__errmsg err;
-    sl__scope base;      /* scope of standalone use */
-    sl__scope *scope;    /* current scope (base, or a batch's) */
+    sl__scope base;   /* scope of standalone use */
+    sl__scope *scope; /* current scope (base, or a batch's) */
 
     pthread_mutex_t lock;
     pthread_cond_t work_cv, done_cv;

@@ -27,15 +27,15 @@ sl_status sl__rdd_retain(sl_rdd *r, sl__retained **out)
     k->node.eng = r->eng;
     k->node.kind = RDD_MATERIAL;
     k->node.nparts = r->nparts;
-    k->node.mat = sl__arena_alloc(&k->arena,
-                                  (r->nparts + 1) * sizeof *k->node.mat);
+    k->node.mat =
+        sl__arena_alloc(&k->arena, (r->nparts + 1) * sizeof *k->node.mat);
     if (!k->node.mat)
         goto oom;
     for (i = 0; i < r->nparts; i++) {
         mat_part *dst = &k->node.mat[i];
         dst->n = r->mat[i].n;
-        dst->items = sl__arena_alloc(&k->arena,
-                                     (dst->n + 1) * sizeof *dst->items);
+        dst->items =
+            sl__arena_alloc(&k->arena, (dst->n + 1) * sizeof *dst->items);
         if (!dst->items)
             goto oom;
         for (j = 0; j < dst->n; j++)

@@ -221,7 +221,6 @@ static void map_task(void *arg, size_t i, worker *w)
     sl__run_partition(t, parent, second ? i - j->split : i, &ss.base);
 }
 
-
 /* -------------------------------------------------------- reduce side */
 
 static sl_status emit_pairs_from(sl_task *t, sl__htab *tab, mat_part *out)
@@ -306,8 +305,8 @@ typedef struct grouping {
 static sl_status group_count(sl_task *t, grouping *g, const entry *e)
 {
     bool created;
-    sl__htab_slot *s = sl__htab_upsert(&g->tab, sl_pair_key(&e->v), e->hash,
-                                       &created);
+    sl__htab_slot *s =
+        sl__htab_upsert(&g->tab, sl_pair_key(&e->v), e->hash, &created);
     if (!s)
         return oom(t);
     if (created) {
@@ -343,15 +342,15 @@ static sl_status group_fill(sl_task *t, grouping *g, const entry *e)
                                                                    : SL_OK;
 }
 
-static sl_status group_pass(shuffle_job *j, sl_task *t, size_t r,
-                            grouping *g, bool fill)
+static sl_status group_pass(shuffle_job *j, sl_task *t, size_t r, grouping *g,
+                            bool fill)
 {
     size_t m, i;
     for (m = 0; m < j->M; m++) {
         const bucket *b = &j->outs[m].buckets[r];
         for (i = 0; i < b->n; i++) {
-            sl_status st = fill ? group_fill(t, g, &b->e[i])
-                                : group_count(t, g, &b->e[i]);
+            sl_status st =
+                fill ? group_fill(t, g, &b->e[i]) : group_count(t, g, &b->e[i]);
             if (st != SL_OK)
                 return st;
         }
@@ -414,8 +413,7 @@ static sl_status group_emit(sl_task *t, shuffle_kind k, const group *gr,
         for (x = 0; x < nb; x++) {
             const sl_value *v = gr->cnt[0] ? &gr->vals[0][i] : &null;
             const sl_value *w = gr->cnt[1] ? &gr->vals[1][x] : &null;
-            if (make_pair(a, v, w, &inner) ||
-                make_pair(a, &key, &inner, out++))
+            if (make_pair(a, v, w, &inner) || make_pair(a, &key, &inner, out++))
                 return oom(t);
         }
     return SL_OK;

@@ -15,8 +15,9 @@ sl_status sl_task_emit(sl_task *t, const sl_value *v)
 {
     sink *s = t->emit_to;
     if (!s)
-        return sl__task_fail(t, SL_ESTATE, "sl_task_emit outside an emitting "
-                                           "function");
+        return sl__task_fail(t, SL_ESTATE,
+                             "sl_task_emit outside an emitting "
+                             "function");
     return s->push(s, t, v);
 }
 
@@ -78,9 +79,10 @@ typedef struct stage_sink {
 
 static sl_status user_failed(sl_task *t, const sl_rdd *node, sl_status st)
 {
-    static const char *names[] = {"map", "flat_map", "filter", "map_values",
-                                  "flat_map_values", "map_partitions",
-                                  "glom"};
+    static const char *names[] = {
+        "map",        "flat_map",        "filter",
+        "map_values", "flat_map_values", "map_partitions",
+        "glom"};
     if (t->status != SL_OK)
         return t->status;
     return sl__task_fail(t, st == SL_ENOMEM ? SL_ENOMEM : SL_EUSER,
@@ -141,16 +143,15 @@ static sl_status push_map_values(sink *self, sl_task *t, const sl_value *v)
 
 static sl_status push_keyed(sink *self, sl_task *t, const sl_value *w)
 {
-    stage_sink *st = (stage_sink *)((char *)self -
-                                    offsetof(stage_sink, pair_with_key));
+    stage_sink *st =
+        (stage_sink *)((char *)self - offsetof(stage_sink, pair_with_key));
     sl_value out;
     if (sl_task_pair(t, &st->key, w, &out) != SL_OK)
         return sl__task_fail(t, SL_ENOMEM, "out of memory");
     return st->base.next->push(st->base.next, t, &out);
 }
 
-static sl_status push_flat_map_values(sink *self, sl_task *t,
-                                      const sl_value *v)
+static sl_status push_flat_map_values(sink *self, sl_task *t, const sl_value *v)
 {
     stage_sink *ss = (stage_sink *)self;
     const sl_rdd *n = self->node;
@@ -281,8 +282,7 @@ static sl_status run_reader(sl_task *t, const src_part *sp, sink *s)
     st = sp->read(t, sp->desc, sp->user);
     t->emit_to = saved;
     if (st != SL_OK && t->status == SL_OK)
-        return sl__task_fail(t, st, "source read failed: %s",
-                             sl_strerror(st));
+        return sl__task_fail(t, st, "source read failed: %s", sl_strerror(st));
     return t->status;
 }
 

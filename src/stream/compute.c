@@ -59,8 +59,7 @@ static sl_status one_value(sl_dstream *s, const sl_value *v, sl_rdd **out)
 
 static sl_status action_failed(sl_dstream *s, const char *op, sl_status st)
 {
-    sl__ctx_set_error(s->ctx, st, "%s: %s", op,
-                      sl_engine_errmsg(s->ctx->eng));
+    sl__ctx_set_error(s->ctx, st, "%s: %s", op, sl_engine_errmsg(s->ctx->eng));
     return st;
 }
 
@@ -162,14 +161,17 @@ static sl_status transform_rdd(sl_dstream *s, sl_rdd **in, batch *b,
     else
         st = s->fn.transform_n(in, s->nparents, b->time_ms, out, s->user);
     if (st != SL_OK) {
-        sl__ctx_set_error(s->ctx, SL_EUSER, "transform function failed at "
-                          "time %lld ms: %s", (long long)b->time_ms,
-                          sl_strerror(st));
+        sl__ctx_set_error(s->ctx, SL_EUSER,
+                          "transform function failed at "
+                          "time %lld ms: %s",
+                          (long long)b->time_ms, sl_strerror(st));
         return SL_EUSER;
     }
     if (!*out) {
-        sl__ctx_set_error(s->ctx, SL_EUSER, "transform function returned no "
-                          "RDD at time %lld ms", (long long)b->time_ms);
+        sl__ctx_set_error(s->ctx, SL_EUSER,
+                          "transform function returned no "
+                          "RDD at time %lld ms",
+                          (long long)b->time_ms);
         return SL_EUSER;
     }
     return SL_OK;
@@ -178,8 +180,7 @@ static sl_status transform_rdd(sl_dstream *s, sl_rdd **in, batch *b,
 /* Streams of several parents: every parent must have a batch. */
 static sl_status multi_rdd(sl_dstream *s, batch *b, sl_rdd **out)
 {
-    sl_rdd **in = sl__engine_scope_alloc(s->ctx->eng,
-                                         s->nparents * sizeof *in);
+    sl_rdd **in = sl__engine_scope_alloc(s->ctx->eng, s->nparents * sizeof *in);
     size_t i;
     sl_status st;
     if (!in)
@@ -188,7 +189,8 @@ static sl_status multi_rdd(sl_dstream *s, batch *b, sl_rdd **out)
         if ((st = sl__dstream_rdd(s->parents[i], b, &in[i])) != SL_OK)
             return st;
         if (!in[i]) {
-            sl__ctx_set_error(s->ctx, SL_ENOBATCH, "%s: input stream %zu "
+            sl__ctx_set_error(s->ctx, SL_ENOBATCH,
+                              "%s: input stream %zu "
                               "produced no batch at time %lld ms",
                               kind_name(s->kind), i, (long long)b->time_ms);
             return SL_ENOBATCH;
@@ -256,8 +258,10 @@ void sl__dstream_remember(sl_context *ctx, batch *b)
         m->time_ms = b->time_ms;
         m->rdd = NULL;
         if (s->memo_rdd && sl__rdd_retain(s->memo_rdd, &m->rdd) != SL_OK) {
-            sl__log(&ctx->log, SL_LOG_WARN, "cannot remember batch %lld: "
-                    "out of memory", (long long)b->id);
+            sl__log(&ctx->log, SL_LOG_WARN,
+                    "cannot remember batch %lld: "
+                    "out of memory",
+                    (long long)b->id);
             sl_free(m);
             continue;
         }
@@ -280,13 +284,14 @@ static sl_status slice_allowed(sl_dstream *s)
 {
     sl_context *ctx = s->ctx;
     if (ctx->state == CTX_NEW) {
-        sl__ctx_set_error(ctx, SL_ESTATE, "slice: the stream has not been "
+        sl__ctx_set_error(ctx, SL_ESTATE,
+                          "slice: the stream has not been "
                           "initialized (start the context first)");
         return SL_ESTATE;
     }
-    if (!ctx->terminated &&
-        !pthread_equal(pthread_self(), ctx->job_thread)) {
-        sl__ctx_set_error(ctx, SL_ESTATE, "slice: call it from a batch "
+    if (!ctx->terminated && !pthread_equal(pthread_self(), ctx->job_thread)) {
+        sl__ctx_set_error(ctx, SL_ESTATE,
+                          "slice: call it from a batch "
                           "callback or after the context stopped");
         return SL_ESTATE;
     }

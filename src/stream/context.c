@@ -13,12 +13,11 @@
 void sl__ctx_set_error(sl_context *ctx, sl_status st, const char *fmt, ...)
 {
     va_list ap;
-    int n = snprintf(ctx->err.text, sizeof ctx->err.text, "%s: ",
-                     sl_errname(st));
+    int n =
+        snprintf(ctx->err.text, sizeof ctx->err.text, "%s: ", sl_errname(st));
     va_start(ap, fmt);
     if (n > 0 && (size_t)n < sizeof ctx->err.text)
-        vsnprintf(ctx->err.text + n, sizeof ctx->err.text - (size_t)n, fmt,
-                  ap);
+        vsnprintf(ctx->err.text + n, sizeof ctx->err.text - (size_t)n, fmt, ap);
     va_end(ap);
 }
 
@@ -200,7 +199,8 @@ sl_status sl_context_start(sl_context *ctx)
     sl__log(&ctx->log, SL_LOG_INFO,
             "started: batch interval %lld ms, %s clock, %zu workers",
             (long long)ctx->interval_ms,
-            ctx->manual_clock ? "manual" : "system", sl_engine_workers(ctx->eng));
+            ctx->manual_clock ? "manual" : "system",
+            sl_engine_workers(ctx->eng));
     return SL_OK;
 }
 
@@ -251,7 +251,8 @@ sl_status sl_context_stop(sl_context *ctx, bool graceful)
         ctx->terminated = true;
         return SL_OK;
     }
-    if (ctx->threads_started && pthread_equal(pthread_self(), ctx->job_thread)) {
+    if (ctx->threads_started &&
+        pthread_equal(pthread_self(), ctx->job_thread)) {
         sl__ctx_set_error(ctx, SL_ESTATE,
                           "sl_context_stop from a batch callback would wait "
                           "for itself; use sl_context_request_stop");
@@ -274,8 +275,7 @@ sl_status sl_context_await_termination(sl_context *ctx)
     return ctx->failure;
 }
 
-sl_status sl_context_await_termination_or_timeout(sl_context *ctx,
-                                                  int64_t ms)
+sl_status sl_context_await_termination_or_timeout(sl_context *ctx, int64_t ms)
 {
     struct timespec ts;
     bool done;

@@ -17,8 +17,7 @@ sl_dstream *sl__dstream_new(sl_context *ctx, ds_kind kind,
         return NULL;
     for (i = 0; i < n; i++)
         if (parents[i]->ctx != ctx) {
-            sl__ctx_set_error(ctx, SL_EINVAL,
-                              "streams of different contexts");
+            sl__ctx_set_error(ctx, SL_EINVAL, "streams of different contexts");
             return NULL;
         }
     s = sl_malloc(sizeof *s + (n + 1) * sizeof *s->parents);
@@ -138,8 +137,8 @@ sl_dstream *sl_dstream_flat_map_values(sl_dstream *s, sl_flat_map_fn fn,
     return unary(need_fn(s, fn), DS_FLAT_MAP_VALUES, f, user, 0);
 }
 
-sl_dstream *sl_dstream_reduce_by_key(sl_dstream *s, sl_reduce_fn fn,
-                                     void *user, size_t partitions)
+sl_dstream *sl_dstream_reduce_by_key(sl_dstream *s, sl_reduce_fn fn, void *user,
+                                     size_t partitions)
 {
     ds_fn f = {.reduce = fn};
     return unary(need_fn(s, fn), DS_REDUCE_BY_KEY, f, user, partitions);
@@ -153,8 +152,8 @@ sl_dstream *sl_dstream_group_by_key(sl_dstream *s, size_t partitions)
 
 sl_dstream *sl_dstream_combine_by_key(sl_dstream *s, sl_map_fn create,
                                       sl_reduce_fn merge_value,
-                                      sl_reduce_fn merge_combiners,
-                                      void *user, size_t partitions)
+                                      sl_reduce_fn merge_combiners, void *user,
+                                      size_t partitions)
 {
     ds_fn f = {.reduce = merge_value};
     sl_dstream *n = unary(need_fn(s, create && merge_value && merge_combiners),
@@ -188,15 +187,15 @@ sl_dstream *sl_dstream_repartition(sl_dstream *s, size_t partitions)
 {
     ds_fn f = {.map = NULL};
     if (s && partitions == 0) {
-        sl__ctx_set_error(s->ctx, SL_EINVAL, "repartition needs at least 1 "
-                                             "partition");
+        sl__ctx_set_error(s->ctx, SL_EINVAL,
+                          "repartition needs at least 1 "
+                          "partition");
         return NULL;
     }
     return unary(s, DS_REPARTITION, f, NULL, partitions);
 }
 
-sl_dstream *sl_dstream_transform(sl_dstream *s, sl_transform_fn fn,
-                                 void *user)
+sl_dstream *sl_dstream_transform(sl_dstream *s, sl_transform_fn fn, void *user)
 {
     ds_fn f = {.transform = fn};
     return unary(need_fn(s, fn), DS_TRANSFORM, f, user, 0);
@@ -210,9 +209,8 @@ sl_dstream *sl_dstream_persist(sl_dstream *s)
 }
 
 /* N-ary streams: every input must exist and share the slide. */
-static sl_dstream *nary(sl_context *ctx, ds_kind kind,
-                        sl_dstream *const *in, size_t n, ds_fn fn,
-                        void *user, size_t partitions)
+static sl_dstream *nary(sl_context *ctx, ds_kind kind, sl_dstream *const *in,
+                        size_t n, ds_fn fn, void *user, size_t partitions)
 {
     sl_dstream *s;
     size_t i;
@@ -242,8 +240,8 @@ static sl_dstream *nary(sl_context *ctx, ds_kind kind,
     return s;
 }
 
-static sl_dstream *binary(sl_dstream *a, sl_dstream *b, ds_kind kind,
-                          ds_fn fn, void *user, size_t partitions)
+static sl_dstream *binary(sl_dstream *a, sl_dstream *b, ds_kind kind, ds_fn fn,
+                          void *user, size_t partitions)
 {
     sl_dstream *in[2] = {a, b};
     if (!a || !b)

@@ -188,8 +188,8 @@ sl_status sl__io_init(sl_context *ctx)
     ctx->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (ctx->wake_fd < 0)
         goto fail;
-    ctx->wake_ev = event_new(ctx->base, ctx->wake_fd, EV_READ | EV_PERSIST,
-                             on_wake, ctx);
+    ctx->wake_ev =
+        event_new(ctx->base, ctx->wake_fd, EV_READ | EV_PERSIST, on_wake, ctx);
     ctx->tick_ev = evtimer_new(ctx->base, on_tick, ctx);
     if (!ctx->wake_ev || !ctx->tick_ev || event_add(ctx->wake_ev, NULL))
         goto fail;

@@ -97,9 +97,8 @@ static void run_batch(sl_context *ctx, batch *b)
     }
     notify(ctx, EV_COMPLETED, info);
     sl__log(&ctx->log, SL_LOG_DEBUG,
-            "batch %lld: %lld records, %lld ms processing",
-            (long long)b->id, (long long)info->num_records,
-            (long long)info->processing_ms);
+            "batch %lld: %lld records, %lld ms processing", (long long)b->id,
+            (long long)info->num_records, (long long)info->processing_ms);
 }
 
 /* Immediate stop: queued batches are dropped and counted. */

@@ -184,9 +184,10 @@ sl_status sl__output_run(sl_context *ctx, output *o, batch *b)
     default:
         st = o->fn(rdd, b->time_ms, o->user);
         if (st != SL_OK) {
-            sl__ctx_set_error(ctx, SL_EUSER, "foreach_rdd function failed "
-                              "at time %lld ms: %s", (long long)b->time_ms,
-                              sl_strerror(st));
+            sl__ctx_set_error(ctx, SL_EUSER,
+                              "foreach_rdd function failed "
+                              "at time %lld ms: %s",
+                              (long long)b->time_ms, sl_strerror(st));
             return SL_EUSER;
         }
         return SL_OK;

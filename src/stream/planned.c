@@ -25,13 +25,13 @@ sl_dstream *sl_planned_stream(sl_context *ctx, const sl_planned_ops *ops,
         if (ops && ops->free)
             ops->free(state);
         if (ctx)
-            sl__ctx_set_error(ctx, SL_EINVAL, "incomplete planned source "
-                                              "methods");
+            sl__ctx_set_error(ctx, SL_EINVAL,
+                              "incomplete planned source "
+                              "methods");
         return NULL;
     }
     s = sl__dstream_new(ctx, DS_PLANNED, NULL, 0);
-    np = s ? sl_realloc(ctx->planned, (ctx->nplanned + 1) * sizeof *np)
-           : NULL;
+    np = s ? sl_realloc(ctx->planned, (ctx->nplanned + 1) * sizeof *np) : NULL;
     if (!np) {
         ops->free(state);
         if (s)
@@ -150,8 +150,7 @@ sl_status sl__planned_rdd(sl_dstream *s, batch *b, sl_rdd **out)
         st = p.status;
     if (st != SL_OK) {
         sl__ctx_set_error(ctx, st, "source %s failed to plan batch %lld: %s",
-                          s->planned->name, (long long)b->id,
-                          sl_strerror(st));
+                          s->planned->name, (long long)b->id, sl_strerror(st));
         sl_free(p.parts);
         return st;
     }

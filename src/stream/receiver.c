@@ -305,8 +305,8 @@ sl_status sl_receiver_stream_stats(sl_dstream *s, sl_receiver_stats *out)
 
 static sl_status add_receiver(sl_context *ctx, sl_receiver *r)
 {
-    sl_receiver **nr = sl_realloc(ctx->receivers,
-                                  (ctx->nreceivers + 1) * sizeof *nr);
+    sl_receiver **nr =
+        sl_realloc(ctx->receivers, (ctx->nreceivers + 1) * sizeof *nr);
     if (!nr)
         return SL_ENOMEM;
     ctx->receivers = nr;

@@ -37,8 +37,8 @@ struct sl_receiver {
     size_t index;
     /* I/O thread only */
     block *open;
-    size_t line_len;  /* bytes of the unterminated line at open's end */
-    bool discarding;  /* dropping the rest of an over-long line */
+    size_t line_len; /* bytes of the unterminated line at open's end */
+    bool discarding; /* dropping the rest of an over-long line */
     block *sealed, **sealed_tail;
     bool started, stopped, paused;
     /* any thread */
@@ -175,9 +175,9 @@ struct sl_context {
     pthread_cond_t cv; /* queue, state and termination changes */
     ctx_state state;
     batch *queue, **queue_tail;
-    bool input_done;      /* the I/O thread will queue no more batches */
+    bool input_done; /* the I/O thread will queue no more batches */
     bool stop_requested, stop_graceful;
-    bool job_busy;        /* a batch is running */
+    bool job_busy; /* a batch is running */
     bool terminated;
     sl_status failure;
     int64_t unprocessed;

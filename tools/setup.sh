@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Install what building and testing sluice needs on Debian 12 (bookworm).
+# Idempotent: when every package is already installed it changes nothing and
+# does not touch the network. Needs root only when something is missing.
+set -euo pipefail
+
+packages=(
+    build-essential cmake pkg-config    # toolchain
+    libevent-dev                        # I/O loop (libevent_core)
+    librdkafka-dev libcjson-dev         # Kafka connector, JSON
+    libzstd-dev zlib1g-dev              # checkpoints, compressed input
+    libcunit1-dev                       # unit tests
+    ncat kcat mawk                      # integration tests
+    clang clang-format libclang-rt-14-dev # fuzzing, sanitizers, formatting
+)
+
+missing=()
+for p in "${packages[@]}"; do
+    status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+    if [ "$status" != "install ok installed" ]; then
+        missing+=("$p")
+    fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+    echo "setup: all ${#packages[@]} packages are installed"
+    exit 0
+fi
+
+echo "setup: missing packages: ${missing[*]}"
+if [ "$(id -u)" -ne 0 ]; then
+    echo "setup: not root; install them with:" >&2
+    echo "  sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
+    exit 1
+fi
+if ! command -v apt-get >/dev/null; then
+    echo "setup: apt-get not found; sluice's setup expects Debian 12" >&2
+    exit 1
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+apt_opts=(-q -y -o Dpkg::Use-Pty=0)
+# One retry: a mirror hiccup should not fail a CI run.
+apt-get "${apt_opts[@]}" update || { sleep 5; apt-get "${apt_opts[@]}" update; }
+apt-get "${apt_opts[@]}" install --no-install-recommends "${missing[@]}" || {
+    sleep 5
+    apt-get "${apt_opts[@]}" install --no-install-recommends "${missing[@]}"
+}
+echo "setup: installed ${missing[*]}"

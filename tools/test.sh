@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# The whole suite, as CI runs it (.ci/run): set up, build and test in build/
+# (RelWithDebInfo), check formatting, then build and test again under
+# AddressSanitizer + UndefinedBehaviorSanitizer in build-asan/ (tests
+# labelled bench or slow left out there). Every step runs even after an
+# earlier one failed; the last line totals both ctest runs as
+# "N passed, N failed", and the exit status is 1 if any step failed.
+#
+# env: SL_JOBS (build parallelism, default nproc), SL_CTEST_JOBS (default 2)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+jobs=${SL_JOBS:-$(nproc)}
+ctest_jobs=${SL_CTEST_JOBS:-2}
+logdir=$(mktemp -d "${TMPDIR:-/tmp}/sluice-test.XXXXXX")
+trap 'rm -rf "$logdir"' EXIT
+
+passed=0
+failed=0
+failed_steps=()
+
+banner()
+{
+    printf '\n==== %s\n' "$*"
+}
+
+# step NAME CMD...: run a step, remember it if it fails, never stop.
+step()
+{
+    local name=$1 rc=0
+    shift
+    banner "$name"
+    "$@" || rc=$?
+    if [ "$rc" -ne 0 ]; then
+        echo "==== $name: FAILED (exit $rc)"
+        failed_steps+=("$name")
+    fi
+    return "$rc"
+}
+
+# run_ctest NAME BUILD_DIR [CTEST ARGS...]: run ctest, add its counts.
+run_ctest()
+{
+    local name=$1 dir=$2 log rc=0 line total nfail
+    shift 2
+    log=$logdir/$name.log
+    banner "$name"
+    ctest --test-dir "$dir" --output-on-failure -j"$ctest_jobs" "$@" 2>&1 |
+        tee "$log" || rc=$?
+    # "100% tests passed, 0 tests failed out of 25"
+    line=$(grep -E 'tests passed, [0-9]+ tests? failed out of [0-9]+' "$log" |
+        tail -n 1 || true)
+    if [ -n "$line" ]; then
+        nfail=$(sed -E 's/.* ([0-9]+) tests? failed out of.*/\1/' <<<"$line")
+        total=$(sed -E 's/.*failed out of ([0-9]+).*/\1/' <<<"$line")
+        passed=$((passed + total - nfail))
+        failed=$((failed + nfail))
+    elif grep -q 'No tests were found' "$log"; then
+        echo "==== $name: ctest found no tests"
+        rc=1
+    else
+        echo "==== $name: no ctest summary line"
+        [ "$rc" -ne 0 ] || rc=1
+    fi
+    if [ "$rc" -ne 0 ]; then
+        echo "==== $name: FAILED (exit $rc)"
+        failed_steps+=("$name")
+    fi
+}
+
+# build NAME DIR CMAKE ARGS...: configure and build; 0 when usable.
+build()
+{
+    local name=$1 dir=$2
+    shift 2
+    step "$name: configure" cmake -S . -B "$dir" "$@" &&
+        step "$name: build" cmake --build "$dir" -j"$jobs"
+}
+
+if ! step "setup" bash tools/setup.sh; then
+    echo "setup failed; cannot build"
+    echo "0 passed, 0 failed"
+    exit 1
+fi
+
+if build "build" build -DCMAKE_BUILD_TYPE=RelWithDebInfo; then
+    run_ctest "ctest build" build
+else
+    echo "==== build/ did not build: its tests were not run"
+fi
+
+step "format" bash tools/check-format.sh || true
+
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+if build "build-asan" build-asan -DCMAKE_BUILD_TYPE=Debug -DSL_ASAN=ON \
+    -DSL_UBSAN=ON; then
+    run_ctest "ctest build-asan" build-asan -LE 'bench|slow'
+else
+    echo "==== build-asan/ did not build: its tests were not run"
+fi
+
+banner "summary"
+if [ ${#failed_steps[@]} -eq 0 ]; then
+    echo "all steps passed"
+    status=0
+else
+    printf 'failed step: %s\n' "${failed_steps[@]}"
+    status=1
+fi
+echo "$passed passed, $failed failed"
+exit "$status"
