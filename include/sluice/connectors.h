@@ -15,8 +15,11 @@ extern "C" {
 /**
  * @brief Spark's socketTextStream: lines read from host:port. Reconnects
  * with back-off (receiver.reconnect_min .. receiver.reconnect_max) when the
- * server is not up or goes away. conf (borrowed, may be NULL for the
- * context's) supplies the receiver.* options.
+ * server is not up or goes away. conf (borrowed, may be NULL: the
+ * context's) supplies receiver.connect_timeout, receiver.reconnect_min and
+ * receiver.reconnect_max for this stream; the size limits
+ * (receiver.max_line_bytes, receiver.block_bytes,
+ * receiver.max_buffered_bytes) always come from the context's conf.
  */
 SL_EXPORT sl_dstream *sl_socket_text_stream(sl_context *ctx, const char *host,
                                             int port, const sl_conf *conf);
@@ -36,7 +39,8 @@ SL_EXPORT sl_status sl_queue_stream_push_none(sl_dstream *queue);
 /**
  * @brief Spark's rate source: rate.rows_per_second rows per second, each a
  * tuple [timestamp ms, value] with value counting from 0, spread over
- * rate.partitions partitions. conf borrowed, may be NULL.
+ * rate.partitions partitions. conf borrowed; NULL means the property
+ * table's defaults (not the context's conf).
  */
 SL_EXPORT sl_dstream *sl_rate_stream(sl_context *ctx, const sl_conf *conf);
 
@@ -44,7 +48,7 @@ SL_EXPORT sl_dstream *sl_rate_stream(sl_context *ctx, const sl_conf *conf);
  * @brief Deterministic text: generator.lines_per_batch lines per batch of
  * generator.words_per_line words drawn from a Zipf(generator.zipf_s)
  * vocabulary of generator.vocabulary words, seeded by generator.seed.
- * conf borrowed, may be NULL.
+ * conf borrowed; NULL means the property table's defaults.
  */
 SL_EXPORT sl_dstream *sl_text_generator_stream(sl_context *ctx,
                                                const sl_conf *conf);

@@ -42,6 +42,13 @@ typedef sl_status (*sl_reduce_fn)(sl_task *t, const sl_value *a,
                                   const sl_value *b, sl_value *out, void *user);
 /** @brief A whole partition in, outputs through sl_task_emit(). */
 typedef sl_status (*sl_partition_fn)(sl_task *t, sl_iter *in, void *user);
+/**
+ * @brief Worker-side reader of one planned source partition (source.h):
+ * emits its records with sl_task_emit. Strings and composites it emits
+ * must live in task memory (sl_task_alloc, sl_task_str, sl_task_pair), and
+ * they stay valid until sl_task_emit returns.
+ */
+typedef sl_status (*sl_read_fn)(sl_task *t, const void *desc, void *user);
 
 /** @brief Emit one output record from a flat_map or partition function. */
 SL_EXPORT sl_status sl_task_emit(sl_task *t, const sl_value *v);

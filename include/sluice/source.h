@@ -18,6 +18,15 @@ extern "C" {
 
 struct event_base;
 
+/**
+ * @brief Record why a connector's constructor failed, so the caller finds
+ * it in sl_context_errmsg() after the constructor returns NULL.
+ * @returns st, for `return sl_context_set_error(...)`-style use.
+ */
+SL_EXPORT sl_status sl_context_set_error(sl_context *ctx, sl_status st,
+                                         const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* ------------------------------------------------------- receiver sources */
 
 /** @brief The engine side of a running receiver (opaque). */
@@ -85,7 +94,7 @@ typedef struct sl_receiver_stats {
     int64_t bytes;          /* committed bytes */
     int64_t lines_too_long; /* lines dropped for receiver.max_line_bytes */
     int64_t errors;         /* sl_receiver_count_error calls */
-    int64_t buffered_bytes; /* held in blocks now */
+    int64_t buffered_bytes; /* data held in blocks now, all receivers */
     int64_t pauses;         /* times reading was paused for the bound */
 } sl_receiver_stats;
 
@@ -97,9 +106,6 @@ SL_EXPORT sl_status sl_receiver_stream_stats(sl_dstream *s,
 
 /** @brief The description of one batch that a planned source fills in. */
 typedef struct sl_plan sl_plan;
-
-/** @brief Worker-side reader of one planned partition; emits records. */
-typedef sl_status (*sl_read_fn)(sl_task *t, const void *desc, void *user);
 
 /** @brief A planned source. Methods run on the job thread. */
 typedef struct sl_planned_ops {
@@ -137,6 +143,12 @@ SL_EXPORT sl_status sl_plan_add_values(sl_plan *p, const sl_value *values,
 SL_EXPORT sl_status sl_plan_add_reader(sl_plan *p, sl_read_fn fn,
                                        const void *desc, size_t desc_len,
                                        void *user);
+/**
+ * @brief Add n to the batch's record count (listeners, progress) for
+ * records that reader partitions will produce; values partitions count
+ * themselves.
+ */
+SL_EXPORT void sl_plan_add_records(sl_plan *p, int64_t n);
 /** @brief This batch has no data at all (Spark's None), not an empty one. */
 SL_EXPORT void sl_plan_set_no_batch(sl_plan *p);
 /** @brief The batch's offset range as JSON (copied), for progress/checkpoints.

@@ -59,8 +59,9 @@ SL_EXPORT sl_status sl_context_remember(sl_context *ctx, int64_t ms);
 SL_EXPORT sl_status sl_context_start(sl_context *ctx);
 /**
  * @brief Stop. Graceful: stop reading, seal the open blocks, run every
- * queued batch, flush sinks. Immediate: run nothing more; the number of
- * received records left unprocessed is in sl_context_unprocessed_records().
+ * queued batch, flush sinks. Immediate: start no further batch (the one
+ * running completes) and drop the queued ones; the number of received
+ * records left unprocessed is in sl_context_unprocessed_records().
  * Safe from any thread except the job thread (callbacks use
  * sl_context_request_stop).
  */

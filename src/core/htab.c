@@ -38,6 +38,36 @@ void sl__htab_free(sl__htab *t)
     sl__arena_free(&t->arena);
 }
 
+/* Equality of two byte strings of the same length n. Keys are mostly short
+ * words: compare them with two overlapping word loads instead of a call. */
+static bool same_bytes(const char *a, const char *b, size_t n)
+{
+    uint64_t x, y, u, v;
+    uint32_t p, q;
+    if (n >= 8 && n <= 16) {
+        memcpy(&x, a, 8);
+        memcpy(&y, b, 8);
+        memcpy(&u, a + n - 8, 8);
+        memcpy(&v, b + n - 8, 8);
+        return ((x ^ y) | (u ^ v)) == 0;
+    }
+    if (n >= 4 && n < 8) {
+        memcpy(&p, a, 4);
+        memcpy(&q, b, 4);
+        memcpy(&x, a + n - 4, 4);
+        memcpy(&y, b + n - 4, 4);
+        return p == q && (uint32_t)x == (uint32_t)y;
+    }
+    if (n < 4) {
+        size_t i;
+        for (i = 0; i < n; i++)
+            if (a[i] != b[i])
+                return false;
+        return true;
+    }
+    return memcmp(a, b, n) == 0;
+}
+
 static bool key_match(const sl__htab_slot *s, const sl_value *key,
                       uint64_t hash)
 {
@@ -46,7 +76,7 @@ static bool key_match(const sl__htab_slot *s, const sl_value *key,
     /* Strings dominate (word counts): compare them inline. */
     if (key->kind == SL_KIND_STR)
         return s->key.len == key->len &&
-               (key->len == 0 || memcmp(s->key.u.s, key->u.s, key->len) == 0);
+               same_bytes(s->key.u.s, key->u.s, key->len);
     if (key->kind == SL_KIND_INT)
         return s->key.u.i == key->u.i;
     return sl_value_equal(&s->key, key);

@@ -5,6 +5,7 @@
  */
 #include "core/core.h"
 
+#include <endian.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,6 +84,7 @@ uint64_t sl__hash_bytes(const void *p, size_t len, uint64_t h)
     h ^= (uint64_t)len * H_K1;
     while (len >= 8) {
         memcpy(&w, s, 8);
+        w = le64toh(w); /* the same hash on machines of either byte order */
         h = rotl64(h ^ (w * H_K2), 29) * H_K1;
         s += 8;
         len -= 8;
@@ -90,6 +92,7 @@ uint64_t sl__hash_bytes(const void *p, size_t len, uint64_t h)
     if (len) {
         w = 0;
         memcpy(&w, s, len);
+        w = le64toh(w);
         h = rotl64(h ^ (w * H_K2), 29) * H_K1;
     }
     return fmix64(h);

@@ -121,6 +121,7 @@ typedef struct reduce_sink {
     void *user;
     bool have;
     sl_value acc;
+    char pad[SL__CACHE_LINE]; /* per-record writes: no false sharing */
 } reduce_sink;
 
 static sl_status push_reduce(sink *self, sl_task *t, const sl_value *v)

@@ -16,6 +16,7 @@ sl_rdd *sl__rdd_alloc(sl_engine *eng, rdd_kind kind, size_t nparts)
     }
     memset(r, 0, sizeof *r);
     r->eng = eng;
+    r->scope = eng->scope;
     r->kind = kind;
     r->nparts = nparts;
     return r;
@@ -140,6 +141,10 @@ static sl_rdd *narrow(sl_rdd *parent, op_kind op, rdd_fn fn, void *user)
     sl_rdd *r;
     if (!parent)
         return NULL;
+    if (op != OP_GLOM && !fn.map) {
+        sl__engine_set_error(parent->eng, "function is NULL");
+        return NULL;
+    }
     r = with_parents(sl__rdd_alloc(parent->eng, RDD_NARROW, parent->nparts),
                      &parent, 1);
     if (!r)
@@ -153,25 +158,25 @@ static sl_rdd *narrow(sl_rdd *parent, op_kind op, rdd_fn fn, void *user)
 sl_rdd *sl_rdd_map(sl_rdd *r, sl_map_fn fn, void *user)
 {
     rdd_fn f = {.map = fn};
-    return fn ? narrow(r, OP_MAP, f, user) : NULL;
+    return narrow(r, OP_MAP, f, user);
 }
 
 sl_rdd *sl_rdd_flat_map(sl_rdd *r, sl_flat_map_fn fn, void *user)
 {
     rdd_fn f = {.flat_map = fn};
-    return fn ? narrow(r, OP_FLAT_MAP, f, user) : NULL;
+    return narrow(r, OP_FLAT_MAP, f, user);
 }
 
 sl_rdd *sl_rdd_filter(sl_rdd *r, sl_filter_fn fn, void *user)
 {
     rdd_fn f = {.filter = fn};
-    return fn ? narrow(r, OP_FILTER, f, user) : NULL;
+    return narrow(r, OP_FILTER, f, user);
 }
 
 sl_rdd *sl_rdd_map_partitions(sl_rdd *r, sl_partition_fn fn, void *user)
 {
     rdd_fn f = {.part = fn};
-    return fn ? narrow(r, OP_MAP_PARTITIONS, f, user) : NULL;
+    return narrow(r, OP_MAP_PARTITIONS, f, user);
 }
 
 sl_rdd *sl_rdd_glom(sl_rdd *r)
@@ -183,13 +188,13 @@ sl_rdd *sl_rdd_glom(sl_rdd *r)
 sl_rdd *sl_rdd_map_values(sl_rdd *r, sl_map_fn fn, void *user)
 {
     rdd_fn f = {.map = fn};
-    return fn ? narrow(r, OP_MAP_VALUES, f, user) : NULL;
+    return narrow(r, OP_MAP_VALUES, f, user);
 }
 
 sl_rdd *sl_rdd_flat_map_values(sl_rdd *r, sl_flat_map_fn fn, void *user)
 {
     rdd_fn f = {.flat_map = fn};
-    return fn ? narrow(r, OP_FLAT_MAP_VALUES, f, user) : NULL;
+    return narrow(r, OP_FLAT_MAP_VALUES, f, user);
 }
 
 /* --------------------------------------------------------------- wide */

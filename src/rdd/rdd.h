@@ -7,7 +7,6 @@
 #define SL_RDD_RDD_H
 
 #include <sluice/rdd.h>
-#include <sluice/source.h>
 
 #include "core/core.h"
 

@@ -63,6 +63,7 @@ typedef struct mat_part {
 
 struct sl_rdd {
     sl_engine *eng;
+    sl__scope *scope; /* where its lineage node and results live */
     rdd_kind kind;
     size_t nparts;
     bool persist;

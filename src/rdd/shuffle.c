@@ -27,6 +27,9 @@ typedef struct map_out {
     bucket *buckets; /* R buckets (the others) */
     sl__arena arena; /* copies of bucketed values */
     size_t rr;       /* repartition: next reducer */
+    /* Map tasks write their map_out for every record: the pad keeps two
+     * tasks' hot fields off a shared cache line. */
+    char pad[SL__CACHE_LINE];
 } map_out;
 
 typedef struct shuffle_job {
@@ -582,7 +585,21 @@ static sl_status shuffle_phases(shuffle_job *j)
     return sl__collect_task_errors(eng, j->tasks, j->R);
 }
 
+static sl_status shuffle_here(sl_rdd *r);
+
+/* As sl__materialize: the shuffle's output lives in the RDD's scope. */
 sl_status sl__shuffle_run(sl_rdd *r)
+{
+    sl__scope *saved = r->eng->scope;
+    sl_status st;
+    if (r->scope)
+        r->eng->scope = r->scope;
+    st = shuffle_here(r);
+    r->eng->scope = saved;
+    return st;
+}
+
+static sl_status shuffle_here(sl_rdd *r)
 {
     sl_engine *eng = r->eng;
     shuffle_job j;

@@ -411,15 +411,31 @@ sl_status sl__ensure_shuffled(sl_rdd *r)
     return SL_OK;
 }
 
+static sl_status materialize_here(sl_rdd *r);
+
+/* Results live in the RDD's own scope: an RDD made before start and
+ * computed inside a batch must not end up in that batch's memory. */
 sl_status sl__materialize(sl_rdd *r)
+{
+    sl__scope *saved;
+    sl_status st;
+    if (r->mat)
+        return SL_OK;
+    saved = r->eng->scope;
+    if (r->scope)
+        r->eng->scope = r->scope;
+    st = materialize_here(r);
+    r->eng->scope = saved;
+    return st;
+}
+
+static sl_status materialize_here(sl_rdd *r)
 {
     sl_engine *eng = r->eng;
     mat_job j = {r, NULL, NULL};
     sl_status st;
     bool persist = r->persist;
 
-    if (r->mat)
-        return SL_OK;
     r->persist = false; /* ensure_shuffled must not recurse into us */
     st = sl__ensure_shuffled(r);
     r->persist = persist;

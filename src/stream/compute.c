@@ -217,8 +217,19 @@ static sl_status compute(sl_dstream *s, batch *b, sl_rdd **out)
     if (s->nparents > 1 || s->kind == DS_UNION || s->kind >= DS_TRANSFORM)
         if (s->kind != DS_REPARTITION)
             return multi_rdd(s, b, out);
-    if ((st = sl__dstream_rdd(s->parents[0], b, &in)) != SL_OK || !in)
-        return st; /* no batch upstream: none here either */
+    if ((st = sl__dstream_rdd(s->parents[0], b, &in)) != SL_OK)
+        return st;
+    if (!in && s->kind == DS_COUNT) {
+        /* Spark builds count() on transform, which fails on a missing
+         * batch (BasicOperationsSuite's None cases). */
+        sl__ctx_set_error(s->ctx, SL_ENOBATCH,
+                          "count: the input stream "
+                          "produced no batch at time %lld ms",
+                          (long long)b->time_ms);
+        return SL_ENOBATCH;
+    }
+    if (!in)
+        return SL_OK; /* no batch upstream: none here either */
     if (s->kind == DS_COUNT)
         return count_rdd(s, in, out);
     if (s->kind == DS_REDUCE)
@@ -236,7 +247,9 @@ sl_status sl__dstream_rdd(sl_dstream *s, batch *b, sl_rdd **out)
     }
     if ((st = compute(s, b, out)) != SL_OK)
         return st;
-    if (s->persist && *out)
+    /* Remembered batches are copied after the outputs ran; persisting
+     * first means that copy reads results instead of computing again. */
+    if ((s->persist || s->ctx->remember_ms > 0) && *out)
         sl_rdd_persist(*out);
     s->memo_batch = b->id;
     s->memo_rdd = *out;

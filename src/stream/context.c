@@ -21,6 +21,20 @@ void sl__ctx_set_error(sl_context *ctx, sl_status st, const char *fmt, ...)
     va_end(ap);
 }
 
+sl_status sl_context_set_error(sl_context *ctx, sl_status st, const char *fmt,
+                               ...)
+{
+    char msg[400];
+    va_list ap;
+    if (!ctx || !fmt)
+        return st;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    sl__ctx_set_error(ctx, st, "%s", msg);
+    return st;
+}
+
 sl_status sl__ctx_check_building(sl_context *ctx)
 {
     if (ctx->state != CTX_NEW) {
@@ -38,8 +52,12 @@ static sl_status ctx_read_conf(sl_context *ctx, char *errbuf, size_t errlen)
     ctx->max_batches = sl__conf_int(ctx->conf, "max_batches");
     ctx->manual_clock = strcmp(sl_conf_get(ctx->conf, "clock"), "manual") == 0;
     ctx->max_buffered = sl__conf_int(ctx->conf, "receiver.max_buffered_bytes");
-    ctx->block_bytes = sl__conf_int(ctx->conf, "receiver.block_bytes");
     ctx->max_line = sl__conf_int(ctx->conf, "receiver.max_line_bytes");
+    /* A block must hold a line of the maximum length, or a legal line
+     * could never be sealed. */
+    ctx->block_cap = (size_t)sl__conf_int(ctx->conf, "receiver.block_bytes");
+    if (ctx->block_cap < (size_t)ctx->max_line + 1)
+        ctx->block_cap = (size_t)ctx->max_line + 1;
     if (sl__log_level_parse(level, &ctx->log.level) != SL_OK)
         return sl__errbuf(errbuf, errlen, SL_ECONF, "log.level: bad value");
     return SL_OK;

@@ -221,6 +221,9 @@ static void start_receivers(sl_context *ctx)
         sl_receiver *r = ctx->receivers[i];
         sl_status st = r->ops->start(r->state, r);
         if (st != SL_OK) {
+            /* Read only after termination, once this thread has ended. */
+            sl__ctx_set_error(ctx, st, "receiver %s failed to start",
+                              r->ops->name);
             sl__log(&ctx->log, SL_LOG_ERROR, "receiver %s failed to start: %s",
                     r->ops->name, sl_strerror(st));
             sl__ctx_fail(ctx, st);

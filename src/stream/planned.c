@@ -113,6 +113,12 @@ sl_status sl_plan_add_reader(sl_plan *p, sl_read_fn fn, const void *desc,
     return SL_OK;
 }
 
+void sl_plan_add_records(sl_plan *p, int64_t n)
+{
+    if (p && n > 0)
+        p->records += n;
+}
+
 void sl_plan_set_no_batch(sl_plan *p)
 {
     if (p)

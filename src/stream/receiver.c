@@ -14,37 +14,35 @@
 
 /* ------------------------------------------------------------- blocks */
 
-block *sl__block_get(sl_context *ctx, size_t min_cap)
+block *sl__block_get(sl_context *ctx)
 {
-    size_t cap = (size_t)ctx->block_bytes;
     block *b = NULL;
-    if (cap < min_cap)
-        cap = min_cap;
     pthread_mutex_lock(&ctx->lock);
-    if (ctx->free_blocks && ctx->free_blocks->cap >= cap) {
+    if (ctx->free_blocks) {
         b = ctx->free_blocks;
         ctx->free_blocks = b->next;
         ctx->nfree_blocks--;
     }
     pthread_mutex_unlock(&ctx->lock);
     if (!b) {
-        b = sl_malloc(sizeof *b + cap);
+        b = sl_malloc(sizeof *b + ctx->block_cap);
         if (!b)
             return NULL;
-        b->cap = cap;
+        b->cap = ctx->block_cap;
     }
     b->next = NULL;
     b->len = 0;
     b->records = 0;
-    atomic_fetch_add(&ctx->buffered_bytes, (long long)b->cap);
     return b;
 }
 
+/* Buffered bytes count the data blocks hold (not their capacity), so the
+ * bound means what it says whatever the block size. */
 void sl__block_put(sl_context *ctx, block *b)
 {
-    atomic_fetch_sub(&ctx->buffered_bytes, (long long)b->cap);
+    atomic_fetch_sub(&ctx->buffered_bytes, (long long)b->len);
     pthread_mutex_lock(&ctx->lock);
-    if (b->cap == (size_t)ctx->block_bytes && ctx->nfree_blocks < POOL_MAX) {
+    if (ctx->nfree_blocks < POOL_MAX) {
         b->next = ctx->free_blocks;
         ctx->free_blocks = b;
         ctx->nfree_blocks++;
@@ -67,12 +65,18 @@ void sl__blocks_free_pool(sl_context *ctx)
 
 /* ------------------------------------------------------ flow control */
 
-/* Pause every receiver above the bound; resume below three quarters of it,
- * so reading does not flap around the limit. */
+/* Pause every receiver above the bound; resume at three quarters of it,
+ * so reading does not flap around the limit. I/O thread. */
 void sl__io_flow_check(sl_context *ctx)
 {
     long long held = atomic_load(&ctx->buffered_bytes);
     size_t i;
+    /* An unterminated line cannot be handed to a batch until its newline
+     * comes, so it must not count against the bound (it is capped by
+     * receiver.max_line_bytes instead), or a bound smaller than a line
+     * would stop reading for good. */
+    for (i = 0; i < ctx->nreceivers; i++)
+        held -= (long long)ctx->receivers[i]->line_len;
     if (!ctx->io_paused && held > ctx->max_buffered) {
         ctx->io_paused = true;
         sl__log(&ctx->log, SL_LOG_DEBUG,
@@ -116,7 +120,7 @@ static sl_status seal_open(sl_receiver *r)
         return SL_OK;
     nb = NULL;
     if (tail) {
-        nb = sl__block_get(r->ctx, tail + 1);
+        nb = sl__block_get(r->ctx);
         if (!nb)
             return SL_ENOMEM;
         memcpy(nb->data, b->data + b->len - tail, tail);
@@ -188,9 +192,7 @@ char *sl_receiver_buffer(sl_receiver *r, size_t *len)
         b = r->open;
     }
     if (!b) {
-        /* The block must hold a whole line of the maximum length, or a
-         * legal line could never be sealed. */
-        b = sl__block_get(r->ctx, (size_t)r->ctx->max_line + 1 + r->line_len);
+        b = sl__block_get(r->ctx);
         if (!b)
             return NULL;
         r->open = b;
@@ -246,6 +248,8 @@ void sl_receiver_commit(sl_receiver *r, size_t n)
         src += seg;
         n -= seg;
     }
+    atomic_fetch_add(&r->ctx->buffered_bytes,
+                     (long long)((size_t)(dst - b->data) - b->len));
     b->len = (size_t)(dst - b->data);
     sl__io_flow_check(r->ctx);
 }

@@ -190,7 +190,8 @@ struct sl_context {
     int wake_fd;
     atomic_bool wake_pending;
     atomic_llong buffered_bytes;
-    int64_t max_buffered, block_bytes, max_line;
+    int64_t max_buffered, max_line;
+    size_t block_cap; /* every block: max(block_bytes, max_line + 1) */
     bool io_paused;
     block *free_blocks; /* pool, under lock */
     size_t nfree_blocks;
@@ -212,7 +213,7 @@ void sl__dstream_remember(sl_context *ctx, batch *b);
 void sl__dstream_forget(sl_dstream *s, int64_t before_ms);
 
 /* receiver.c */
-block *sl__block_get(sl_context *ctx, size_t min_cap);
+block *sl__block_get(sl_context *ctx);
 void sl__block_put(sl_context *ctx, block *b);
 void sl__blocks_free_pool(sl_context *ctx);
 void sl__receiver_seal(sl_receiver *r, bool end_of_input);

@@ -1,0 +1,147 @@
+/*
+ * The text generator source (sl_text_generator_stream): a planned source
+ * whose batches are lines of Zipf-distributed words. Line i of batch b is
+ * made from (seed, b, i) alone, so a worker reads any partition without
+ * shared state and a batch is the same whatever its partitioning.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <sluice/connectors.h>
+
+#include "generator/zipf.h"
+
+typedef struct gen_state {
+    sl__zipf *zipf;
+    uint64_t seed;
+    int64_t lines;     /* per batch */
+    size_t words;      /* per line */
+    size_t partitions; /* per batch */
+} gen_state;
+
+/* What one partition reads: lines first .. first + count - 1 of a batch. */
+typedef struct gen_desc {
+    int64_t batch_id;
+    int64_t first;
+    int64_t count;
+} gen_desc;
+
+/* Worker side: make the partition's lines in task memory and emit them. */
+static sl_status gen_read(sl_task *t, const void *desc, void *user)
+{
+    const gen_state *g = user;
+    size_t cap = SL__ZIPF_LINE_MAX(g->words), len;
+    gen_desc d;
+    sl_value line;
+    sl_status st;
+    int64_t i;
+
+    memcpy(&d, desc, sizeof d); /* the copy may not be aligned */
+    for (i = 0; i < d.count; i++) {
+        /* Task memory is rewound after each emit; the next line reuses it. */
+        char *buf = sl_task_alloc(t, cap);
+        if (!buf)
+            return SL_ENOMEM;
+        len = sl__zipf_gen_line(g->zipf, g->seed, (uint64_t)d.batch_id,
+                                (uint64_t)(d.first + i), g->words, buf);
+        line = sl_str(buf, len);
+        st = sl_task_emit(t, &line);
+        if (st != SL_OK)
+            return st;
+    }
+    return SL_OK;
+}
+
+/* Job thread: split the batch's lines into contiguous ranges. */
+static sl_status gen_plan(void *state, int64_t batch_id, int64_t time_ms,
+                          sl_plan *plan)
+{
+    const gen_state *g = state;
+    int64_t per = g->lines / (int64_t)g->partitions;
+    int64_t extra = g->lines % (int64_t)g->partitions;
+    gen_desc d = {batch_id, 0, 0};
+    char offsets[96];
+    size_t p;
+    sl_status st;
+
+    (void)time_ms;
+    for (p = 0; p < g->partitions; p++) {
+        d.count = per + ((int64_t)p < extra);
+        st = sl_plan_add_reader(plan, gen_read, &d, sizeof d, state);
+        if (st != SL_OK)
+            return st;
+        d.first += d.count;
+    }
+    snprintf(offsets, sizeof offsets, "{\"batch\":%lld,\"lines\":%lld}",
+             (long long)batch_id, (long long)g->lines);
+    return sl_plan_set_offsets(plan, offsets);
+}
+
+static void gen_free(void *state)
+{
+    gen_state *g = state;
+
+    if (g) {
+        sl__zipf_free(g->zipf);
+        sl_free(g);
+    }
+}
+
+static const sl_planned_ops gen_ops = {
+    SL_PLANNED_OPS_VERSION, "generator", gen_plan, NULL, gen_free,
+};
+
+/* Read the generator.* options; conf validated their ranges already. */
+static sl_status gen_configure(gen_state *g, const sl_conf *conf,
+                               size_t workers)
+{
+    int64_t words = 0, vocabulary = 0, seed = 0, partitions = 0;
+    double s = 0.0;
+    sl_status st;
+
+    st = sl_conf_get_int(conf, "generator.lines_per_batch", &g->lines);
+    if (st == SL_OK)
+        st = sl_conf_get_int(conf, "generator.words_per_line", &words);
+    if (st == SL_OK)
+        st = sl_conf_get_int(conf, "generator.vocabulary", &vocabulary);
+    if (st == SL_OK)
+        st = sl_conf_get_int(conf, "generator.seed", &seed);
+    if (st == SL_OK)
+        st = sl_conf_get_int(conf, "generator.partitions", &partitions);
+    if (st == SL_OK)
+        st = sl__zipf_parse_exponent(sl_conf_get(conf, "generator.zipf_s"), &s);
+    if (st != SL_OK)
+        return st;
+    g->words = (size_t)words;
+    g->seed = (uint64_t)seed;
+    g->partitions = partitions > 0 ? (size_t)partitions : workers;
+    if (g->partitions == 0)
+        g->partitions = 1;
+    return sl__zipf_new((uint64_t)vocabulary, s, &g->zipf);
+}
+
+sl_dstream *sl_text_generator_stream(sl_context *ctx, const sl_conf *conf)
+{
+    sl_conf *own = NULL;
+    gen_state *g = NULL;
+    sl_status st = SL_ENOMEM;
+
+    if (!ctx)
+        return NULL;
+    if (!conf)
+        conf = own = sl_conf_new();
+    if (conf)
+        g = sl_malloc(sizeof *g);
+    if (g) {
+        memset(g, 0, sizeof *g);
+        st = gen_configure(g, conf, sl_engine_workers(sl_context_engine(ctx)));
+    }
+    sl_conf_free(own);
+    if (st != SL_OK) {
+        gen_free(g);
+        sl_context_set_error(ctx, st, "text generator: %s", sl_strerror(st));
+        return NULL;
+    }
+    /* From here the context owns g, also if this fails. */
+    return sl_planned_stream(ctx, &gen_ops, g);
+}

@@ -1,0 +1,484 @@
+/*
+ * The socket text stream (Spark's socketTextStream): a receiver that runs on
+ * the I/O thread's libevent loop, connects to host:port without blocking,
+ * reads straight into the engine's receive blocks and reconnects with
+ * exponential back-off whenever the server is not there or goes away.
+ */
+#include <sluice/connectors.h>
+
+#include <errno.h>
+#include <event2/event.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#define SOCK_READ_CHUNK (256 * 1024)       /* bytes asked for per read() */
+#define SOCK_READ_BUDGET (4 * 1024 * 1024) /* bytes per callback at most */
+#define SOCK_NOMEM_RETRY_MS 50             /* retry after a failed buffer */
+
+typedef struct sock {
+    char *host;
+    char service[12]; /* the port as text, for getaddrinfo */
+    char peer[300];   /* "host:port" or "[v6]:port", for messages */
+    bool have_conf;   /* the three durations below come from conf */
+    int64_t connect_timeout_ms, reconnect_min_ms, reconnect_max_ms;
+
+    sl_receiver *r;
+    struct event_base *base;
+    struct addrinfo *addrs; /* resolved once at start */
+    struct addrinfo *next;  /* next address to try in this attempt */
+    int fd;
+    struct event *ev_conn;  /* writable: a connect finished or timed out */
+    struct event *ev_read;  /* EV_READ | EV_PERSIST on the connection */
+    struct event *ev_timer; /* reconnect, or retry after out of memory */
+    int64_t backoff_ms;     /* wait before the next reconnect */
+    int last_err;           /* errno of the last failed address */
+    bool connected;
+    bool got_data;     /* this connection delivered bytes */
+    bool failing;      /* inside a series of failed attempts */
+    bool paused;       /* the engine asked to stop reading */
+    bool starving;     /* sl_receiver_buffer failed; waiting on ev_timer */
+    bool nomem_series; /* that was logged; cleared by a good read */
+    bool stopped;
+} sock;
+
+static void sock_try_next(sock *s);
+static void sock_on_read(evutil_socket_t fd, short what, void *arg);
+
+/* ------------------------------------------------------------ helpers */
+
+static void sock_timer_in(sock *s, int64_t ms)
+{
+    struct timeval tv;
+    tv.tv_sec = (time_t)(ms / 1000);
+    tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+    evtimer_add(s->ev_timer, &tv);
+}
+
+/* Forget the current connection or connection attempt. */
+static void sock_close(sock *s)
+{
+    if (s->ev_conn)
+        event_free(s->ev_conn);
+    if (s->ev_read)
+        event_free(s->ev_read);
+    s->ev_conn = s->ev_read = NULL;
+    if (s->fd >= 0)
+        close(s->fd);
+    s->fd = -1;
+    s->connected = false;
+    s->got_data = false;
+    s->starving = false;
+}
+
+/* Wait the current back-off, then double it for the next failure. */
+static int64_t sock_schedule_reconnect(sock *s)
+{
+    int64_t wait = s->backoff_ms;
+    sock_timer_in(s, wait);
+    s->backoff_ms =
+        wait > s->reconnect_max_ms / 2 ? s->reconnect_max_ms : wait * 2;
+    return wait;
+}
+
+/* ------------------------------------------------------- connecting */
+
+/* Every address of this attempt failed. Only the first failure of a series
+ * is a warning: a server that is down for an hour would otherwise fill the
+ * log with one line per back-off. */
+static void sock_connect_failed(sock *s)
+{
+    int64_t wait = sock_schedule_reconnect(s);
+    sl_receiver_count_error(s->r);
+    sl_receiver_log(s->r, s->failing ? SL_LOG_DEBUG : SL_LOG_WARN,
+                    "cannot connect to %s: %s; retrying in %lld ms", s->peer,
+                    strerror(s->last_err), (long long)wait);
+    s->failing = true;
+}
+
+static void sock_connected(sock *s)
+{
+    event_free(s->ev_conn);
+    s->ev_conn = NULL;
+    s->ev_read =
+        event_new(s->base, s->fd, EV_READ | EV_PERSIST, sock_on_read, s);
+    if (!s->ev_read) {
+        s->last_err = ENOMEM;
+        sock_close(s);
+        sock_connect_failed(s);
+        return;
+    }
+    s->connected = true;
+    s->failing = false;
+    sl_receiver_log(s->r, SL_LOG_INFO, "connected to %s", s->peer);
+    /* A receiver paused by the bound still connects, but reads only once
+     * the engine resumes it. */
+    if (!s->paused)
+        event_add(s->ev_read, NULL);
+}
+
+static void sock_on_connect(evutil_socket_t fd, short what, void *arg)
+{
+    sock *s = arg;
+    int err = 0;
+    socklen_t len = sizeof err;
+
+    if (what & EV_TIMEOUT)
+        err = ETIMEDOUT;
+    else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+        err = errno;
+    if (err == 0) {
+        sock_connected(s);
+        return;
+    }
+    s->last_err = err;
+    sock_close(s);
+    sock_try_next(s);
+}
+
+/* Start a non-blocking connect to ai; false if it failed at once. */
+static bool sock_start_connect(sock *s, const struct addrinfo *ai)
+{
+    struct timeval tv;
+
+    s->fd =
+        socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+               ai->ai_protocol);
+    if (s->fd < 0)
+        goto fail;
+    if (connect(s->fd, ai->ai_addr, ai->ai_addrlen) < 0 && errno != EINPROGRESS)
+        goto fail;
+    /* Even an immediate success is reported through the event, so that
+     * one path handles every outcome. */
+    s->ev_conn = event_new(s->base, s->fd, EV_WRITE, sock_on_connect, s);
+    if (!s->ev_conn) {
+        errno = ENOMEM;
+        goto fail;
+    }
+    tv.tv_sec = (time_t)(s->connect_timeout_ms / 1000);
+    tv.tv_usec = (suseconds_t)(s->connect_timeout_ms % 1000) * 1000;
+    if (event_add(s->ev_conn, &tv) < 0) {
+        errno = ENOMEM;
+        goto fail;
+    }
+    return true;
+fail:
+    s->last_err = errno;
+    sock_close(s);
+    return false;
+}
+
+/* Try the remaining addresses of this attempt (a name may resolve to ::1
+ * and 127.0.0.1 with the server on only one of them). */
+static void sock_try_next(sock *s)
+{
+    while (s->next) {
+        const struct addrinfo *ai = s->next;
+        s->next = ai->ai_next;
+        if (sock_start_connect(s, ai))
+            return;
+    }
+    sock_connect_failed(s);
+}
+
+/* ---------------------------------------------------------- reading */
+
+/* The connection ended: emit an unterminated last line, then come back. */
+static void sock_lost(sock *s, int err)
+{
+    int64_t wait;
+
+    if (s->got_data)
+        sl_receiver_end_of_stream(s->r);
+    sock_close(s);
+    /* Even a clean close counts: Spark reports its receiver's restart
+     * ("Socket data stream had no more data") as an error too. */
+    sl_receiver_count_error(s->r);
+    wait = sock_schedule_reconnect(s);
+    if (err)
+        sl_receiver_log(s->r, SL_LOG_INFO,
+                        "connection to %s closed: %s; reconnecting in %lld ms",
+                        s->peer, strerror(err), (long long)wait);
+    else
+        sl_receiver_log(s->r, SL_LOG_INFO,
+                        "connection to %s closed; reconnecting in %lld ms",
+                        s->peer, (long long)wait);
+}
+
+/* Out of block memory: stop reading (TCP holds the data) and try again
+ * shortly, when batches may have released blocks. */
+static void sock_starve(sock *s)
+{
+    /* Once per series, as for connection failures. */
+    if (!s->nomem_series)
+        sl_receiver_log(s->r, SL_LOG_WARN,
+                        "no receive buffer for %s (out of memory); "
+                        "retrying every %d ms",
+                        s->peer, SOCK_NOMEM_RETRY_MS);
+    s->nomem_series = true;
+    event_del(s->ev_read);
+    s->starving = true;
+    sock_timer_in(s, SOCK_NOMEM_RETRY_MS);
+}
+
+/* Read until EAGAIN, but at most SOCK_READ_BUDGET bytes: level-triggered
+ * events call us again, and other receivers and the batch timer get their
+ * turn in between. */
+static void sock_on_read(evutil_socket_t fd, short what, void *arg)
+{
+    sock *s = arg;
+    size_t total = 0, len;
+    ssize_t n;
+    char *buf;
+
+    (void)what;
+    while (total < SOCK_READ_BUDGET) {
+        len = SOCK_READ_CHUNK;
+        buf = sl_receiver_buffer(s->r, &len);
+        /* No room is out of memory too: read(fd, buf, 0) would return 0,
+         * which looks like the peer closing. */
+        if (!buf || len == 0) {
+            sock_starve(s);
+            return;
+        }
+        n = read(fd, buf, len);
+        if (n > 0) {
+            /* The back-off restarts only once a connection delivers: a
+             * server that accepts and closes at once is backed off too. */
+            if (!s->got_data)
+                s->backoff_ms = s->reconnect_min_ms;
+            s->got_data = true;
+            s->nomem_series = false;
+            total += (size_t)n;
+            /* commit may pause us (flow control) from inside the call. */
+            sl_receiver_commit(s->r, (size_t)n);
+            if (s->paused || s->stopped || s->fd < 0)
+                return;
+        } else if (n == 0) {
+            sock_lost(s, 0);
+            return;
+        } else if (errno != EINTR) {
+            if (errno != EAGAIN && errno != EWOULDBLOCK)
+                sock_lost(s, errno);
+            return;
+        }
+    }
+}
+
+/* ---------------------------------------------------------- timer */
+
+static void sock_on_timer(evutil_socket_t fd, short what, void *arg)
+{
+    sock *s = arg;
+
+    (void)fd;
+    (void)what;
+    if (s->stopped)
+        return;
+    if (s->connected) {
+        /* Retry after out of memory. */
+        s->starving = false;
+        if (!s->paused)
+            event_add(s->ev_read, NULL);
+        return;
+    }
+    s->next = s->addrs;
+    sock_try_next(s);
+}
+
+/* ------------------------------------------------------- receiver ops */
+
+static sl_status sock_resolve(sock *s)
+{
+    struct addrinfo hints;
+    int rc;
+
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_NUMERICSERV;
+    rc = getaddrinfo(s->host, s->service, &hints, &s->addrs);
+    if (rc == 0)
+        return SL_OK;
+    s->addrs = NULL;
+    sl_receiver_log(s->r, SL_LOG_ERROR, "cannot resolve %s: %s", s->host,
+                    rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
+    return rc == EAI_MEMORY ? SL_ENOMEM : SL_ENOTFOUND;
+}
+
+static sl_status sock_start(void *state, sl_receiver *r)
+{
+    sock *s = state;
+    sl_status st;
+
+    s->r = r;
+    s->base = sl_receiver_event_base(r);
+    if (!s->have_conf) {
+        s->connect_timeout_ms =
+            sl_receiver_conf_int(r, "receiver.connect_timeout");
+        s->reconnect_min_ms = sl_receiver_conf_int(r, "receiver.reconnect_min");
+        s->reconnect_max_ms = sl_receiver_conf_int(r, "receiver.reconnect_max");
+    }
+    /* Guard against a table without the rows (0 would spin). */
+    if (s->reconnect_min_ms < 1)
+        s->reconnect_min_ms = 1;
+    if (s->reconnect_max_ms < s->reconnect_min_ms)
+        s->reconnect_max_ms = s->reconnect_min_ms;
+    if (s->connect_timeout_ms < 1)
+        s->connect_timeout_ms = 1;
+    s->backoff_ms = s->reconnect_min_ms;
+    st = sock_resolve(s);
+    if (st != SL_OK)
+        return st;
+    s->ev_timer = evtimer_new(s->base, sock_on_timer, s);
+    if (!s->ev_timer)
+        goto free_addrs;
+    s->next = s->addrs;
+    sock_try_next(s);
+    return SL_OK;
+free_addrs:
+    freeaddrinfo(s->addrs);
+    s->addrs = NULL;
+    return SL_ENOMEM;
+}
+
+/* Stop for good: the engine seals what was read; the timer is released
+ * here, while the event base surely still exists. */
+static void sock_stop(void *state)
+{
+    sock *s = state;
+
+    s->stopped = true;
+    sock_close(s);
+    if (s->ev_timer)
+        event_free(s->ev_timer);
+    s->ev_timer = NULL;
+    sl_receiver_log(s->r, SL_LOG_DEBUG, "stopped reading from %s", s->peer);
+}
+
+static void sock_pause(void *state)
+{
+    sock *s = state;
+
+    s->paused = true;
+    if (s->ev_read)
+        event_del(s->ev_read);
+}
+
+static void sock_resume(void *state)
+{
+    sock *s = state;
+
+    s->paused = false;
+    if (s->ev_read && !s->starving && !s->stopped)
+        event_add(s->ev_read, NULL);
+}
+
+static void sock_free(void *state)
+{
+    sock *s = state;
+
+    if (!s)
+        return;
+    /* Normally stop already released the events and the descriptor. */
+    if (!s->stopped && (s->fd >= 0 || s->ev_timer))
+        sock_stop(s);
+    if (s->addrs)
+        freeaddrinfo(s->addrs);
+    sl_free(s->host);
+    sl_free(s);
+}
+
+static const sl_receiver_ops sock_ops = {
+    .version = SL_RECEIVER_OPS_VERSION,
+    .name = "socket",
+    .start = sock_start,
+    .stop = sock_stop,
+    .pause = sock_pause,
+    .resume = sock_resume,
+    .free = sock_free,
+};
+
+/* ------------------------------------------------------- construction */
+
+/* Take the three durations from conf when the caller gave one. */
+static sl_status sock_read_conf(sock *s, const sl_conf *conf)
+{
+    sl_status st;
+    if (!conf)
+        return SL_OK;
+    s->have_conf = true;
+    st = sl_conf_get_int(conf, "receiver.connect_timeout",
+                         &s->connect_timeout_ms);
+    if (st == SL_OK)
+        st = sl_conf_get_int(conf, "receiver.reconnect_min",
+                             &s->reconnect_min_ms);
+    if (st == SL_OK)
+        st = sl_conf_get_int(conf, "receiver.reconnect_max",
+                             &s->reconnect_max_ms);
+    return st;
+}
+
+static sl_status sock_new(const char *host, int port, const sl_conf *conf,
+                          sock **out)
+{
+    size_t hlen = strlen(host);
+    sock *s = sl_malloc(sizeof *s);
+    sl_status st = SL_ENOMEM;
+
+    if (!s)
+        return SL_ENOMEM;
+    memset(s, 0, sizeof *s);
+    s->fd = -1;
+    s->host = sl_malloc(hlen + 1);
+    if (!s->host)
+        goto free_sock;
+    st = sock_read_conf(s, conf);
+    if (st != SL_OK)
+        goto free_sock;
+    memcpy(s->host, host, hlen + 1);
+    snprintf(s->service, sizeof s->service, "%d", port);
+    /* IPv6 literals are bracketed so the port stays readable. */
+    snprintf(s->peer, sizeof s->peer,
+             strchr(host, ':') ? "[%.256s]:%d" : "%.256s:%d", host, port);
+    *out = s;
+    return SL_OK;
+free_sock:
+    sl_free(s->host);
+    sl_free(s);
+    return st;
+}
+
+sl_dstream *sl_socket_text_stream(sl_context *ctx, const char *host, int port,
+                                  const sl_conf *conf)
+{
+    sock *s = NULL;
+    sl_status st;
+
+    if (!ctx)
+        return NULL;
+    if (!host || !*host) {
+        sl_context_set_error(ctx, SL_EINVAL, "socket text stream: no host");
+        return NULL;
+    }
+    if (port < 1 || port > 65535) {
+        sl_context_set_error(ctx, SL_EINVAL,
+                             "socket text stream: port %d is not in 1..65535",
+                             port);
+        return NULL;
+    }
+    st = sock_new(host, port, conf, &s);
+    if (st != SL_OK) {
+        sl_context_set_error(ctx, st, "socket text stream: %s",
+                             st == SL_ENOMEM
+                                 ? "out of memory"
+                                 : "bad receiver.* options in conf");
+        return NULL;
+    }
+    /* From here the context owns s, also if this fails. */
+    return sl_receiver_stream(ctx, &sock_ops, s);
+}

@@ -1,0 +1,283 @@
+/*
+ * Spark's NetworkWordCount in C: counts the words of the lines a TCP server
+ * sends, per batch, and prints each batch's counts as Spark's print() does.
+ * Try it with `ncat -lk 9999` in one terminal and
+ * `network_wordcount localhost 9999` in another. Ctrl-C stops gracefully.
+ */
+#include <sluice/sluice.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define PROG "network_wordcount"
+
+typedef struct options {
+    const char *host;
+    int port;
+    const char *batch;   /* duration text, NULL for the default */
+    const char *workers; /* count text, NULL for the default */
+} options;
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: " PROG " HOST PORT [--batch DURATION] [--workers N]\n"
+               "\n"
+               "Count the words of the text lines the TCP server at HOST:PORT "
+               "sends,\n"
+               "printing each batch's counts (Spark's NetworkWordCount).\n"
+               "\n"
+               "  --batch DURATION  batch interval, e.g. 500ms, 1s, 1m "
+               "(default 1s)\n"
+               "  --workers N       worker threads (default 0: one per core)\n"
+               "  -h, --help        show this help\n");
+}
+
+static bool parse_port(const char *text, int *out)
+{
+    char *end;
+    long v;
+
+    errno = 0;
+    v = strtol(text, &end, 10);
+    if (errno || end == text || *end || v < 1 || v > 65535)
+        return false;
+    *out = (int)v;
+    return true;
+}
+
+/* The value of --name VALUE or --name=VALUE at argv[*i], advancing *i. */
+static const char *option_value(int argc, char **argv, int *i, const char *name)
+{
+    size_t n = strlen(name);
+    if (strncmp(argv[*i], name, n) == 0 && argv[*i][n] == '=')
+        return argv[*i] + n + 1;
+    if (strcmp(argv[*i], name) != 0)
+        return NULL;
+    if (*i + 1 >= argc) {
+        fprintf(stderr, PROG ": %s needs a value\n", name);
+        usage(stderr);
+        exit(2);
+    }
+    return argv[++*i];
+}
+
+/* Parse the command line; exits 0 for --help and 2 for a bad one. */
+static void parse_args(int argc, char **argv, options *o)
+{
+    const char *pos[2];
+    int i, npos = 0;
+    const char *v;
+
+    memset(o, 0, sizeof *o);
+    for (i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            usage(stdout);
+            exit(0);
+        } else if ((v = option_value(argc, argv, &i, "--batch"))) {
+            o->batch = v;
+        } else if ((v = option_value(argc, argv, &i, "--workers"))) {
+            o->workers = v;
+        } else if (argv[i][0] == '-' && argv[i][1] &&
+                   !(argv[i][1] >= '0' && argv[i][1] <= '9')) {
+            fprintf(stderr, PROG ": unknown option '%s'\n", argv[i]);
+            goto bad;
+        } else if (npos < 2) {
+            pos[npos++] = argv[i];
+        } else {
+            fprintf(stderr, PROG ": unexpected argument '%s'\n", argv[i]);
+            goto bad;
+        }
+    }
+    if (npos < 2) {
+        fprintf(stderr, PROG ": HOST and PORT are required\n");
+        goto bad;
+    }
+    o->host = pos[0];
+    if (!parse_port(pos[1], &o->port)) {
+        fprintf(stderr, PROG ": invalid port '%s' (expected 1..65535)\n",
+                pos[1]);
+        goto bad;
+    }
+    return;
+bad:
+    usage(stderr);
+    exit(2);
+}
+
+/* The configuration from the options; exits 2 for a bad value. */
+static sl_conf *make_conf(const options *o)
+{
+    char err[256];
+    sl_conf *conf = sl_conf_new();
+
+    if (!conf) {
+        fprintf(stderr, PROG ": out of memory\n");
+        exit(1);
+    }
+    if (o->batch && sl_conf_set(conf, "batch_interval", o->batch, err,
+                                sizeof err) != SL_OK) {
+        fprintf(stderr, PROG ": invalid --batch '%s': %s\n", o->batch, err);
+        goto bad;
+    }
+    if (o->workers &&
+        sl_conf_set(conf, "workers", o->workers, err, sizeof err) != SL_OK) {
+        fprintf(stderr, PROG ": invalid --workers '%s': %s\n", o->workers, err);
+        goto bad;
+    }
+    return conf;
+bad:
+    sl_conf_free(conf);
+    exit(2);
+}
+
+/* ------------------------------------------------------------ the job */
+
+static bool is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' ||
+           c == '\f';
+}
+
+/* line -> its words, as views into the line (no copies). */
+static sl_status split_words(sl_task *t, const sl_value *line, void *user)
+{
+    const char *p, *end, *w;
+    sl_value word;
+    sl_status st;
+
+    (void)user;
+    if (line->kind != SL_KIND_STR)
+        return SL_ETYPE;
+    p = line->u.s;
+    end = p + line->len;
+    while (p < end) {
+        while (p < end && is_space(*p))
+            p++;
+        for (w = p; p < end && !is_space(*p); p++)
+            ;
+        if (p > w) {
+            word = sl_str(w, (size_t)(p - w));
+            st = sl_task_emit(t, &word);
+            if (st != SL_OK)
+                return st;
+        }
+    }
+    return SL_OK;
+}
+
+/* word -> (word, 1) */
+static sl_status pair_one(sl_task *t, const sl_value *word, sl_value *out,
+                          void *user)
+{
+    sl_value one = sl_int(1);
+    (void)user;
+    return sl_task_pair(t, word, &one, out);
+}
+
+static sl_status sum(sl_task *t, const sl_value *a, const sl_value *b,
+                     sl_value *out, void *user)
+{
+    (void)t;
+    (void)user;
+    *out = sl_int(a->u.i + b->u.i);
+    return SL_OK;
+}
+
+static bool build_job(sl_context *ctx, const options *o)
+{
+    sl_dstream *lines, *words, *pairs, *counts;
+
+    lines = sl_socket_text_stream(ctx, o->host, o->port, NULL);
+    words = sl_dstream_flat_map(lines, split_words, NULL);
+    pairs = sl_dstream_map(words, pair_one, NULL);
+    counts = sl_dstream_reduce_by_key(pairs, sum, NULL, 0);
+    return counts && sl_dstream_print(counts, 0) == SL_OK;
+}
+
+/* ------------------------------------------------------------- signals */
+
+/* Wait for SIGINT/SIGTERM or for the context to end on its own. Signals
+ * are blocked in every thread and taken here with sigtimedwait, because
+ * sl_context_stop is not async-signal-safe. */
+static sl_status run_until_signal(sl_context *ctx, const sigset_t *sigs)
+{
+    struct timespec tick = {0, 100 * 1000 * 1000};
+    sl_status st;
+    int sig;
+
+    for (;;) {
+        st = sl_context_await_termination_or_timeout(ctx, 0);
+        if (st != SL_ETIMEDOUT)
+            return st;
+        sig = sigtimedwait(sigs, NULL, &tick);
+        if (sig == SIGINT || sig == SIGTERM)
+            break;
+    }
+    fprintf(stderr, PROG ": %s: stopping gracefully (again to abort)\n",
+            sig == SIGINT ? "SIGINT" : "SIGTERM");
+    /* A second signal now reaches this thread with its default action. */
+    pthread_sigmask(SIG_UNBLOCK, sigs, NULL);
+    st = sl_context_stop(ctx, true);
+    if (st == SL_OK)
+        st = sl_context_await_termination(ctx);
+    return st;
+}
+
+static void report_failure(sl_context *ctx, sl_status st)
+{
+    const char *msg = sl_context_errmsg(ctx);
+    if (msg && *msg)
+        fprintf(stderr, PROG ": %s: %s\n", sl_strerror(st), msg);
+    else
+        fprintf(stderr, PROG ": %s (see the log above)\n", sl_strerror(st));
+}
+
+int main(int argc, char **argv)
+{
+    options o;
+    sigset_t sigs;
+    char err[256] = "";
+    sl_context *ctx;
+    sl_conf *conf;
+    sl_status st;
+    int rc = 1;
+
+    parse_args(argc, argv, &o);
+    conf = make_conf(&o);
+    /* Each batch is printed as a whole even when stdout is a pipe. */
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    /* Before any sluice thread exists, so that they all inherit the mask. */
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+
+    ctx = sl_context_new(conf, err, sizeof err);
+    if (!ctx) {
+        fprintf(stderr, PROG ": %s\n", err);
+        sl_conf_free(conf);
+        return 1;
+    }
+    if (!build_job(ctx, &o)) {
+        fprintf(stderr, PROG ": cannot build the job: %s\n",
+                sl_context_errmsg(ctx));
+        goto free_ctx;
+    }
+    st = sl_context_start(ctx);
+    if (st == SL_OK)
+        st = run_until_signal(ctx, &sigs);
+    if (st != SL_OK) {
+        report_failure(ctx, st);
+        goto free_ctx;
+    }
+    rc = 0;
+free_ctx:
+    sl_context_free(ctx);
+    return rc;
+}
