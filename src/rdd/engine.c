@@ -118,6 +118,9 @@ static void *worker_main(void *arg)
     worker *w = arg;
     sl_engine *eng = w->eng;
     uint64_t seen = 0;
+    run_fn fn;
+    void *fn_arg;
+    size_t n;
 
     pthread_mutex_lock(&eng->lock);
     for (;;) {
@@ -126,9 +129,18 @@ static void *worker_main(void *arg)
         if (eng->shutdown)
             break;
         seen = eng->generation;
+        /* A worker that wakes late may find its loop already finished and
+         * the next one being set up: join only a loop that still has
+         * tasks, and read its parameters under the lock, so a late worker
+         * never claims an index of one loop with the function of another. */
+        if (eng->done_tasks >= eng->ntasks)
+            continue;
+        fn = eng->run;
+        fn_arg = eng->run_arg;
+        n = eng->ntasks;
         eng->active_workers++;
         pthread_mutex_unlock(&eng->lock);
-        run_tasks(eng, w, eng->run, eng->run_arg, eng->ntasks);
+        run_tasks(eng, w, fn, fn_arg, n);
         pthread_mutex_lock(&eng->lock);
         if (--eng->active_workers == 0)
             pthread_cond_broadcast(&eng->done_cv);

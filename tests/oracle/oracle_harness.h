@@ -1,0 +1,56 @@
+/*
+ * The oracle harness: reads spark_vectors.json at run time, runs every case
+ * of one Spark suite through the C API on the manual clock (queue streams
+ * fed with the case's batches, an output that collects each batch) and
+ * compares with what Spark's test asserts. A suite's test program supplies
+ * only the table mapping Spark test names to pipelines.
+ */
+#ifndef SL_ORACLE_HARNESS_H
+#define SL_ORACLE_HARNESS_H
+
+#include <cJSON.h>
+#include <sluice/sluice.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * Builds the stream under test from the case's input streams (in[0], or
+ * in[0] = left and in[1] = right for {"left", "right"} input) and its
+ * params; NULL on failure (sl_context_errmsg says why). The harness adds the
+ * output to the returned stream; for "set" (slice) cases it slices it.
+ */
+typedef sl_dstream *(*oracle_build_fn)(sl_dstream *const *in,
+                                       const cJSON *params);
+
+/* One row of a suite's table. */
+typedef struct oracle_pipeline {
+    const char *test; /* Spark's test name, exactly as in the vectors */
+    size_t ninputs;   /* 1, or 2 for {"left", "right"} input */
+    oracle_build_fn build;
+} oracle_pipeline;
+
+/* The suite a test program runs. */
+typedef struct oracle_suite {
+    const char *suite;           /* "suite" field of the cases to run */
+    const char *excluded_prefix; /* test names out of scope, or NULL */
+    const char *excluded_reason; /* why they are, for the printed list */
+    const oracle_pipeline *pipelines;
+    size_t npipelines;
+} oracle_suite;
+
+/* params.<name> as an integer, -1 when absent or not a number. */
+int64_t oracle_param_int(const cJSON *params, const char *name);
+
+/*
+ * CUnit test bodies. oracle_test_case_lists prints the cases run, excluded
+ * and skipped, and fails when any in-scope case cannot run (no pipeline, a
+ * comparison or parameter the harness does not know) or a table row matches
+ * no case. oracle_test_cases_match runs every case with workers=2, then
+ * workers=1, and fails unless both match Spark and each other.
+ * oracle_release frees the parsed vectors.
+ */
+void oracle_test_case_lists(const oracle_suite *s);
+void oracle_test_cases_match(const oracle_suite *s);
+void oracle_release(void);
+
+#endif /* SL_ORACLE_HARNESS_H */
