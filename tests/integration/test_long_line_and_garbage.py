@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""Hostile input: a 3 MiB line (over the default receiver.max_line_bytes of
-1 MiB), binary garbage with NUL bytes, CRLF line endings. The job must keep
-running, drop the long line (and say so in its log), and count the normal
-lines that follow exactly."""
+"""Hostile input: a 3 MiB line and a 100 MiB line (over the default
+receiver.max_line_bytes of 1 MiB), binary garbage with NUL bytes, CRLF line
+endings. The job must keep running, drop the long lines without holding
+them in memory (and say so in its log), and count the normal lines that
+follow exactly."""
 
 import random
 import re
@@ -21,6 +22,15 @@ def garbage(n):
     return b"\0\0" + data + b"\0"
 
 
+def peak_rss_kib(pid):
+    """VmHWM of a live process, in KiB."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return 0
+
+
 def test():
     wordcount = sys.argv[1]
     port = free_port()
@@ -28,10 +38,15 @@ def test():
             Job([wordcount, "127.0.0.1", port, "--batch", "500ms"]) as job:
         ncat.wait_connections(1)
         ncat.send(b"before\n" + b"x" * (3 << 20) + b"\n")
+        ncat.send(b"y" * (100 << 20) + b"\n")
         ncat.send(garbage(4000) + b"\n")
         ncat.send(b"crlf one\r\ncrlf two\r\n")
         first = job.wait_batch(lambda c: b"crlf" in c, 20, "the CRLF words")
         check(job.alive(), "the job died on hostile input")
+        hwm = peak_rss_kib(job.proc.pid)
+        log("peak RSS after the 100 MiB line: %d KiB" % hwm)
+        check(hwm < 96 * 1024, "the over-long line was buffered: peak RSS "
+              "%d KiB" % hwm)
         ncat.send(b"after the storm\nthe end\n")
         last = job.wait_batch(lambda c: b"storm" in c, 15, "normal lines")
         job.wait_batches_after(last[0], 1, 10)
@@ -52,8 +67,8 @@ def test():
             for o in b[3]:
                 check(not o.startswith(b"(xxxxxxxx"),
                       "the over-long line was printed")
-        check(not any(w.startswith(b"xxxxxxxx") for w in words),
-              "the over-long line was counted")
+        check(not any(w.startswith(b"xxxxxxxx") or w.startswith(b"yyyyyyyy")
+                      for w in words), "an over-long line was counted")
         check(words.get(b"before") == 1, "'before' counted %r times"
               % words.get(b"before"))
         check(words.get(b"crlf") == 2 and words.get(b"one") == 1 and
