@@ -2,7 +2,8 @@
 # The whole suite, as CI runs it (.ci/run): set up, build and test in build/
 # (RelWithDebInfo), check formatting, then build and test again under
 # AddressSanitizer + UndefinedBehaviorSanitizer in build-asan/ (tests
-# labelled bench or slow left out there). Every step runs even after an
+# labelled bench or slow left out there), and the threaded engine tests
+# under ThreadSanitizer in build-tsan/. Every step runs even after an
 # earlier one failed; the last line totals both ctest runs as
 # "N passed, N failed", and the exit status is 1 if any step failed.
 #
@@ -98,6 +99,17 @@ if build "build-asan" build-asan -DCMAKE_BUILD_TYPE=Debug -DSL_ASAN=ON \
     run_ctest "ctest build-asan" build-asan -LE 'bench|slow'
 else
     echo "==== build-asan/ did not build: its tests were not run"
+fi
+
+# The tests that exercise the worker pool, the job thread and the I/O
+# thread together.
+threaded='^(test_rdd|test_stream_.*|test_oracle_basic|test_wordcount_.*)$'
+export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}
+if build "build-tsan" build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DSL_TSAN=ON; then
+    run_ctest "ctest build-tsan" build-tsan -R "$threaded"
+else
+    echo "==== build-tsan/ did not build: its tests were not run"
 fi
 
 banner "summary"

@@ -159,6 +159,7 @@ static void reduce_part_task(void *arg, size_t i, worker *w)
 
 static sl_status reduce_partials(reduce_job *j, sl_value *out)
 {
+    sl_value next;
     sl_task t;
     bool have = false;
     size_t i;
@@ -180,7 +181,10 @@ static sl_status reduce_partials(reduce_job *j, sl_value *out)
             have = true;
             continue;
         }
-        st = j->sinks[i].fn(&t, out, &j->sinks[i].acc, out, j->sinks[i].user);
+        /* The user function may write *out before reading a: never let
+         * them alias. */
+        st = j->sinks[i].fn(&t, out, &j->sinks[i].acc, &next, j->sinks[i].user);
+        *out = next;
         if (st != SL_OK) {
             sl__engine_set_error(t.eng, "reduce function failed: %s",
                                  sl_strerror(st));

@@ -612,13 +612,14 @@ static sl_status shuffle_here(sl_rdd *r)
     j.split = r->parents[0]->nparts;
     j.M = j.split + (r->nparents > 1 ? r->parents[1]->nparts : 0);
     j.outs = sl_malloc((j.M + 1) * sizeof *j.outs);
+    if (j.outs) /* cleared at once: the cleanup below walks it */
+        memset(j.outs, 0, (j.M + 1) * sizeof *j.outs);
     j.tasks = sl_malloc((j.M > j.R ? j.M : j.R) * sizeof *j.tasks + 1);
     j.parts = sl__scope_alloc(eng->scope, (j.R + 1) * sizeof *j.parts);
     if (!j.outs || !j.tasks || !j.parts) {
         sl__engine_set_error(eng, "out of memory");
         goto done;
     }
-    memset(j.outs, 0, (j.M + 1) * sizeof *j.outs);
     memset(j.parts, 0, (j.R + 1) * sizeof *j.parts);
     st = shuffle_phases(&j);
     if (st == SL_OK)
