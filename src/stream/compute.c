@@ -302,12 +302,33 @@ static sl_status slice_allowed(sl_dstream *s)
                           "initialized (start the context first)");
         return SL_ESTATE;
     }
-    if (!ctx->terminated && !pthread_equal(pthread_self(), ctx->job_thread)) {
+    if (!ctx->terminated && !sl__on_job_thread(ctx)) {
         sl__ctx_set_error(ctx, SL_ESTATE,
                           "slice: call it from a batch "
                           "callback or after the context stopped");
         return SL_ESTATE;
     }
+    return SL_OK;
+}
+
+/* Called from a batch callback, a slice reaching the batch being run gets
+ * that batch too, as Spark's getOrCompute gives it; it goes first in the
+ * newest-first list. */
+static sl_status slice_current(sl_dstream *s, int64_t lo, int64_t hi,
+                               sl_rdd **picked, size_t *n)
+{
+    batch *b = s->ctx->current;
+    sl_rdd *rdd;
+    sl_status st;
+    if (!b || !sl__on_job_thread(s->ctx) || b->time_ms < lo || b->time_ms > hi)
+        return SL_OK;
+    if ((st = sl__dstream_rdd(s, b, &rdd)) != SL_OK)
+        return st;
+    if (!rdd)
+        return SL_OK;
+    memmove(picked + 1, picked, *n * sizeof *picked);
+    picked[0] = rdd;
+    (*n)++;
     return SL_OK;
 }
 
@@ -329,6 +350,7 @@ sl_status sl_dstream_slice(sl_dstream *s, int64_t from_ms, int64_t to_ms,
     pthread_mutex_lock(&s->ctx->lock);
     for (m = s->remembered; m; m = m->next)
         cap++;
+    cap++; /* the current batch */
     picked = sl__engine_scope_alloc(s->ctx->eng, (cap + 1) * sizeof *picked);
     for (m = s->remembered; picked && m; m = m->next)
         if (m->rdd && m->time_ms >= lo && m->time_ms <= hi)
@@ -336,6 +358,8 @@ sl_status sl_dstream_slice(sl_dstream *s, int64_t from_ms, int64_t to_ms,
     pthread_mutex_unlock(&s->ctx->lock);
     if (!picked)
         return engine_error(s, "slice");
+    if ((st = slice_current(s, lo, hi, picked, &n)) != SL_OK)
+        return st;
     /* Remembered batches are newest first; a slice reads oldest first. */
     for (i = 0; i < n / 2; i++) {
         sl_rdd *t = picked[i];

@@ -35,6 +35,12 @@ sl_status sl_context_set_error(sl_context *ctx, sl_status st, const char *fmt,
     return st;
 }
 
+bool sl__on_job_thread(sl_context *ctx)
+{
+    return atomic_load(&ctx->job_self_set) &&
+           pthread_equal(pthread_self(), ctx->job_self);
+}
+
 sl_status sl__ctx_check_building(sl_context *ctx)
 {
     if (ctx->state != CTX_NEW) {
@@ -269,8 +275,7 @@ sl_status sl_context_stop(sl_context *ctx, bool graceful)
         ctx->terminated = true;
         return SL_OK;
     }
-    if (ctx->threads_started &&
-        pthread_equal(pthread_self(), ctx->job_thread)) {
+    if (sl__on_job_thread(ctx)) {
         sl__ctx_set_error(ctx, SL_ESTATE,
                           "sl_context_stop from a batch callback would wait "
                           "for itself; use sl_context_request_stop");

@@ -142,9 +142,13 @@ void *sl__job_main(void *arg)
 {
     sl_context *ctx = arg;
     batch *b;
+    ctx->job_self = pthread_self();
+    atomic_store(&ctx->job_self_set, true);
     while ((b = next_batch(ctx)) != NULL) {
         bool final = b->final;
+        ctx->current = b;
         run_batch(ctx, b);
+        ctx->current = NULL;
         sl__batch_free(ctx, b);
         pthread_mutex_lock(&ctx->lock);
         ctx->job_busy = false;

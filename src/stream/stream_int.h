@@ -170,6 +170,11 @@ struct sl_context {
 
     /* threads */
     pthread_t io_thread, job_thread;
+    /* Set by the job thread itself before it runs any batch: pthread_create
+     * may return after the new thread already ran callbacks. */
+    pthread_t job_self;
+    atomic_bool job_self_set;
+    batch *current; /* job thread: the batch being run */
     bool threads_started, threads_joined;
     pthread_mutex_t lock;
     pthread_cond_t cv; /* queue, state and termination changes */
@@ -198,6 +203,7 @@ struct sl_context {
 };
 
 /* context.c */
+bool sl__on_job_thread(sl_context *ctx);
 void sl__ctx_set_error(sl_context *ctx, sl_status st, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 sl_status sl__ctx_check_building(sl_context *ctx);

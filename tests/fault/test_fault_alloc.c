@@ -1,0 +1,1019 @@
+/*
+ * Allocation-failure tests through the allocation hook: a counting
+ * allocator, installed once before sluice allocates anything, fails the
+ * n-th allocation (or the n-th and every later one) for n = 1, 2, ... until
+ * an operation runs without reaching its failure point. Every failing run
+ * must return SL_ENOMEM (or NULL from a constructor), never crash, and free
+ * everything: the allocator's live-block count must come back to zero, and
+ * sl_set_allocator must not report blocks still held (SL_EBUSY).
+ */
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <sluice/sluice.h>
+
+#include "core/core.h"
+#include "sl_test.h"
+
+/* ------------------------------------------------- counting allocator */
+
+static atomic_long g_calls;      /* allocation attempts since reset */
+static atomic_long g_fail_at;    /* 0: never fail */
+static atomic_bool g_persistent; /* fail at g_fail_at and every later one */
+static atomic_long g_failed;     /* failures injected since reset */
+static atomic_long g_live;       /* blocks handed out and not freed */
+
+static bool should_fail(void)
+{
+    long c = atomic_fetch_add(&g_calls, 1) + 1;
+    long f = atomic_load(&g_fail_at);
+    if (f && (c == f || (atomic_load(&g_persistent) && c > f))) {
+        atomic_fetch_add(&g_failed, 1);
+        return true;
+    }
+    return false;
+}
+
+static void *fa_malloc(size_t n, void *u)
+{
+    void *p;
+    (void)u;
+    if (should_fail())
+        return NULL;
+    p = malloc(n);
+    if (p)
+        atomic_fetch_add(&g_live, 1);
+    return p;
+}
+
+static void *fa_realloc(void *old, size_t n, void *u)
+{
+    void *p;
+    (void)u;
+    if (should_fail())
+        return NULL;
+    p = realloc(old, n);
+    if (p && !old)
+        atomic_fetch_add(&g_live, 1);
+    return p;
+}
+
+static void fa_free(void *p, void *u)
+{
+    (void)u;
+    if (!p)
+        return;
+    atomic_fetch_sub(&g_live, 1);
+    free(p);
+}
+
+static const sl_allocator FA = {fa_malloc, fa_realloc, fa_free, NULL};
+
+static void arm(long n, bool persistent)
+{
+    atomic_store(&g_calls, 0);
+    atomic_store(&g_failed, 0);
+    atomic_store(&g_persistent, persistent);
+    atomic_store(&g_fail_at, n);
+}
+
+/* ------------------------------------------------------------ the loop */
+
+/* An operation: builds, verifies and frees everything it made; returns
+ * SL_OK, SL_ENOMEM, or SL_ECORRUPT when it succeeded with wrong results. */
+typedef sl_status (*op_fn)(void *arg);
+
+typedef struct loop_result {
+    long points;    /* allocations of an undisturbed run */
+    long enomem;    /* failing runs that returned SL_ENOMEM */
+    long recovered; /* runs that hit a failure yet succeeded correctly */
+    long bad;       /* crashes, hangs, leaks and wrong statuses */
+} loop_result;
+
+/* What one run reports from its child process. */
+typedef struct run_report {
+    int st;
+    int hit;
+    long live;
+    int busy;
+} run_report;
+
+/* Run op with failure point n in the calling process. */
+static void run_here(op_fn op, void *arg, long n, bool persistent,
+                     run_report *r)
+{
+    arm(n, persistent);
+    r->st = op(arg);
+    r->hit = atomic_load(&g_failed) > 0;
+    arm(0, false);
+    r->live = atomic_load(&g_live);
+    r->busy = sl_set_allocator(&FA) != SL_OK;
+}
+
+/*
+ * Run op with failure point n in a child process, so that a crash or a
+ * hang at one n is reported and the loop goes on. Returns 0, or the signal
+ * that ended the child (SIGALRM: it hung), or -1 when it exited without a
+ * report.
+ */
+static int run_forked(op_fn op, void *arg, long n, bool persistent,
+                      run_report *r)
+{
+    int fds[2], status = 0;
+    ssize_t got;
+    pid_t pid;
+    if (pipe(fds) != 0)
+        return -1;
+    fflush(stdout);
+    fflush(stderr);
+    pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        close(fds[0]);
+        alarm(60);
+        run_here(op, arg, n, persistent, r);
+        if (write(fds[1], r, sizeof *r) != (ssize_t)sizeof *r)
+            _exit(3);
+        _exit(0);
+    }
+    close(fds[1]);
+    got = read(fds[0], r, sizeof *r);
+    close(fds[0]);
+    waitpid(pid, &status, 0);
+    if (WIFSIGNALED(status))
+        return WTERMSIG(status);
+    return got == (ssize_t)sizeof *r ? 0 : -1;
+}
+
+/*
+ * SL_FAULT_ONLY="<name prefix>:<once|persistent>:<n>" runs just that case
+ * in this process (for a debugger); SL_FAULT_NOFORK=1 runs every case in
+ * this process.
+ */
+static bool only_this(const char *name, bool persistent, long *n)
+{
+    const char *spec = getenv("SL_FAULT_ONLY");
+    const char *c1, *c2;
+    if (!spec)
+        return false;
+    c1 = strchr(spec, ':');
+    c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+    if (!c2 || strncmp(name, spec, (size_t)(c1 - spec)) != 0 ||
+        strncmp(c1 + 1, persistent ? "persistent" : "once",
+                (size_t)(c2 - c1 - 1)) != 0)
+        return false;
+    *n = atol(c2 + 1);
+    return true;
+}
+
+static void run_fault_loop(const char *name, op_fn op, void *arg,
+                           bool persistent, loop_result *res)
+{
+    const char *mode = persistent ? "persistent" : "once";
+    bool nofork = getenv("SL_FAULT_NOFORK") != NULL;
+    long n, limit;
+    sl_status st;
+    run_report r;
+
+    memset(res, 0, sizeof *res);
+    if (getenv("SL_FAULT_ONLY")) {
+        if (only_this(name, persistent, &n)) {
+            run_here(op, arg, n, persistent, &r);
+            printf("\n    %s %s n=%ld: %s, hit %d, live %ld ", name, mode, n,
+                   sl_errname(r.st), r.hit, r.live);
+        }
+        return;
+    }
+    arm(0, false);
+    st = op(arg);
+    res->points = atomic_load(&g_calls);
+    if (st != SL_OK) {
+        sl_test_fail(__FILE__, __LINE__, "%s: undisturbed run: %s", name,
+                     sl_errname(st));
+        return;
+    }
+    SL_CHECK_INT(atomic_load(&g_live), 0);
+    limit = 4 * res->points + 1000;
+    for (n = 1; n <= limit; n++) {
+        int sig = 0;
+        memset(&r, 0, sizeof r);
+        if (nofork)
+            run_here(op, arg, n, persistent, &r);
+        else
+            sig = run_forked(op, arg, n, persistent, &r);
+        if (sig != 0) {
+            res->bad++;
+            sl_test_fail(__FILE__, __LINE__,
+                         "%s (%s) n=%ld: %s %d (rerun with "
+                         "SL_FAULT_ONLY='%s:%s:%ld' under gdb)",
+                         name, mode, n, sig > 0 ? "killed by signal" : "exit",
+                         sig, name, mode, n);
+            continue;
+        }
+        if (r.live != 0) {
+            res->bad++;
+            sl_test_fail(__FILE__, __LINE__,
+                         "%s (%s) n=%ld: %ld blocks leaked (status %s)", name,
+                         mode, n, r.live, sl_errname(r.st));
+            atomic_store(&g_live, 0);
+        } else if (r.busy) {
+            res->bad++;
+            sl_test_fail(__FILE__, __LINE__,
+                         "%s (%s) n=%ld: sl_set_allocator says blocks are "
+                         "held",
+                         name, mode, n);
+        }
+        if (!r.hit) {
+            if (r.st != SL_OK)
+                sl_test_fail(__FILE__, __LINE__,
+                             "%s n=%ld: no failure injected, got %s", name, n,
+                             sl_errname(r.st));
+            break;
+        }
+        if (r.st == SL_ENOMEM) {
+            res->enomem++;
+        } else if (r.st == SL_OK) {
+            res->recovered++;
+        } else {
+            res->bad++;
+            sl_test_fail(__FILE__, __LINE__,
+                         "%s (%s) n=%ld: %s, want SL_ENOMEM", name, mode, n,
+                         sl_errname(r.st));
+        }
+    }
+    if (n > limit)
+        sl_test_fail(__FILE__, __LINE__, "%s: did not finish after %ld runs",
+                     name, limit);
+    printf("\n    %-22s %-10s %5ld allocation points: %5ld ENOMEM, "
+           "%4ld recovered, %3ld bad ",
+           name, mode, res->points, res->enomem, res->recovered, res->bad);
+    fflush(stdout);
+}
+
+static void fault_both(const char *name, op_fn op, void *arg)
+{
+    loop_result a, b;
+    run_fault_loop(name, op, arg, false, &a);
+    run_fault_loop(name, op, arg, true, &b);
+    if (getenv("SL_FAULT_ONLY"))
+        return;
+    SL_CHECK(a.points > 0);
+    SL_CHECK_INT(a.points, b.points);
+    /* Every allocation point up to the last was a failure point. */
+    SL_CHECK_INT(a.enomem + a.recovered + a.bad, a.points);
+}
+
+static void test_install(void)
+{
+    /* Nothing of sluice has allocated yet in this process. */
+    SL_CHECK_OK(sl_set_allocator(&FA));
+    SL_CHECK_INT(atomic_load(&g_live), 0);
+}
+
+/* ------------------------------------------------------------ (a) core */
+
+static sl_status op_conf(void *arg)
+{
+    char err[256];
+    sl_conf *conf, *dup;
+    sl_status st;
+    int64_t w = 0;
+    (void)arg;
+    conf = sl_conf_new();
+    if (!conf)
+        return SL_ENOMEM;
+    if ((st = sl_conf_set(conf, "workers", "3", err, sizeof err)) != SL_OK ||
+        (st = sl_conf_set(conf, "batch_interval", "250ms", err, sizeof err)) !=
+            SL_OK ||
+        (st = sl_conf_set(conf, "generator.zipf_s", "1.25", err, sizeof err)) !=
+            SL_OK ||
+        (st = sl_conf_set(conf, "workers", "4", err, sizeof err)) != SL_OK) {
+        sl_conf_free(conf);
+        if (st == SL_ENOMEM && !strstr(err, "out of memory"))
+            return SL_ECORRUPT;
+        return st;
+    }
+    dup = sl_conf_dup(conf);
+    sl_conf_free(conf);
+    if (!dup)
+        return SL_ENOMEM;
+    st = SL_OK;
+    if (sl_conf_get_int(dup, "workers", &w) != SL_OK || w != 4 ||
+        strcmp(sl_conf_get(dup, "batch_interval"), "250ms") != 0 ||
+        strcmp(sl_conf_get(dup, "generator.zipf_s"), "1.25") != 0 ||
+        strcmp(sl_conf_get(dup, "clock"), "system") != 0)
+        st = SL_ECORRUPT;
+    sl_conf_free(dup);
+    return st;
+}
+
+static int g_cleanups;
+
+static void count_cleanup(void *arg)
+{
+    (void)arg;
+    g_cleanups++;
+}
+
+static sl_status op_arena(void *arg)
+{
+    static const size_t sizes[] = {1,
+                                   8,
+                                   100,
+                                   4000,
+                                   4096,
+                                   5000,
+                                   100000,
+                                   3,
+                                   70000,
+                                   17,
+                                   65536,
+                                   9,
+                                   (size_t)5 << 20,
+                                   12,
+                                   300000,
+                                   1};
+    unsigned char *ptrs[64];
+    size_t np = 0, i, j, round;
+    sl__arena a;
+    sl_status st = SL_OK;
+    int hooks = 0;
+    (void)arg;
+    g_cleanups = 0;
+    sl__arena_init(&a, 1024);
+    for (round = 0; round < 2 && st == SL_OK; round++) {
+        np = 0;
+        for (i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+            unsigned char *p = sl__arena_alloc(&a, sizes[i]);
+            if (!p) {
+                st = SL_ENOMEM;
+                break;
+            }
+            memset(p, (int)(i + 1), sizes[i]);
+            ptrs[np++] = p;
+        }
+        if (st == SL_OK) {
+            if (sl__arena_on_cleanup(&a, count_cleanup, NULL) != SL_OK)
+                st = SL_ENOMEM;
+            else
+                hooks++;
+        }
+        if (st == SL_OK && !sl__arena_memdup(&a, "hello", 5))
+            st = SL_ENOMEM;
+        for (i = 0; st == SL_OK && i < np; i++)
+            for (j = 0; j < sizes[i]; j += 97)
+                if (ptrs[i][j] != (unsigned char)(i + 1))
+                    st = SL_ECORRUPT;
+        if (round == 0)
+            sl__arena_reset(&a);
+    }
+    sl__arena_free(&a);
+    /* Every hook that was registered ran exactly once. */
+    if (g_cleanups != hooks)
+        return SL_ECORRUPT;
+    return st;
+}
+
+static sl_status op_htab(void *arg)
+{
+    sl__htab t;
+    sl_status st = SL_OK;
+    char key[32];
+    int i;
+    (void)arg;
+    if (sl__htab_init(&t, 0) != SL_OK) {
+        sl__htab_free(&t);
+        return SL_ENOMEM;
+    }
+    for (i = 0; i < 1000 && st == SL_OK; i++) {
+        bool created;
+        sl_value k;
+        sl__htab_slot *s;
+        snprintf(key, sizeof key, "key-%d", i * 7);
+        k = sl_cstr(key);
+        s = sl__htab_upsert(&t, &k, sl__htab_hash(&k), &created);
+        if (!s) {
+            st = SL_ENOMEM;
+            break;
+        }
+        if (!created) {
+            st = SL_ECORRUPT;
+            break;
+        }
+        if (sl__value_copy(&t.arena, NULL, &k, &s->key) != SL_OK) {
+            /* The slot must not keep pointing at the caller's buffer. */
+            s->key = sl_int(-1 - i);
+            st = SL_ENOMEM;
+            break;
+        }
+        s->value = sl_int(i);
+    }
+    if (st == SL_OK) {
+        if (t.count != 1000)
+            st = SL_ECORRUPT;
+        for (i = 0; i < 1000 && st == SL_OK; i++) {
+            sl_value k;
+            sl__htab_slot *s;
+            snprintf(key, sizeof key, "key-%d", i * 7);
+            k = sl_cstr(key);
+            s = sl__htab_find(&t, &k, sl__htab_hash(&k));
+            if (!s || s->value.u.i != i)
+                st = SL_ECORRUPT;
+        }
+    }
+    sl__htab_free(&t);
+    return st;
+}
+
+/* A nested value: a list of 40 pairs (string, tuple(int, string, list of
+ * strings)), built in a scratch arena, then copied out of it. */
+static sl_status build_nested(sl__arena *a, sl_value *out)
+{
+    sl_value *items = sl__arena_alloc(a, 40 * sizeof *items);
+    int i, j;
+    if (!items)
+        return SL_ENOMEM;
+    for (i = 0; i < 40; i++) {
+        sl_value *pair = sl__arena_alloc(a, 2 * sizeof *pair);
+        sl_value *tup = sl__arena_alloc(a, 3 * sizeof *tup);
+        sl_value *lst = sl__arena_alloc(a, 5 * sizeof *lst);
+        char *s = sl__arena_alloc(a, 600);
+        if (!pair || !tup || !lst || !s)
+            return SL_ENOMEM;
+        for (j = 0; j < 600; j++)
+            s[j] = (char)('a' + (i + j) % 26);
+        for (j = 0; j < 5; j++)
+            lst[j] = sl_str(s + j * 10, (size_t)(j + 1) * 7);
+        tup[0] = sl_int(i);
+        tup[1] = sl_str(s, 600);
+        tup[2] = sl_composite(SL_KIND_LIST, lst, 5);
+        pair[0] = sl_str(s + 100, (size_t)i);
+        pair[1] = sl_composite(SL_KIND_TUPLE, tup, 3);
+        items[i] = sl_composite(SL_KIND_PAIR, pair, 2);
+    }
+    *out = sl_composite(SL_KIND_LIST, items, 40);
+    return SL_OK;
+}
+
+static sl_status op_value_copy(void *arg)
+{
+    sl__arena scratch, to, to2;
+    sl_value v, c1, c2;
+    sl_status st;
+    (void)arg;
+    sl__arena_init(&scratch, 4096);
+    sl__arena_init(&to, 512);
+    sl__arena_init(&to2, 512);
+    st = build_nested(&scratch, &v);
+    if (st == SL_OK)
+        st = sl__value_copy(&to, &scratch, &v, &c1);
+    if (st == SL_OK)
+        st = sl__value_copy(&to2, NULL, &c1, &c2);
+    if (st == SL_OK) {
+        /* Copies are equal and no longer point into the source. */
+        if (!sl_value_equal(&v, &c1) || !sl_value_equal(&v, &c2) ||
+            sl__arena_owns(&scratch, c1.u.items) ||
+            sl__arena_owns(&to, c2.u.items) ||
+            sl__arena_owns(&scratch, c1.u.items[3].u.items[0].u.s))
+            st = SL_ECORRUPT;
+        /* Scratch gone: c1 must still read back whole. */
+        sl__arena_free(&scratch);
+        if (st == SL_OK && !sl_value_equal(&c1, &c2))
+            st = SL_ECORRUPT;
+    }
+    sl__arena_free(&scratch);
+    sl__arena_free(&to);
+    sl__arena_free(&to2);
+    return st;
+}
+
+static void test_core_conf(void)
+{
+    fault_both("conf", op_conf, NULL);
+}
+
+static void test_core_arena(void)
+{
+    fault_both("arena", op_arena, NULL);
+}
+
+static void test_core_htab(void)
+{
+    fault_both("htab 1000 keys", op_htab, NULL);
+}
+
+static void test_core_value_copy(void)
+{
+    fault_both("value_copy nested", op_value_copy, NULL);
+}
+
+/* ------------------------------------------------------ (b) RDD engine */
+
+static sl_status fn_words(sl_task *t, const sl_value *in, void *u)
+{
+    const char *p = in->u.s, *end = p + in->len;
+    (void)u;
+    while (p < end) {
+        const char *w;
+        sl_value v;
+        sl_status st;
+        while (p < end && *p == ' ')
+            p++;
+        if (p >= end)
+            break;
+        w = p;
+        while (p < end && *p != ' ')
+            p++;
+        /* Copied into task memory so shuffles must copy it out. */
+        if ((st = sl_task_str(t, w, (size_t)(p - w), &v)) != SL_OK)
+            return st;
+        if ((st = sl_task_emit(t, &v)) != SL_OK)
+            return st;
+    }
+    return SL_OK;
+}
+
+static sl_status fn_pair_one(sl_task *t, const sl_value *in, sl_value *out,
+                             void *u)
+{
+    sl_value one = sl_int(1);
+    (void)u;
+    return sl_task_pair(t, in, &one, out);
+}
+
+static sl_status fn_sum(sl_task *t, const sl_value *a, const sl_value *b,
+                        sl_value *out, void *u)
+{
+    (void)t;
+    (void)u;
+    *out = sl_int(a->u.i + b->u.i);
+    return SL_OK;
+}
+
+static const char *const LINES[] = {"the quick brown fox",
+                                    "jumps over the lazy dog",
+                                    "the dog sleeps",
+                                    "a fox runs and the dog barks",
+                                    "brown dogs and brown foxes",
+                                    "over and over",
+                                    "lazy lazy lazy",
+                                    "the end"};
+#define NLINES (sizeof LINES / sizeof LINES[0])
+
+/* Reference word counts of LINES, computed once without sluice. */
+typedef struct wc {
+    char word[16];
+    int64_t n;
+} wc;
+static wc g_ref[64];
+static size_t g_nref;
+static int64_t g_nwords;
+
+static void build_reference(void)
+{
+    size_t i, k;
+    if (g_nref)
+        return;
+    for (i = 0; i < NLINES; i++) {
+        char line[128], *save = NULL, *w;
+        snprintf(line, sizeof line, "%s", LINES[i]);
+        for (w = strtok_r(line, " ", &save); w;
+             w = strtok_r(NULL, " ", &save)) {
+            g_nwords++;
+            for (k = 0; k < g_nref && strcmp(g_ref[k].word, w); k++)
+                ;
+            if (k == g_nref)
+                snprintf(g_ref[g_nref++].word, sizeof g_ref[0].word, "%s", w);
+            g_ref[k].n++;
+        }
+    }
+}
+
+static int64_t ref_count(const sl_value *w)
+{
+    size_t k;
+    for (k = 0; k < g_nref; k++)
+        if (strlen(g_ref[k].word) == w->len &&
+            memcmp(g_ref[k].word, w->u.s, w->len) == 0)
+            return g_ref[k].n;
+    return -1;
+}
+
+/* Status of an action, with an unexpected one turned into ECORRUPT-free
+ * reporting: actions must fail with SL_ENOMEM only. */
+static sl_status rdd_pipeline(sl_engine *eng)
+{
+    sl_value lines[NLINES];
+    sl_rdd *text, *words, *pairs, *counts, *groups, *joined, *sorted;
+    const sl_value *out;
+    size_t i, n;
+    int64_t cnt;
+    sl_status st;
+
+    for (i = 0; i < NLINES; i++)
+        lines[i] = sl_cstr(LINES[i]);
+    text = sl_rdd_parallelize(eng, lines, NLINES, 3);
+    words = sl_rdd_flat_map(text, fn_words, NULL);
+    pairs = sl_rdd_map(words, fn_pair_one, NULL);
+    counts = sl_rdd_reduce_by_key(pairs, fn_sum, NULL, 0);
+    if (!counts)
+        return SL_ENOMEM;
+    if ((st = sl_rdd_collect(counts, &out, &n)) != SL_OK)
+        return st;
+    if (n != g_nref)
+        return SL_ECORRUPT;
+    for (i = 0; i < n; i++)
+        if (sl_pair_value(&out[i])->u.i != ref_count(sl_pair_key(&out[i])))
+            return SL_ECORRUPT;
+    groups = sl_rdd_group_by_key(pairs, 2);
+    if (!groups)
+        return SL_ENOMEM;
+    if ((st = sl_rdd_collect(groups, &out, &n)) != SL_OK)
+        return st;
+    if (n != g_nref)
+        return SL_ECORRUPT;
+    for (i = 0; i < n; i++)
+        if ((int64_t)sl_pair_value(&out[i])->len !=
+            ref_count(sl_pair_key(&out[i])))
+            return SL_ECORRUPT;
+    /* counts joined with pairs: one record per word occurrence. */
+    joined = sl_rdd_join(counts, pairs, 4);
+    if (!joined)
+        return SL_ENOMEM;
+    if ((st = sl_rdd_count(joined, &cnt)) != SL_OK)
+        return st;
+    if (cnt != g_nwords)
+        return SL_ECORRUPT;
+    sorted = sl_rdd_sort_by_key(counts, true, 2);
+    if (!sorted)
+        return SL_ENOMEM;
+    if ((st = sl_rdd_collect(sorted, &out, &n)) != SL_OK)
+        return st;
+    if (n != g_nref)
+        return SL_ECORRUPT;
+    for (i = 1; i < n; i++)
+        if (sl_value_compare(sl_pair_key(&out[i - 1]), sl_pair_key(&out[i])) >=
+            0)
+            return SL_ECORRUPT;
+    if ((st = sl_rdd_count(words, &cnt)) != SL_OK)
+        return st;
+    if (cnt != g_nwords)
+        return SL_ECORRUPT;
+    return SL_OK;
+}
+
+static sl_status op_engine(void *arg)
+{
+    size_t workers = *(size_t *)arg;
+    char err[256], w[16];
+    sl_conf *conf = sl_conf_new();
+    sl_engine *eng;
+    sl_status st;
+    if (!conf)
+        return SL_ENOMEM;
+    snprintf(w, sizeof w, "%zu", workers);
+    if ((st = sl_conf_set(conf, "workers", w, err, sizeof err)) != SL_OK) {
+        sl_conf_free(conf);
+        return st;
+    }
+    eng = sl_engine_new(conf, err, sizeof err);
+    if (!eng) {
+        sl_conf_free(conf);
+        return SL_ENOMEM;
+    }
+    st = rdd_pipeline(eng);
+    if (st != SL_OK && st != SL_ENOMEM && st != SL_ECORRUPT)
+        fprintf(stderr, "engine pipeline: %s: %s\n", sl_errname(st),
+                sl_engine_errmsg(eng));
+    /* The engine is usable after a failed job, once memory is back. */
+    if (st == SL_ENOMEM) {
+        long saved = atomic_exchange(&g_fail_at, 0);
+        sl_status again;
+        sl_engine_clear(eng);
+        again = rdd_pipeline(eng);
+        atomic_store(&g_fail_at, saved);
+        if (again != SL_OK) {
+            fprintf(stderr, "engine unusable after ENOMEM: %s: %s\n",
+                    sl_errname(again), sl_engine_errmsg(eng));
+            st = SL_ECORRUPT;
+        }
+    }
+    sl_engine_free(eng);
+    return st;
+}
+
+static void test_rdd_engine_1(void)
+{
+    static size_t one = 1;
+    build_reference();
+    fault_both("rdd engine, 1 worker", op_engine, &one);
+}
+
+/* With two workers the failing allocation lands on whichever thread gets
+ * there first: the runs are not repeatable, but must be just as clean. */
+static void test_rdd_engine_2(void)
+{
+    static size_t two = 2;
+    loop_result r;
+    build_reference();
+    run_fault_loop("rdd engine, 2 workers", op_engine, &two, false, &r);
+    run_fault_loop("rdd engine, 2 workers", op_engine, &two, true, &r);
+}
+
+/* Every other operator and action, over a text source, on one worker. */
+static sl_status fn_identity(sl_task *t, const sl_value *in, sl_value *out,
+                             void *u)
+{
+    (void)t;
+    (void)u;
+    *out = *in;
+    return SL_OK;
+}
+
+static sl_status fn_part_count(sl_task *t, sl_iter *it, void *u)
+{
+    sl_value v;
+    int64_t n = 0;
+    (void)u;
+    while (sl_iter_next(it, &v))
+        n++;
+    v = sl_int(n);
+    return sl_task_emit(t, &v);
+}
+
+static sl_status fn_avg_create(sl_task *t, const sl_value *v, sl_value *out,
+                               void *u)
+{
+    sl_value one = sl_int(1);
+    (void)u;
+    return sl_task_pair(t, v, &one, out);
+}
+
+static sl_status fn_avg_add(sl_task *t, const sl_value *c, const sl_value *v,
+                            sl_value *out, void *u)
+{
+    sl_value a = sl_int(sl_pair_key(c)->u.i + v->u.i);
+    sl_value b = sl_int(sl_pair_value(c)->u.i + 1);
+    (void)u;
+    return sl_task_pair(t, &a, &b, out);
+}
+
+static sl_status fn_avg_merge(sl_task *t, const sl_value *x, const sl_value *y,
+                              sl_value *out, void *u)
+{
+    sl_value a = sl_int(sl_pair_key(x)->u.i + sl_pair_key(y)->u.i);
+    sl_value b = sl_int(sl_pair_value(x)->u.i + sl_pair_value(y)->u.i);
+    (void)u;
+    return sl_task_pair(t, &a, &b, out);
+}
+
+static atomic_long g_foreach_records;
+
+static sl_status fn_foreach(sl_task *t, sl_iter *it, void *u)
+{
+    sl_value v;
+    (void)t;
+    (void)u;
+    while (sl_iter_next(it, &v))
+        atomic_fetch_add(&g_foreach_records, 1);
+    return SL_OK;
+}
+
+#define EXPECT(cond)                                                           \
+    do {                                                                       \
+        if (!(cond))                                                           \
+            return SL_ECORRUPT;                                                \
+    } while (0)
+#define ACT(expr)                                                              \
+    do {                                                                       \
+        sl_status st_ = (expr);                                                \
+        if (st_ != SL_OK)                                                      \
+            return st_;                                                        \
+    } while (0)
+#define NN(r)                                                                  \
+    do {                                                                       \
+        if (!(r))                                                              \
+            return SL_ENOMEM;                                                  \
+    } while (0)
+
+static char g_text[1024];
+
+static sl_status more_pipeline(sl_engine *eng)
+{
+    sl_rdd *text, *words, *pairs, *counts, *r, *both[2];
+    const sl_value *out;
+    size_t n;
+    int64_t cnt;
+    sl_value v;
+    text = sl_rdd_text(eng, g_text, strlen(g_text), 4);
+    words = sl_rdd_persist(sl_rdd_flat_map(text, fn_words, NULL));
+    pairs = sl_rdd_map(words, fn_pair_one, NULL);
+    counts = sl_rdd_count_by_value(words, 3);
+    NN(counts);
+    ACT(sl_rdd_collect(counts, &out, &n));
+    EXPECT(n == g_nref);
+    r = sl_rdd_combine_by_key(pairs, fn_avg_create, fn_avg_add, fn_avg_merge,
+                              NULL, 2);
+    NN(r);
+    ACT(sl_rdd_count(r, &cnt));
+    EXPECT(cnt == (int64_t)g_nref);
+    r = sl_rdd_left_outer_join(pairs, counts, 0);
+    NN(r);
+    ACT(sl_rdd_count(r, &cnt));
+    EXPECT(cnt == g_nwords);
+    r = sl_rdd_full_outer_join(counts, pairs, 2);
+    NN(r);
+    ACT(sl_rdd_count(r, &cnt));
+    EXPECT(cnt == g_nwords);
+    r = sl_rdd_cogroup(counts, pairs, 0);
+    NN(r);
+    ACT(sl_rdd_count(r, &cnt));
+    EXPECT(cnt == (int64_t)g_nref);
+    r = sl_rdd_repartition(words, 5);
+    NN(r);
+    ACT(sl_rdd_count(r, &cnt));
+    EXPECT(cnt == g_nwords);
+    both[0] = words;
+    both[1] = sl_rdd_map_values(pairs, fn_identity, NULL);
+    r = sl_rdd_union_all(both, 2);
+    NN(r);
+    ACT(sl_rdd_count(r, &cnt));
+    EXPECT(cnt == 2 * g_nwords);
+    r = sl_rdd_glom(words);
+    NN(r);
+    ACT(sl_rdd_collect(r, &out, &n));
+    EXPECT(n == 4);
+    r = sl_rdd_map_partitions(words, fn_part_count, NULL);
+    NN(r);
+    ACT(sl_rdd_reduce(r, fn_sum, NULL, &v));
+    EXPECT(v.u.i == g_nwords);
+    r = sl_rdd_sort_by(words, fn_identity, NULL, false, 3);
+    NN(r);
+    ACT(sl_rdd_take(r, 5, &out, &n));
+    EXPECT(n == 5);
+    atomic_store(&g_foreach_records, 0);
+    ACT(sl_rdd_foreach_partition(words, fn_foreach, NULL));
+    EXPECT(atomic_load(&g_foreach_records) == g_nwords);
+    r = sl_rdd_empty(eng);
+    NN(r);
+    {
+        sl_status st = sl_rdd_reduce(r, fn_sum, NULL, &v);
+        if (st == SL_ENOMEM)
+            return st;
+        EXPECT(st == SL_ENOTFOUND);
+    }
+    return SL_OK;
+}
+
+static sl_status op_engine_more(void *arg)
+{
+    char err[256];
+    sl_conf *conf = sl_conf_new();
+    sl_engine *eng;
+    sl_status st;
+    (void)arg;
+    if (!conf)
+        return SL_ENOMEM;
+    if ((st = sl_conf_set(conf, "workers", "1", err, sizeof err)) != SL_OK) {
+        sl_conf_free(conf);
+        return st;
+    }
+    eng = sl_engine_new(conf, err, sizeof err);
+    if (!eng) {
+        sl_conf_free(conf);
+        return SL_ENOMEM;
+    }
+    st = more_pipeline(eng);
+    if (st != SL_OK && st != SL_ENOMEM)
+        fprintf(stderr, "more pipeline: %s: %s\n", sl_errname(st),
+                sl_engine_errmsg(eng));
+    sl_engine_free(eng);
+    return st;
+}
+
+static void test_rdd_engine_more(void)
+{
+    size_t i;
+    build_reference();
+    g_text[0] = '\0';
+    for (i = 0; i < NLINES; i++) {
+        strcat(g_text, LINES[i]);
+        strcat(g_text, i % 2 ? "\r\n" : "\n");
+    }
+    fault_both("rdd engine, all ops", op_engine_more, NULL);
+}
+
+/* ------------------------------------------------- (c) stream context */
+
+typedef struct stream_acc {
+    int64_t records;
+    sl_status inner; /* first failure of an action inside foreach_rdd */
+} stream_acc;
+
+static sl_status fe_collect(sl_rdd *rdd, int64_t time_ms, void *user)
+{
+    stream_acc *a = user;
+    const sl_value *out;
+    size_t n, i;
+    sl_status st = sl_rdd_collect(rdd, &out, &n);
+    (void)time_ms;
+    if (st != SL_OK) {
+        if (a->inner == SL_OK)
+            a->inner = st;
+        return st;
+    }
+    for (i = 0; i < n; i++)
+        a->records += sl_pair_value(&out[i])->u.i;
+    return SL_OK;
+}
+
+static void quiet_log(sl_log_level level, const char *msg, void *user)
+{
+    (void)level;
+    (void)msg;
+    (void)user;
+}
+
+static sl_status op_stream(void *arg)
+{
+    char err[256];
+    sl_conf *conf = sl_conf_new();
+    sl_context *ctx;
+    sl_dstream *q, *counts;
+    sl_value lines[NLINES];
+    stream_acc acc = {0, SL_OK};
+    sl_status st = SL_OK;
+    size_t i;
+    (void)arg;
+    if (!conf)
+        return SL_ENOMEM;
+    if ((st = sl_conf_set(conf, "clock", "manual", err, sizeof err)) ||
+        (st = sl_conf_set(conf, "max_batches", "2", err, sizeof err)) ||
+        (st = sl_conf_set(conf, "workers", "1", err, sizeof err)) ||
+        (st = sl_conf_set(conf, "log.level", "error", err, sizeof err))) {
+        sl_conf_free(conf);
+        return st;
+    }
+    ctx = sl_context_new(conf, err, sizeof err);
+    if (!ctx) {
+        sl_conf_free(conf);
+        return SL_ENOMEM;
+    }
+    sl_context_set_logger(ctx, quiet_log, NULL);
+    for (i = 0; i < NLINES; i++)
+        lines[i] = sl_cstr(LINES[i]);
+    q = sl_queue_stream(ctx, 2);
+    counts = sl_dstream_reduce_by_key(
+        sl_dstream_map(sl_dstream_flat_map(q, fn_words, NULL), fn_pair_one,
+                       NULL),
+        fn_sum, NULL, 0);
+    if (!counts)
+        st = SL_ENOMEM;
+    if (st == SL_OK)
+        st = sl_queue_stream_push(q, lines, NLINES);
+    if (st == SL_OK)
+        st = sl_queue_stream_push(q, lines, 3);
+    if (st == SL_OK)
+        st = sl_dstream_foreach_rdd(counts, fe_collect, &acc);
+    if (st == SL_OK)
+        st = sl_context_start(ctx);
+    if (st == SL_OK)
+        st = sl_context_await_termination(ctx);
+    /* A foreach_rdd whose action ran out of memory fails as SL_EUSER (the
+     * user function failed); count it as the ENOMEM it was. */
+    if (st == SL_EUSER && acc.inner == SL_ENOMEM)
+        st = SL_ENOMEM;
+    if (st == SL_OK && acc.records != g_nwords + 4 + 5 + 3)
+        st = SL_ECORRUPT;
+    if (st != SL_OK && st != SL_ENOMEM)
+        fprintf(stderr, "stream: %s: %s\n", sl_errname(st),
+                sl_context_errmsg(ctx));
+    sl_context_free(ctx);
+    return st;
+}
+
+static void test_stream_context(void)
+{
+    build_reference();
+    fault_both("stream context", op_stream, NULL);
+}
+
+const char *SL_SUITE = "fault/alloc";
+const sl_test_case SL_TESTS[] = {
+    {"install", test_install},
+    {"core_conf", test_core_conf},
+    {"core_arena", test_core_arena},
+    {"core_htab", test_core_htab},
+    {"core_value_copy", test_core_value_copy},
+    {"rdd_engine_1_worker", test_rdd_engine_1},
+    {"rdd_engine_2_workers", test_rdd_engine_2},
+    {"rdd_engine_all_ops", test_rdd_engine_more},
+    {"stream_context", test_stream_context},
+    {NULL, NULL},
+};
