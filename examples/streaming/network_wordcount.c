@@ -138,65 +138,14 @@ bad:
 
 /* ------------------------------------------------------------ the job */
 
-static bool is_space(char c)
-{
-    return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' ||
-           c == '\f';
-}
-
-/* line -> its words, as views into the line (no copies). */
-static sl_status split_words(sl_task *t, const sl_value *line, void *user)
-{
-    const char *p, *end, *w;
-    sl_value word;
-    sl_status st;
-
-    (void)user;
-    if (line->kind != SL_KIND_STR)
-        return SL_ETYPE;
-    p = line->u.s;
-    end = p + line->len;
-    while (p < end) {
-        while (p < end && is_space(*p))
-            p++;
-        for (w = p; p < end && !is_space(*p); p++)
-            ;
-        if (p > w) {
-            word = sl_str(w, (size_t)(p - w));
-            st = sl_task_emit(t, &word);
-            if (st != SL_OK)
-                return st;
-        }
-    }
-    return SL_OK;
-}
-
-/* word -> (word, 1) */
-static sl_status pair_one(sl_task *t, const sl_value *word, sl_value *out,
-                          void *user)
-{
-    sl_value one = sl_int(1);
-    (void)user;
-    return sl_task_pair(t, word, &one, out);
-}
-
-static sl_status sum(sl_task *t, const sl_value *a, const sl_value *b,
-                     sl_value *out, void *user)
-{
-    (void)t;
-    (void)user;
-    *out = sl_int(a->u.i + b->u.i);
-    return SL_OK;
-}
-
 static bool build_job(sl_context *ctx, const options *o)
 {
     sl_dstream *lines, *words, *pairs, *counts;
 
     lines = sl_socket_text_stream(ctx, o->host, o->port, NULL);
-    words = sl_dstream_flat_map(lines, split_words, NULL);
-    pairs = sl_dstream_map(words, pair_one, NULL);
-    counts = sl_dstream_reduce_by_key(pairs, sum, NULL, 0);
+    words = sl_dstream_flat_map(lines, sl_fn_split_words, NULL);
+    pairs = sl_dstream_map(words, sl_fn_pair_one, NULL);
+    counts = sl_dstream_reduce_by_key(pairs, sl_fn_sum, NULL, 0);
     return counts && sl_dstream_print(counts, 0) == SL_OK;
 }
 

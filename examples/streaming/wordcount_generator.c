@@ -29,48 +29,6 @@ static void usage(FILE *f)
             "  -h, --help     this help\n");
 }
 
-/* Splits a line on blanks; the words are views into the line. */
-static sl_status split_words(sl_task *t, const sl_value *line, void *user)
-{
-    const char *p = line->u.s, *end = p + line->len, *w;
-    sl_value word;
-    sl_status st;
-
-    (void)user;
-    while (p < end) {
-        while (p < end && (*p == ' ' || *p == '\t'))
-            p++;
-        w = p;
-        while (p < end && *p != ' ' && *p != '\t')
-            p++;
-        if (p > w) {
-            word = sl_str(w, (size_t)(p - w));
-            st = sl_task_emit(t, &word);
-            if (st != SL_OK)
-                return st;
-        }
-    }
-    return SL_OK;
-}
-
-static sl_status pair_one(sl_task *t, const sl_value *word, sl_value *out,
-                          void *user)
-{
-    sl_value one = sl_int(1);
-
-    (void)user;
-    return sl_task_pair(t, word, &one, out);
-}
-
-static sl_status sum(sl_task *t, const sl_value *a, const sl_value *b,
-                     sl_value *out, void *user)
-{
-    (void)t;
-    (void)user;
-    *out = sl_int(a->u.i + b->u.i);
-    return SL_OK;
-}
-
 /* Maps the command line onto conf; returns 0, 1 (--help) or 2 (error). */
 static int parse_args(int argc, char **argv, sl_conf *conf)
 {
@@ -126,9 +84,9 @@ static int build(sl_context *ctx, const sl_conf *conf)
 
     lines = sl_text_generator_stream(ctx, conf);
     counts = sl_dstream_reduce_by_key(
-        sl_dstream_map(sl_dstream_flat_map(lines, split_words, NULL), pair_one,
-                       NULL),
-        sum, NULL, 0);
+        sl_dstream_map(sl_dstream_flat_map(lines, sl_fn_split_words, NULL),
+                       sl_fn_pair_one, NULL),
+        sl_fn_sum, NULL, 0);
     if (!counts || sl_dstream_print(counts, 10) != SL_OK) {
         fprintf(stderr, "wordcount_generator: %s\n", sl_context_errmsg(ctx));
         return 1;

@@ -16,5 +16,6 @@
 #include "stream.h"
 #include "source.h"
 #include "connectors.h"
+#include "functions.h"
 
 #endif /* SLUICE_H */

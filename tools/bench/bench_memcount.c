@@ -12,7 +12,7 @@
 
 #include <sluice/sluice.h>
 
-#include "bench_wordcount.h"
+#include <sluice/sluice.h>
 
 #define PROG "bench_memcount"
 
@@ -54,9 +54,9 @@ static int run_once(sl_engine *eng, const char *text, size_t len, size_t parts,
     double t0 = now_s();
     sl_rdd *counts = sl_rdd_reduce_by_key(
         sl_rdd_map(sl_rdd_flat_map(sl_rdd_text(eng, text, len, parts),
-                                   split_words, NULL),
-                   pair_one, NULL),
-        sum, NULL, parts);
+                                   sl_fn_split_words, NULL),
+                   sl_fn_pair_one, NULL),
+        sl_fn_sum, NULL, parts);
 
     if (!counts || sl_rdd_collect(counts, &out, &n) != SL_OK) {
         fprintf(stderr, PROG ": %s\n", sl_engine_errmsg(eng));

@@ -15,7 +15,7 @@
 
 #include <sluice/sluice.h>
 
-#include "bench_wordcount.h"
+#include <sluice/sluice.h>
 
 #define PROG "bench_socket"
 
@@ -225,9 +225,9 @@ static int build(bench *b, const char *host, int port)
 
     b->lines = sl_socket_text_stream(b->ctx, host, port, NULL);
     counts = sl_dstream_reduce_by_key(
-        sl_dstream_map(sl_dstream_flat_map(b->lines, split_words, NULL),
-                       pair_one, NULL),
-        sum, NULL, 0);
+        sl_dstream_map(sl_dstream_flat_map(b->lines, sl_fn_split_words, NULL),
+                       sl_fn_pair_one, NULL),
+        sl_fn_sum, NULL, 0);
     /* Registered first, so it runs first in every batch. */
     if (!counts || sl_dstream_foreach_rdd(b->lines, on_lines, b) != SL_OK ||
         sl_dstream_foreach_rdd(counts, on_counts, b) != SL_OK) {
