@@ -178,12 +178,12 @@ struct sl_context {
     bool threads_started, threads_joined;
     pthread_mutex_t lock;
     pthread_cond_t cv; /* queue, state and termination changes */
-    ctx_state state;
+    _Atomic ctx_state state; /* read without the lock by await and builders */
     batch *queue, **queue_tail;
     bool input_done; /* the I/O thread will queue no more batches */
     bool stop_requested, stop_graceful;
     bool job_busy; /* a batch is running */
-    bool terminated;
+    atomic_bool terminated;
     sl_status failure;
     int64_t unprocessed;
     int64_t next_batch_id; /* I/O thread */
