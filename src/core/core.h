@@ -61,12 +61,24 @@ static inline void *sl__arena_alloc_fast(sl__arena *a, size_t n)
 
 /* ------------------------------------------------------------- values */
 
+/** The out-of-line part of sl__value_copy, for strings and composites. */
+sl_status sl__value_copy_deep(sl__arena *to, const sl__arena *from,
+                              const sl_value *v, sl_value *out);
+
 /**
  * Deep-copy v into arena `to`, copying bytes and items only where they lie
  * in arena `from` (a scratch arena) or everything when from is NULL.
+ * Scalars (the common case on hot paths) are copied inline.
  */
-sl_status sl__value_copy(sl__arena *to, const sl__arena *from,
-                         const sl_value *v, sl_value *out);
+static inline sl_status sl__value_copy(sl__arena *to, const sl__arena *from,
+                                       const sl_value *v, sl_value *out)
+{
+    if (v->kind < SL_KIND_STR) {
+        *out = *v;
+        return SL_OK;
+    }
+    return sl__value_copy_deep(to, from, v, out);
+}
 /** Bytes a deep copy of v needs (strings and items). */
 size_t sl__value_deep_size(const sl_value *v);
 /** Hash of len bytes with the value hash's seedless function. */

@@ -407,8 +407,8 @@ size_t sl__value_deep_size(const sl_value *v)
     }
 }
 
-sl_status sl__value_copy(sl__arena *to, const sl__arena *from,
-                         const sl_value *v, sl_value *out)
+sl_status sl__value_copy_deep(sl__arena *to, const sl__arena *from,
+                              const sl_value *v, sl_value *out)
 {
     sl_value *items;
     uint32_t i;
