@@ -105,6 +105,8 @@ void sl__io_flow_check(sl_context *ctx)
 
 static void append_sealed(sl_receiver *r, block *b)
 {
+    b->receiver = (uint32_t)r->index;
+    b->seq = r->next_seq++;
     b->next = NULL;
     *r->sealed_tail = b;
     r->sealed_tail = &b->next;

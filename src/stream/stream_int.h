@@ -24,6 +24,10 @@ typedef struct block {
     struct block *next;
     size_t cap, len;
     int64_t records; /* complete lines in data[0, len) */
+    /* Block id (receiver, sequence), given when the block is sealed: what
+     * a batch's offsets will record for the write-ahead log. */
+    uint32_t receiver;
+    uint64_t seq;
     char data[];
 } block;
 
@@ -40,6 +44,7 @@ struct sl_receiver {
     size_t line_len; /* bytes of the unterminated line at open's end */
     bool discarding; /* dropping the rest of an over-long line */
     block *sealed, **sealed_tail;
+    uint64_t next_seq; /* sequence number of the next sealed block */
     bool started, stopped, paused;
     /* any thread */
     atomic_llong bytes, lines_too_long, errors, pauses;
