@@ -202,6 +202,57 @@ SL_EXPORT sl_dstream *sl_dstream_persist(sl_dstream *s);
 SL_EXPORT sl_status sl_dstream_slice(sl_dstream *s, int64_t from_ms,
                                      int64_t to_ms, sl_rdd **out);
 
+/* ---------------------------------------------------------------- windows */
+
+/*
+ * Windowed operators, with Spark's semantics. Lengths and slides are in
+ * milliseconds and must be multiples of the parent stream's slide (a slide
+ * of 0 means the parent's); anything else fails here, when the pipeline is
+ * built. A stream with slide k intervals produces a batch every k-th
+ * interval, covering the parent's batches with times in (t - length, t].
+ * The parent's batches are kept as compacted copies for as long as a window
+ * covers them and freed when they slide out.
+ */
+
+/** @brief Every record of the parent's batches in the window, in order. */
+SL_EXPORT sl_dstream *sl_dstream_window(sl_dstream *s, int64_t length_ms,
+                                        int64_t slide_ms);
+/** @brief One record per window: the number of records in it (int). */
+SL_EXPORT sl_dstream *sl_dstream_count_by_window(sl_dstream *s,
+                                                 int64_t length_ms,
+                                                 int64_t slide_ms);
+/**
+ * @brief One record per non-empty window: its records reduced with fn.
+ * With an inverse (NULL for none) the window is updated incrementally.
+ */
+SL_EXPORT sl_dstream *sl_dstream_reduce_by_window(sl_dstream *s,
+                                                  sl_reduce_fn fn,
+                                                  sl_reduce_fn inverse,
+                                                  void *user, int64_t length_ms,
+                                                  int64_t slide_ms);
+/**
+ * @brief Values per key reduced over the window. Without an inverse the
+ * window's per-batch partial results are merged at every slide; with one
+ * it is updated incrementally, new = previous + entering - leaving, and
+ * filter (may be NULL) then drops the pairs it rejects, e.g. keys whose
+ * value is back at zero. fn, inverse and filter share user.
+ */
+SL_EXPORT sl_dstream *sl_dstream_reduce_by_key_and_window(
+    sl_dstream *s, sl_reduce_fn fn, sl_reduce_fn inverse, sl_filter_fn filter,
+    void *user, int64_t length_ms, int64_t slide_ms, size_t partitions);
+/** @brief (x, count) over the window; keys whose count is 0 are dropped. */
+SL_EXPORT sl_dstream *sl_dstream_count_by_value_and_window(sl_dstream *s,
+                                                           int64_t length_ms,
+                                                           int64_t slide_ms,
+                                                           size_t partitions);
+/** @brief (k, [v...]) over the window, values in batch order. */
+SL_EXPORT sl_dstream *sl_dstream_group_by_key_and_window(sl_dstream *s,
+                                                         int64_t length_ms,
+                                                         int64_t slide_ms,
+                                                         size_t partitions);
+/** @brief The slide of s in milliseconds (its batch period). */
+SL_EXPORT int64_t sl_dstream_slide(const sl_dstream *s);
+
 /* ---------------------------------------------------------------- outputs */
 
 /** @brief Per-batch output callback (job thread). */

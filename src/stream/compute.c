@@ -210,13 +210,17 @@ static sl_status compute(sl_dstream *s, batch *b, sl_rdd **out)
     sl_rdd *in;
     sl_status st;
     *out = NULL;
+    if (!sl__time_valid(s, b->time_ms))
+        return SL_OK; /* no batch at a time off this stream's slide */
+    if (s->kind == DS_WINDOW || s->kind == DS_REDUCED_WINDOW)
+        return sl__window_rdd(s, b, out);
     if (s->kind == DS_RECEIVER)
         return receiver_rdd(s, b, out);
     if (s->kind == DS_PLANNED)
         return sl__planned_rdd(s, b, out);
-    if (s->nparents > 1 || s->kind == DS_UNION || s->kind >= DS_TRANSFORM)
-        if (s->kind != DS_REPARTITION)
-            return multi_rdd(s, b, out);
+    if (s->nparents > 1 || s->kind == DS_UNION ||
+        (s->kind >= DS_TRANSFORM && s->kind <= DS_TRANSFORM_N))
+        return multi_rdd(s, b, out);
     if ((st = sl__dstream_rdd(s->parents[0], b, &in)) != SL_OK)
         return st;
     if (!in && s->kind == DS_COUNT) {

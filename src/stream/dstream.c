@@ -32,7 +32,9 @@ sl_dstream *sl__dstream_new(sl_context *ctx, ds_kind kind,
     if (n)
         memcpy(s->parents, parents, n * sizeof *parents);
     s->nparents = n;
-    s->slide_ms = ctx->interval_ms;
+    /* A derived stream runs at its first parent's pace; windows set their
+     * own slide after this. */
+    s->slide_ms = n ? parents[0]->slide_ms : ctx->interval_ms;
     s->memo_batch = -1;
     s->next_in_ctx = ctx->streams;
     ctx->streams = s;
@@ -59,6 +61,7 @@ void sl__dstream_free_all(sl_context *ctx)
     for (s = ctx->streams; s; s = next) {
         next = s->next_in_ctx;
         sl__dstream_forget(s, INT64_MAX);
+        sl__window_free(s);
         sl_free(s);
     }
     ctx->streams = NULL;

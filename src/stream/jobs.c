@@ -52,7 +52,7 @@ static sl_status run_outputs(sl_context *ctx, batch *b)
 {
     output *o;
     size_t i;
-    sl_status st = SL_OK;
+    sl_status st = sl__windows_advance(ctx, b);
     for (o = ctx->outputs; o && st == SL_OK; o = o->next)
         st = sl__output_run(ctx, o, b);
     if (st != SL_OK)

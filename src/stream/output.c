@@ -171,8 +171,10 @@ static sl_status run_save(sl_context *ctx, output *o, sl_rdd *rdd,
 sl_status sl__output_run(sl_context *ctx, output *o, batch *b)
 {
     sl_rdd *rdd;
-    sl_status st = sl__dstream_rdd(o->stream, b, &rdd);
-    if (st != SL_OK)
+    sl_status st;
+    if (!sl__time_valid(o->stream, b->time_ms))
+        return SL_OK; /* not a batch time of this stream's slide */
+    if ((st = sl__dstream_rdd(o->stream, b, &rdd)) != SL_OK)
         return st;
     if (!rdd)
         return SL_OK; /* no batch at this time: Spark skips the output */

@@ -88,7 +88,9 @@ typedef enum ds_kind {
     DS_LEFT_JOIN,
     DS_RIGHT_JOIN,
     DS_FULL_JOIN,
-    DS_COGROUP
+    DS_COGROUP,
+    DS_WINDOW,        /* union of the parent's batches in the window */
+    DS_REDUCED_WINDOW /* reduce_by_key_and_window with an inverse */
 } ds_kind;
 
 typedef union ds_fn {
@@ -130,6 +132,14 @@ struct sl_dstream {
     sl_rdd *memo_rdd; /* NULL with memo_batch set: no batch (Spark's None) */
     remembered *remembered; /* newest first; ctx->lock */
     sl_dstream *next_in_ctx;
+    /* windows (job thread): the parent's batches still covered, newest
+     * first, and for the inverse form the last result and its time */
+    int64_t window_ms;
+    remembered *ring;
+    sl_reduce_fn inverse;
+    sl_filter_fn keep;
+    sl__retained *prev_result;
+    int64_t prev_time;
 };
 
 /* ----------------------------------------------------------- outputs */
@@ -214,6 +224,12 @@ void sl__ctx_set_error(sl_context *ctx, sl_status st, const char *fmt, ...)
 sl_status sl__ctx_check_building(sl_context *ctx);
 void sl__ctx_wake_io(sl_context *ctx);
 void sl__ctx_fail(sl_context *ctx, sl_status st);
+
+/* window.c */
+bool sl__time_valid(const sl_dstream *s, int64_t time_ms);
+sl_status sl__windows_advance(sl_context *ctx, batch *b);
+sl_status sl__window_rdd(sl_dstream *s, batch *b, sl_rdd **out);
+void sl__window_free(sl_dstream *s);
 
 /* dstream.c */
 sl_dstream *sl__dstream_new(sl_context *ctx, ds_kind kind,

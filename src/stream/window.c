@@ -1,0 +1,490 @@
+/*
+ * Windowed streams (Spark's WindowedDStream and ReducedWindowedDStream):
+ * each window keeps the parent's batches it still covers as compacted,
+ * retained copies in a ring, advanced once per batch on the job thread
+ * before the outputs run, and freed as soon as they slide out.
+ */
+#include "stream/stream_int.h"
+
+#include <sluice/functions.h>
+#include <string.h>
+
+bool sl__time_valid(const sl_dstream *s, int64_t time_ms)
+{
+    return (time_ms - s->ctx->zero_ms) % s->slide_ms == 0;
+}
+
+static bool is_window(const sl_dstream *s)
+{
+    return s->kind == DS_WINDOW || s->kind == DS_REDUCED_WINDOW;
+}
+
+static void drop_ring_before(sl_dstream *s, int64_t time_ms)
+{
+    remembered **pp = &s->ring, *m;
+    while ((m = *pp) != NULL) {
+        if (m->time_ms <= time_ms) {
+            *pp = m->next;
+            sl__retained_free(m->rdd);
+            sl_free(m);
+        } else {
+            pp = &m->next;
+        }
+    }
+}
+
+void sl__window_free(sl_dstream *s)
+{
+    drop_ring_before(s, INT64_MAX);
+    sl__retained_free(s->prev_result);
+    s->prev_result = NULL;
+}
+
+/* Copy the parent's batch at this time into the window's ring. The RDD is
+ * persisted first so that outputs reading the parent in this batch use
+ * the same results instead of computing them again. */
+static sl_status ring_push(sl_dstream *s, batch *b)
+{
+    sl_dstream *p = s->parents[0];
+    remembered *m;
+    sl_rdd *rdd;
+    sl_status st;
+
+    if (!sl__time_valid(p, b->time_ms))
+        return SL_OK;
+    if ((st = sl__dstream_rdd(p, b, &rdd)) != SL_OK)
+        return st;
+    m = sl_malloc(sizeof *m);
+    if (!m)
+        goto oom;
+    m->time_ms = b->time_ms;
+    m->rdd = NULL;
+    if (rdd && (st = sl__rdd_retain(sl_rdd_persist(rdd), &m->rdd)) != SL_OK) {
+        sl_free(m);
+        sl__ctx_set_error(s->ctx, st, "window: cannot keep batch %lld: %s",
+                          (long long)b->id, sl_engine_errmsg(s->ctx->eng));
+        return st;
+    }
+    m->next = s->ring;
+    s->ring = m;
+    /* The inverse form also needs the batches leaving at its next slide. */
+    drop_ring_before(s, b->time_ms - s->window_ms - s->slide_ms);
+    return SL_OK;
+oom:
+    sl__ctx_set_error(s->ctx, SL_ENOMEM, "window: out of memory");
+    return SL_ENOMEM;
+}
+
+/* Streams were made parents first, and ctx->streams is newest first: walk
+ * it backwards so a window over a window sees its parent advanced. */
+static sl_status advance_from(sl_dstream *s, batch *b)
+{
+    sl_status st;
+    if (!s)
+        return SL_OK;
+    if ((st = advance_from(s->next_in_ctx, b)) != SL_OK)
+        return st;
+    return is_window(s) ? ring_push(s, b) : SL_OK;
+}
+
+sl_status sl__windows_advance(sl_context *ctx, batch *b)
+{
+    return advance_from(ctx->streams, b);
+}
+
+/* ------------------------------------------------------------- window */
+
+/* The ring's RDDs with times in (lo, hi], oldest first, in scope memory. */
+static sl_status ring_range(sl_dstream *s, int64_t lo, int64_t hi,
+                            sl_rdd ***out, size_t *n)
+{
+    remembered *m;
+    size_t cap = 0, k = 0, i;
+    sl_rdd **picked;
+    for (m = s->ring; m; m = m->next)
+        cap++;
+    picked = sl__engine_scope_alloc(s->ctx->eng, (cap + 1) * sizeof *picked);
+    if (!picked) {
+        sl__ctx_set_error(s->ctx, SL_ENOMEM, "window: out of memory");
+        return SL_ENOMEM;
+    }
+    for (m = s->ring; m; m = m->next)
+        if (m->rdd && m->time_ms > lo && m->time_ms <= hi)
+            picked[k++] = sl__retained_rdd(m->rdd);
+    for (i = 0; i < k / 2; i++) {
+        sl_rdd *t = picked[i];
+        picked[i] = picked[k - 1 - i];
+        picked[k - 1 - i] = t;
+    }
+    *out = picked;
+    *n = k;
+    return SL_OK;
+}
+
+static sl_rdd *union_or_empty(sl_context *ctx, sl_rdd **rdds, size_t n)
+{
+    return n ? sl_rdd_union_all(rdds, n) : sl_rdd_empty(ctx->eng);
+}
+
+static sl_status plain_window(sl_dstream *s, batch *b, sl_rdd **out)
+{
+    sl_rdd **in;
+    size_t n;
+    sl_status st =
+        ring_range(s, b->time_ms - s->window_ms, b->time_ms, &in, &n);
+    if (st != SL_OK)
+        return st;
+    *out = union_or_empty(s->ctx, in, n);
+    if (!*out) {
+        sl__ctx_set_error(s->ctx, SL_ENOMEM, "window: %s",
+                          sl_engine_errmsg(s->ctx->eng));
+        return SL_ENOMEM;
+    }
+    return SL_OK;
+}
+
+/* ------------------------------------------------ the inverse form */
+
+/* Records are tagged with where they come from: the previous window's
+ * result, a batch entering the window, or one leaving it. */
+static const int64_t TAG_PREV = 0, TAG_NEW = 1, TAG_OLD = 2;
+
+static sl_status tag_value(sl_task *t, const sl_value *v, sl_value *out,
+                           void *user)
+{
+    sl_value tag = sl_int(*(const int64_t *)user);
+    return sl_task_pair(t, &tag, v, out);
+}
+
+static sl_status fold(sl_task *t, const sl_dstream *s, bool *have,
+                      sl_value *acc, const sl_value *v)
+{
+    sl_value next;
+    sl_status st;
+    if (!*have) {
+        *have = true;
+        *acc = *v;
+        return SL_OK;
+    }
+    if ((st = s->fn.reduce(t, acc, v, &next, s->user)) != SL_OK)
+        return st;
+    *acc = next;
+    return SL_OK;
+}
+
+/* Spark's ReducedWindowedDStream merge: previous (or nothing), minus the
+ * reduced leaving values, plus the reduced entering ones. */
+static sl_status merge_window(sl_task *t, const sl_value *kv, void *user)
+{
+    const sl_dstream *s = user;
+    const sl_value *vals = sl_pair_value(kv);
+    sl_value prev, add, sub, value, out;
+    bool have_prev = false, have_add = false, have_sub = false;
+    sl_status st = SL_OK;
+    uint32_t i;
+
+    for (i = 0; i < vals->len && st == SL_OK; i++) {
+        const sl_value *tv = &vals->u.items[i];
+        int64_t tag = sl_pair_key(tv)->u.i;
+        if (tag == TAG_PREV) {
+            prev = *sl_pair_value(tv);
+            have_prev = true;
+        } else {
+            st = fold(t, s, tag == TAG_NEW ? &have_add : &have_sub,
+                      tag == TAG_NEW ? &add : &sub, sl_pair_value(tv));
+        }
+    }
+    if (st != SL_OK)
+        return st;
+    if (!have_prev && !have_add)
+        return SL_ECORRUPT; /* Spark: "Neither previous window has value for
+                               key, nor new values found" */
+    value = have_prev ? prev : add;
+    if (have_prev && have_sub &&
+        (st = s->inverse(t, &value, &sub, &value, s->user)) != SL_OK)
+        return st;
+    if (have_prev && have_add &&
+        (st = s->fn.reduce(t, &value, &add, &value, s->user)) != SL_OK)
+        return st;
+    if ((st = sl_task_pair(t, sl_pair_key(kv), &value, &out)) != SL_OK)
+        return st;
+    if (s->keep && !s->keep(&out, s->user))
+        return SL_OK;
+    return sl_task_emit(t, &out);
+}
+
+static sl_status tag_all(sl_dstream *s, sl_rdd **rdds, size_t n,
+                         const int64_t *tag)
+{
+    size_t i;
+    for (i = 0; i < n; i++) {
+        rdds[i] = sl_rdd_map_values(rdds[i], tag_value, (void *)tag);
+        if (!rdds[i]) {
+            sl__ctx_set_error(s->ctx, SL_ENOMEM, "window: %s",
+                              sl_engine_errmsg(s->ctx->eng));
+            return SL_ENOMEM;
+        }
+    }
+    return SL_OK;
+}
+
+/* The tagged inputs of one slide: the previous result when it is the one
+ * of the previous slide, else the whole window from the ring. */
+static sl_status reduced_inputs(sl_dstream *s, batch *b, sl_rdd ***all,
+                                size_t *n)
+{
+    int64_t t = b->time_ms, len = s->window_ms, slide = s->slide_ms;
+    bool incremental = s->prev_result && s->prev_time == t - slide;
+    sl_rdd **add, **sub = NULL, **v;
+    size_t nadd, nsub = 0;
+    sl_status st;
+
+    st = ring_range(s, incremental ? t - slide : t - len, t, &add, &nadd);
+    if (st == SL_OK && incremental)
+        st = ring_range(s, t - slide - len, t - len, &sub, &nsub);
+    if (st == SL_OK)
+        st = tag_all(s, add, nadd, &TAG_NEW);
+    if (st == SL_OK)
+        st = tag_all(s, sub, nsub, &TAG_OLD);
+    if (st != SL_OK)
+        return st;
+    v = sl__engine_scope_alloc(s->ctx->eng, (nadd + nsub + 2) * sizeof *v);
+    if (!v)
+        return SL_ENOMEM;
+    *n = 0;
+    if (incremental) {
+        v[0] = sl__retained_rdd(s->prev_result);
+        if ((st = tag_all(s, v, 1, &TAG_PREV)) != SL_OK)
+            return st;
+        *n = 1;
+    }
+    memcpy(v + *n, add, nadd * sizeof *v);
+    *n += nadd;
+    if (nsub)
+        memcpy(v + *n, sub, nsub * sizeof *v);
+    *n += nsub;
+    *all = v;
+    return SL_OK;
+}
+
+static sl_status reduced_window(sl_dstream *s, batch *b, sl_rdd **out)
+{
+    sl__retained *keep;
+    sl_rdd **in, *r;
+    size_t n;
+    sl_status st = reduced_inputs(s, b, &in, &n);
+    if (st != SL_OK)
+        return st;
+    r = sl_rdd_flat_map(
+        sl_rdd_group_by_key(union_or_empty(s->ctx, in, n), s->partitions),
+        merge_window, s);
+    if (!r) {
+        sl__ctx_set_error(s->ctx, SL_ENOMEM, "window: %s",
+                          sl_engine_errmsg(s->ctx->eng));
+        return SL_ENOMEM;
+    }
+    /* The result is the next slide's "previous": keep a compacted copy. */
+    if ((st = sl__rdd_retain(sl_rdd_persist(r), &keep)) != SL_OK) {
+        sl__ctx_set_error(s->ctx, st, "reduce_by_key_and_window: %s",
+                          sl_engine_errmsg(s->ctx->eng));
+        return st;
+    }
+    sl__retained_free(s->prev_result);
+    s->prev_result = keep;
+    s->prev_time = b->time_ms;
+    *out = r;
+    return SL_OK;
+}
+
+sl_status sl__window_rdd(sl_dstream *s, batch *b, sl_rdd **out)
+{
+    if (s->kind == DS_WINDOW)
+        return plain_window(s, b, out);
+    return reduced_window(s, b, out);
+}
+
+/* -------------------------------------------------------- constructors */
+
+static sl_status check_window(sl_dstream *p, int64_t len, int64_t *slide)
+{
+    int64_t ps = p->slide_ms;
+    if (*slide == 0)
+        *slide = ps;
+    if (len <= 0 || *slide < 0 || len % ps != 0 || *slide % ps != 0) {
+        sl__ctx_set_error(p->ctx, SL_EINVAL,
+                          "window length %lld ms and slide %lld ms must be "
+                          "positive multiples of the parent stream's slide "
+                          "(%lld ms)",
+                          (long long)len, (long long)*slide, (long long)ps);
+        return SL_EINVAL;
+    }
+    return SL_OK;
+}
+
+static sl_dstream *window_node(sl_dstream *p, ds_kind kind, int64_t len,
+                               int64_t slide)
+{
+    sl_dstream *s;
+    if (!p || check_window(p, len, &slide) != SL_OK)
+        return NULL;
+    s = sl__dstream_new(p->ctx, kind, &p, 1);
+    if (s) {
+        s->window_ms = len;
+        s->slide_ms = slide;
+    }
+    return s;
+}
+
+sl_dstream *sl_dstream_window(sl_dstream *s, int64_t length_ms,
+                              int64_t slide_ms)
+{
+    return window_node(s, DS_WINDOW, length_ms, slide_ms);
+}
+
+int64_t sl_dstream_slide(const sl_dstream *s)
+{
+    return s ? s->slide_ms : 0;
+}
+
+/* Small functions the composite operators are built from, as Spark builds
+ * them (DStream.countByWindow, PairDStreamFunctions...). */
+static sl_status to_one(sl_task *t, const sl_value *in, sl_value *out,
+                        void *user)
+{
+    SL__UNUSED(t);
+    SL__UNUSED(in);
+    SL__UNUSED(user);
+    *out = sl_int(1);
+    return SL_OK;
+}
+
+static sl_status subtract(sl_task *t, const sl_value *a, const sl_value *b,
+                          sl_value *out, void *user)
+{
+    SL__UNUSED(t);
+    SL__UNUSED(user);
+    if (a->kind == SL_KIND_INT && b->kind == SL_KIND_INT) {
+        *out = sl_int((int64_t)((uint64_t)a->u.i - (uint64_t)b->u.i));
+        return SL_OK;
+    }
+    if (a->kind == SL_KIND_DOUBLE && b->kind == SL_KIND_DOUBLE) {
+        *out = sl_double(a->u.d - b->u.d);
+        return SL_OK;
+    }
+    return SL_ETYPE;
+}
+
+static sl_status key_zero(sl_task *t, const sl_value *in, sl_value *out,
+                          void *user)
+{
+    sl_value zero = sl_int(0);
+    SL__UNUSED(user);
+    return sl_task_pair(t, &zero, in, out);
+}
+
+static sl_status value_of(sl_task *t, const sl_value *in, sl_value *out,
+                          void *user)
+{
+    SL__UNUSED(t);
+    SL__UNUSED(user);
+    if (in->kind != SL_KIND_PAIR)
+        return SL_ETYPE;
+    *out = *sl_pair_value(in);
+    return SL_OK;
+}
+
+static bool nonzero_value(const sl_value *kv, void *user)
+{
+    const sl_value *v = sl_pair_value(kv);
+    SL__UNUSED(user);
+    return !(v->kind == SL_KIND_INT && v->u.i == 0);
+}
+
+static sl_status concat(sl_task *t, const sl_value *a, const sl_value *b,
+                        sl_value *out, void *user)
+{
+    sl_value *items;
+    SL__UNUSED(user);
+    items = sl_task_alloc(t, ((size_t)a->len + b->len + 1) * sizeof *items);
+    if (!items)
+        return SL_ENOMEM;
+    memcpy(items, a->u.items, a->len * sizeof *items);
+    memcpy(items + a->len, b->u.items, b->len * sizeof *items);
+    *out = sl_composite(SL_KIND_LIST, items, (size_t)a->len + b->len);
+    return SL_OK;
+}
+
+sl_dstream *sl_dstream_reduce_by_key_and_window(
+    sl_dstream *s, sl_reduce_fn fn, sl_reduce_fn inverse, sl_filter_fn filter,
+    void *user, int64_t length_ms, int64_t slide_ms, size_t partitions)
+{
+    sl_dstream *w;
+    if (s && (!fn || (filter && !inverse))) {
+        sl__ctx_set_error(s->ctx, SL_EINVAL,
+                          fn ? "a filter needs the inverse form"
+                             : "function is NULL");
+        return NULL;
+    }
+    if (!s || check_window(s, length_ms, &slide_ms) != SL_OK)
+        return NULL;
+    s = sl_dstream_reduce_by_key(s, fn, user, partitions);
+    if (!inverse) /* Spark: reduceByKey, window, reduceByKey again */
+        return sl_dstream_reduce_by_key(
+            sl_dstream_window(s, length_ms, slide_ms), fn, user, partitions);
+    w = window_node(s, DS_REDUCED_WINDOW, length_ms, slide_ms);
+    if (w) {
+        w->fn.reduce = fn;
+        w->inverse = inverse;
+        w->keep = filter;
+        w->user = user;
+        w->partitions = partitions;
+    }
+    return w;
+}
+
+sl_dstream *sl_dstream_reduce_by_window(sl_dstream *s, sl_reduce_fn fn,
+                                        sl_reduce_fn inverse, void *user,
+                                        int64_t length_ms, int64_t slide_ms)
+{
+    if (s && !fn) {
+        sl__ctx_set_error(s->ctx, SL_EINVAL, "function is NULL");
+        return NULL;
+    }
+    if (!inverse)
+        return sl_dstream_reduce(
+            sl_dstream_window(sl_dstream_reduce(s, fn, user), length_ms,
+                              slide_ms),
+            fn, user);
+    return sl_dstream_map(sl_dstream_reduce_by_key_and_window(
+                              sl_dstream_map(s, key_zero, NULL), fn, inverse,
+                              NULL, user, length_ms, slide_ms, 1),
+                          value_of, NULL);
+}
+
+sl_dstream *sl_dstream_count_by_window(sl_dstream *s, int64_t length_ms,
+                                       int64_t slide_ms)
+{
+    return sl_dstream_reduce_by_window(sl_dstream_map(s, to_one, NULL),
+                                       sl_fn_sum, subtract, NULL, length_ms,
+                                       slide_ms);
+}
+
+sl_dstream *sl_dstream_count_by_value_and_window(sl_dstream *s,
+                                                 int64_t length_ms,
+                                                 int64_t slide_ms,
+                                                 size_t partitions)
+{
+    return sl_dstream_reduce_by_key_and_window(
+        sl_dstream_map(s, sl_fn_pair_one, NULL), sl_fn_sum, subtract,
+        nonzero_value, NULL, length_ms, slide_ms, partitions);
+}
+
+sl_dstream *sl_dstream_group_by_key_and_window(sl_dstream *s, int64_t length_ms,
+                                               int64_t slide_ms,
+                                               size_t partitions)
+{
+    return sl_dstream_reduce_by_key(
+        sl_dstream_window(sl_dstream_group_by_key(s, partitions), length_ms,
+                          slide_ms),
+        concat, NULL, partitions);
+}
