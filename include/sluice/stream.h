@@ -222,8 +222,10 @@ SL_EXPORT sl_dstream *sl_dstream_count_by_window(sl_dstream *s,
                                                  int64_t length_ms,
                                                  int64_t slide_ms);
 /**
- * @brief One record per non-empty window: its records reduced with fn.
- * With an inverse (NULL for none) the window is updated incrementally.
+ * @brief One record per window: its records reduced with fn. Without an
+ * inverse (NULL) an empty window gives no record; with one the window is
+ * updated incrementally and, as in Spark, a window that emptied after
+ * holding records gives the inverse's result (0 for sum and subtract).
  */
 SL_EXPORT sl_dstream *sl_dstream_reduce_by_window(sl_dstream *s,
                                                   sl_reduce_fn fn,
