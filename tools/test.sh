@@ -4,7 +4,7 @@
 # AddressSanitizer + UndefinedBehaviorSanitizer in build-asan/ (tests
 # labelled bench or slow left out there), and the threaded engine tests
 # under ThreadSanitizer in build-tsan/. Every step runs even after an
-# earlier one failed; the last line totals both ctest runs as
+# earlier one failed; the last line totals every ctest run as
 # "N passed, N failed", and the exit status is 1 if any step failed.
 #
 # env: SL_JOBS (build parallelism, default nproc), SL_CTEST_JOBS (default 2)

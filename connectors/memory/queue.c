@@ -110,14 +110,22 @@ static const sl_planned_ops queue_ops = {
 sl_dstream *sl_queue_stream(sl_context *ctx, size_t partitions)
 {
     queue_state *q;
-    if (!ctx || partitions == 0)
+    if (!ctx)
         return NULL;
+    if (partitions == 0) {
+        sl_context_set_error(ctx, SL_EINVAL,
+                             "queue stream: partitions must be at least 1");
+        return NULL;
+    }
     q = sl_malloc(sizeof *q);
-    if (!q)
+    if (!q) {
+        sl_context_set_error(ctx, SL_ENOMEM, "queue stream: out of memory");
         return NULL;
+    }
     memset(q, 0, sizeof *q);
     if (pthread_mutex_init(&q->lock, NULL) != 0) {
         sl_free(q);
+        sl_context_set_error(ctx, SL_ENOMEM, "queue stream: no mutex");
         return NULL;
     }
     q->tail = &q->head;

@@ -27,7 +27,8 @@ typedef struct sl_iter sl_iter;
  * Per-record functions run on worker threads, concurrently across
  * partitions. Memory for the values they produce comes from
  * sl_task_alloc(); it lives as long as the engine needs it. Returning a
- * status other than SL_OK fails the job with SL_EUSER.
+ * status other than SL_OK fails the job with SL_EUSER (SL_ENOMEM stays
+ * SL_ENOMEM).
  */
 
 /** @brief One input, exactly one output (map, map_values). */
@@ -63,6 +64,11 @@ SL_EXPORT sl_status sl_task_str(sl_task *t, const char *s, size_t len,
 /** @brief Build the pair (k, v) in task memory. */
 SL_EXPORT sl_status sl_task_pair(sl_task *t, const sl_value *k,
                                  const sl_value *v, sl_value *out);
+/**
+ * @brief Time of the batch the task belongs to (ms; 0 outside streaming):
+ * what Spark passes as validTime to time-aware update functions.
+ */
+SL_EXPORT int64_t sl_task_time(const sl_task *t);
 /** @brief Index of the partition this task computes. */
 SL_EXPORT size_t sl_task_partition(const sl_task *t);
 /** @brief Next record of a partition; false at the end. */

@@ -62,8 +62,8 @@ SL_EXPORT sl_status sl_context_start(sl_context *ctx);
  * queued batch, flush sinks. Immediate: start no further batch (the one
  * running completes) and drop the queued ones; the number of received
  * records left unprocessed is in sl_context_unprocessed_records().
- * Safe from any thread except the job thread (callbacks use
- * sl_context_request_stop).
+ * Safe from any thread but sluice's own (callbacks and user functions get
+ * SL_ESTATE: they use sl_context_request_stop).
  */
 SL_EXPORT sl_status sl_context_stop(sl_context *ctx, bool graceful);
 /** @brief Ask for a stop without waiting; callable from any thread. */
@@ -187,17 +187,21 @@ SL_EXPORT sl_dstream *sl_dstream_full_outer_join(sl_dstream *a, sl_dstream *b,
 SL_EXPORT sl_dstream *sl_dstream_cogroup(sl_dstream *a, sl_dstream *b,
                                          size_t partitions);
 /**
- * @brief Compute each batch's RDD once even when several outputs or streams
- * read it (Spark's DStream.persist). @returns s.
+ * @brief Persist each batch's RDD (Spark's DStream.persist): its records
+ * are computed once and kept for the batch, so actions of several outputs
+ * or streams reading it do not run the narrow functions before it again.
+ * @returns s.
  */
 SL_EXPORT sl_dstream *sl_dstream_persist(sl_dstream *s);
 
 /**
  * @brief The union of the remembered batches of s whose time t satisfies
  * from_ms <= t <= to_ms (both aligned down to s's slide), as Spark's
- * DStream.slice. Call from the job thread (foreach_rdd) or after batches
- * ran; SL_ESTATE before the context started. *out lives until the next
- * batch starts (job thread) or until sl_context_free.
+ * DStream.slice; called from a batch callback it includes the batch being
+ * run. Call it from the job thread (a batch callback) or after the context
+ * stopped; SL_ESTATE otherwise, and before start. From a batch callback,
+ * *out may be used until that batch's outputs end (not in listeners);
+ * after the stop, until sl_context_free.
  */
 SL_EXPORT sl_status sl_dstream_slice(sl_dstream *s, int64_t from_ms,
                                      int64_t to_ms, sl_rdd **out);
@@ -254,6 +258,34 @@ SL_EXPORT sl_dstream *sl_dstream_group_by_key_and_window(sl_dstream *s,
                                                          size_t partitions);
 /** @brief The slide of s in milliseconds (its batch period). */
 SL_EXPORT int64_t sl_dstream_slide(const sl_dstream *s);
+
+/* ------------------------------------------------------------------ state */
+
+/**
+ * @brief Spark's updateStateByKey function (workers): key, its values in
+ * this batch (a list, empty when the key only has state), its state (NULL
+ * when it has none). Set *new_state, or set *remove to drop the key's
+ * state (Spark's None). sl_task_time(t) is the batch time.
+ */
+typedef sl_status (*sl_update_state_fn)(sl_task *t, const sl_value *key,
+                                        const sl_value *values,
+                                        const sl_value *state,
+                                        sl_value *new_state, bool *remove,
+                                        void *user);
+
+/**
+ * @brief State per key carried across batches: every batch, fn runs for
+ * each key with new values or with state, and the stream's batch is every
+ * (key, state) after the update. State lives in a store sharded by the key
+ * hash into conf "state.shards" shards and versioned per batch (a batch's
+ * writes are committed after its outputs succeed, dropped if it fails).
+ * @param initial optional initial state: n (key, state) pairs, copied.
+ */
+SL_EXPORT sl_dstream *sl_dstream_update_state_by_key(sl_dstream *s,
+                                                     sl_update_state_fn fn,
+                                                     void *user,
+                                                     const sl_value *initial,
+                                                     size_t n);
 
 /* ---------------------------------------------------------------- outputs */
 

@@ -54,15 +54,16 @@ static const sl__conf_row sl__conf_rows[] = {
             "Most verbose level logged."),
     SL__ROW("receiver.max_buffered_bytes", SL_CONF_SIZE, "64m", 64 * SL__KB,
             64 * SL__GB, NULL,
-            "Received input held in memory before the socket receiver stops "
-            "reading (TCP then pushes back on the sender)."),
+            "Received input held in memory (complete lines in receive "
+            "blocks) before the socket receivers stop reading; TCP then "
+            "pushes back on the sender."),
     SL__ROW("receiver.max_line_bytes", SL_CONF_SIZE, "1m", 1, SL__GB, NULL,
             "Longest line accepted; longer lines are dropped up to their "
             "newline and counted."),
     SL__ROW("receiver.block_bytes", SL_CONF_SIZE, "1m", 4 * SL__KB, SL__GB,
             NULL,
-            "A receive block is sealed when it reaches this size (and at "
-            "every batch)."),
+            "Size of a receive block (at least receiver.max_line_bytes + 1); "
+            "a block is sealed when full and at every batch."),
     SL__ROW("receiver.reconnect_min", SL_CONF_DURATION, "100ms", 1, SL__HOUR,
             NULL,
             "First back-off between reconnect attempts; it doubles after "
@@ -92,6 +93,9 @@ static const sl__conf_row sl__conf_rows[] = {
             "input."),
     SL__ROW("generator.partitions", SL_CONF_INT, "0", 0, 1024, NULL,
             "Partitions of the generator source (0 = workers)."),
+    SL__ROW("state.shards", SL_CONF_INT, "16", 1, 4096, NULL,
+            "Shards of every keyed state store; fixed for a job once "
+            "state exists."),
 };
 
 #define SL__CONF_NROWS (sizeof sl__conf_rows / sizeof sl__conf_rows[0])

@@ -79,10 +79,26 @@ static inline sl_status sl__value_copy(sl__arena *to, const sl__arena *from,
     }
     return sl__value_copy_deep(to, from, v, out);
 }
+/**
+ * Deep copies of a and b in one block from sl_malloc (*blob, NULL when
+ * neither needs memory): how the state store copies a key and its value.
+ */
+sl_status sl__value_clone2(const sl_value *a, const sl_value *b,
+                           sl_value *oa, sl_value *ob, void **blob);
 /** Bytes a deep copy of v needs (strings and items). */
 size_t sl__value_deep_size(const sl_value *v);
 /** Hash of len bytes with the value hash's seedless function. */
 uint64_t sl__hash_bytes(const void *p, size_t len, uint64_t h);
+
+/**
+ * Which of n parts (reducers, state shards) a key hash belongs to: the
+ * high half of the hash, multiply-shifted, so tables indexed by the low
+ * bits do not see keys that all share their low bits.
+ */
+static inline size_t sl__hash_part(uint64_t hash, size_t n)
+{
+    return (size_t)(((hash >> 32) * (uint64_t)n) >> 32);
+}
 
 /* ------------------------------------------------- keyed hash table */
 

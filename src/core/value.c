@@ -100,7 +100,7 @@ uint64_t sl__hash_bytes(const void *p, size_t len, uint64_t h)
 
 uint64_t sl_value_hash(const sl_value *v)
 {
-    uint64_t h = (uint64_t)(v->kind + 1) * H_K2;
+    uint64_t h = (uint64_t)(v->kind + 1) * H_K2, bits;
     uint32_t i;
     double d;
     switch (v->kind) {
@@ -114,7 +114,10 @@ uint64_t sl_value_hash(const sl_value *v)
         d = v->u.d == 0.0 ? 0.0 : v->u.d; /* -0.0 == 0.0 */
         if (isnan(d))
             d = NAN;
-        return sl__hash_bytes(&d, sizeof d, h);
+        /* Hash the bit pattern in little-endian order, as strings are. */
+        memcpy(&bits, &d, sizeof bits);
+        bits = htole64(bits);
+        return sl__hash_bytes(&bits, sizeof bits, h);
     case SL_KIND_STR:
     case SL_KIND_BYTES:
         return sl__hash_bytes(v->u.s, v->len, h);
@@ -442,4 +445,42 @@ sl_status sl__value_copy_deep(sl__arena *to, const sl__arena *from,
     default:
         return SL_OK;
     }
+}
+
+/* Copy v's bytes and items into *mem (sized by sl__value_deep_size). */
+static void flatten(const sl_value *v, sl_value *out, char **mem)
+{
+    uint32_t i;
+    *out = *v;
+    if ((v->kind == SL_KIND_STR || v->kind == SL_KIND_BYTES) && v->len) {
+        memcpy(*mem, v->u.s, v->len);
+        out->u.s = *mem;
+        *mem += SL__ALIGN_UP((size_t)v->len, 8);
+    } else if (v->kind >= SL_KIND_PAIR && v->len) {
+        sl_value *items = (sl_value *)(void *)*mem;
+        *mem += (size_t)v->len * sizeof(sl_value);
+        for (i = 0; i < v->len; i++)
+            flatten(&v->u.items[i], &items[i], mem);
+        out->u.items = items;
+    }
+}
+
+sl_status sl__value_clone2(const sl_value *a, const sl_value *b,
+                           sl_value *oa, sl_value *ob, void **blob)
+{
+    size_t n = sl__value_deep_size(a) + sl__value_deep_size(b);
+    char *mem;
+    *blob = NULL;
+    if (n == 0) {
+        *oa = *a;
+        *ob = *b;
+        return SL_OK;
+    }
+    mem = sl_malloc(n);
+    if (!mem)
+        return SL_ENOMEM;
+    *blob = mem;
+    flatten(a, oa, &mem);
+    flatten(b, ob, &mem);
+    return SL_OK;
 }

@@ -27,7 +27,9 @@ sl_status sl_rdd_collect(sl_rdd *r, const sl_value **out, size_t *n)
         *n = r->mat[0].n;
         return SL_OK;
     }
-    all = sl__scope_alloc(r->eng->scope, (total + 1) * sizeof *all);
+    /* In the RDD's own scope, so *out lives as long as the RDD does. */
+    all = sl__scope_alloc(r->scope ? r->scope : r->eng->scope,
+                          (total + 1) * sizeof *all);
     if (!all)
         return SL_ENOMEM;
     for (i = 0; i < r->nparts; i++) {

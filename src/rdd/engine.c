@@ -94,6 +94,20 @@ void *sl__engine_scope_alloc(sl_engine *eng, size_t n)
     return sl__scope_alloc(eng->scope, n);
 }
 
+bool sl__engine_on_worker(const sl_engine *eng)
+{
+    size_t i;
+    for (i = 0; i < eng->nworkers; i++)
+        if (pthread_equal(pthread_self(), eng->workers[i].thread))
+            return true;
+    return false;
+}
+
+void sl__engine_set_time(sl_engine *eng, int64_t time_ms)
+{
+    eng->batch_time_ms = time_ms;
+}
+
 sl__arena *sl__engine_scope_arena(sl_engine *eng)
 {
     return &eng->scope->arena;

@@ -41,6 +41,10 @@ void sl__scope_destroy(sl__scope *s);
 /** Make s the engine's current scope (NULL: the engine's own); returns the
  * previous one. Job thread only. */
 sl__scope *sl__engine_set_scope(sl_engine *eng, sl__scope *s);
+/** True on one of the engine's worker threads. */
+bool sl__engine_on_worker(const sl_engine *eng);
+/** The batch time tasks report with sl_task_time (job thread). */
+void sl__engine_set_time(sl_engine *eng, int64_t time_ms);
 /** Memory in the current scope. */
 void *sl__engine_scope_alloc(sl_engine *eng, size_t n);
 /** The current scope's arena (for deep copies that live with it). */

@@ -52,13 +52,6 @@ static bool combining(shuffle_kind k)
     return k == SH_REDUCE || k == SH_COMBINE || k == SH_COUNT_BY_VALUE;
 }
 
-/* Reducer of a hash: the high half, so the tables (which index by the low
- * bits) do not all see keys sharing their low bits. */
-static size_t reducer_of(uint64_t hash, size_t R)
-{
-    return (size_t)(((hash >> 32) * (uint64_t)R) >> 32);
-}
-
 static sl_status oom(sl_task *t)
 {
     return sl__task_fail(t, SL_ENOMEM, "out of memory");
@@ -161,9 +154,9 @@ static sl_status push_shuffle(sink *self, sl_task *t, const sl_value *v)
     }
     h = sl__htab_hash(key);
     if (combining(k))
-        return combine_into(t, j, &ss->out->tabs[reducer_of(h, j->R)], key,
+        return combine_into(t, j, &ss->out->tabs[sl__hash_part(h, j->R)], key,
                             sl_pair_value(v), h);
-    return bucket_push(t, ss->out, reducer_of(h, j->R), h, v, ss->side);
+    return bucket_push(t, ss->out, sl__hash_part(h, j->R), h, v, ss->side);
 }
 
 static sl_status map_out_init(map_out *o, size_t R, bool combine)
@@ -215,7 +208,8 @@ static void map_task(void *arg, size_t i, worker *w)
     size_t R = j->r->sh == SH_SORT ? 1 : j->R;
     shuffle_sink ss = {{push_shuffle, NULL, NULL}, j, &j->outs[i], second};
 
-    sl__task_init(t, j->r->eng, w, i);
+    /* Partition indices are per input: b's first partition is 0. */
+    sl__task_init(t, j->r->eng, w, second ? i - j->split : i);
     if (map_out_init(&j->outs[i], R, combining(j->r->sh)) != SL_OK) {
         oom(t);
         return;

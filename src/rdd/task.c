@@ -49,6 +49,11 @@ sl_status sl_task_pair(sl_task *t, const sl_value *k, const sl_value *v,
     return SL_OK;
 }
 
+int64_t sl_task_time(const sl_task *t)
+{
+    return t->eng->batch_time_ms;
+}
+
 size_t sl_task_partition(const sl_task *t)
 {
     return t->partition;

@@ -214,6 +214,8 @@ static sl_status compute(sl_dstream *s, batch *b, sl_rdd **out)
         return SL_OK; /* no batch at a time off this stream's slide */
     if (s->kind == DS_WINDOW || s->kind == DS_REDUCED_WINDOW)
         return sl__window_rdd(s, b, out);
+    if (s->kind == DS_UPDATE_STATE)
+        return sl__state_rdd(s, b, out);
     if (s->kind == DS_RECEIVER)
         return receiver_rdd(s, b, out);
     if (s->kind == DS_PLANNED)
@@ -258,6 +260,38 @@ sl_status sl__dstream_rdd(sl_dstream *s, batch *b, sl_rdd **out)
     s->memo_batch = b->id;
     s->memo_rdd = *out;
     return SL_OK;
+}
+
+/* ------------------------------------------------ windows and state */
+
+/* Streams were made parents first and ctx->streams is newest first: walk it
+ * backwards, so a stream over a window or a state sees its parent moved
+ * on to this batch first. */
+static sl_status advance_from(sl_dstream *s, batch *b)
+{
+    sl_status st;
+    if (!s)
+        return SL_OK;
+    if ((st = advance_from(s->next_in_ctx, b)) != SL_OK)
+        return st;
+    if (s->kind == DS_WINDOW || s->kind == DS_REDUCED_WINDOW)
+        return sl__window_advance(s, b);
+    if (s->kind == DS_UPDATE_STATE)
+        return sl__state_advance(s, b);
+    return SL_OK;
+}
+
+sl_status sl__stateful_advance(sl_context *ctx, batch *b)
+{
+    return advance_from(ctx->streams, b);
+}
+
+void sl__stateful_finish(sl_context *ctx, bool ok)
+{
+    sl_dstream *s;
+    for (s = ctx->streams; s; s = s->next_in_ctx)
+        if (s->kind == DS_UPDATE_STATE)
+            sl__state_finish(s, ok);
 }
 
 /* ------------------------------------------------------------ remember */

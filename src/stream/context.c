@@ -35,6 +35,12 @@ sl_status sl_context_set_error(sl_context *ctx, sl_status st, const char *fmt,
     return st;
 }
 
+bool sl__on_io_thread(sl_context *ctx)
+{
+    return atomic_load(&ctx->io_self_set) &&
+           pthread_equal(pthread_self(), ctx->io_self);
+}
+
 bool sl__on_job_thread(sl_context *ctx)
 {
     return atomic_load(&ctx->job_self_set) &&
@@ -253,17 +259,30 @@ void sl__ctx_fail(sl_context *ctx, sl_status st)
     sl_context_request_stop(ctx, false);
 }
 
+/* Wait for termination and join the threads exactly once: the first
+ * caller joins, concurrent callers (await on one thread, stop on another)
+ * wait until it is done. */
 static void ctx_join(sl_context *ctx)
 {
+    bool join = false;
     pthread_mutex_lock(&ctx->lock);
     while (!ctx->terminated)
         pthread_cond_wait(&ctx->cv, &ctx->lock);
-    pthread_mutex_unlock(&ctx->lock);
-    if (ctx->threads_started && !ctx->threads_joined) {
-        pthread_join(ctx->job_thread, NULL);
-        pthread_join(ctx->io_thread, NULL);
-        ctx->threads_joined = true;
+    if (ctx->threads_started && !ctx->threads_joining) {
+        ctx->threads_joining = true;
+        join = true;
     }
+    while (!join && ctx->threads_started && !ctx->threads_joined)
+        pthread_cond_wait(&ctx->cv, &ctx->lock);
+    pthread_mutex_unlock(&ctx->lock);
+    if (!join)
+        return;
+    pthread_join(ctx->job_thread, NULL);
+    pthread_join(ctx->io_thread, NULL);
+    pthread_mutex_lock(&ctx->lock);
+    ctx->threads_joined = true;
+    pthread_cond_broadcast(&ctx->cv);
+    pthread_mutex_unlock(&ctx->lock);
 }
 
 sl_status sl_context_stop(sl_context *ctx, bool graceful)
@@ -275,10 +294,12 @@ sl_status sl_context_stop(sl_context *ctx, bool graceful)
         ctx->terminated = true;
         return SL_OK;
     }
-    if (sl__on_job_thread(ctx)) {
+    if (sl__on_job_thread(ctx) || sl__on_io_thread(ctx) ||
+        sl__engine_on_worker(ctx->eng)) {
         sl__ctx_set_error(ctx, SL_ESTATE,
-                          "sl_context_stop from a batch callback would wait "
-                          "for itself; use sl_context_request_stop");
+                          "sl_context_stop from a sluice thread (a callback "
+                          "or user function) would wait for itself; use "
+                          "sl_context_request_stop");
         return SL_ESTATE;
     }
     sl_context_request_stop(ctx, graceful);
@@ -329,7 +350,14 @@ sl_status sl_context_await_termination_or_timeout(sl_context *ctx, int64_t ms)
 
 int64_t sl_context_unprocessed_records(const sl_context *ctx)
 {
-    return ctx ? ctx->unprocessed : 0;
+    sl_context *c = (sl_context *)ctx; /* the lock, not the context, changes */
+    int64_t n;
+    if (!ctx)
+        return 0;
+    pthread_mutex_lock(&c->lock);
+    n = c->unprocessed;
+    pthread_mutex_unlock(&c->lock);
+    return n;
 }
 
 void sl_context_free(sl_context *ctx)
@@ -338,7 +366,9 @@ void sl_context_free(sl_context *ctx)
     size_t i;
     if (!ctx)
         return;
-    if (ctx->state == CTX_RUNNING)
+    /* Also after the context stopped by itself (max_batches, a failure):
+     * its threads may still be finishing and must be joined. */
+    if (ctx->state != CTX_NEW)
         sl_context_stop(ctx, false);
     for (i = 0; i < ctx->nreceivers; i++)
         sl__receiver_free(ctx->receivers[i]);

@@ -1,8 +1,7 @@
 /*
- * The DStream graph: operator constructors (sl_dstream_*) and the
- * per-batch computation that turns a stream into the RDD of one batch,
- * memoised so each stream is computed once per batch, and remembered
- * (as retained RDDs) when sl_context_remember asks for it.
+ * The DStream graph: stream nodes and the constructors of the stateless
+ * operators (sl_dstream_*). compute.c turns a node into the RDD of a
+ * batch; window.c and state_ops.c hold the windowed and stateful ones.
  */
 #include "stream/stream_int.h"
 
@@ -62,6 +61,7 @@ void sl__dstream_free_all(sl_context *ctx)
         next = s->next_in_ctx;
         sl__dstream_forget(s, INT64_MAX);
         sl__window_free(s);
+        sl__state_stream_free(s);
         sl_free(s);
     }
     ctx->streams = NULL;

@@ -134,6 +134,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 static void graceful_stop(sl_context *ctx)
 {
     batch *b;
+    size_t i;
     stop_receivers(ctx);
     evtimer_del(ctx->tick_ev);
     /* The open blocks become one last batch, queued at once. */
@@ -141,7 +142,16 @@ static void graceful_stop(sl_context *ctx)
     if (b) {
         ctx->next_batch_id++;
         queue_batch(ctx, b);
+    } else {
+        sl__log(&ctx->log, SL_LOG_ERROR,
+                "cannot make the last batch: out "
+                "of memory");
+        sl__ctx_fail(ctx, SL_ENOMEM);
     }
+    /* Whatever could not be sealed into it is counted, never dropped
+     * silently. */
+    for (i = 0; i < ctx->nreceivers; i++)
+        sl__receiver_discard(ctx->receivers[i]);
     finish_input(ctx);
 }
 
@@ -236,6 +246,8 @@ static void start_receivers(sl_context *ctx)
 void *sl__io_main(void *arg)
 {
     sl_context *ctx = arg;
+    ctx->io_self = pthread_self();
+    atomic_store(&ctx->io_self_set, true);
     ctx->next_batch_id = 1;
     start_receivers(ctx);
     schedule_tick(ctx);

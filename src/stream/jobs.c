@@ -52,9 +52,11 @@ static sl_status run_outputs(sl_context *ctx, batch *b)
 {
     output *o;
     size_t i;
-    sl_status st = sl__windows_advance(ctx, b);
+    sl_status st = sl__stateful_advance(ctx, b);
     for (o = ctx->outputs; o && st == SL_OK; o = o->next)
         st = sl__output_run(ctx, o, b);
+    /* State written by this batch counts only if every output finished. */
+    sl__stateful_finish(ctx, st == SL_OK);
     if (st != SL_OK)
         return st;
     if (ctx->remember_ms > 0)
@@ -83,6 +85,7 @@ static void run_batch(sl_context *ctx, batch *b)
         st = SL_ENOMEM;
     } else {
         sl__engine_set_scope(ctx->eng, b->scope);
+        sl__engine_set_time(ctx->eng, b->time_ms);
         st = run_outputs(ctx, b);
         sl__engine_set_scope(ctx->eng, NULL);
     }

@@ -217,6 +217,19 @@ static void line_too_long(sl_receiver *r)
                 r->ops->name, (long long)r->ctx->max_line, n);
 }
 
+/* Length of the line a segment ends or continues, as a reader sees it:
+ * without its "\n", nor the "\r" before it (sl__next_line drops both). */
+static size_t line_content(const sl_receiver *r, const char *src,
+                           const char *dst, size_t seg, bool ends)
+{
+    size_t n = r->line_len + seg - (ends ? 1 : 0);
+    if (!ends || n == 0)
+        return n;
+    if (seg >= 2 ? src[seg - 2] == '\r' : (r->line_len && dst[-1] == '\r'))
+        n--;
+    return n;
+}
+
 /* Take the n new bytes at src into the open block at dst, line by line:
  * complete lines are kept, an over-long line is dropped up to its newline
  * without ever being held beyond the limit. */
@@ -235,7 +248,7 @@ void sl_receiver_commit(sl_receiver *r, size_t n)
         seg = nl ? (size_t)(nl - src) + 1 : n;
         if (r->discarding) {
             r->discarding = nl == NULL;
-        } else if (r->line_len + seg - (nl ? 1 : 0) > max) {
+        } else if (line_content(r, src, dst, seg, nl != NULL) > max) {
             dst -= r->line_len; /* drop the line's start too */
             r->line_len = 0;
             r->discarding = nl == NULL;

@@ -89,8 +89,9 @@ typedef enum ds_kind {
     DS_RIGHT_JOIN,
     DS_FULL_JOIN,
     DS_COGROUP,
-    DS_WINDOW,        /* union of the parent's batches in the window */
-    DS_REDUCED_WINDOW /* reduce_by_key_and_window with an inverse */
+    DS_WINDOW,         /* union of the parent's batches in the window */
+    DS_REDUCED_WINDOW, /* reduce_by_key_and_window with an inverse */
+    DS_UPDATE_STATE    /* update_state_by_key */
 } ds_kind;
 
 typedef union ds_fn {
@@ -140,6 +141,9 @@ struct sl_dstream {
     sl_filter_fn keep;
     sl__retained *prev_result;
     int64_t prev_time;
+    /* state (job thread; shards written by their own tasks) */
+    struct sl__state_store *store;
+    sl_update_state_fn update;
 };
 
 /* ----------------------------------------------------------- outputs */
@@ -187,12 +191,12 @@ struct sl_context {
     pthread_t io_thread, job_thread;
     /* Set by the job thread itself before it runs any batch: pthread_create
      * may return after the new thread already ran callbacks. */
-    pthread_t job_self;
-    atomic_bool job_self_set;
+    pthread_t job_self, io_self;
+    atomic_bool job_self_set, io_self_set;
     batch *current; /* job thread: the batch being run */
-    bool threads_started, threads_joined;
+    bool threads_started, threads_joining, threads_joined;
     pthread_mutex_t lock;
-    pthread_cond_t cv; /* queue, state and termination changes */
+    pthread_cond_t cv;       /* queue, state and termination changes */
     _Atomic ctx_state state; /* read without the lock by await and builders */
     batch *queue, **queue_tail;
     bool input_done; /* the I/O thread will queue no more batches */
@@ -219,6 +223,7 @@ struct sl_context {
 
 /* context.c */
 bool sl__on_job_thread(sl_context *ctx);
+bool sl__on_io_thread(sl_context *ctx);
 void sl__ctx_set_error(sl_context *ctx, sl_status st, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 sl_status sl__ctx_check_building(sl_context *ctx);
@@ -227,9 +232,19 @@ void sl__ctx_fail(sl_context *ctx, sl_status st);
 
 /* window.c */
 bool sl__time_valid(const sl_dstream *s, int64_t time_ms);
-sl_status sl__windows_advance(sl_context *ctx, batch *b);
+sl_status sl__window_advance(sl_dstream *s, batch *b);
 sl_status sl__window_rdd(sl_dstream *s, batch *b, sl_rdd **out);
 void sl__window_free(sl_dstream *s);
+
+/* state_ops.c */
+sl_status sl__state_advance(sl_dstream *s, batch *b);
+sl_status sl__state_rdd(sl_dstream *s, batch *b, sl_rdd **out);
+void sl__state_finish(sl_dstream *s, bool ok);
+void sl__state_stream_free(sl_dstream *s);
+
+/* compute.c */
+sl_status sl__stateful_advance(sl_context *ctx, batch *b);
+void sl__stateful_finish(sl_context *ctx, bool ok);
 
 /* dstream.c */
 sl_dstream *sl__dstream_new(sl_context *ctx, ds_kind kind,

@@ -14,11 +14,6 @@ bool sl__time_valid(const sl_dstream *s, int64_t time_ms)
     return (time_ms - s->ctx->zero_ms) % s->slide_ms == 0;
 }
 
-static bool is_window(const sl_dstream *s)
-{
-    return s->kind == DS_WINDOW || s->kind == DS_REDUCED_WINDOW;
-}
-
 static void drop_ring_before(sl_dstream *s, int64_t time_ms)
 {
     remembered **pp = &s->ring, *m;
@@ -75,21 +70,9 @@ oom:
     return SL_ENOMEM;
 }
 
-/* Streams were made parents first, and ctx->streams is newest first: walk
- * it backwards so a window over a window sees its parent advanced. */
-static sl_status advance_from(sl_dstream *s, batch *b)
+sl_status sl__window_advance(sl_dstream *s, batch *b)
 {
-    sl_status st;
-    if (!s)
-        return SL_OK;
-    if ((st = advance_from(s->next_in_ctx, b)) != SL_OK)
-        return st;
-    return is_window(s) ? ring_push(s, b) : SL_OK;
-}
-
-sl_status sl__windows_advance(sl_context *ctx, batch *b)
-{
-    return advance_from(ctx->streams, b);
+    return ring_push(s, b);
 }
 
 /* ------------------------------------------------------------- window */
@@ -178,7 +161,7 @@ static sl_status merge_window(sl_task *t, const sl_value *kv, void *user)
 {
     const sl_dstream *s = user;
     const sl_value *vals = sl_pair_value(kv);
-    sl_value prev, add, sub, value, out;
+    sl_value prev, add, sub, value, next, out;
     bool have_prev = false, have_add = false, have_sub = false;
     sl_status st = SL_OK;
     uint32_t i;
@@ -200,12 +183,17 @@ static sl_status merge_window(sl_task *t, const sl_value *kv, void *user)
         return SL_ECORRUPT; /* Spark: "Neither previous window has value for
                                key, nor new values found" */
     value = have_prev ? prev : add;
-    if (have_prev && have_sub &&
-        (st = s->inverse(t, &value, &sub, &value, s->user)) != SL_OK)
-        return st;
-    if (have_prev && have_add &&
-        (st = s->fn.reduce(t, &value, &add, &value, s->user)) != SL_OK)
-        return st;
+    /* Results go through `next`: out never aliases the inputs. */
+    if (have_prev && have_sub) {
+        if ((st = s->inverse(t, &value, &sub, &next, s->user)) != SL_OK)
+            return st;
+        value = next;
+    }
+    if (have_prev && have_add) {
+        if ((st = s->fn.reduce(t, &value, &add, &next, s->user)) != SL_OK)
+            return st;
+        value = next;
+    }
     if ((st = sl_task_pair(t, sl_pair_key(kv), &value, &out)) != SL_OK)
         return st;
     if (s->keep && !s->keep(&out, s->user))

@@ -1,0 +1,66 @@
+/*
+ * Internal interface of the keyed state store (src/state): state sharded by
+ * the fixed, seedless key hash into S shards, each versioned per batch with
+ * begin / commit / abort. Writes of a batch go to a pending delta per
+ * shard, so the committed version stays frozen (and iterable) while the
+ * next one is written, and a batch applied once is never applied again.
+ */
+#ifndef SL_STATE_STORE_H
+#define SL_STATE_STORE_H
+
+#include "core/core.h"
+
+typedef struct sl__state_store sl__state_store;
+
+/* One key's committed state, as lookups and iteration see it (borrowed:
+ * valid until the next commit). */
+typedef struct sl__state_entry {
+    uint64_t hash; /* sl__htab_hash of the key; 0 marks a free slot */
+    sl_value key;
+    sl_value value;
+    int64_t updated_ms; /* batch time of the last update */
+    void *blob;         /* deep copies of key and value, or NULL */
+} sl__state_entry;
+
+/** A store of `shards` shards (>= 1), committed version 0, empty. */
+sl__state_store *sl__state_new(size_t shards);
+/** Free the store and every copy it holds. NULL ok. */
+void sl__state_free(sl__state_store *st);
+/** Number of shards (fixed for the store's life). */
+size_t sl__state_shards(const sl__state_store *st);
+/** Shard of a key hash: the partition the shuffle gives it among S. */
+size_t sl__state_shard_of(const sl__state_store *st, uint64_t hash);
+/** Last committed version (-1 before the first commit). */
+int64_t sl__state_version(const sl__state_store *st);
+/** Keys in the committed version. */
+size_t sl__state_count(const sl__state_store *st);
+
+/**
+ * Start writing `version`. SL_ESTATE when a version is already being
+ * written or `version` is not newer than the committed one (a batch that
+ * ran before must not apply twice).
+ */
+sl_status sl__state_begin(sl__state_store *st, int64_t version);
+/** Make the pending version the committed one. */
+sl_status sl__state_commit(sl__state_store *st);
+/** Drop the pending version's writes. */
+void sl__state_abort(sl__state_store *st);
+
+/** Committed state of key in its shard, or NULL. Any thread; one reader
+ * per shard while a version is written. */
+const sl__state_entry *sl__state_get(const sl__state_store *st,
+                                     const sl_value *key, uint64_t hash);
+/**
+ * Set key's state in the pending version (key and value are copied in).
+ * Only the task that owns the key's shard writes it: no lock.
+ */
+sl_status sl__state_put(sl__state_store *st, const sl_value *key, uint64_t hash,
+                        const sl_value *value, int64_t time_ms);
+/** Remove key in the pending version. */
+sl_status sl__state_remove(sl__state_store *st, const sl_value *key,
+                           uint64_t hash);
+/** Iterate shard's committed entries: *i starts at 0; NULL at the end. */
+const sl__state_entry *sl__state_next(const sl__state_store *st, size_t shard,
+                                      size_t *i);
+
+#endif /* SL_STATE_STORE_H */
