@@ -9,6 +9,7 @@
 
 #include <sluice/connectors.h>
 
+#include "generator/plan_util.h"
 #include "generator/zipf.h"
 
 typedef struct gen_state {
@@ -92,9 +93,10 @@ static const sl_planned_ops gen_ops = {
 };
 
 /* Read the generator.* options; conf validated their ranges already. */
-static sl_status gen_configure(gen_state *g, const sl_conf *conf,
-                               size_t workers)
+static sl_status gen_configure(void *state, const sl_conf *conf,
+                               sl_context *ctx)
 {
+    gen_state *g = state;
     int64_t words = 0, vocabulary = 0, seed = 0, partitions = 0;
     double s = 0.0;
     sl_status st;
@@ -114,34 +116,12 @@ static sl_status gen_configure(gen_state *g, const sl_conf *conf,
         return st;
     g->words = (size_t)words;
     g->seed = (uint64_t)seed;
-    g->partitions = partitions > 0 ? (size_t)partitions : workers;
-    if (g->partitions == 0)
-        g->partitions = 1;
+    g->partitions = sl__plan_partitions(partitions, ctx);
     return sl__zipf_new((uint64_t)vocabulary, s, &g->zipf);
 }
 
 sl_dstream *sl_text_generator_stream(sl_context *ctx, const sl_conf *conf)
 {
-    sl_conf *own = NULL;
-    gen_state *g = NULL;
-    sl_status st = SL_ENOMEM;
-
-    if (!ctx)
-        return NULL;
-    if (!conf)
-        conf = own = sl_conf_new();
-    if (conf)
-        g = sl_malloc(sizeof *g);
-    if (g) {
-        memset(g, 0, sizeof *g);
-        st = gen_configure(g, conf, sl_engine_workers(sl_context_engine(ctx)));
-    }
-    sl_conf_free(own);
-    if (st != SL_OK) {
-        gen_free(g);
-        sl_context_set_error(ctx, st, "text generator: %s", sl_strerror(st));
-        return NULL;
-    }
-    /* From here the context owns g, also if this fails. */
-    return sl_planned_stream(ctx, &gen_ops, g);
+    return sl__plan_source_stream(ctx, conf, &gen_ops, sizeof(gen_state),
+                                  gen_configure, "text generator");
 }

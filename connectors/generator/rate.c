@@ -9,6 +9,8 @@
 
 #include <sluice/connectors.h>
 
+#include "generator/plan_util.h"
+
 typedef struct rate_state {
     int64_t rows_per_second;
     int64_t interval_ms;
@@ -115,46 +117,26 @@ static const sl_planned_ops rate_ops = {
     SL_PLANNED_OPS_VERSION, "rate", rate_plan, NULL, rate_free,
 };
 
-static sl_status rate_configure(rate_state *r, const sl_conf *conf,
-                                size_t workers)
+/* Read the rate.* options; conf validated their ranges already. */
+static sl_status rate_configure(void *state, const sl_conf *conf,
+                                sl_context *ctx)
 {
+    rate_state *r = state;
     int64_t partitions = 0;
     sl_status st;
 
+    r->interval_ms = sl_context_batch_interval(ctx);
     st = sl_conf_get_int(conf, "rate.rows_per_second", &r->rows_per_second);
     if (st == SL_OK)
         st = sl_conf_get_int(conf, "rate.partitions", &partitions);
     if (st != SL_OK)
         return st;
-    r->partitions = partitions > 0 ? (size_t)partitions : workers;
-    if (r->partitions == 0)
-        r->partitions = 1;
+    r->partitions = sl__plan_partitions(partitions, ctx);
     return SL_OK;
 }
 
 sl_dstream *sl_rate_stream(sl_context *ctx, const sl_conf *conf)
 {
-    sl_conf *own = NULL;
-    rate_state *r = NULL;
-    sl_status st = SL_ENOMEM;
-
-    if (!ctx)
-        return NULL;
-    if (!conf)
-        conf = own = sl_conf_new();
-    if (conf)
-        r = sl_malloc(sizeof *r);
-    if (r) {
-        memset(r, 0, sizeof *r);
-        r->interval_ms = sl_context_batch_interval(ctx);
-        st = rate_configure(r, conf, sl_engine_workers(sl_context_engine(ctx)));
-    }
-    sl_conf_free(own);
-    if (st != SL_OK) {
-        rate_free(r);
-        sl_context_set_error(ctx, st, "rate source: %s", sl_strerror(st));
-        return NULL;
-    }
-    /* From here the context owns r, also if this fails. */
-    return sl_planned_stream(ctx, &rate_ops, r);
+    return sl__plan_source_stream(ctx, conf, &rate_ops, sizeof(rate_state),
+                                  rate_configure, "rate source");
 }

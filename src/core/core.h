@@ -83,8 +83,8 @@ static inline sl_status sl__value_copy(sl__arena *to, const sl__arena *from,
  * Deep copies of a and b in one block from sl_malloc (*blob, NULL when
  * neither needs memory): how the state store copies a key and its value.
  */
-sl_status sl__value_clone2(const sl_value *a, const sl_value *b,
-                           sl_value *oa, sl_value *ob, void **blob);
+sl_status sl__value_clone2(const sl_value *a, const sl_value *b, sl_value *oa,
+                           sl_value *ob, void **blob);
 /** Bytes a deep copy of v needs (strings and items). */
 size_t sl__value_deep_size(const sl_value *v);
 /** Hash of len bytes with the value hash's seedless function. */

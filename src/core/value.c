@@ -465,8 +465,8 @@ static void flatten(const sl_value *v, sl_value *out, char **mem)
     }
 }
 
-sl_status sl__value_clone2(const sl_value *a, const sl_value *b,
-                           sl_value *oa, sl_value *ob, void **blob)
+sl_status sl__value_clone2(const sl_value *a, const sl_value *b, sl_value *oa,
+                           sl_value *ob, void **blob)
 {
     size_t n = sl__value_deep_size(a) + sl__value_deep_size(b);
     char *mem;

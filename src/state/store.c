@@ -202,14 +202,27 @@ static sl_status apply_pending(state_shard *sh)
     return SL_OK;
 }
 
+/* Room in the committed table for every pending insert, so that applying
+ * the pending writes allocates nothing and cannot fail part way. */
+static sl_status reserve(state_shard *sh)
+{
+    size_t need = sh->base.count + sh->pending.count;
+    while (need * 4 > sh->base.cap * 3)
+        if (table_grow(&sh->base) != SL_OK)
+            return SL_ENOMEM;
+    return SL_OK;
+}
+
 sl_status sl__state_commit(sl__state_store *st)
 {
     size_t i;
     if (st->pending_version < 0)
         return SL_ESTATE;
     for (i = 0; i < st->nshards; i++)
-        if (apply_pending(&st->shards[i]) != SL_OK)
-            return SL_ENOMEM; /* already applied shards stay applied */
+        if (reserve(&st->shards[i]) != SL_OK)
+            return SL_ENOMEM; /* nothing applied: retry or abort */
+    for (i = 0; i < st->nshards; i++)
+        apply_pending(&st->shards[i]); /* cannot fail now */
     st->version = st->pending_version;
     st->pending_version = -1;
     return SL_OK;

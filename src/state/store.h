@@ -22,7 +22,7 @@ typedef struct sl__state_entry {
     void *blob;         /* deep copies of key and value, or NULL */
 } sl__state_entry;
 
-/** A store of `shards` shards (>= 1), committed version 0, empty. */
+/** An empty store of `shards` shards (>= 1); nothing committed yet. */
 sl__state_store *sl__state_new(size_t shards);
 /** Free the store and every copy it holds. NULL ok. */
 void sl__state_free(sl__state_store *st);

@@ -72,6 +72,7 @@ static void stop_receivers(sl_context *ctx)
 /* Input ends: no more batches come from this thread. */
 static void finish_input(sl_context *ctx)
 {
+    ctx->input_finished = true;
     pthread_mutex_lock(&ctx->lock);
     ctx->input_done = true;
     pthread_cond_broadcast(&ctx->cv);
@@ -93,6 +94,27 @@ static void schedule_tick(sl_context *ctx)
     evtimer_add(ctx->tick_ev, &tv);
 }
 
+static void graceful_stop(sl_context *ctx);
+static void immediate_stop(sl_context *ctx);
+
+/* A stop asked for since the last event wins over a tick that became due
+ * in the same loop turn: no batch is made after the stop request. */
+static bool stop_pending(sl_context *ctx)
+{
+    bool stop, graceful;
+    pthread_mutex_lock(&ctx->lock);
+    stop = ctx->stop_requested;
+    graceful = ctx->stop_graceful;
+    pthread_mutex_unlock(&ctx->lock);
+    if (stop) {
+        if (graceful)
+            graceful_stop(ctx);
+        else
+            immediate_stop(ctx);
+    }
+    return stop;
+}
+
 static bool manual_clock_waits(sl_context *ctx)
 {
     bool busy;
@@ -111,6 +133,8 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     batch *b;
     SL__UNUSED(fd);
     SL__UNUSED(what);
+    if (ctx->input_finished || stop_pending(ctx))
+        return;
     if (ctx->manual_clock && manual_clock_waits(ctx))
         return; /* the job thread wakes us when it is idle */
     if (last)
@@ -169,22 +193,12 @@ static void on_wake(evutil_socket_t fd, short what, void *arg)
 {
     sl_context *ctx = arg;
     uint64_t v;
-    bool stop, graceful;
     ssize_t n = read(fd, &v, sizeof v);
     SL__UNUSED(n);
     SL__UNUSED(what);
     atomic_store(&ctx->wake_pending, false);
-    pthread_mutex_lock(&ctx->lock);
-    stop = ctx->stop_requested;
-    graceful = ctx->stop_graceful;
-    pthread_mutex_unlock(&ctx->lock);
-    if (stop) {
-        if (graceful)
-            graceful_stop(ctx);
-        else
-            immediate_stop(ctx);
+    if (ctx->input_finished || stop_pending(ctx))
         return;
-    }
     sl__io_flow_check(ctx);
     if (ctx->manual_clock && !evtimer_pending(ctx->tick_ev, NULL))
         schedule_tick(ctx);

@@ -217,7 +217,8 @@ struct sl_context {
     int64_t max_buffered, max_line;
     size_t block_cap; /* every block: max(block_bytes, max_line + 1) */
     bool io_paused;
-    block *free_blocks; /* pool, under lock */
+    bool input_finished; /* the I/O thread made its last batch */
+    block *free_blocks;  /* pool, under lock */
     size_t nfree_blocks;
 };
 

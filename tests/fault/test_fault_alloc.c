@@ -19,6 +19,7 @@
 
 #include "core/core.h"
 #include "sl_test.h"
+#include "sl_test_util.h"
 
 /* ------------------------------------------------- counting allocator */
 
@@ -115,6 +116,23 @@ static void run_here(op_fn op, void *arg, long n, bool persistent,
     r->busy = sl_set_allocator(&FA) != SL_OK;
 }
 
+/* One run in the child: its report goes back through the pipe fd. */
+typedef struct child_run {
+    op_fn op;
+    void *arg;
+    long n;
+    bool persistent;
+    int fd;
+} child_run;
+
+static int run_child(void *arg)
+{
+    const child_run *c = arg;
+    run_report r;
+    run_here(c->op, c->arg, c->n, c->persistent, &r);
+    return write(c->fd, &r, sizeof r) == (ssize_t)sizeof r ? 0 : 3;
+}
+
 /*
  * Run op with failure point n in a child process, so that a crash or a
  * hang at one n is reported and the loop goes on. Returns 0, or the signal
@@ -124,28 +142,21 @@ static void run_here(op_fn op, void *arg, long n, bool persistent,
 static int run_forked(op_fn op, void *arg, long n, bool persistent,
                       run_report *r)
 {
+    child_run c = {op, arg, n, persistent, -1};
     int fds[2], status = 0;
-    ssize_t got;
-    pid_t pid;
+    ssize_t got = 0;
+    bool forked;
     if (pipe(fds) != 0)
         return -1;
-    fflush(stdout);
-    fflush(stderr);
-    pid = fork();
-    if (pid < 0)
-        return -1;
-    if (pid == 0) {
-        close(fds[0]);
-        alarm(60);
-        run_here(op, arg, n, persistent, r);
-        if (write(fds[1], r, sizeof *r) != (ssize_t)sizeof *r)
-            _exit(3);
-        _exit(0);
-    }
+    c.fd = fds[1];
+    forked = sl_test_run_in_child(run_child, &c, 60, &status);
+    /* The child has exited: what it wrote waits in the pipe. */
     close(fds[1]);
-    got = read(fds[0], r, sizeof *r);
+    if (forked)
+        got = read(fds[0], r, sizeof *r);
     close(fds[0]);
-    waitpid(pid, &status, 0);
+    if (!forked)
+        return -1;
     if (WIFSIGNALED(status))
         return WTERMSIG(status);
     return got == (ssize_t)sizeof *r ? 0 : -1;
@@ -539,23 +550,6 @@ static sl_status fn_words(sl_task *t, const sl_value *in, void *u)
     return SL_OK;
 }
 
-static sl_status fn_pair_one(sl_task *t, const sl_value *in, sl_value *out,
-                             void *u)
-{
-    sl_value one = sl_int(1);
-    (void)u;
-    return sl_task_pair(t, in, &one, out);
-}
-
-static sl_status fn_sum(sl_task *t, const sl_value *a, const sl_value *b,
-                        sl_value *out, void *u)
-{
-    (void)t;
-    (void)u;
-    *out = sl_int(a->u.i + b->u.i);
-    return SL_OK;
-}
-
 static const char *const LINES[] = {"the quick brown fox",
                                     "jumps over the lazy dog",
                                     "the dog sleeps",
@@ -620,8 +614,8 @@ static sl_status rdd_pipeline(sl_engine *eng)
         lines[i] = sl_cstr(LINES[i]);
     text = sl_rdd_parallelize(eng, lines, NLINES, 3);
     words = sl_rdd_flat_map(text, fn_words, NULL);
-    pairs = sl_rdd_map(words, fn_pair_one, NULL);
-    counts = sl_rdd_reduce_by_key(pairs, fn_sum, NULL, 0);
+    pairs = sl_rdd_map(words, sl_fn_pair_one, NULL);
+    counts = sl_rdd_reduce_by_key(pairs, sl_fn_sum, NULL, 0);
     if (!counts)
         return SL_ENOMEM;
     if ((st = sl_rdd_collect(counts, &out, &n)) != SL_OK)
@@ -670,23 +664,14 @@ static sl_status rdd_pipeline(sl_engine *eng)
 
 static sl_status op_engine(void *arg)
 {
-    size_t workers = *(size_t *)arg;
     char err[256], w[16];
-    sl_conf *conf = sl_conf_new();
+    const char *const settings[] = {"workers", w, NULL};
     sl_engine *eng;
     sl_status st;
-    if (!conf)
-        return SL_ENOMEM;
-    snprintf(w, sizeof w, "%zu", workers);
-    if ((st = sl_conf_set(conf, "workers", w, err, sizeof err)) != SL_OK) {
-        sl_conf_free(conf);
+    snprintf(w, sizeof w, "%zu", *(size_t *)arg);
+    st = sl_test_engine_open(settings, &eng, err, sizeof err);
+    if (st != SL_OK)
         return st;
-    }
-    eng = sl_engine_new(conf, err, sizeof err);
-    if (!eng) {
-        sl_conf_free(conf);
-        return SL_ENOMEM;
-    }
     st = rdd_pipeline(eng);
     if (st != SL_OK && st != SL_ENOMEM && st != SL_ECORRUPT)
         fprintf(stderr, "engine pipeline: %s: %s\n", sl_errname(st),
@@ -727,52 +712,6 @@ static void test_rdd_engine_2(void)
 }
 
 /* Every other operator and action, over a text source, on one worker. */
-static sl_status fn_identity(sl_task *t, const sl_value *in, sl_value *out,
-                             void *u)
-{
-    (void)t;
-    (void)u;
-    *out = *in;
-    return SL_OK;
-}
-
-static sl_status fn_part_count(sl_task *t, sl_iter *it, void *u)
-{
-    sl_value v;
-    int64_t n = 0;
-    (void)u;
-    while (sl_iter_next(it, &v))
-        n++;
-    v = sl_int(n);
-    return sl_task_emit(t, &v);
-}
-
-static sl_status fn_avg_create(sl_task *t, const sl_value *v, sl_value *out,
-                               void *u)
-{
-    sl_value one = sl_int(1);
-    (void)u;
-    return sl_task_pair(t, v, &one, out);
-}
-
-static sl_status fn_avg_add(sl_task *t, const sl_value *c, const sl_value *v,
-                            sl_value *out, void *u)
-{
-    sl_value a = sl_int(sl_pair_key(c)->u.i + v->u.i);
-    sl_value b = sl_int(sl_pair_value(c)->u.i + 1);
-    (void)u;
-    return sl_task_pair(t, &a, &b, out);
-}
-
-static sl_status fn_avg_merge(sl_task *t, const sl_value *x, const sl_value *y,
-                              sl_value *out, void *u)
-{
-    sl_value a = sl_int(sl_pair_key(x)->u.i + sl_pair_key(y)->u.i);
-    sl_value b = sl_int(sl_pair_value(x)->u.i + sl_pair_value(y)->u.i);
-    (void)u;
-    return sl_task_pair(t, &a, &b, out);
-}
-
 static atomic_long g_foreach_records;
 
 static sl_status fn_foreach(sl_task *t, sl_iter *it, void *u)
@@ -813,13 +752,13 @@ static sl_status more_pipeline(sl_engine *eng)
     sl_value v;
     text = sl_rdd_text(eng, g_text, strlen(g_text), 4);
     words = sl_rdd_persist(sl_rdd_flat_map(text, fn_words, NULL));
-    pairs = sl_rdd_map(words, fn_pair_one, NULL);
+    pairs = sl_rdd_map(words, sl_fn_pair_one, NULL);
     counts = sl_rdd_count_by_value(words, 3);
     NN(counts);
     ACT(sl_rdd_collect(counts, &out, &n));
     EXPECT(n == g_nref);
-    r = sl_rdd_combine_by_key(pairs, fn_avg_create, fn_avg_add, fn_avg_merge,
-                              NULL, 2);
+    r = sl_rdd_combine_by_key(pairs, sl_fn_pair_one, sl_test_fn_sum_count_add,
+                              sl_test_fn_sum_count_merge, NULL, 2);
     NN(r);
     ACT(sl_rdd_count(r, &cnt));
     EXPECT(cnt == (int64_t)g_nref);
@@ -840,7 +779,7 @@ static sl_status more_pipeline(sl_engine *eng)
     ACT(sl_rdd_count(r, &cnt));
     EXPECT(cnt == g_nwords);
     both[0] = words;
-    both[1] = sl_rdd_map_values(pairs, fn_identity, NULL);
+    both[1] = sl_rdd_map_values(pairs, sl_test_fn_identity, NULL);
     r = sl_rdd_union_all(both, 2);
     NN(r);
     ACT(sl_rdd_count(r, &cnt));
@@ -849,11 +788,11 @@ static sl_status more_pipeline(sl_engine *eng)
     NN(r);
     ACT(sl_rdd_collect(r, &out, &n));
     EXPECT(n == 4);
-    r = sl_rdd_map_partitions(words, fn_part_count, NULL);
+    r = sl_rdd_map_partitions(words, sl_test_fn_part_count, NULL);
     NN(r);
-    ACT(sl_rdd_reduce(r, fn_sum, NULL, &v));
+    ACT(sl_rdd_reduce(r, sl_fn_sum, NULL, &v));
     EXPECT(v.u.i == g_nwords);
-    r = sl_rdd_sort_by(words, fn_identity, NULL, false, 3);
+    r = sl_rdd_sort_by(words, sl_test_fn_identity, NULL, false, 3);
     NN(r);
     ACT(sl_rdd_take(r, 5, &out, &n));
     EXPECT(n == 5);
@@ -863,7 +802,7 @@ static sl_status more_pipeline(sl_engine *eng)
     r = sl_rdd_empty(eng);
     NN(r);
     {
-        sl_status st = sl_rdd_reduce(r, fn_sum, NULL, &v);
+        sl_status st = sl_rdd_reduce(r, sl_fn_sum, NULL, &v);
         if (st == SL_ENOMEM)
             return st;
         EXPECT(st == SL_ENOTFOUND);
@@ -873,22 +812,14 @@ static sl_status more_pipeline(sl_engine *eng)
 
 static sl_status op_engine_more(void *arg)
 {
+    static const char *const settings[] = {"workers", "1", NULL};
     char err[256];
-    sl_conf *conf = sl_conf_new();
     sl_engine *eng;
     sl_status st;
     (void)arg;
-    if (!conf)
-        return SL_ENOMEM;
-    if ((st = sl_conf_set(conf, "workers", "1", err, sizeof err)) != SL_OK) {
-        sl_conf_free(conf);
+    st = sl_test_engine_open(settings, &eng, err, sizeof err);
+    if (st != SL_OK)
         return st;
-    }
-    eng = sl_engine_new(conf, err, sizeof err);
-    if (!eng) {
-        sl_conf_free(conf);
-        return SL_ENOMEM;
-    }
     st = more_pipeline(eng);
     if (st != SL_OK && st != SL_ENOMEM)
         fprintf(stderr, "more pipeline: %s: %s\n", sl_errname(st),
@@ -933,46 +864,30 @@ static sl_status fe_collect(sl_rdd *rdd, int64_t time_ms, void *user)
     return SL_OK;
 }
 
-static void quiet_log(sl_log_level level, const char *msg, void *user)
-{
-    (void)level;
-    (void)msg;
-    (void)user;
-}
-
 static sl_status op_stream(void *arg)
 {
+    static const char *const settings[] = {
+        "clock", "manual",    "max_batches", "2", "workers",
+        "1",     "log.level", "error",       NULL};
     char err[256];
-    sl_conf *conf = sl_conf_new();
     sl_context *ctx;
     sl_dstream *q, *counts;
     sl_value lines[NLINES];
     stream_acc acc = {0, SL_OK};
-    sl_status st = SL_OK;
+    sl_status st;
     size_t i;
     (void)arg;
-    if (!conf)
-        return SL_ENOMEM;
-    if ((st = sl_conf_set(conf, "clock", "manual", err, sizeof err)) ||
-        (st = sl_conf_set(conf, "max_batches", "2", err, sizeof err)) ||
-        (st = sl_conf_set(conf, "workers", "1", err, sizeof err)) ||
-        (st = sl_conf_set(conf, "log.level", "error", err, sizeof err))) {
-        sl_conf_free(conf);
+    st = sl_test_context_open(settings, &ctx, err, sizeof err);
+    if (st != SL_OK)
         return st;
-    }
-    ctx = sl_context_new(conf, err, sizeof err);
-    if (!ctx) {
-        sl_conf_free(conf);
-        return SL_ENOMEM;
-    }
-    sl_context_set_logger(ctx, quiet_log, NULL);
+    sl_context_set_logger(ctx, sl_test_quiet_log, NULL);
     for (i = 0; i < NLINES; i++)
         lines[i] = sl_cstr(LINES[i]);
     q = sl_queue_stream(ctx, 2);
     counts = sl_dstream_reduce_by_key(
-        sl_dstream_map(sl_dstream_flat_map(q, fn_words, NULL), fn_pair_one,
+        sl_dstream_map(sl_dstream_flat_map(q, fn_words, NULL), sl_fn_pair_one,
                        NULL),
-        fn_sum, NULL, 0);
+        sl_fn_sum, NULL, 0);
     if (!counts)
         st = SL_ENOMEM;
     if (st == SL_OK)

@@ -365,11 +365,12 @@ typedef struct oracle_case {
     compare_kind cmp;
     bool values_as_set;
     int64_t batch_ms, partitions, num_batches;
+    int64_t slide_ms; /* period of the output batches: the stream's slide */
 } oracle_case;
 
 static const char *const KNOWN_PARAMS[] = {
     "batch_ms",          "input_partitions", "compare",       "num_batches_run",
-    "output_partitions", "queries_ms",       "value_compare",
+    "output_partitions", "queries_ms",       "value_compare", "slide_batches",
 };
 
 static struct {
@@ -407,7 +408,16 @@ static bool parse_compare(oracle_case *c, sbuf *why)
     return true;
 }
 
-/* Every params key must be one this runner honours. */
+static bool is_extra_param(const char *name)
+{
+    const char *const *x = g.suite->extra_params;
+    for (; x && *x; x++)
+        if (strcmp(name, *x) == 0)
+            return true;
+    return false;
+}
+
+/* Every params key must be one this runner (or the suite) honours. */
 static bool check_params(const oracle_case *c, sbuf *why)
 {
     const cJSON *it;
@@ -417,7 +427,7 @@ static bool check_params(const oracle_case *c, sbuf *why)
         for (i = 0; i < n; i++)
             if (strcmp(it->string, KNOWN_PARAMS[i]) == 0)
                 break;
-        if (i == n) {
+        if (i == n && !is_extra_param(it->string)) {
             sb_printf(why, "params.%s not understood by this runner",
                       it->string);
             return false;
@@ -480,6 +490,52 @@ static bool check_expected(const oracle_case *c, sbuf *why)
     return true;
 }
 
+/*
+ * The output period: slide_batches x batch_ms when the case has a slide
+ * (a windowed stream), else batch_ms. A stream with a slide of k batches
+ * outputs at every k-th batch only, so per-batch cases must expect
+ * num_batches_run / k batches: anything else is a vector the harness
+ * cannot check as described.
+ */
+static bool check_slide(oracle_case *c, sbuf *why)
+{
+    const cJSON *j =
+        cJSON_GetObjectItemCaseSensitive(c->params, "slide_batches");
+    int64_t k = oracle_param_int(c->params, "slide_batches");
+    size_t nexp;
+    c->slide_ms = c->batch_ms;
+    if (!j)
+        return true;
+    if (k <= 0) {
+        sb_puts(why, "params.slide_batches is not a positive integer");
+        return false;
+    }
+    c->slide_ms = k * c->batch_ms;
+    if (c->cmp != CMP_LIST && c->cmp != CMP_SET_PER_BATCH)
+        return true;
+    nexp = (size_t)cJSON_GetArraySize(c->expected);
+    if (nexp != (size_t)(c->num_batches / k)) {
+        sb_printf(why,
+                  "expected lists %zu batches, but %" PRId64
+                  " batches with a slide of %" PRId64 " give %" PRId64
+                  " outputs",
+                  nexp, c->num_batches, k, c->num_batches / k);
+        return false;
+    }
+    return true;
+}
+
+/* The suite's own check of the params (function names and the like). */
+static bool check_suite_params(const oracle_case *c, sbuf *why)
+{
+    char buf[256] = "";
+    if (!g.suite->check_params ||
+        g.suite->check_params(c->test, c->params, buf, sizeof buf))
+        return true;
+    sb_puts(why, buf[0] ? buf : "params rejected by the suite");
+    return false;
+}
+
 static const oracle_pipeline *find_pipeline(const char *test)
 {
     size_t i;
@@ -517,7 +573,7 @@ static bool prepare_case(const cJSON *jc, oracle_case *c, sbuf *why)
         sb_puts(why, "batch_ms, input_partitions or num_batches_run missing");
         return false;
     }
-    return true;
+    return check_slide(c, why) && check_suite_params(c, why);
 }
 
 static char *read_file(const char *path, sbuf *err)
@@ -847,6 +903,16 @@ static bool same_records(const oracle_case *c, const cJSON *exp_batch,
     return sv_equal(e, g2);
 }
 
+/* "N output batches, at t1 t2 ... ms; " */
+static void print_times(const run_out *r, sbuf *why)
+{
+    size_t i;
+    sb_printf(why, "%zu output batches, at", r->n);
+    for (i = 0; i < r->n; i++)
+        sb_printf(why, " %" PRId64, r->b[i].time_ms);
+    sb_puts(why, " ms; ");
+}
+
 /* Per-batch comparison against a list of expected batches. */
 static bool check_batches(const oracle_case *c, const cJSON *expected,
                           const run_out *r, bool ordered, bool glom, sbuf *why)
@@ -854,7 +920,8 @@ static bool check_batches(const oracle_case *c, const cJSON *expected,
     size_t i, nexp = (size_t)cJSON_GetArraySize(expected);
     bool ok = true;
     if (r->n != nexp) {
-        sb_printf(why, "expected %zu output batches, got %zu; ", nexp, r->n);
+        sb_printf(why, "expected %zu output batches, got ", nexp);
+        print_times(r, why);
         ok = false;
     }
     for (i = 0; i < r->n && i < nexp; i++) {
@@ -871,17 +938,30 @@ static bool check_batches(const oracle_case *c, const cJSON *expected,
     return ok;
 }
 
-/* Batch n (1-based) of the manual clock is at n x batch_ms. */
+/* Batch n (1-based) of the manual clock is at n x batch_ms; output batch
+ * n of a stream whose slide is k batches at n x k x batch_ms. */
 static bool check_times(const oracle_case *c, const run_out *r, sbuf *why)
 {
     size_t i;
-    for (i = 0; i < r->n; i++)
-        if (r->b[i].time_ms != (int64_t)(i + 1) * c->batch_ms) {
-            sb_printf(
-                why, "batch %zu has time %" PRId64 " ms, want %" PRId64 " ms; ",
-                i + 1, r->b[i].time_ms, (int64_t)(i + 1) * c->batch_ms);
+    for (i = 0; i < r->n; i++) {
+        int64_t want = (int64_t)(i + 1) * c->slide_ms;
+        if (r->b[i].time_ms % c->slide_ms != 0) {
+            sb_printf(why,
+                      "output batch %zu has time %" PRId64
+                      " ms, not a multiple of the slide (%" PRId64 " ms); ",
+                      i + 1, r->b[i].time_ms, c->slide_ms);
+            print_times(r, why);
             return false;
         }
+        if (r->b[i].time_ms != want) {
+            sb_printf(why,
+                      "output batch %zu has time %" PRId64 " ms, want %" PRId64
+                      " ms; ",
+                      i + 1, r->b[i].time_ms, want);
+            print_times(r, why);
+            return false;
+        }
+    }
     return true;
 }
 

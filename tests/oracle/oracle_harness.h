@@ -10,6 +10,7 @@
 
 #include <cJSON.h>
 #include <sluice/sluice.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -36,7 +37,25 @@ typedef struct oracle_suite {
     const char *excluded_reason; /* why they are, for the printed list */
     const oracle_pipeline *pipelines;
     size_t npipelines;
+    /*
+     * Optional (NULL for none). extra_params: the params keys, beyond the
+     * harness's own, that this suite's pipelines read (NULL-terminated); a
+     * case with a key neither knows is skipped. check_params: whether the
+     * suite can run a case with these params; false with the reason in why
+     * (the case is then skipped, which fails the test).
+     */
+    const char *const *extra_params;
+    bool (*check_params)(const char *test, const cJSON *params, char *why,
+                         size_t whylen);
 } oracle_suite;
+
+/*
+ * Output times: batch n (1-based) of the manual clock is at n x batch_ms.
+ * A case whose params have slide_batches = k tests a stream with that
+ * slide: it outputs only at every k-th batch, so its i-th output batch
+ * (1-based) must be at i x k x batch_ms, a multiple of the slide, and the
+ * case's expected list holds num_batches_run / k batches.
+ */
 
 /* params.<name> as an integer, -1 when absent or not a number. */
 int64_t oracle_param_int(const cJSON *params, const char *name);

@@ -12,7 +12,6 @@
 
 #include <sluice/sluice.h>
 
-
 #define PROG "bench_memcount"
 
 static double now_s(void)

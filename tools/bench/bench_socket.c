@@ -15,7 +15,6 @@
 
 #include <sluice/sluice.h>
 
-
 #define PROG "bench_socket"
 
 /* ------------------------------------------------- running word totals */

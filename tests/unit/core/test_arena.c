@@ -11,6 +11,7 @@
 
 #include "core/core.h"
 #include "sl_test.h"
+#include "sl_test_util.h"
 
 static bool aligned8(const void *p)
 {
@@ -247,52 +248,24 @@ static void test_cleanups_reverse_order(void)
 
 /* ----------------------------------------------- allocation failures */
 
-static long fail_countdown = -1;
-
-static void *failing_malloc(size_t n, void *user)
-{
-    (void)user;
-    if (fail_countdown == 0)
-        return NULL;
-    if (fail_countdown > 0)
-        fail_countdown--;
-    return malloc(n);
-}
-
-static void *failing_realloc(void *p, size_t n, void *user)
-{
-    (void)user;
-    if (fail_countdown == 0)
-        return NULL;
-    if (fail_countdown > 0)
-        fail_countdown--;
-    return realloc(p, n);
-}
-
-static void plain_free(void *p, void *user)
-{
-    (void)user;
-    free(p);
-}
-
 static void test_alloc_failure(void)
 {
-    sl_allocator hook = {failing_malloc, failing_realloc, plain_free, NULL};
+    const sl_allocator *hook = sl_test_failing_allocator();
     sl__arena a;
     char *p;
 
-    SL_CHECK_OK(sl_set_allocator(&hook));
+    SL_CHECK_OK(sl_set_allocator(hook));
     sl__arena_init(&a, 64);
-    fail_countdown = 0;
+    sl_test_fail_after(0);
     SL_CHECK(sl__arena_alloc(&a, 10) == NULL);
     SL_CHECK_INT(sl__arena_on_cleanup(&a, record_hook, NULL), SL_ENOMEM);
-    fail_countdown = 1;
+    sl_test_fail_after(1);
     p = sl__arena_alloc(&a, 10);
     SL_CHECK(p != NULL);
     SL_CHECK(sl__arena_alloc(&a, 1000) == NULL);
     /* The arena is still usable and whole after the failure. */
     memset(p, 1, 10);
-    fail_countdown = -1;
+    sl_test_fail_after(-1);
     SL_CHECK(sl__arena_alloc(&a, 1000) != NULL);
     SL_CHECK(sl__arena_alloc(&a, SIZE_MAX) == NULL);
     SL_CHECK(sl__arena_alloc(&a, SIZE_MAX - 7) == NULL);

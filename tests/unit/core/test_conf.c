@@ -12,6 +12,7 @@
 
 #include "core/core.h"
 #include "sl_test.h"
+#include "sl_test_util.h"
 
 #define GIB (INT64_C(1) << 30)
 
@@ -34,7 +35,8 @@ static const char *const all_names[] = {"batch_interval",
                                         "generator.vocabulary",
                                         "generator.zipf_s",
                                         "generator.seed",
-                                        "generator.partitions"};
+                                        "generator.partitions",
+                                        "state.shards"};
 #define NNAMES (sizeof all_names / sizeof all_names[0])
 
 static void test_table_covers_list(void)
@@ -79,6 +81,7 @@ static const struct {
     {"generator.vocabulary", 10000},
     {"generator.seed", 42},
     {"generator.partitions", 0},
+    {"state.shards", 16},
 };
 
 static void test_defaults(void)
@@ -365,34 +368,6 @@ static void test_small_errbuf(void)
 
 /* ----------------------------------------------- allocation failures */
 
-static long fail_countdown; /* allocations left before failing; <0 never */
-
-static void *failing_malloc(size_t n, void *user)
-{
-    (void)user;
-    if (fail_countdown == 0)
-        return NULL;
-    if (fail_countdown > 0)
-        fail_countdown--;
-    return malloc(n);
-}
-
-static void *failing_realloc(void *p, size_t n, void *user)
-{
-    (void)user;
-    if (fail_countdown == 0)
-        return NULL;
-    if (fail_countdown > 0)
-        fail_countdown--;
-    return realloc(p, n);
-}
-
-static void plain_free(void *p, void *user)
-{
-    (void)user;
-    free(p);
-}
-
 /* new, set, dup and set again; any step may meet an allocation failure. */
 static bool conf_scenario(void)
 {
@@ -427,17 +402,17 @@ free_a:
 
 static void test_alloc_failures(void)
 {
-    sl_allocator hook = {failing_malloc, failing_realloc, plain_free, NULL};
+    const sl_allocator *hook = sl_test_failing_allocator();
     long k;
     bool done = false;
 
     /* The hook can only change while nothing is allocated through it. */
-    SL_CHECK_OK(sl_set_allocator(&hook));
+    SL_CHECK_OK(sl_set_allocator(hook));
     for (k = 0; k < 100 && !done; k++) {
-        fail_countdown = k;
+        sl_test_fail_after(k);
         done = conf_scenario();
         /* Everything was freed again: the hook may be replaced. */
-        SL_CHECK_OK(sl_set_allocator(&hook));
+        SL_CHECK_OK(sl_set_allocator(hook));
     }
     SL_CHECK(done);
     SL_CHECK(k > 3);

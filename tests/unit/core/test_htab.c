@@ -12,6 +12,7 @@
 
 #include "core/core.h"
 #include "sl_test.h"
+#include "sl_test_util.h"
 
 static sl__htab_slot *upsert(sl__htab *t, sl_value key, bool *created)
 {
@@ -243,49 +244,21 @@ static void test_hint(void)
 
 /* ----------------------------------------------- allocation failures */
 
-static long fail_countdown = -1;
-
-static void *failing_malloc(size_t n, void *user)
-{
-    (void)user;
-    if (fail_countdown == 0)
-        return NULL;
-    if (fail_countdown > 0)
-        fail_countdown--;
-    return malloc(n);
-}
-
-static void *failing_realloc(void *p, size_t n, void *user)
-{
-    (void)user;
-    if (fail_countdown == 0)
-        return NULL;
-    if (fail_countdown > 0)
-        fail_countdown--;
-    return realloc(p, n);
-}
-
-static void plain_free(void *p, void *user)
-{
-    (void)user;
-    free(p);
-}
-
 static void test_grow_failure(void)
 {
-    sl_allocator hook = {failing_malloc, failing_realloc, plain_free, NULL};
+    const sl_allocator *hook = sl_test_failing_allocator();
     sl__htab t;
     int64_t i;
     bool created;
     sl__htab_slot *s = NULL;
 
-    SL_CHECK_OK(sl_set_allocator(&hook));
-    fail_countdown = 0;
+    SL_CHECK_OK(sl_set_allocator(hook));
+    sl_test_fail_after(0);
     SL_CHECK_INT(sl__htab_init(&t, 0), SL_ENOMEM);
     sl__htab_free(&t);
-    fail_countdown = -1;
+    sl_test_fail_after(-1);
     SL_CHECK_OK(sl__htab_init(&t, 0));
-    fail_countdown = 0;
+    sl_test_fail_after(0);
     for (i = 0; i < 100; i++) {
         s = upsert(&t, sl_int(i), &created);
         if (!s)
@@ -293,7 +266,7 @@ static void test_grow_failure(void)
     }
     SL_CHECK(s == NULL); /* growing failed and said so */
     /* Everything inserted before the failure is still there. */
-    fail_countdown = -1;
+    sl_test_fail_after(-1);
     for (int64_t j = 0; j < i; j++)
         SL_CHECK(find(&t, sl_int(j)) != NULL);
     SL_CHECK(upsert(&t, sl_int(i), &created) != NULL);

@@ -7,7 +7,6 @@
  */
 #include <dirent.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -22,6 +21,7 @@
 
 #include "rdd/rdd.h"
 #include "sl_test.h"
+#include "sl_test_util.h"
 
 static const size_t WORKERS[] = {1, 2, 4};
 static const size_t PARTS[] = {1, 3, 8};
@@ -30,81 +30,6 @@ static const size_t PARTS[] = {1, 3, 8};
 
 /* ------------------------------------------------------------ helpers */
 
-static sl_engine *new_engine(size_t workers)
-{
-    char err[256], w[32];
-    sl_conf *conf = sl_conf_new();
-    sl_engine *eng;
-    if (!conf)
-        return NULL;
-    snprintf(w, sizeof w, "%zu", workers);
-    if (sl_conf_set(conf, "workers", w, err, sizeof err) != SL_OK ||
-        sl_conf_set(conf, "log.level", "error", err, sizeof err) != SL_OK) {
-        sl_conf_free(conf);
-        return NULL;
-    }
-    eng = sl_engine_new(conf, err, sizeof err);
-    if (!eng) {
-        fprintf(stderr, "sl_engine_new: %s\n", err);
-        sl_conf_free(conf);
-    }
-    return eng;
-}
-
-/* A growable string. */
-typedef struct buf {
-    char *p;
-    size_t n, cap;
-} buf;
-
-static void buf_put(buf *b, const char *s, size_t n)
-{
-    if (b->n + n + 1 > b->cap) {
-        size_t ncap = b->cap ? b->cap : 256;
-        while (ncap < b->n + n + 1)
-            ncap *= 2;
-        b->p = realloc(b->p, ncap);
-        if (!b->p)
-            abort();
-        b->cap = ncap;
-    }
-    memcpy(b->p + b->n, s, n);
-    b->n += n;
-    b->p[b->n] = '\0';
-}
-
-static void buf_printf(buf *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static void buf_printf(buf *b, const char *fmt, ...)
-{
-    char tmp[1024];
-    va_list ap;
-    int n;
-    va_start(ap, fmt);
-    n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-    va_end(ap);
-    if (n > 0)
-        buf_put(b, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
-}
-
-/* The string of b, never NULL (caller frees). */
-static char *buf_take(buf *b)
-{
-    if (!b->p)
-        buf_put(b, "", 0);
-    return b->p;
-}
-
-static char *json_of(const sl_value *v)
-{
-    size_t n = sl_value_format_json(v, NULL, 0);
-    char *s = malloc(n + 1);
-    if (!s)
-        abort();
-    sl_value_format_json(v, s, n + 1);
-    return s;
-}
-
 static char *spark_of(const sl_value *v)
 {
     size_t n = sl_value_format(v, NULL, 0);
@@ -112,42 +37,6 @@ static char *spark_of(const sl_value *v)
     if (!s)
         abort();
     sl_value_format(v, s, n + 1);
-    return s;
-}
-
-static int cmp_strp(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Lines joined by "\n", sorted first when asked; consumes lines[i]. */
-static char *join_lines(char **lines, size_t n, bool sorted)
-{
-    buf b = {0};
-    size_t i;
-    if (sorted && n > 1)
-        qsort(lines, n, sizeof *lines, cmp_strp);
-    for (i = 0; i < n; i++) {
-        if (i)
-            buf_put(&b, "\n", 1);
-        buf_put(&b, lines[i], strlen(lines[i]));
-        free(lines[i]);
-    }
-    return buf_take(&b);
-}
-
-/* The canonical text of records: one JSON record per line. */
-static char *canon(const sl_value *v, size_t n, bool sorted)
-{
-    char **lines = malloc((n + 1) * sizeof *lines);
-    char *s;
-    size_t i;
-    if (!lines)
-        abort();
-    for (i = 0; i < n; i++)
-        lines[i] = json_of(&v[i]);
-    s = join_lines(lines, n, sorted);
-    free(lines);
     return s;
 }
 
@@ -163,7 +52,7 @@ static char *canon_lines(const char *const *rec, bool sorted)
         abort();
     for (i = 0; i < n; i++)
         lines[i] = strdup(rec[i]);
-    s = join_lines(lines, n, sorted);
+    s = sl_test_join(lines, n, "\n", sorted);
     free(lines);
     return s;
 }
@@ -179,23 +68,6 @@ static char *canon_lines(const char *const *rec, bool sorted)
             CU_PASS("text equal");                                             \
         }                                                                      \
     } while (0)
-
-/* Items of test input pairs live in this ring (parallelize copies them
- * right away, so a slot is reused once the ring wraps). */
-static sl_value g_pool[65536];
-static size_t g_pool_n;
-
-static sl_value mkpair(sl_value k, sl_value v)
-{
-    sl_value *items;
-    if (g_pool_n + 2 > sizeof g_pool / sizeof g_pool[0])
-        g_pool_n = 0;
-    items = &g_pool[g_pool_n];
-    g_pool_n += 2;
-    items[0] = k;
-    items[1] = v;
-    return sl_composite(SL_KIND_PAIR, items, 2);
-}
 
 static sl_value S(const char *s)
 {
@@ -219,7 +91,7 @@ static sl_rdd *pairs_a(sl_engine *eng, size_t parts)
     sl_value v[6];
     size_t i;
     for (i = 0; i < 6; i++)
-        v[i] = mkpair(S(k[i]), sl_int((int64_t)i + 1));
+        v[i] = sl_test_pair(S(k[i]), sl_int((int64_t)i + 1));
     return sl_rdd_parallelize(eng, v, 6, parts);
 }
 
@@ -231,7 +103,7 @@ static sl_rdd *pairs_b(sl_engine *eng)
     sl_value v[4];
     size_t i;
     for (i = 0; i < 4; i++)
-        v[i] = mkpair(S(k[i]), S(w[i]));
+        v[i] = sl_test_pair(S(k[i]), S(w[i]));
     return sl_rdd_parallelize(eng, v, 4, 2);
 }
 
@@ -253,14 +125,6 @@ static sl_status fn_square(sl_task *t, const sl_value *in, sl_value *out,
     (void)u;
     *out = sl_int(in->u.i * in->u.i);
     return SL_OK;
-}
-
-static sl_status fn_pair_one(sl_task *t, const sl_value *in, sl_value *out,
-                             void *u)
-{
-    sl_value one = sl_int(1);
-    (void)u;
-    return sl_task_pair(t, in, &one, out);
 }
 
 static bool is_blank(char c)
@@ -351,24 +215,6 @@ static sl_status fn_part_size(sl_task *t, sl_iter *it, void *u)
     return sl_task_emit(t, &out);
 }
 
-static sl_status fn_sum(sl_task *t, const sl_value *a, const sl_value *b,
-                        sl_value *out, void *u)
-{
-    (void)t;
-    (void)u;
-    *out = sl_int(a->u.i + b->u.i);
-    return SL_OK;
-}
-
-static sl_status fn_times10(sl_task *t, const sl_value *in, sl_value *out,
-                            void *u)
-{
-    (void)t;
-    (void)u;
-    *out = sl_int(in->u.i * 10);
-    return SL_OK;
-}
-
 /* n -> 0 .. n-1 */
 static sl_status fn_range(sl_task *t, const sl_value *in, void *u)
 {
@@ -383,33 +229,8 @@ static sl_status fn_range(sl_task *t, const sl_value *in, void *u)
     return SL_OK;
 }
 
-/* Average by key with combine_by_key over (sum, count) combiners. */
-static sl_status fn_avg_create(sl_task *t, const sl_value *v, sl_value *out,
-                               void *u)
-{
-    sl_value one = sl_int(1);
-    (void)u;
-    return sl_task_pair(t, v, &one, out);
-}
-
-static sl_status fn_avg_add(sl_task *t, const sl_value *c, const sl_value *v,
-                            sl_value *out, void *u)
-{
-    sl_value s = sl_int(sl_pair_key(c)->u.i + v->u.i);
-    sl_value n = sl_int(sl_pair_value(c)->u.i + 1);
-    (void)u;
-    return sl_task_pair(t, &s, &n, out);
-}
-
-static sl_status fn_avg_merge(sl_task *t, const sl_value *a, const sl_value *b,
-                              sl_value *out, void *u)
-{
-    sl_value s = sl_int(sl_pair_key(a)->u.i + sl_pair_key(b)->u.i);
-    sl_value n = sl_int(sl_pair_value(a)->u.i + sl_pair_value(b)->u.i);
-    (void)u;
-    return sl_task_pair(t, &s, &n, out);
-}
-
+/* Average by key with combine_by_key over (sum, count) combiners (the
+ * shared sl_test_fn_sum_count_*): the last step, sum / count. */
 static sl_status fn_avg_finish(sl_task *t, const sl_value *c, sl_value *out,
                                void *u)
 {
@@ -417,15 +238,6 @@ static sl_status fn_avg_finish(sl_task *t, const sl_value *c, sl_value *out,
     (void)u;
     *out =
         sl_double((double)sl_pair_key(c)->u.i / (double)sl_pair_value(c)->u.i);
-    return SL_OK;
-}
-
-static sl_status fn_identity(sl_task *t, const sl_value *in, sl_value *out,
-                             void *u)
-{
-    (void)t;
-    (void)u;
-    *out = *in;
     return SL_OK;
 }
 
@@ -483,7 +295,7 @@ static void run_case(const rdd_case *c)
         char *ref = NULL, *exact_ref = NULL;
         for (wi = 0; wi < NWORKERS; wi++) {
             size_t w = WORKERS[wi], n = 0, got_n = 0, i;
-            sl_engine *eng = new_engine(w);
+            sl_engine *eng = sl_test_engine(w);
             const sl_value *out = NULL, *tk = NULL;
             sl_rdd *r;
             int64_t cnt = -1;
@@ -512,8 +324,8 @@ static void run_case(const rdd_case *c)
                 sl_engine_free(eng);
                 continue;
             }
-            got = canon(out, n, !c->ordered);
-            exact = canon(out, n, false);
+            got = sl_test_json_join(out, n, "\n", !c->ordered);
+            exact = sl_test_json_join(out, n, "\n", false);
             CHECK_TEXT(got, want, "%s w=%zu p=%zu vs expected", c->name, w, p);
             if (ref)
                 CHECK_TEXT(got, ref, "%s w=%zu p=%zu vs 1 worker", c->name, w,
@@ -566,16 +378,16 @@ static void test_parallelize(void)
 static char *e_glom_split(size_t p, void *arg)
 {
     size_t n = *(size_t *)arg, i, j;
-    buf b = {0};
+    sl_test_buf b = {0};
     for (i = 0; i < p; i++) {
         if (i)
-            buf_put(&b, "\n", 1);
-        buf_put(&b, "[", 1);
+            sl_test_buf_put(&b, "\n", 1);
+        sl_test_buf_put(&b, "[", 1);
         for (j = i * n / p; j < (i + 1) * n / p; j++)
-            buf_printf(&b, "%s%zu", j == i * n / p ? "" : ",", j);
-        buf_put(&b, "]", 1);
+            sl_test_buf_printf(&b, "%s%zu", j == i * n / p ? "" : ",", j);
+        sl_test_buf_put(&b, "]", 1);
     }
-    return buf_take(&b);
+    return sl_test_buf_take(&b);
 }
 
 static sl_rdd *b_glom_split(sl_engine *eng, size_t p, void *arg)
@@ -597,7 +409,7 @@ static void test_parallelize_split(void)
 /* partitions = 0 means 1; the values are deep copies. */
 static void test_parallelize_copies(void)
 {
-    sl_engine *eng = new_engine(2);
+    sl_engine *eng = sl_test_engine(2);
     char key[8] = "abc", val[8] = "xyz";
     sl_value inner[2], outer, lst;
     const sl_value *out;
@@ -610,7 +422,7 @@ static void test_parallelize_copies(void)
     inner[0] = sl_str(key, 3);
     inner[1] = sl_str(val, 3);
     lst = sl_composite(SL_KIND_LIST, inner, 2);
-    outer = mkpair(sl_int(7), lst);
+    outer = sl_test_pair(sl_int(7), lst);
     r = sl_rdd_parallelize(eng, &outer, 1, 0);
     SL_CHECK_INT(sl_rdd_num_partitions(r), 1);
     memcpy(key, "QQQ", 3);
@@ -618,7 +430,7 @@ static void test_parallelize_copies(void)
     SL_CHECK_OK(sl_rdd_collect(r, &out, &n));
     SL_CHECK_INT(n, 1);
     if (n == 1) {
-        char *j = json_of(&out[0]);
+        char *j = sl_test_json(&out[0]);
         SL_CHECK_STR(j, "[7,[\"abc\",\"xyz\"]]");
         free(j);
     }
@@ -635,7 +447,7 @@ static void test_parallelize_copies(void)
     SL_CHECK(sl_rdd_flat_map(NULL, fn_words, NULL) == NULL);
     SL_CHECK(sl_rdd_filter(NULL, fn_even, NULL) == NULL);
     SL_CHECK(sl_rdd_glom(NULL) == NULL);
-    SL_CHECK(sl_rdd_reduce_by_key(NULL, fn_sum, NULL, 0) == NULL);
+    SL_CHECK(sl_rdd_reduce_by_key(NULL, sl_fn_sum, NULL, 0) == NULL);
     SL_CHECK(sl_rdd_group_by_key(NULL, 0) == NULL);
     SL_CHECK(sl_rdd_join(r, NULL, 0) == NULL);
     SL_CHECK(sl_rdd_join(NULL, r, 0) == NULL);
@@ -687,19 +499,19 @@ static char *e_text(size_t p, void *arg)
 {
     const text_arg *a = arg;
     size_t n = 0, i;
-    buf b = {0};
+    sl_test_buf b = {0};
     (void)p;
     while (a->lines[n])
         n++;
     for (i = 0; i < n; i++) {
         sl_value v = sl_cstr(a->lines[i]);
-        char *j = json_of(&v);
+        char *j = sl_test_json(&v);
         if (i)
-            buf_put(&b, "\n", 1);
-        buf_put(&b, j, strlen(j));
+            sl_test_buf_put(&b, "\n", 1);
+        sl_test_buf_put(&b, j, strlen(j));
         free(j);
     }
-    return buf_take(&b);
+    return sl_test_buf_take(&b);
 }
 
 static void test_text_lines(void)
@@ -733,7 +545,7 @@ static void test_text_cut_points(void)
     static char lines[L][40];
     size_t i, p, pos = 0;
     uint32_t x = 12345;
-    sl_engine *eng = new_engine(2);
+    sl_engine *eng = sl_test_engine(2);
 
     SL_CHECK(eng != NULL);
     if (!eng)
@@ -812,18 +624,18 @@ static sl_rdd *b_part_sizes(sl_engine *eng, size_t p, void *arg)
 static char *e_part_sizes(size_t p, void *arg)
 {
     size_t i;
-    buf b = {0};
+    sl_test_buf b = {0};
     (void)arg;
     for (i = 0; i < p; i++)
-        buf_printf(&b, "%s[%zu,%zu]", i ? "\n" : "", i,
-                   (i + 1) * 7 / p - i * 7 / p);
-    return buf_take(&b);
+        sl_test_buf_printf(&b, "%s[%zu,%zu]", i ? "\n" : "", i,
+                           (i + 1) * 7 / p - i * 7 / p);
+    return sl_test_buf_take(&b);
 }
 
 static sl_rdd *b_map_values(sl_engine *eng, size_t p, void *arg)
 {
     (void)arg;
-    return sl_rdd_map_values(pairs_a(eng, p), fn_times10, NULL);
+    return sl_rdd_map_values(pairs_a(eng, p), sl_test_fn_times10, NULL);
 }
 
 static sl_rdd *b_flat_map_values(sl_engine *eng, size_t p, void *arg)
@@ -838,7 +650,7 @@ static sl_rdd *b_chain(sl_engine *eng, size_t p, void *arg)
     (void)arg;
     r = sl_rdd_filter(r, fn_even, NULL);
     r = sl_rdd_flat_map(r, fn_plus_minus, NULL);
-    return sl_rdd_map(r, fn_pair_one, NULL);
+    return sl_rdd_map(r, sl_fn_pair_one, NULL);
 }
 
 static void test_narrow(void)
@@ -892,7 +704,7 @@ static void test_narrow(void)
 static sl_rdd *b_reduce_by_key(sl_engine *eng, size_t p, void *arg)
 {
     size_t parts = arg ? *(size_t *)arg : 0;
-    return sl_rdd_reduce_by_key(pairs_a(eng, p), fn_sum, NULL, parts);
+    return sl_rdd_reduce_by_key(pairs_a(eng, p), sl_fn_sum, NULL, parts);
 }
 
 static sl_rdd *b_group_by_key(sl_engine *eng, size_t p, void *arg)
@@ -904,10 +716,11 @@ static sl_rdd *b_group_by_key(sl_engine *eng, size_t p, void *arg)
 static sl_rdd *b_combine_by_key(sl_engine *eng, size_t p, void *arg)
 {
     (void)arg;
-    return sl_rdd_map_values(sl_rdd_combine_by_key(pairs_a(eng, p),
-                                                   fn_avg_create, fn_avg_add,
-                                                   fn_avg_merge, NULL, 0),
-                             fn_avg_finish, NULL);
+    return sl_rdd_map_values(
+        sl_rdd_combine_by_key(pairs_a(eng, p), sl_fn_pair_one,
+                              sl_test_fn_sum_count_add,
+                              sl_test_fn_sum_count_merge, NULL, 0),
+        fn_avg_finish, NULL);
 }
 
 static sl_rdd *b_count_by_value(sl_engine *eng, size_t p, void *arg)
@@ -930,8 +743,8 @@ static sl_rdd *b_word_count(sl_engine *eng, size_t p, void *arg)
 {
     sl_rdd *r =
         sl_rdd_flat_map(sl_rdd_text(eng, TEXT, strlen(TEXT), p), fn_words, arg);
-    r = sl_rdd_map(r, fn_pair_one, NULL);
-    return sl_rdd_reduce_by_key(r, fn_sum, NULL, 0);
+    r = sl_rdd_map(r, sl_fn_pair_one, NULL);
+    return sl_rdd_reduce_by_key(r, sl_fn_sum, NULL, 0);
 }
 
 typedef enum join_kind { J_INNER, J_LEFT, J_RIGHT, J_FULL, J_COGROUP } jk;
@@ -1034,7 +847,7 @@ static void test_wide(void)
 /* A join's partition count is the larger parent's unless given. */
 static void test_join_partitions(void)
 {
-    sl_engine *eng = new_engine(2);
+    sl_engine *eng = sl_test_engine(2);
     sl_rdd *a, *b;
     SL_CHECK(eng != NULL);
     if (!eng)
@@ -1062,7 +875,7 @@ static sl_rdd *b_union_all(sl_engine *eng, size_t p, void *arg)
     sl_rdd *rs[4];
     (void)arg;
     rs[0] = ints(eng, 0, 3, p);
-    rs[1] = sl_rdd_map(ints(eng, 3, 6, p), fn_identity, NULL);
+    rs[1] = sl_rdd_map(ints(eng, 3, 6, p), sl_test_fn_identity, NULL);
     rs[2] = sl_rdd_empty(eng);
     rs[3] = ints(eng, 6, 9, 2 * p);
     return sl_rdd_union_all(rs, 4);
@@ -1071,10 +884,10 @@ static sl_rdd *b_union_all(sl_engine *eng, size_t p, void *arg)
 /* A union feeding a shuffle, with a shuffle as one of its parents. */
 static sl_rdd *b_union_shuffle(sl_engine *eng, size_t p, void *arg)
 {
-    sl_rdd *a = sl_rdd_reduce_by_key(pairs_a(eng, p), fn_sum, NULL, 2);
+    sl_rdd *a = sl_rdd_reduce_by_key(pairs_a(eng, p), sl_fn_sum, NULL, 2);
     sl_rdd *u = sl_rdd_union(a, pairs_a(eng, 1));
     (void)arg;
-    return sl_rdd_reduce_by_key(u, fn_sum, NULL, 0);
+    return sl_rdd_reduce_by_key(u, sl_fn_sum, NULL, 0);
 }
 
 static void test_union(void)
@@ -1091,7 +904,7 @@ static void test_union(void)
         {"union_shuffle", b_union_shuffle, NULL, us_w, NULL, false, 3, 0},
     };
     size_t i;
-    sl_engine *eng = new_engine(1);
+    sl_engine *eng = sl_test_engine(1);
     for (i = 0; i < sizeof cases / sizeof cases[0]; i++)
         run_case(&cases[i]);
     /* union_all partitions: p + p + 0 + 2p. */
@@ -1127,7 +940,7 @@ static void test_repartition(void)
                       NULL,          false,         ks[i],  0};
         run_case(&c);
     }
-    eng = new_engine(2);
+    eng = sl_test_engine(2);
     SL_CHECK(eng != NULL);
     if (!eng)
         return;
@@ -1165,29 +978,30 @@ static sl_rdd *b_sort(sl_engine *eng, size_t p, void *arg)
         int64_t x = (int64_t)((i * 37) % 50);
         snprintf(names[i], sizeof names[i], "k%02lld", (long long)x);
         memcpy(keep[i], names[i], sizeof keep[i]);
-        v[i] = a->by_key ? mkpair(sl_cstr(keep[i]), sl_int(x)) : sl_int(x);
+        v[i] =
+            a->by_key ? sl_test_pair(sl_cstr(keep[i]), sl_int(x)) : sl_int(x);
     }
     if (a->by_key)
         return sl_rdd_sort_by_key(sl_rdd_parallelize(eng, v, 50, p),
                                   a->ascending, a->parts);
-    return sl_rdd_sort_by(sl_rdd_parallelize(eng, v, 50, p), fn_identity, NULL,
-                          a->ascending, a->parts);
+    return sl_rdd_sort_by(sl_rdd_parallelize(eng, v, 50, p),
+                          sl_test_fn_identity, NULL, a->ascending, a->parts);
 }
 
 static char *e_sort(size_t p, void *arg)
 {
     const sort_arg *a = arg;
-    buf b = {0};
+    sl_test_buf b = {0};
     int i;
     (void)p;
     for (i = 0; i < 50; i++) {
         int x = a->ascending ? i : 49 - i;
         if (a->by_key)
-            buf_printf(&b, "%s[\"k%02d\",%d]", i ? "\n" : "", x, x);
+            sl_test_buf_printf(&b, "%s[\"k%02d\",%d]", i ? "\n" : "", x, x);
         else
-            buf_printf(&b, "%s%d", i ? "\n" : "", x);
+            sl_test_buf_printf(&b, "%s%d", i ? "\n" : "", x);
     }
-    return buf_take(&b);
+    return sl_test_buf_take(&b);
 }
 
 static void test_sort(void)
@@ -1211,7 +1025,7 @@ static void test_sort_duplicates(void)
 {
     size_t wi, k;
     for (wi = 0; wi < NWORKERS; wi++) {
-        sl_engine *eng = new_engine(WORKERS[wi]);
+        sl_engine *eng = sl_test_engine(WORKERS[wi]);
         sl_rdd *words, *r;
         const sl_value *out;
         size_t n, bad = 0, sizes[4];
@@ -1230,9 +1044,9 @@ static void test_sort_duplicates(void)
         SL_CHECK_INT(bad, 0);
         SL_CHECK_OK(sl__rdd_partition_sizes(r, sizes, 4));
         SL_CHECK_INT(sizes[0] + sizes[1] + sizes[2] + sizes[3], 18);
-        a = canon(out, n, true);
+        a = sl_test_json_join(out, n, "\n", true);
         SL_CHECK_OK(sl_rdd_collect(b_flat_map(eng, 1, NULL), &out, &n));
-        b = canon(out, n, true);
+        b = sl_test_json_join(out, n, "\n", true);
         SL_CHECK_STR(a, b);
         free(a);
         free(b);
@@ -1262,7 +1076,7 @@ static void test_persist(void)
     size_t wi, pi;
     for (wi = 0; wi < NWORKERS; wi++)
         for (pi = 0; pi < NPARTS; pi++) {
-            sl_engine *eng = new_engine(WORKERS[wi]);
+            sl_engine *eng = sl_test_engine(WORKERS[wi]);
             size_t p = PARTS[pi], n;
             const sl_value *out;
             int64_t cnt;
@@ -1279,7 +1093,7 @@ static void test_persist(void)
             SL_CHECK_INT(cnt, 100);
             SL_CHECK_OK(sl_rdd_collect(r, &out, &n));
             SL_CHECK_INT(n, 100);
-            SL_CHECK_OK(sl_rdd_reduce(r, fn_sum, NULL, &sum));
+            SL_CHECK_OK(sl_rdd_reduce(r, sl_fn_sum, NULL, &sum));
             SL_CHECK_INT(sum.u.i, 5050);
             SL_CHECK_INT(atomic_load(&g_map_calls), 100);
             /* A child of a persisted RDD reads the stored partitions. */
@@ -1302,7 +1116,7 @@ static void test_take(void)
 {
     size_t wi;
     for (wi = 0; wi < NWORKERS; wi++) {
-        sl_engine *eng = new_engine(WORKERS[wi]);
+        sl_engine *eng = sl_test_engine(WORKERS[wi]);
         const sl_value *out;
         size_t got = 99;
         SL_CHECK(eng != NULL);
@@ -1330,31 +1144,32 @@ static void test_reduce(void)
     size_t wi, pi;
     for (wi = 0; wi < NWORKERS; wi++)
         for (pi = 0; pi < NPARTS; pi++) {
-            sl_engine *eng = new_engine(WORKERS[wi]);
+            sl_engine *eng = sl_test_engine(WORKERS[wi]);
             size_t p = PARTS[pi];
             sl_value v = sl_int(-1);
             SL_CHECK(eng != NULL);
             if (!eng)
                 continue;
-            SL_CHECK_OK(sl_rdd_reduce(ints(eng, 0, 100, p), fn_sum, NULL, &v));
+            SL_CHECK_OK(
+                sl_rdd_reduce(ints(eng, 0, 100, p), sl_fn_sum, NULL, &v));
             SL_CHECK_INT(v.u.i, 4950);
             /* Fewer records than partitions. */
-            SL_CHECK_OK(sl_rdd_reduce(ints(eng, 5, 7, p), fn_sum, NULL, &v));
+            SL_CHECK_OK(sl_rdd_reduce(ints(eng, 5, 7, p), sl_fn_sum, NULL, &v));
             SL_CHECK_INT(v.u.i, 11);
             /* Strings built per record survive as the accumulator. */
             SL_CHECK_OK(sl_rdd_reduce(b_flat_map(eng, p, &UPPER), fn_concat_min,
                                       NULL, &v));
             SL_CHECK(v.kind == SL_KIND_STR && v.len == 3 &&
                      memcmp(v.u.s, "AND", 3) == 0);
-            SL_CHECK_INT(sl_rdd_reduce(ints(eng, 0, 0, p), fn_sum, NULL, &v),
+            SL_CHECK_INT(sl_rdd_reduce(ints(eng, 0, 0, p), sl_fn_sum, NULL, &v),
                          SL_ENOTFOUND);
             SL_CHECK_INT(
                 sl_rdd_reduce(sl_rdd_filter(ints(eng, 0, 9, p), fn_none, NULL),
-                              fn_sum, NULL, &v),
+                              sl_fn_sum, NULL, &v),
                 SL_ENOTFOUND);
-            SL_CHECK_INT(sl_rdd_reduce(sl_rdd_empty(eng), fn_sum, NULL, &v),
+            SL_CHECK_INT(sl_rdd_reduce(sl_rdd_empty(eng), sl_fn_sum, NULL, &v),
                          SL_ENOTFOUND);
-            SL_CHECK_INT(sl_rdd_reduce(NULL, fn_sum, NULL, &v), SL_EINVAL);
+            SL_CHECK_INT(sl_rdd_reduce(NULL, sl_fn_sum, NULL, &v), SL_EINVAL);
             sl_engine_free(eng);
         }
 }
@@ -1363,7 +1178,7 @@ static void test_count(void)
 {
     size_t wi;
     for (wi = 0; wi < NWORKERS; wi++) {
-        sl_engine *eng = new_engine(WORKERS[wi]);
+        sl_engine *eng = sl_test_engine(WORKERS[wi]);
         int64_t n = -1;
         SL_CHECK(eng != NULL);
         if (!eng)
@@ -1403,7 +1218,7 @@ static void test_foreach_partition(void)
     size_t wi, pi;
     for (wi = 0; wi < NWORKERS; wi++)
         for (pi = 0; pi < NPARTS; pi++) {
-            sl_engine *eng = new_engine(WORKERS[wi]);
+            sl_engine *eng = sl_test_engine(WORKERS[wi]);
             size_t p = PARTS[pi];
             fp_acc acc;
             SL_CHECK(eng != NULL);
@@ -1428,40 +1243,6 @@ static void test_foreach_partition(void)
 }
 
 /* ---------------------------------------------------- save_as_text_file */
-
-static char *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    buf b = {0};
-    char tmp[4096];
-    size_t n;
-    if (!f)
-        return NULL;
-    while ((n = fread(tmp, 1, sizeof tmp, f)) > 0)
-        buf_put(&b, tmp, n);
-    fclose(f);
-    *len = b.n;
-    return buf_take(&b);
-}
-
-static void remove_tree(const char *path)
-{
-    DIR *d = opendir(path);
-    struct dirent *e;
-    char sub[4096];
-    if (!d) {
-        unlink(path);
-        return;
-    }
-    while ((e = readdir(d)) != NULL) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-            continue;
-        snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
-        remove_tree(sub);
-    }
-    closedir(d);
-    rmdir(path);
-}
 
 static size_t count_entries(const char *path)
 {
@@ -1496,15 +1277,15 @@ static void test_save_as_text_file(void)
         return;
     for (wi = 0; wi < NWORKERS; wi++)
         for (pi = 0; pi < NPARTS; pi++) {
-            sl_engine *eng = new_engine(WORKERS[wi]);
+            sl_engine *eng = sl_test_engine(WORKERS[wi]);
             size_t p = PARTS[pi], i, len;
             char path[512], file[600];
-            buf all = {0};
+            sl_test_buf all = {0};
             const sl_value *out;
             size_t n;
             sl_rdd *r;
             char *content, *want;
-            buf wb = {0};
+            sl_test_buf wb = {0};
             SL_CHECK(eng != NULL);
             if (!eng)
                 continue;
@@ -1515,15 +1296,15 @@ static void test_save_as_text_file(void)
             SL_CHECK_INT(count_entries(path), p + 1);
             for (i = 0; i < p; i++) {
                 snprintf(file, sizeof file, "%s/part-%05zu", path, i);
-                content = read_file(file, &len);
+                content = sl_test_read_file(file, &len);
                 SL_CHECK(content != NULL);
                 if (content) {
-                    buf_put(&all, content, len);
+                    sl_test_buf_put(&all, content, len);
                     free(content);
                 }
             }
             snprintf(file, sizeof file, "%s/_SUCCESS", path);
-            content = read_file(file, &len);
+            content = sl_test_read_file(file, &len);
             SL_CHECK(content != NULL);
             SL_CHECK_INT(content ? len : 99, 0);
             free(content);
@@ -1531,12 +1312,12 @@ static void test_save_as_text_file(void)
             SL_CHECK_OK(sl_rdd_collect(r, &out, &n));
             for (i = 0; i < n; i++) {
                 char *s = spark_of(&out[i]);
-                buf_put(&wb, s, strlen(s));
-                buf_put(&wb, "\n", 1);
+                sl_test_buf_put(&wb, s, strlen(s));
+                sl_test_buf_put(&wb, "\n", 1);
                 free(s);
             }
-            want = buf_take(&wb);
-            content = buf_take(&all);
+            want = sl_test_buf_take(&wb);
+            content = sl_test_buf_take(&all);
             SL_CHECK_STR(content, want);
             SL_CHECK_STR(content, "(a,1.0)\n(b,2.0)\n(a,3.0)\n(c,4.0)\n"
                                   "(b,5.0)\n(a,6.0)\n");
@@ -1549,7 +1330,7 @@ static void test_save_as_text_file(void)
         }
     /* An empty RDD writes its partitions' empty files and _SUCCESS. */
     {
-        sl_engine *eng = new_engine(2);
+        sl_engine *eng = sl_test_engine(2);
         char path[512];
         snprintf(path, sizeof path, "%s/empty", dir);
         if (eng) {
@@ -1559,7 +1340,7 @@ static void test_save_as_text_file(void)
             sl_engine_free(eng);
         }
     }
-    remove_tree(dir);
+    sl_test_remove_tree(dir);
 }
 
 /* ------------------------------------------------------------- failures */
@@ -1651,7 +1432,7 @@ static void test_user_failures(void)
     for (wi = 0; wi < NWORKERS; wi++)
         for (pi = 0; pi < NPARTS; pi++) {
             size_t w = WORKERS[wi], p = PARTS[pi];
-            sl_engine *eng = new_engine(w);
+            sl_engine *eng = sl_test_engine(w);
             int64_t cnt;
             sl_value v;
             SL_CHECK(eng != NULL);
@@ -1685,11 +1466,12 @@ static void test_user_failures(void)
                 eng,
                 sl_rdd_reduce_by_key(pairs_a(eng, p), fn_sum_fail, NULL, 0),
                 SL_EUSER, "reduce function failed", "reduce_by_key", w, p);
-            expect_failure(eng,
-                           sl_rdd_combine_by_key(pairs_a(eng, p),
-                                                 fn_create_fail, fn_avg_add,
-                                                 fn_avg_merge, NULL, 0),
-                           SL_EUSER, "failed", "combine_by_key create", w, p);
+            expect_failure(
+                eng,
+                sl_rdd_combine_by_key(pairs_a(eng, p), fn_create_fail,
+                                      sl_test_fn_sum_count_add,
+                                      sl_test_fn_sum_count_merge, NULL, 0),
+                SL_EUSER, "failed", "combine_by_key create", w, p);
             expect_failure(eng,
                            sl_rdd_sort_by(ints(eng, 0, 20, p), fn_create_fail,
                                           NULL, true, 0),
@@ -1708,7 +1490,8 @@ static void test_user_failures(void)
             /* The engine still works after failed jobs. */
             SL_CHECK_OK(sl_rdd_count(ints(eng, 0, 20, p), &cnt));
             SL_CHECK_INT(cnt, 20);
-            SL_CHECK_OK(sl_rdd_reduce(ints(eng, 0, 20, p), fn_sum, NULL, &v));
+            SL_CHECK_OK(
+                sl_rdd_reduce(ints(eng, 0, 20, p), sl_fn_sum, NULL, &v));
             SL_CHECK_INT(v.u.i, 190);
             sl_engine_free(eng);
         }
@@ -1720,20 +1503,22 @@ static void test_type_errors(void)
     for (wi = 0; wi < NWORKERS; wi++)
         for (pi = 0; pi < NPARTS; pi++) {
             size_t w = WORKERS[wi], p = PARTS[pi];
-            sl_engine *eng = new_engine(w);
+            sl_engine *eng = sl_test_engine(w);
             SL_CHECK(eng != NULL);
             if (!eng)
                 continue;
             expect_failure(
-                eng, sl_rdd_reduce_by_key(ints(eng, 0, 5, p), fn_sum, NULL, 0),
+                eng,
+                sl_rdd_reduce_by_key(ints(eng, 0, 5, p), sl_fn_sum, NULL, 0),
                 SL_ETYPE, "pairs", "reduce_by_key", w, p);
             expect_failure(eng, sl_rdd_group_by_key(ints(eng, 0, 5, p), 0),
                            SL_ETYPE, "pairs", "group_by_key", w, p);
-            expect_failure(eng,
-                           sl_rdd_combine_by_key(ints(eng, 0, 5, p),
-                                                 fn_avg_create, fn_avg_add,
-                                                 fn_avg_merge, NULL, 0),
-                           SL_ETYPE, "pairs", "combine_by_key", w, p);
+            expect_failure(
+                eng,
+                sl_rdd_combine_by_key(ints(eng, 0, 5, p), sl_fn_pair_one,
+                                      sl_test_fn_sum_count_add,
+                                      sl_test_fn_sum_count_merge, NULL, 0),
+                SL_ETYPE, "pairs", "combine_by_key", w, p);
             expect_failure(eng,
                            sl_rdd_join(pairs_a(eng, p), ints(eng, 0, 5, p), 0),
                            SL_ETYPE, "pairs", "join", w, p);
@@ -1741,7 +1526,8 @@ static void test_type_errors(void)
                 eng, sl_rdd_cogroup(ints(eng, 0, 5, p), pairs_a(eng, p), 0),
                 SL_ETYPE, "pairs", "cogroup", w, p);
             expect_failure(
-                eng, sl_rdd_map_values(ints(eng, 0, 5, p), fn_times10, NULL),
+                eng,
+                sl_rdd_map_values(ints(eng, 0, 5, p), sl_test_fn_times10, NULL),
                 SL_ETYPE, "pairs", "map_values", w, p);
             expect_failure(
                 eng, sl_rdd_flat_map_values(ints(eng, 0, 5, p), fn_range, NULL),
@@ -1781,26 +1567,26 @@ static uint64_t xorshift64(uint64_t *s)
 static char *big_text(int64_t *counts, size_t *len)
 {
     uint64_t seed = 0x9E3779B97F4A7C15ULL;
-    buf b = {0};
+    sl_test_buf b = {0};
     size_t i, in_line = 0, line_len = 1;
     for (i = 0; i < BIG_WORDS; i++) {
         uint64_t r = xorshift64(&seed);
         /* Skewed: small ids are much more frequent. */
         size_t id = (size_t)(r % (1 + (r >> 20) % BIG_VOCAB));
         counts[id]++;
-        buf_printf(&b, "w%zu", id);
+        sl_test_buf_printf(&b, "w%zu", id);
         if (++in_line == line_len) {
-            buf_put(&b, (r >> 40) % 4 == 0 ? "\r\n" : "\n",
-                    (r >> 40) % 4 == 0 ? 2 : 1);
+            sl_test_buf_put(&b, (r >> 40) % 4 == 0 ? "\r\n" : "\n",
+                            (r >> 40) % 4 == 0 ? 2 : 1);
             in_line = 0;
             line_len = 1 + (size_t)((r >> 45) % 24);
         } else {
-            buf_put(&b, (r >> 50) % 5 == 0 ? " \t " : " ",
-                    (r >> 50) % 5 == 0 ? 3 : 1);
+            sl_test_buf_put(&b, (r >> 50) % 5 == 0 ? " \t " : " ",
+                            (r >> 50) % 5 == 0 ? 3 : 1);
         }
     }
     *len = b.n;
-    return buf_take(&b);
+    return sl_test_buf_take(&b);
 }
 
 static void test_word_count_large(void)
@@ -1813,7 +1599,7 @@ static void test_word_count_large(void)
     for (wi = 0; wi < NWORKERS; wi++)
         for (pi = 0; pi < NPARTS; pi++) {
             size_t w = WORKERS[wi], p = PARTS[pi], n, bad = 0;
-            sl_engine *eng = new_engine(w);
+            sl_engine *eng = sl_test_engine(w);
             const sl_value *out;
             int64_t total = 0;
             sl_rdd *r;
@@ -1824,8 +1610,8 @@ static void test_word_count_large(void)
             memset(seen, 0, sizeof seen);
             r = sl_rdd_flat_map(sl_rdd_text(eng, text, len, p), fn_words,
                                 p == 3 ? &UPPER : NULL);
-            r = sl_rdd_map(r, fn_pair_one, NULL);
-            r = sl_rdd_reduce_by_key(r, fn_sum, NULL, p == 1 ? 0 : 5);
+            r = sl_rdd_map(r, sl_fn_pair_one, NULL);
+            r = sl_rdd_reduce_by_key(r, sl_fn_sum, NULL, p == 1 ? 0 : 5);
             SL_CHECK_OK(sl_rdd_collect(r, &out, &n));
             SL_CHECK_INT(n, distinct);
             for (i = 0; i < n; i++) {
@@ -1868,11 +1654,11 @@ static void test_group_by_key_large(void)
     enum { N = 20000, K = 97 };
     static sl_value v[N];
     size_t wi, i;
-    g_pool_n = 0;
+    sl_test_pair_reset();
     for (i = 0; i < N; i++)
-        v[i] = mkpair(sl_int((int64_t)(i % K)), sl_int((int64_t)i));
+        v[i] = sl_test_pair(sl_int((int64_t)(i % K)), sl_int((int64_t)i));
     for (wi = 0; wi < NWORKERS; wi++) {
-        sl_engine *eng = new_engine(WORKERS[wi]);
+        sl_engine *eng = sl_test_engine(WORKERS[wi]);
         const sl_value *out;
         size_t n, bad = 0, total = 0;
         SL_CHECK(eng != NULL);
@@ -1895,13 +1681,13 @@ static void test_group_by_key_large(void)
         SL_CHECK_INT(total, N);
         sl_engine_free(eng);
     }
-    g_pool_n = 0;
+    sl_test_pair_reset();
 }
 
 /* sl_engine_clear frees the RDDs; the engine keeps working. */
 static void test_engine_clear(void)
 {
-    sl_engine *eng = new_engine(3);
+    sl_engine *eng = sl_test_engine(3);
     int round;
     SL_CHECK(eng != NULL);
     if (!eng)
@@ -1939,7 +1725,7 @@ static void test_reduce_out_not_aliased(void)
     size_t wi, pi;
     for (wi = 0; wi < NWORKERS; wi++)
         for (pi = 0; pi < NPARTS; pi++) {
-            sl_engine *eng = new_engine(WORKERS[wi]);
+            sl_engine *eng = sl_test_engine(WORKERS[wi]);
             size_t p = PARTS[pi];
             const sl_value *out;
             size_t n;
@@ -1958,7 +1744,7 @@ static void test_reduce_out_not_aliased(void)
                                                     fn_sum_out_first, NULL, 0),
                                &out, &n));
             {
-                char *got = canon(out, n, true);
+                char *got = sl_test_json_join(out, n, "\n", true);
                 SL_CHECK_STR(got, "[\"a\",10]\n[\"b\",7]\n[\"c\",4]");
                 free(got);
             }
@@ -2012,7 +1798,7 @@ static void test_task_memory_values(void)
     size_t wi, pi;
     for (wi = 0; wi < NWORKERS; wi++)
         for (pi = 0; pi < NPARTS; pi++) {
-            sl_engine *eng = new_engine(WORKERS[wi]);
+            sl_engine *eng = sl_test_engine(WORKERS[wi]);
             size_t p = PARTS[pi], n, i, bad = 0;
             const sl_value *out;
             sl_rdd *r;
@@ -2059,7 +1845,7 @@ static void test_wide_empty(void)
 {
     size_t wi;
     for (wi = 0; wi < NWORKERS; wi++) {
-        sl_engine *eng = new_engine(WORKERS[wi]);
+        sl_engine *eng = sl_test_engine(WORKERS[wi]);
         sl_rdd *in[2];
         size_t k;
         SL_CHECK(eng != NULL);
@@ -2073,16 +1859,17 @@ static void test_wide_empty(void)
             int64_t cnt;
             in[0] = e;
             in[1] = pairs_b(eng);
-            rs[0] = sl_rdd_reduce_by_key(e, fn_sum, NULL, 0);
+            rs[0] = sl_rdd_reduce_by_key(e, sl_fn_sum, NULL, 0);
             rs[1] = sl_rdd_group_by_key(e, 4);
-            rs[2] = sl_rdd_combine_by_key(e, fn_avg_create, fn_avg_add,
-                                          fn_avg_merge, NULL, 0);
+            rs[2] = sl_rdd_combine_by_key(e, sl_fn_pair_one,
+                                          sl_test_fn_sum_count_add,
+                                          sl_test_fn_sum_count_merge, NULL, 0);
             rs[3] = sl_rdd_count_by_value(e, 0);
             rs[4] = sl_rdd_join(e, in[1], 0);
             rs[5] = sl_rdd_left_outer_join(e, in[1], 0);
             rs[6] = sl_rdd_repartition(e, 3);
             rs[7] = sl_rdd_sort_by_key(e, false, 0);
-            rs[8] = sl_rdd_sort_by(e, fn_identity, NULL, true, 4);
+            rs[8] = sl_rdd_sort_by(e, sl_test_fn_identity, NULL, true, 4);
             rs[9] = sl_rdd_glom(e);
             rs[10] = sl_rdd_cogroup(e, e, 0);
             rs[11] = sl_rdd_union_all(in, 1);
@@ -2116,7 +1903,7 @@ static void test_save_long_records(void)
 {
     char tmpl[] = "/tmp/sl_test_rdd_XXXXXX";
     char *dir = mkdtemp(tmpl);
-    sl_engine *eng = new_engine(2);
+    sl_engine *eng = sl_test_engine(2);
     static char big[5000];
     sl_value v[3];
     char path[512], file[600], *content;
@@ -2128,13 +1915,13 @@ static void test_save_long_records(void)
     }
     memset(big, 'x', sizeof big);
     v[0] = sl_str(big, sizeof big);
-    v[1] = mkpair(sl_str(big, 600), sl_int(1));
+    v[1] = sl_test_pair(sl_str(big, 600), sl_int(1));
     v[2] = sl_cstr("short");
     snprintf(path, sizeof path, "%s/long", dir);
     SL_CHECK_OK(
         sl_rdd_save_as_text_file(sl_rdd_parallelize(eng, v, 3, 1), path));
     snprintf(file, sizeof file, "%s/part-00000", path);
-    content = read_file(file, &len);
+    content = sl_test_read_file(file, &len);
     SL_CHECK(content != NULL);
     SL_CHECK_INT(len, sizeof big + 1 + 600 + 4 + 1 + 6);
     if (content && len > sizeof big + 1) {
@@ -2143,21 +1930,23 @@ static void test_save_long_records(void)
     }
     free(content);
     sl_engine_free(eng);
-    remove_tree(dir);
+    sl_test_remove_tree(dir);
 }
 
 /*
  * Many tiny jobs back to back on a pool larger than the work: a worker
  * woken for one parallel loop may only get the lock after that loop has
  * finished and the next one has started; it must not run the old loop's
- * function (whose argument lived on a returned stack frame).
+ * function (whose argument lived on a returned stack frame). Returns the
+ * child's exit code: 0 when every job counted right.
  */
-static int many_short_jobs(void)
+static int many_short_jobs(void *arg)
 {
-    sl_engine *eng = new_engine(4);
+    sl_engine *eng = sl_test_engine(4);
     int i, bad = 0;
+    (void)arg;
     if (!eng)
-        return -1;
+        return 1;
     for (i = 0; i < 20000 && !bad; i++) {
         int64_t n = -1;
         sl_rdd *r = ints(eng, 0, 3, 1 + (size_t)(i % 3));
@@ -2167,7 +1956,7 @@ static int many_short_jobs(void)
             sl_engine_clear(eng);
     }
     sl_engine_free(eng);
-    return bad;
+    return bad ? 1 : 0;
 }
 
 /* Run in a child process with an alarm: the race shows as a crash or a
@@ -2175,18 +1964,10 @@ static int many_short_jobs(void)
 static void test_many_short_jobs(void)
 {
     int status = 0;
-    pid_t pid;
-    fflush(stdout);
-    fflush(stderr);
-    pid = fork();
-    SL_CHECK(pid >= 0);
-    if (pid == 0) {
-        alarm(120);
-        _exit(many_short_jobs() == 0 ? 0 : 1);
-    }
-    if (pid < 0)
+    bool forked = sl_test_run_in_child(many_short_jobs, NULL, 120, &status);
+    SL_CHECK(forked);
+    if (!forked)
         return;
-    waitpid(pid, &status, 0);
     if (WIFSIGNALED(status))
         sl_test_fail(__FILE__, __LINE__,
                      "20000 short jobs on 4 workers: killed by signal %d%s",

@@ -5,10 +5,8 @@
  * cycle (max_batches, await, graceful and immediate stop), graph freezing,
  * print and save_as_text_files output, failures, and every operator.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -23,6 +21,7 @@
 #include <sluice/sluice.h>
 
 #include "sl_test.h"
+#include "sl_test_util.h"
 
 /* ------------------------------------------------------------ helpers */
 
@@ -52,13 +51,6 @@ static sl_context *new_ctx(size_t workers, bool manual, const char *interval,
     return ctx;
 }
 
-static void quiet_log(sl_log_level level, const char *msg, void *user)
-{
-    (void)level;
-    (void)msg;
-    (void)user;
-}
-
 static int64_t now_ms(void)
 {
     struct timespec ts;
@@ -72,62 +64,8 @@ static void sleep_ms(int64_t ms)
     nanosleep(&ts, NULL);
 }
 
-typedef struct buf {
-    char *p;
-    size_t n, cap;
-} buf;
-
-static void buf_put(buf *b, const char *s, size_t n)
-{
-    if (b->n + n + 1 > b->cap) {
-        size_t ncap = b->cap ? b->cap : 256;
-        while (ncap < b->n + n + 1)
-            ncap *= 2;
-        b->p = realloc(b->p, ncap);
-        if (!b->p)
-            abort();
-        b->cap = ncap;
-    }
-    memcpy(b->p + b->n, s, n);
-    b->n += n;
-    b->p[b->n] = '\0';
-}
-
-static void buf_puts(buf *b, const char *s)
-{
-    buf_put(b, s, strlen(s));
-}
-
-static const char *buf_str(buf *b)
-{
-    if (!b->p)
-        buf_put(b, "", 0);
-    return b->p;
-}
-
-static void buf_free(buf *b)
-{
-    free(b->p);
-    memset(b, 0, sizeof *b);
-}
-
-static char *json_of(const sl_value *v)
-{
-    size_t n = sl_value_format_json(v, NULL, 0);
-    char *s = malloc(n + 1);
-    if (!s)
-        abort();
-    sl_value_format_json(v, s, n + 1);
-    return s;
-}
-
-static int cmp_strp(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* Space-separated tokens of one line, sorted (tokens hold no spaces). */
-static void sorted_tokens(const char *line, size_t len, buf *out)
+static void sorted_tokens(const char *line, size_t len, sl_test_buf *out)
 {
     char *copy = strndup(line, len), *save = NULL, *tok;
     char **toks = malloc((len + 1) * sizeof *toks);
@@ -137,11 +75,11 @@ static void sorted_tokens(const char *line, size_t len, buf *out)
     for (tok = strtok_r(copy, " ", &save); tok;
          tok = strtok_r(NULL, " ", &save))
         toks[n++] = tok;
-    qsort(toks, n, sizeof *toks, cmp_strp);
+    qsort(toks, n, sizeof *toks, sl_test_cmp_str);
     for (i = 0; i < n; i++) {
         if (i)
-            buf_put(out, " ", 1);
-        buf_puts(out, toks[i]);
+            sl_test_buf_put(out, " ", 1);
+        sl_test_buf_puts(out, toks[i]);
     }
     free(toks);
     free(copy);
@@ -153,39 +91,22 @@ static void sorted_tokens(const char *line, size_t len, buf *out)
  */
 static char *normalize(const char *text)
 {
-    buf out = {0};
+    sl_test_buf out = {0};
     const char *p = text;
     while (*p) {
         const char *nl = strchr(p, '\n'), *colon;
         size_t len = nl ? (size_t)(nl - p) : strlen(p);
         colon = memchr(p, ':', len);
         if (colon) {
-            buf_put(&out, p, (size_t)(colon - p) + 1);
+            sl_test_buf_put(&out, p, (size_t)(colon - p) + 1);
             sorted_tokens(colon + 1, len - (size_t)(colon + 1 - p), &out);
         } else {
-            buf_put(&out, p, len);
+            sl_test_buf_put(&out, p, len);
         }
-        buf_put(&out, "\n", 1);
+        sl_test_buf_put(&out, "\n", 1);
         p += len + (nl ? 1 : 0);
     }
-    if (!out.p)
-        buf_put(&out, "", 0);
-    return out.p;
-}
-
-static sl_value g_pool[4096];
-static size_t g_pool_n;
-
-static sl_value mkpair(sl_value k, sl_value v)
-{
-    sl_value *items;
-    if (g_pool_n + 2 > sizeof g_pool / sizeof g_pool[0])
-        g_pool_n = 0;
-    items = &g_pool[g_pool_n];
-    g_pool_n += 2;
-    items[0] = k;
-    items[1] = v;
-    return sl_composite(SL_KIND_PAIR, items, 2);
+    return sl_test_buf_take(&out);
 }
 
 static void push_ints(sl_dstream *q, int64_t lo, int64_t hi)
@@ -209,40 +130,6 @@ static void push_strs(sl_dstream *q, const char *const *s)
     SL_CHECK_OK(sl_queue_stream_push(q, v, n));
 }
 
-static char *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    buf b = {0};
-    char tmp[4096];
-    size_t n;
-    if (!f)
-        return NULL;
-    while ((n = fread(tmp, 1, sizeof tmp, f)) > 0)
-        buf_put(&b, tmp, n);
-    fclose(f);
-    *len = b.n;
-    return (char *)buf_str(&b);
-}
-
-static void remove_tree(const char *path)
-{
-    DIR *d = opendir(path);
-    struct dirent *e;
-    char sub[4096];
-    if (!d) {
-        unlink(path);
-        return;
-    }
-    while ((e = readdir(d)) != NULL) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-            continue;
-        snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
-        remove_tree(sub);
-    }
-    closedir(d);
-    rmdir(path);
-}
-
 static bool is_dir(const char *path)
 {
     struct stat st;
@@ -250,23 +137,6 @@ static bool is_dir(const char *path)
 }
 
 /* ------------------------------------------------------ user functions */
-
-static sl_status fn_pair_one(sl_task *t, const sl_value *in, sl_value *out,
-                             void *u)
-{
-    sl_value one = sl_int(1);
-    (void)u;
-    return sl_task_pair(t, in, &one, out);
-}
-
-static sl_status fn_identity(sl_task *t, const sl_value *in, sl_value *out,
-                             void *u)
-{
-    (void)t;
-    (void)u;
-    *out = *in;
-    return SL_OK;
-}
 
 static sl_status fn_twice(sl_task *t, const sl_value *in, void *u)
 {
@@ -288,41 +158,12 @@ static bool fn_not_a(const sl_value *in, void *u)
     return !(in->len == 1 && in->u.s[0] == 'a');
 }
 
-static sl_status fn_part_count(sl_task *t, sl_iter *it, void *u)
-{
-    sl_value v;
-    int64_t n = 0;
-    (void)u;
-    while (sl_iter_next(it, &v))
-        n++;
-    v = sl_int(n);
-    return sl_task_emit(t, &v);
-}
-
-static sl_status fn_times10(sl_task *t, const sl_value *in, sl_value *out,
-                            void *u)
-{
-    (void)t;
-    (void)u;
-    *out = sl_int(in->u.i * 10);
-    return SL_OK;
-}
-
 static sl_status fn_v_and_next(sl_task *t, const sl_value *in, void *u)
 {
     sl_value n = sl_int(in->u.i + 1);
     sl_status st = sl_task_emit(t, in);
     (void)u;
     return st != SL_OK ? st : sl_task_emit(t, &n);
-}
-
-static sl_status fn_sum(sl_task *t, const sl_value *a, const sl_value *b,
-                        sl_value *out, void *u)
-{
-    (void)t;
-    (void)u;
-    *out = sl_int(a->u.i + b->u.i);
-    return SL_OK;
 }
 
 static sl_status fn_max(sl_task *t, const sl_value *a, const sl_value *b,
@@ -332,32 +173,6 @@ static sl_status fn_max(sl_task *t, const sl_value *a, const sl_value *b,
     (void)u;
     *out = sl_value_compare(a, b) >= 0 ? *a : *b;
     return SL_OK;
-}
-
-static sl_status fn_sc_create(sl_task *t, const sl_value *v, sl_value *out,
-                              void *u)
-{
-    sl_value one = sl_int(1);
-    (void)u;
-    return sl_task_pair(t, v, &one, out);
-}
-
-static sl_status fn_sc_add(sl_task *t, const sl_value *c, const sl_value *v,
-                           sl_value *out, void *u)
-{
-    sl_value s = sl_int(sl_pair_key(c)->u.i + v->u.i);
-    sl_value n = sl_int(sl_pair_value(c)->u.i + 1);
-    (void)u;
-    return sl_task_pair(t, &s, &n, out);
-}
-
-static sl_status fn_sc_merge(sl_task *t, const sl_value *a, const sl_value *b,
-                             sl_value *out, void *u)
-{
-    sl_value s = sl_int(sl_pair_key(a)->u.i + sl_pair_key(b)->u.i);
-    sl_value n = sl_int(sl_pair_value(a)->u.i + sl_pair_value(b)->u.i);
-    (void)u;
-    return sl_task_pair(t, &s, &n, out);
 }
 
 static sl_status tf_count_by_value(sl_rdd *in, int64_t time_ms, sl_rdd **out,
@@ -390,29 +205,17 @@ static sl_status tfn_union(sl_rdd *const *in, size_t n, int64_t time_ms,
 /* foreach_rdd that appends "T: rec rec ...\n" (records as JSON, sorted). */
 static sl_status fe_record(sl_rdd *rdd, int64_t time_ms, void *user)
 {
-    buf *b = user;
+    sl_test_buf *b = user;
     const sl_value *v;
-    size_t n, i;
-    char head[64];
-    char **toks;
+    size_t n;
+    char *recs;
     sl_status st = sl_rdd_collect(rdd, &v, &n);
     if (st != SL_OK)
         return st;
-    toks = malloc((n + 1) * sizeof *toks);
-    if (!toks)
-        abort();
-    for (i = 0; i < n; i++)
-        toks[i] = json_of(&v[i]);
-    qsort(toks, n, sizeof *toks, cmp_strp);
-    snprintf(head, sizeof head, "%lld:", (long long)time_ms);
-    buf_puts(b, head);
-    for (i = 0; i < n; i++) {
-        buf_put(b, " ", 1);
-        buf_puts(b, toks[i]);
-        free(toks[i]);
-    }
-    buf_put(b, "\n", 1);
-    free(toks);
+    recs = sl_test_json_join(v, n, " ", true);
+    sl_test_buf_printf(b, "%lld:%s%s\n", (long long)time_ms, n ? " " : "",
+                       recs);
+    free(recs);
     return SL_OK;
 }
 
@@ -637,7 +440,7 @@ static void test_start_without_outputs(void)
     if (!ctx)
         return;
     q = sl_queue_stream(ctx, 1);
-    SL_CHECK(sl_dstream_map(q, fn_identity, NULL) != NULL);
+    SL_CHECK(sl_dstream_map(q, sl_test_fn_identity, NULL) != NULL);
     SL_CHECK_INT(sl_context_start(ctx), SL_ESTATE);
     SL_CHECK(strstr(sl_context_errmsg(ctx), "no output operations") != NULL);
     /* The context is still new: add an output and run it. */
@@ -671,20 +474,22 @@ static void test_null_propagation(void)
     if (!ctx)
         return;
     q = sl_queue_stream(ctx, 1);
-    SL_CHECK(sl_dstream_map(NULL, fn_identity, NULL) == NULL);
+    SL_CHECK(sl_dstream_map(NULL, sl_test_fn_identity, NULL) == NULL);
     SL_CHECK(sl_dstream_flat_map(NULL, fn_twice, NULL) == NULL);
     SL_CHECK(sl_dstream_filter(NULL, fn_not_a, NULL) == NULL);
-    SL_CHECK(sl_dstream_map_partitions(NULL, fn_part_count, NULL) == NULL);
+    SL_CHECK(sl_dstream_map_partitions(NULL, sl_test_fn_part_count, NULL) ==
+             NULL);
     SL_CHECK(sl_dstream_glom(NULL) == NULL);
-    SL_CHECK(sl_dstream_map_values(NULL, fn_times10, NULL) == NULL);
+    SL_CHECK(sl_dstream_map_values(NULL, sl_test_fn_times10, NULL) == NULL);
     SL_CHECK(sl_dstream_flat_map_values(NULL, fn_v_and_next, NULL) == NULL);
-    SL_CHECK(sl_dstream_reduce_by_key(NULL, fn_sum, NULL, 0) == NULL);
+    SL_CHECK(sl_dstream_reduce_by_key(NULL, sl_fn_sum, NULL, 0) == NULL);
     SL_CHECK(sl_dstream_group_by_key(NULL, 0) == NULL);
-    SL_CHECK(sl_dstream_combine_by_key(NULL, fn_sc_create, fn_sc_add,
-                                       fn_sc_merge, NULL, 0) == NULL);
+    SL_CHECK(sl_dstream_combine_by_key(
+                 NULL, sl_fn_pair_one, sl_test_fn_sum_count_add,
+                 sl_test_fn_sum_count_merge, NULL, 0) == NULL);
     SL_CHECK(sl_dstream_count(NULL) == NULL);
     SL_CHECK(sl_dstream_count_by_value(NULL, 0) == NULL);
-    SL_CHECK(sl_dstream_reduce(NULL, fn_sum, NULL) == NULL);
+    SL_CHECK(sl_dstream_reduce(NULL, sl_fn_sum, NULL) == NULL);
     SL_CHECK(sl_dstream_union(NULL, q) == NULL);
     SL_CHECK(sl_dstream_union(q, NULL) == NULL);
     SL_CHECK(sl_dstream_transform(NULL, tf_count_by_value, NULL) == NULL);
@@ -704,8 +509,8 @@ static void test_null_propagation(void)
     SL_CHECK(sl_context_transform(ctx, ins, 2, tfn_union, NULL) == NULL);
     /* A chain is checked once at its end. */
     SL_CHECK(sl_dstream_count(sl_dstream_filter(
-                 sl_dstream_map(NULL, fn_identity, NULL), fn_not_a, NULL)) ==
-             NULL);
+                 sl_dstream_map(NULL, sl_test_fn_identity, NULL), fn_not_a,
+                 NULL)) == NULL);
     /* NULL functions fail with a message; repartition needs partitions. */
     SL_CHECK(sl_dstream_map(q, NULL, NULL) == NULL);
     SL_CHECK(strstr(sl_context_errmsg(ctx), "NULL") != NULL);
@@ -774,7 +579,7 @@ static char *run_capturing_stdout(sl_context *ctx, sl_status *st)
     dup2(saved, STDOUT_FILENO);
     close(saved);
     close(fd);
-    out = read_file(path, &len);
+    out = sl_test_read_file(path, &len);
     unlink(path);
     return out;
 }
@@ -812,15 +617,16 @@ static void test_print_format(void)
     push_ints(q, 1, 13);
     lst[0] = sl_int(1);
     lst[1] = sl_int(2);
-    b2[0] = mkpair(sl_cstr("a"), sl_double(1.5));
-    b2[1] = mkpair(sl_cstr("b"), sl_composite(SL_KIND_LIST, lst, 2));
+    b2[0] = sl_test_pair(sl_cstr("a"), sl_double(1.5));
+    b2[1] = sl_test_pair(sl_cstr("b"), sl_composite(SL_KIND_LIST, lst, 2));
     b2[2] = sl_cstr("hello world");
     SL_CHECK_OK(sl_queue_stream_push(q, b2, 3));
     SL_CHECK_OK(sl_queue_stream_push(q, NULL, 0));
     SL_CHECK_OK(sl_queue_stream_push_none(q));
     push_ints(q, 0, 10);
     SL_CHECK_OK(sl_dstream_print(q, 0));
-    SL_CHECK_OK(sl_dstream_print(sl_dstream_map(q, fn_identity, NULL), 2));
+    SL_CHECK_OK(
+        sl_dstream_print(sl_dstream_map(q, sl_test_fn_identity, NULL), 2));
     out = run_capturing_stdout(ctx, &st);
     SL_CHECK_OK(st);
     SL_CHECK(out != NULL);
@@ -834,26 +640,26 @@ static void test_print_format(void)
 
 static void check_part_dir(const char *dir, size_t parts, const char *content)
 {
-    buf all = {0};
+    sl_test_buf all = {0};
     size_t i, len;
     char file[4200], *c;
     SL_CHECK(is_dir(dir));
     for (i = 0; i < parts; i++) {
         snprintf(file, sizeof file, "%s/part-%05zu", dir, i);
-        c = read_file(file, &len);
+        c = sl_test_read_file(file, &len);
         if (!c) {
             sl_test_fail(__FILE__, __LINE__, "missing %s", file);
             continue;
         }
-        buf_put(&all, c, len);
+        sl_test_buf_put(&all, c, len);
         free(c);
     }
     snprintf(file, sizeof file, "%s/part-%05zu", dir, parts);
     SL_CHECK(access(file, F_OK) != 0);
     snprintf(file, sizeof file, "%s/_SUCCESS", dir);
     SL_CHECK(access(file, F_OK) == 0);
-    SL_CHECK_STR(buf_str(&all), content);
-    buf_free(&all);
+    SL_CHECK_STR(sl_test_buf_str(&all), content);
+    sl_test_buf_free(&all);
 }
 
 static void test_save_as_text_files(void)
@@ -877,7 +683,7 @@ static void test_save_as_text_files(void)
     /* batch 4: the queue is exhausted: an empty batch */
     SL_CHECK_OK(sl_dstream_save_as_text_files(q, prefix, "txt"));
     SL_CHECK_OK(sl_dstream_save_as_text_files(
-        sl_dstream_map(q, fn_pair_one, NULL), plain, NULL));
+        sl_dstream_map(q, sl_fn_pair_one, NULL), plain, NULL));
     SL_CHECK_OK(sl_context_start(ctx));
     SL_CHECK_OK(sl_context_await_termination(ctx));
     snprintf(path, sizeof path, "%s-1000.txt", prefix);
@@ -899,7 +705,7 @@ static void test_save_as_text_files(void)
     /* A folder that exists already fails the batch with SL_EIO. */
     ctx = new_ctx(1, true, "1s", 2);
     if (ctx) {
-        sl_context_set_logger(ctx, quiet_log, NULL);
+        sl_context_set_logger(ctx, sl_test_quiet_log, NULL);
         q = sl_queue_stream(ctx, 1);
         push_strs(q, b1);
         SL_CHECK_OK(sl_dstream_save_as_text_files(q, prefix, "txt"));
@@ -908,7 +714,7 @@ static void test_save_as_text_files(void)
         SL_CHECK(strstr(sl_context_errmsg(ctx), "out-1000.txt") != NULL);
         sl_context_free(ctx);
     }
-    remove_tree(dir);
+    sl_test_remove_tree(dir);
 }
 
 /* ------------------------------------------------------------ failures */
@@ -943,7 +749,7 @@ static void test_failing_foreach(void)
     SL_CHECK(ctx != NULL);
     if (!ctx)
         return;
-    sl_context_set_logger(ctx, quiet_log, NULL);
+    sl_context_set_logger(ctx, sl_test_quiet_log, NULL);
     memset(&rec, 0, sizeof rec);
     rec.order_ok = true;
     q = sl_queue_stream(ctx, 2);
@@ -992,7 +798,7 @@ static void test_failing_map(void)
     SL_CHECK(ctx != NULL);
     if (!ctx)
         return;
-    sl_context_set_logger(ctx, quiet_log, NULL);
+    sl_context_set_logger(ctx, sl_test_quiet_log, NULL);
     q = sl_queue_stream(ctx, 2);
     push_ints(q, 0, 3);
     push_ints(q, 0, 8);
@@ -1025,7 +831,7 @@ static void test_transform_null(void)
     SL_CHECK(ctx != NULL);
     if (!ctx)
         return;
-    sl_context_set_logger(ctx, quiet_log, NULL);
+    sl_context_set_logger(ctx, sl_test_quiet_log, NULL);
     q = sl_queue_stream(ctx, 1);
     SL_CHECK_OK(sl_dstream_foreach_rdd(sl_dstream_transform(q, tf_null, NULL),
                                        fe_count_calls, NULL));
@@ -1155,8 +961,10 @@ static sl_status fe_request_stop(sl_rdd *rdd, int64_t time_ms, void *user)
     return SL_OK;
 }
 
-static int request_stop_run(int64_t at_ms)
+/* The child's exit code for a stop asked at *arg ms: 0 when it went well. */
+static int request_stop_run(void *arg)
 {
+    int64_t at_ms = *(const int64_t *)arg;
     sl_context *ctx = new_ctx(1, true, "1s", 0);
     sl_dstream *q;
     int bad = 0;
@@ -1181,19 +989,13 @@ static void test_request_stop_from_callback(void)
 {
     int round;
     for (round = 0; round < 60; round++) {
+        int64_t at_ms = round % 2 ? 3000 : 1000;
         int status = 0;
-        pid_t pid;
-        fflush(stdout);
-        fflush(stderr);
-        pid = fork();
-        SL_CHECK(pid >= 0);
-        if (pid < 0)
+        bool forked =
+            sl_test_run_in_child(request_stop_run, &at_ms, 30, &status);
+        SL_CHECK(forked);
+        if (!forked)
             return;
-        if (pid == 0) {
-            alarm(30);
-            _exit(request_stop_run(round % 2 ? 3000 : 1000));
-        }
-        waitpid(pid, &status, 0);
         if (WIFSIGNALED(status)) {
             sl_test_fail(__FILE__, __LINE__,
                          "round %d (stop at %d ms): killed by signal %d%s",
@@ -1374,7 +1176,7 @@ static sl_status fn_counting2(sl_task *t, const sl_value *in, sl_value *out,
 
 typedef struct slice_arg {
     sl_dstream *s;
-    buf *out;
+    sl_test_buf *out;
 } slice_arg;
 
 static sl_status fe_slice(sl_rdd *rdd, int64_t time_ms, void *user)
@@ -1391,7 +1193,8 @@ static sl_status fe_slice(sl_rdd *rdd, int64_t time_ms, void *user)
 
 /* Builds every operator over two queue streams, runs two batches with
  * `workers` workers and fills out[] with each output's text. */
-static void run_all_operators(size_t workers, buf *out, buf *after_stop)
+static void run_all_operators(size_t workers, sl_test_buf *out,
+                              sl_test_buf *after_stop)
 {
     static const char *const w1[] = {"a", "b", "a", "c", NULL};
     static const char *const w2[] = {"b", "b", "d", NULL};
@@ -1408,26 +1211,28 @@ static void run_all_operators(size_t workers, buf *out, buf *after_stop)
     q2 = sl_queue_stream(ctx, 3);
     push_strs(q1, w1);
     push_strs(q1, w2);
-    v1[0] = mkpair(sl_cstr("a"), sl_int(1));
-    v1[1] = mkpair(sl_cstr("c"), sl_int(2));
-    v1[2] = mkpair(sl_cstr("e"), sl_int(3));
-    v2[0] = mkpair(sl_cstr("b"), sl_int(10));
-    v2[1] = mkpair(sl_cstr("x"), sl_int(5));
+    v1[0] = sl_test_pair(sl_cstr("a"), sl_int(1));
+    v1[1] = sl_test_pair(sl_cstr("c"), sl_int(2));
+    v1[2] = sl_test_pair(sl_cstr("e"), sl_int(3));
+    v2[0] = sl_test_pair(sl_cstr("b"), sl_int(10));
+    v2[1] = sl_test_pair(sl_cstr("x"), sl_int(5));
     SL_CHECK_OK(sl_queue_stream_push(q2, v1, 3));
     SL_CHECK_OK(sl_queue_stream_push(q2, v2, 2));
-    p = sl_dstream_map(q1, fn_pair_one, NULL);
+    p = sl_dstream_map(q1, sl_fn_pair_one, NULL);
     f = sl_dstream_filter(q1, fn_not_a, NULL);
     ds[O_MAP] = p;
     ds[O_FLAT_MAP] = sl_dstream_flat_map(q1, fn_twice, NULL);
     ds[O_FILTER] = f;
-    ds[O_MAP_PARTITIONS] = sl_dstream_map_partitions(q1, fn_part_count, NULL);
+    ds[O_MAP_PARTITIONS] =
+        sl_dstream_map_partitions(q1, sl_test_fn_part_count, NULL);
     ds[O_GLOM] = sl_dstream_glom(q1);
-    ds[O_MAP_VALUES] = sl_dstream_map_values(q2, fn_times10, NULL);
+    ds[O_MAP_VALUES] = sl_dstream_map_values(q2, sl_test_fn_times10, NULL);
     ds[O_FLAT_MAP_VALUES] = sl_dstream_flat_map_values(q2, fn_v_and_next, NULL);
-    ds[O_REDUCE_BY_KEY] = sl_dstream_reduce_by_key(p, fn_sum, NULL, 0);
+    ds[O_REDUCE_BY_KEY] = sl_dstream_reduce_by_key(p, sl_fn_sum, NULL, 0);
     ds[O_GROUP_BY_KEY] = sl_dstream_group_by_key(p, 3);
-    ds[O_COMBINE_BY_KEY] = sl_dstream_combine_by_key(p, fn_sc_create, fn_sc_add,
-                                                     fn_sc_merge, NULL, 2);
+    ds[O_COMBINE_BY_KEY] =
+        sl_dstream_combine_by_key(p, sl_fn_pair_one, sl_test_fn_sum_count_add,
+                                  sl_test_fn_sum_count_merge, NULL, 2);
     ds[O_COUNT] = sl_dstream_count(q1);
     ds[O_COUNT_BY_VALUE] = sl_dstream_count_by_value(q1, 0);
     ds[O_REDUCE] = sl_dstream_reduce(q1, fn_max, NULL);
@@ -1532,7 +1337,7 @@ static void test_slice_includes_current_batch(void)
 {
     static const char *const w1[] = {"a", "b", NULL};
     static const char *const w2[] = {"c", NULL};
-    static buf out;
+    static sl_test_buf out;
     sl_context *ctx = new_ctx(1, true, "1s", 2);
     slice_arg sa;
     sl_dstream *q;
@@ -1548,21 +1353,21 @@ static void test_slice_includes_current_batch(void)
     SL_CHECK_OK(sl_dstream_foreach_rdd(q, fe_slice_current, &sa));
     SL_CHECK_OK(sl_context_start(ctx));
     SL_CHECK_OK(sl_context_await_termination(ctx));
-    SL_CHECK_STR(buf_str(&out), "1000: \"a\" \"b\"\n2000: \"c\"\n");
-    buf_free(&out);
+    SL_CHECK_STR(sl_test_buf_str(&out), "1000: \"a\" \"b\"\n2000: \"c\"\n");
+    sl_test_buf_free(&out);
     sl_context_free(ctx);
 }
 
 static void test_all_operators(void)
 {
-    static buf out1[O_N], out2[O_N], after1, after2;
+    static sl_test_buf out1[O_N], out2[O_N], after1, after2;
     size_t i;
     run_all_operators(1, out1, &after1);
     run_all_operators(2, out2, &after2);
     for (i = 0; i < O_N; i++) {
         char *want = normalize(OP_WANT[i]);
-        char *got1 = normalize(buf_str(&out1[i]));
-        char *got2 = normalize(buf_str(&out2[i]));
+        char *got1 = normalize(sl_test_buf_str(&out1[i]));
+        char *got2 = normalize(sl_test_buf_str(&out2[i]));
         if (strcmp(got1, want) != 0)
             sl_test_fail(__FILE__, __LINE__,
                          "%s (1 worker):\n got: %s\nwant: %s", OP_NAMES[i],
@@ -1578,8 +1383,8 @@ static void test_all_operators(void)
         free(want);
         free(got1);
         free(got2);
-        buf_free(&out1[i]);
-        buf_free(&out2[i]);
+        sl_test_buf_free(&out1[i]);
+        sl_test_buf_free(&out2[i]);
     }
     {
         char *want =
@@ -1587,15 +1392,15 @@ static void test_all_operators(void)
                       "2000: \"b\" \"b\" \"d\"\n"
                       "3000:\n"
                       "1000: [\"a\",2] [\"b\",1] [\"c\",1]\n");
-        char *got1 = normalize(buf_str(&after1));
-        char *got2 = normalize(buf_str(&after2));
+        char *got1 = normalize(sl_test_buf_str(&after1));
+        char *got2 = normalize(sl_test_buf_str(&after2));
         SL_CHECK_STR(got1, want);
         SL_CHECK_STR(got2, want);
         free(want);
         free(got1);
         free(got2);
-        buf_free(&after1);
-        buf_free(&after2);
+        sl_test_buf_free(&after1);
+        sl_test_buf_free(&after2);
     }
 }
 
@@ -1609,20 +1414,20 @@ static void run_no_batch(nc which)
 {
     sl_context *ctx = new_ctx(1, true, "1s", 2);
     sl_dstream *q, *q2, *s = NULL;
-    static buf out;
+    static sl_test_buf out;
     sl_status st;
     SL_CHECK(ctx != NULL);
     if (!ctx)
         return;
-    sl_context_set_logger(ctx, quiet_log, NULL);
+    sl_context_set_logger(ctx, sl_test_quiet_log, NULL);
     q = sl_queue_stream(ctx, 1);
     q2 = sl_queue_stream(ctx, 1);
     SL_CHECK_OK(sl_queue_stream_push_none(q));
     push_ints(q, 0, 2);
     switch (which) {
     case NONE_MAP:
-        s = sl_dstream_filter(sl_dstream_map(q, fn_identity, NULL), fn_all,
-                              NULL);
+        s = sl_dstream_filter(sl_dstream_map(q, sl_test_fn_identity, NULL),
+                              fn_all, NULL);
         break;
     case NONE_COUNT:
         s = sl_dstream_count(q);
@@ -1631,8 +1436,8 @@ static void run_no_batch(nc which)
         s = sl_dstream_union(q, q2);
         break;
     case NONE_JOIN:
-        s = sl_dstream_join(sl_dstream_map(q2, fn_pair_one, NULL),
-                            sl_dstream_map(q, fn_pair_one, NULL), 0);
+        s = sl_dstream_join(sl_dstream_map(q2, sl_fn_pair_one, NULL),
+                            sl_dstream_map(q, sl_fn_pair_one, NULL), 0);
         break;
     }
     SL_CHECK_OK(sl_dstream_foreach_rdd(s, fe_record, &out));
@@ -1640,13 +1445,13 @@ static void run_no_batch(nc which)
     st = sl_context_await_termination(ctx);
     if (which == NONE_MAP) {
         SL_CHECK_OK(st);
-        SL_CHECK_STR(buf_str(&out), "2000: 0 1\n");
+        SL_CHECK_STR(sl_test_buf_str(&out), "2000: 0 1\n");
     } else {
         SL_CHECK_INT(st, SL_ENOBATCH);
         SL_CHECK(strstr(sl_context_errmsg(ctx), "no batch") != NULL);
-        SL_CHECK_STR(buf_str(&out), "");
+        SL_CHECK_STR(sl_test_buf_str(&out), "");
     }
-    buf_free(&out);
+    sl_test_buf_free(&out);
     sl_context_free(ctx);
 }
 
