@@ -41,6 +41,8 @@ void sl__scope_destroy(sl__scope *s);
 /** Make s the engine's current scope (NULL: the engine's own); returns the
  * previous one. Job thread only. */
 sl__scope *sl__engine_set_scope(sl_engine *eng, sl__scope *s);
+/** Deep copy of v in the task's memory (what user functions allocate in). */
+sl_status sl__task_copy(sl_task *t, const sl_value *v, sl_value *out);
 /** True on one of the engine's worker threads. */
 bool sl__engine_on_worker(const sl_engine *eng);
 /** The batch time tasks report with sl_task_time (job thread). */

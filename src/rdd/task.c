@@ -49,6 +49,11 @@ sl_status sl_task_pair(sl_task *t, const sl_value *k, const sl_value *v,
     return SL_OK;
 }
 
+sl_status sl__task_copy(sl_task *t, const sl_value *v, sl_value *out)
+{
+    return sl__value_copy(t->scratch, NULL, v, out);
+}
+
 int64_t sl_task_time(const sl_task *t)
 {
     return t->eng->batch_time_ms;

@@ -286,12 +286,15 @@ sl_status sl__stateful_advance(sl_context *ctx, batch *b)
     return advance_from(ctx->streams, b);
 }
 
-void sl__stateful_finish(sl_context *ctx, bool ok)
+sl_status sl__stateful_finish(sl_context *ctx, bool ok)
 {
     sl_dstream *s;
+    sl_status st = SL_OK, one;
     for (s = ctx->streams; s; s = s->next_in_ctx)
-        if (s->kind == DS_UPDATE_STATE)
-            sl__state_finish(s, ok);
+        if (s->kind == DS_UPDATE_STATE &&
+            (one = sl__state_finish(s, ok && st == SL_OK)) != SL_OK)
+            st = one;
+    return st;
 }
 
 /* ------------------------------------------------------------ remember */

@@ -55,8 +55,12 @@ static sl_status run_outputs(sl_context *ctx, batch *b)
     sl_status st = sl__stateful_advance(ctx, b);
     for (o = ctx->outputs; o && st == SL_OK; o = o->next)
         st = sl__output_run(ctx, o, b);
-    /* State written by this batch counts only if every output finished. */
-    sl__stateful_finish(ctx, st == SL_OK);
+    /* State written by this batch counts only if every output finished;
+     * a commit that fails fails the batch. */
+    if (st == SL_OK)
+        st = sl__stateful_finish(ctx, true);
+    else
+        sl__stateful_finish(ctx, false);
     if (st != SL_OK)
         return st;
     if (ctx->remember_ms > 0)

@@ -35,7 +35,10 @@ static sl_status update_key(sl_task *t, const sl_dstream *s,
         return e ? sl__state_remove(s->store, key, hash) : SL_OK;
     if ((st = sl__state_put(s->store, key, hash, &state, sl_task_time(t))))
         return st;
-    if ((st = sl_task_pair(t, key, &state, &kv)) != SL_OK)
+    /* The record must not point into the store: the commit after the
+     * outputs frees the version an idle key's key and state come from. */
+    if ((st = sl_task_pair(t, key, &state, &kv)) != SL_OK ||
+        (st = sl__task_copy(t, &kv, &kv)) != SL_OK)
         return st;
     return sl_task_emit(t, &kv);
 }
@@ -122,11 +125,17 @@ sl_status sl__state_advance(sl_dstream *s, batch *b)
     return st;
 }
 
-void sl__state_finish(sl_dstream *s, bool ok)
+sl_status sl__state_finish(sl_dstream *s, bool ok)
 {
     if (ok && sl__state_commit(s->store) == SL_OK)
-        return;
+        return SL_OK;
     sl__state_abort(s->store);
+    if (!ok)
+        return SL_OK;
+    sl__ctx_set_error(s->ctx, SL_ENOMEM,
+                      "update_state_by_key: out of memory "
+                      "committing the batch's state");
+    return SL_ENOMEM;
 }
 
 void sl__state_stream_free(sl_dstream *s)

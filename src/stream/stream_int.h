@@ -240,12 +240,12 @@ void sl__window_free(sl_dstream *s);
 /* state_ops.c */
 sl_status sl__state_advance(sl_dstream *s, batch *b);
 sl_status sl__state_rdd(sl_dstream *s, batch *b, sl_rdd **out);
-void sl__state_finish(sl_dstream *s, bool ok);
+sl_status sl__state_finish(sl_dstream *s, bool ok);
 void sl__state_stream_free(sl_dstream *s);
 
 /* compute.c */
 sl_status sl__stateful_advance(sl_context *ctx, batch *b);
-void sl__stateful_finish(sl_context *ctx, bool ok);
+sl_status sl__stateful_finish(sl_context *ctx, bool ok);
 
 /* dstream.c */
 sl_dstream *sl__dstream_new(sl_context *ctx, ds_kind kind,

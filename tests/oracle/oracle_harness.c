@@ -341,6 +341,16 @@ static bool json_to_value(const cJSON *j, sl_value *out)
     return true;
 }
 
+bool oracle_json_value(const cJSON *j, sl_value *out)
+{
+    return json_to_value(j, out);
+}
+
+void oracle_value_free(sl_value *v)
+{
+    free_value(v);
+}
+
 int64_t oracle_param_int(const cJSON *params, const char *name)
 {
     const cJSON *j = cJSON_GetObjectItemCaseSensitive(params, name);

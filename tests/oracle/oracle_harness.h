@@ -57,6 +57,15 @@ typedef struct oracle_suite {
  * case's expected list holds num_batches_run / k batches.
  */
 
+/*
+ * A JSON value as the harness reads input records: integral numbers are
+ * ints, strings are string views into the JSON, arrays of two are pairs,
+ * other arrays lists. False for other JSON. oracle_value_free releases the
+ * item arrays it allocated (not the strings).
+ */
+bool oracle_json_value(const cJSON *j, sl_value *out);
+void oracle_value_free(sl_value *v);
+
 /* params.<name> as an integer, -1 when absent or not a number. */
 int64_t oracle_param_int(const cJSON *params, const char *name);
 

@@ -218,6 +218,58 @@ static void test_join_partition_index(void)
     sl_engine_free(eng);
 }
 
+/* ------------------------------------- state records outlive the commit */
+
+static sl_status running_sum(sl_task *t, const sl_value *key,
+                             const sl_value *values, const sl_value *state,
+                             sl_value *new_state, bool *remove, void *user)
+{
+    int64_t sum = state ? state->u.i : 0;
+    uint32_t i;
+    (void)t;
+    (void)key;
+    (void)remove;
+    (void)user;
+    for (i = 0; i < values->len; i++)
+        sum += values->u.items[i].u.i;
+    *new_state = sl_int(sum);
+    return SL_OK;
+}
+
+/* Idle keys keep their state: the records of a remembered state batch must
+ * not point into store versions freed by later commits (ASan checks). */
+static void test_state_batches_remembered(void)
+{
+    sl_context *ctx = manual_ctx("4");
+    sl_dstream *q = sl_queue_stream(ctx, 2), *st;
+    sl_value words[2] = {sl_cstr("alpha-long-key"), sl_cstr("beta-long-key")};
+    const sl_value *out;
+    sl_rdd *rdd;
+    size_t n, i;
+    char buf[512];
+    size_t len = 0;
+    SL_CHECK_OK(sl_queue_stream_push(q, words, 2));
+    SL_CHECK_OK(sl_queue_stream_push(q, words, 1));
+    st = sl_dstream_update_state_by_key(sl_dstream_map(q, sl_fn_pair_one, NULL),
+                                        running_sum, NULL, NULL, 0);
+    SL_CHECK_OK(sl_context_remember(ctx, 60000));
+    SL_CHECK_OK(sl_dstream_foreach_rdd(st, ignore_rdd, NULL));
+    SL_CHECK_OK(sl_context_start(ctx));
+    SL_CHECK_OK(sl_context_await_termination(ctx));
+    SL_CHECK_OK(sl_dstream_slice(st, 1000, 1000, &rdd));
+    SL_CHECK_OK(sl_rdd_collect(sl_rdd_sort_by_key(rdd, true, 1), &out, &n));
+    for (i = 0; i < n; i++)
+        len += sl_value_format(&out[i], buf + len, sizeof buf - len);
+    SL_CHECK_STR(buf, "(alpha-long-key,1)(beta-long-key,1)");
+    len = 0;
+    SL_CHECK_OK(sl_dstream_slice(st, 4000, 4000, &rdd));
+    SL_CHECK_OK(sl_rdd_collect(sl_rdd_sort_by_key(rdd, true, 1), &out, &n));
+    for (i = 0; i < n; i++)
+        len += sl_value_format(&out[i], buf + len, sizeof buf - len);
+    SL_CHECK_STR(buf, "(alpha-long-key,2)(beta-long-key,1)");
+    sl_context_free(ctx);
+}
+
 const char *SL_SUITE = "stream/lifecycle";
 const sl_test_case SL_TESTS[] = {
     {"free_after_self_stop", test_free_after_self_stop},
@@ -225,5 +277,6 @@ const sl_test_case SL_TESTS[] = {
     {"stop_from_worker_refused", test_stop_from_worker_refused},
     {"crlf_line_limit", test_crlf_line_limit},
     {"join_partition_index", test_join_partition_index},
+    {"state_batches_remembered", test_state_batches_remembered},
     {NULL, NULL},
 };
