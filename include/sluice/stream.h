@@ -287,6 +287,57 @@ SL_EXPORT sl_dstream *sl_dstream_update_state_by_key(sl_dstream *s,
                                                      const sl_value *initial,
                                                      size_t n);
 
+/** @brief A key's state inside a map_with_state function (opaque). */
+typedef struct sl_state sl_state;
+
+/** @brief True when the key has state (Spark's State.exists). */
+SL_EXPORT bool sl_state_exists(const sl_state *st);
+/**
+ * @brief The key's state (a copy in task memory), or NULL when it has
+ * none.
+ */
+SL_EXPORT const sl_value *sl_state_get(sl_state *st);
+/**
+ * @brief Set the key's state (copied). SL_ESTATE for a state that is
+ * timing out, as Spark refuses it.
+ */
+SL_EXPORT sl_status sl_state_update(sl_state *st, const sl_value *v);
+/** @brief Remove the key's state. SL_ESTATE when timing out or absent. */
+SL_EXPORT sl_status sl_state_remove(sl_state *st);
+/** @brief True in the call made for a key whose state timed out. */
+SL_EXPORT bool sl_state_is_timing_out(const sl_state *st);
+
+/**
+ * @brief Spark's mapWithState function (workers): called once per input
+ * record (key, value), in order per key, and once with value NULL for a key
+ * whose state timed out. It reads and changes the state through st and
+ * emits zero or more mapped records with sl_task_emit; sl_task_time(t) is
+ * the batch time.
+ */
+typedef sl_status (*sl_map_with_state_fn)(sl_task *t, const sl_value *key,
+                                          const sl_value *value, sl_state *st,
+                                          void *user);
+
+/**
+ * @brief Spark's mapWithState: the stream of mapped records. State lives
+ * in the same sharded, versioned store as update_state_by_key's. With
+ * timeout_ms > 0, a key not updated for longer than the timeout (its last
+ * update older than batch time - timeout) gets one call with value NULL
+ * and a timing-out state, then its state is removed; keys are checked at
+ * every batch.
+ * @param initial optional initial state: n (key, state) pairs, copied.
+ */
+SL_EXPORT sl_dstream *sl_dstream_map_with_state(sl_dstream *s,
+                                                sl_map_with_state_fn fn,
+                                                void *user, int64_t timeout_ms,
+                                                const sl_value *initial,
+                                                size_t n);
+/**
+ * @brief Spark's stateSnapshots: every (key, state) of a map_with_state
+ * stream after each batch's updates.
+ */
+SL_EXPORT sl_dstream *sl_dstream_state_snapshots(sl_dstream *mapped);
+
 /* ---------------------------------------------------------------- outputs */
 
 /** @brief Per-batch output callback (job thread). */

@@ -282,6 +282,32 @@ sl_status sl__state_remove(sl__state_store *st, const sl_value *key,
     return pending_write(st, key, hash, &none, REMOVED);
 }
 
+const sl__state_entry *sl__state_pending_get(const sl__state_store *st,
+                                             const sl_value *key, uint64_t hash,
+                                             bool *removed)
+{
+    const sl__state_entry *e = table_find(
+        &st->shards[sl__state_shard_of(st, hash)].pending, key, hash);
+    if (e)
+        *removed = e->updated_ms == REMOVED;
+    return e;
+}
+
+bool sl__state_is_removal(const sl__state_entry *e)
+{
+    return e->updated_ms == REMOVED;
+}
+
+const sl__state_entry *sl__state_next_pending(const sl__state_store *st,
+                                              size_t shard, size_t *i)
+{
+    const table *t = &st->shards[shard].pending;
+    for (; *i < t->cap; (*i)++)
+        if (t->slots[*i].hash)
+            return &t->slots[(*i)++];
+    return NULL;
+}
+
 const sl__state_entry *sl__state_next(const sl__state_store *st, size_t shard,
                                       size_t *i)
 {

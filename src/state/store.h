@@ -59,6 +59,19 @@ sl_status sl__state_put(sl__state_store *st, const sl_value *key, uint64_t hash,
 /** Remove key in the pending version. */
 sl_status sl__state_remove(sl__state_store *st, const sl_value *key,
                            uint64_t hash);
+/**
+ * The pending version's write for key, or NULL when this version has not
+ * touched it; *removed says whether the write is a removal.
+ */
+const sl__state_entry *sl__state_pending_get(const sl__state_store *st,
+                                             const sl_value *key, uint64_t hash,
+                                             bool *removed);
+/** Iterate shard's pending writes (removals included, see
+ * sl__state_is_removal). */
+const sl__state_entry *sl__state_next_pending(const sl__state_store *st,
+                                              size_t shard, size_t *i);
+/** True for a pending entry that removes its key. */
+bool sl__state_is_removal(const sl__state_entry *e);
 /** Iterate shard's committed entries: *i starts at 0; NULL at the end. */
 const sl__state_entry *sl__state_next(const sl__state_store *st, size_t shard,
                                       size_t *i);

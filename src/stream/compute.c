@@ -216,6 +216,10 @@ static sl_status compute(sl_dstream *s, batch *b, sl_rdd **out)
         return sl__window_rdd(s, b, out);
     if (s->kind == DS_UPDATE_STATE)
         return sl__state_rdd(s, b, out);
+    if (s->kind == DS_MAP_WITH_STATE)
+        return sl__map_state_rdd(s, b, out);
+    if (s->kind == DS_STATE_SNAPSHOTS)
+        return sl__snapshots_rdd(s, b, out);
     if (s->kind == DS_RECEIVER)
         return receiver_rdd(s, b, out);
     if (s->kind == DS_PLANNED)
@@ -276,7 +280,7 @@ static sl_status advance_from(sl_dstream *s, batch *b)
         return st;
     if (s->kind == DS_WINDOW || s->kind == DS_REDUCED_WINDOW)
         return sl__window_advance(s, b);
-    if (s->kind == DS_UPDATE_STATE)
+    if (sl__is_stateful(s))
         return sl__state_advance(s, b);
     return SL_OK;
 }
@@ -291,7 +295,7 @@ sl_status sl__stateful_finish(sl_context *ctx, bool ok)
     sl_dstream *s;
     sl_status st = SL_OK, one;
     for (s = ctx->streams; s; s = s->next_in_ctx)
-        if (s->kind == DS_UPDATE_STATE &&
+        if (sl__is_stateful(s) &&
             (one = sl__state_finish(s, ok && st == SL_OK)) != SL_OK)
             st = one;
     return st;

@@ -144,8 +144,14 @@ void sl__state_stream_free(sl_dstream *s)
     s->store = NULL;
 }
 
+bool sl__is_stateful(const sl_dstream *s)
+{
+    return s->kind == DS_UPDATE_STATE || s->kind == DS_MAP_WITH_STATE;
+}
+
 /* The initial state is version 0, before batch 1. */
-static sl_status load_initial(sl_dstream *s, const sl_value *initial, size_t n)
+sl_status sl__state_load_initial(sl_dstream *s, const sl_value *initial,
+                                 size_t n)
 {
     size_t i;
     sl_status st = sl__state_begin(s->store, 0);
@@ -196,7 +202,7 @@ sl_dstream *sl_dstream_update_state_by_key(sl_dstream *p, sl_update_state_fn fn,
                           "memory");
         return NULL; /* the node is freed with the context */
     }
-    if (load_initial(s, initial, n) != SL_OK)
+    if (sl__state_load_initial(s, initial, n) != SL_OK)
         return NULL;
     return s;
 }

@@ -91,7 +91,9 @@ typedef enum ds_kind {
     DS_COGROUP,
     DS_WINDOW,         /* union of the parent's batches in the window */
     DS_REDUCED_WINDOW, /* reduce_by_key_and_window with an inverse */
-    DS_UPDATE_STATE    /* update_state_by_key */
+    DS_UPDATE_STATE,   /* update_state_by_key */
+    DS_MAP_WITH_STATE, /* map_with_state: the mapped records */
+    DS_STATE_SNAPSHOTS /* map_with_state's (key, state) after each batch */
 } ds_kind;
 
 typedef union ds_fn {
@@ -144,6 +146,8 @@ struct sl_dstream {
     /* state (job thread; shards written by their own tasks) */
     struct sl__state_store *store;
     sl_update_state_fn update;
+    sl_map_with_state_fn map_state;
+    int64_t timeout_ms;
 };
 
 /* ----------------------------------------------------------- outputs */
@@ -241,6 +245,13 @@ void sl__window_free(sl_dstream *s);
 sl_status sl__state_advance(sl_dstream *s, batch *b);
 sl_status sl__state_rdd(sl_dstream *s, batch *b, sl_rdd **out);
 sl_status sl__state_finish(sl_dstream *s, bool ok);
+sl_status sl__state_load_initial(sl_dstream *s, const sl_value *initial,
+                                 size_t n);
+bool sl__is_stateful(const sl_dstream *s);
+
+/* map_state.c */
+sl_status sl__map_state_rdd(sl_dstream *s, batch *b, sl_rdd **out);
+sl_status sl__snapshots_rdd(sl_dstream *s, batch *b, sl_rdd **out);
 void sl__state_stream_free(sl_dstream *s);
 
 /* compute.c */
