@@ -149,31 +149,7 @@ static sl_status map_shard(sl_task *t, sl_iter *in, void *user)
 
 sl_status sl__map_state_rdd(sl_dstream *s, batch *b, sl_rdd **out)
 {
-    sl_context *ctx = s->ctx;
-    sl_rdd *in;
-    sl_status st = sl__dstream_rdd(s->parents[0], b, &in);
-    if (st != SL_OK)
-        return st;
-    if (sl__state_begin(s->store, b->id) != SL_OK) {
-        sl__ctx_set_error(ctx, SL_ESTATE,
-                          "map_with_state: batch %lld was "
-                          "applied to the state already",
-                          (long long)b->id);
-        return SL_ESTATE;
-    }
-    /* Records grouped per key into one partition per shard keep their
-     * order per key, which is all Spark promises. */
-    *out = sl_rdd_map_partitions(
-        sl_rdd_group_by_key(in ? in : sl_rdd_empty(ctx->eng),
-                            sl__state_shards(s->store)),
-        map_shard, s);
-    if (!*out) {
-        sl__ctx_set_error(ctx, SL_ENOMEM, "map_with_state: %s",
-                          sl_engine_errmsg(ctx->eng));
-        return SL_ENOMEM;
-    }
-    sl_rdd_persist(*out);
-    return SL_OK;
+    return sl__state_batch_rdd(s, b, map_shard, "map_with_state", out);
 }
 
 /* ------------------------------------------------------------ snapshots */

@@ -81,7 +81,8 @@ static sl_status update_shard(sl_task *t, sl_iter *in, void *user)
     return st;
 }
 
-sl_status sl__state_rdd(sl_dstream *s, batch *b, sl_rdd **out)
+sl_status sl__state_batch_rdd(sl_dstream *s, batch *b, sl_partition_fn fn,
+                              const char *op, sl_rdd **out)
 {
     sl_context *ctx = s->ctx;
     sl_rdd *in;
@@ -90,25 +91,30 @@ sl_status sl__state_rdd(sl_dstream *s, batch *b, sl_rdd **out)
         return st;
     if (sl__state_begin(s->store, b->id) != SL_OK) {
         sl__ctx_set_error(ctx, SL_ESTATE,
-                          "update_state_by_key: batch %lld "
-                          "was applied to the state already",
+                          "%s: batch %lld was applied to the state already", op,
                           (long long)b->id);
         return SL_ESTATE;
     }
-    /* No batch upstream is no new values: every key still gets its call,
-     * as Spark's StateDStream does. One group per shard: the shuffle and
-     * the store split keys the same way. */
+    /* No batch upstream is no new values: every key with state still gets
+     * its chance, as Spark's StateDStream does. One group per shard: the
+     * shuffle and the store split keys the same way, and a key's values
+     * keep their order. */
     *out = sl_rdd_map_partitions(
         sl_rdd_group_by_key(in ? in : sl_rdd_empty(ctx->eng),
                             sl__state_shards(s->store)),
-        update_shard, s);
+        fn, s);
     if (!*out) {
-        sl__ctx_set_error(ctx, SL_ENOMEM, "update_state_by_key: %s",
+        sl__ctx_set_error(ctx, SL_ENOMEM, "%s: %s", op,
                           sl_engine_errmsg(ctx->eng));
         return SL_ENOMEM;
     }
     sl_rdd_persist(*out);
     return SL_OK;
+}
+
+sl_status sl__state_rdd(sl_dstream *s, batch *b, sl_rdd **out)
+{
+    return sl__state_batch_rdd(s, b, update_shard, "update_state_by_key", out);
 }
 
 /* Every batch updates the state, whether or not an output reads it. */

@@ -244,6 +244,10 @@ void sl__window_free(sl_dstream *s);
 /* state_ops.c */
 sl_status sl__state_advance(sl_dstream *s, batch *b);
 sl_status sl__state_rdd(sl_dstream *s, batch *b, sl_rdd **out);
+/** A stateful stream's batch: begin the store's version, group the input
+ * into one partition per shard and run fn over each (op names errors). */
+sl_status sl__state_batch_rdd(sl_dstream *s, batch *b, sl_partition_fn fn,
+                              const char *op, sl_rdd **out);
 sl_status sl__state_finish(sl_dstream *s, bool ok);
 sl_status sl__state_load_initial(sl_dstream *s, const sl_value *initial,
                                  size_t n);
