@@ -10,7 +10,7 @@ packages=(
     librdkafka-dev libcjson-dev         # Kafka connector, JSON
     libzstd-dev zlib1g-dev              # checkpoints, compressed input
     libcunit1-dev                       # unit tests
-    ncat kcat mawk                      # integration tests
+    ncat kcat mawk python3              # integration tests (python3 drives them)
     clang clang-format libclang-rt-14-dev # fuzzing, sanitizers, formatting
 )
 

@@ -69,6 +69,14 @@ SL_EXPORT sl_status sl_task_pair(sl_task *t, const sl_value *k,
  * what Spark passes as validTime to time-aware update functions.
  */
 SL_EXPORT int64_t sl_task_time(const sl_task *t);
+/**
+ * @brief Fail the task with a message (printf-style) that the job's error
+ * then carries, e.g. a function naming the value it cannot handle.
+ * @returns SL_EUSER, for `return sl_task_fail(t, ...)`. The first failure
+ * of a task is kept.
+ */
+SL_EXPORT sl_status sl_task_fail(sl_task *t, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 /** @brief Index of the partition this task computes. */
 SL_EXPORT size_t sl_task_partition(const sl_task *t);
 /** @brief Next record of a partition; false at the end. */

@@ -17,5 +17,6 @@
 #include "source.h"
 #include "connectors.h"
 #include "functions.h"
+#include "job.h"
 
 #endif /* SLUICE_H */

@@ -353,6 +353,12 @@ SL_EXPORT sl_status sl_dstream_foreach_rdd(sl_dstream *s, sl_foreach_rdd_fn fn,
  */
 SL_EXPORT sl_status sl_dstream_print(sl_dstream *s, size_t num);
 /**
+ * @brief Print each batch as one line of JSON on stdout, flushed:
+ * {"batch":ID,"time_ms":MS,"stream":"NAME","records":[...]}, records as
+ * sl_value_format_json writes them. name is copied.
+ */
+SL_EXPORT sl_status sl_dstream_print_json(sl_dstream *s, const char *name);
+/**
  * @brief Save each batch under "PREFIX-<time ms>[.SUFFIX]" (a folder of
  * part-NNNNN files); empty batches still write their folder. suffix may be
  * NULL.

@@ -376,6 +376,18 @@ sl_status sl__task_fail(sl_task *t, sl_status st, const char *fmt, ...)
     return st;
 }
 
+sl_status sl_task_fail(sl_task *t, const char *fmt, ...)
+{
+    va_list ap;
+    if (t->status != SL_OK)
+        return SL_EUSER;
+    t->status = SL_EUSER;
+    va_start(ap, fmt);
+    vsnprintf(t->err, sizeof t->err, fmt, ap);
+    va_end(ap);
+    return SL_EUSER;
+}
+
 sl_status sl__collect_task_errors(sl_engine *eng, sl_task *tasks, size_t n)
 {
     size_t i;

@@ -65,6 +65,28 @@ sl_status sl_dstream_print(sl_dstream *s, size_t num)
     return add_output(s, &o);
 }
 
+sl_status sl_dstream_print_json(sl_dstream *s, const char *name)
+{
+    output o;
+    sl_status st;
+    size_t n;
+    sl_value v = sl_cstr(name ? name : "");
+    memset(&o, 0, sizeof o);
+    o.kind = OUT_JSON;
+    /* The name is stored already quoted and escaped, as it is printed. */
+    n = sl_value_format_json(&v, NULL, 0);
+    o.prefix = sl_malloc(n + 1);
+    if (!o.prefix) {
+        if (s)
+            sl__ctx_set_error(s->ctx, SL_ENOMEM, "out of memory");
+        return s ? SL_ENOMEM : SL_EINVAL;
+    }
+    sl_value_format_json(&v, o.prefix, n + 1);
+    if ((st = add_output(s, &o)) != SL_OK)
+        sl_free(o.prefix);
+    return st;
+}
+
 sl_status sl_dstream_save_as_text_files(sl_dstream *s, const char *prefix,
                                         const char *suffix)
 {
@@ -149,6 +171,53 @@ static sl_status run_print(sl_context *ctx, output *o, sl_rdd *rdd,
     return SL_OK;
 }
 
+/* One JSON line per batch, written in one go so lines never interleave. */
+static sl_status run_json(sl_context *ctx, output *o, sl_rdd *rdd, batch *b)
+{
+    const sl_value *items;
+    size_t n, i, len, cap, need;
+    char *buf, *grown;
+    sl_status st = sl_rdd_collect(rdd, &items, &n);
+    if (st != SL_OK) {
+        sl__ctx_set_error(ctx, st, "print_json: %s",
+                          sl_engine_errmsg(ctx->eng));
+        return st;
+    }
+    cap = 256 + strlen(o->prefix);
+    if (!(buf = sl_malloc(cap)))
+        goto nomem;
+    len = (size_t)snprintf(buf, cap,
+                           "{\"batch\":%lld,\"time_ms\":%lld,\"stream\":%s,"
+                           "\"records\":[",
+                           (long long)b->info.batch_id, (long long)b->time_ms,
+                           o->prefix);
+    for (i = 0; i < n; i++) {
+        need = sl_value_format_json(&items[i], NULL, 0) + 4;
+        if (len + need > cap) {
+            cap = (len + need) * 2;
+            if (!(grown = sl_realloc(buf, cap)))
+                goto nomem;
+            buf = grown;
+        }
+        if (i)
+            buf[len++] = ',';
+        len += sl_value_format_json(&items[i], buf + len, cap - len);
+    }
+    buf[len++] = ']';
+    buf[len++] = '}';
+    buf[len++] = '\n';
+    flockfile(stdout);
+    fwrite(buf, 1, len, stdout);
+    fflush(stdout);
+    funlockfile(stdout);
+    sl_free(buf);
+    return SL_OK;
+nomem:
+    sl_free(buf);
+    sl__ctx_set_error(ctx, SL_ENOMEM, "print_json: out of memory");
+    return SL_ENOMEM;
+}
+
 static sl_status run_save(sl_context *ctx, output *o, sl_rdd *rdd,
                           int64_t time_ms)
 {
@@ -181,6 +250,8 @@ sl_status sl__output_run(sl_context *ctx, output *o, batch *b)
     switch (o->kind) {
     case OUT_PRINT:
         return run_print(ctx, o, rdd, b->time_ms);
+    case OUT_JSON:
+        return run_json(ctx, o, rdd, b);
     case OUT_SAVE:
         return run_save(ctx, o, rdd, b->time_ms);
     default:

@@ -152,7 +152,7 @@ struct sl_dstream {
 
 /* ----------------------------------------------------------- outputs */
 
-typedef enum out_kind { OUT_FOREACH, OUT_PRINT, OUT_SAVE } out_kind;
+typedef enum out_kind { OUT_FOREACH, OUT_PRINT, OUT_JSON, OUT_SAVE } out_kind;
 
 typedef struct output {
     struct output *next;

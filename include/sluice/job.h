@@ -1,0 +1,83 @@
+/*
+ * sluice job files: a whole pipeline (sources, streams of operators with
+ * built-in functions, sinks) described in JSON, checked with every problem
+ * reported by its JSON path, and built into a streaming context. The format
+ * is documented in docs/job-file.md; streamctl is a thin shell over this.
+ */
+#ifndef SLUICE_JOB_H
+#define SLUICE_JOB_H
+
+#include "stream.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** @brief A parsed job file and, once built, its context (opaque). */
+typedef struct sl_job sl_job;
+
+/**
+ * @brief Parse and validate the job in text (len bytes, JSON). origin names
+ * the text in messages (a file name; may be NULL). A job comes back even
+ * when it is invalid, so its problems can be listed; NULL only when out of
+ * memory.
+ */
+SL_EXPORT sl_job *sl_job_parse(const char *text, size_t len,
+                               const char *origin);
+/**
+ * @brief Read and parse the job file at path. A file that cannot be read is
+ * reported as a problem of the returned job; NULL only when out of memory.
+ */
+SL_EXPORT sl_job *sl_job_load(const char *path);
+/** @brief Free the job, stopping and freeing its context first. NULL ok. */
+SL_EXPORT void sl_job_free(sl_job *job);
+
+/** @brief Number of problems found; 0 means the job is valid. */
+SL_EXPORT size_t sl_job_problem_count(const sl_job *job);
+/**
+ * @brief Problem i as "PATH: MESSAGE", e.g. "$.streams.counts.ops[0].fn:
+ * unknown function \"sums\"" (borrowed; NULL past the end). Problems come
+ * in the order of the file.
+ */
+SL_EXPORT const char *sl_job_problem(const sl_job *job, size_t i);
+/** @brief The job's "name" (borrowed), or NULL when it has none. */
+SL_EXPORT const char *sl_job_name(const sl_job *job);
+
+/**
+ * @brief Build the job's streaming context: its configuration, sources,
+ * streams and sinks, not yet started. *out is borrowed and freed by
+ * sl_job_free. A job can be built once.
+ * @returns SL_OK; SL_EINVAL for a job with problems; otherwise the
+ * failure, with the reason (and its JSON path) in sl_job_errmsg().
+ */
+SL_EXPORT sl_status sl_job_build(sl_job *job, sl_context **out);
+/** @brief Why the last call on job failed (borrowed), "" if none. */
+SL_EXPORT const char *sl_job_errmsg(const sl_job *job);
+
+/** @brief Kinds of built-in function, by the operator argument they fill. */
+typedef enum sl_job_fn_kind {
+    SL_JOB_FN_MAP,       /* one value in, one out: map, map_values, create */
+    SL_JOB_FN_FLAT_MAP,  /* one value in, zero or more out: flat_map */
+    SL_JOB_FN_PREDICATE, /* one value in, keep or drop: filter */
+    SL_JOB_FN_REDUCE     /* two values in, one out: reduce, state folds */
+} sl_job_fn_kind;
+
+/** @brief One built-in function of the registry, for help texts and docs. */
+typedef struct sl_job_fn_info {
+    const char *name;
+    sl_job_fn_kind kind;
+    const char *arg;     /* what "arg" must be, or NULL when it takes none */
+    const char *summary; /* one line */
+} sl_job_fn_info;
+
+/** @brief Built-in function i (0-based), or NULL past the end. */
+SL_EXPORT const sl_job_fn_info *sl_job_function_at(size_t i);
+/** @brief Operator name i of the registry (0-based), NULL past the end. */
+SL_EXPORT const char *sl_job_operator_at(size_t i);
+/** @brief Source type i of the registry (0-based), NULL past the end. */
+SL_EXPORT const char *sl_job_source_type_at(size_t i);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* SLUICE_JOB_H */

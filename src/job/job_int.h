@@ -1,0 +1,210 @@
+/*
+ * Internals of job files: the validated model of a job (sources, streams of
+ * operators, sinks), the problem list, and the three registries (built-in
+ * functions, operators, source types) that parse.c checks against and
+ * build.c turns into a streaming context.
+ */
+#ifndef SL_JOB_JOB_INT_H
+#define SL_JOB_JOB_INT_H
+
+#include <cJSON.h>
+#include <sluice/job.h>
+
+#include "core/core.h"
+
+/* ------------------------------------------------------------ functions */
+
+typedef struct job_fn job_fn;
+
+/* What a built-in function's "arg" must be. */
+typedef enum fn_arg {
+    ARG_NONE,
+    ARG_ANY,    /* any value */
+    ARG_NUMBER, /* an integer or a double */
+    ARG_ORDER,  /* a number or a string */
+    ARG_REPEAT, /* an integer 0..1000 */
+    ARG_FNLIST  /* a non-empty array of map functions */
+} fn_arg;
+
+/* Where a map function or predicate looks in a record. */
+typedef enum fn_on { ON_ELEMENT, ON_KEY, ON_VALUE } fn_on;
+
+/* One row of the function registry. */
+typedef struct fn_def {
+    sl_job_fn_info info;
+    fn_arg arg;
+    sl_status (*map)(sl_task *t, const job_fn *f, const sl_value *in,
+                     sl_value *out);
+    sl_status (*flat)(sl_task *t, const job_fn *f, const sl_value *in);
+    bool (*pred)(const job_fn *f, const sl_value *in);
+    sl_status (*reduce)(sl_task *t, const job_fn *f, const sl_value *a,
+                        const sl_value *b, sl_value *out);
+} fn_def;
+
+/* A built-in function as a job uses it: the row, its argument, its "on". */
+struct job_fn {
+    const fn_def *def;
+    sl_value arg;  /* ARG_* constant, in the job's arena */
+    fn_on on;      /* map functions and predicates */
+    job_fn **subs; /* ARG_FNLIST */
+    size_t nsubs;
+};
+
+/* The registry row called name, or NULL. */
+const fn_def *sl__job_fn_find(const char *name);
+/* What arg must be, in words, for messages ("a number"). */
+const char *sl__job_fn_arg_words(fn_arg a);
+/* The name of a function kind ("map", "reduce"). */
+const char *sl__job_fn_kind_name(sl_job_fn_kind k);
+
+/* Apply f as an operator's function (the user pointer is the job_fn). */
+sl_status sl__job_fn_map(sl_task *t, const sl_value *in, sl_value *out,
+                         void *user);
+sl_status sl__job_fn_flat_map(sl_task *t, const sl_value *in, void *user);
+bool sl__job_fn_pred(const sl_value *in, void *user);
+sl_status sl__job_fn_reduce(sl_task *t, const sl_value *a, const sl_value *b,
+                            sl_value *out, void *user);
+
+/* ------------------------------------------------------------ the model */
+
+/* Operator parameters, as bits of op_def.params / op_def.required. */
+enum {
+    P_FN = 1u << 0,
+    P_INVERSE = 1u << 1,
+    P_FILTER = 1u << 2,
+    P_WINDOW = 1u << 3,
+    P_SLIDE = 1u << 4,
+    P_PARTITIONS = 1u << 5,
+    P_WITH = 1u << 6,
+    P_INITIAL = 1u << 7,
+    P_TIMEOUT = 1u << 8,
+    P_EMIT = 1u << 9,
+    P_TIMEOUT_EMIT = 1u << 10,
+    P_CREATE = 1u << 11,
+    P_MERGE_VALUE = 1u << 12,
+    P_MERGE_COMBINERS = 1u << 13,
+    P_ZERO = 1u << 14
+};
+
+/* What map_with_state emits per record or on a timeout. */
+typedef enum emit_kind {
+    EMIT_NONE,
+    EMIT_STATE,
+    EMIT_KEY,
+    EMIT_VALUE,
+    EMIT_PAIR
+} emit_kind;
+
+typedef struct job_op job_op;
+typedef struct op_def op_def;
+
+/* One operator of a stream, validated. */
+struct job_op {
+    const op_def *def;
+    char *path; /* "$.streams.x.ops[i]" */
+    job_fn *fn, *inverse, *filter, *create, *merge_value, *merge_combiners;
+    int64_t window_ms, slide_ms, timeout_ms; /* 0 = not given */
+    size_t partitions;                       /* 0 = not given */
+    char **with;                             /* names, nwith of them */
+    size_t nwith;
+    bool with_is_array;
+    sl_value *initial; /* pairs */
+    size_t ninitial;
+    emit_kind emit, timeout_emit;
+    sl_value zero;
+    bool has_zero;
+};
+
+/* Build one operator onto in (and the with streams). */
+typedef sl_dstream *(*op_build_fn)(job_op *op, sl_dstream *in,
+                                   sl_dstream *const *with);
+
+/* One row of the operator registry. */
+struct op_def {
+    const char *name;
+    unsigned params;   /* P_* allowed */
+    unsigned required; /* P_* required */
+    sl_job_fn_kind fn_kind;
+    op_build_fn build;
+};
+
+const op_def *sl__job_op_find(const char *name);
+bool sl__job_op_is_window(const op_def *d);
+
+typedef struct job_source job_source;
+
+/* One row of the source registry. */
+typedef struct source_def {
+    const char *type;
+    const char *const *fields; /* besides "type", NULL-terminated */
+    const char *conf_prefix;   /* fields map to conf "PREFIX.field" */
+} source_def;
+
+const source_def *sl__job_source_find(const char *type);
+
+struct job_source {
+    char *name, *path;
+    const source_def *def;
+    const cJSON *json;
+    sl_conf *conf; /* the job's conf with this source's fields applied */
+    char *host;
+    int port;
+    size_t partitions;
+    sl_value **batches; /* queue: per batch its records, NULL = no batch */
+    size_t *batch_len, nbatches;
+    sl_dstream *stream;
+};
+
+typedef struct job_stream {
+    char *name, *path, *from;
+    const cJSON *json;
+    job_op *ops;
+    size_t nops;
+    int mark;      /* graph walk: 0 new, 1 on the path, 2 done */
+    bool bad;      /* a problem makes its slide unknown */
+    int64_t slide; /* after its ops; 0 while unknown */
+    sl_dstream *stream;
+} job_stream;
+
+typedef enum sink_kind { SINK_TEXT, SINK_JSON, SINK_SAVE } sink_kind;
+
+typedef struct job_sink {
+    char *from, *path;
+    sink_kind kind;
+    size_t num;
+    char *prefix, *suffix;
+} job_sink;
+
+struct sl_job {
+    sl__arena arena; /* everything of the model */
+    cJSON *root;
+    char *origin;
+    char *name;
+    sl_conf *conf;
+    int64_t interval_ms;
+    job_source *sources;
+    size_t nsources;
+    job_stream *streams;
+    size_t nstreams;
+    job_stream **order; /* streams, each after what it reads */
+    size_t norder;
+    job_sink *sinks;
+    size_t nsinks;
+    char **problems;
+    const cJSON **problem_at; /* the node each problem is about */
+    size_t nproblems, cap_problems;
+    sl_context *ctx;
+    bool built, oom;
+    char errmsg[512];
+};
+
+/* Parse text into job (called by sl_job_parse; problems recorded). */
+void sl__job_parse(sl_job *job, const char *text, size_t len);
+/* Record a problem at path about node (NULL = the root). */
+void sl__job_problem(sl_job *job, const cJSON *node, const char *path,
+                     const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* A JSON value as a sluice value, deep, in the job's arena. */
+sl_status sl__job_json_value(sl_job *job, const cJSON *j, sl_value *out);
+
+#endif /* SL_JOB_JOB_INT_H */

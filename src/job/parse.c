@@ -1,0 +1,1475 @@
+/*
+ * Job-file parsing and validation: cJSON text into the job model of
+ * job_int.h, with every problem recorded at its JSON path. One pass reads
+ * the fields; a second walks the stream graph (cycles, build order, slides
+ * of windows and joins). Problems are then put in the order of the file.
+ */
+#include "job/job_int.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_PROBLEMS 200
+#define MAX_STREAMS 4096
+
+/* ------------------------------------------------------------- memory */
+
+/* Job memory; NULL only when out of memory (then job->oom is set). */
+static void *jalloc(sl_job *job, size_t n)
+{
+    void *p = sl__arena_alloc(&job->arena, n ? n : 1);
+    if (!p)
+        job->oom = true;
+    else
+        memset(p, 0, n);
+    return p;
+}
+
+static char *jstrdup(sl_job *job, const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = jalloc(job, n);
+    if (d)
+        memcpy(d, s, n);
+    return d;
+}
+
+static char *jprintf(sl_job *job, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static char *jprintf(sl_job *job, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+    char *s;
+    va_start(ap, fmt);
+    n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0 || !(s = jalloc(job, (size_t)n + 1)))
+        return NULL;
+    va_start(ap, fmt);
+    vsnprintf(s, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    return s;
+}
+
+/* -------------------------------------------------------------- paths */
+
+static bool plain_identifier(const char *s)
+{
+    if (!*s || !(isalpha((unsigned char)*s) || *s == '_'))
+        return false;
+    for (; *s; s++)
+        if (!(isalnum((unsigned char)*s) || *s == '_'))
+            return false;
+    return true;
+}
+
+/* A string quoted as JSON, at most about 60 bytes of it (job memory). */
+static char *quoted(sl_job *job, const char *s)
+{
+    char text[80];
+    sl_value v = sl_cstr(s);
+    size_t n;
+    if (v.len > 60)
+        v.len = 60;
+    n = sl_value_format_json(&v, text, sizeof text);
+    if (n >= sizeof text)
+        text[sizeof text - 1] = '\0';
+    return strlen(s) > 60
+               ? jprintf(job, "%.*s...\"", (int)strlen(text) - 1, text)
+               : jstrdup(job, text);
+}
+
+static char *path_field(sl_job *job, const char *base, const char *name)
+{
+    if (plain_identifier(name))
+        return jprintf(job, "%s.%s", base, name);
+    return jprintf(job, "%s[%s]", base, quoted(job, name));
+}
+
+static char *path_index(sl_job *job, const char *base, size_t i)
+{
+    return jprintf(job, "%s[%zu]", base, i);
+}
+
+/* ----------------------------------------------------------- problems */
+
+void sl__job_problem(sl_job *job, const cJSON *node, const char *path,
+                     const char *fmt, ...)
+{
+    va_list ap;
+    char msg[512];
+    char *text;
+    if (job->nproblems == job->cap_problems) {
+        size_t cap = job->cap_problems ? job->cap_problems * 2 : 16;
+        char **p = sl_realloc(job->problems, cap * sizeof *p);
+        const cJSON **a;
+        if (!p) {
+            job->oom = true;
+            return;
+        }
+        job->problems = p;
+        a = sl_realloc(job->problem_at, cap * sizeof *a);
+        if (!a) {
+            job->oom = true;
+            return;
+        }
+        job->problem_at = a;
+        job->cap_problems = cap;
+    }
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (!(text = jprintf(job, "%s: %s", path ? path : "$", msg)))
+        return;
+    job->problem_at[job->nproblems] = node;
+    job->problems[job->nproblems++] = text;
+}
+
+static const char *type_name(const cJSON *j)
+{
+    if (cJSON_IsString(j))
+        return "string";
+    if (cJSON_IsNumber(j))
+        return "number";
+    if (cJSON_IsBool(j))
+        return "boolean";
+    if (cJSON_IsNull(j))
+        return "null";
+    if (cJSON_IsArray(j))
+        return "array";
+    return "object";
+}
+
+static void wrong_type(sl_job *job, const cJSON *j, const char *path,
+                       const char *expected)
+{
+    sl__job_problem(job, j, path, "expected %s, got %s", expected,
+                    type_name(j));
+}
+
+/* ------------------------------------------------------------- fields */
+
+/*
+ * Check obj's field names against allowed (NULL-terminated) and report
+ * unknown and duplicate fields. allowed NULL accepts every name.
+ */
+static void check_fields(sl_job *job, const cJSON *obj, const char *path,
+                         const char *const *allowed)
+{
+    const cJSON *f, *g;
+    for (f = obj->child; f; f = f->next) {
+        bool known = !allowed;
+        size_t i;
+        for (g = obj->child; g != f; g = g->next)
+            if (strcmp(g->string, f->string) == 0)
+                break;
+        if (g != f) {
+            sl__job_problem(job, f, path_field(job, path, f->string),
+                            "duplicate field");
+            continue;
+        }
+        for (i = 0; allowed && allowed[i]; i++)
+            if (strcmp(allowed[i], f->string) == 0)
+                known = true;
+        if (!known)
+            sl__job_problem(job, f, path_field(job, path, f->string),
+                            "unknown field");
+    }
+}
+
+/* obj's field name, or NULL; a missing required one is a problem. */
+static const cJSON *field(sl_job *job, const cJSON *obj, const char *path,
+                          const char *name, bool required)
+{
+    const cJSON *f = cJSON_GetObjectItemCaseSensitive(obj, name);
+    if (!f && required)
+        sl__job_problem(job, obj, path_field(job, path, name),
+                        "missing required field");
+    return f;
+}
+
+static bool valid_name(const char *s)
+{
+    size_t n = 0;
+    for (; s[n]; n++)
+        if (!(isalnum((unsigned char)s[n]) || s[n] == '.' || s[n] == '_' ||
+              s[n] == '-'))
+            return false;
+    return n >= 1 && n <= 64;
+}
+
+static const char *read_string(sl_job *job, const cJSON *j, const char *path)
+{
+    if (!cJSON_IsString(j)) {
+        wrong_type(job, j, path, "a string");
+        return NULL;
+    }
+    return j->valuestring;
+}
+
+/* A name field ("name", "from", "with"): a string of the name syntax. */
+static const char *read_name(sl_job *job, const cJSON *j, const char *path)
+{
+    const char *s = read_string(job, j, path);
+    if (s && !valid_name(s)) {
+        sl__job_problem(job, j, path,
+                        "invalid name %s (1-64 letters, digits, '.', '_', "
+                        "'-')",
+                        quoted(job, s));
+        return NULL;
+    }
+    return s;
+}
+
+static bool read_int(sl_job *job, const cJSON *j, const char *path, int64_t min,
+                     int64_t max, int64_t *out)
+{
+    double d;
+    if (!cJSON_IsNumber(j) || floor(j->valuedouble) != j->valuedouble) {
+        wrong_type(job, j, path, "an integer");
+        return false;
+    }
+    d = j->valuedouble;
+    if (d < (double)min || d > (double)max) {
+        sl__job_problem(job, j, path, "%.15g is out of range (%lld..%lld)", d,
+                        (long long)min, (long long)max);
+        return false;
+    }
+    *out = (int64_t)d;
+    return true;
+}
+
+static bool read_duration(sl_job *job, const cJSON *j, const char *path,
+                          int64_t *out)
+{
+    const char *s = read_string(job, j, path);
+    if (!s)
+        return false;
+    if (sl_duration_parse(s, out) != SL_OK) {
+        sl__job_problem(job, j, path,
+                        "invalid duration %s (an integer and a unit: ms, s, "
+                        "m, h)",
+                        quoted(job, s));
+        return false;
+    }
+    if (*out <= 0) {
+        sl__job_problem(job, j, path, "must be positive");
+        return false;
+    }
+    return true;
+}
+
+/* One of choices (NULL-terminated); its index, or -1 after a problem. */
+static int read_choice(sl_job *job, const cJSON *j, const char *path,
+                       const char *const *choices)
+{
+    char list[256] = "";
+    const char *s = read_string(job, j, path);
+    int i;
+    if (!s)
+        return -1;
+    for (i = 0; choices[i]; i++)
+        if (strcmp(choices[i], s) == 0)
+            return i;
+    for (i = 0; choices[i]; i++)
+        snprintf(list + strlen(list), sizeof list - strlen(list), "%s\"%s\"",
+                 i ? ", " : "", choices[i]);
+    sl__job_problem(job, j, path, "expected one of %s; got %s", list,
+                    quoted(job, s));
+    return -1;
+}
+
+/* A conf value from JSON as text (job memory), or NULL after a problem. */
+static const char *conf_text(sl_job *job, const cJSON *j, const char *path)
+{
+    if (cJSON_IsString(j))
+        return j->valuestring;
+    if (cJSON_IsBool(j))
+        return cJSON_IsTrue(j) ? "true" : "false";
+    if (cJSON_IsNumber(j)) {
+        double d = j->valuedouble;
+        if (floor(d) == d && fabs(d) < 9e15)
+            return jprintf(job, "%lld", (long long)d);
+        return jprintf(job, "%.17g", d);
+    }
+    wrong_type(job, j, path, "a string, a number or a boolean");
+    return NULL;
+}
+
+static void set_conf(sl_job *job, sl_conf *conf, const cJSON *j,
+                     const char *path, const char *name)
+{
+    char err[256];
+    const char *text = conf_text(job, j, path);
+    size_t n = strlen(name);
+    if (text && sl_conf_set(conf, name, text, err, sizeof err) != SL_OK) {
+        /* The path names the property already. */
+        bool named =
+            strncmp(err, name, n) == 0 && err[n] == ':' && err[n + 1] == ' ';
+        sl__job_problem(job, j, path, "%s", named ? err + n + 2 : err);
+    }
+}
+
+/* ------------------------------------------------------------- values */
+
+sl_status sl__job_json_value(sl_job *job, const cJSON *j, sl_value *out)
+{
+    const cJSON *it;
+    sl_value *items;
+    size_t n = 0, len;
+    sl_status st;
+    if (cJSON_IsNumber(j)) {
+        double d = j->valuedouble;
+        if (floor(d) == d && d >= -9007199254740992.0 &&
+            d <= 9007199254740992.0)
+            *out = sl_int((int64_t)d);
+        else
+            *out = sl_double(d);
+    } else if (cJSON_IsString(j)) {
+        char *s = jstrdup(job, j->valuestring);
+        if (!s)
+            return SL_ENOMEM;
+        *out = sl_str(s, strlen(s));
+    } else if (cJSON_IsBool(j)) {
+        *out = sl_bool(cJSON_IsTrue(j));
+    } else if (cJSON_IsArray(j)) {
+        len = (size_t)cJSON_GetArraySize(j);
+        if (!(items = jalloc(job, len * sizeof *items)))
+            return SL_ENOMEM;
+        cJSON_ArrayForEach(it, j)
+        {
+            if ((st = sl__job_json_value(job, it, &items[n++])) != SL_OK)
+                return st;
+        }
+        *out = sl_composite(len == 2 ? SL_KIND_PAIR : SL_KIND_LIST, items, len);
+    } else if (cJSON_IsObject(j)) {
+        return SL_ETYPE; /* callers refuse objects before */
+    } else {
+        *out = sl_null();
+    }
+    return SL_OK;
+}
+
+/* Objects have no sluice value: report the first one under j. */
+static bool check_no_object(sl_job *job, const cJSON *j, const char *path)
+{
+    const cJSON *it;
+    size_t i = 0;
+    if (cJSON_IsObject(j)) {
+        wrong_type(job, j, path, "a value (not an object)");
+        return false;
+    }
+    if (cJSON_IsArray(j))
+        cJSON_ArrayForEach(it, j)
+        {
+            if (!check_no_object(job, it, path_index(job, path, i++)))
+                return false;
+        }
+    return true;
+}
+
+static bool read_value(sl_job *job, const cJSON *j, const char *path,
+                       sl_value *out)
+{
+    if (!check_no_object(job, j, path))
+        return false;
+    return sl__job_json_value(job, j, out) == SL_OK;
+}
+
+/* ---------------------------------------------------------- functions */
+
+static job_fn *read_fn(sl_job *job, const cJSON *j, const char *path,
+                       sl_job_fn_kind want, const char *who)
+{
+    static const char *const fields[] = {"name", "arg", "on", NULL};
+    static const char *const ons[] = {"element", "key", "value", NULL};
+    const cJSON *name_j = j, *arg = NULL, *on = NULL;
+    const char *name, *fn_path = path;
+    const fn_def *def;
+    job_fn *f;
+
+    if (cJSON_IsObject(j)) {
+        check_fields(job, j, path, fields);
+        if (!(name_j = field(job, j, path, "name", true)))
+            return NULL;
+        fn_path = path_field(job, path, "name");
+        arg = field(job, j, path, "arg", false);
+        on = field(job, j, path, "on", false);
+    } else if (!cJSON_IsString(j)) {
+        wrong_type(job, j, path, "a function name or object");
+        return NULL;
+    }
+    if (!(name = read_string(job, name_j, fn_path)))
+        return NULL;
+    if (!(def = sl__job_fn_find(name))) {
+        sl__job_problem(job, name_j, fn_path, "unknown function %s",
+                        quoted(job, name));
+        return NULL;
+    }
+    if (def->info.kind != want) {
+        sl__job_problem(job, name_j, fn_path,
+                        "\"%s\" is a %s function; %s needs a %s function", name,
+                        sl__job_fn_kind_name(def->info.kind), who,
+                        sl__job_fn_kind_name(want));
+        return NULL;
+    }
+    if (!(f = jalloc(job, sizeof *f)))
+        return NULL;
+    f->def = def;
+    if (on) {
+        int i;
+        if (want != SL_JOB_FN_MAP && want != SL_JOB_FN_PREDICATE) {
+            sl__job_problem(job, on, path_field(job, path, "on"),
+                            "\"on\" applies to map functions and predicates "
+                            "only");
+            return NULL;
+        }
+        if ((i = read_choice(job, on, path_field(job, path, "on"), ons)) < 0)
+            return NULL;
+        f->on = (fn_on)i;
+    }
+    if (def->arg == ARG_NONE) {
+        if (arg) {
+            sl__job_problem(job, arg, path_field(job, path, "arg"),
+                            "\"%s\" takes no arg", name);
+            return NULL;
+        }
+        return f;
+    }
+    if (!arg) {
+        sl__job_problem(job, j, path, "\"%s\" needs arg: %s", name,
+                        sl__job_fn_arg_words(def->arg));
+        return NULL;
+    }
+    {
+        const char *arg_path = path_field(job, path, "arg");
+        bool ok = true;
+        switch (def->arg) {
+        case ARG_NUMBER:
+            ok = cJSON_IsNumber(arg);
+            break;
+        case ARG_ORDER:
+            ok = cJSON_IsNumber(arg) || cJSON_IsString(arg);
+            break;
+        case ARG_REPEAT:
+            ok = cJSON_IsNumber(arg) &&
+                 floor(arg->valuedouble) == arg->valuedouble &&
+                 arg->valuedouble >= 0 && arg->valuedouble <= 1000;
+            break;
+        case ARG_FNLIST:
+            ok = cJSON_IsArray(arg) && cJSON_GetArraySize(arg) > 0;
+            break;
+        default:
+            break;
+        }
+        if (!ok) {
+            sl__job_problem(job, arg, arg_path, "\"%s\" needs arg: %s", name,
+                            sl__job_fn_arg_words(def->arg));
+            return NULL;
+        }
+        if (def->arg == ARG_FNLIST) {
+            const cJSON *it;
+            size_t i = 0;
+            f->nsubs = (size_t)cJSON_GetArraySize(arg);
+            if (!(f->subs = jalloc(job, f->nsubs * sizeof *f->subs)))
+                return NULL;
+            cJSON_ArrayForEach(it, arg)
+            {
+                f->subs[i] = read_fn(job, it, path_index(job, arg_path, i),
+                                     SL_JOB_FN_MAP, name);
+                if (!f->subs[i++])
+                    ok = false;
+            }
+            return ok ? f : NULL;
+        }
+        if (!read_value(job, arg, arg_path, &f->arg))
+            return NULL;
+    }
+    return f;
+}
+
+/* ------------------------------------------------------------ sources */
+
+static job_source *find_source(sl_job *job, const char *name)
+{
+    size_t i;
+    for (i = 0; i < job->nsources; i++)
+        if (strcmp(job->sources[i].name, name) == 0)
+            return &job->sources[i];
+    return NULL;
+}
+
+static job_stream *find_stream(sl_job *job, const char *name)
+{
+    size_t i;
+    for (i = 0; i < job->nstreams; i++)
+        if (strcmp(job->streams[i].name, name) == 0)
+            return &job->streams[i];
+    return NULL;
+}
+
+static void read_queue(sl_job *job, job_source *src, const cJSON *j)
+{
+    const cJSON *batches = field(job, j, src->path, "batches", true);
+    const cJSON *parts = field(job, j, src->path, "partitions", false);
+    const cJSON *b, *r;
+    const char *bpath;
+    int64_t n = 1;
+    size_t i = 0, k;
+
+    if (parts && read_int(job, parts, path_field(job, src->path, "partitions"),
+                          1, 1024, &n))
+        src->partitions = (size_t)n;
+    else
+        src->partitions = 1;
+    if (!batches)
+        return;
+    bpath = path_field(job, src->path, "batches");
+    if (!cJSON_IsArray(batches)) {
+        wrong_type(job, batches, bpath, "an array");
+        return;
+    }
+    src->nbatches = (size_t)cJSON_GetArraySize(batches);
+    src->batches = jalloc(job, src->nbatches * sizeof *src->batches);
+    src->batch_len = jalloc(job, src->nbatches * sizeof *src->batch_len);
+    if (!src->batches || !src->batch_len)
+        return;
+    cJSON_ArrayForEach(b, batches)
+    {
+        const char *p = path_index(job, bpath, i);
+        if (cJSON_IsNull(b)) {
+            src->batches[i++] = NULL;
+            continue;
+        }
+        if (!cJSON_IsArray(b)) {
+            wrong_type(job, b, p, "an array or null");
+            i++;
+            continue;
+        }
+        src->batch_len[i] = (size_t)cJSON_GetArraySize(b);
+        src->batches[i] =
+            jalloc(job, (src->batch_len[i] ? src->batch_len[i] : 1) *
+                            sizeof(sl_value));
+        if (!src->batches[i])
+            return;
+        k = 0;
+        cJSON_ArrayForEach(r, b)
+        {
+            if (!read_value(job, r, path_index(job, p, k), &src->batches[i][k]))
+                break;
+            k++;
+        }
+        i++;
+    }
+}
+
+static void read_source(sl_job *job, job_source *src, const cJSON *j)
+{
+    const cJSON *type_j, *f;
+    const char *type;
+    const source_def *def;
+    const char *allowed[16];
+    size_t i, n = 0;
+
+    if (!cJSON_IsObject(j)) {
+        wrong_type(job, j, src->path, "an object");
+        return;
+    }
+    if (!(type_j = field(job, j, src->path, "type", true)))
+        return;
+    if (!(type = read_string(job, type_j, path_field(job, src->path, "type"))))
+        return;
+    if (!(def = sl__job_source_find(type))) {
+        sl__job_problem(job, type_j, path_field(job, src->path, "type"),
+                        "unknown source type %s (known: socket, queue, rate, "
+                        "generator)",
+                        quoted(job, type));
+        return;
+    }
+    src->def = def;
+    allowed[n++] = "type";
+    for (i = 0; def->fields[i] && n < 15; i++)
+        allowed[n++] = def->fields[i];
+    allowed[n] = NULL;
+    check_fields(job, j, src->path, allowed);
+
+    if (strcmp(type, "queue") == 0) {
+        read_queue(job, src, j);
+        return;
+    }
+    if (!(src->conf = sl_conf_dup(job->conf))) {
+        job->oom = true;
+        return;
+    }
+    if (strcmp(type, "socket") == 0) {
+        const cJSON *host = field(job, j, src->path, "host", true);
+        const cJSON *port = field(job, j, src->path, "port", true);
+        const char *h;
+        int64_t p;
+        if (host &&
+            (h = read_string(job, host, path_field(job, src->path, "host")))) {
+            if (!*h)
+                sl__job_problem(job, host, path_field(job, src->path, "host"),
+                                "must not be empty");
+            else
+                src->host = jstrdup(job, h);
+        }
+        if (port && read_int(job, port, path_field(job, src->path, "port"), 1,
+                             65535, &p))
+            src->port = (int)p;
+    }
+    for (f = j->child; f; f = f->next) {
+        char name[96];
+        if (!strcmp(f->string, "type") || !strcmp(f->string, "host") ||
+            !strcmp(f->string, "port"))
+            continue;
+        for (i = 0; def->fields[i]; i++)
+            if (strcmp(def->fields[i], f->string) == 0)
+                break;
+        if (!def->fields[i])
+            continue; /* unknown: reported above */
+        snprintf(name, sizeof name, "%s.%s", def->conf_prefix, f->string);
+        set_conf(job, src->conf, f, path_field(job, src->path, f->string),
+                 name);
+    }
+}
+
+static void read_sources(sl_job *job, const cJSON *j)
+{
+    const cJSON *s;
+    size_t i = 0;
+    if (!cJSON_IsObject(j)) {
+        wrong_type(job, j, "$.sources", "an object");
+        return;
+    }
+    job->nsources = (size_t)cJSON_GetArraySize(j);
+    if (job->nsources == 0) {
+        sl__job_problem(job, j, "$.sources", "at least one source is required");
+        return;
+    }
+    if (!(job->sources = jalloc(job, job->nsources * sizeof *job->sources)))
+        return;
+    for (s = j->child; s; s = s->next, i++) {
+        job_source *src = &job->sources[i];
+        src->name = jstrdup(job, s->string);
+        src->path = path_field(job, "$.sources", s->string);
+        src->json = s;
+        if (!src->name || !src->path)
+            return;
+        if (!valid_name(s->string)) {
+            sl__job_problem(job, s, src->path,
+                            "invalid name %s (1-64 letters, digits, '.', "
+                            "'_', '-')",
+                            quoted(job, s->string));
+            continue;
+        }
+        read_source(job, src, s);
+    }
+}
+
+/* ------------------------------------------------------------ streams */
+
+static const char *const emit_names[] = {"none",  "state", "key",
+                                         "value", "pair",  NULL};
+
+static const char *const param_names[] = {
+    "fn",           "inverse", "filter",      "window",          "slide",
+    "partitions",   "with",    "initial",     "timeout",         "emit",
+    "timeout_emit", "create",  "merge_value", "merge_combiners", "zero"};
+
+/* A name that must be a source or a stream. */
+static char *read_ref(sl_job *job, const cJSON *j, const char *path)
+{
+    const char *s = read_name(job, j, path);
+    if (!s)
+        return NULL;
+    if (!find_source(job, s) && !find_stream(job, s)) {
+        sl__job_problem(job, j, path, "unknown stream or source %s",
+                        quoted(job, s));
+        return NULL;
+    }
+    return jstrdup(job, s);
+}
+
+static void read_with(sl_job *job, job_op *op, const cJSON *j, const char *path,
+                      bool many)
+{
+    const cJSON *it;
+    size_t i = 0;
+    if (cJSON_IsArray(j) && many) {
+        op->with_is_array = true;
+        op->nwith = (size_t)cJSON_GetArraySize(j);
+        if (op->nwith == 0) {
+            sl__job_problem(job, j, path, "must name at least one stream");
+            return;
+        }
+        if (!(op->with = jalloc(job, op->nwith * sizeof *op->with)))
+            return;
+        cJSON_ArrayForEach(it, j)
+        {
+            op->with[i] = read_ref(job, it, path_index(job, path, i));
+            i++;
+        }
+        return;
+    }
+    if (!cJSON_IsString(j)) {
+        wrong_type(job, j, path, many ? "a name or array of names" : "a name");
+        return;
+    }
+    op->nwith = 1;
+    if ((op->with = jalloc(job, sizeof *op->with)))
+        op->with[0] = read_ref(job, j, path);
+}
+
+static void read_initial(sl_job *job, job_op *op, const cJSON *j,
+                         const char *path)
+{
+    const cJSON *it;
+    size_t i = 0;
+    if (!cJSON_IsArray(j)) {
+        wrong_type(job, j, path, "an array of pairs");
+        return;
+    }
+    op->ninitial = (size_t)cJSON_GetArraySize(j);
+    if (!(op->initial = jalloc(job, op->ninitial * sizeof *op->initial)))
+        return;
+    cJSON_ArrayForEach(it, j)
+    {
+        const char *p = path_index(job, path, i);
+        if (!cJSON_IsArray(it) || cJSON_GetArraySize(it) != 2) {
+            sl__job_problem(job, it, p,
+                            "expected a pair (an array of two values), got "
+                            "%s",
+                            type_name(it));
+            return;
+        }
+        if (!read_value(job, it, p, &op->initial[i++]))
+            return;
+    }
+}
+
+static void read_op(sl_job *job, job_stream *s, job_op *op, const cJSON *j)
+{
+    const char *allowed[20];
+    const cJSON *op_j, *p;
+    const char *name;
+    size_t i, n = 0;
+    const op_def *d;
+
+    if (!cJSON_IsObject(j)) {
+        wrong_type(job, j, op->path, "an object");
+        s->bad = true;
+        return;
+    }
+    if (!(op_j = field(job, j, op->path, "op", true)) ||
+        !(name = read_string(job, op_j, path_field(job, op->path, "op")))) {
+        s->bad = true;
+        return;
+    }
+    if (!(d = sl__job_op_find(name))) {
+        sl__job_problem(job, op_j, path_field(job, op->path, "op"),
+                        "unknown operator %s", quoted(job, name));
+        s->bad = true;
+        return;
+    }
+    op->def = d;
+    allowed[n++] = "op";
+    for (i = 0; i < sizeof param_names / sizeof param_names[0]; i++)
+        if (d->params & (1u << i))
+            allowed[n++] = param_names[i];
+    allowed[n] = NULL;
+    check_fields(job, j, op->path, allowed);
+    for (i = 0; i < sizeof param_names / sizeof param_names[0]; i++) {
+        unsigned bit = 1u << i;
+        const char *pp;
+        if (!(d->params & bit))
+            continue;
+        if (!(p = field(job, j, op->path, param_names[i],
+                        (d->required & bit) != 0))) {
+            if (d->required & bit)
+                s->bad = true;
+            continue;
+        }
+        pp = path_field(job, op->path, param_names[i]);
+        switch (bit) {
+        case P_FN:
+            op->fn = read_fn(job, p, pp, d->fn_kind, d->name);
+            s->bad |= !op->fn;
+            break;
+        case P_INVERSE:
+            op->inverse = read_fn(job, p, pp, SL_JOB_FN_REDUCE, "inverse");
+            s->bad |= !op->inverse;
+            break;
+        case P_FILTER:
+            op->filter = read_fn(job, p, pp, SL_JOB_FN_PREDICATE, "filter");
+            s->bad |= !op->filter;
+            break;
+        case P_CREATE:
+            op->create = read_fn(job, p, pp, SL_JOB_FN_MAP, "create");
+            s->bad |= !op->create;
+            break;
+        case P_MERGE_VALUE:
+            op->merge_value =
+                read_fn(job, p, pp, SL_JOB_FN_REDUCE, "merge_value");
+            s->bad |= !op->merge_value;
+            break;
+        case P_MERGE_COMBINERS:
+            op->merge_combiners =
+                read_fn(job, p, pp, SL_JOB_FN_REDUCE, "merge_combiners");
+            s->bad |= !op->merge_combiners;
+            break;
+        case P_WINDOW:
+            s->bad |= !read_duration(job, p, pp, &op->window_ms);
+            break;
+        case P_SLIDE:
+            s->bad |= !read_duration(job, p, pp, &op->slide_ms);
+            break;
+        case P_TIMEOUT:
+            s->bad |= !read_duration(job, p, pp, &op->timeout_ms);
+            break;
+        case P_PARTITIONS: {
+            int64_t v;
+            if (read_int(job, p, pp, 1, 1024, &v))
+                op->partitions = (size_t)v;
+            else
+                s->bad = true;
+            break;
+        }
+        case P_WITH:
+            read_with(job, op, p, pp, strcmp(d->name, "union") == 0);
+            for (n = 0; n < op->nwith; n++)
+                s->bad |= !op->with[n];
+            s->bad |= op->nwith == 0;
+            break;
+        case P_INITIAL:
+            read_initial(job, op, p, pp);
+            break;
+        case P_EMIT:
+        case P_TIMEOUT_EMIT: {
+            int c = read_choice(job, p, pp, emit_names);
+            if (c < 0)
+                s->bad = true;
+            else if (bit == P_EMIT)
+                op->emit = (emit_kind)c;
+            else
+                op->timeout_emit = (emit_kind)c;
+            break;
+        }
+        case P_ZERO:
+            op->has_zero = read_value(job, p, pp, &op->zero);
+            s->bad |= !op->has_zero;
+            break;
+        default:
+            break;
+        }
+    }
+    if (op->filter && !op->inverse && (d->params & P_INVERSE)) {
+        sl__job_problem(job, cJSON_GetObjectItemCaseSensitive(j, "filter"),
+                        path_field(job, op->path, "filter"),
+                        "\"filter\" needs \"inverse\"");
+        s->bad = true;
+    }
+    if ((d->params & P_EMIT) && !cJSON_GetObjectItemCaseSensitive(j, "emit"))
+        op->emit = EMIT_STATE;
+}
+
+static void read_stream(sl_job *job, job_stream *s, const cJSON *j)
+{
+    static const char *const fields[] = {"from", "ops", NULL};
+    const cJSON *from, *ops, *o;
+    size_t i = 0;
+
+    if (!cJSON_IsObject(j)) {
+        wrong_type(job, j, s->path, "an object");
+        s->bad = true;
+        return;
+    }
+    check_fields(job, j, s->path, fields);
+    if ((from = field(job, j, s->path, "from", true)))
+        s->from = read_ref(job, from, path_field(job, s->path, "from"));
+    s->bad |= !s->from;
+    if (!(ops = field(job, j, s->path, "ops", false)))
+        return;
+    if (!cJSON_IsArray(ops)) {
+        wrong_type(job, ops, path_field(job, s->path, "ops"), "an array");
+        s->bad = true;
+        return;
+    }
+    s->nops = (size_t)cJSON_GetArraySize(ops);
+    if (!(s->ops = jalloc(job, (s->nops ? s->nops : 1) * sizeof *s->ops)))
+        return;
+    cJSON_ArrayForEach(o, ops)
+    {
+        job_op *op = &s->ops[i];
+        op->path = path_index(job, path_field(job, s->path, "ops"), i);
+        i++;
+        if (op->path)
+            read_op(job, s, op, o);
+    }
+}
+
+static void read_streams(sl_job *job, const cJSON *j)
+{
+    const cJSON *s;
+    size_t i = 0;
+    if (!cJSON_IsObject(j)) {
+        wrong_type(job, j, "$.streams", "an object");
+        return;
+    }
+    job->nstreams = (size_t)cJSON_GetArraySize(j);
+    if (job->nstreams > MAX_STREAMS) {
+        sl__job_problem(job, j, "$.streams", "more than %d streams",
+                        MAX_STREAMS);
+        job->nstreams = 0;
+        return;
+    }
+    if (!job->nstreams)
+        return;
+    if (!(job->streams = jalloc(job, job->nstreams * sizeof *job->streams)))
+        return;
+    /* Names first, so that from and with may refer to later streams. */
+    for (s = j->child; s; s = s->next, i++) {
+        job->streams[i].name = jstrdup(job, s->string);
+        job->streams[i].path = path_field(job, "$.streams", s->string);
+        if (!job->streams[i].name || !job->streams[i].path)
+            return;
+    }
+    for (s = j->child, i = 0; s; s = s->next, i++) {
+        job_stream *st = &job->streams[i];
+        if (!valid_name(s->string)) {
+            sl__job_problem(job, s, st->path,
+                            "invalid name %s (1-64 letters, digits, '.', "
+                            "'_', '-')",
+                            quoted(job, s->string));
+            st->bad = true;
+            continue;
+        }
+        if (find_source(job, s->string)) {
+            sl__job_problem(job, s, st->path,
+                            "\"%s\" is already the name of a source",
+                            s->string);
+            st->bad = true;
+            continue;
+        }
+        read_stream(job, st, s);
+    }
+}
+
+/* -------------------------------------------------------------- sinks */
+
+static void read_sink(sl_job *job, job_sink *k, const cJSON *j)
+{
+    static const char *const types[] = {"console", "save_as_text_files", NULL};
+    static const char *const formats[] = {"text", "json", NULL};
+    static const char *const console_fields[] = {"from", "type", "format",
+                                                 "num", NULL};
+    static const char *const save_fields[] = {"from", "type", "prefix",
+                                              "suffix", NULL};
+    const cJSON *f;
+    int type = -1;
+
+    if (!cJSON_IsObject(j)) {
+        wrong_type(job, j, k->path, "an object");
+        return;
+    }
+    if ((f = field(job, j, k->path, "type", true)))
+        type = read_choice(job, f, path_field(job, k->path, "type"), types);
+    check_fields(job, j, k->path,
+                 type == 0   ? console_fields
+                 : type == 1 ? save_fields
+                             : NULL);
+    if ((f = field(job, j, k->path, "from", true)))
+        k->from = read_ref(job, f, path_field(job, k->path, "from"));
+    if (type == 0) {
+        k->kind = SINK_TEXT;
+        k->num = 10;
+        if ((f = field(job, j, k->path, "format", false))) {
+            int c = read_choice(job, f, path_field(job, k->path, "format"),
+                                formats);
+            if (c == 1)
+                k->kind = SINK_JSON;
+        }
+        if ((f = field(job, j, k->path, "num", false))) {
+            int64_t n;
+            if (read_int(job, f, path_field(job, k->path, "num"), 1, 1000000,
+                         &n))
+                k->num = (size_t)n;
+        }
+    } else if (type == 1) {
+        const char *s;
+        k->kind = SINK_SAVE;
+        if ((f = field(job, j, k->path, "prefix", true)) &&
+            (s = read_string(job, f, path_field(job, k->path, "prefix")))) {
+            if (!*s)
+                sl__job_problem(job, f, path_field(job, k->path, "prefix"),
+                                "must not be empty");
+            else
+                k->prefix = jstrdup(job, s);
+        }
+        if ((f = field(job, j, k->path, "suffix", false)) &&
+            (s = read_string(job, f, path_field(job, k->path, "suffix"))))
+            k->suffix = jstrdup(job, s);
+    }
+}
+
+static void read_sinks(sl_job *job, const cJSON *j)
+{
+    const cJSON *s;
+    size_t i = 0;
+    if (!cJSON_IsArray(j)) {
+        wrong_type(job, j, "$.sinks", "an array");
+        return;
+    }
+    job->nsinks = (size_t)cJSON_GetArraySize(j);
+    if (!job->nsinks) {
+        sl__job_problem(job, j, "$.sinks", "at least one sink is required");
+        return;
+    }
+    if (!(job->sinks = jalloc(job, job->nsinks * sizeof *job->sinks)))
+        return;
+    cJSON_ArrayForEach(s, j)
+    {
+        job->sinks[i].path = path_index(job, "$.sinks", i);
+        if (job->sinks[i].path)
+            read_sink(job, &job->sinks[i], s);
+        i++;
+    }
+}
+
+/* -------------------------------------------------------------- graph */
+
+/* The slide of a stream or source called name; 0 while unknown. */
+static int64_t slide_of(sl_job *job, const char *name)
+{
+    job_stream *s = find_stream(job, name);
+    if (s)
+        return s->bad ? 0 : s->slide;
+    return find_source(job, name) && find_source(job, name)->def
+               ? job->interval_ms
+               : 0;
+}
+
+static const char *fmt_ms(sl_job *job, int64_t ms)
+{
+    char buf[32];
+    sl_duration_format(ms, buf, sizeof buf);
+    return jstrdup(job, buf);
+}
+
+/* Depth-first walk: report cycles, list streams after what they read. */
+static void visit(sl_job *job, job_stream *s, job_stream **stack, size_t depth)
+{
+    size_t k, w;
+    s->mark = 1;
+    stack[depth] = s;
+    for (k = 0; k <= s->nops; k++) {
+        /* k == 0: from; k >= 1: op k-1's with names. */
+        size_t nrefs = k == 0 ? (s->from ? 1 : 0)
+                              : (s->ops[k - 1].def ? s->ops[k - 1].nwith : 0);
+        for (w = 0; w < nrefs; w++) {
+            const char *name = k == 0 ? s->from : s->ops[k - 1].with[w];
+            job_stream *r = name ? find_stream(job, name) : NULL;
+            if (!r)
+                continue;
+            if (r->mark == 1) {
+                char text[512] = "";
+                size_t i, start = 0;
+                const char *path;
+                for (i = 0; i <= depth; i++)
+                    if (stack[i] == r)
+                        start = i;
+                for (i = start; i <= depth; i++) {
+                    snprintf(text + strlen(text), sizeof text - strlen(text),
+                             "%s -> ", stack[i]->name);
+                    stack[i]->bad = true;
+                }
+                snprintf(text + strlen(text), sizeof text - strlen(text), "%s",
+                         r->name);
+                path = k == 0 ? path_field(job, s->path, "from")
+                       : s->ops[k - 1].with_is_array
+                           ? path_index(
+                                 job,
+                                 path_field(job, s->ops[k - 1].path, "with"), w)
+                           : path_field(job, s->ops[k - 1].path, "with");
+                sl__job_problem(job, s->json, path, "cycle between streams: %s",
+                                text);
+            } else if (r->mark == 0) {
+                visit(job, r, stack, depth + 1);
+            }
+        }
+    }
+    s->mark = 2;
+    job->order[job->norder++] = s;
+}
+
+/*
+ * Follow a stream's slide through its ops: windows must fit the slide
+ * before them, two-stream operators need equal slides. A slide that is
+ * unknown (0: a problem upstream) skips the checks that need it.
+ */
+static void check_slides(sl_job *job, job_stream *s)
+{
+    int64_t cur = s->from && job->interval_ms ? slide_of(job, s->from) : 0;
+    size_t k, w;
+    bool known = cur != 0;
+
+    for (k = 0; k < s->nops; k++) {
+        job_op *op = &s->ops[k];
+        if (!op->def) {
+            known = false;
+            continue;
+        }
+        if (strcmp(op->def->name, "state_snapshots") == 0) {
+            const job_op *prev = k ? &s->ops[k - 1] : NULL;
+            if (!prev) {
+                job_stream *parent = s->from ? find_stream(job, s->from) : NULL;
+                prev = parent && parent->nops ? &parent->ops[parent->nops - 1]
+                                              : NULL;
+            }
+            if (!prev || !prev->def ||
+                strcmp(prev->def->name, "map_with_state") != 0) {
+                sl__job_problem(job, s->json, path_field(job, op->path, "op"),
+                                "state_snapshots must follow map_with_state");
+                s->bad = true;
+            }
+        }
+        if (!known)
+            continue;
+        if (sl__job_op_is_window(op->def) && op->window_ms) {
+            if (op->window_ms % cur) {
+                sl__job_problem(job, s->json,
+                                path_field(job, op->path, "window"),
+                                "%s is not a multiple of the parent stream's "
+                                "slide (%s)",
+                                fmt_ms(job, op->window_ms), fmt_ms(job, cur));
+                s->bad = true;
+                known = false;
+            }
+            if (op->slide_ms && op->slide_ms % cur) {
+                sl__job_problem(job, s->json,
+                                path_field(job, op->path, "slide"),
+                                "%s is not a multiple of the parent stream's "
+                                "slide (%s)",
+                                fmt_ms(job, op->slide_ms), fmt_ms(job, cur));
+                s->bad = true;
+                known = false;
+            }
+            if (!known)
+                continue;
+            if (op->slide_ms)
+                cur = op->slide_ms;
+        } else if (sl__job_op_is_window(op->def)) {
+            known = false; /* its window was refused */
+            continue;
+        }
+        for (w = 0; w < op->nwith; w++) {
+            int64_t other = op->with[w] ? slide_of(job, op->with[w]) : 0;
+            if (other && other != cur) {
+                sl__job_problem(
+                    job, s->json,
+                    op->with_is_array
+                        ? path_index(job, path_field(job, op->path, "with"), w)
+                        : path_field(job, op->path, "with"),
+                    "stream \"%s\" has slide %s, this stream has %s; they "
+                    "must be equal",
+                    op->with[w], fmt_ms(job, other), fmt_ms(job, cur));
+                s->bad = true;
+            }
+        }
+    }
+    if (known && !s->bad)
+        s->slide = cur;
+    else
+        s->bad = true;
+}
+
+static void walk_graph(sl_job *job, const cJSON *streams_json)
+{
+    job_stream **stack;
+    const cJSON *j = streams_json ? streams_json->child : NULL;
+    size_t i;
+    if (!job->nstreams)
+        return;
+    for (i = 0; i < job->nstreams; i++, j = j ? j->next : NULL)
+        job->streams[i].json = j;
+    job->order = jalloc(job, job->nstreams * sizeof *job->order);
+    stack = jalloc(job, job->nstreams * sizeof *stack);
+    if (!job->order || !stack)
+        return;
+    for (i = 0; i < job->nstreams; i++)
+        if (job->streams[i].mark == 0 && job->streams[i].name)
+            visit(job, &job->streams[i], stack, 0);
+    for (i = 0; i < job->norder; i++)
+        check_slides(job, job->order[i]);
+}
+
+/* ------------------------------------------------------------ the job */
+
+/* Pre-order position of node under j, counting from *n; true once found. */
+static bool position(const cJSON *j, const cJSON *node, size_t *n)
+{
+    const cJSON *c;
+    if (j == node)
+        return true;
+    ++*n;
+    for (c = j->child; c; c = c->next)
+        if (position(c, node, n))
+            return true;
+    return false;
+}
+
+/* Put the problems in the order of the nodes they are about. */
+static void sort_problems(sl_job *job)
+{
+    size_t *key, i, k;
+    if (job->nproblems < 2 || !job->root)
+        return;
+    if (!(key = sl_malloc(job->nproblems * sizeof *key)))
+        return; /* keep the order they were found in */
+    for (i = 0; i < job->nproblems; i++) {
+        key[i] = 0;
+        if (job->problem_at[i])
+            position(job->root, job->problem_at[i], &key[i]);
+    }
+    /* Insertion sort: stable, and the lists are short. */
+    for (i = 1; i < job->nproblems; i++) {
+        size_t kk = key[i];
+        char *p = job->problems[i];
+        const cJSON *a = job->problem_at[i];
+        for (k = i; k > 0 && key[k - 1] > kk; k--) {
+            key[k] = key[k - 1];
+            job->problems[k] = job->problems[k - 1];
+            job->problem_at[k] = job->problem_at[k - 1];
+        }
+        key[k] = kk;
+        job->problems[k] = p;
+        job->problem_at[k] = a;
+    }
+    sl_free(key);
+}
+
+/* Line and column of byte offset at in text (1-based). */
+static void line_col(const char *text, size_t at, size_t *line, size_t *col)
+{
+    size_t i;
+    *line = 1;
+    *col = 1;
+    for (i = 0; i < at; i++) {
+        if (text[i] == '\n') {
+            ++*line;
+            *col = 1;
+        } else {
+            ++*col;
+        }
+    }
+}
+
+void sl__job_parse(sl_job *job, const char *text, size_t len)
+{
+    static const char *const fields[] = {
+        "name", "batch_interval", "clock",   "max_batches", "workers",
+        "conf", "sources",        "streams", "sinks",       NULL};
+    static const char *const clocks[] = {"system", "manual", NULL};
+    const char *end = NULL;
+    const cJSON *f, *root;
+    const char *s;
+    char *copy;
+    int64_t v;
+
+    if (memchr(text, '\0', len)) {
+        sl__job_problem(job, NULL, "$",
+                        "invalid JSON: the text holds a NUL "
+                        "byte");
+        return;
+    }
+    /* cJSON wants the text NUL-terminated to refuse trailing garbage. */
+    if (!(copy = sl_malloc(len + 1))) {
+        job->oom = true;
+        return;
+    }
+    memcpy(copy, text, len);
+    copy[len] = '\0';
+    job->root = cJSON_ParseWithLengthOpts(copy, len + 1, &end, true);
+    if (!job->root) {
+        size_t at = end && end >= copy ? (size_t)(end - copy) : 0, line, col;
+        if (at > len)
+            at = len;
+        line_col(copy, at, &line, &col);
+        sl_free(copy);
+        if (len == 0)
+            sl__job_problem(job, NULL, "$", "invalid JSON: the file is empty");
+        else
+            sl__job_problem(job, NULL, "$",
+                            "invalid JSON near line %zu, column %zu", line,
+                            col);
+        return;
+    }
+    sl_free(copy);
+    root = job->root;
+    if (!cJSON_IsObject(root)) {
+        wrong_type(job, root, "$", "an object");
+        return;
+    }
+    check_fields(job, root, "$", fields);
+    if (!(job->conf = sl_conf_new())) {
+        job->oom = true;
+        return;
+    }
+    if ((f = field(job, root, "$", "name", true)) &&
+        (s = read_name(job, f, "$.name")))
+        job->name = jstrdup(job, s);
+    if ((f = field(job, root, "$", "conf", false))) {
+        const cJSON *c;
+        if (!cJSON_IsObject(f))
+            wrong_type(job, f, "$.conf", "an object");
+        else
+            for (c = f->child; c; c = c->next)
+                set_conf(job, job->conf, c,
+                         path_field(job, "$.conf", c->string), c->string);
+    }
+    if ((f = field(job, root, "$", "batch_interval", true)) &&
+        read_duration(job, f, "$.batch_interval", &job->interval_ms))
+        set_conf(job, job->conf, f, "$.batch_interval", "batch_interval");
+    else if (!f)
+        job->interval_ms = 0;
+    if (!f || job->interval_ms <= 0)
+        job->interval_ms = 0;
+    if ((f = field(job, root, "$", "clock", false)) &&
+        read_choice(job, f, "$.clock", clocks) >= 0)
+        set_conf(job, job->conf, f, "$.clock", "clock");
+    if ((f = field(job, root, "$", "max_batches", false)) &&
+        read_int(job, f, "$.max_batches", 0, INT64_C(1) << 53, &v))
+        set_conf(job, job->conf, f, "$.max_batches", "max_batches");
+    if ((f = field(job, root, "$", "workers", false)) &&
+        read_int(job, f, "$.workers", 0, 1024, &v))
+        set_conf(job, job->conf, f, "$.workers", "workers");
+    if (job->interval_ms) {
+        /* conf may have set it too; the top-level field wins. */
+        int64_t ms;
+        if (sl_conf_get_int(job->conf, "batch_interval", &ms) == SL_OK)
+            job->interval_ms = ms;
+    }
+    if ((f = field(job, root, "$", "sources", true)))
+        read_sources(job, f);
+    if ((f = field(job, root, "$", "streams", false)))
+        read_streams(job, f);
+    if ((f = field(job, root, "$", "sinks", true)))
+        read_sinks(job, f);
+    walk_graph(job, cJSON_GetObjectItemCaseSensitive(root, "streams"));
+    sort_problems(job);
+    if (job->nproblems > MAX_PROBLEMS)
+        job->nproblems = MAX_PROBLEMS;
+}
+
+/* --------------------------------------------------------- public API */
+
+sl_job *sl_job_parse(const char *text, size_t len, const char *origin)
+{
+    sl_job *job = sl_malloc(sizeof *job);
+    if (!job)
+        return NULL;
+    memset(job, 0, sizeof *job);
+    sl__arena_init(&job->arena, 4096);
+    job->origin = jstrdup(job, origin ? origin : "job");
+    if (job->origin && text)
+        sl__job_parse(job, text, len);
+    else if (!text)
+        sl__job_problem(job, NULL, "$", "no job text");
+    if (job->oom) {
+        sl_job_free(job);
+        return NULL;
+    }
+    return job;
+}
+
+sl_job *sl_job_load(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    char *text = NULL, *grown;
+    size_t len = 0, cap = 0, n;
+    sl_job *job;
+    int err = 0;
+
+    if (f) {
+        for (;;) {
+            if (len == cap) {
+                cap = cap ? cap * 2 : 65536;
+                if (cap > ((size_t)1 << 30) ||
+                    !(grown = sl_realloc(text, cap))) {
+                    err = cap > ((size_t)1 << 30) ? EFBIG : ENOMEM;
+                    break;
+                }
+                text = grown;
+            }
+            n = fread(text + len, 1, cap - len, f);
+            len += n;
+            if (n == 0) {
+                if (ferror(f))
+                    err = errno ? errno : EIO;
+                break;
+            }
+        }
+        fclose(f);
+    } else {
+        err = errno;
+    }
+    if (err) {
+        sl_free(text);
+        if (!(job = sl_job_parse("", 0, path)))
+            return NULL;
+        job->nproblems = 0;
+        sl__job_problem(job, NULL, "$", "cannot read %s: %s", quoted(job, path),
+                        err == EFBIG ? "larger than 1 GiB" : strerror(err));
+        if (job->oom) {
+            sl_job_free(job);
+            return NULL;
+        }
+        return job;
+    }
+    job = sl_job_parse(text ? text : "", len, path);
+    sl_free(text);
+    return job;
+}
+
+size_t sl_job_problem_count(const sl_job *job)
+{
+    return job ? job->nproblems : 0;
+}
+
+const char *sl_job_problem(const sl_job *job, size_t i)
+{
+    return job && i < job->nproblems ? job->problems[i] : NULL;
+}
+
+const char *sl_job_name(const sl_job *job)
+{
+    return job ? job->name : NULL;
+}
+
+const char *sl_job_errmsg(const sl_job *job)
+{
+    return job ? job->errmsg : "";
+}
+
+void sl_job_free(sl_job *job)
+{
+    size_t i;
+    if (!job)
+        return;
+    sl_context_free(job->ctx);
+    for (i = 0; i < job->nsources; i++)
+        sl_conf_free(job->sources[i].conf);
+    sl_conf_free(job->conf);
+    cJSON_Delete(job->root);
+    sl_free(job->problems);
+    sl_free(job->problem_at);
+    sl__arena_free(&job->arena);
+    sl_free(job);
+}

@@ -1,0 +1,283 @@
+/*
+ * streamctl: runs and checks sluice job files. `streamctl run JOB.json`
+ * runs a job in the foreground until it ends or gets SIGINT/SIGTERM;
+ * `streamctl validate JOB.json...` reports every problem of each file.
+ * The job-file work itself is libsluice's (include/sluice/job.h).
+ */
+#include <sluice/sluice.h>
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* Exit statuses, as `streamctl --help` and docs/streamctl.md list them. */
+enum {
+    EXIT_OK = 0,
+    EXIT_FAILED = 1, /* the job failed while running or could not start */
+    EXIT_USAGE = 2,  /* bad command line */
+    EXIT_INVALID = 3 /* the job file is unreadable or invalid */
+};
+
+static void usage_main(FILE *f)
+{
+    fputs(
+        "usage: streamctl COMMAND [ARGS]\n"
+        "\n"
+        "Run and check sluice job files (JSON; see docs/job-file.md).\n"
+        "\n"
+        "commands:\n"
+        "  run JOB.json            run the job in the foreground until it\n"
+        "                          ends (max_batches) or gets Ctrl-C or\n"
+        "                          SIGTERM, which stop it gracefully\n"
+        "  validate JOB.json...    check job files and report every problem\n"
+        "                          with its JSON path\n"
+        "  help [COMMAND]          show this help, or a command's\n"
+        "\n"
+        "options:\n"
+        "  -h, --help              show this help (after a command: its help)\n"
+        "  --version               print the version\n"
+        "\n"
+        "exit status:\n"
+        "  0  success: the job ran and stopped cleanly / the files are valid\n"
+        "  1  the job failed while running, or could not be started\n"
+        "  2  bad command line\n"
+        "  3  a job file is unreadable or invalid (problems on stderr)\n",
+        f);
+}
+
+static void usage_run(FILE *f)
+{
+    fputs("usage: streamctl run JOB.json\n"
+          "\n"
+          "Build the job described by JOB.json and run it in the foreground.\n"
+          "Output sinks write to stdout (console) or to files\n"
+          "(save_as_text_files); logs go to stderr. The job ends when it has\n"
+          "run max_batches batches, when it fails, or on SIGINT (Ctrl-C) or\n"
+          "SIGTERM: then reading stops, the batches already received are\n"
+          "run and the sinks flushed (a graceful stop); a second signal\n"
+          "aborts at once.\n"
+          "With \"clock\": \"manual\" batches run back to back without\n"
+          "sleeping: the same file gives the same output every time.\n"
+          "\n"
+          "exit status: 0 stopped cleanly; 1 the job failed; 2 bad command\n"
+          "line; 3 the job file is unreadable or invalid.\n",
+          f);
+}
+
+static void usage_validate(FILE *f)
+{
+    fputs("usage: streamctl validate JOB.json...\n"
+          "\n"
+          "Check each job file without running it: JSON syntax, fields and\n"
+          "their types, operator, function and source names, references\n"
+          "between streams, cycles, and window lengths and slides against\n"
+          "their parent streams. Prints \"FILE: valid\" on stdout for a\n"
+          "valid file, else every problem on stderr as\n"
+          "\"FILE: PATH: MESSAGE\", PATH a JSON path such as\n"
+          "$.streams.counts.ops[0].fn.\n"
+          "\n"
+          "exit status: 0 every file is valid; 2 bad command line; 3 some\n"
+          "file is unreadable or invalid.\n",
+          f);
+}
+
+static int usage_error(void (*usage)(FILE *), const char *fmt, const char *arg)
+{
+    fputs("streamctl: ", stderr);
+    fprintf(stderr, fmt, arg);
+    fputs("\n\n", stderr);
+    usage(stderr);
+    return EXIT_USAGE;
+}
+
+/* Load path; print its problems and return NULL when it is not valid. */
+static sl_job *load_valid(const char *path)
+{
+    sl_job *job = sl_job_load(path);
+    size_t i, n;
+    if (!job) {
+        fprintf(stderr, "streamctl: %s: out of memory\n", path);
+        return NULL;
+    }
+    n = sl_job_problem_count(job);
+    for (i = 0; i < n; i++)
+        fprintf(stderr, "%s: %s\n", path, sl_job_problem(job, i));
+    if (n) {
+        sl_job_free(job);
+        return NULL;
+    }
+    return job;
+}
+
+/* The command's file arguments from argv[from..]; -1 on a usage error. */
+static int file_args(int argc, char **argv, int from, void (*usage)(FILE *),
+                     const char **files, int max)
+{
+    int i, n = 0;
+    for (i = from; i < argc; i++) {
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            usage(stdout);
+            exit(EXIT_OK);
+        }
+        if (!strcmp(argv[i], "--")) {
+            for (i++; i < argc; i++) {
+                if (n == max) {
+                    usage_error(usage, "unexpected argument '%s'", argv[i]);
+                    return -1;
+                }
+                files[n++] = argv[i];
+            }
+            break;
+        }
+        if (argv[i][0] == '-' && argv[i][1]) {
+            usage_error(usage, "unknown option '%s'", argv[i]);
+            return -1;
+        }
+        if (n == max) {
+            usage_error(usage, "unexpected argument '%s'", argv[i]);
+            return -1;
+        }
+        files[n++] = argv[i];
+    }
+    if (n == 0) {
+        usage_error(usage, "%s", "a job file is required");
+        return -1;
+    }
+    return n;
+}
+
+static int cmd_validate(int argc, char **argv)
+{
+    const char **files = malloc((size_t)argc * sizeof *files);
+    int n, i, rc = EXIT_OK;
+    sl_job *job;
+
+    if (!files) {
+        fputs("streamctl: out of memory\n", stderr);
+        return EXIT_FAILED;
+    }
+    n = file_args(argc, argv, 2, usage_validate, files, argc);
+    if (n < 0) {
+        free(files);
+        return EXIT_USAGE;
+    }
+    for (i = 0; i < n; i++) {
+        if ((job = load_valid(files[i]))) {
+            printf("%s: valid\n", files[i]);
+            sl_job_free(job);
+        } else {
+            rc = EXIT_INVALID;
+        }
+    }
+    free(files);
+    return rc;
+}
+
+/*
+ * Wait for the job's end or SIGINT/SIGTERM. Signals are blocked in every
+ * thread and taken here with sigtimedwait, because stopping a context is
+ * not async-signal-safe.
+ */
+static sl_status run_until_signal(sl_context *ctx, const sigset_t *sigs)
+{
+    struct timespec tick = {0, 100 * 1000 * 1000};
+    sl_status st;
+    int sig;
+
+    for (;;) {
+        st = sl_context_await_termination_or_timeout(ctx, 0);
+        if (st != SL_ETIMEDOUT)
+            return st;
+        sig = sigtimedwait(sigs, NULL, &tick);
+        if (sig == SIGINT || sig == SIGTERM)
+            break;
+    }
+    fprintf(stderr, "streamctl: %s: stopping gracefully (again to abort)\n",
+            sig == SIGINT ? "SIGINT" : "SIGTERM");
+    pthread_sigmask(SIG_UNBLOCK, sigs, NULL);
+    st = sl_context_stop(ctx, true);
+    if (st == SL_OK)
+        st = sl_context_await_termination(ctx);
+    return st;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+    const char *file;
+    sl_context *ctx;
+    sigset_t sigs;
+    sl_status st;
+    sl_job *job;
+    int rc = EXIT_FAILED;
+
+    if (file_args(argc, argv, 2, usage_run, &file, 1) < 0)
+        return EXIT_USAGE;
+    /* Before any sluice thread exists, so that they all inherit the mask. */
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+
+    if (!(job = load_valid(file)))
+        return EXIT_INVALID;
+    if ((st = sl_job_build(job, &ctx)) != SL_OK) {
+        fprintf(stderr, "streamctl: %s: cannot build the job: %s\n", file,
+                sl_job_errmsg(job));
+        goto out;
+    }
+    if ((st = sl_context_start(ctx)) == SL_OK)
+        st = run_until_signal(ctx, &sigs);
+    if (st != SL_OK) {
+        const char *msg = sl_context_errmsg(ctx);
+        fprintf(stderr, "streamctl: job \"%s\" failed: %s%s%s\n",
+                sl_job_name(job), sl_strerror(st), msg && *msg ? ": " : "",
+                msg ? msg : "");
+        goto out;
+    }
+    rc = EXIT_OK;
+out:
+    fflush(stdout);
+    sl_job_free(job);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    const char *cmd = argc > 1 ? argv[1] : NULL;
+
+    if (!cmd)
+        return usage_error(usage_main, "%s", "a command is required");
+    if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help")) {
+        usage_main(stdout);
+        return EXIT_OK;
+    }
+    if (!strcmp(cmd, "--version")) {
+        printf("streamctl (sluice) %d.%d.%d\n", SL_VERSION_MAJOR,
+               SL_VERSION_MINOR, SL_VERSION_PATCH);
+        return EXIT_OK;
+    }
+    if (!strcmp(cmd, "help")) {
+        const char *what = argc > 2 ? argv[2] : NULL;
+        if (argc > 3)
+            return usage_error(usage_main, "unexpected argument '%s'", argv[3]);
+        if (!what)
+            usage_main(stdout);
+        else if (!strcmp(what, "run"))
+            usage_run(stdout);
+        else if (!strcmp(what, "validate"))
+            usage_validate(stdout);
+        else
+            return usage_error(usage_main, "unknown command '%s'", what);
+        return EXIT_OK;
+    }
+    if (!strcmp(cmd, "run"))
+        return cmd_run(argc, argv);
+    if (!strcmp(cmd, "validate"))
+        return cmd_validate(argc, argv);
+    if (cmd[0] == '-')
+        return usage_error(usage_main, "unknown option '%s'", cmd);
+    return usage_error(usage_main, "unknown command '%s'", cmd);
+}
