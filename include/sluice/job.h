@@ -51,6 +51,12 @@ SL_EXPORT const char *sl_job_name(const sl_job *job);
  * failure, with the reason (and its JSON path) in sl_job_errmsg().
  */
 SL_EXPORT sl_status sl_job_build(sl_job *job, sl_context **out);
+/**
+ * @brief After sl_job_build: the stream (or source) of the job called
+ * name, so a program can add its own outputs before starting the context;
+ * NULL when there is none or the job is not built.
+ */
+SL_EXPORT sl_dstream *sl_job_stream(sl_job *job, const char *name);
 /** @brief Why the last call on job failed (borrowed), "" if none. */
 SL_EXPORT const char *sl_job_errmsg(const sl_job *job);
 

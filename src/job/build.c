@@ -151,3 +151,8 @@ sl_status sl_job_build(sl_job *job, sl_context **out)
     *out = job->ctx;
     return SL_OK;
 }
+
+sl_dstream *sl_job_stream(sl_job *job, const char *name)
+{
+    return job && job->ctx && name ? lookup(job, name) : NULL;
+}
