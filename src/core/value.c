@@ -447,8 +447,7 @@ sl_status sl__value_copy_deep(sl__arena *to, const sl__arena *from,
     }
 }
 
-/* Copy v's bytes and items into *mem (sized by sl__value_deep_size). */
-static void flatten(const sl_value *v, sl_value *out, char **mem)
+void sl__value_flatten(const sl_value *v, sl_value *out, char **mem)
 {
     uint32_t i;
     *out = *v;
@@ -460,7 +459,7 @@ static void flatten(const sl_value *v, sl_value *out, char **mem)
         sl_value *items = (sl_value *)(void *)*mem;
         *mem += (size_t)v->len * sizeof(sl_value);
         for (i = 0; i < v->len; i++)
-            flatten(&v->u.items[i], &items[i], mem);
+            sl__value_flatten(&v->u.items[i], &items[i], mem);
         out->u.items = items;
     }
 }
@@ -480,7 +479,7 @@ sl_status sl__value_clone2(const sl_value *a, const sl_value *b, sl_value *oa,
     if (!mem)
         return SL_ENOMEM;
     *blob = mem;
-    flatten(a, oa, &mem);
-    flatten(b, ob, &mem);
+    sl__value_flatten(a, oa, &mem);
+    sl__value_flatten(b, ob, &mem);
     return SL_OK;
 }

@@ -1,53 +1,61 @@
 /*
  * Retained RDDs: what a window, remember() or slice keeps beyond its batch.
- * The records are copied deeply into one arena of their own, so a retained
- * RDD never holds its ancestors' task arenas or receive blocks.
+ * The records are copied deeply into one block of their own, exactly sized,
+ * so a retained RDD never holds its ancestors' task arenas or receive
+ * blocks, and costs its data's bytes and little more.
  */
 #include "rdd/rdd_int.h"
 
 #include <string.h>
 
 struct sl__retained {
-    sl__arena arena;
+    void *block; /* partitions, item arrays and deep data, exactly sized */
+    size_t bytes;
     sl_rdd node;
 };
 
 sl_status sl__rdd_retain(sl_rdd *r, sl__retained **out)
 {
     sl__retained *k;
-    size_t i, j;
+    size_t i, j, bytes;
+    char *mem;
     sl_status st = sl__materialize(r);
     if (st != SL_OK)
         return st;
+    bytes = SL__ALIGN_UP((r->nparts + 1) * sizeof(mat_part), 16);
+    for (i = 0; i < r->nparts; i++) {
+        bytes += (r->mat[i].n + 1) * sizeof(sl_value);
+        for (j = 0; j < r->mat[i].n; j++)
+            bytes += sl__value_deep_size(&r->mat[i].items[j]);
+    }
     k = sl_malloc(sizeof *k);
     if (!k)
         return SL_ENOMEM;
     memset(k, 0, sizeof *k);
-    sl__arena_init(&k->arena, 4096);
+    /* One block of the exact size: a window's memory is its data. */
+    if (!(k->block = sl_malloc(bytes))) {
+        sl_free(k);
+        return SL_ENOMEM;
+    }
+    k->bytes = bytes;
     k->node.eng = r->eng;
     k->node.kind = RDD_MATERIAL;
     k->node.nparts = r->nparts;
-    k->node.mat =
-        sl__arena_alloc(&k->arena, (r->nparts + 1) * sizeof *k->node.mat);
-    if (!k->node.mat)
-        goto oom;
+    k->node.mat = k->block;
+    mem = (char *)k->block +
+          SL__ALIGN_UP((r->nparts + 1) * sizeof(mat_part), 16);
     for (i = 0; i < r->nparts; i++) {
         mat_part *dst = &k->node.mat[i];
         dst->n = r->mat[i].n;
-        dst->items =
-            sl__arena_alloc(&k->arena, (dst->n + 1) * sizeof *dst->items);
-        if (!dst->items)
-            goto oom;
-        for (j = 0; j < dst->n; j++)
-            if (sl__value_copy(&k->arena, NULL, &r->mat[i].items[j],
-                               &dst->items[j]))
-                goto oom;
+        dst->items = (sl_value *)(void *)mem;
+        mem += (dst->n + 1) * sizeof(sl_value);
     }
+    for (i = 0; i < r->nparts; i++)
+        for (j = 0; j < r->mat[i].n; j++)
+            sl__value_flatten(&r->mat[i].items[j], &k->node.mat[i].items[j],
+                              &mem);
     *out = k;
     return SL_OK;
-oom:
-    sl__retained_free(k);
-    return SL_ENOMEM;
 }
 
 sl_rdd *sl__retained_rdd(sl__retained *k)
@@ -57,13 +65,13 @@ sl_rdd *sl__retained_rdd(sl__retained *k)
 
 size_t sl__retained_bytes(const sl__retained *k)
 {
-    return k->arena.bytes;
+    return k->bytes;
 }
 
 void sl__retained_free(sl__retained *k)
 {
     if (!k)
         return;
-    sl__arena_free(&k->arena);
+    sl_free(k->block);
     sl_free(k);
 }

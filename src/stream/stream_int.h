@@ -240,6 +240,8 @@ bool sl__time_valid(const sl_dstream *s, int64_t time_ms);
 sl_status sl__window_advance(sl_dstream *s, batch *b);
 sl_status sl__window_rdd(sl_dstream *s, batch *b, sl_rdd **out);
 void sl__window_free(sl_dstream *s);
+/* Parent batches a window keeps now, and their bytes (job thread). */
+void sl__window_retained(const sl_dstream *s, size_t *batches, size_t *bytes);
 
 /* state_ops.c */
 sl_status sl__state_advance(sl_dstream *s, batch *b);

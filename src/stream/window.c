@@ -62,8 +62,11 @@ static sl_status ring_push(sl_dstream *s, batch *b)
     }
     m->next = s->ring;
     s->ring = m;
-    /* The inverse form also needs the batches leaving at its next slide. */
-    drop_ring_before(s, b->time_ms - s->window_ms - s->slide_ms);
+    /* A window at time t covers (t - length, t]: no window from this batch
+     * on needs what is at or before t - length. The inverse form also
+     * needs the batches leaving at its next slide. */
+    drop_ring_before(s, b->time_ms - s->window_ms -
+                            (s->kind == DS_REDUCED_WINDOW ? s->slide_ms : 0));
     return SL_OK;
 oom:
     sl__ctx_set_error(s->ctx, SL_ENOMEM, "window: out of memory");
@@ -73,6 +76,17 @@ oom:
 sl_status sl__window_advance(sl_dstream *s, batch *b)
 {
     return ring_push(s, b);
+}
+
+void sl__window_retained(const sl_dstream *s, size_t *batches, size_t *bytes)
+{
+    const remembered *m;
+    *batches = 0;
+    *bytes = 0;
+    for (m = s->ring; m; m = m->next) {
+        ++*batches;
+        *bytes += m->rdd ? sl__retained_bytes(m->rdd) : 0;
+    }
 }
 
 /* ------------------------------------------------------------- window */
