@@ -42,8 +42,8 @@ sl_status sl__rdd_retain(sl_rdd *r, sl__retained **out)
     k->node.kind = RDD_MATERIAL;
     k->node.nparts = r->nparts;
     k->node.mat = k->block;
-    mem = (char *)k->block +
-          SL__ALIGN_UP((r->nparts + 1) * sizeof(mat_part), 16);
+    mem =
+        (char *)k->block + SL__ALIGN_UP((r->nparts + 1) * sizeof(mat_part), 16);
     for (i = 0; i < r->nparts; i++) {
         mat_part *dst = &k->node.mat[i];
         dst->n = r->mat[i].n;
