@@ -12,14 +12,15 @@
 
 typedef struct sl__state_store sl__state_store;
 
-/* One key's committed state, as lookups and iteration see it (borrowed:
- * valid until the next commit). */
+/* One key's state, as lookups and iteration see it (borrowed: a committed
+ * entry is valid until the next commit, a pending one until the next
+ * commit or abort). Key and value are the store's deep copies: strings and
+ * items point into the shard's data chunks (see store.c). */
 typedef struct sl__state_entry {
-    uint64_t hash; /* sl__htab_hash of the key; 0 marks a free slot */
+    uint64_t hash; /* sl__htab_hash of the key (odd; 0 marks no entry) */
     sl_value key;
     sl_value value;
     int64_t updated_ms; /* batch time of the last update */
-    void *blob;         /* deep copies of key and value, or NULL */
 } sl__state_entry;
 
 /** An empty store of `shards` shards (>= 1); nothing committed yet. */
@@ -34,6 +35,9 @@ size_t sl__state_shard_of(const sl__state_store *st, uint64_t hash);
 int64_t sl__state_version(const sl__state_store *st);
 /** Keys in the committed version. */
 size_t sl__state_count(const sl__state_store *st);
+/** Bytes the store holds from sl_malloc: entries, index tables, data
+ * chunks (the committed and the pending version's). */
+size_t sl__state_bytes(const sl__state_store *st);
 
 /**
  * Start writing `version`. SL_ESTATE when a version is already being

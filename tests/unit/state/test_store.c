@@ -6,7 +6,9 @@
  * applying twice, iteration of the frozen committed version while the next
  * one is written, sharding by sl__hash_part, a million keys over twenty
  * versions, backward-shift deletion (bulk and around the table's end),
- * one writer thread per shard, and allocation failure.
+ * memory (bytes per key, shared key copies on update, compaction of
+ * replaced copies, memory given back by removals and abort), one writer
+ * thread per shard, and allocation failure.
  */
 #include <pthread.h>
 #include <stdint.h>
@@ -66,7 +68,8 @@ static size_t entries_in_shards(const sl__state_store *st)
 
 /*
  * Every committed entry in iteration order with where it lives: shard,
- * slot index, entry and blob addresses, hash, key, value and update time.
+ * index, entry address, the key's and value's words (their copies'
+ * addresses for strings and composites), hash, key, value and update time.
  * Two equal snapshots mean the committed version was not touched at all.
  */
 static char *snapshot(const sl__state_store *st)
@@ -80,10 +83,11 @@ static char *snapshot(const sl__state_store *st)
     for (s = 0; s < sl__state_shards(st); s++)
         for (i = 0; (e = sl__state_next(st, s, &i));) {
             char *k = sl_test_json(&e->key), *v = sl_test_json(&e->value);
-            sl_test_buf_printf(&b, "%zu/%zu %p %p %016llx %s=%s @%lld\n", s,
-                               i - 1, (const void *)e, e->blob,
-                               (unsigned long long)e->hash, k, v,
-                               (long long)e->updated_ms);
+            sl_test_buf_printf(
+                &b, "%zu/%zu %p %016llx %016llx %016llx %s=%s @%lld\n", s,
+                i - 1, (const void *)e, (unsigned long long)e->key.u.i,
+                (unsigned long long)e->value.u.i, (unsigned long long)e->hash,
+                k, v, (long long)e->updated_ms);
             free(k);
             free(v);
         }
@@ -1097,6 +1101,216 @@ static void test_deletion_wraparound(void)
     SL_CHECK_INT(bad, 0);
 }
 
+/* ------------------------------------------------------------ memory */
+
+/* a <= b, printing both when not. */
+#define CHECK_AT_MOST(a, b)                                                    \
+    do {                                                                       \
+        size_t sl_a_ = (a), sl_b_ = (b);                                       \
+        if (sl_a_ > sl_b_)                                                     \
+            sl_test_fail(__FILE__, __LINE__, "%s <= %s: %zu > %zu", #a, #b,    \
+                         sl_a_, sl_b_);                                        \
+        else                                                                   \
+            CU_PASS(#a " <= " #b);                                             \
+    } while (0)
+
+/* A 12-byte string key, as bench_state_mem makes them. */
+static sl_value key12(size_t i, keybuf *b)
+{
+    snprintf(b->s, sizeof b->s, "key-%08zu", i % 100000000);
+    return sl_str(b->s, 12);
+}
+
+/*
+ * The layout's memory per key (docs/performance.md §4): what the store
+ * holds for 200k int keys, and for 200k 12-byte string keys, stays within
+ * the keys' and values' own bytes plus 64 bytes each (the target; the
+ * allocator's headers and RSS are bench_state_mem's business).
+ */
+static void test_bytes_per_key(void)
+{
+    enum { N = 200000 };
+    int strings;
+
+    for (strings = 0; strings < 2; strings++) {
+        sl__state_store *st = sl__state_new(16);
+        size_t i, errors = 0, own = strings ? 12 + 8 : 8 + 8;
+        for (i = 0; i < N; i++) {
+            keybuf kb;
+            sl_value k = strings ? key12(i, &kb) : sl_int((int64_t)i);
+            if (i % (N / 10) == 0) {
+                if (i)
+                    errors += sl__state_commit(st) != SL_OK;
+                errors += sl__state_begin(st, (int64_t)(i / (N / 10))) != SL_OK;
+            }
+            errors += put(st, k, sl_int((int64_t)i * 3), 1) != SL_OK;
+        }
+        errors += sl__state_commit(st) != SL_OK;
+        SL_CHECK_INT(errors, 0);
+        SL_CHECK_INT(sl__state_count(st), N);
+        CHECK_AT_MOST(sl__state_bytes(st), (size_t)N * (own + 64));
+        sl__state_free(st);
+    }
+}
+
+/*
+ * Updates of committed keys share the committed copy of the key: versions
+ * that only change int values of string keys allocate no data, and the
+ * store's size stays put.
+ */
+static void test_updates_share_keys(void)
+{
+    enum { N = 5000, V = 10 };
+    sl__state_store *st = sl__state_new(1);
+    size_t i, errors = 0, first = 0;
+    int64_t v;
+
+    for (v = 1; v <= V; v++) {
+        errors += sl__state_begin(st, v) != SL_OK;
+        for (i = 0; i < N; i++) {
+            keybuf kb;
+            errors += put(st, key12(i, &kb), sl_int(v * 100000 + (int64_t)i),
+                          v) != SL_OK;
+        }
+        errors += sl__state_commit(st) != SL_OK;
+        /* From version 2 on: the chunk directory grew for the pending
+         * entries once and keeps its size. */
+        if (v == 2)
+            first = sl__state_bytes(st);
+        else if (v > 2)
+            SL_CHECK_INT(sl__state_bytes(st), first);
+    }
+    SL_CHECK_INT(errors, 0);
+    for (i = 0; i < N; i += 997) {
+        keybuf kb;
+        SL_CHECK(has(st, key12(i, &kb), sl_int(V * 100000 + (int64_t)i), V));
+    }
+    sl__state_free(st);
+}
+
+/*
+ * Versions that rewrite every value (ints, strings and pairs of the model,
+ * so the copies change size), some keys written twice in a version, some
+ * removed and some added: the replaced copies become garbage that commits
+ * compact away. The contents always match the model, and the store never
+ * grows past twice its size after the first version (without compaction
+ * it would grow by the values' bytes every version).
+ */
+static void test_compaction_keeps_contents(void)
+{
+    enum { N = 24000, V = 16 };
+    sl__state_store *st = sl__state_new(2);
+    model m;
+    uint64_t rng = 5;
+    size_t i, errors = 0, first = 0;
+    int64_t v;
+
+    model_init(&m, N);
+    SL_CHECK_OK(sl__state_begin(st, 1));
+    for (i = 0; i < N; i++)
+        errors += m_put(st, &m, i, (int64_t)i, 1) != SL_OK;
+    SL_CHECK_OK(sl__state_commit(st));
+    first = sl__state_bytes(st);
+    for (v = 2; v <= V; v++) {
+        SL_CHECK_OK(sl__state_begin(st, v));
+        for (i = 0; i < N; i++) {
+            uint64_t r = splitmix(&rng) % 16;
+            if (r == 0)
+                errors += m_remove(st, &m, i) != SL_OK;
+            else if (r <= 12 || !m.present[i])
+                errors += m_put(st, &m, i, (int64_t)(i + r) * v, v) != SL_OK;
+            if (r == 1) /* written again in the same version */
+                errors += m_put(st, &m, i, (int64_t)i + v, v) != SL_OK;
+        }
+        SL_CHECK_OK(sl__state_commit(st));
+        CHECK_MODEL(st, &m);
+        CHECK_AT_MOST(sl__state_bytes(st), 2 * first);
+    }
+    SL_CHECK_INT(errors, 0);
+    model_free(&m);
+    sl__state_free(st);
+}
+
+/* 50k string keys with 40-byte values in 4 shards, all but 5k removed,
+ * then all: the entries, tables and data go back to the allocator. */
+static void test_removals_give_memory_back(void)
+{
+    enum { N = 50000, KEEP = 5000 };
+    sl__state_store *st = sl__state_new(4);
+    char val[48];
+    size_t i, errors = 0, full;
+
+    SL_CHECK_OK(sl__state_begin(st, 1));
+    for (i = 0; i < N; i++) {
+        keybuf kb;
+        snprintf(val, sizeof val, "%039zu", i);
+        errors += put(st, key12(i, &kb), sl_str(val, 40), 1) != SL_OK;
+    }
+    SL_CHECK_OK(sl__state_commit(st));
+    full = sl__state_bytes(st);
+    SL_CHECK_OK(sl__state_begin(st, 2));
+    for (i = KEEP; i < N; i++) {
+        keybuf kb;
+        errors += rm(st, key12(i, &kb)) != SL_OK;
+    }
+    SL_CHECK_OK(sl__state_commit(st));
+    SL_CHECK_INT(sl__state_count(st), KEEP);
+    CHECK_AT_MOST(sl__state_bytes(st), full / 5);
+    for (i = 0; i < N; i++) {
+        keybuf kb;
+        snprintf(val, sizeof val, "%039zu", i);
+        if (i < KEEP)
+            errors += !has(st, key12(i, &kb), sl_str(val, 40), 1);
+        else
+            errors += get(st, key12(i, &kb)) != NULL;
+    }
+    SL_CHECK_OK(sl__state_begin(st, 3));
+    for (i = 0; i < KEEP; i++) {
+        keybuf kb;
+        errors += rm(st, key12(i, &kb)) != SL_OK;
+    }
+    SL_CHECK_OK(sl__state_commit(st));
+    SL_CHECK_INT(sl__state_count(st), 0);
+    CHECK_AT_MOST(sl__state_bytes(st), 4096);
+    SL_CHECK_INT(errors, 0);
+    sl__state_free(st);
+}
+
+/* An aborted version gives back what its writes took. */
+static void test_abort_gives_memory_back(void)
+{
+    enum { N = 20000 };
+    sl__state_store *st = sl__state_new(4);
+    size_t i, errors = 0, before;
+    char *was, *now;
+
+    SL_CHECK_OK(sl__state_begin(st, 1));
+    for (i = 0; i < N; i++) {
+        keybuf kb;
+        errors += put(st, key12(i, &kb), sl_cstr("a value"), 1) != SL_OK;
+    }
+    SL_CHECK_OK(sl__state_commit(st));
+    before = sl__state_bytes(st);
+    was = snapshot(st);
+    SL_CHECK_OK(sl__state_begin(st, 2));
+    for (i = 0; i < 2 * N; i++) {
+        keybuf kb;
+        errors += put(st, key12(i, &kb), sl_cstr("another value"), 2) != SL_OK;
+    }
+    SL_CHECK(sl__state_bytes(st) > before + N * 48);
+    sl__state_abort(st);
+    /* Only the chunk directories (8 bytes per chunk of 512 entries) keep
+     * the size they grew to. */
+    CHECK_AT_MOST(sl__state_bytes(st), before + 4096);
+    SL_CHECK(sl__state_bytes(st) >= before);
+    now = snapshot(st);
+    SL_CHECK_STR(now, was);
+    SL_CHECK_INT(errors, 0);
+    free(was);
+    free(now);
+    sl__state_free(st);
+}
+
 /* ---------------------------------------------------------- threads */
 
 enum { TS = 8, TN = 160000, TV = 4 };
@@ -1219,17 +1433,21 @@ static void test_new_enomem(void)
 
 static void test_put_enomem(void)
 {
+    enum { BIG = 100000 };
     sl__state_store *st;
+    char *big;
 
     SL_CHECK_OK(sl_set_allocator(sl_test_failing_allocator()));
     st = sl__state_new(1);
     SL_CHECK_OK(sl__state_begin(st, 1));
     sl_test_fail_after(0);
-    /* The copy of a string key fails; so does the first pending table. */
+    /* The first pending table fails, so every write does. */
     SL_CHECK_INT(put(st, sl_cstr("key"), sl_int(1), 1), SL_ENOMEM);
     SL_CHECK_INT(put(st, sl_int(1), sl_int(1), 1), SL_ENOMEM);
     SL_CHECK_INT(rm(st, sl_int(1)), SL_ENOMEM);
-    sl_test_fail_after(1); /* the copy succeeds, the table does not */
+    sl_test_fail_after(1); /* the table succeeds, the entry chunk does not */
+    SL_CHECK_INT(put(st, sl_cstr("key"), sl_cstr("value"), 1), SL_ENOMEM);
+    sl_test_fail_after(2); /* the entry chunk succeeds, the copy does not */
     SL_CHECK_INT(put(st, sl_cstr("key"), sl_cstr("value"), 1), SL_ENOMEM);
     sl_test_fail_after(-1);
     SL_CHECK_OK(put(st, sl_int(2), sl_cstr("two"), 2));
@@ -1239,14 +1457,18 @@ static void test_put_enomem(void)
     SL_CHECK(get(st, sl_int(1)) == NULL);
     SL_CHECK(has(st, sl_int(2), sl_cstr("two"), 2));
 
-    /* A failed update leaves the pending write before it in place. */
+    /* A failed update leaves the pending write before it in place (the
+     * new value is too big for the data chunk "deux" went to). */
     SL_CHECK_OK(sl__state_begin(st, 2));
     SL_CHECK_OK(put(st, sl_int(2), sl_cstr("deux"), 3));
+    big = malloc(BIG);
+    memset(big, 'z', BIG);
     sl_test_fail_after(0);
-    SL_CHECK_INT(put(st, sl_int(2), sl_cstr("zwei"), 4), SL_ENOMEM);
+    SL_CHECK_INT(put(st, sl_int(2), sl_str(big, BIG), 4), SL_ENOMEM);
     sl_test_fail_after(-1);
     SL_CHECK_OK(sl__state_commit(st));
     SL_CHECK(has(st, sl_int(2), sl_cstr("deux"), 3));
+    free(big);
     sl__state_free(st);
     SL_CHECK_OK(sl_set_allocator(NULL));
 }
@@ -1379,6 +1601,49 @@ static void test_commit_enomem_retry(void)
     SL_CHECK_INT(WIFEXITED(status) ? WEXITSTATUS(status) : -1, 0);
 }
 
+/*
+ * A commit whose compaction cannot have its chunk still commits (the
+ * compaction only saves memory); a later commit compacts.
+ */
+static void test_compaction_enomem(void)
+{
+    enum { N = 2000 };
+    sl__state_store *st;
+    char val[104];
+    size_t i, errors = 0, before;
+
+    SL_CHECK_OK(sl_set_allocator(sl_test_failing_allocator()));
+    st = sl__state_new(1);
+    SL_CHECK_OK(sl__state_begin(st, 1));
+    for (i = 0; i < N; i++) {
+        keybuf kb;
+        snprintf(val, sizeof val, "%0100zu", i);
+        errors += put(st, key12(i, &kb), sl_str(val, 100), 1) != SL_OK;
+    }
+    SL_CHECK_OK(sl__state_commit(st));
+    SL_CHECK_OK(sl__state_begin(st, 2));
+    for (i = 0; i < 3 * N; i++) { /* every value replaced three times */
+        keybuf kb;
+        snprintf(val, sizeof val, "%0100zu", i);
+        errors += put(st, key12(i % N, &kb), sl_str(val, 100), 2) != SL_OK;
+    }
+    sl_test_fail_after(0);
+    SL_CHECK_OK(sl__state_commit(st));
+    sl_test_fail_after(-1);
+    before = sl__state_bytes(st);
+    SL_CHECK_OK(sl__state_begin(st, 3));
+    SL_CHECK_OK(sl__state_commit(st));
+    CHECK_AT_MOST(sl__state_bytes(st), before - 2 * N * 100);
+    for (i = 0; i < N; i++) {
+        keybuf kb;
+        snprintf(val, sizeof val, "%0100zu", i + 2 * N);
+        errors += !has(st, key12(i, &kb), sl_str(val, 100), 2);
+    }
+    SL_CHECK_INT(errors, 0);
+    sl__state_free(st);
+    SL_CHECK_OK(sl_set_allocator(NULL));
+}
+
 const char *SL_SUITE = "state_store";
 const sl_test_case SL_TESTS[] = {
     {"versions", test_versions},
@@ -1391,10 +1656,16 @@ const sl_test_case SL_TESTS[] = {
     {"million_keys", test_million_keys},
     {"deletion_stress", test_deletion_stress},
     {"deletion_wraparound", test_deletion_wraparound},
+    {"bytes_per_key", test_bytes_per_key},
+    {"updates_share_keys", test_updates_share_keys},
+    {"compaction_keeps_contents", test_compaction_keeps_contents},
+    {"removals_give_memory_back", test_removals_give_memory_back},
+    {"abort_gives_memory_back", test_abort_gives_memory_back},
     {"concurrent_shards", test_concurrent_shards},
     {"new_enomem", test_new_enomem},
     {"put_enomem", test_put_enomem},
     {"commit_enomem_is_atomic", test_commit_enomem_is_atomic},
     {"commit_enomem_retry", test_commit_enomem_retry},
+    {"compaction_enomem", test_compaction_enomem},
     {NULL, NULL},
 };
