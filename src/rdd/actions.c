@@ -188,8 +188,10 @@ static sl_status reduce_partials(reduce_job *j, sl_value *out)
         st = j->sinks[i].fn(&t, out, &j->sinks[i].acc, &next, j->sinks[i].user);
         *out = next;
         if (st != SL_OK) {
-            sl__engine_set_error(t.eng, "reduce function failed: %s",
-                                 sl_strerror(st));
+            /* The function's own message (sl_task_fail), when it left one. */
+            sl__engine_set_error(
+                t.eng, "reduce function failed: %s",
+                t.status != SL_OK && t.err[0] ? t.err : sl_strerror(st));
             return st == SL_ENOMEM ? st : SL_EUSER;
         }
     }
