@@ -53,6 +53,39 @@ SL_EXPORT sl_dstream *sl_rate_stream(sl_context *ctx, const sl_conf *conf);
 SL_EXPORT sl_dstream *sl_text_generator_stream(sl_context *ctx,
                                                const sl_conf *conf);
 
+/**
+ * @brief The directory source (Spark's textFileStream and Structured
+ * Streaming's file source): every complete file that appears in dir (or
+ * was there, with file.include_existing) is read once, line by line, as
+ * records of file.format. conf (borrowed; NULL = defaults) supplies the
+ * file.* options (docs/programming-guide.md lists them) and the context's
+ * receiver.max_line_bytes limits lines. Files are chosen on the job thread
+ * and read on the workers; a file that cannot be read is reported by name,
+ * counted and skipped.
+ */
+SL_EXPORT sl_dstream *sl_file_stream(sl_context *ctx, const char *dir,
+                                     const sl_conf *conf);
+/** @brief Spark's textFileStream: sl_file_stream with the defaults. */
+SL_EXPORT sl_dstream *sl_text_file_stream(sl_context *ctx, const char *dir);
+
+/** @brief Counters of a directory source, readable from any thread. */
+typedef struct sl_file_stats {
+    int64_t files_found;    /* complete files found (taken or waiting) */
+    int64_t files_taken;    /* files put into batches */
+    int64_t files_failed;   /* files that could not be read: skipped */
+    int64_t files_too_old;  /* waited longer than file.max_file_age */
+    int64_t files_cleaned;  /* deleted or archived after their batch */
+    int64_t files_waiting;  /* complete, waiting for a batch with room */
+    int64_t lines;          /* lines read */
+    int64_t malformed;      /* lines not of the record format */
+    int64_t lines_too_long; /* lines over receiver.max_line_bytes */
+    int64_t bytes;          /* bytes read (decompressed) */
+} sl_file_stats;
+
+/** @brief Counters of the directory source behind s. */
+SL_EXPORT sl_status sl_file_stream_stats(sl_dstream *s,
+                                         sl_file_stats *out);
+
 #ifdef __cplusplus
 }
 #endif

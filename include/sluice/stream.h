@@ -47,6 +47,13 @@ SL_EXPORT int64_t sl_context_batch_interval(const sl_context *ctx);
 /** @brief Redirect the context's log (default: stderr). Before start. */
 SL_EXPORT void sl_context_set_logger(sl_context *ctx, sl_log_fn fn, void *user);
 /**
+ * @brief Log through the context's logger (printf-style); callable from
+ * any thread, e.g. by connectors reporting a file they had to skip.
+ */
+SL_EXPORT void sl_context_log(sl_context *ctx, sl_log_level level,
+                              const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/**
  * @brief Keep every stream's batches for at least ms milliseconds (Spark's
  * StreamingContext.remember), so slice() can reach back that far.
  */

@@ -93,6 +93,57 @@ static const sl__conf_row sl__conf_rows[] = {
             "input."),
     SL__ROW("generator.partitions", SL_CONF_INT, "0", 0, 1024, NULL,
             "Partitions of the generator source (0 = workers)."),
+    SL__ROW("file.watch", SL_CONF_ENUM, "auto", 0, 0, "auto|inotify|poll",
+            "How the directory source finds new files: inotify events, a "
+            "listing at every batch (poll, for network mounts), or auto "
+            "(inotify, else poll)."),
+    SL__ROW("file.include_existing", SL_CONF_BOOL, "false", 0, 0, NULL,
+            "Also take the files already in the directory at start "
+            "(Structured Streaming's file source); off: only new files "
+            "(textFileStream)."),
+    SL__ROW("file.max_files_per_trigger", SL_CONF_INT, "0", 0, SL__BILLION,
+            NULL,
+            "Most files one batch takes (0 = no limit); the rest wait for "
+            "later batches."),
+    SL__ROW("file.latest_first", SL_CONF_BOOL, "false", 0, 0, NULL,
+            "Take the newest waiting files first (by mtime, then name)."),
+    SL__ROW("file.max_file_age", SL_CONF_DURATION, "168h", 1, 100000 * SL__HOUR,
+            NULL,
+            "A file waiting longer than this since sluice found it is "
+            "dropped (reported and counted); files seen are forgotten "
+            "after it."),
+    SL__ROW("file.path_glob_filter", SL_CONF_STRING, "", 0, 0, NULL,
+            "Only file names matching this glob (fnmatch) are taken; empty "
+            "= all."),
+    SL__ROW("file.recursive_file_lookup", SL_CONF_BOOL, "false", 0, 0, NULL,
+            "Also watch the subdirectories, at any depth."),
+    SL__ROW("file.clean_source", SL_CONF_ENUM, "off", 0, 0,
+            "off|delete|archive",
+            "What happens to a file once every sink finished its batch: "
+            "kept, deleted, or moved under file.source_archive_dir."),
+    SL__ROW("file.source_archive_dir", SL_CONF_STRING, "", 0, 0, NULL,
+            "Where clean_source archive moves files (outside the watched "
+            "tree), keeping their path below the watched directory."),
+    SL__ROW("file.format", SL_CONF_ENUM, "lines", 0, 0, "lines|json|csv",
+            "Record format of each line: the line as a string, JSON lines, "
+            "or CSV."),
+    SL__ROW("file.csv.separator", SL_CONF_STRING, ",", 0, 0, NULL,
+            "CSV field separator (one byte)."),
+    SL__ROW("file.csv.quote", SL_CONF_STRING, "\"", 0, 0, NULL,
+            "CSV quote character (one byte)."),
+    SL__ROW("file.csv.header", SL_CONF_BOOL, "false", 0, 0, NULL,
+            "The first line of each CSV file names the columns."),
+    SL__ROW("file.csv.columns", SL_CONF_STRING, "", 0, 0, NULL,
+            "Column names for CSV files without a header, comma-separated."),
+    SL__ROW("file.dead_letter", SL_CONF_STRING, "", 0, 0, NULL,
+            "File that malformed lines are appended to (JSON lines with the "
+            "file name, line number and reason); empty = none."),
+    SL__ROW("file.with_file_name", SL_CONF_BOOL, "false", 0, 0, NULL,
+            "Each record becomes (file name, record), as Spark's "
+            "input_file_name()."),
+    SL__ROW("file.split_bytes", SL_CONF_SIZE, "64m", 64 * SL__KB, SL__GB, NULL,
+            "Uncompressed files larger than this are read as line-aligned "
+            "splits of about this size, one partition each."),
     SL__ROW("state.shards", SL_CONF_INT, "16", 1, 4096, NULL,
             "Shards of every keyed state store; fixed for a job once "
             "state exists."),

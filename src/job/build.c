@@ -54,6 +54,8 @@ static sl_status build_source(sl_job *job, job_source *src)
         src->stream = sl_rate_stream(job->ctx, src->conf);
     else if (strcmp(type, "generator") == 0)
         src->stream = sl_text_generator_stream(job->ctx, src->conf);
+    else if (strcmp(type, "directory") == 0)
+        src->stream = sl_file_stream(job->ctx, src->host, src->conf);
     else
         src->stream = sl_queue_stream(job->ctx, src->partitions);
     if (!src->stream)

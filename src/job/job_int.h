@@ -133,11 +133,16 @@ bool sl__job_op_is_window(const op_def *d);
 
 typedef struct job_source job_source;
 
+/* A source field and the conf property it sets (NULL: read by parse.c). */
+typedef struct source_field {
+    const char *name;
+    const char *conf;
+} source_field;
+
 /* One row of the source registry. */
 typedef struct source_def {
     const char *type;
-    const char *const *fields; /* besides "type", NULL-terminated */
-    const char *conf_prefix;   /* fields map to conf "PREFIX.field" */
+    const source_field *fields; /* besides "type"; ends with a NULL name */
 } source_def;
 
 const source_def *sl__job_source_find(const char *type);
@@ -147,7 +152,7 @@ struct job_source {
     const source_def *def;
     const cJSON *json;
     sl_conf *conf; /* the job's conf with this source's fields applied */
-    char *host;
+    char *host; /* socket host, directory path */
     int port;
     size_t partitions;
     sl_value **batches; /* queue: per batch its records, NULL = no batch */

@@ -438,24 +438,54 @@ const char *sl_job_operator_at(size_t i)
 
 /* ------------------------------------------------------ source registry */
 
-static const char *const socket_fields[] = {
-    "host", "port", "connect_timeout", "reconnect_min", "reconnect_max", NULL};
-static const char *const queue_fields[] = {"batches", "partitions", NULL};
-static const char *const rate_fields[] = {"rows_per_second", "partitions",
-                                          NULL};
-static const char *const generator_fields[] = {"lines_per_batch",
-                                               "words_per_line",
-                                               "vocabulary",
-                                               "zipf_s",
-                                               "seed",
-                                               "partitions",
-                                               NULL};
+/* Each field: its name and the conf property it sets (NULL: read by
+ * parse.c itself). */
+static const source_field socket_fields[] = {
+    {"host", NULL},
+    {"port", NULL},
+    {"connect_timeout", "receiver.connect_timeout"},
+    {"reconnect_min", "receiver.reconnect_min"},
+    {"reconnect_max", "receiver.reconnect_max"},
+    {NULL, NULL}};
+static const source_field queue_fields[] = {
+    {"batches", NULL}, {"partitions", NULL}, {NULL, NULL}};
+static const source_field rate_fields[] = {
+    {"rows_per_second", "rate.rows_per_second"},
+    {"partitions", "rate.partitions"},
+    {NULL, NULL}};
+static const source_field generator_fields[] = {
+    {"lines_per_batch", "generator.lines_per_batch"},
+    {"words_per_line", "generator.words_per_line"},
+    {"vocabulary", "generator.vocabulary"},
+    {"zipf_s", "generator.zipf_s"},
+    {"seed", "generator.seed"},
+    {"partitions", "generator.partitions"},
+    {NULL, NULL}};
+static const source_field directory_fields[] = {
+    {"path", NULL},
+    {"watch", "file.watch"},
+    {"include_existing", "file.include_existing"},
+    {"max_files_per_trigger", "file.max_files_per_trigger"},
+    {"latest_first", "file.latest_first"},
+    {"max_file_age", "file.max_file_age"},
+    {"path_glob_filter", "file.path_glob_filter"},
+    {"recursive_file_lookup", "file.recursive_file_lookup"},
+    {"clean_source", "file.clean_source"},
+    {"source_archive_dir", "file.source_archive_dir"},
+    {"format", "file.format"},
+    {"separator", "file.csv.separator"},
+    {"quote", "file.csv.quote"},
+    {"header", "file.csv.header"},
+    {"columns", "file.csv.columns"},
+    {"dead_letter", "file.dead_letter"},
+    {"with_file_name", "file.with_file_name"},
+    {"split_bytes", "file.split_bytes"},
+    {NULL, NULL}};
 
 static const source_def sources[] = {
-    {"socket", socket_fields, "receiver"},
-    {"queue", queue_fields, NULL},
-    {"rate", rate_fields, "rate"},
-    {"generator", generator_fields, "generator"},
+    {"socket", socket_fields},       {"queue", queue_fields},
+    {"rate", rate_fields},           {"generator", generator_fields},
+    {"directory", directory_fields},
 };
 
 #define NSOURCES (sizeof sources / sizeof sources[0])

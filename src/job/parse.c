@@ -303,17 +303,129 @@ static const char *conf_text(sl_job *job, const cJSON *j, const char *path)
     return NULL;
 }
 
+static const char *fmt_ms(sl_job *job, int64_t ms);
+
+static const sl_conf_property *conf_property(const char *name)
+{
+    const sl_conf_property *p;
+    size_t i;
+    for (i = 0; (p = sl_conf_property_at(i)) != NULL; i++)
+        if (strcmp(p->name, name) == 0)
+            return p;
+    return NULL;
+}
+
+/*
+ * Check j against the type of property name, as every other field is
+ * checked (JSON type, durations, ranges, choices), then set it. Messages
+ * left to the property table lose its name: the path says it.
+ */
 static void set_conf(sl_job *job, sl_conf *conf, const cJSON *j,
                      const char *path, const char *name)
 {
+    const sl_conf_property *p = conf_property(name);
+    const char *text = NULL;
     char err[256];
-    const char *text = conf_text(job, j, path);
-    size_t n = strlen(name);
+    int64_t v;
+
+    if (!p) {
+        sl__job_problem(job, j, path, "unknown configuration property %s",
+                        quoted(job, name));
+        return;
+    }
+    switch (p->type) {
+    case SL_CONF_DURATION:
+        if (!read_duration(job, j, path, &v))
+            return;
+        if (v < p->min || v > p->max) {
+            sl__job_problem(job, j, path, "%s is out of range (%s..%s)",
+                            j->valuestring, fmt_ms(job, p->min),
+                            fmt_ms(job, p->max));
+            return;
+        }
+        text = j->valuestring;
+        break;
+    case SL_CONF_INT:
+        if (!read_int(job, j, path, p->min, p->max, &v))
+            return;
+        text = jprintf(job, "%lld", (long long)v);
+        break;
+    case SL_CONF_SIZE:
+        if (cJSON_IsNumber(j)) {
+            if (!read_int(job, j, path, p->min, p->max, &v))
+                return;
+            text = jprintf(job, "%lld", (long long)v);
+        } else if (!(text = read_string(job, j, path))) {
+            return;
+        }
+        break;
+    case SL_CONF_BOOL:
+        if (!cJSON_IsBool(j)) {
+            wrong_type(job, j, path, "a boolean");
+            return;
+        }
+        text = cJSON_IsTrue(j) ? "true" : "false";
+        break;
+    case SL_CONF_ENUM: {
+        const char *choices[16];
+        char *list = jstrdup(job, p->choices), *c;
+        size_t n = 0;
+        int k;
+        if (!list)
+            return;
+        for (c = list; c && n < 15; n++) {
+            choices[n] = c;
+            if ((c = strchr(c, '|')))
+                *c++ = '\0';
+        }
+        choices[n] = NULL;
+        if ((k = read_choice(job, j, path, choices)) < 0)
+            return;
+        text = choices[k];
+        break;
+    }
+    default: /* strings; a number is fine where text holds one */
+        if (!cJSON_IsString(j) && !cJSON_IsNumber(j)) {
+            wrong_type(job, j, path, "a string or a number");
+            return;
+        }
+        text = conf_text(job, j, path);
+        break;
+    }
     if (text && sl_conf_set(conf, name, text, err, sizeof err) != SL_OK) {
-        /* The path names the property already. */
+        size_t n = strlen(name);
         bool named =
             strncmp(err, name, n) == 0 && err[n] == ':' && err[n + 1] == ' ';
         sl__job_problem(job, j, path, "%s", named ? err + n + 2 : err);
+    }
+}
+
+/* A JSON array of strings into a comma-separated conf value. */
+static void set_conf_list(sl_job *job, sl_conf *conf, const cJSON *j,
+                          const char *path, const char *name)
+{
+    const cJSON *it;
+    char *text = jstrdup(job, "");
+    size_t i = 0;
+    cJSON_ArrayForEach(it, j)
+    {
+        const char *p = path_index(job, path, i++);
+        if (!cJSON_IsString(it)) {
+            wrong_type(job, it, p, "a string");
+            return;
+        }
+        if (!*it->valuestring || strchr(it->valuestring, ',')) {
+            sl__job_problem(job, it, p,
+                            "a column name must be non-empty and hold no ','");
+            return;
+        }
+        text = jprintf(job, "%s%s%s", text ? text : "", i > 1 ? "," : "",
+                       it->valuestring);
+    }
+    if (text) {
+        char err[256];
+        if (sl_conf_set(conf, name, text, err, sizeof err) != SL_OK)
+            sl__job_problem(job, j, path, "%s", err);
     }
 }
 
@@ -575,7 +687,7 @@ static void read_source(sl_job *job, job_source *src, const cJSON *j)
     const cJSON *type_j, *f;
     const char *type;
     const source_def *def;
-    const char *allowed[16];
+    const char *allowed[32];
     size_t i, n = 0;
 
     if (!cJSON_IsObject(j)) {
@@ -589,14 +701,14 @@ static void read_source(sl_job *job, job_source *src, const cJSON *j)
     if (!(def = sl__job_source_find(type))) {
         sl__job_problem(job, type_j, path_field(job, src->path, "type"),
                         "unknown source type %s (known: socket, queue, rate, "
-                        "generator)",
+                        "generator, directory)",
                         quoted(job, type));
         return;
     }
     src->def = def;
     allowed[n++] = "type";
-    for (i = 0; def->fields[i] && n < 15; i++)
-        allowed[n++] = def->fields[i];
+    for (i = 0; def->fields[i].name && n < 31; i++)
+        allowed[n++] = def->fields[i].name;
     allowed[n] = NULL;
     check_fields(job, j, src->path, allowed);
 
@@ -624,20 +736,30 @@ static void read_source(sl_job *job, job_source *src, const cJSON *j)
         if (port && read_int(job, port, path_field(job, src->path, "port"), 1,
                              65535, &p))
             src->port = (int)p;
+    } else if (strcmp(type, "directory") == 0) {
+        const cJSON *dir = field(job, j, src->path, "path", true);
+        const char *d;
+        if (dir &&
+            (d = read_string(job, dir, path_field(job, src->path, "path")))) {
+            if (!*d)
+                sl__job_problem(job, dir, path_field(job, src->path, "path"),
+                                "must not be empty");
+            else
+                src->host = jstrdup(job, d);
+        }
     }
     for (f = j->child; f; f = f->next) {
-        char name[96];
-        if (!strcmp(f->string, "type") || !strcmp(f->string, "host") ||
-            !strcmp(f->string, "port"))
-            continue;
-        for (i = 0; def->fields[i]; i++)
-            if (strcmp(def->fields[i], f->string) == 0)
+        const char *fpath;
+        for (i = 0; def->fields[i].name; i++)
+            if (strcmp(def->fields[i].name, f->string) == 0)
                 break;
-        if (!def->fields[i])
-            continue; /* unknown: reported above */
-        snprintf(name, sizeof name, "%s.%s", def->conf_prefix, f->string);
-        set_conf(job, src->conf, f, path_field(job, src->path, f->string),
-                 name);
+        if (!def->fields[i].conf)
+            continue; /* unknown (reported above) or read above */
+        fpath = path_field(job, src->path, f->string);
+        if (!strcmp(f->string, "columns") && cJSON_IsArray(f))
+            set_conf_list(job, src->conf, f, fpath, def->fields[i].conf);
+        else
+            set_conf(job, src->conf, f, fpath, def->fields[i].conf);
     }
 }
 
@@ -649,6 +771,7 @@ static void read_sources(sl_job *job, const cJSON *j)
         wrong_type(job, j, "$.sources", "an object");
         return;
     }
+    check_fields(job, j, "$.sources", NULL); /* duplicate names */
     job->nsources = (size_t)cJSON_GetArraySize(j);
     if (job->nsources == 0) {
         sl__job_problem(job, j, "$.sources", "at least one source is required");
@@ -923,6 +1046,7 @@ static void read_streams(sl_job *job, const cJSON *j)
         wrong_type(job, j, "$.streams", "an object");
         return;
     }
+    check_fields(job, j, "$.streams", NULL); /* duplicate names */
     job->nstreams = (size_t)cJSON_GetArraySize(j);
     if (job->nstreams > MAX_STREAMS) {
         sl__job_problem(job, j, "$.streams", "more than %d streams",
@@ -1289,6 +1413,26 @@ void sl__job_parse(sl_job *job, const char *text, size_t len)
                         "byte");
         return;
     }
+    {
+        /* cJSON would cut a string at an escaped NUL: refuse it. */
+        size_t i, line, col;
+        for (i = 0; i + 6 <= len; i++) {
+            size_t k = 0;
+            if (text[i] != '\\' || (text[i + 1] != 'u' && text[i + 1] != 'U') ||
+                strncmp(text + i + 2, "0000", 4) != 0)
+                continue;
+            while (k < i && text[i - 1 - k] == '\\')
+                k++;
+            if (k % 2)
+                continue; /* an escaped backslash, then "u0000" */
+            line_col(text, i, &line, &col);
+            sl__job_problem(job, NULL, "$",
+                            "invalid JSON near line %zu, column %zu: \\u0000 "
+                            "in a string is not supported",
+                            line, col);
+            return;
+        }
+    }
     /* cJSON wants the text NUL-terminated to refuse trailing garbage. */
     if (!(copy = sl_malloc(len + 1))) {
         job->oom = true;
@@ -1330,6 +1474,8 @@ void sl__job_parse(sl_job *job, const char *text, size_t len)
         if (!cJSON_IsObject(f))
             wrong_type(job, f, "$.conf", "an object");
         else
+            check_fields(job, f, "$.conf", NULL);
+        if (cJSON_IsObject(f))
             for (c = f->child; c; c = c->next)
                 set_conf(job, job->conf, c,
                          path_field(job, "$.conf", c->string), c->string);
@@ -1364,8 +1510,14 @@ void sl__job_parse(sl_job *job, const char *text, size_t len)
         read_sinks(job, f);
     walk_graph(job, cJSON_GetObjectItemCaseSensitive(root, "streams"));
     sort_problems(job);
-    if (job->nproblems > MAX_PROBLEMS)
-        job->nproblems = MAX_PROBLEMS;
+    if (job->nproblems > MAX_PROBLEMS) {
+        size_t more = job->nproblems - (MAX_PROBLEMS - 1);
+        char *note = jprintf(job, "$: %zu more problems not shown", more);
+        if (note) {
+            job->problems[MAX_PROBLEMS - 1] = note;
+            job->nproblems = MAX_PROBLEMS;
+        }
+    }
 }
 
 /* --------------------------------------------------------- public API */

@@ -6,6 +6,7 @@
 #include "stream/stream_int.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -389,4 +390,14 @@ void sl_context_free(sl_context *ctx)
     pthread_cond_destroy(&ctx->cv);
     pthread_mutex_destroy(&ctx->lock);
     sl_free(ctx);
+}
+
+void sl_context_log(sl_context *ctx, sl_log_level level, const char *fmt, ...)
+{
+    va_list ap;
+    if (!ctx || !fmt)
+        return;
+    va_start(ap, fmt);
+    sl__vlog(&ctx->log, level, fmt, ap);
+    va_end(ap);
 }

@@ -36,6 +36,23 @@ static const char *const all_names[] = {"batch_interval",
                                         "generator.zipf_s",
                                         "generator.seed",
                                         "generator.partitions",
+                                        "file.watch",
+                                        "file.include_existing",
+                                        "file.max_files_per_trigger",
+                                        "file.latest_first",
+                                        "file.max_file_age",
+                                        "file.path_glob_filter",
+                                        "file.recursive_file_lookup",
+                                        "file.clean_source",
+                                        "file.source_archive_dir",
+                                        "file.format",
+                                        "file.csv.separator",
+                                        "file.csv.quote",
+                                        "file.csv.header",
+                                        "file.csv.columns",
+                                        "file.dead_letter",
+                                        "file.with_file_name",
+                                        "file.split_bytes",
                                         "state.shards"};
 #define NNAMES (sizeof all_names / sizeof all_names[0])
 
@@ -82,6 +99,9 @@ static const struct {
     {"generator.seed", 42},
     {"generator.partitions", 0},
     {"state.shards", 16},
+    {"file.max_files_per_trigger", 0},
+    {"file.max_file_age", INT64_C(168) * 3600 * 1000},
+    {"file.split_bytes", INT64_C(64) << 20},
 };
 
 static void test_defaults(void)

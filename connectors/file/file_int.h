@@ -1,0 +1,80 @@
+/*
+ * Internals of the directory source: the table of files it knows (found,
+ * waiting, taken, ignored), the watcher that fills it (inotify events or
+ * directory listings, in watch.c) and the options both halves read.
+ */
+#ifndef SL_FILE_FILE_INT_H
+#define SL_FILE_FILE_INT_H
+
+#include <sluice/sluice.h>
+
+#include "core/core.h"
+#include "core/records.h"
+
+/* Where a file is in its life. */
+typedef enum fstate {
+    F_PENDING, /* found, maybe still being written */
+    F_READY,   /* complete, waiting for a batch with room */
+    F_TAKEN,   /* put into a batch: never taken again */
+    F_IGNORED  /* there before the start, too old, or refused */
+} fstate;
+
+/* One file the source knows, by its path below the watched directory. */
+typedef struct fentry {
+    struct fentry *next; /* hash chain */
+    uint64_t hash;
+    char *rel;
+    fstate state;
+    bool writing;     /* inotify: opened for writing, not closed yet */
+    bool listed;      /* seen by the current listing */
+    int64_t found_ms; /* monotonic time sluice found it */
+    int64_t size, mtime_ns;
+    uint64_t ino;
+} fentry;
+
+/* The file table: a chained hash map keyed by relative path. */
+typedef struct ftab {
+    fentry **buckets;
+    size_t nbuckets, count;
+} ftab;
+
+fentry *sl__ftab_find(ftab *t, const char *rel);
+/* The entry for rel, created PENDING when new; NULL when out of memory. */
+fentry *sl__ftab_get(ftab *t, const char *rel, bool *created);
+void sl__ftab_remove(ftab *t, fentry *e);
+void sl__ftab_free(ftab *t);
+
+typedef enum watch_mode { WATCH_AUTO, WATCH_INOTIFY, WATCH_POLL } watch_mode;
+typedef enum clean_mode { CLEAN_OFF, CLEAN_DELETE, CLEAN_ARCHIVE } clean_mode;
+
+/* A watched directory (inotify watch descriptor and its relative path). */
+typedef struct wdir {
+    int wd;
+    char *rel; /* "" for the root */
+} wdir;
+
+/* The watcher: what watch.c keeps between batches. */
+typedef struct watcher {
+    sl_context *ctx;
+    char *root; /* the watched directory, as given */
+    watch_mode mode;
+    bool recursive, include_existing;
+    char *glob;
+    int64_t max_age_ms;
+    int fd; /* inotify, or -1 when listing */
+    wdir *dirs;
+    size_t ndirs;
+    int relist;   /* listings still to do (start, overflow) */
+    bool started; /* the listing at start is done */
+    ftab files;
+} watcher;
+
+/* Set up w (mode resolved: auto picks inotify when it works). */
+sl_status sl__watch_open(watcher *w, char *err, size_t errlen);
+/* Bring the table up to date with what happened since the last call. */
+sl_status sl__watch_update(watcher *w, int64_t now_ms);
+void sl__watch_close(watcher *w);
+/* True for names the source never takes (hidden or temporary). */
+bool sl__watch_hidden(const char *name);
+
+#endif /* SL_FILE_FILE_INT_H */

@@ -1,0 +1,148 @@
+/*
+ * Record formats shared by every text source: a line of text becomes one
+ * record as a plain line, a JSON value (JSON lines) or a CSV row; lines
+ * that are no record are counted and can go to a dead-letter file.
+ * Internal to sluice (sl__ names); includes only core/core.h.
+ */
+#ifndef SL_CORE_RECORDS_H
+#define SL_CORE_RECORDS_H
+
+#include "core/core.h"
+
+/* ------------------------------------------------------------ formats */
+
+/** The record formats of a text source. */
+typedef enum sl__rec_format {
+    SL__REC_LINES, /* the line itself, a string view (the default) */
+    SL__REC_JSON,  /* one JSON value per line */
+    SL__REC_CSV    /* one CSV row per line, a tuple of strings */
+} sl__rec_format;
+
+/** Parse a format name ("lines", "json", "csv"); SL_EPARSE otherwise. */
+sl_status sl__rec_format_parse(const char *name, sl__rec_format *out);
+
+/** The name of a format ("lines", "json", "csv"). */
+const char *sl__rec_format_name(sl__rec_format f);
+
+/** How a text source turns lines into records. */
+typedef struct sl__rec_options {
+    sl__rec_format format;
+    char separator; /* csv: between fields, default ',' */
+    char quote;     /* csv: around fields, default '"'; '\0' = no quoting */
+    bool header;    /* csv: the first line of each file names the columns */
+    const char *const *columns; /* csv: given names (header false) */
+    size_t ncolumns;            /* number of given names */
+} sl__rec_options;
+
+/** Defaults: lines; for CSV ',' and '"', no header, no given columns. */
+void sl__rec_options_init(sl__rec_options *o);
+
+/**
+ * Check options before a source keeps them: separator and quote differ
+ * and are neither '\n' nor '\r', header and given columns exclude each
+ * other. SL_EINVAL with err saying why.
+ */
+sl_status sl__rec_options_check(const sl__rec_options *o, char *err,
+                                size_t errlen);
+
+/* ------------------------------------------------------------- reader */
+
+/*
+ * Where parsed records get their memory: n bytes, 8-aligned, that outlive
+ * the record (a task's memory through a small adapter, or an arena);
+ * NULL when out of memory.
+ */
+typedef void *(*sl__rec_alloc_fn)(void *ctx, size_t n);
+
+/** An sl__rec_alloc_fn over an sl__arena (ctx is the arena). */
+void *sl__rec_arena_alloc(void *ctx, size_t n);
+
+/*
+ * The state of reading one file (or one stream): the CSV header, read
+ * once, and the column count every line is checked against. One reader
+ * per file, used by one thread at a time. The fields are private to
+ * records.c, apart from the counters, which callers may read.
+ */
+typedef struct sl__rec_reader {
+    sl__rec_format format;
+    char separator, quote;
+    bool header;        /* csv: the next line read is the header */
+    bool header_failed; /* csv: the header line was malformed */
+    size_t ncolumns;    /* csv: fixed column count, 0 until known */
+    char **names;       /* csv: ncolumns names, or NULL (one sl_malloc) */
+    int64_t lines;      /* lines passed to sl__rec_parse */
+    int64_t records;    /* lines that gave a record */
+    int64_t malformed;  /* lines refused with SL_EPARSE */
+} sl__rec_reader;
+
+/**
+ * A reader for options o (checked with sl__rec_options_check); it copies
+ * what it keeps of o. SL_EINVAL or SL_ENOMEM with err saying why; on
+ * failure nothing needs freeing. Free with sl__rec_reader_free.
+ */
+sl_status sl__rec_reader_init(sl__rec_reader *r, const sl__rec_options *o,
+                              char *err, size_t errlen);
+
+/** Free what the reader owns (the column names). Accepts NULL. */
+void sl__rec_reader_free(sl__rec_reader *r);
+
+/**
+ * Parse one line (no trailing "\n" or "\r\n": the caller strips them) into
+ * a record in *out.
+ * - lines: the line as a string view (no copy);
+ * - json: the value, strings copied into alloc memory (numbers with no
+ *   fraction part and |x| <= 2^53 are ints, others doubles; an array of
+ *   2 is a pair, other arrays lists; an object is a list of (key, value)
+ *   pairs in document order);
+ * - csv: a tuple of strings, one per column, views into line unless a
+ *   field has doubled quotes (then copied into alloc memory).
+ * Item arrays come from alloc; string views into line need line to
+ * outlive the record (as a receive block does).
+ * @returns SL_OK; SL_ENOTFOUND for a line that is no record (the CSV
+ * header); SL_EPARSE for a malformed line (counted in r->malformed), err
+ * saying why; SL_ENOMEM.
+ */
+sl_status sl__rec_parse(sl__rec_reader *r, const char *line, size_t len,
+                        sl__rec_alloc_fn alloc, void *alloc_ctx, sl_value *out,
+                        char *err, size_t errlen);
+
+/**
+ * The CSV column count (0 while unknown, and for other formats) and in
+ * *names their names (NULL when the columns have no names), borrowed
+ * from the reader, valid while it lives.
+ */
+size_t sl__rec_columns(const sl__rec_reader *r, const char *const **names);
+
+/* ------------------------------------------------------- dead letters */
+
+/*
+ * A dead-letter file: one JSON object per malformed line,
+ * {"file":..., "line":N, "error":..., "text":...}, appended; shared by
+ * the worker threads of a source.
+ */
+typedef struct sl__dead_letters sl__dead_letters;
+
+/**
+ * Open (create with mode 0644, or append to) the dead-letter file at
+ * path. SL_EIO or SL_ENOMEM with err saying why. Close with
+ * sl__dead_letters_close.
+ */
+sl_status sl__dead_letters_open(const char *path, sl__dead_letters **out,
+                                char *err, size_t errlen);
+
+/**
+ * Append one malformed line: its file name, line number (from 1), the
+ * reason and the line's len bytes, JSON-escaped (bytes that are not
+ * UTF-8 as \u00XX). One write per line; thread-safe. SL_EIO, SL_ENOMEM.
+ */
+sl_status sl__dead_letters_write(sl__dead_letters *d, const char *file,
+                                 int64_t line_no, const char *reason,
+                                 const char *line, size_t len);
+
+/** Lines written so far (thread-safe). */
+int64_t sl__dead_letters_count(const sl__dead_letters *d);
+
+/** Close the file and free d. Accepts NULL. */
+void sl__dead_letters_close(sl__dead_letters *d);
+
+#endif /* SL_CORE_RECORDS_H */
