@@ -193,9 +193,20 @@ static sl_status merge_window(sl_task *t, const sl_value *kv, void *user)
     }
     if (st != SL_OK)
         return st;
-    if (!have_prev && !have_add)
-        return SL_ECORRUPT; /* Spark: "Neither previous window has value for
-                               key, nor new values found" */
+    if (!have_prev && !have_add) {
+        /* Spark fails the same way ("Neither previous window has value for
+         * key, nor new values found"). */
+        char key[96];
+        size_t n = sl_value_format_json(sl_pair_key(kv), key, sizeof key);
+        if (n >= sizeof key)
+            memcpy(key + sizeof key - 4, "...", 4);
+        return sl_task_fail(t,
+                            "reduce_by_key_and_window: key %s leaves the "
+                            "window but has no previous value: the filter "
+                            "dropped a key whose values were still in the "
+                            "window",
+                            key);
+    }
     value = have_prev ? prev : add;
     /* Results go through `next`: out never aliases the inputs. */
     if (have_prev && have_sub) {

@@ -442,6 +442,19 @@ FAILING = [
     ("fail_sum", failing("fail-sum", [["a", "b"]], "reduce", "sum"), "sum"),
     ("fail_to_number", failing("fail-to-number", [[], ["abc"]], "map",
                                "to_number"), "to_number"),
+    # A filter dropping keys still in an incremental window: Spark fails
+    # too; the message says what happened.
+    ("fail_window_filter", {
+        "name": "fail-window-filter", "batch_interval": "1s",
+        "clock": "manual", "max_batches": 5,
+        "sources": {"q": {"type": "queue",
+                          "batches": [[["a", 1]], [["a", 1]], [], []]}},
+        "streams": {"w": {"from": "q", "ops": [{
+            "op": "reduce_by_key_and_window", "fn": "sum",
+            "inverse": "subtract", "window": "2s",
+            "filter": {"name": "gt", "arg": 1, "on": "value"}}]}},
+        "sinks": [{"from": "w", "type": "console", "format": "json"}],
+    }, 'key "a" leaves the window but has no previous value'),
 ]
 
 
