@@ -79,14 +79,9 @@ static inline sl_status sl__value_copy(sl__arena *to, const sl__arena *from,
     }
     return sl__value_copy_deep(to, from, v, out);
 }
-/**
- * Deep copies of a and b in one block from sl_malloc (*blob, NULL when
- * neither needs memory): how the state store copies a key and its value.
- */
 /** Copy v's bytes and items to *mem, advancing it by sl__value_deep_size. */
 void sl__value_flatten(const sl_value *v, sl_value *out, char **mem);
-sl_status sl__value_clone2(const sl_value *a, const sl_value *b, sl_value *oa,
-                           sl_value *ob, void **blob);
+
 /** Bytes a deep copy of v needs (strings and items). */
 size_t sl__value_deep_size(const sl_value *v);
 /** Hash of len bytes with the value hash's seedless function. */

@@ -109,7 +109,7 @@ typedef struct csv_field {
     size_t escapes;
 } csv_field;
 
-/* The quoted field whose opening quote is at line[i]. */
+/* The quoted field whose opening quote is at line[*pos]. */
 static sl_status csv_quoted(const sl__rec_reader *r, const char *line,
                             size_t len, size_t *pos, csv_field *f, char *err,
                             size_t errlen)

@@ -464,22 +464,3 @@ void sl__value_flatten(const sl_value *v, sl_value *out, char **mem)
     }
 }
 
-sl_status sl__value_clone2(const sl_value *a, const sl_value *b, sl_value *oa,
-                           sl_value *ob, void **blob)
-{
-    size_t n = sl__value_deep_size(a) + sl__value_deep_size(b);
-    char *mem;
-    *blob = NULL;
-    if (n == 0) {
-        *oa = *a;
-        *ob = *b;
-        return SL_OK;
-    }
-    mem = sl_malloc(n);
-    if (!mem)
-        return SL_ENOMEM;
-    *blob = mem;
-    sl__value_flatten(a, oa, &mem);
-    sl__value_flatten(b, ob, &mem);
-    return SL_OK;
-}
