@@ -18,15 +18,26 @@
 #include <time.h>
 
 typedef struct options {
-    const char *host;
+    const char *host; /* or the directory, for EXAMPLE_DIRECTORY */
     int port;
     const char *batch;   /* duration text, NULL for the default */
     const char *workers; /* count text, NULL for the default */
 } options;
 
+/* Network examples take HOST PORT; directory ones define EXAMPLE_DIRECTORY
+ * and take DIR. */
+#ifdef EXAMPLE_DIRECTORY
+#define EXAMPLE_ARGS "DIR"
+#define EXAMPLE_NARGS 1
+#else
+#define EXAMPLE_ARGS "HOST PORT"
+#define EXAMPLE_NARGS 2
+#endif
+
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: " PROG " HOST PORT [--batch DURATION] [--workers N]\n"
+    fprintf(f, "usage: " PROG " " EXAMPLE_ARGS
+               " [--batch DURATION] [--workers N]\n"
                "\n" ABOUT "\n"
                "  --batch DURATION  batch interval, e.g. 500ms, 1s, 1m "
                "(default 1s)\n"
@@ -83,19 +94,19 @@ static void parse_args(int argc, char **argv, options *o)
                    !(argv[i][1] >= '0' && argv[i][1] <= '9')) {
             fprintf(stderr, PROG ": unknown option '%s'\n", argv[i]);
             goto bad;
-        } else if (npos < 2) {
+        } else if (npos < EXAMPLE_NARGS) {
             pos[npos++] = argv[i];
         } else {
             fprintf(stderr, PROG ": unexpected argument '%s'\n", argv[i]);
             goto bad;
         }
     }
-    if (npos < 2) {
-        fprintf(stderr, PROG ": HOST and PORT are required\n");
+    if (npos < EXAMPLE_NARGS) {
+        fprintf(stderr, PROG ": " EXAMPLE_ARGS " required\n");
         goto bad;
     }
     o->host = pos[0];
-    if (!parse_port(pos[1], &o->port)) {
+    if (EXAMPLE_NARGS == 2 && !parse_port(pos[1], &o->port)) {
         fprintf(stderr, PROG ": invalid port '%s' (expected 1..65535)\n",
                 pos[1]);
         goto bad;
