@@ -429,7 +429,7 @@ static sl_status file_read(sl_task *t, const void *desc, void *user)
         close(fd);
         return st;
     }
-    if (comp == COMP_NONE && d.end < d.size)
+    if (comp == COMP_NONE && (d.start > 0 || d.end < d.size))
         st = read_split(&rc, fd, &d);
     else
         st = read_whole(&rc, fd, comp);
