@@ -103,7 +103,7 @@ fi
 
 # The tests that exercise the worker pool, the job thread and the I/O
 # thread together.
-threaded='^(test_rdd|test_stream_.*|test_oracle_basic|test_wordcount_.*)$'
+threaded='^(test_rdd|test_stream_.*|test_state_store|test_job|test_oracle_basic|test_wordcount_.*)$'
 export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}
 if build "build-tsan" build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DSL_TSAN=ON; then
