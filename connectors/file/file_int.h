@@ -29,7 +29,7 @@ typedef struct fentry {
     bool listed;      /* seen by the current listing */
     int64_t found_ms; /* monotonic time sluice found it */
     int64_t size, mtime_ns;
-    uint64_t ino;
+    uint64_t dev, ino; /* which file the name meant when found */
 } fentry;
 
 /* The file table: a chained hash map keyed by relative path. */
@@ -64,8 +64,9 @@ typedef struct watcher {
     int fd; /* inotify, or -1 when listing */
     wdir *dirs;
     size_t ndirs;
-    int relist;   /* listings still to do (start, overflow) */
-    bool started; /* the listing at start is done */
+    int relist;          /* listings still to do (start, overflow, new dirs) */
+    bool started;        /* the listing at start is done */
+    bool after_overflow; /* the listing in progress follows an overflow */
     ftab files;
 } watcher;
 

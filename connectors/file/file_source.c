@@ -28,6 +28,7 @@ typedef struct taken_batch {
     struct taken_batch *next;
     int64_t batch_id;
     char **rel;
+    uint64_t *dev, *ino; /* the files meant: a newer one is not cleaned */
     size_t n;
 } taken_batch;
 
@@ -55,7 +56,9 @@ typedef struct file_source {
 typedef struct part_desc {
     int64_t start, end; /* byte range of the split; end = size when whole */
     int64_t size;       /* the file's size when planned */
+    uint64_t dev, ino;  /* the file planned: a replacement is not read */
     uint32_t path_len;
+    uint32_t whole; /* read the file whole (compressed, json, csv) */
     /* followed by the full path, NUL-terminated */
 } part_desc;
 
@@ -348,7 +351,7 @@ static sl_status read_whole(read_ctx *rc, int fd, int comp)
     sl_status st;
     if (!read_all(fd, &buf, &len))
         return skip_file(rc->fs, rc->path, strerror(errno));
-    if (comp != COMP_NONE) {
+    if (comp != COMP_NONE && len > 0) { /* an empty file is just empty */
         why = comp == COMP_GZIP ? gunzip(buf, len, &plain, &plain_len)
                                 : unzstd(buf, len, &plain, &plain_len);
         sl_free(buf);
@@ -425,11 +428,20 @@ static sl_status file_read(sl_task *t, const void *desc, void *user)
     comp = compression_of(rc.path);
     if ((fd = open(rc.path, O_RDONLY | O_CLOEXEC)) < 0)
         return skip_file(fs, rc.path, strerror(errno));
+    {
+        struct stat sb;
+        if (fstat(fd, &sb) != 0 || (uint64_t)sb.st_ino != d.ino ||
+            (uint64_t)sb.st_dev != d.dev) {
+            close(fd);
+            return skip_file(fs, rc.path,
+                             "replaced by another file since it was planned");
+        }
+    }
     if ((st = sl__rec_reader_init(&rc.rr, &fs->rec, NULL, 0)) != SL_OK) {
         close(fd);
         return st;
     }
-    if (comp == COMP_NONE && (d.start > 0 || d.end < d.size))
+    if (!d.whole)
         st = read_split(&rc, fd, &d);
     else
         st = read_whole(&rc, fd, comp);
@@ -472,39 +484,55 @@ static char *full_path(const file_source *fs, const char *rel)
     return p;
 }
 
-/* Plan the partitions of one file. */
-static sl_status plan_file(file_source *fs, sl_plan *plan, const char *rel)
+/*
+ * Plan the partitions of one file: plain line files over split_bytes in
+ * line-aligned splits, anything else whole (compressed files, and JSON and
+ * CSV, whose malformed lines need their line numbers and CSV its column
+ * count from the start). False in *planned when the file is gone or was
+ * replaced since it was found (reported and counted).
+ */
+static sl_status plan_file(file_source *fs, sl_plan *plan, const fentry *e,
+                           bool *planned)
 {
-    char *path = full_path(fs, rel);
+    char *path = full_path(fs, e->rel);
     size_t plen, dlen;
     struct stat sb;
     int64_t size, start, split;
     char *desc;
     sl_status st = SL_OK;
-    bool whole;
+    part_desc d;
 
+    *planned = false;
     if (!path)
         return SL_ENOMEM;
+    if (stat(path, &sb) != 0 || (uint64_t)sb.st_ino != e->ino ||
+        (uint64_t)sb.st_dev != e->dev) {
+        skip_file(fs, path,
+                  errno == ENOENT ? "vanished before its batch"
+                                  : "replaced or unreadable before its batch");
+        sl_free(path);
+        return SL_OK;
+    }
     plen = strlen(path);
-    /* Vanished or unreadable now: the reader reports it on the worker. */
-    size = stat(path, &sb) == 0 ? (int64_t)sb.st_size : 0;
-    whole = compression_of(path) != COMP_NONE ||
-            (fs->rec.format == SL__REC_CSV && fs->rec.header);
-    split =
-        whole || size <= fs->split_bytes ? (size ? size : 1) : fs->split_bytes;
+    size = (int64_t)sb.st_size;
+    memset(&d, 0, sizeof d); /* no uninitialised padding in the copies */
+    d.whole = compression_of(path) != COMP_NONE ||
+              fs->rec.format != SL__REC_LINES || size <= fs->split_bytes;
+    split = d.whole ? (size ? size : 1) : fs->split_bytes;
     dlen = sizeof(part_desc) + plen + 1;
     if (!(desc = sl_malloc(dlen))) {
         sl_free(path);
         return SL_ENOMEM;
     }
     memcpy(desc + sizeof(part_desc), path, plen + 1);
+    d.size = size;
+    d.dev = e->dev;
+    d.ino = e->ino;
+    d.path_len = (uint32_t)plen;
     for (start = 0; st == SL_OK && (start < size || start == 0);
          start += split) {
-        part_desc d;
         d.start = start;
         d.end = start + split < size ? start + split : size;
-        d.size = size;
-        d.path_len = (uint32_t)plen;
         memcpy(desc, &d, sizeof d);
         st = sl_plan_add_reader(plan, file_read, desc, dlen, fs);
         if (size == 0)
@@ -512,6 +540,7 @@ static sl_status plan_file(file_source *fs, sl_plan *plan, const char *rel)
     }
     sl_free(desc);
     sl_free(path);
+    *planned = st == SL_OK;
     return st;
 }
 
@@ -532,6 +561,39 @@ static bool json_add(char **b, size_t *len, size_t *cap, const char *s)
         (*b)[(*len)++] = ',';
     *len += sl_value_format_json(&v, *b + *len, *cap - *len);
     return true;
+}
+
+static taken_batch *taken_new(int64_t batch_id, size_t n)
+{
+    taken_batch *tb = sl_malloc(sizeof *tb);
+    if (!tb)
+        return NULL;
+    memset(tb, 0, sizeof *tb);
+    tb->batch_id = batch_id;
+    tb->rel = sl_malloc(n * sizeof *tb->rel);
+    tb->dev = sl_malloc(n * sizeof *tb->dev);
+    tb->ino = sl_malloc(n * sizeof *tb->ino);
+    if (!tb->rel || !tb->dev || !tb->ino) {
+        sl_free(tb->rel);
+        sl_free(tb->dev);
+        sl_free(tb->ino);
+        sl_free(tb);
+        return NULL;
+    }
+    return tb;
+}
+
+static void taken_free(taken_batch *tb)
+{
+    size_t i;
+    if (!tb)
+        return;
+    for (i = 0; i < tb->n; i++)
+        sl_free(tb->rel[i]);
+    sl_free(tb->rel);
+    sl_free(tb->dev);
+    sl_free(tb->ino);
+    sl_free(tb);
 }
 
 static sl_status file_plan(void *state, int64_t batch_id, int64_t time_ms,
@@ -590,39 +652,33 @@ static sl_status file_plan(void *state, int64_t batch_id, int64_t time_ms,
         sl_free(picks);
         return SL_OK;
     }
-    if (!(tb = sl_malloc(sizeof *tb)) ||
-        !(tb->rel = sl_malloc(take * sizeof *tb->rel)) ||
-        !(json = sl_malloc(jcap))) {
-        if (tb)
-            sl_free(tb->rel);
-        sl_free(tb);
+    if (!(tb = taken_new(batch_id, take)) || !(json = sl_malloc(jcap))) {
+        taken_free(tb);
         sl_free(picks);
         return SL_ENOMEM;
     }
-    tb->next = NULL;
-    tb->batch_id = batch_id;
-    tb->n = 0;
     memcpy(json, "{\"files\":[", 10);
     jlen = 10;
     st = SL_OK;
     for (i = 0; i < take && st == SL_OK; i++) {
+        bool planned;
         e = picks[i].e;
+        if ((st = plan_file(fs, plan, e, &planned)) != SL_OK)
+            break;
+        e->state = F_TAKEN;
+        if (!planned)
+            continue; /* gone or replaced: reported */
         if (!json_add(&json, &jlen, &jcap, e->rel) ||
             !(tb->rel[tb->n] = dup_str(e->rel))) {
             st = SL_ENOMEM;
             break;
         }
-        tb->n++;
-        if ((st = plan_file(fs, plan, e->rel)) != SL_OK)
-            break;
-        e->state = F_TAKEN;
+        tb->dev[tb->n] = e->dev;
+        tb->ino[tb->n++] = e->ino;
     }
     sl_free(picks);
-    if (st == SL_OK && jlen + 3 <= jcap) {
-        memcpy(json + jlen, "]}", 3);
-        st = sl_plan_set_offsets(plan, json);
-    } else if (st == SL_OK) {
-        char *p = sl_realloc(json, jlen + 3);
+    if (st == SL_OK) {
+        char *p = jlen + 3 <= jcap ? json : sl_realloc(json, jlen + 3);
         if (p) {
             json = p;
             memcpy(json + jlen, "]}", 3);
@@ -634,10 +690,7 @@ static sl_status file_plan(void *state, int64_t batch_id, int64_t time_ms,
     sl_free(json);
     ADD(fs->taken_files, (int64_t)tb->n);
     if (st != SL_OK || fs->clean == CLEAN_OFF) {
-        for (i = 0; i < tb->n; i++)
-            sl_free(tb->rel[i]);
-        sl_free(tb->rel);
-        sl_free(tb);
+        taken_free(tb);
         return st;
     }
     for (tail = &fs->taken; *tail; tail = &(*tail)->next)
@@ -663,12 +716,26 @@ static bool make_parents(char *path)
     return true;
 }
 
-static void clean_one(file_source *fs, const char *rel)
+static void clean_one(file_source *fs, const taken_batch *tb, size_t i)
 {
+    const char *rel = tb->rel[i];
     char *src = full_path(fs, rel), *dst = NULL;
+    struct stat sb;
     bool ok;
+    int e = 0;
     if (!src)
         return;
+    if (lstat(src, &sb) != 0 || (uint64_t)sb.st_ino != tb->ino[i] ||
+        (uint64_t)sb.st_dev != tb->dev[i]) {
+        /* Gone, or a newer file under its name: that one is not ours. */
+        if (errno != ENOENT || lstat(src, &sb) == 0)
+            sl_context_log(fs->ctx, SL_LOG_INFO,
+                           "directory source %s: not cleaning '%s': "
+                           "replaced since it was read",
+                           fs->w.root, rel);
+        sl_free(src);
+        return;
+    }
     if (fs->clean == CLEAN_DELETE) {
         ok = unlink(src) == 0 || errno == ENOENT;
     } else {
@@ -681,13 +748,14 @@ static void clean_one(file_source *fs, const char *rel)
             ok = make_parents(dst) && rename(src, dst) == 0;
         }
     }
+    e = errno;
     if (ok)
         ADD(fs->cleaned, 1);
     else
         sl_context_log(fs->ctx, SL_LOG_WARN,
                        "directory source %s: cannot %s '%s': %s", fs->w.root,
                        fs->clean == CLEAN_DELETE ? "delete" : "archive", rel,
-                       strerror(errno));
+                       strerror(e));
     sl_free(dst);
     sl_free(src);
 }
@@ -700,13 +768,9 @@ static void file_commit(void *state, int64_t batch_id)
     /* Batches commit in order; anything older was a failed batch. */
     while ((tb = fs->taken) != NULL && tb->batch_id <= batch_id) {
         fs->taken = tb->next;
-        for (i = 0; i < tb->n; i++) {
-            if (tb->batch_id == batch_id)
-                clean_one(fs, tb->rel[i]);
-            sl_free(tb->rel[i]);
-        }
-        sl_free(tb->rel);
-        sl_free(tb);
+        for (i = 0; tb->batch_id == batch_id && i < tb->n; i++)
+            clean_one(fs, tb, i);
+        taken_free(tb);
     }
 }
 
@@ -714,15 +778,11 @@ static void file_free(void *state)
 {
     file_source *fs = state;
     taken_batch *tb;
-    size_t i;
     if (!fs)
         return;
     while ((tb = fs->taken) != NULL) {
         fs->taken = tb->next;
-        for (i = 0; i < tb->n; i++)
-            sl_free(tb->rel[i]);
-        sl_free(tb->rel);
-        sl_free(tb);
+        taken_free(tb);
     }
     sl__watch_close(&fs->w);
     sl__dead_letters_close(fs->dead);
@@ -819,8 +879,33 @@ static sl_status configure(file_source *fs, const sl_conf *c, char *err,
         return SL_ENOMEM;
     if (sl__rec_options_check(&fs->rec, err, errlen) != SL_OK)
         return SL_ECONF;
-    if (*dead && sl__dead_letters_open(dead, &fs->dead, err, errlen) != SL_OK)
-        return SL_EIO;
+    if (*dead) {
+        /* Inside the watched tree, the source would read its own output. */
+        char *root = real(fs->w.root), *copy = dup_str(dead), *slash;
+        char *parent = NULL;
+        bool inside = false;
+        if (copy && (slash = strrchr(copy, '/')) != NULL) {
+            *slash = '\0';
+            parent = real(*copy ? copy : "/");
+        } else if (copy) {
+            parent = real(".");
+        }
+        if (root && parent) {
+            size_t n = strlen(root);
+            inside = strncmp(parent, root, n) == 0 &&
+                     (parent[n] == '/' || parent[n] == '\0');
+        }
+        sl_free(root);
+        sl_free(parent);
+        sl_free(copy);
+        if (inside)
+            return sl__errbuf(err, errlen, SL_ECONF,
+                              "file.dead_letter '%s' lies inside the watched "
+                              "directory",
+                              dead);
+        if (sl__dead_letters_open(dead, &fs->dead, err, errlen) != SL_OK)
+            return SL_EIO;
+    }
 
     if (fs->clean == CLEAN_ARCHIVE) {
         const char *dir = sl_conf_get(c, "file.source_archive_dir");

@@ -168,14 +168,22 @@ static sl_status add_watch(watcher *w, const char *rel)
     wd = inotify_add_watch(w->fd, full, mask);
     sl_free(full);
     if (wd < 0) {
+        int e = errno;
         sl_context_log(w->ctx, SL_LOG_WARN,
                        "directory source %s: cannot watch '%s': %s", w->root,
-                       *rel ? rel : ".", strerror(errno));
-        return errno == ENOMEM ? SL_ENOMEM : SL_EIO;
+                       *rel ? rel : ".", strerror(e));
+        return e == ENOMEM ? SL_ENOMEM : SL_EIO;
     }
     for (i = 0; i < w->ndirs; i++)
-        if (w->dirs[i].wd == wd)
-            return SL_OK; /* already watched */
+        if (w->dirs[i].wd == wd) {
+            /* Watched already, under another name: it was moved. */
+            char *name = join("", rel);
+            if (!name)
+                return SL_ENOMEM;
+            sl_free(w->dirs[i].rel);
+            w->dirs[i].rel = name;
+            return SL_OK;
+        }
     if (!(d = sl_realloc(w->dirs, (w->ndirs + 1) * sizeof *d)))
         return SL_ENOMEM;
     w->dirs = d;
@@ -206,6 +214,46 @@ static void drop_dir(watcher *w, int wd)
         }
 }
 
+/* True when rel is dir or lies below it. */
+static bool under(const char *rel, const char *dir)
+{
+    size_t n = strlen(dir);
+    return strncmp(rel, dir, n) == 0 && (rel[n] == '/' || rel[n] == '\0');
+}
+
+/* A directory moved out or deleted: its files and watches go. */
+static void forget_tree(watcher *w, const char *dir)
+{
+    size_t i;
+    fentry *e, *next;
+    for (i = 0; i < w->files.nbuckets; i++)
+        for (e = w->files.buckets[i]; e; e = next) {
+            next = e->next;
+            if (under(e->rel, dir))
+                sl__ftab_remove(&w->files, e);
+        }
+    for (i = 0; i < w->ndirs;) {
+        if (under(w->dirs[i].rel, dir)) {
+            inotify_rm_watch(w->fd, w->dirs[i].wd);
+            sl_free(w->dirs[i].rel);
+            w->dirs[i] = w->dirs[--w->ndirs];
+        } else {
+            i++;
+        }
+    }
+}
+
+/* A subtree that could not be listed keeps what the table knows of it. */
+static void keep_tree(watcher *w, const char *dir)
+{
+    size_t i;
+    fentry *e;
+    for (i = 0; i < w->files.nbuckets; i++)
+        for (e = w->files.buckets[i]; e; e = e->next)
+            if (under(e->rel, dir))
+                e->listed = true;
+}
+
 /* ----------------------------------------------------------- listings */
 
 static void set_stat(fentry *e, const struct stat *st)
@@ -214,6 +262,7 @@ static void set_stat(fentry *e, const struct stat *st)
     e->mtime_ns =
         (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
     e->ino = (uint64_t)st->st_ino;
+    e->dev = (uint64_t)st->st_dev;
 }
 
 /*
@@ -225,35 +274,38 @@ static void set_stat(fentry *e, const struct stat *st)
 static sl_status listed_file(watcher *w, const char *rel, const struct stat *st,
                              int64_t now_ms, bool complete)
 {
+    int64_t mt = (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
     bool created;
     fentry *e = sl__ftab_get(&w->files, rel, &created);
     if (!e)
         return SL_ENOMEM;
     e->listed = true;
-    if (!created && e->ino != (uint64_t)st->st_ino &&
-        (e->state == F_TAKEN || e->state == F_IGNORED)) {
-        /* Replaced under the same name (a rename over it): a new file. */
+    if (!created && (e->state == F_TAKEN || e->state == F_IGNORED) &&
+        (e->ino != (uint64_t)st->st_ino ||
+         (w->fd < 0 &&
+          (e->size != (int64_t)st->st_size || e->mtime_ns != mt)))) {
+        /* Another file under the same name (renamed over it, or deleted
+         * and written again: with polling the inode may be reused, so a
+         * change of size or mtime counts too). */
         created = true;
-        e->state = F_PENDING;
-        e->writing = false;
     }
     if (created) {
         e->found_ms = now_ms;
+        e->writing = false;
         set_stat(e, st);
         if (!w->started)
-            e->state = w->include_existing ? F_READY : F_IGNORED;
-        else if (w->fd >= 0 &&
-                 e->mtime_ns / 1000000 < sl__now_wall_ms() - w->max_age_ms)
-            /* Found again by a listing after an overflow, but older than
-             * what the table remembers: taken or ignored long ago. */
+            /* There at start: ignored, or taken once seen stable. */
+            e->state = w->include_existing ? F_PENDING : F_IGNORED;
+        else if (w->after_overflow &&
+                 mt / 1000000 < sl__now_wall_ms() - w->max_age_ms)
+            /* Found again after an inotify overflow, but older than what
+             * the table remembers: taken or ignored long ago. */
             e->state = F_IGNORED;
         else
             e->state = complete ? F_READY : F_PENDING;
         return SL_OK;
     }
     if (e->state == F_PENDING && !e->writing) {
-        int64_t mt =
-            (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
         if (e->size == (int64_t)st->st_size && e->mtime_ns == mt)
             e->state = F_READY; /* unchanged for one batch */
         else
@@ -276,10 +328,13 @@ static sl_status list_dir(watcher *w, const char *rel, int64_t now_ms,
     d = opendir(full);
     sl_free(full);
     if (!d) {
-        if (errno != ENOENT) /* a subdirectory may vanish meanwhile */
+        int e = errno;
+        if (e != ENOENT) { /* a subdirectory may vanish meanwhile */
             sl_context_log(w->ctx, SL_LOG_WARN,
                            "directory source %s: cannot list '%s': %s", w->root,
-                           *rel ? rel : ".", strerror(errno));
+                           *rel ? rel : ".", strerror(e));
+            keep_tree(w, rel);
+        }
         return *rel ? SL_OK : SL_EIO;
     }
     dfd = dirfd(d);
@@ -288,7 +343,9 @@ static sl_status list_dir(watcher *w, const char *rel, int64_t now_ms,
         char *child;
         if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
             continue;
-        if (fstatat(dfd, de->d_name, &sb, 0) != 0)
+        /* Symbolic links are not followed (no loops, and inotify would
+         * never see their targets complete). */
+        if (fstatat(dfd, de->d_name, &sb, AT_SYMLINK_NOFOLLOW) != 0)
             continue; /* gone since readdir */
         if (!(child = join(rel, de->d_name))) {
             st = SL_ENOMEM;
@@ -319,7 +376,10 @@ static sl_status relist(watcher *w, int64_t now_ms)
     for (i = 0; i < w->files.nbuckets; i++)
         for (e = w->files.buckets[i]; e; e = e->next)
             e->listed = false;
-    if ((st = list_dir(w, "", now_ms, false, 0)) != SL_OK)
+    st = list_dir(w, "", now_ms, false, 0);
+    if (st == SL_EIO && w->started)
+        return SL_OK; /* logged; nothing changes until it lists again */
+    if (st != SL_OK)
         return st;
     for (i = 0; i < w->files.nbuckets; i++)
         for (e = w->files.buckets[i]; e; e = next) {
@@ -347,6 +407,7 @@ static sl_status on_event(watcher *w, const struct inotify_event *ev,
                        "listing the directory",
                        w->root);
         w->relist = 2; /* one to find, one to see them stable */
+        w->after_overflow = true;
         return SL_OK;
     }
     if (ev->mask & (IN_IGNORED | IN_DELETE_SELF)) {
@@ -365,13 +426,18 @@ static sl_status on_event(watcher *w, const struct inotify_event *ev,
     if (!(rel = join(dir, ev->name)))
         return SL_ENOMEM;
     if (ev->mask & IN_ISDIR) {
-        if (w->recursive && !sl__watch_hidden(ev->name) &&
-            (ev->mask & (IN_CREATE | IN_MOVED_TO))) {
+        if (ev->mask & (IN_MOVED_FROM | IN_DELETE)) {
+            forget_tree(w, rel);
+        } else if (w->recursive && !sl__watch_hidden(ev->name) &&
+                   (ev->mask & (IN_CREATE | IN_MOVED_TO))) {
             st = add_watch(w, rel);
-            /* Files of a directory moved in are complete; in a new one
-             * they may still be written, so they wait for their close. */
+            /* Files of a directory moved in are complete. A new one may
+             * have had files written and closed before its watch existed:
+             * two more listings find them and see them stable. */
             if (st == SL_OK || st == SL_EIO)
                 st = list_dir(w, rel, now_ms, (ev->mask & IN_MOVED_TO) != 0, 1);
+            if (ev->mask & IN_CREATE)
+                w->relist = 2;
         }
         sl_free(rel);
         return st;
@@ -384,42 +450,46 @@ static sl_status on_event(watcher *w, const struct inotify_event *ev,
         if ((e = sl__ftab_find(&w->files, rel)))
             sl__ftab_remove(&w->files, e);
     } else if (ev->mask & (IN_CREATE | IN_MOVED_TO)) {
-        /* A new file under this name, whatever was there before. */
+        /* A new file under this name, whatever was there before; only
+         * regular files (not links, fifos...). */
         struct stat sb;
         char *full = join(w->root, rel);
-        if (!full || !(e = sl__ftab_get(&w->files, rel, &created))) {
-            sl_free(full);
+        if (!full) {
             sl_free(rel);
             return SL_ENOMEM;
         }
-        e->found_ms = now_ms;
-        e->writing = (ev->mask & IN_CREATE) != 0;
-        e->state = (ev->mask & IN_MOVED_TO) ? F_READY : F_PENDING;
-        if (stat(full, &sb) == 0)
+        if (lstat(full, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+            if ((e = sl__ftab_find(&w->files, rel)))
+                sl__ftab_remove(&w->files, e);
+        } else if (!(e = sl__ftab_get(&w->files, rel, &created))) {
+            sl_free(full);
+            sl_free(rel);
+            return SL_ENOMEM;
+        } else {
+            e->found_ms = now_ms;
+            e->writing = (ev->mask & IN_CREATE) != 0;
+            e->state = (ev->mask & IN_MOVED_TO) ? F_READY : F_PENDING;
             set_stat(e, &sb);
+        }
         sl_free(full);
     } else if (ev->mask & IN_MODIFY) {
         if ((e = sl__ftab_find(&w->files, rel)) && e->state == F_PENDING)
             e->writing = true;
-    } else if (ev->mask & IN_CLOSE_WRITE) {
+    } else if ((ev->mask & IN_CLOSE_WRITE) &&
+               (e = sl__ftab_find(&w->files, rel)) && e->state == F_PENDING) {
+        /* Complete. Only files the table knows: one taken (or ignored)
+         * and then written in place is not read again, as Spark's file
+         * source does not re-read it, even once the table forgot it. */
         struct stat sb;
         char *full = join(w->root, rel);
-        e = sl__ftab_get(&w->files, rel, &created);
-        if (!full || !e) {
-            sl_free(full);
+        if (!full) {
             sl_free(rel);
             return SL_ENOMEM;
         }
-        if (created)
-            e->found_ms = now_ms;
-        /* A file taken (or ignored) and then written in place is not read
-         * again, as Spark's file source does not re-read it. */
-        if (created || e->state == F_PENDING) {
-            e->writing = false;
-            e->state = F_READY;
-            if (stat(full, &sb) == 0)
-                set_stat(e, &sb);
-        }
+        e->writing = false;
+        e->state = F_READY;
+        if (stat(full, &sb) == 0)
+            set_stat(e, &sb);
         sl_free(full);
     }
     sl_free(rel);
@@ -445,8 +515,10 @@ static sl_status drain_events(watcher *w, int64_t now_ms)
         for (p = buf; p < buf + n;) {
             const struct inotify_event *ev = (const void *)p;
             sl_status st = on_event(w, ev, now_ms);
-            if (st != SL_OK)
+            if (st != SL_OK) {
+                w->relist = 2; /* the events left are lost: list again */
                 return st;
+            }
             p += sizeof *ev + ev->len;
         }
     }
@@ -466,8 +538,12 @@ sl_status sl__watch_open(watcher *w, char *err, size_t errlen)
                           w->root);
     if (w->mode != WATCH_POLL) {
         sl_status st;
+        int e;
         w->fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+        e = errno;
         st = w->fd < 0 ? SL_EIO : add_watch(w, "");
+        if (w->fd >= 0)
+            e = errno;
         if (st != SL_OK) {
             if (w->fd >= 0)
                 close(w->fd);
@@ -475,14 +551,16 @@ sl_status sl__watch_open(watcher *w, char *err, size_t errlen)
             if (w->mode == WATCH_INOTIFY)
                 return sl__errbuf(err, errlen, SL_EIO,
                                   "directory '%s': inotify: %s", w->root,
-                                  strerror(errno));
+                                  strerror(e));
             sl_context_log(w->ctx, SL_LOG_WARN,
                            "directory source %s: inotify unavailable (%s); "
                            "listing at every batch",
-                           w->root, strerror(errno));
+                           w->root, strerror(e));
         }
     }
-    w->relist = 1;
+    /* The listing at start, then (with include_existing) one more to see
+     * the existing files stable before they are taken. */
+    w->relist = w->include_existing ? 2 : 1;
     return SL_OK;
 }
 
@@ -498,6 +576,7 @@ sl_status sl__watch_update(watcher *w, int64_t now_ms)
         if (w->relist > 0)
             w->relist--;
         w->started = true;
+        w->after_overflow = false;
     }
     return SL_OK;
 }

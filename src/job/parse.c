@@ -682,6 +682,8 @@ static void read_queue(sl_job *job, job_source *src, const cJSON *j)
     }
 }
 
+static void check_directory(sl_job *job, job_source *src, const cJSON *j);
+
 static void read_source(sl_job *job, job_source *src, const cJSON *j)
 {
     const cJSON *type_j, *f;
@@ -761,6 +763,44 @@ static void read_source(sl_job *job, job_source *src, const cJSON *j)
         else
             set_conf(job, src->conf, f, fpath, def->fields[i].conf);
     }
+    if (strcmp(type, "directory") == 0)
+        check_directory(job, src, j);
+}
+
+/* The directory source's rules between fields, checked here so that
+ * validate finds what building would refuse. */
+static void check_directory(sl_job *job, job_source *src, const cJSON *j)
+{
+    static const char *const single[] = {"separator", "quote"};
+    const cJSON *f, *g;
+    size_t i;
+    for (i = 0; i < 2; i++)
+        if ((f = cJSON_GetObjectItemCaseSensitive(j, single[i])) &&
+            cJSON_IsString(f) && strlen(f->valuestring) != 1)
+            sl__job_problem(job, f, path_field(job, src->path, single[i]),
+                            "must be a single byte");
+    f = cJSON_GetObjectItemCaseSensitive(j, "separator");
+    g = cJSON_GetObjectItemCaseSensitive(j, "quote");
+    if (f && g && cJSON_IsString(f) && cJSON_IsString(g) &&
+        strcmp(f->valuestring, g->valuestring) == 0)
+        sl__job_problem(job, g, path_field(job, src->path, "quote"),
+                        "must differ from \"separator\"");
+    if ((f = cJSON_GetObjectItemCaseSensitive(j, "header")) &&
+        cJSON_IsTrue(f) && cJSON_GetObjectItemCaseSensitive(j, "columns"))
+        sl__job_problem(job, f, path_field(job, src->path, "header"),
+                        "\"header\" and \"columns\" exclude each other");
+    if ((f = cJSON_GetObjectItemCaseSensitive(j, "columns")) &&
+        cJSON_IsString(f)) {
+        const char *c = f->valuestring;
+        if (!*c || c[0] == ',' || c[strlen(c) - 1] == ',' || strstr(c, ",,"))
+            sl__job_problem(job, f, path_field(job, src->path, "columns"),
+                            "a column name must be non-empty");
+    }
+    if ((f = cJSON_GetObjectItemCaseSensitive(j, "clean_source")) &&
+        cJSON_IsString(f) && strcmp(f->valuestring, "archive") == 0 &&
+        !cJSON_GetObjectItemCaseSensitive(j, "source_archive_dir"))
+        sl__job_problem(job, f, path_field(job, src->path, "clean_source"),
+                        "\"archive\" needs \"source_archive_dir\"");
 }
 
 static void read_sources(sl_job *job, const cJSON *j)

@@ -401,6 +401,39 @@ CASES = [
      src("r", '{"type": "rate", "partitions": 5000}'),
      [R(r"\$\.sources\.r\.partitions: 5000 is out of range \(0\.\.\d+\)")],
      ()),
+    # ------------------------------------------------ directory sources
+    ("dir_no_path", src("d", '{"type": "directory"}'),
+     ["$.sources.d.path: missing required field"], ()),
+    ("dir_separator_long",
+     src("d", '{"type": "directory", "path": "/tmp", "format": "csv", '
+         '"separator": ";;"}'),
+     ["$.sources.d.separator: must be a single byte"], ()),
+    ("dir_quote_same",
+     src("d", '{"type": "directory", "path": "/tmp", "separator": "|", '
+         '"quote": "|"}'),
+     ['$.sources.d.quote: must differ from "separator"'], ()),
+    ("dir_header_and_columns",
+     src("d", '{"type": "directory", "path": "/tmp", "header": true, '
+         '"columns": ["a"]}'),
+     ['$.sources.d.header: "header" and "columns" exclude each other'], ()),
+    ("dir_columns_empty_name",
+     src("d", '{"type": "directory", "path": "/tmp", "columns": "a,,b"}'),
+     ["$.sources.d.columns: a column name must be non-empty"], ()),
+    ("dir_archive_without_dir",
+     src("d", '{"type": "directory", "path": "/tmp", '
+         '"clean_source": "archive"}'),
+     ['$.sources.d.clean_source: "archive" needs "source_archive_dir"'], ()),
+    ("dir_bad_watch",
+     src("d", '{"type": "directory", "path": "/tmp", "watch": "fanotify"}'),
+     ['$.sources.d.watch: expected one of "auto", "inotify", "poll"; got '
+      '"fanotify"'], ()),
+    ("dir_bad_bool",
+     src("d", '{"type": "directory", "path": "/tmp", '
+         '"include_existing": "yes"}'),
+     ["$.sources.d.include_existing: expected a boolean, got string"], ()),
+    ("dir_bad_age",
+     src("d", '{"type": "directory", "path": "/tmp", "max_file_age": 7}'),
+     ["$.sources.d.max_file_age: expected a string, got number"], ()),
     ("queue_partitions_zero",
      src("nums", '{"type": "queue", "partitions": 0, "batches": []}'),
      ["$.sources.nums.partitions: 0 is out of range (1..1024)"], ()),
