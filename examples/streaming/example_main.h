@@ -29,9 +29,11 @@ typedef struct options {
 #ifdef EXAMPLE_DIRECTORY
 #define EXAMPLE_ARGS "DIR"
 #define EXAMPLE_NARGS 1
+#define EXAMPLE_MISSING "DIR is required"
 #else
 #define EXAMPLE_ARGS "HOST PORT"
 #define EXAMPLE_NARGS 2
+#define EXAMPLE_MISSING "HOST and PORT are required"
 #endif
 
 static void usage(FILE *f)
@@ -102,7 +104,7 @@ static void parse_args(int argc, char **argv, options *o)
         }
     }
     if (npos < EXAMPLE_NARGS) {
-        fprintf(stderr, PROG ": " EXAMPLE_ARGS " required\n");
+        fprintf(stderr, PROG ": " EXAMPLE_MISSING "\n");
         goto bad;
     }
     o->host = pos[0];

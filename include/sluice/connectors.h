@@ -83,8 +83,7 @@ typedef struct sl_file_stats {
 } sl_file_stats;
 
 /** @brief Counters of the directory source behind s. */
-SL_EXPORT sl_status sl_file_stream_stats(sl_dstream *s,
-                                         sl_file_stats *out);
+SL_EXPORT sl_status sl_file_stream_stats(sl_dstream *s, sl_file_stats *out);
 
 #ifdef __cplusplus
 }

@@ -463,4 +463,3 @@ void sl__value_flatten(const sl_value *v, sl_value *out, char **mem)
         out->u.items = items;
     }
 }
-

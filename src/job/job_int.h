@@ -152,7 +152,7 @@ struct job_source {
     const source_def *def;
     const cJSON *json;
     sl_conf *conf; /* the job's conf with this source's fields applied */
-    char *host; /* socket host, directory path */
+    char *host;    /* socket host, directory path */
     int port;
     size_t partitions;
     sl_value **batches; /* queue: per batch its records, NULL = no batch */
