@@ -238,39 +238,10 @@ static void *task_alloc(void *t, size_t n)
     return sl_task_alloc(t, n);
 }
 
-/* Lines before byte offset in the file (for dead-letter line numbers). */
-static int64_t lines_before(const char *path, int64_t offset)
-{
-    char buf[65536];
-    int64_t lines = 0, done = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return 0;
-    while (done < offset) {
-        size_t want =
-            (size_t)(offset - done < (int64_t)sizeof buf ? offset - done
-                                                         : (int64_t)sizeof buf);
-        ssize_t r = pread(fd, buf, want, done);
-        char *p = buf, *end;
-        if (r <= 0)
-            break;
-        end = buf + r;
-        while ((p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
-            lines++;
-            p++;
-        }
-        done += r;
-    }
-    close(fd);
-    return lines;
-}
-
 typedef struct read_ctx {
     file_source *fs;
     sl_task *t;
     const char *path;
-    int64_t split_start; /* for line numbers */
-    int64_t line_base;   /* lines before the split; -1 until needed */
     sl__rec_reader rr;
     sl_value name; /* the file name, for with_file_name */
 } read_ctx;
@@ -301,10 +272,9 @@ static sl_status emit_line(read_ctx *rc, const char *line, size_t len,
     if (st == SL_EPARSE) {
         ADD(fs->malformed, 1);
         if (fs->dead) {
-            if (rc->line_base < 0)
-                rc->line_base = lines_before(rc->path, rc->split_start);
-            sl__dead_letters_write(fs->dead, rc->path, rc->line_base + line_no,
-                                   err, line, len);
+            /* Only whole files have malformed lines (JSON, CSV): line_no
+             * counts from the file's start. */
+            sl__dead_letters_write(fs->dead, rc->path, line_no, err, line, len);
         }
         return SL_OK;
     }
@@ -403,8 +373,6 @@ static sl_status read_split(read_ctx *rc, int fd, const part_desc *d)
         first = nl ? (size_t)(nl - buf) + 1 : len;
     }
     end = (size_t)(d->end - from) < len ? (size_t)(d->end - from) : len;
-    rc->split_start = from + (int64_t)first;
-    rc->line_base = rc->split_start ? -1 : 0;
     ADD(rc->fs->bytes, (int64_t)(end > first ? end - first : 0));
     st = emit_lines(rc, buf, len, first, end, from + (int64_t)len >= d->size);
     sl_free(buf);
