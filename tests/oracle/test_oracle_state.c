@@ -14,7 +14,8 @@
  * batches of its 26 input batches are pushed.
  *
  * Not run, with the reasons listed: "driver failure recovery" (needs a
- * checkpoint and a restart), and MapWithStateRDDSuite's record-level case.
+ * checkpoint and a restart), and MapWithStateRDDSuite's record-level case
+ * (test_oracle_state_record runs it).
  * Any other case the harness cannot run fails the test.
  *
  * Params read here besides the harness's own: pre_map (must be
@@ -260,7 +261,7 @@ static const oracle_exclusion EXCLUSIONS[] = {
      "checkpoint)"},
     {"MapWithStateRDDSuite",
      "updating state and generating mapped data in MapWithStateRDDRecord",
-     "record-level test of Spark's MapWithStateRDDRecord internals; covered "
+     "record-level: run by test_oracle_state_record, one key per sub-case; "
      "by the stream cases"},
 };
 
