@@ -261,8 +261,8 @@ static const oracle_exclusion EXCLUSIONS[] = {
      "checkpoint)"},
     {"MapWithStateRDDSuite",
      "updating state and generating mapped data in MapWithStateRDDRecord",
-     "record-level: run by test_oracle_state_record, one key per sub-case; "
-     "by the stream cases"},
+     "record-level: run by test_oracle_state_record, one key per "
+     "sub-case"},
 };
 
 /* ------------------------------------------------- case params */
