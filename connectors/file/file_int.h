@@ -64,7 +64,8 @@ typedef struct watcher {
     int fd; /* inotify, or -1 when listing */
     wdir *dirs;
     size_t ndirs;
-    int relist;          /* listings still to do (start, overflow, new dirs) */
+    int relist;          /* listings still to do (start, overflow) */
+    int relist_next;     /* listings to do from the next batch (new dirs) */
     bool started;        /* the listing at start is done */
     bool after_overflow; /* the listing in progress follows an overflow */
     ftab files;

@@ -281,12 +281,9 @@ static sl_status listed_file(watcher *w, const char *rel, const struct stat *st,
         return SL_ENOMEM;
     e->listed = true;
     if (!created && (e->state == F_TAKEN || e->state == F_IGNORED) &&
-        (e->ino != (uint64_t)st->st_ino ||
-         (w->fd < 0 &&
-          (e->size != (int64_t)st->st_size || e->mtime_ns != mt)))) {
-        /* Another file under the same name (renamed over it, or deleted
-         * and written again: with polling the inode may be reused, so a
-         * change of size or mtime counts too). */
+        (e->ino != (uint64_t)st->st_ino || e->dev != (uint64_t)st->st_dev)) {
+        /* Another file under the same name (renamed over it). A file
+         * written again in place keeps its inode and is not read again. */
         created = true;
     }
     if (created) {
@@ -297,11 +294,15 @@ static sl_status listed_file(watcher *w, const char *rel, const struct stat *st,
             /* There at start: ignored, or taken once seen stable. */
             e->state = w->include_existing ? F_PENDING : F_IGNORED;
         else if (w->after_overflow &&
-                 mt / 1000000 < sl__now_wall_ms() - w->max_age_ms)
+                 mt / 1000000 < sl__now_wall_ms() - w->max_age_ms) {
             /* Found again after an inotify overflow, but older than what
              * the table remembers: taken or ignored long ago. */
+            sl_context_log(w->ctx, SL_LOG_INFO,
+                           "directory source %s: not taking '%s' after the "
+                           "overflow: older than file.max_file_age",
+                           w->root, rel);
             e->state = F_IGNORED;
-        else
+        } else
             e->state = complete ? F_READY : F_PENDING;
         return SL_OK;
     }
@@ -437,7 +438,7 @@ static sl_status on_event(watcher *w, const struct inotify_event *ev,
             if (st == SL_OK || st == SL_EIO)
                 st = list_dir(w, rel, now_ms, (ev->mask & IN_MOVED_TO) != 0, 1);
             if (ev->mask & IN_CREATE)
-                w->relist = 2;
+                w->relist_next = 1; /* next batch: see them stable */
         }
         sl_free(rel);
         return st;
@@ -578,6 +579,11 @@ sl_status sl__watch_update(watcher *w, int64_t now_ms)
         w->started = true;
         w->after_overflow = false;
     }
+    /* Listings asked for by this batch's events run from the next batch
+     * on: one now would see files unchanged microseconds later. */
+    if (w->relist_next > w->relist)
+        w->relist = w->relist_next;
+    w->relist_next = 0;
     return SL_OK;
 }
 
