@@ -72,7 +72,7 @@ SL_EXPORT sl_dstream *sl_text_file_stream(sl_context *ctx, const char *dir);
 typedef struct sl_file_stats {
     int64_t files_found;    /* complete files found (taken or waiting) */
     int64_t files_taken;    /* files put into batches */
-    int64_t files_failed;   /* files that could not be read: skipped */
+    int64_t files_failed;   /* files (or splits of one) not read: skipped */
     int64_t files_too_old;  /* waited longer than file.max_file_age */
     int64_t files_cleaned;  /* deleted or archived after their batch */
     int64_t files_waiting;  /* complete, waiting for a batch with room */
