@@ -164,6 +164,11 @@ static void check_fields(sl_job *job, const cJSON *obj, const char *path,
                          const char *const *allowed)
 {
     const cJSON *f, *g;
+    if (cJSON_GetArraySize(obj) > MAX_STREAMS) {
+        /* The duplicate check is quadratic: no job needs this many. */
+        sl__job_problem(job, obj, path, "more than %d fields", MAX_STREAMS);
+        return;
+    }
     for (f = obj->child; f; f = f->next) {
         bool known = !allowed;
         size_t i;
@@ -811,8 +816,14 @@ static void read_sources(sl_job *job, const cJSON *j)
         wrong_type(job, j, "$.sources", "an object");
         return;
     }
-    check_fields(job, j, "$.sources", NULL); /* duplicate names */
     job->nsources = (size_t)cJSON_GetArraySize(j);
+    if (job->nsources > MAX_STREAMS) {
+        sl__job_problem(job, j, "$.sources", "more than %d sources",
+                        MAX_STREAMS);
+        job->nsources = 0;
+        return;
+    }
+    check_fields(job, j, "$.sources", NULL); /* duplicate names */
     if (job->nsources == 0) {
         sl__job_problem(job, j, "$.sources", "at least one source is required");
         return;
@@ -1086,7 +1097,6 @@ static void read_streams(sl_job *job, const cJSON *j)
         wrong_type(job, j, "$.streams", "an object");
         return;
     }
-    check_fields(job, j, "$.streams", NULL); /* duplicate names */
     job->nstreams = (size_t)cJSON_GetArraySize(j);
     if (job->nstreams > MAX_STREAMS) {
         sl__job_problem(job, j, "$.streams", "more than %d streams",
@@ -1094,6 +1104,7 @@ static void read_streams(sl_job *job, const cJSON *j)
         job->nstreams = 0;
         return;
     }
+    check_fields(job, j, "$.streams", NULL); /* duplicate names */
     if (!job->nstreams)
         return;
     if (!(job->streams = jalloc(job, job->nstreams * sizeof *job->streams)))
@@ -1192,6 +1203,11 @@ static void read_sinks(sl_job *job, const cJSON *j)
         return;
     }
     job->nsinks = (size_t)cJSON_GetArraySize(j);
+    if (job->nsinks > MAX_STREAMS) {
+        sl__job_problem(job, j, "$.sinks", "more than %d sinks", MAX_STREAMS);
+        job->nsinks = 0;
+        return;
+    }
     if (!job->nsinks) {
         sl__job_problem(job, j, "$.sinks", "at least one sink is required");
         return;
@@ -1376,47 +1392,77 @@ static void walk_graph(sl_job *job, const cJSON *streams_json)
 
 /* ------------------------------------------------------------ the job */
 
-/* Pre-order position of node under j, counting from *n; true once found. */
-static bool position(const cJSON *j, const cJSON *node, size_t *n)
+/* A problem's node (or its place in the file) and its index. */
+typedef struct pkey {
+    uintptr_t node;
+    size_t i;
+} pkey;
+
+static int by_key(const void *a, const void *b)
 {
-    const cJSON *c;
-    if (j == node)
-        return true;
-    ++*n;
-    for (c = j->child; c; c = c->next)
-        if (position(c, node, n))
-            return true;
-    return false;
+    const pkey *x = a, *y = b;
+    if (x->node != y->node)
+        return x->node < y->node ? -1 : 1;
+    return (x->i > y->i) - (x->i < y->i); /* stable */
 }
 
-/* Put the problems in the order of the nodes they are about. */
+/*
+ * Number the nodes under j in pre-order; every problem about a node gets
+ * its number in key[]. byn is sorted by node (binary search).
+ */
+static void number_nodes(const cJSON *j, const pkey *byn, size_t np,
+                         size_t *key, size_t *n)
+{
+    size_t lo = 0, hi = np, i;
+    const cJSON *c;
+    while (lo < hi) { /* first entry whose node is >= j */
+        size_t mid = lo + (hi - lo) / 2;
+        if (byn[mid].node < (uintptr_t)j)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (i = lo; i < np && byn[i].node == (uintptr_t)j; i++)
+        key[byn[i].i] = *n;
+    ++*n;
+    for (c = j->child; c; c = c->next)
+        number_nodes(c, byn, np, key, n);
+}
+
+/* Put the problems in the order of the nodes they are about (stable). */
 static void sort_problems(sl_job *job)
 {
-    size_t *key, i, k;
-    if (job->nproblems < 2 || !job->root)
+    size_t np = job->nproblems, i, n = 1, *key;
+    pkey *byn;
+    char **text;
+    if (np < 2 || !job->root)
         return;
-    if (!(key = sl_malloc(job->nproblems * sizeof *key)))
-        return; /* keep the order they were found in */
-    for (i = 0; i < job->nproblems; i++) {
-        key[i] = 0;
-        if (job->problem_at[i])
-            position(job->root, job->problem_at[i], &key[i]);
+    key = sl_malloc(np * sizeof *key);
+    byn = sl_malloc(np * sizeof *byn);
+    text = sl_malloc(np * sizeof *text);
+    if (!key || !byn || !text)
+        goto out; /* keep the order they were found in */
+    for (i = 0; i < np; i++) {
+        byn[i].node = (uintptr_t)job->problem_at[i];
+        byn[i].i = i;
+        key[i] = 0; /* no node: the document itself comes first */
     }
-    /* Insertion sort: stable, and the lists are short. */
-    for (i = 1; i < job->nproblems; i++) {
-        size_t kk = key[i];
-        char *p = job->problems[i];
-        const cJSON *a = job->problem_at[i];
-        for (k = i; k > 0 && key[k - 1] > kk; k--) {
-            key[k] = key[k - 1];
-            job->problems[k] = job->problems[k - 1];
-            job->problem_at[k] = job->problem_at[k - 1];
-        }
-        key[k] = kk;
-        job->problems[k] = p;
-        job->problem_at[k] = a;
+    qsort(byn, np, sizeof *byn, by_key);
+    number_nodes(job->root, byn, np, key, &n);
+    for (i = 0; i < np; i++) { /* now by (place in the file, index) */
+        byn[i].node = key[i];
+        byn[i].i = i;
     }
+    qsort(byn, np, sizeof *byn, by_key);
+    for (i = 0; i < np; i++)
+        text[i] = job->problems[byn[i].i];
+    memcpy(job->problems, text, np * sizeof *text);
+    for (i = 0; i < np; i++) /* their nodes are not needed any more */
+        job->problem_at[i] = NULL;
+out:
     sl_free(key);
+    sl_free(byn);
+    sl_free(text);
 }
 
 /* Line and column of byte offset at in text (1-based). */

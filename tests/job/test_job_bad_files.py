@@ -104,6 +104,12 @@ T_BIG = "a" * (1 << 20)
 T_DEEP_ARRAYS = "[" * 10000 + "]" * 10000
 T_DEEP_OBJECTS = ('{"name": ' + '{"a": ' * 10000 + "1" + "}" * 10000 +
                   ', "batch_interval": "1s", %s, %s}' % (SQ, K))
+# More streams (or fields) than any job needs: refused at once, not
+# checked pair by pair (quadratic), and fast (the runner's timeout).
+T_MANY_STREAMS = doc(H, SQ, '"streams": {%s}' % ", ".join(
+    '"s%d": {"from": "nums"}' % i for i in range(5000)), K)
+T_MANY_CONF = doc(H, '"conf": {%s}' % ", ".join(
+    '"p%d": 1' % i for i in range(5000)), SQ, K)
 T_GARBAGE = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" +
              bytes(range(256)) * 8)
 T_NUL_AFTER = (doc(H, SQ, K) + "\0" + '{"trailing": 1}').encode()
@@ -149,6 +155,13 @@ CASES = [
     # A NUL byte ends nothing: the text after it is garbage.
     ("nul_then_garbage", T_NUL_AFTER,
      ["$: invalid JSON: the text holds a NUL byte"], ()),
+    ("many_streams", T_MANY_STREAMS,
+     ["$.streams: more than 4096 streams"], ()),
+    ("many_conf_fields", T_MANY_CONF,
+     ["$.conf: more than 4096 fields"] +
+     ['$.conf.p%d: unknown configuration property "p%d"' % (i, i)
+      for i in range(198)] +
+     ["$: 4802 more problems not shown"], ()),
     # 10000 nested arrays: a nesting limit or the top-level type.
     ("deep_arrays", T_DEEP_ARRAYS,
      [R(r"\$: (invalid JSON near line 1, column \d+|"
