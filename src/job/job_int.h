@@ -195,6 +195,9 @@ struct sl_job {
     size_t norder;
     job_sink *sinks;
     size_t nsinks;
+    struct name_ref *names; /* sources' and streams' names, sorted */
+    size_t nnames;
+    bool names_built;
     char **problems;
     const cJSON **problem_at; /* the node each problem is about */
     size_t nproblems, cap_problems;

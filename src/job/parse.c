@@ -614,22 +614,56 @@ static job_fn *read_fn(sl_job *job, const cJSON *j, const char *path,
 
 /* ------------------------------------------------------------ sources */
 
+/* A source's or stream's name, for lookups by binary search. */
+typedef struct name_ref {
+    const char *name;
+    int kind; /* 0 source, 1 stream */
+    size_t i;
+} name_ref;
+
+static int by_name(const void *a, const void *b)
+{
+    const name_ref *x = a, *y = b;
+    int c = strcmp(x->name, y->name);
+    return c ? c : x->kind - y->kind;
+}
+
+/* The index of every name, built at the first lookup: lookups start once
+ * all sources and stream names are read. */
+static const name_ref *lookup(sl_job *job, const char *name, int kind)
+{
+    name_ref key = {name, kind, 0};
+    if (!job->names_built) {
+        size_t i, n = 0;
+        job->names_built = true;
+        job->names = jalloc(job, (job->nsources + job->nstreams + 1) *
+                                     sizeof *job->names);
+        if (!job->names)
+            return NULL;
+        for (i = 0; i < job->nsources; i++)
+            if (job->sources[i].name)
+                job->names[n++] = (name_ref){job->sources[i].name, 0, i};
+        for (i = 0; i < job->nstreams; i++)
+            if (job->streams[i].name)
+                job->names[n++] = (name_ref){job->streams[i].name, 1, i};
+        qsort(job->names, n, sizeof *job->names, by_name);
+        job->nnames = n;
+    }
+    if (!job->names || !job->nnames)
+        return NULL;
+    return bsearch(&key, job->names, job->nnames, sizeof key, by_name);
+}
+
 static job_source *find_source(sl_job *job, const char *name)
 {
-    size_t i;
-    for (i = 0; i < job->nsources; i++)
-        if (strcmp(job->sources[i].name, name) == 0)
-            return &job->sources[i];
-    return NULL;
+    const name_ref *r = lookup(job, name, 0);
+    return r ? &job->sources[r->i] : NULL;
 }
 
 static job_stream *find_stream(sl_job *job, const char *name)
 {
-    size_t i;
-    for (i = 0; i < job->nstreams; i++)
-        if (strcmp(job->streams[i].name, name) == 0)
-            return &job->streams[i];
-    return NULL;
+    const name_ref *r = lookup(job, name, 1);
+    return r ? &job->streams[r->i] : NULL;
 }
 
 static void read_queue(sl_job *job, job_source *src, const cJSON *j)
