@@ -456,15 +456,14 @@ static char *full_path(const file_source *fs, const char *rel)
  * Plan the partitions of one file: plain line files over split_bytes in
  * line-aligned splits, anything else whole (compressed files, and JSON and
  * CSV, whose malformed lines need their line numbers and CSV its column
- * count from the start). False in *planned when the file is gone or was
- * replaced since it was found (reported and counted).
+ * count from the start). The reader checks that the file is still the one
+ * found (device and inode) and reports it otherwise.
  */
 static sl_status plan_file(file_source *fs, sl_plan *plan, const fentry *e,
                            bool *planned)
 {
     char *path = full_path(fs, e->rel);
     size_t plen, dlen;
-    struct stat sb;
     int64_t size, start, split;
     char *desc;
     sl_status st = SL_OK;
@@ -473,16 +472,10 @@ static sl_status plan_file(file_source *fs, sl_plan *plan, const fentry *e,
     *planned = false;
     if (!path)
         return SL_ENOMEM;
-    if (stat(path, &sb) != 0 || (uint64_t)sb.st_ino != e->ino ||
-        (uint64_t)sb.st_dev != e->dev) {
-        skip_file(fs, path,
-                  errno == ENOENT ? "vanished before its batch"
-                                  : "replaced or unreadable before its batch");
-        sl_free(path);
-        return SL_OK;
-    }
+    /* The size the watcher saw when the file was complete: no stat here
+     * (the reader checks it is still the same file). */
     plen = strlen(path);
-    size = (int64_t)sb.st_size;
+    size = e->size;
     memset(&d, 0, sizeof d); /* no uninitialised padding in the copies */
     d.whole = compression_of(path) != COMP_NONE ||
               fs->rec.format != SL__REC_LINES || size <= fs->split_bytes;
