@@ -133,15 +133,23 @@ sl_status sl__state_advance(sl_dstream *s, batch *b)
 
 sl_status sl__state_finish(sl_dstream *s, bool ok)
 {
-    if (ok && sl__state_commit(s->store) == SL_OK)
+    sl_status st;
+    if (!ok) {
+        sl__state_abort(s->store);
+        return SL_OK;
+    }
+    st = sl__state_commit(s->store);
+    /* SL_ESTATE: no version was begun, as at the batch times of a stream
+     * whose slide is longer than the batch interval. */
+    if (st == SL_OK || st == SL_ESTATE)
         return SL_OK;
     sl__state_abort(s->store);
-    if (!ok)
-        return SL_OK;
-    sl__ctx_set_error(s->ctx, SL_ENOMEM,
-                      "update_state_by_key: out of memory "
-                      "committing the batch's state");
-    return SL_ENOMEM;
+    sl__ctx_set_error(s->ctx, st,
+                      "%s: out of memory committing the batch's "
+                      "state",
+                      s->kind == DS_UPDATE_STATE ? "update_state_by_key"
+                                                 : "map_with_state");
+    return st;
 }
 
 void sl__state_stream_free(sl_dstream *s)

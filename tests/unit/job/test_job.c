@@ -650,6 +650,23 @@ static void test_op_map_with_state_timeout(void)
               false, "[1] [] [3] [] [] [['a',3]]");
 }
 
+/* State after a window: the stateful stream runs every 2nd batch only
+ * (its slide), and the batches between commit nothing. */
+static void test_op_state_after_window(void)
+{
+#define B4 "[[['a', 1]], [['a', 2]], [['b', 1]], []]"
+    CHECK_OPS(4, B4,
+              "[{'op': 'window', 'window': '2s', 'slide': '2s'}, "
+              "{'op': 'update_state_by_key', 'fn': 'sum'}]",
+              true, "[['a',3]] [['a',3],['b',1]]");
+    CHECK_OPS(4, B4,
+              "[{'op': 'window', 'window': '2s', 'slide': '2s'}, "
+              "{'op': 'map_with_state', 'fn': 'sum', 'emit': 'pair', "
+              "'timeout': '10s'}]",
+              true, "[['a',1],['a',3]] [['b',1]]");
+#undef B4
+}
+
 static void test_op_state_snapshots(void)
 {
     CHECK_OPS(6, "[[['a', 1], ['b', 5]], [['a', 2]], [], [], [], []]",
@@ -1194,6 +1211,7 @@ const sl_test_case SL_TESTS[] = {
     {"op_update_state_by_key", test_op_update_state_by_key},
     {"op_map_with_state_emit", test_op_map_with_state_emit},
     {"op_map_with_state_timeout", test_op_map_with_state_timeout},
+    {"op_state_after_window", test_op_state_after_window},
     {"op_state_snapshots", test_op_state_snapshots},
     {"op_state_snapshots_next_stream", test_op_state_snapshots_next_stream},
     {"op_union", test_op_union},
