@@ -5,6 +5,7 @@
  */
 #include "stream/stream_int.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -147,6 +148,22 @@ static void put_record(FILE *f, const sl_value *v)
     fputc('\n', f);
 }
 
+/*
+ * A console output that could not be written (stdout closed, a pipe whose
+ * reader went away with SIGPIPE ignored, a full disk) fails the batch:
+ * output is never lost silently.
+ */
+static sl_status stdout_checked(sl_context *ctx, const char *what)
+{
+    int e = errno;
+    if (!ferror(stdout))
+        return SL_OK;
+    clearerr(stdout);
+    sl__ctx_set_error(ctx, SL_EIO, "%s: cannot write to stdout: %s", what,
+                      strerror(e));
+    return SL_EIO;
+}
+
 /* Spark's print(): take num + 1 records to know whether to print "...". */
 static sl_status run_print(sl_context *ctx, output *o, sl_rdd *rdd,
                            int64_t time_ms)
@@ -168,7 +185,7 @@ static sl_status run_print(sl_context *ctx, output *o, sl_rdd *rdd,
     fputc('\n', stdout);
     fflush(stdout);
     funlockfile(stdout);
-    return SL_OK;
+    return stdout_checked(ctx, "print");
 }
 
 /* One JSON line per batch, written in one go so lines never interleave. */
@@ -211,7 +228,7 @@ static sl_status run_json(sl_context *ctx, output *o, sl_rdd *rdd, batch *b)
     fflush(stdout);
     funlockfile(stdout);
     sl_free(buf);
-    return SL_OK;
+    return stdout_checked(ctx, "print_json");
 nomem:
     sl_free(buf);
     sl__ctx_set_error(ctx, SL_ENOMEM, "print_json: out of memory");

@@ -503,6 +503,36 @@ def test_failing(tmp):
         check(out == "", "%s: stdout not empty: %r" % (name, out[:500]))
 
 
+def test_stdout_unwritable(tmp):
+    """A console sink that cannot write fails the job (exit 1, named),
+    to a full disk and to a pipe whose reader has gone."""
+    path = write_job(tmp, "full", GENERATOR_JOB)
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run([STREAMCTL, "run", path], cwd=tmp,
+                              stdin=subprocess.DEVNULL, stdout=full,
+                              stderr=subprocess.PIPE, timeout=TIMEOUT)
+    err = proc.stderr.decode(errors="replace")
+    check(proc.returncode == 1, "/dev/full: exit status %d, expected 1; "
+          "stderr %r" % (proc.returncode, err[-500:]))
+    check("cannot write to stdout: No space left on device" in err,
+          "/dev/full: stderr %r" % err[-500:])
+    proc = subprocess.Popen([STREAMCTL, "run", path], cwd=tmp,
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    proc.stdout.readline()
+    proc.stdout.close()  # the reader goes away, as `| head -1` does
+    try:
+        err = proc.stderr.read().decode(errors="replace")
+        status = proc.wait(timeout=TIMEOUT)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise Failure("closed pipe: no exit within %d s" % TIMEOUT)
+    check(status == 1, "closed pipe: exit status %d, expected 1; stderr %r"
+          % (status, err[-500:]))
+    check("cannot write to stdout: Broken pipe" in err,
+          "closed pipe: stderr %r" % err[-500:])
+
+
 def main():
     global STREAMCTL
     if len(sys.argv) != 3:
@@ -527,6 +557,7 @@ def main():
         ("stop_generator_sigterm", lambda t: test_stop(
             t, "gen_term", GENERATOR_JOB, signal.SIGTERM, "w")),
         ("failing", test_failing),
+        ("stdout_unwritable", test_stdout_unwritable),
     ]
     failures = []
     with tempfile.TemporaryDirectory(prefix="sl-streamctl-") as tmp:

@@ -215,6 +215,10 @@ static int cmd_run(int argc, char **argv)
 
     if (file_args(argc, argv, 2, usage_run, &file, 1) < 0)
         return EXIT_USAGE;
+    /* A closed stdout (a pipe into `head`) then fails the console sink
+     * with a message and exit status 1, instead of killing the process
+     * with its output half flushed. */
+    signal(SIGPIPE, SIG_IGN);
     /* Before any sluice thread exists, so that they all inherit the mask. */
     sigemptyset(&sigs);
     sigaddset(&sigs, SIGINT);
