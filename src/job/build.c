@@ -28,6 +28,14 @@ static sl_status fail(sl_job *job, sl_status st, const char *path,
     return st;
 }
 
+/* What the context's last failure was: out of memory, or refused. */
+static sl_status ctx_status(sl_job *job)
+{
+    return strncmp(sl_context_errmsg(job->ctx), "SL_ENOMEM", 9) == 0
+               ? SL_ENOMEM
+               : SL_EINVAL;
+}
+
 /* The built stream of a source or stream called name. */
 static sl_dstream *lookup(sl_job *job, const char *name)
 {
@@ -59,7 +67,7 @@ static sl_status build_source(sl_job *job, job_source *src)
     else
         src->stream = sl_queue_stream(job->ctx, src->partitions);
     if (!src->stream)
-        return fail(job, SL_EINVAL, src->path, "%s",
+        return fail(job, ctx_status(job), src->path, "%s",
                     sl_context_errmsg(job->ctx));
     for (i = 0; i < src->nbatches; i++) {
         st = src->batches[i]
@@ -86,12 +94,13 @@ static sl_status build_stream(sl_job *job, job_stream *s)
             w[i] = lookup(job, op->with[i]);
         cur = op->def->build(op, cur, w);
         if (!cur)
-            return fail(job, SL_EINVAL, op->path, "%s",
+            return fail(job, ctx_status(job), op->path, "%s",
                         sl_context_errmsg(job->ctx));
         w = with;
     }
     if (!cur)
-        return fail(job, SL_EINVAL, s->path, "%s", sl_context_errmsg(job->ctx));
+        return fail(job, ctx_status(job), s->path, "%s",
+                    sl_context_errmsg(job->ctx));
     s->stream = cur;
     return SL_OK;
 }
@@ -138,7 +147,9 @@ sl_status sl_job_build(sl_job *job, sl_context **out)
         return fail(job, SL_ENOMEM, "$", "out of memory");
     if (!(job->ctx = sl_context_new(conf, err, sizeof err))) {
         sl_conf_free(conf);
-        return fail(job, SL_EINVAL, "$", "%s", err);
+        /* The conf was validated: what fails now is resources. */
+        return fail(job, strstr(err, "out of memory") ? SL_ENOMEM : SL_EINVAL,
+                    "$", "%s", err);
     }
     job->built = true;
     for (i = 0; st == SL_OK && i < job->nsources; i++)

@@ -331,6 +331,7 @@ static void set_conf(sl_job *job, sl_conf *conf, const cJSON *j,
     const sl_conf_property *p = conf_property(name);
     const char *text = NULL;
     char err[256];
+    sl_status rc;
     int64_t v;
 
     if (!p) {
@@ -397,11 +398,15 @@ static void set_conf(sl_job *job, sl_conf *conf, const cJSON *j,
         text = conf_text(job, j, path);
         break;
     }
-    if (text && sl_conf_set(conf, name, text, err, sizeof err) != SL_OK) {
+    if (text &&
+        (rc = sl_conf_set(conf, name, text, err, sizeof err)) != SL_OK) {
         size_t n = strlen(name);
         bool named =
             strncmp(err, name, n) == 0 && err[n] == ':' && err[n + 1] == ' ';
-        sl__job_problem(job, j, path, "%s", named ? err + n + 2 : err);
+        if (rc == SL_ENOMEM)
+            job->oom = true; /* not a problem of the file */
+        else
+            sl__job_problem(job, j, path, "%s", named ? err + n + 2 : err);
     }
 }
 
@@ -429,7 +434,10 @@ static void set_conf_list(sl_job *job, sl_conf *conf, const cJSON *j,
     }
     if (text) {
         char err[256];
-        if (sl_conf_set(conf, name, text, err, sizeof err) != SL_OK)
+        sl_status rc = sl_conf_set(conf, name, text, err, sizeof err);
+        if (rc == SL_ENOMEM)
+            job->oom = true;
+        else if (rc != SL_OK)
             sl__job_problem(job, j, path, "%s", err);
     }
 }
@@ -690,8 +698,10 @@ static void read_queue(sl_job *job, job_source *src, const cJSON *j)
     src->nbatches = (size_t)cJSON_GetArraySize(batches);
     src->batches = jalloc(job, src->nbatches * sizeof *src->batches);
     src->batch_len = jalloc(job, src->nbatches * sizeof *src->batch_len);
-    if (!src->batches || !src->batch_len)
+    if (!src->batches || !src->batch_len) {
+        src->nbatches = 0; /* out of memory: counts must match arrays */
         return;
+    }
     cJSON_ArrayForEach(b, batches)
     {
         const char *p = path_index(job, bpath, i);
@@ -862,8 +872,10 @@ static void read_sources(sl_job *job, const cJSON *j)
         sl__job_problem(job, j, "$.sources", "at least one source is required");
         return;
     }
-    if (!(job->sources = jalloc(job, job->nsources * sizeof *job->sources)))
+    if (!(job->sources = jalloc(job, job->nsources * sizeof *job->sources))) {
+        job->nsources = 0;
         return;
+    }
     for (s = j->child; s; s = s->next, i++) {
         job_source *src = &job->sources[i];
         src->name = jstrdup(job, s->string);
@@ -918,8 +930,10 @@ static void read_with(sl_job *job, job_op *op, const cJSON *j, const char *path,
             sl__job_problem(job, j, path, "must name at least one stream");
             return;
         }
-        if (!(op->with = jalloc(job, op->nwith * sizeof *op->with)))
+        if (!(op->with = jalloc(job, op->nwith * sizeof *op->with))) {
+            op->nwith = 0;
             return;
+        }
         cJSON_ArrayForEach(it, j)
         {
             op->with[i] = read_ref(job, it, path_index(job, path, i));
@@ -931,9 +945,10 @@ static void read_with(sl_job *job, job_op *op, const cJSON *j, const char *path,
         wrong_type(job, j, path, many ? "a name or array of names" : "a name");
         return;
     }
-    op->nwith = 1;
-    if ((op->with = jalloc(job, sizeof *op->with)))
+    if ((op->with = jalloc(job, sizeof *op->with))) {
+        op->nwith = 1;
         op->with[0] = read_ref(job, j, path);
+    }
 }
 
 static void read_initial(sl_job *job, job_op *op, const cJSON *j,
@@ -946,8 +961,10 @@ static void read_initial(sl_job *job, job_op *op, const cJSON *j,
         return;
     }
     op->ninitial = (size_t)cJSON_GetArraySize(j);
-    if (!(op->initial = jalloc(job, op->ninitial * sizeof *op->initial)))
+    if (!(op->initial = jalloc(job, op->ninitial * sizeof *op->initial))) {
+        op->ninitial = 0;
         return;
+    }
     cJSON_ArrayForEach(it, j)
     {
         const char *p = path_index(job, path, i);
@@ -1111,8 +1128,10 @@ static void read_stream(sl_job *job, job_stream *s, const cJSON *j)
         return;
     }
     s->nops = (size_t)cJSON_GetArraySize(ops);
-    if (!(s->ops = jalloc(job, (s->nops ? s->nops : 1) * sizeof *s->ops)))
+    if (!(s->ops = jalloc(job, (s->nops ? s->nops : 1) * sizeof *s->ops))) {
+        s->nops = 0;
         return;
+    }
     cJSON_ArrayForEach(o, ops)
     {
         job_op *op = &s->ops[i];
@@ -1141,8 +1160,10 @@ static void read_streams(sl_job *job, const cJSON *j)
     check_fields(job, j, "$.streams", NULL); /* duplicate names */
     if (!job->nstreams)
         return;
-    if (!(job->streams = jalloc(job, job->nstreams * sizeof *job->streams)))
+    if (!(job->streams = jalloc(job, job->nstreams * sizeof *job->streams))) {
+        job->nstreams = 0;
         return;
+    }
     /* Names first, so that from and with may refer to later streams. */
     for (s = j->child; s; s = s->next, i++) {
         job->streams[i].name = jstrdup(job, s->string);
@@ -1246,8 +1267,10 @@ static void read_sinks(sl_job *job, const cJSON *j)
         sl__job_problem(job, j, "$.sinks", "at least one sink is required");
         return;
     }
-    if (!(job->sinks = jalloc(job, job->nsinks * sizeof *job->sinks)))
+    if (!(job->sinks = jalloc(job, job->nsinks * sizeof *job->sinks))) {
+        job->nsinks = 0;
         return;
+    }
     cJSON_ArrayForEach(s, j)
     {
         job->sinks[i].path = path_index(job, "$.sinks", i);

@@ -9,6 +9,7 @@
  */
 #include <stdatomic.h>
 #include <stdint.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -919,6 +920,74 @@ static void test_stream_context(void)
     fault_both("stream context", op_stream, NULL);
 }
 
+/* ------------------------------------------------------- (d) job files */
+
+/* A job with windows, state and several functions, parsed, built and run;
+ * its console output goes to /dev/null. */
+static sl_status op_job(void *arg)
+{
+    static const char text[] =
+        "{\"name\": \"fault\", \"batch_interval\": \"1s\", "
+        "\"clock\": \"manual\", \"max_batches\": 3, \"workers\": 1, "
+        "\"conf\": {\"log.level\": \"error\"}, "
+        "\"sources\": {\"q\": {\"type\": \"queue\", \"partitions\": 2, "
+        "\"batches\": [[\"a b a\", \"c\"], null, [\"b\"]]}}, "
+        "\"streams\": {\"pairs\": {\"from\": \"q\", \"ops\": ["
+        "{\"op\": \"flat_map\", \"fn\": \"split_words\"}, "
+        "{\"op\": \"map\", \"fn\": \"pair_one\"}]}, "
+        "\"w\": {\"from\": \"pairs\", \"ops\": [{\"op\": "
+        "\"reduce_by_key_and_window\", \"fn\": \"sum\", \"inverse\": "
+        "\"subtract\", \"window\": \"2s\", \"filter\": {\"name\": "
+        "\"gt\", \"arg\": 0, \"on\": \"value\"}}]}, "
+        "\"t\": {\"from\": \"pairs\", \"ops\": [{\"op\": "
+        "\"update_state_by_key\", \"fn\": \"sum\", \"initial\": "
+        "[[\"z\", 1]]}]}}, "
+        "\"sinks\": [{\"from\": \"w\", \"type\": \"console\", "
+        "\"format\": \"json\"}, {\"from\": \"t\", \"type\": "
+        "\"console\"}]}";
+    sl_context *ctx;
+    sl_status st;
+    sl_job *job;
+    int saved, null_fd;
+    (void)arg;
+    if (!(job = sl_job_parse(text, sizeof text - 1, "fault.json")))
+        return SL_ENOMEM;
+    if (sl_job_problem_count(job)) {
+        fprintf(stderr, "job: %s\n", sl_job_problem(job, 0));
+        sl_job_free(job);
+        return SL_ECORRUPT;
+    }
+    st = sl_job_build(job, &ctx);
+    if (st == SL_OK) {
+        sl_context_set_logger(ctx, sl_test_quiet_log, NULL);
+        fflush(stdout);
+        saved = dup(1);
+        null_fd = open("/dev/null", O_WRONLY);
+        dup2(null_fd, 1);
+        st = sl_context_start(ctx);
+        if (st == SL_OK)
+            st = sl_context_await_termination(ctx);
+        fflush(stdout);
+        dup2(saved, 1);
+        close(saved);
+        close(null_fd);
+        /* print's take ran out of memory: the batch failed with it. */
+        if (st != SL_OK && strstr(sl_context_errmsg(ctx), "out of memory"))
+            st = SL_ENOMEM;
+    }
+    if (st != SL_OK && st != SL_ENOMEM)
+        fprintf(stderr, "job: %s: %s\n", sl_errname(st),
+                sl_job_errmsg(job)[0] ? sl_job_errmsg(job)
+                                      : sl_context_errmsg(ctx));
+    sl_job_free(job);
+    return st;
+}
+
+static void test_job_file(void)
+{
+    fault_both("job file", op_job, NULL);
+}
+
 const char *SL_SUITE = "fault/alloc";
 const sl_test_case SL_TESTS[] = {
     {"install", test_install},
@@ -930,5 +999,6 @@ const sl_test_case SL_TESTS[] = {
     {"rdd_engine_2_workers", test_rdd_engine_2},
     {"rdd_engine_all_ops", test_rdd_engine_more},
     {"stream_context", test_stream_context},
+    {"job_file", test_job_file},
     {NULL, NULL},
 };
