@@ -8,6 +8,7 @@
 
 #include <sluice/functions.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -48,11 +49,36 @@ static bool is_number(const sl_value *v)
  * Order of two values for comparisons: numbers by value, strings
  * byte-wise. False when they are not comparable (other or mixed kinds).
  */
+/* An int and a double by value, exactly (no rounding of the int). */
+static int int_vs_double(int64_t i, double d)
+{
+    if (d >= 9223372036854775808.0)
+        return -1;
+    if (d < -9223372036854775808.0)
+        return 1;
+    if ((double)(int64_t)d == d) /* integral and in range: as ints */
+        return (i > (int64_t)d) - (i < (int64_t)d);
+    /* d has a fraction: compare with its floor */
+    {
+        double f = floor(d);
+        int64_t fi = (int64_t)f;
+        return i <= fi ? -1 : 1;
+    }
+}
+
 static bool order(const sl_value *a, const sl_value *b, int *out)
 {
     double x, y;
     if (a->kind == SL_KIND_INT && b->kind == SL_KIND_INT) {
         *out = (a->u.i > b->u.i) - (a->u.i < b->u.i);
+        return true;
+    }
+    if (a->kind == SL_KIND_INT && b->kind == SL_KIND_DOUBLE && !isnan(b->u.d)) {
+        *out = int_vs_double(a->u.i, b->u.d);
+        return true;
+    }
+    if (a->kind == SL_KIND_DOUBLE && b->kind == SL_KIND_INT && !isnan(a->u.d)) {
+        *out = -int_vs_double(b->u.i, a->u.d);
         return true;
     }
     if (as_double(a, &x) && as_double(b, &y)) {
@@ -197,7 +223,9 @@ static bool parse_number(const char *s, size_t len, sl_value *out)
         return false;
     memcpy(buf, s, len);
     buf[len] = '\0';
-    if (buf[0] == ' ' || buf[0] == '\t')
+    /* Decimal text only: no leading space, no hexadecimal, no NUL. */
+    if (memchr(s, '\0', len) || isspace((unsigned char)buf[0]) ||
+        strpbrk(buf, "xXpP"))
         return false;
     errno = 0;
     i = strtoll(buf, &end, 10);
@@ -207,7 +235,8 @@ static bool parse_number(const char *s, size_t len, sl_value *out)
     }
     errno = 0;
     d = strtod(buf, &end);
-    if (*end != '\0' || errno == ERANGE || !isfinite(d))
+    /* Underflow (1e-400) gives the nearest double; overflow is refused. */
+    if (*end != '\0' || !isfinite(d) || (errno == ERANGE && fabs(d) >= 1.0))
         return false;
     *out = sl_double(d);
     return true;

@@ -136,7 +136,9 @@ static sl_status map_state(sl_task *t, const sl_value *key,
     const sl_value *old = sl_state_get(st);
     sl_value acc;
     sl_status rc;
-    if (!value) /* timing out: the state goes away after this call */
+    if (!old && sl_state_exists(st))
+        return SL_ENOMEM; /* the state's copy could not be made */
+    if (!value)           /* timing out: the state goes away after this call */
         return emit_as(t, op->timeout_emit, key, NULL, old);
     acc = *value;
     if (old) {

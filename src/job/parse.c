@@ -73,17 +73,22 @@ static bool plain_identifier(const char *s)
 /* A string quoted as JSON, at most about 60 bytes of it (job memory). */
 static char *quoted(sl_job *job, const char *s)
 {
-    char text[80];
     sl_value v = sl_cstr(s);
+    bool cut = v.len > 60;
     size_t n;
-    if (v.len > 60)
+    char *text;
+    if (cut) { /* at most 60 bytes, never inside a UTF-8 sequence */
         v.len = 60;
-    n = sl_value_format_json(&v, text, sizeof text);
-    if (n >= sizeof text)
-        text[sizeof text - 1] = '\0';
-    return strlen(s) > 60
-               ? jprintf(job, "%.*s...\"", (int)strlen(text) - 1, text)
-               : jstrdup(job, text);
+        while (v.len > 0 && ((unsigned char)s[v.len] & 0xC0) == 0x80)
+            v.len--;
+    }
+    n = sl_value_format_json(&v, NULL, 0);
+    if (!(text = jalloc(job, n + 4)))
+        return NULL;
+    sl_value_format_json(&v, text, n + 1);
+    if (cut)
+        memcpy(text + n, "...", 4); /* "the first 60 bytes"... */
+    return text;
 }
 
 static char *path_field(sl_job *job, const char *base, const char *name)
@@ -242,8 +247,13 @@ static bool read_int(sl_job *job, const cJSON *j, const char *path, int64_t min,
         return false;
     }
     d = j->valuedouble;
+    /* JSON numbers are doubles: beyond 2^53 an integer is not exact. */
+    if (max > (INT64_C(1) << 53))
+        max = INT64_C(1) << 53;
+    if (min < -(INT64_C(1) << 53))
+        min = -(INT64_C(1) << 53);
     if (d < (double)min || d > (double)max) {
-        sl__job_problem(job, j, path, "%.15g is out of range (%lld..%lld)", d,
+        sl__job_problem(job, j, path, "%.17g is out of range (%lld..%lld)", d,
                         (long long)min, (long long)max);
         return false;
     }
@@ -816,6 +826,25 @@ static void read_source(sl_job *job, job_source *src, const cJSON *j)
         check_directory(job, src, j);
 }
 
+/* Whether path lies in dir (or is dir itself, unless file), by their
+ * text: both absolute or both relative, "." and trailing slashes aside. */
+static bool path_inside(const char *path, const char *dir, bool file)
+{
+    size_t n;
+    while (dir[0] == '.' && dir[1] == '/')
+        dir += 2;
+    while (path[0] == '.' && path[1] == '/')
+        path += 2;
+    n = strlen(dir);
+    while (n > 1 && dir[n - 1] == '/')
+        n--;
+    if (n == 1 && dir[0] == '.')
+        return path[0] != '/' && strncmp(path, "..", 2) != 0;
+    if ((path[0] == '/') != (dir[0] == '/') || strncmp(path, dir, n) != 0)
+        return false;
+    return path[n] == '/' || (!file && path[n] == '\0');
+}
+
 /* The directory source's rules between fields, checked here so that
  * validate finds what building would refuse. */
 static void check_directory(sl_job *job, job_source *src, const cJSON *j)
@@ -825,9 +854,14 @@ static void check_directory(sl_job *job, job_source *src, const cJSON *j)
     size_t i;
     for (i = 0; i < 2; i++)
         if ((f = cJSON_GetObjectItemCaseSensitive(j, single[i])) &&
-            cJSON_IsString(f) && strlen(f->valuestring) != 1)
-            sl__job_problem(job, f, path_field(job, src->path, single[i]),
-                            "must be a single byte");
+            cJSON_IsString(f)) {
+            if (strlen(f->valuestring) != 1)
+                sl__job_problem(job, f, path_field(job, src->path, single[i]),
+                                "must be a single byte");
+            else if (strchr("\r\n", f->valuestring[0]))
+                sl__job_problem(job, f, path_field(job, src->path, single[i]),
+                                "must not be a line break");
+        }
     f = cJSON_GetObjectItemCaseSensitive(j, "separator");
     g = cJSON_GetObjectItemCaseSensitive(j, "quote");
     if (f && g && cJSON_IsString(f) && cJSON_IsString(g) &&
@@ -845,11 +879,21 @@ static void check_directory(sl_job *job, job_source *src, const cJSON *j)
             sl__job_problem(job, f, path_field(job, src->path, "columns"),
                             "a column name must be non-empty");
     }
+    g = cJSON_GetObjectItemCaseSensitive(j, "source_archive_dir");
     if ((f = cJSON_GetObjectItemCaseSensitive(j, "clean_source")) &&
         cJSON_IsString(f) && strcmp(f->valuestring, "archive") == 0 &&
-        !cJSON_GetObjectItemCaseSensitive(j, "source_archive_dir"))
+        !(cJSON_IsString(g) && *g->valuestring))
         sl__job_problem(job, f, path_field(job, src->path, "clean_source"),
                         "\"archive\" needs \"source_archive_dir\"");
+    /* Paths inside the watched tree (as written; links are the build's
+     * to find): archived files or dead letters would be read again. */
+    for (i = 0; i < 2 && src->host; i++) {
+        const char *name = i ? "dead_letter" : "source_archive_dir";
+        f = cJSON_GetObjectItemCaseSensitive(j, name);
+        if (cJSON_IsString(f) && path_inside(f->valuestring, src->host, i == 1))
+            sl__job_problem(job, f, path_field(job, src->path, name),
+                            "lies inside the watched directory");
+    }
 }
 
 static void read_sources(sl_job *job, const cJSON *j)
@@ -898,6 +942,9 @@ static void read_sources(sl_job *job, const cJSON *j)
 
 static const char *const emit_names[] = {"none",  "state", "key",
                                          "value", "pair",  NULL};
+/* A timing-out call has no value: the same kinds but "value". */
+static const char *const timeout_emit_names[] = {"none", "state", "key", "pair",
+                                                 NULL};
 
 static const char *const param_names[] = {
     "fn",           "inverse", "filter",      "window",          "slide",
@@ -1078,13 +1125,14 @@ static void read_op(sl_job *job, job_stream *s, job_op *op, const cJSON *j)
             break;
         case P_EMIT:
         case P_TIMEOUT_EMIT: {
-            int c = read_choice(job, p, pp, emit_names);
+            int c = read_choice(
+                job, p, pp, bit == P_EMIT ? emit_names : timeout_emit_names);
             if (c < 0)
                 s->bad = true;
             else if (bit == P_EMIT)
                 op->emit = (emit_kind)c;
-            else
-                op->timeout_emit = (emit_kind)c;
+            else /* skip "value" in the mapping of indices to kinds */
+                op->timeout_emit = (emit_kind)(c == 3 ? EMIT_PAIR : c);
             break;
         }
         case P_ZERO:

@@ -8,6 +8,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,11 +94,13 @@ static int usage_error(void (*usage)(FILE *), const char *fmt, const char *arg)
     return EXIT_USAGE;
 }
 
-/* Load path; print its problems and return NULL when it is not valid. */
-static sl_job *load_valid(const char *path)
+/* Load path; print its problems and return NULL when it is not valid
+ * (*oom set when loading ran out of memory). */
+static sl_job *load_valid(const char *path, bool *oom)
 {
     sl_job *job = sl_job_load(path);
     size_t i, n;
+    *oom = !job;
     if (!job) {
         fprintf(stderr, "streamctl: %s: out of memory\n", path);
         return NULL;
@@ -165,10 +168,13 @@ static int cmd_validate(int argc, char **argv)
         return EXIT_USAGE;
     }
     for (i = 0; i < n; i++) {
-        if ((job = load_valid(files[i]))) {
+        bool oom;
+        if ((job = load_valid(files[i], &oom))) {
             printf("%s: valid\n", files[i]);
             sl_job_free(job);
-        } else {
+        } else if (oom) {
+            rc = EXIT_FAILED;
+        } else if (rc == EXIT_OK) {
             rc = EXIT_INVALID;
         }
     }
@@ -209,6 +215,7 @@ static int cmd_run(int argc, char **argv)
     const char *file;
     sl_context *ctx;
     sigset_t sigs;
+    bool oom;
     sl_status st;
     sl_job *job;
     int rc = EXIT_FAILED;
@@ -225,8 +232,8 @@ static int cmd_run(int argc, char **argv)
     sigaddset(&sigs, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 
-    if (!(job = load_valid(file)))
-        return EXIT_INVALID;
+    if (!(job = load_valid(file, &oom)))
+        return oom ? EXIT_FAILED : EXIT_INVALID;
     if ((st = sl_job_build(job, &ctx)) != SL_OK) {
         fprintf(stderr, "streamctl: %s: cannot build the job: %s\n", file,
                 sl_job_errmsg(job));

@@ -442,6 +442,14 @@ static void test_fn_compare_int_double(void)
     snprintf(ops, sizeof ops, "[%s, {'op': 'filter', 'fn': %s}]", add,
              PRED("le", "2"));
     CHECK_OPS(1, "[[1.5, 2.5, 0.5]]", ops, false, "[2.0,1.0]");
+    /* exactly: 10^17 + 1 as a double would be 10^17 */
+    CHECK_OPS(1, "[['100000000000000001', '100000000000000000']]",
+              "[{'op': 'map', 'fn': 'to_number'}, {'op': 'filter', 'fn': "
+              "{'name': 'gt', 'arg': 1e17}}]",
+              false, "[100000000000000001]");
+    CHECK_OPS(1, "[[-3, -2, 2]]",
+              "[{'op': 'filter', 'fn': {'name': 'lt', 'arg': -2.5}}]", false,
+              "[-3]");
 }
 
 static void test_fn_compare_strings(void)
