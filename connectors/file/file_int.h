@@ -76,6 +76,8 @@ sl_status sl__watch_open(watcher *w, char *err, size_t errlen);
 /* Bring the table up to date with what happened since the last call. */
 sl_status sl__watch_update(watcher *w, int64_t now_ms);
 void sl__watch_close(watcher *w);
+/* "a/b", or the other one alone when one is empty (sl_malloc'd). */
+char *sl__file_join(const char *a, const char *b);
 /* True for names the source never takes (hidden or temporary). */
 bool sl__watch_hidden(const char *name);
 

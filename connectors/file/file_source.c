@@ -74,15 +74,6 @@ static int compression_of(const char *path)
     return COMP_NONE;
 }
 
-static char *dup_str(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = sl_malloc(n);
-    if (d)
-        memcpy(d, s, n);
-    return d;
-}
-
 /* -------------------------------------------------------------- reading */
 
 /* Report a file that is skipped, and count it. */
@@ -440,18 +431,6 @@ static int latest_first(const void *a, const void *b)
     return strcmp(x->rel, y->rel);
 }
 
-static char *full_path(const file_source *fs, const char *rel)
-{
-    size_t a = strlen(fs->w.root), b = strlen(rel);
-    char *p = sl_malloc(a + b + 2);
-    if (p) {
-        memcpy(p, fs->w.root, a);
-        p[a] = '/';
-        memcpy(p + a + 1, rel, b + 1);
-    }
-    return p;
-}
-
 /*
  * Plan the partitions of one file: plain line files over split_bytes in
  * line-aligned splits, anything else whole (compressed files, and JSON and
@@ -462,7 +441,7 @@ static char *full_path(const file_source *fs, const char *rel)
 static sl_status plan_file(file_source *fs, sl_plan *plan, const fentry *e,
                            bool *planned)
 {
-    char *path = full_path(fs, e->rel);
+    char *path = sl__file_join(fs->w.root, e->rel);
     size_t plen, dlen;
     int64_t size, start, split;
     char *desc;
@@ -630,7 +609,7 @@ static sl_status file_plan(void *state, int64_t batch_id, int64_t time_ms,
         if (!planned)
             continue; /* gone or replaced: reported */
         if (!json_add(&json, &jlen, &jcap, e->rel) ||
-            !(tb->rel[tb->n] = dup_str(e->rel))) {
+            !(tb->rel[tb->n] = sl__strdup(e->rel))) {
             st = SL_ENOMEM;
             break;
         }
@@ -680,7 +659,7 @@ static bool make_parents(char *path)
 static void clean_one(file_source *fs, const taken_batch *tb, size_t i)
 {
     const char *rel = tb->rel[i];
-    char *src = full_path(fs, rel), *dst = NULL;
+    char *src = sl__file_join(fs->w.root, rel), *dst = NULL;
     struct stat sb;
     bool ok;
     int e = 0;
@@ -700,14 +679,8 @@ static void clean_one(file_source *fs, const taken_batch *tb, size_t i)
     if (fs->clean == CLEAN_DELETE) {
         ok = unlink(src) == 0 || errno == ENOENT;
     } else {
-        size_t a = strlen(fs->archive), b = strlen(rel);
-        ok = (dst = sl_malloc(a + b + 2)) != NULL;
-        if (ok) {
-            memcpy(dst, fs->archive, a);
-            dst[a] = '/';
-            memcpy(dst + a + 1, rel, b + 1);
-            ok = make_parents(dst) && rename(src, dst) == 0;
-        }
+        ok = (dst = sl__file_join(fs->archive, rel)) != NULL &&
+             make_parents(dst) && rename(src, dst) == 0;
     }
     e = errno;
     if (ok)
@@ -770,7 +743,7 @@ static bool split_columns(file_source *fs, const char *text)
         return true;
     for (p = text; *p; p++)
         n += *p == ',';
-    if (!(fs->columns_text = dup_str(text)) ||
+    if (!(fs->columns_text = sl__strdup(text)) ||
         !(fs->columns = sl_malloc(n * sizeof *fs->columns)))
         return false;
     for (s = fs->columns_text;;) {
@@ -792,7 +765,7 @@ static char *real(const char *p)
     char *r = realpath(p, NULL), *d;
     if (!r)
         return NULL;
-    d = dup_str(r);
+    d = sl__strdup(r);
     free(r); /* realpath allocates with malloc */
     return d;
 }
@@ -820,7 +793,7 @@ static sl_status configure(file_source *fs, const sl_conf *c, char *err,
     sl_conf_get_int(c, "file.max_files_per_trigger", &fs->max_files);
     sl_conf_get_int(c, "file.max_file_age", &fs->w.max_age_ms);
     sl_conf_get_int(c, "file.split_bytes", &fs->split_bytes);
-    if (!(fs->w.glob = dup_str(sl_conf_get(c, "file.path_glob_filter"))))
+    if (!(fs->w.glob = sl__strdup(sl_conf_get(c, "file.path_glob_filter"))))
         return SL_ENOMEM;
 
     sl__rec_options_init(&fs->rec);
@@ -842,7 +815,7 @@ static sl_status configure(file_source *fs, const sl_conf *c, char *err,
         return SL_ECONF;
     if (*dead) {
         /* Inside the watched tree, the source would read its own output. */
-        char *root = real(fs->w.root), *copy = dup_str(dead), *slash;
+        char *root = real(fs->w.root), *copy = sl__strdup(dead), *slash;
         char *parent = NULL;
         bool inside = false;
         if (copy && (slash = strrchr(copy, '/')) != NULL) {
@@ -930,8 +903,8 @@ sl_dstream *sl_file_stream(sl_context *ctx, const char *dir,
     fs->w.ctx = ctx;
     fs->w.fd = -1;
     fs->max_line = sl__conf_int(ctx->conf, "receiver.max_line_bytes");
-    st = (fs->w.root = dup_str(dir)) ? configure(fs, conf, err, sizeof err)
-                                     : SL_ENOMEM;
+    st = (fs->w.root = sl__strdup(dir)) ? configure(fs, conf, err, sizeof err)
+                                        : SL_ENOMEM;
     if (st == SL_OK)
         st = sl__watch_open(&fs->w, err, sizeof err);
     /* The listing at start: what is there now is "existing". */

@@ -141,15 +141,16 @@ static bool wanted(const watcher *w, const char *rel)
     return !w->glob || !*w->glob || fnmatch(w->glob, name, 0) == 0;
 }
 
-static char *join(const char *a, const char *b)
+char *sl__file_join(const char *a, const char *b)
 {
     size_t na = strlen(a), nb = strlen(b);
+    bool slash = na && nb;
     char *s = sl_malloc(na + nb + 2);
     if (!s)
         return NULL;
     memcpy(s, a, na);
-    s[na] = na ? '/' : '\0';
-    memcpy(s + na + (na ? 1 : 0), b, nb + 1);
+    s[na] = '/';
+    memcpy(s + na + slash, b, nb + 1);
     return s;
 }
 
@@ -159,7 +160,7 @@ static sl_status add_watch(watcher *w, const char *rel)
 {
     uint32_t mask = IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_MODIFY |
                     IN_DELETE | IN_MOVED_FROM | IN_DELETE_SELF | IN_ONLYDIR;
-    char *full = *rel ? join(w->root, rel) : join("", w->root);
+    char *full = sl__file_join(w->root, rel);
     wdir *d;
     size_t i;
     int wd;
@@ -177,7 +178,7 @@ static sl_status add_watch(watcher *w, const char *rel)
     for (i = 0; i < w->ndirs; i++)
         if (w->dirs[i].wd == wd) {
             /* Watched already, under another name: it was moved. */
-            char *name = join("", rel);
+            char *name = sl__strdup(rel);
             if (!name)
                 return SL_ENOMEM;
             sl_free(w->dirs[i].rel);
@@ -188,7 +189,7 @@ static sl_status add_watch(watcher *w, const char *rel)
         return SL_ENOMEM;
     w->dirs = d;
     d[w->ndirs].wd = wd;
-    if (!(d[w->ndirs].rel = join("", rel)))
+    if (!(d[w->ndirs].rel = sl__strdup(rel)))
         return SL_ENOMEM;
     w->ndirs++;
     return SL_OK;
@@ -318,7 +319,7 @@ static sl_status listed_file(watcher *w, const char *rel, const struct stat *st,
 static sl_status list_dir(watcher *w, const char *rel, int64_t now_ms,
                           bool complete, int depth)
 {
-    char *full = *rel ? join(w->root, rel) : join("", w->root);
+    char *full = sl__file_join(w->root, rel);
     struct dirent *de;
     sl_status st = SL_OK;
     DIR *d;
@@ -348,7 +349,7 @@ static sl_status list_dir(watcher *w, const char *rel, int64_t now_ms,
          * never see their targets complete). */
         if (fstatat(dfd, de->d_name, &sb, AT_SYMLINK_NOFOLLOW) != 0)
             continue; /* gone since readdir */
-        if (!(child = join(rel, de->d_name))) {
+        if (!(child = sl__file_join(rel, de->d_name))) {
             st = SL_ENOMEM;
             break;
         }
@@ -424,7 +425,7 @@ static sl_status on_event(watcher *w, const struct inotify_event *ev,
     }
     if (!ev->len || !(dir = dir_of(w, ev->wd)))
         return SL_OK;
-    if (!(rel = join(dir, ev->name)))
+    if (!(rel = sl__file_join(dir, ev->name)))
         return SL_ENOMEM;
     if (ev->mask & IN_ISDIR) {
         if (ev->mask & (IN_MOVED_FROM | IN_DELETE)) {
@@ -454,7 +455,7 @@ static sl_status on_event(watcher *w, const struct inotify_event *ev,
         /* A new file under this name, whatever was there before; only
          * regular files (not links, fifos...). */
         struct stat sb;
-        char *full = join(w->root, rel);
+        char *full = sl__file_join(w->root, rel);
         if (!full) {
             sl_free(rel);
             return SL_ENOMEM;
@@ -482,7 +483,7 @@ static sl_status on_event(watcher *w, const struct inotify_event *ev,
          * and then written in place is not read again, as Spark's file
          * source does not re-read it, even once the table forgot it. */
         struct stat sb;
-        char *full = join(w->root, rel);
+        char *full = sl__file_join(w->root, rel);
         if (!full) {
             sl_free(rel);
             return SL_ENOMEM;

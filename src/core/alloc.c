@@ -6,6 +6,7 @@
 #include "core/core.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 static void *libc_malloc(size_t size, void *user)
 {
@@ -72,4 +73,16 @@ void sl_free(void *ptr)
         return;
     atomic_fetch_sub_explicit(&g_live_blocks, 1, memory_order_relaxed);
     g_alloc.free_fn(ptr, g_alloc.user);
+}
+
+char *sl__strdup(const char *s)
+{
+    size_t n;
+    char *d;
+    if (!s)
+        return NULL;
+    n = strlen(s) + 1;
+    if ((d = sl_malloc(n)) != NULL)
+        memcpy(d, s, n);
+    return d;
 }

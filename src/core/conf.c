@@ -374,17 +374,6 @@ sl_conf *sl_conf_new(void)
     return conf;
 }
 
-/* A copy of the NUL-terminated s through the allocation hook. */
-static char *sl__strdup(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = sl_malloc(n);
-
-    if (d)
-        memcpy(d, s, n);
-    return d;
-}
-
 sl_conf *sl_conf_dup(const sl_conf *conf)
 {
     sl_conf *dup;

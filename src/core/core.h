@@ -38,6 +38,9 @@ void sl__arena_init(sl__arena *a, size_t first_chunk);
 void *sl__arena_alloc(sl__arena *a, size_t n);
 /** Copy n bytes into the arena. */
 void *sl__arena_memdup(sl__arena *a, const void *p, size_t n);
+/** A copy of the NUL-terminated s from sl_malloc; NULL for NULL s or when
+ * out of memory. */
+char *sl__strdup(const char *s);
 /** Run fn(arg) when the arena is reset or freed. SL_ENOMEM on failure. */
 sl_status sl__arena_on_cleanup(sl__arena *a, void (*fn)(void *), void *arg);
 /** Free everything but keep the first chunk for reuse. */

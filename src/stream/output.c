@@ -9,19 +9,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static char *dup_str(const char *s)
-{
-    size_t n;
-    char *d;
-    if (!s)
-        return NULL;
-    n = strlen(s) + 1;
-    d = sl_malloc(n);
-    if (d)
-        memcpy(d, s, n);
-    return d;
-}
-
 static sl_status add_output(sl_dstream *s, output *proto)
 {
     output *o;
@@ -99,8 +86,8 @@ sl_status sl_dstream_save_as_text_files(sl_dstream *s, const char *prefix,
     }
     memset(&o, 0, sizeof o);
     o.kind = OUT_SAVE;
-    o.prefix = dup_str(prefix);
-    o.suffix = suffix && *suffix ? dup_str(suffix) : NULL;
+    o.prefix = sl__strdup(prefix);
+    o.suffix = suffix && *suffix ? sl__strdup(suffix) : NULL;
     if (s && (!o.prefix || (suffix && *suffix && !o.suffix))) {
         st = SL_ENOMEM;
         sl__ctx_set_error(s->ctx, st, "out of memory");
