@@ -27,10 +27,11 @@ implementation; rows marked in comments where it chose):
 
 import os
 import re
-import signal
-import subprocess
 import sys
 import tempfile
+
+import joblib
+from joblib import Failure
 
 STREAMCTL = None
 TIMEOUT = 30  # seconds for one streamctl process
@@ -814,32 +815,9 @@ VALID = [
 ]
 
 
-class Failure(Exception):
-    pass
-
-
 def run_streamctl(args, cwd):
-    """(status, stdout, stderr) of streamctl with args; fails on a timeout
-    (after killing it) or on death by a signal."""
-    proc = subprocess.Popen([STREAMCTL] + args, cwd=cwd,
-                            stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:
-        out, err = proc.communicate(timeout=TIMEOUT)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.communicate()
-        raise Failure("%s: no exit within %d s (killed)" % (args, TIMEOUT))
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    if proc.returncode < 0:
-        raise Failure("%s: killed by signal %s; stderr %r"
-                      % (args, signal.Signals(-proc.returncode).name,
-                         err[-2000:]))
-    return (proc.returncode, out.decode("utf-8", "replace"),
-            err.decode("utf-8", "replace"))
+    """(status, stdout, stderr) of streamctl with args (joblib)."""
+    return joblib.run_streamctl(STREAMCTL, args, cwd, TIMEOUT)
 
 
 def line_matches(want, got):

@@ -18,14 +18,13 @@ import tempfile
 import threading
 import time
 
+import joblib
+from joblib import Failure
+
 STREAMCTL = None
 TIMEOUT = 30     # seconds for a streamctl that should exit by itself
 STOP_TIMEOUT = 10  # seconds from a stop signal to the exit
 DASHES = "-" * 43
-
-
-class Failure(Exception):
-    pass
 
 
 def check(cond, msg):
@@ -34,28 +33,8 @@ def check(cond, msg):
 
 
 def run(args, cwd, timeout=TIMEOUT):
-    """(status, stdout, stderr) of streamctl args; a timeout kills it and
-    fails, and so does death by a signal."""
-    proc = subprocess.Popen([STREAMCTL] + args, cwd=cwd,
-                            stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:
-        out, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        out, err = proc.communicate()
-        raise Failure("%s: no exit within %d s (killed); stdout %r stderr %r"
-                      % (args, timeout, out[-500:], err[-500:]))
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    if proc.returncode < 0:
-        raise Failure("%s: killed by signal %s; stderr %r"
-                      % (args, signal.Signals(-proc.returncode).name,
-                         err[-2000:]))
-    return proc.returncode, out.decode("utf-8", "replace"), \
-        err.decode("utf-8", "replace")
+    """(status, stdout, stderr) of streamctl args (joblib)."""
+    return joblib.run_streamctl(STREAMCTL, args, cwd, timeout)
 
 
 class Output:
