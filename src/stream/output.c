@@ -196,16 +196,19 @@ static sl_status run_json(sl_context *ctx, output *o, sl_rdd *rdd, batch *b)
                            (long long)b->info.batch_id, (long long)b->time_ms,
                            o->prefix);
     for (i = 0; i < n; i++) {
-        need = sl_value_format_json(&items[i], NULL, 0) + 4;
+        if (i)
+            buf[len++] = ',';
+        /* Format in place; only a record that does not fit is formatted
+         * twice (room kept for the NUL, ',' or "]}\n" after it). */
+        need = sl_value_format_json(&items[i], buf + len, cap - len) + 4;
         if (len + need > cap) {
             cap = (len + need) * 2;
             if (!(grown = sl_realloc(buf, cap)))
                 goto nomem;
             buf = grown;
+            sl_value_format_json(&items[i], buf + len, cap - len);
         }
-        if (i)
-            buf[len++] = ',';
-        len += sl_value_format_json(&items[i], buf + len, cap - len);
+        len += need - 4;
     }
     buf[len++] = ']';
     buf[len++] = '}';
