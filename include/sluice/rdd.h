@@ -79,6 +79,14 @@ SL_EXPORT sl_status sl_task_fail(sl_task *t, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /** @brief Index of the partition this task computes. */
 SL_EXPORT size_t sl_task_partition(const sl_task *t);
+/**
+ * @brief True once the engine was asked to cut long work short (a stopping
+ * streaming context). Readers that take long (large or compressed files)
+ * check it between chunks and then return SL_ESTOPPED; the batch is then
+ * reported as interrupted, its input as unprocessed.
+ * @remark Any thread; cheap (one relaxed atomic load).
+ */
+SL_EXPORT bool sl_task_interrupted(const sl_task *t);
 /** @brief Next record of a partition; false at the end. */
 SL_EXPORT bool sl_iter_next(sl_iter *it, sl_value *out);
 

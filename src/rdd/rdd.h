@@ -45,6 +45,9 @@ sl__scope *sl__engine_set_scope(sl_engine *eng, sl__scope *s);
 sl_status sl__task_copy(sl_task *t, const sl_value *v, sl_value *out);
 /** True on one of the engine's worker threads. */
 bool sl__engine_on_worker(const sl_engine *eng);
+/** Ask running and later readers to stop early (sl_task_interrupted);
+ * any thread. */
+void sl__engine_interrupt(sl_engine *eng, bool on);
 /** The batch time tasks report with sl_task_time (job thread). */
 void sl__engine_set_time(sl_engine *eng, int64_t time_ms);
 /** Memory in the current scope. */

@@ -142,6 +142,7 @@ struct sl_engine {
     sl__errmsg err;
     sl__scope base;        /* scope of standalone use */
     int64_t batch_time_ms; /* set by the job thread for each batch */
+    atomic_bool interrupted; /* sl_task_interrupted: cut long reads short */
     sl__scope *scope;      /* current scope (base, or a batch's) */
 
     pthread_mutex_t lock;

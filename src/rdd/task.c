@@ -64,6 +64,17 @@ size_t sl_task_partition(const sl_task *t)
     return t->partition;
 }
 
+bool sl_task_interrupted(const sl_task *t)
+{
+    return t && atomic_load_explicit(&t->eng->interrupted,
+                                     memory_order_relaxed);
+}
+
+void sl__engine_interrupt(sl_engine *eng, bool on)
+{
+    atomic_store(&eng->interrupted, on);
+}
+
 bool sl_iter_next(sl_iter *it, sl_value *out)
 {
     if (it->i >= it->n)
