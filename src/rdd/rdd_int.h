@@ -140,10 +140,10 @@ struct sl_engine {
     sl_conf *conf;
     sl__logger log;
     sl__errmsg err;
-    sl__scope base;        /* scope of standalone use */
-    int64_t batch_time_ms; /* set by the job thread for each batch */
+    sl__scope base;          /* scope of standalone use */
+    int64_t batch_time_ms;   /* set by the job thread for each batch */
     atomic_bool interrupted; /* sl_task_interrupted: cut long reads short */
-    sl__scope *scope;      /* current scope (base, or a batch's) */
+    sl__scope *scope;        /* current scope (base, or a batch's) */
 
     pthread_mutex_t lock;
     pthread_cond_t work_cv, done_cv;

@@ -66,8 +66,8 @@ size_t sl_task_partition(const sl_task *t)
 
 bool sl_task_interrupted(const sl_task *t)
 {
-    return t && atomic_load_explicit(&t->eng->interrupted,
-                                     memory_order_relaxed);
+    return t &&
+           atomic_load_explicit(&t->eng->interrupted, memory_order_relaxed);
 }
 
 void sl__engine_interrupt(sl_engine *eng, bool on)
