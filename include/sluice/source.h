@@ -94,8 +94,10 @@ typedef struct sl_receiver_stats {
     int64_t bytes;          /* committed bytes */
     int64_t lines_too_long; /* lines dropped for receiver.max_line_bytes */
     int64_t errors;         /* sl_receiver_count_error calls */
-    int64_t buffered_bytes; /* data held in blocks now, all receivers */
+    int64_t buffered_bytes; /* memory receive blocks pin now, all receivers:
+                               data in open blocks, capacity of sealed ones */
     int64_t pauses;         /* times reading was paused for the bound */
+    int64_t partial_lines;  /* unterminated lines dropped at the stop */
 } sl_receiver_stats;
 
 /** @brief Counters of the receiver behind stream s (a receiver stream). */

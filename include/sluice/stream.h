@@ -65,10 +65,12 @@ SL_EXPORT sl_status sl_context_remember(sl_context *ctx, int64_t ms);
  */
 SL_EXPORT sl_status sl_context_start(sl_context *ctx);
 /**
- * @brief Stop. Graceful: stop reading, seal the open blocks, run every
- * queued batch, flush sinks. Immediate: start no further batch (the one
- * running completes) and drop the queued ones; the number of received
- * records left unprocessed is in sl_context_unprocessed_records().
+ * @brief Stop. Graceful: stop reading (receivers stop; file reads in
+ * progress are cut short at their next chunk, sl_task_interrupted), seal
+ * the open blocks, run every queued batch, flush sinks; if that takes longer
+ * than stop.graceful_timeout, go on as an immediate stop. Immediate: start
+ * no further batch (the one running completes) and drop the queued ones.
+ * What either left undone is in sl_context_stop_report().
  * Safe from any thread but sluice's own (callbacks and user functions get
  * SL_ESTATE: they use sl_context_request_stop).
  */
@@ -83,8 +85,31 @@ SL_EXPORT sl_status sl_context_await_termination(sl_context *ctx);
 /** @brief As await_termination, SL_ETIMEDOUT if still running after ms. */
 SL_EXPORT sl_status sl_context_await_termination_or_timeout(sl_context *ctx,
                                                             int64_t ms);
-/** @brief Received records that an immediate stop left unprocessed. */
+/** @brief Received records that a stop left unprocessed. */
 SL_EXPORT int64_t sl_context_unprocessed_records(const sl_context *ctx);
+
+/** @brief What a stop left undone. */
+typedef struct sl_stop_report {
+    /** Records received or planned that no batch processed (dropped
+     * batches, interrupted batches, input not sealed into a batch). */
+    int64_t unprocessed_records;
+    /** Batches dropped from the queue or interrupted while running. */
+    int64_t unprocessed_batches;
+    /** Unterminated lines of connections still open at the stop: not
+     * lines yet, so dropped and counted here (not records). */
+    int64_t partial_lines;
+    /** The graceful stop ran past stop.graceful_timeout. */
+    bool timed_out;
+} sl_stop_report;
+
+/**
+ * @brief Fill *out with what the stop left undone; meaningful once the
+ * context has terminated (zeros before). True input left behind is
+ * unprocessed_records > 0 or unprocessed_batches > 0 (streamctl's exit
+ * status 4).
+ */
+SL_EXPORT sl_status sl_context_stop_report(const sl_context *ctx,
+                                           sl_stop_report *out);
 
 /* --------------------------------------------------------------- listener */
 
@@ -100,6 +125,10 @@ typedef struct sl_batch_info {
     int64_t processing_ms;
     int64_t total_delay_ms;
     sl_status status; /* SL_OK, or why the batch failed */
+    /* Ticks absorbed into this batch because batches waited to run
+     * (max_queued_batches): ids batch_id - absorbed_ticks .. batch_id - 1
+     * never exist. */
+    int64_t absorbed_ticks;
 } sl_batch_info;
 
 /** @brief Batch listener; all members optional. Runs on the job thread. */

@@ -48,6 +48,15 @@ static const sl__conf_row sl__conf_rows[] = {
             "n x batch_interval), for tests and replays."),
     SL__ROW("max_batches", SL_CONF_INT, "0", 0, INT64_MAX / 2, NULL,
             "Stop after this many batches (0 = no limit)."),
+    SL__ROW("max_queued_batches", SL_CONF_INT, "2", 1, 10000, NULL,
+            "Batches that may wait for the job thread. When that many wait, "
+            "further ticks are absorbed into the next batch made (input "
+            "waits in the receive blocks, under flow control) and counted."),
+    SL__ROW("stop.graceful_timeout", SL_CONF_DURATION, "0s", 0, 24 * SL__HOUR,
+            NULL,
+            "Longest a graceful stop may take to run what was received "
+            "(0s = the larger of 10 batch intervals and 10s); then the job "
+            "stops as an immediate stop does and reports what was left."),
     SL__ROW("workers", SL_CONF_INT, "0", 0, 1024, NULL,
             "Worker threads that run partition tasks (0 = number of cores)."),
     SL__ROW("log.level", SL_CONF_ENUM, "info", 0, 0, "error|warn|info|debug",
@@ -62,7 +71,7 @@ static const sl__conf_row sl__conf_rows[] = {
             "newline and counted."),
     SL__ROW("receiver.block_bytes", SL_CONF_SIZE, "1m", 4 * SL__KB, SL__GB,
             NULL,
-            "Size of a receive block (at least receiver.max_line_bytes + 1); "
+            "Size of a receive block (at least receiver.max_line_bytes + 2); "
             "a block is sealed when full and at every batch."),
     SL__ROW("receiver.reconnect_min", SL_CONF_DURATION, "100ms", 1, SL__HOUR,
             NULL,

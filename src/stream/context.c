@@ -66,11 +66,17 @@ static sl_status ctx_read_conf(sl_context *ctx, char *errbuf, size_t errlen)
     ctx->manual_clock = strcmp(sl_conf_get(ctx->conf, "clock"), "manual") == 0;
     ctx->max_buffered = sl__conf_int(ctx->conf, "receiver.max_buffered_bytes");
     ctx->max_line = sl__conf_int(ctx->conf, "receiver.max_line_bytes");
-    /* A block must hold a line of the maximum length, or a legal line
-     * could never be sealed. */
+    /* A block must hold a line of the maximum length with its "\r\n", or
+     * a legal line could never be sealed. */
     ctx->block_cap = (size_t)sl__conf_int(ctx->conf, "receiver.block_bytes");
-    if (ctx->block_cap < (size_t)ctx->max_line + 1)
-        ctx->block_cap = (size_t)ctx->max_line + 1;
+    if (ctx->block_cap < (size_t)ctx->max_line + 2)
+        ctx->block_cap = (size_t)ctx->max_line + 2;
+    ctx->max_queued = (size_t)sl__conf_int(ctx->conf, "max_queued_batches");
+    /* Spark's spark.streaming.gracefulStopTimeout: 10 batch intervals. */
+    ctx->graceful_timeout_ms = sl__conf_int(ctx->conf, "stop.graceful_timeout");
+    if (ctx->graceful_timeout_ms == 0)
+        ctx->graceful_timeout_ms =
+            ctx->interval_ms * 10 > 10000 ? ctx->interval_ms * 10 : 10000;
     if (sl__log_level_parse(level, &ctx->log.level) != SL_OK)
         return sl__errbuf(errbuf, errlen, SL_ECONF, "log.level: bad value");
     return SL_OK;
@@ -239,6 +245,8 @@ void sl_context_request_stop(sl_context *ctx, bool graceful)
 {
     if (!ctx)
         return;
+    /* Long reads end at their next chunk: a stop stops reading input. */
+    sl__engine_interrupt(ctx->eng, true);
     pthread_mutex_lock(&ctx->lock);
     if (!ctx->stop_requested) {
         ctx->stop_requested = true;
@@ -351,14 +359,24 @@ sl_status sl_context_await_termination_or_timeout(sl_context *ctx, int64_t ms)
 
 int64_t sl_context_unprocessed_records(const sl_context *ctx)
 {
-    sl_context *c = (sl_context *)ctx; /* the lock, not the context, changes */
-    int64_t n;
-    if (!ctx)
+    sl_stop_report r;
+    if (sl_context_stop_report(ctx, &r) != SL_OK)
         return 0;
+    return r.unprocessed_records;
+}
+
+sl_status sl_context_stop_report(const sl_context *ctx, sl_stop_report *out)
+{
+    sl_context *c = (sl_context *)ctx; /* the lock, not the context, changes */
+    if (!ctx || !out)
+        return SL_EINVAL;
     pthread_mutex_lock(&c->lock);
-    n = c->unprocessed;
+    out->unprocessed_records = c->left.records;
+    out->unprocessed_batches = c->left.batches;
+    out->partial_lines = c->left.partial;
+    out->timed_out = c->left.timed_out;
     pthread_mutex_unlock(&c->lock);
-    return n;
+    return SL_OK;
 }
 
 void sl_context_free(sl_context *ctx)
@@ -385,6 +403,7 @@ void sl_context_free(sl_context *ctx)
     }
     sl__io_free(ctx);
     sl__blocks_free_pool(ctx);
+    sl_free(ctx->slides);
     sl_engine_free(ctx->eng);
     sl_conf_free(ctx->conf);
     pthread_cond_destroy(&ctx->cv);

@@ -26,8 +26,18 @@ static void queue_batch(sl_context *ctx, batch *b)
     pthread_mutex_lock(&ctx->lock);
     *ctx->queue_tail = b;
     ctx->queue_tail = &b->next;
+    ctx->nqueued++;
     pthread_cond_broadcast(&ctx->cv);
     pthread_mutex_unlock(&ctx->lock);
+}
+
+static bool queue_full(sl_context *ctx)
+{
+    bool full;
+    pthread_mutex_lock(&ctx->lock);
+    full = ctx->nqueued >= ctx->max_queued;
+    pthread_mutex_unlock(&ctx->lock);
+    return full;
 }
 
 /* Seal every receiver's input into batch `id`. */
@@ -69,17 +79,21 @@ static void stop_receivers(sl_context *ctx)
     }
 }
 
-/* Input ends: no more batches come from this thread. */
-static void finish_input(sl_context *ctx)
+/* Input ends: no more batches come from this thread. The loop goes on
+ * only while a graceful stop's deadline is armed. */
+static void finish_input(sl_context *ctx, bool exit_loop)
 {
     ctx->input_finished = true;
     pthread_mutex_lock(&ctx->lock);
     ctx->input_done = true;
     pthread_cond_broadcast(&ctx->cv);
     pthread_mutex_unlock(&ctx->lock);
-    event_base_loopexit(ctx->base, NULL);
+    if (exit_loop)
+        event_base_loopexit(ctx->base, NULL);
 }
 
+/* Arm the timer for tick `ctx->next_batch_id` (at once on the manual
+ * clock). */
 static void schedule_tick(sl_context *ctx)
 {
     struct timeval tv = {0, 0};
@@ -126,42 +140,163 @@ static bool manual_clock_waits(sl_context *ctx)
     return busy;
 }
 
+/*
+ * A tick that must end a batch of its own and is never absorbed into a
+ * later one: a stream whose slide is longer than the batch interval (a
+ * window, a state stream) computes only on its slide's boundaries, so a
+ * boundary absorbed into a later tick would lose that output; and the
+ * max_batches tick, so that a job ends at its batch N.
+ */
+static bool tick_is_boundary(const sl_context *ctx, int64_t id)
+{
+    int64_t t = id * ctx->interval_ms;
+    size_t i;
+    for (i = 0; i < ctx->nslides; i++)
+        if (t % ctx->slides[i] == 0)
+            return true;
+    return ctx->max_batches > 0 && id == ctx->max_batches;
+}
+
+/* The distinct slides longer than the batch interval (I/O thread, at
+ * start: the graph is frozen). */
+static sl_status collect_slides(sl_context *ctx)
+{
+    sl_dstream *s;
+    size_t n = 0, i;
+    for (s = ctx->streams; s; s = s->next_in_ctx)
+        n++;
+    ctx->slides = sl_malloc((n + 1) * sizeof *ctx->slides);
+    if (!ctx->slides)
+        return SL_ENOMEM;
+    for (s = ctx->streams; s; s = s->next_in_ctx) {
+        if (s->slide_ms <= ctx->interval_ms)
+            continue;
+        for (i = 0; i < ctx->nslides && ctx->slides[i] != s->slide_ms; i++)
+            ;
+        if (i == ctx->nslides)
+            ctx->slides[ctx->nslides++] = s->slide_ms;
+    }
+    return SL_OK;
+}
+
+/* Count and report ticks absorbed into batch b: at the first, then at most
+ * every 10 s, so an overloaded job does not flood its log. */
+static void note_absorbed(sl_context *ctx, batch *b, int64_t absorbed)
+{
+    int64_t now;
+    b->info.absorbed_ticks = absorbed;
+    if (absorbed == 0)
+        return;
+    ctx->ticks_absorbed += absorbed;
+    now = sl__now_wall_ms();
+    if (ctx->absorbed_logged_ms && now - ctx->absorbed_logged_ms < 10000)
+        return;
+    ctx->absorbed_logged_ms = now;
+    sl__log(&ctx->log, SL_LOG_WARN,
+            "processing is slower than the batch interval: batch %lld "
+            "absorbed %lld ticks (%lld so far; max_queued_batches %zu "
+            "batches were waiting)",
+            (long long)b->id, (long long)absorbed,
+            (long long)ctx->ticks_absorbed, ctx->max_queued);
+}
+
+/*
+ * The last tick that may go into the next batch, or -1 when none is due.
+ * Ticks due while max_queued_batches batches wait are not sealed: their
+ * input stays in the open blocks (under flow control), and when a batch
+ * is taken the next batch absorbs them, taking the last absorbed tick's id
+ * and time, but never past a boundary tick.
+ */
+static int64_t next_tick(sl_context *ctx)
+{
+    int64_t id = ctx->next_batch_id, due;
+    if (ctx->manual_clock)
+        return manual_clock_waits(ctx) ? -1 : id;
+    due = (sl__now_wall_ms() - ctx->zero_ms) / ctx->interval_ms;
+    if (due < id || queue_full(ctx))
+        return -1;
+    while (id < due && !tick_is_boundary(ctx, id))
+        id++;
+    return id;
+}
+
+/* Make every batch that is due and has room. Runs on a tick and when the
+ * job thread takes a batch (a wake-up). */
+static void produce(sl_context *ctx)
+{
+    int64_t id;
+    batch *b;
+    bool last;
+    while (!ctx->input_finished && !stop_pending(ctx) &&
+           (id = next_tick(ctx)) >= 0) {
+        last = ctx->max_batches > 0 && id >= ctx->max_batches;
+        if (last)
+            stop_receivers(ctx);
+        b = make_batch(ctx, id, last);
+        if (!b) {
+            sl__log(&ctx->log, SL_LOG_ERROR,
+                    "cannot make batch: out of memory");
+            sl__ctx_fail(ctx, SL_ENOMEM);
+            finish_input(ctx, true);
+            return;
+        }
+        note_absorbed(ctx, b, id - ctx->next_batch_id);
+        ctx->next_batch_id = id + 1;
+        queue_batch(ctx, b);
+        if (last) {
+            finish_input(ctx, true);
+            return;
+        }
+        if (ctx->manual_clock)
+            return; /* the job thread wakes us when it is idle */
+    }
+    /* A due tick with max_queued_batches waiting is made when the job
+     * thread takes a batch and wakes us; the timer is only for ticks still
+     * to come. */
+    if (ctx->input_finished || ctx->manual_clock)
+        return;
+    if ((sl__now_wall_ms() - ctx->zero_ms) / ctx->interval_ms <
+            ctx->next_batch_id &&
+        !evtimer_pending(ctx->tick_ev, NULL))
+        schedule_tick(ctx);
+}
+
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
-    sl_context *ctx = arg;
-    bool last = ctx->max_batches > 0 && ctx->next_batch_id >= ctx->max_batches;
-    batch *b;
     SL__UNUSED(fd);
     SL__UNUSED(what);
-    if (ctx->input_finished || stop_pending(ctx))
-        return;
-    if (ctx->manual_clock && manual_clock_waits(ctx))
-        return; /* the job thread wakes us when it is idle */
-    if (last)
-        stop_receivers(ctx);
-    b = make_batch(ctx, ctx->next_batch_id, last);
-    if (!b) {
-        sl__log(&ctx->log, SL_LOG_ERROR, "cannot make batch: out of memory");
-        sl__ctx_fail(ctx, SL_ENOMEM);
-        finish_input(ctx);
-        return;
+    produce(arg);
+}
+
+/* The graceful stop took too long: go on as an immediate stop. */
+static void on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+    sl_context *ctx = arg;
+    SL__UNUSED(fd);
+    SL__UNUSED(what);
+    pthread_mutex_lock(&ctx->lock);
+    if (!ctx->terminated && ctx->stop_graceful) {
+        ctx->stop_graceful = false;
+        ctx->left.timed_out = true;
+        pthread_cond_broadcast(&ctx->cv);
     }
-    ctx->next_batch_id++;
-    queue_batch(ctx, b);
-    if (last) {
-        finish_input(ctx);
-        return;
-    }
-    schedule_tick(ctx);
+    pthread_mutex_unlock(&ctx->lock);
+    sl__log(&ctx->log, SL_LOG_WARN,
+            "graceful stop not done after %lld ms (stop.graceful_timeout): "
+            "stopping now; what was not processed is reported",
+            (long long)ctx->graceful_timeout_ms);
+    event_base_loopexit(ctx->base, NULL);
 }
 
 static void graceful_stop(sl_context *ctx)
 {
+    struct timeval tv;
     batch *b;
     size_t i;
     stop_receivers(ctx);
     evtimer_del(ctx->tick_ev);
-    /* The open blocks become one last batch, queued at once. */
+    /* The open blocks become one last batch, queued at once (past
+     * max_queued_batches: no more come). */
     b = make_batch(ctx, ctx->next_batch_id, true);
     if (b) {
         ctx->next_batch_id++;
@@ -176,7 +311,11 @@ static void graceful_stop(sl_context *ctx)
      * silently. */
     for (i = 0; i < ctx->nreceivers; i++)
         sl__receiver_discard(ctx->receivers[i]);
-    finish_input(ctx);
+    tv.tv_sec = ctx->graceful_timeout_ms / 1000;
+    tv.tv_usec = (ctx->graceful_timeout_ms % 1000) * 1000;
+    /* The loop stays up for the deadline; the job thread's wake-up at its
+     * end closes it. */
+    finish_input(ctx, evtimer_add(ctx->deadline_ev, &tv) != 0);
 }
 
 static void immediate_stop(sl_context *ctx)
@@ -186,7 +325,7 @@ static void immediate_stop(sl_context *ctx)
     evtimer_del(ctx->tick_ev);
     for (i = 0; i < ctx->nreceivers; i++)
         sl__receiver_discard(ctx->receivers[i]);
-    finish_input(ctx);
+    finish_input(ctx, true);
 }
 
 static void on_wake(evutil_socket_t fd, short what, void *arg)
@@ -197,11 +336,20 @@ static void on_wake(evutil_socket_t fd, short what, void *arg)
     SL__UNUSED(n);
     SL__UNUSED(what);
     atomic_store(&ctx->wake_pending, false);
-    if (ctx->input_finished || stop_pending(ctx))
+    if (ctx->input_finished) {
+        bool ended, now;
+        pthread_mutex_lock(&ctx->lock);
+        ended = ctx->terminated;
+        now = ctx->stop_requested && !ctx->stop_graceful;
+        pthread_mutex_unlock(&ctx->lock);
+        if (ended || now) /* the graceful stop is over */
+            event_base_loopexit(ctx->base, NULL);
+        return;
+    }
+    if (stop_pending(ctx))
         return;
     sl__io_flow_check(ctx);
-    if (ctx->manual_clock && !evtimer_pending(ctx->tick_ev, NULL))
-        schedule_tick(ctx);
+    produce(ctx);
 }
 
 sl_status sl__io_init(sl_context *ctx)
@@ -215,7 +363,9 @@ sl_status sl__io_init(sl_context *ctx)
     ctx->wake_ev =
         event_new(ctx->base, ctx->wake_fd, EV_READ | EV_PERSIST, on_wake, ctx);
     ctx->tick_ev = evtimer_new(ctx->base, on_tick, ctx);
-    if (!ctx->wake_ev || !ctx->tick_ev || event_add(ctx->wake_ev, NULL))
+    ctx->deadline_ev = evtimer_new(ctx->base, on_deadline, ctx);
+    if (!ctx->wake_ev || !ctx->tick_ev || !ctx->deadline_ev ||
+        event_add(ctx->wake_ev, NULL))
         goto fail;
     return SL_OK;
 fail:
@@ -227,6 +377,9 @@ void sl__io_free(sl_context *ctx)
 {
     if (ctx->tick_ev)
         event_free(ctx->tick_ev);
+    if (ctx->deadline_ev)
+        event_free(ctx->deadline_ev);
+    ctx->deadline_ev = NULL;
     if (ctx->wake_ev)
         event_free(ctx->wake_ev);
     ctx->tick_ev = ctx->wake_ev = NULL;
@@ -263,6 +416,10 @@ void *sl__io_main(void *arg)
     ctx->io_self = pthread_self();
     atomic_store(&ctx->io_self_set, true);
     ctx->next_batch_id = 1;
+    if (collect_slides(ctx) != SL_OK) {
+        sl__ctx_set_error(ctx, SL_ENOMEM, "out of memory at start");
+        sl__ctx_fail(ctx, SL_ENOMEM);
+    }
     start_receivers(ctx);
     schedule_tick(ctx);
     /* A stop requested before the loop ran is still pending in wake_fd. */

@@ -73,6 +73,34 @@ static sl_status run_outputs(sl_context *ctx, batch *b)
     return SL_OK;
 }
 
+static bool stopping_now(const sl_context *ctx)
+{
+    return ctx->stop_requested && !ctx->stop_graceful;
+}
+
+static bool stop_asked(sl_context *ctx)
+{
+    bool asked;
+    pthread_mutex_lock(&ctx->lock);
+    asked = ctx->stop_requested;
+    pthread_mutex_unlock(&ctx->lock);
+    return asked;
+}
+
+/* A reader was cut short by the stop: the batch's input is left for a
+ * later run (its source is not committed), which is not a failure. */
+static void note_interrupted(sl_context *ctx, batch *b)
+{
+    pthread_mutex_lock(&ctx->lock);
+    ctx->left.records += b->info.num_records;
+    ctx->left.batches++;
+    pthread_mutex_unlock(&ctx->lock);
+    sl__log(&ctx->log, SL_LOG_WARN,
+            "batch %lld (time %lld ms) interrupted by the stop: %s; its "
+            "input is left unprocessed",
+            (long long)b->id, (long long)b->time_ms, ctx->err.text);
+}
+
 static void run_batch(sl_context *ctx, batch *b)
 {
     sl_batch_info *info = &b->info;
@@ -97,7 +125,9 @@ static void run_batch(sl_context *ctx, batch *b)
     info->processing_ms = info->end_ms - info->start_ms;
     info->total_delay_ms = info->end_ms - info->submission_ms;
     info->status = st;
-    if (st != SL_OK) {
+    if (st == SL_ESTOPPED && stop_asked(ctx)) {
+        note_interrupted(ctx, b);
+    } else if (st != SL_OK) {
         sl__log(&ctx->log, SL_LOG_ERROR, "batch %lld (time %lld ms) failed: %s",
                 (long long)b->id, (long long)b->time_ms, ctx->err.text);
         sl__ctx_fail(ctx, st);
@@ -108,23 +138,20 @@ static void run_batch(sl_context *ctx, batch *b)
             (long long)info->num_records, (long long)info->processing_ms);
 }
 
-/* Immediate stop: queued batches are dropped and counted. */
+/* Immediate stop: queued batches are dropped and counted (under lock). */
 static void drop_queue(sl_context *ctx)
 {
     batch *b;
     while ((b = ctx->queue) != NULL) {
         ctx->queue = b->next;
-        ctx->unprocessed += sl__batch_records(ctx, b);
+        ctx->nqueued--;
+        ctx->left.records += b->info.num_records;
+        ctx->left.batches++;
         pthread_mutex_unlock(&ctx->lock);
         sl__batch_free(ctx, b);
         pthread_mutex_lock(&ctx->lock);
     }
     ctx->queue_tail = &ctx->queue;
-}
-
-static bool stopping_now(const sl_context *ctx)
-{
-    return ctx->stop_requested && !ctx->stop_graceful;
 }
 
 /* The next batch to run, or NULL when the job thread should end. */
@@ -137,17 +164,36 @@ static batch *next_batch(sl_context *ctx)
     if (!stopping_now(ctx) && ctx->queue) {
         b = ctx->queue;
         ctx->queue = b->next;
+        ctx->nqueued--;
         if (!ctx->queue)
             ctx->queue_tail = &ctx->queue;
         ctx->job_busy = true;
     }
     pthread_mutex_unlock(&ctx->lock);
+    if (b && !ctx->manual_clock)
+        sl__ctx_wake_io(ctx); /* room in the queue: ticks may wait for it */
     return b;
+}
+
+static void log_stop(sl_context *ctx, const stop_tally *left)
+{
+    if (left->records == 0 && left->batches == 0) {
+        sl__log(&ctx->log, SL_LOG_INFO, "stopped after %lld batches",
+                (long long)ctx->batches_done);
+        return;
+    }
+    sl__log(&ctx->log, SL_LOG_WARN,
+            "stopped after %lld batches with input left unprocessed: %lld "
+            "records in %lld batches%s",
+            (long long)ctx->batches_done, (long long)left->records,
+            (long long)left->batches,
+            left->timed_out ? " (the graceful stop timed out)" : "");
 }
 
 void *sl__job_main(void *arg)
 {
     sl_context *ctx = arg;
+    stop_tally left;
     batch *b;
     ctx->job_self = pthread_self();
     atomic_store(&ctx->job_self_set, true);
@@ -169,12 +215,12 @@ void *sl__job_main(void *arg)
     while (!ctx->input_done)
         pthread_cond_wait(&ctx->cv, &ctx->lock);
     drop_queue(ctx);
+    left = ctx->left;
     ctx->state = CTX_STOPPED;
     ctx->terminated = true;
     pthread_cond_broadcast(&ctx->cv);
     pthread_mutex_unlock(&ctx->lock);
-    sl__log(&ctx->log, SL_LOG_INFO, "stopped after %lld batches%s",
-            (long long)ctx->batches_done,
-            ctx->unprocessed ? "; received records left unprocessed" : "");
+    sl__ctx_wake_io(ctx); /* a graceful stop's deadline is no longer needed */
+    log_stop(ctx, &left);
     return NULL;
 }

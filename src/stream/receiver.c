@@ -32,17 +32,19 @@ block *sl__block_get(sl_context *ctx)
     }
     b->next = NULL;
     b->len = 0;
+    b->charged = 0;
     b->records = 0;
     return b;
 }
 
-/* Buffered bytes count the data blocks hold (not their capacity), so the
- * bound means what it says whatever the block size. */
+/* Buffered bytes count what blocks pin: an open block its data, a sealed
+ * one its capacity (sealing copies a mostly empty block's lines into an
+ * exact-size block, so that capacity stays close to the data). */
 void sl__block_put(sl_context *ctx, block *b)
 {
-    atomic_fetch_sub(&ctx->buffered_bytes, (long long)b->len);
+    atomic_fetch_sub(&ctx->buffered_bytes, (long long)b->charged);
     pthread_mutex_lock(&ctx->lock);
-    if (ctx->nfree_blocks < POOL_MAX) {
+    if (b->cap == ctx->block_cap && ctx->nfree_blocks < POOL_MAX) {
         b->next = ctx->free_blocks;
         ctx->free_blocks = b;
         ctx->nfree_blocks++;
@@ -112,6 +114,25 @@ static void append_sealed(sl_receiver *r, block *b)
     r->sealed_tail = &b->next;
 }
 
+/* A mostly empty open block (frequent batches, a slow sender): copy its
+ * complete lines into an exact-size block and keep the open one, so that
+ * each batch does not pin a whole block. */
+static sl_status seal_copy(sl_receiver *r, size_t body)
+{
+    block *b = r->open, *nb = sl_malloc(sizeof *nb + body);
+    if (!nb)
+        return SL_ENOMEM;
+    nb->cap = nb->len = nb->charged = body;
+    nb->records = b->records;
+    memcpy(nb->data, b->data, body);
+    memmove(b->data, b->data + body, b->len - body);
+    b->len -= body;
+    b->charged -= body;
+    b->records = 0;
+    append_sealed(r, nb);
+    return SL_OK;
+}
+
 /* Seal the open block at its last newline; the unterminated tail moves to
  * a fresh block (it is shorter than receiver.max_line_bytes). */
 static sl_status seal_open(sl_receiver *r)
@@ -120,29 +141,58 @@ static sl_status seal_open(sl_receiver *r)
     size_t tail = r->line_len;
     if (!b || b->len == tail)
         return SL_OK;
+    if (b->len - tail < b->cap / 2)
+        return seal_copy(r, b->len - tail);
     nb = NULL;
     if (tail) {
         nb = sl__block_get(r->ctx);
         if (!nb)
             return SL_ENOMEM;
         memcpy(nb->data, b->data + b->len - tail, tail);
-        nb->len = tail;
+        nb->len = nb->charged = tail;
         b->len -= tail;
+        b->charged -= tail;
     }
+    /* From now on the block pins its whole capacity. */
+    atomic_fetch_add(&r->ctx->buffered_bytes, (long long)(b->cap - b->charged));
+    b->charged = b->cap;
     append_sealed(r, b);
     r->open = nb;
     return SL_OK;
 }
 
-void sl__receiver_seal(sl_receiver *r, bool end_of_input)
+/* At the stop, the unterminated tail of a connection that is still open
+ * is not a line (its end was never received): drop it and count it. The
+ * peer's close keeps Spark's rule instead (sl_receiver_end_of_stream). */
+static void drop_tail(sl_receiver *r)
 {
-    if (end_of_input)
-        sl_receiver_end_of_stream(r);
+    size_t tail = r->line_len;
+    r->discarding = false;
+    if (tail == 0 || !r->open)
+        return;
+    r->open->len -= tail;
+    r->open->charged -= tail;
+    atomic_fetch_sub(&r->ctx->buffered_bytes, (long long)tail);
+    r->line_len = 0;
+    atomic_fetch_add(&r->partial_lines, 1);
+    pthread_mutex_lock(&r->ctx->lock);
+    r->ctx->left.partial++;
+    pthread_mutex_unlock(&r->ctx->lock);
+    sl__log(&r->ctx->log, SL_LOG_WARN,
+            "receiver %s: dropped an unterminated line of %zu bytes at the "
+            "stop (the connection was still open)",
+            r->ops->name, tail);
+}
+
+void sl__receiver_seal(sl_receiver *r, bool final)
+{
     if (seal_open(r) != SL_OK)
         sl__log(&r->ctx->log, SL_LOG_WARN,
                 "receiver %s: out of memory sealing a block; its data waits "
                 "for the next batch",
                 r->ops->name);
+    if (final)
+        drop_tail(r);
 }
 
 block *sl__receiver_take_sealed(sl_receiver *r)
@@ -153,15 +203,15 @@ block *sl__receiver_take_sealed(sl_receiver *r)
     return b;
 }
 
-/* Immediate stop: count and drop whatever was not sealed into a batch. */
+/* A stop: count and drop whatever was not sealed into a batch. */
 void sl__receiver_discard(sl_receiver *r)
 {
     block *b, *next;
     int64_t lost = 0;
+    drop_tail(r);
     if (r->open) {
         r->open->next = r->sealed;
         r->sealed = r->open;
-        lost += r->line_len ? 1 : 0;
         r->open = NULL;
     }
     for (b = r->sealed; b; b = next) {
@@ -173,7 +223,7 @@ void sl__receiver_discard(sl_receiver *r)
     r->sealed_tail = &r->sealed;
     r->line_len = 0;
     pthread_mutex_lock(&r->ctx->lock);
-    r->ctx->unprocessed += lost;
+    r->ctx->left.records += lost;
     pthread_mutex_unlock(&r->ctx->lock);
 }
 
@@ -218,13 +268,17 @@ static void line_too_long(sl_receiver *r)
 }
 
 /* Length of the line a segment ends or continues, as a reader sees it:
- * without its "\n", nor the "\r" before it (sl__next_line drops both). */
+ * without its "\n", nor the "\r" before it (sl__next_line drops both).
+ * A "\r" that ends a read may be the first half of a "\r\n" split
+ * between reads: it is not counted until the next byte says. */
 static size_t line_content(const sl_receiver *r, const char *src,
                            const char *dst, size_t seg, bool ends)
 {
     size_t n = r->line_len + seg - (ends ? 1 : 0);
-    if (!ends || n == 0)
+    if (n == 0)
         return n;
+    if (!ends)
+        return src[seg - 1] == '\r' ? n - 1 : n;
     if (seg >= 2 ? src[seg - 2] == '\r' : (r->line_len && dst[-1] == '\r'))
         n--;
     return n;
@@ -265,6 +319,7 @@ void sl_receiver_commit(sl_receiver *r, size_t n)
     }
     atomic_fetch_add(&r->ctx->buffered_bytes,
                      (long long)((size_t)(dst - b->data) - b->len));
+    b->charged += (size_t)(dst - b->data) - b->len; /* modular: may shrink */
     b->len = (size_t)(dst - b->data);
     sl__io_flow_check(r->ctx);
 }
@@ -316,6 +371,7 @@ sl_status sl_receiver_stream_stats(sl_dstream *s, sl_receiver_stats *out)
     out->lines_too_long = atomic_load(&r->lines_too_long);
     out->errors = atomic_load(&r->errors);
     out->pauses = atomic_load(&r->pauses);
+    out->partial_lines = atomic_load(&r->partial_lines);
     out->buffered_bytes = atomic_load(&s->ctx->buffered_bytes);
     return SL_OK;
 }

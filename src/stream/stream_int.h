@@ -23,6 +23,9 @@ struct event_base;
 typedef struct block {
     struct block *next;
     size_t cap, len;
+    /* Bytes this block adds to ctx->buffered_bytes: its data while open,
+     * its whole capacity once sealed (what it really pins). */
+    size_t charged;
     int64_t records; /* complete lines in data[0, len) */
     /* Block id (receiver, sequence), given when the block is sealed: what
      * a batch's offsets will record for the write-ahead log. */
@@ -47,7 +50,7 @@ struct sl_receiver {
     uint64_t next_seq; /* sequence number of the next sealed block */
     bool started, stopped, paused;
     /* any thread */
-    atomic_llong bytes, lines_too_long, errors, pauses;
+    atomic_llong bytes, lines_too_long, errors, pauses, partial_lines;
 };
 
 /* ----------------------------------------------------------- batches */
@@ -60,6 +63,14 @@ typedef struct batch {
     sl__scope *scope;
     bool final;
 } batch;
+
+/* What a stop left undone; under ctx->lock. */
+typedef struct stop_tally {
+    int64_t records; /* received or planned records not processed */
+    int64_t batches; /* batches dropped or interrupted */
+    int64_t partial; /* unterminated lines of live connections */
+    bool timed_out;  /* the graceful stop passed its timeout */
+} stop_tally;
 
 /* ---------------------------------------------------------- DStreams */
 
@@ -208,13 +219,18 @@ struct sl_context {
     bool job_busy; /* a batch is running */
     atomic_bool terminated;
     sl_status failure;
-    int64_t unprocessed;
-    int64_t next_batch_id; /* I/O thread */
+    stop_tally left;
+    size_t nqueued, max_queued; /* batches waiting for the job thread */
+    int64_t next_batch_id;      /* I/O thread: the first tick without a batch */
+    int64_t graceful_timeout_ms;
+    int64_t *slides; /* I/O thread: slides longer than the interval */
+    size_t nslides;
+    int64_t ticks_absorbed, absorbed_logged_ms; /* I/O thread */
     int64_t batches_done;
 
     /* I/O thread */
     struct event_base *base;
-    struct event *tick_ev, *wake_ev;
+    struct event *tick_ev, *wake_ev, *deadline_ev;
     int wake_fd;
     atomic_bool wake_pending;
     atomic_llong buffered_bytes;

@@ -20,6 +20,8 @@
 static const char *const all_names[] = {"batch_interval",
                                         "clock",
                                         "max_batches",
+                                        "max_queued_batches",
+                                        "stop.graceful_timeout",
                                         "workers",
                                         "log.level",
                                         "receiver.max_buffered_bytes",
