@@ -17,9 +17,10 @@
 /* Exit statuses, as `streamctl --help` and docs/streamctl.md list them. */
 enum {
     EXIT_OK = 0,
-    EXIT_FAILED = 1, /* the job failed while running or could not start */
-    EXIT_USAGE = 2,  /* bad command line */
-    EXIT_INVALID = 3 /* the job file is unreadable or invalid */
+    EXIT_FAILED = 1,  /* the job failed while running or could not start */
+    EXIT_USAGE = 2,   /* bad command line */
+    EXIT_INVALID = 3, /* the job file is unreadable or invalid */
+    EXIT_LEFT = 4     /* stopped with input left unprocessed */
 };
 
 static void usage_main(FILE *f)
@@ -45,7 +46,9 @@ static void usage_main(FILE *f)
         "  0  success: the job ran and stopped cleanly / the files are valid\n"
         "  1  the job failed while running, or could not be started\n"
         "  2  bad command line\n"
-        "  3  a job file is unreadable or invalid (problems on stderr)\n",
+        "  3  a job file is unreadable or invalid (problems on stderr)\n"
+        "  4  the job stopped with input left unprocessed (a graceful stop\n"
+        "     ran past stop.graceful_timeout, or cut a file read short)\n",
         f);
 }
 
@@ -58,13 +61,15 @@ static void usage_run(FILE *f)
           "(save_as_text_files); logs go to stderr. The job ends when it has\n"
           "run max_batches batches, when it fails, or on SIGINT (Ctrl-C) or\n"
           "SIGTERM: then reading stops, the batches already received are\n"
-          "run and the sinks flushed (a graceful stop); a second signal\n"
-          "aborts at once.\n"
+          "run and the sinks flushed (a graceful stop, at most\n"
+          "stop.graceful_timeout: by default 10 batch intervals or 10s,\n"
+          "whichever is longer); a second signal aborts at once.\n"
           "With \"clock\": \"manual\" batches run back to back without\n"
           "sleeping: the same file gives the same output every time.\n"
           "\n"
           "exit status: 0 stopped cleanly; 1 the job failed; 2 bad command\n"
-          "line; 3 the job file is unreadable or invalid.\n",
+          "line; 3 the job file is unreadable or invalid; 4 the job stopped\n"
+          "with input left unprocessed (what was left is on stderr).\n",
           f);
 }
 
@@ -210,6 +215,25 @@ static sl_status run_until_signal(sl_context *ctx, const sigset_t *sigs)
     return st;
 }
 
+/* Exit status of a job that stopped without failing: 4 when the stop left
+ * input unprocessed, said on stderr. */
+static int report_left(sl_context *ctx, const char *name)
+{
+    sl_stop_report r;
+    if (sl_context_stop_report(ctx, &r) != SL_OK ||
+        (r.unprocessed_records == 0 && r.unprocessed_batches == 0))
+        return EXIT_OK;
+    fprintf(stderr,
+            "streamctl: job \"%s\" stopped with input left unprocessed: "
+            "%lld records in %lld batches%s\n",
+            name, (long long)r.unprocessed_records,
+            (long long)r.unprocessed_batches,
+            r.timed_out ? " (the graceful stop ran past "
+                          "stop.graceful_timeout)"
+                        : "");
+    return EXIT_LEFT;
+}
+
 static int cmd_run(int argc, char **argv)
 {
     const char *file;
@@ -248,7 +272,7 @@ static int cmd_run(int argc, char **argv)
                 msg ? msg : "");
         goto out;
     }
-    rc = EXIT_OK;
+    rc = report_left(ctx, sl_job_name(job));
 out:
     fflush(stdout);
     sl_job_free(job);

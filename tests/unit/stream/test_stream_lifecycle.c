@@ -107,8 +107,12 @@ static void test_stop_from_worker_refused(void)
 
 /* ------------------------------------------------ CRLF and the limit */
 
+/* A receiver fed from a string: in reads of at most `chunk` bytes (0: one
+ * read), ending with the peer's close unless `live`. */
 typedef struct feed {
     const char *data;
+    size_t chunk;
+    bool live;
 } feed;
 
 static sl_status feed_start(void *state, sl_receiver *r)
@@ -117,14 +121,17 @@ static sl_status feed_start(void *state, sl_receiver *r)
     size_t len = strlen(f->data), done = 0;
     while (done < len) {
         size_t want = len - done;
-        char *buf = sl_receiver_buffer(r, &want);
-        if (!buf)
+        char *buf;
+        if (f->chunk && want > f->chunk)
+            want = f->chunk;
+        if (!(buf = sl_receiver_buffer(r, &want)))
             return SL_ENOMEM;
         memcpy(buf, f->data + done, want);
         sl_receiver_commit(r, want);
         done += want;
     }
-    sl_receiver_end_of_stream(r);
+    if (!f->live)
+        sl_receiver_end_of_stream(r);
     return SL_OK;
 }
 
@@ -160,30 +167,72 @@ static sl_status collect_lines(sl_rdd *rdd, int64_t time_ms, void *user)
     return st;
 }
 
-/* max_line_bytes counts what a reader sees: a CRLF line of exactly the
- * limit is kept, one byte more is dropped, with either line ending. */
-static void test_crlf_line_limit(void)
+/* Run one manual batch of a feed with max_line_bytes 10; the lines the
+ * batch saw are in g_lines. */
+static sl_context *run_feed(feed *f, sl_dstream **out)
 {
     char err[256];
-    feed f = {"0123456789\r\n0123456789X\r\nok\n0123456789\nabcdefghijk\n"};
     sl_conf *conf = sl_conf_new();
     sl_context *ctx;
     sl_dstream *s;
-    sl_receiver_stats stats;
     SL_CHECK_OK(sl_conf_set(conf, "clock", "manual", err, sizeof err));
     SL_CHECK_OK(sl_conf_set(conf, "max_batches", "1", err, sizeof err));
     SL_CHECK_OK(
         sl_conf_set(conf, "receiver.max_line_bytes", "10", err, sizeof err));
     SL_CHECK_OK(sl_conf_set(conf, "log.level", "error", err, sizeof err));
     ctx = sl_context_new(conf, err, sizeof err);
-    s = sl_receiver_stream(ctx, &feed_ops, &f);
+    s = sl_receiver_stream(ctx, &feed_ops, f);
     g_lines[0] = '\0';
     SL_CHECK_OK(sl_dstream_foreach_rdd(s, collect_lines, NULL));
     SL_CHECK_OK(sl_context_start(ctx));
     SL_CHECK_OK(sl_context_await_termination(ctx));
-    SL_CHECK_STR(g_lines, "[0123456789][ok][0123456789]");
+    *out = s;
+    return ctx;
+}
+
+/* max_line_bytes counts what a reader sees: a CRLF line of exactly the
+ * limit is kept, one byte more is dropped, with either line ending; also
+ * when "\r" and "\n" arrive in different reads (any read size). */
+static void test_crlf_line_limit(void)
+{
+    feed f = {"0123456789\r\n0123456789X\r\nok\n0123456789\nabcdefghijk\n", 0,
+              false};
+    sl_receiver_stats stats;
+    sl_dstream *s;
+    sl_context *ctx;
+    size_t chunk;
+    for (chunk = 0; chunk <= 12; chunk++) {
+        f.chunk = chunk;
+        ctx = run_feed(&f, &s);
+        SL_CHECK_STR(g_lines, "[0123456789][ok][0123456789]");
+        SL_CHECK_OK(sl_receiver_stream_stats(s, &stats));
+        SL_CHECK_INT(stats.lines_too_long, 2);
+        sl_context_free(ctx);
+    }
+}
+
+/* At the stop, a connection still open has sent half a line: it is not a
+ * record (only the peer's close makes a tail a line), it is counted. */
+static void test_live_tail_dropped_at_stop(void)
+{
+    feed f = {"a\nb\n{\"id\":3", 0, true}; /* within max_line_bytes */
+    sl_receiver_stats stats;
+    sl_stop_report rep;
+    sl_dstream *s;
+    sl_context *ctx = run_feed(&f, &s);
+    SL_CHECK_STR(g_lines, "[a][b]");
     SL_CHECK_OK(sl_receiver_stream_stats(s, &stats));
-    SL_CHECK_INT(stats.lines_too_long, 2);
+    SL_CHECK_INT(stats.partial_lines, 1);
+    SL_CHECK_OK(sl_context_stop_report(ctx, &rep));
+    SL_CHECK_INT(rep.partial_lines, 1);
+    SL_CHECK_INT(rep.unprocessed_records, 0);
+    sl_context_free(ctx);
+    /* The peer's close keeps Spark's rule: the tail is the last line. */
+    f.live = false;
+    ctx = run_feed(&f, &s);
+    SL_CHECK_STR(g_lines, "[a][b][{\"id\":3]");
+    SL_CHECK_OK(sl_receiver_stream_stats(s, &stats));
+    SL_CHECK_INT(stats.partial_lines, 0);
     sl_context_free(ctx);
 }
 
@@ -276,6 +325,7 @@ const sl_test_case SL_TESTS[] = {
     {"stop_while_awaiting", test_stop_while_awaiting},
     {"stop_from_worker_refused", test_stop_from_worker_refused},
     {"crlf_line_limit", test_crlf_line_limit},
+    {"live_tail_dropped_at_stop", test_live_tail_dropped_at_stop},
     {"join_partition_index", test_join_partition_index},
     {"state_batches_remembered", test_state_batches_remembered},
     {NULL, NULL},
