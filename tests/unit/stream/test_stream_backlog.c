@@ -6,6 +6,7 @@
  */
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <sluice/sluice.h>
 #include <string.h>
 #include <time.h>
@@ -98,20 +99,44 @@ static sl_status slow_output(sl_rdd *rdd, int64_t time_ms, void *user)
     return sl_rdd_count(rdd, &n);
 }
 
+/* Resident memory of this process in KiB (0 if unknown). */
+static long rss_kb(void)
+{
+    char line[256];
+    long kb = 0;
+    FILE *f = fopen("/proc/self/status", "r");
+    while (f && fgets(line, sizeof line, f))
+        if (strncmp(line, "VmRSS:", 6) == 0)
+            kb = strtol(line + 6, NULL, 10);
+    if (f)
+        fclose(f);
+    return kb;
+}
+
 /* 10 ms batches that take 40 ms: the queue stays bounded, so the
  * scheduling delay does (without the bound it grows by ~30 ms a batch,
  * past 1.5 s in 2 s); most ticks are absorbed, and a graceful stop has at
- * most the queued batches left to run. */
+ * most the queued batches left to run. SL_BACKLOG_SECONDS (default 2) sets
+ * the run's length; the 30 s run (ctest label slow) also checks that
+ * resident memory stays flat. */
 static void test_delay_bounded(void)
 {
     static long work = 40;
+    const char *secs = getenv("SL_BACKLOG_SECONDS");
+    long run_ms = secs ? atol(secs) * 1000 : 2000, rss0 = 0, rss1;
     sl_context *ctx = new_ctx("10ms", "0", NULL);
     sl_dstream *g = sl_text_generator_stream(ctx, NULL);
     seen *s = watch(ctx);
     int64_t t0, absorbed;
     SL_CHECK_OK(sl_dstream_foreach_rdd(g, slow_output, &work));
     SL_CHECK_OK(sl_context_start(ctx));
-    sleep_ms(2000);
+    sleep_ms(1000);
+    rss0 = rss_kb();
+    sleep_ms(run_ms - 1000);
+    rss1 = rss_kb();
+    if (secs && rss1 - rss0 > 16 * 1024)
+        sl_test_fail(__FILE__, __LINE__, "RSS grew from %ld to %ld KiB", rss0,
+                     rss1);
     t0 = now_ms();
     SL_CHECK_OK(sl_context_stop(ctx, true));
     SL_CHECK(now_ms() - t0 < 1000);
