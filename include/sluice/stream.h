@@ -152,6 +152,14 @@ SL_EXPORT sl_status sl_context_add_listener(sl_context *ctx,
  * yields NULL, so a chain can be checked once at its end.
  */
 
+/**
+ * @brief The most streams on any path of a context's graph, its source
+ * counted: an operator that would make a longer path fails with SL_EINVAL.
+ * @remark Each batch computes the graph and runs fused stages by recursion
+ * along such a path; the limit keeps that within a 1 MiB thread stack.
+ */
+#define SL_MAX_STREAM_DEPTH 1024
+
 SL_EXPORT sl_context *sl_dstream_context(sl_dstream *s);
 SL_EXPORT sl_dstream *sl_dstream_map(sl_dstream *s, sl_map_fn fn, void *user);
 SL_EXPORT sl_dstream *sl_dstream_flat_map(sl_dstream *s, sl_flat_map_fn fn,

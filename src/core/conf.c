@@ -153,6 +153,9 @@ static const sl__conf_row sl__conf_rows[] = {
     SL__ROW("file.split_bytes", SL_CONF_SIZE, "64m", 64 * SL__KB, SL__GB, NULL,
             "Uncompressed files larger than this are read as line-aligned "
             "splits of about this size, one partition each."),
+    SL__ROW("max_record_bytes", SL_CONF_SIZE, "64m", 1 * SL__KB, SL__GB, NULL,
+            "The largest record a job's built-in function may make (repeat, "
+            "to_string); a bigger one fails the batch naming the function."),
     SL__ROW("state.shards", SL_CONF_INT, "16", 1, 4096, NULL,
             "Shards of every keyed state store; fixed for a job once "
             "state exists."),

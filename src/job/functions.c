@@ -254,17 +254,34 @@ static sl_status f_to_number(sl_task *t, const job_fn *f, const sl_value *in,
     return fn_fail(t, f, "needs a number or a string holding one", in);
 }
 
+/* A result of n bytes must fit max_record_bytes, and a string's 32-bit
+ * length (max_record_bytes is at most 1 GiB, so the first check holds the
+ * second; both are kept, as the conf's range may change). */
+static sl_status check_size(sl_task *t, const job_fn *f, uint64_t n,
+                            const sl_value *in)
+{
+    char what[96];
+    if (n <= f->max_bytes && n <= UINT32_MAX)
+        return SL_OK;
+    snprintf(what, sizeof what,
+             "result of %llu bytes, over max_record_bytes (%zu)",
+             (unsigned long long)n, f->max_bytes);
+    return fn_fail(t, f, what, in);
+}
+
 static sl_status f_to_string(sl_task *t, const job_fn *f, const sl_value *in,
                              sl_value *out)
 {
     char *p;
     size_t n;
-    SL__UNUSED(f);
+    sl_status st;
     if (in->kind == SL_KIND_STR) {
         *out = *in;
         return SL_OK;
     }
     n = sl_value_format(in, NULL, 0);
+    if ((st = check_size(t, f, n, in)) != SL_OK)
+        return st;
     if (!(p = sl_task_alloc(t, n + 1)))
         return SL_ENOMEM;
     sl_value_format(in, p, n + 1);
@@ -289,10 +306,11 @@ static sl_status f_repeat(sl_task *t, const job_fn *f, const sl_value *in,
 {
     size_t n = (size_t)f->arg.u.i, i;
     char *p;
+    sl_status st;
     if (in->kind != SL_KIND_STR)
         return fn_fail(t, f, "needs a string", in);
-    if ((uint64_t)in->len * n > UINT32_MAX)
-        return fn_fail(t, f, "result longer than 4 GiB", in);
+    if ((st = check_size(t, f, (uint64_t)in->len * n, in)) != SL_OK)
+        return st;
     if (!(p = sl_task_alloc(t, in->len * n + 1)))
         return SL_ENOMEM;
     for (i = 0; i < n; i++)

@@ -12,6 +12,37 @@
 
 #include "core/core.h"
 
+/* --------------------------------------------------------------- limits */
+
+/*
+ * What parsing a job may take, checked before anything big is built: the
+ * file's size, its JSON values (cJSON makes one node of about 80 bytes per
+ * value) and their nesting. docs/job-file.md lists them.
+ */
+#define JOB_MAX_BYTES ((size_t)16 << 20)
+#define JOB_MAX_BYTES_TEXT "16 MiB"
+#define JOB_MAX_VALUES 1000000
+#define JOB_MAX_VALUES_TEXT "1000000"
+#define JOB_MAX_NESTING 64
+#define JOB_MAX_NESTING_TEXT "64"
+/*
+ * The most operators on a path through a job's streams, from a source to
+ * the end of a stream. One operator builds at most 5 engine streams
+ * (count_by_window), so a valid job stays within SL_MAX_STREAM_DEPTH.
+ */
+#define JOB_MAX_DEPTH 200
+_Static_assert(1 + 5 * JOB_MAX_DEPTH <= SL_MAX_STREAM_DEPTH,
+               "a job at JOB_MAX_DEPTH must build");
+
+/*
+ * Check that text (len bytes, no NUL) is one JSON value cJSON accepts,
+ * within JOB_MAX_VALUES and JOB_MAX_NESTING, without allocating. On
+ * failure *at is the byte offset of the problem and *why says what it is
+ * (NULL for a plain syntax error); *limit tells a limit from bad syntax.
+ */
+bool sl__job_scan(const char *text, size_t len, size_t *at, const char **why,
+                  bool *limit);
+
 /* ------------------------------------------------------------ functions */
 
 typedef struct job_fn job_fn;
@@ -48,6 +79,7 @@ struct job_fn {
     fn_on on;      /* map functions and predicates */
     job_fn **subs; /* ARG_FNLIST */
     size_t nsubs;
+    size_t max_bytes; /* the job's max_record_bytes */
 };
 
 /* The registry row called name, or NULL. */
@@ -165,9 +197,12 @@ typedef struct job_stream {
     const cJSON *json;
     job_op *ops;
     size_t nops;
-    int mark;      /* graph walk: 0 new, 1 on the path, 2 done */
-    bool bad;      /* a problem makes its slide unknown */
-    int64_t slide; /* after its ops; 0 while unknown */
+    int mark;             /* graph walk: 0 new, 1 on the path, 2 done */
+    bool bad;             /* a problem makes its slide unknown */
+    int64_t slide;        /* after its ops; 0 while unknown */
+    size_t depth;         /* operators on the longest path from a source */
+    int elem;             /* elem_kind of its records after its ops */
+    const char *elem_why; /* where that kind comes from, for messages */
     sl_dstream *stream;
 } job_stream;
 
@@ -187,6 +222,7 @@ struct sl_job {
     char *name;
     sl_conf *conf;
     int64_t interval_ms;
+    size_t max_record_bytes;
     job_source *sources;
     size_t nsources;
     job_stream *streams;
@@ -205,6 +241,27 @@ struct sl_job {
     bool built, oom;
     char errmsg[512];
 };
+
+/* What validation can tell of a stream's records: nothing, that they
+ * are (key, value) pairs, or that they certainly are not. */
+typedef enum elem_kind { ELEM_UNKNOWN, ELEM_PAIR, ELEM_NOT_PAIR } elem_kind;
+
+/* parse.c's helpers for graph.c and kinds.c (job memory; NULL when out of
+ * memory, with job->oom set). */
+void *sl__job_alloc(sl_job *job, size_t n);
+char *sl__job_printf(sl_job *job, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+const char *sl__job_path_field(sl_job *job, const char *base, const char *name);
+const char *sl__job_path_index(sl_job *job, const char *base, size_t i);
+const char *sl__job_fmt_ms(sl_job *job, int64_t ms);
+job_source *sl__job_find_source(sl_job *job, const char *name);
+job_stream *sl__job_find_stream(sl_job *job, const char *name);
+
+/* graph.c: cycles and build order, slides, depth and kinds, per stream. */
+void sl__job_walk_graph(sl_job *job, const cJSON *streams_json);
+/* kinds.c: report operators given records they cannot take (s's inputs
+ * already checked), and set s->elem. */
+void sl__job_check_kinds(sl_job *job, job_stream *s);
 
 /* Parse text into job (called by sl_job_parse; problems recorded). */
 void sl__job_parse(sl_job *job, const char *text, size_t len);

@@ -6,6 +6,8 @@
  */
 #include "job/job_int.h"
 
+#include <sluice/source.h>
+
 #include <string.h>
 
 /* ------------------------------------------------ shared-user wrappers */
@@ -151,6 +153,48 @@ static sl_status map_state(sl_task *t, const sl_value *key,
     return emit_as(t, op->emit, key, value, &acc);
 }
 
+/* ------------------------------------------------------- pair checks */
+
+/*
+ * A shuffle given a record that is no pair can only say "this operator
+ * needs (key, value) pairs", and the failure surfaces in the output that
+ * ran the batch. A check in front of a keyed operator names the operator,
+ * its JSON path and which input held the record.
+ */
+static sl_status check_pair(sl_task *t, const job_op *op, const char *input,
+                            const sl_value *in, sl_value *out)
+{
+    char text[96];
+    size_t n;
+    if (in->kind == SL_KIND_PAIR) {
+        *out = *in;
+        return SL_OK;
+    }
+    n = sl_value_format_json(in, text, sizeof text);
+    if (n >= sizeof text)
+        memcpy(text + sizeof text - 4, "...", 4);
+    return sl_task_fail(t,
+                        "%s at %s needs (key, value) pairs, but its %s gave %s",
+                        op->def->name, op->path, input, text);
+}
+
+static sl_status check_first(sl_task *t, const sl_value *in, sl_value *out,
+                             void *user)
+{
+    return check_pair(t, user, "input", in, out);
+}
+
+static sl_status check_second(sl_task *t, const sl_value *in, sl_value *out,
+                              void *user)
+{
+    return check_pair(t, user, "\"with\" stream", in, out);
+}
+
+static sl_dstream *checked(job_op *op, sl_dstream *in)
+{
+    return sl_dstream_map(in, check_first, op);
+}
+
 /* ------------------------------------------------------------ builders */
 
 static sl_dstream *b_map(job_op *op, sl_dstream *in, sl_dstream *const *w)
@@ -223,7 +267,7 @@ static sl_dstream *b_reduce_by_key(job_op *op, sl_dstream *in,
                                    sl_dstream *const *w)
 {
     SL__UNUSED(w);
-    return sl_dstream_reduce_by_key(in, sl__job_fn_reduce, op->fn,
+    return sl_dstream_reduce_by_key(checked(op, in), sl__job_fn_reduce, op->fn,
                                     op->partitions);
 }
 
@@ -231,14 +275,14 @@ static sl_dstream *b_group_by_key(job_op *op, sl_dstream *in,
                                   sl_dstream *const *w)
 {
     SL__UNUSED(w);
-    return sl_dstream_group_by_key(in, op->partitions);
+    return sl_dstream_group_by_key(checked(op, in), op->partitions);
 }
 
 static sl_dstream *b_combine_by_key(job_op *op, sl_dstream *in,
                                     sl_dstream *const *w)
 {
     SL__UNUSED(w);
-    return sl_dstream_combine_by_key(in, op_create, op_merge_value,
+    return sl_dstream_combine_by_key(checked(op, in), op_create, op_merge_value,
                                      op_merge_combiners, op, op->partitions);
 }
 
@@ -249,50 +293,63 @@ static sl_dstream *b_repartition(job_op *op, sl_dstream *in,
     return sl_dstream_repartition(in, op->partitions);
 }
 
+/* One union of every input: a chain of two-input unions would add one
+ * stream per input to the graph's depth. */
 static sl_dstream *b_union(job_op *op, sl_dstream *in, sl_dstream *const *w)
 {
-    sl_dstream *all[65];
+    sl_dstream **all, *out;
     size_t i;
     if (op->nwith == 1)
         return sl_dstream_union(in, w[0]);
-    if (op->nwith + 1 > sizeof all / sizeof all[0]) {
-        sl_dstream *cur = in;
-        for (i = 0; i < op->nwith && cur; i++)
-            cur = sl_dstream_union(cur, w[i]);
-        return cur;
+    if (!(all = sl_malloc((op->nwith + 1) * sizeof *all))) {
+        sl_context_set_error(sl_dstream_context(in), SL_ENOMEM,
+                             "out of memory");
+        return NULL;
     }
     all[0] = in;
     for (i = 0; i < op->nwith; i++)
         all[i + 1] = w[i];
-    return sl_context_union(sl_dstream_context(in), all, op->nwith + 1);
+    out = sl_context_union(sl_dstream_context(in), all, op->nwith + 1);
+    sl_free(all);
+    return out;
 }
 
 static sl_dstream *b_join(job_op *op, sl_dstream *in, sl_dstream *const *w)
 {
-    return sl_dstream_join(in, w[0], op->partitions);
+    return sl_dstream_join(checked(op, in),
+                           sl_dstream_map(w[0], check_second, op),
+                           op->partitions);
 }
 
 static sl_dstream *b_left_outer_join(job_op *op, sl_dstream *in,
                                      sl_dstream *const *w)
 {
-    return sl_dstream_left_outer_join(in, w[0], op->partitions);
+    return sl_dstream_left_outer_join(checked(op, in),
+                                      sl_dstream_map(w[0], check_second, op),
+                                      op->partitions);
 }
 
 static sl_dstream *b_right_outer_join(job_op *op, sl_dstream *in,
                                       sl_dstream *const *w)
 {
-    return sl_dstream_right_outer_join(in, w[0], op->partitions);
+    return sl_dstream_right_outer_join(checked(op, in),
+                                       sl_dstream_map(w[0], check_second, op),
+                                       op->partitions);
 }
 
 static sl_dstream *b_full_outer_join(job_op *op, sl_dstream *in,
                                      sl_dstream *const *w)
 {
-    return sl_dstream_full_outer_join(in, w[0], op->partitions);
+    return sl_dstream_full_outer_join(checked(op, in),
+                                      sl_dstream_map(w[0], check_second, op),
+                                      op->partitions);
 }
 
 static sl_dstream *b_cogroup(job_op *op, sl_dstream *in, sl_dstream *const *w)
 {
-    return sl_dstream_cogroup(in, w[0], op->partitions);
+    return sl_dstream_cogroup(checked(op, in),
+                              sl_dstream_map(w[0], check_second, op),
+                              op->partitions);
 }
 
 static sl_dstream *b_window(job_op *op, sl_dstream *in, sl_dstream *const *w)

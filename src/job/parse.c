@@ -39,24 +39,8 @@ static char *jstrdup(sl_job *job, const char *s)
     return d;
 }
 
-static char *jprintf(sl_job *job, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static char *jprintf(sl_job *job, const char *fmt, ...)
-{
-    va_list ap;
-    int n;
-    char *s;
-    va_start(ap, fmt);
-    n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n < 0 || !(s = jalloc(job, (size_t)n + 1)))
-        return NULL;
-    va_start(ap, fmt);
-    vsnprintf(s, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    return s;
-}
+/* Formatted text in job memory. */
+#define jprintf sl__job_printf
 
 /* -------------------------------------------------------------- paths */
 
@@ -558,6 +542,7 @@ static job_fn *read_fn(sl_job *job, const cJSON *j, const char *path,
     if (!(f = jalloc(job, sizeof *f)))
         return NULL;
     f->def = def;
+    f->max_bytes = job->max_record_bytes;
     if (on) {
         int i;
         if (want != SL_JOB_FN_MAP && want != SL_JOB_FN_PREDICATE) {
@@ -1328,18 +1313,7 @@ static void read_sinks(sl_job *job, const cJSON *j)
     }
 }
 
-/* -------------------------------------------------------------- graph */
-
-/* The slide of a stream or source called name; 0 while unknown. */
-static int64_t slide_of(sl_job *job, const char *name)
-{
-    job_stream *s = find_stream(job, name);
-    if (s)
-        return s->bad ? 0 : s->slide;
-    return find_source(job, name) && find_source(job, name)->def
-               ? job->interval_ms
-               : 0;
-}
+/* ---------------------------------------------- helpers for graph.c */
 
 static const char *fmt_ms(sl_job *job, int64_t ms)
 {
@@ -1348,151 +1322,50 @@ static const char *fmt_ms(sl_job *job, int64_t ms)
     return jstrdup(job, buf);
 }
 
-/* Depth-first walk: report cycles, list streams after what they read. */
-static void visit(sl_job *job, job_stream *s, job_stream **stack, size_t depth)
+void *sl__job_alloc(sl_job *job, size_t n)
 {
-    size_t k, w;
-    s->mark = 1;
-    stack[depth] = s;
-    for (k = 0; k <= s->nops; k++) {
-        /* k == 0: from; k >= 1: op k-1's with names. */
-        size_t nrefs = k == 0 ? (s->from ? 1 : 0)
-                              : (s->ops[k - 1].def ? s->ops[k - 1].nwith : 0);
-        for (w = 0; w < nrefs; w++) {
-            const char *name = k == 0 ? s->from : s->ops[k - 1].with[w];
-            job_stream *r = name ? find_stream(job, name) : NULL;
-            if (!r)
-                continue;
-            if (r->mark == 1) {
-                char text[512] = "";
-                size_t i, start = 0;
-                const char *path;
-                for (i = 0; i <= depth; i++)
-                    if (stack[i] == r)
-                        start = i;
-                for (i = start; i <= depth; i++) {
-                    snprintf(text + strlen(text), sizeof text - strlen(text),
-                             "%s -> ", stack[i]->name);
-                    stack[i]->bad = true;
-                }
-                snprintf(text + strlen(text), sizeof text - strlen(text), "%s",
-                         r->name);
-                path = k == 0 ? path_field(job, s->path, "from")
-                       : s->ops[k - 1].with_is_array
-                           ? path_index(
-                                 job,
-                                 path_field(job, s->ops[k - 1].path, "with"), w)
-                           : path_field(job, s->ops[k - 1].path, "with");
-                sl__job_problem(job, s->json, path, "cycle between streams: %s",
-                                text);
-            } else if (r->mark == 0) {
-                visit(job, r, stack, depth + 1);
-            }
-        }
-    }
-    s->mark = 2;
-    job->order[job->norder++] = s;
+    return jalloc(job, n);
 }
 
-/*
- * Follow a stream's slide through its ops: windows must fit the slide
- * before them, two-stream operators need equal slides. A slide that is
- * unknown (0: a problem upstream) skips the checks that need it.
- */
-static void check_slides(sl_job *job, job_stream *s)
+char *sl__job_printf(sl_job *job, const char *fmt, ...)
 {
-    int64_t cur = s->from && job->interval_ms ? slide_of(job, s->from) : 0;
-    size_t k, w;
-    bool known = cur != 0;
-
-    for (k = 0; k < s->nops; k++) {
-        job_op *op = &s->ops[k];
-        if (!op->def) {
-            known = false;
-            continue;
-        }
-        if (strcmp(op->def->name, "state_snapshots") == 0) {
-            const job_op *prev = k ? &s->ops[k - 1] : NULL;
-            if (!prev) {
-                job_stream *parent = s->from ? find_stream(job, s->from) : NULL;
-                prev = parent && parent->nops ? &parent->ops[parent->nops - 1]
-                                              : NULL;
-            }
-            if (!prev || !prev->def ||
-                strcmp(prev->def->name, "map_with_state") != 0) {
-                sl__job_problem(job, s->json, path_field(job, op->path, "op"),
-                                "state_snapshots must follow map_with_state");
-                s->bad = true;
-            }
-        }
-        if (!known)
-            continue;
-        if (sl__job_op_is_window(op->def) && op->window_ms) {
-            if (op->window_ms % cur) {
-                sl__job_problem(job, s->json,
-                                path_field(job, op->path, "window"),
-                                "%s is not a multiple of the parent stream's "
-                                "slide (%s)",
-                                fmt_ms(job, op->window_ms), fmt_ms(job, cur));
-                s->bad = true;
-                known = false;
-            }
-            if (op->slide_ms && op->slide_ms % cur) {
-                sl__job_problem(job, s->json,
-                                path_field(job, op->path, "slide"),
-                                "%s is not a multiple of the parent stream's "
-                                "slide (%s)",
-                                fmt_ms(job, op->slide_ms), fmt_ms(job, cur));
-                s->bad = true;
-                known = false;
-            }
-            if (!known)
-                continue;
-            if (op->slide_ms)
-                cur = op->slide_ms;
-        } else if (sl__job_op_is_window(op->def)) {
-            known = false; /* its window was refused */
-            continue;
-        }
-        for (w = 0; w < op->nwith; w++) {
-            int64_t other = op->with[w] ? slide_of(job, op->with[w]) : 0;
-            if (other && other != cur) {
-                sl__job_problem(
-                    job, s->json,
-                    op->with_is_array
-                        ? path_index(job, path_field(job, op->path, "with"), w)
-                        : path_field(job, op->path, "with"),
-                    "stream \"%s\" has slide %s, this stream has %s; they "
-                    "must be equal",
-                    op->with[w], fmt_ms(job, other), fmt_ms(job, cur));
-                s->bad = true;
-            }
-        }
-    }
-    if (known && !s->bad)
-        s->slide = cur;
-    else
-        s->bad = true;
+    va_list ap;
+    int n;
+    char *s;
+    va_start(ap, fmt);
+    n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0 || !(s = jalloc(job, (size_t)n + 1)))
+        return NULL;
+    va_start(ap, fmt);
+    vsnprintf(s, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    return s;
 }
 
-static void walk_graph(sl_job *job, const cJSON *streams_json)
+const char *sl__job_path_field(sl_job *job, const char *base, const char *name)
 {
-    job_stream **stack;
-    const cJSON *j = streams_json ? streams_json->child : NULL;
-    size_t i;
-    if (!job->nstreams)
-        return;
-    for (i = 0; i < job->nstreams; i++, j = j ? j->next : NULL)
-        job->streams[i].json = j;
-    job->order = jalloc(job, job->nstreams * sizeof *job->order);
-    stack = jalloc(job, job->nstreams * sizeof *stack);
-    if (!job->order || !stack)
-        return;
-    for (i = 0; i < job->nstreams; i++)
-        if (job->streams[i].mark == 0 && job->streams[i].name)
-            visit(job, &job->streams[i], stack, 0);
-    for (i = 0; i < job->norder; i++)
-        check_slides(job, job->order[i]);
+    return path_field(job, base, name);
+}
+
+const char *sl__job_path_index(sl_job *job, const char *base, size_t i)
+{
+    return path_index(job, base, i);
+}
+
+const char *sl__job_fmt_ms(sl_job *job, int64_t ms)
+{
+    return fmt_ms(job, ms);
+}
+
+job_source *sl__job_find_source(sl_job *job, const char *name)
+{
+    return find_source(job, name);
+}
+
+job_stream *sl__job_find_stream(sl_job *job, const char *name)
+{
+    return find_stream(job, name);
 }
 
 /* ------------------------------------------------------------ the job */
@@ -1586,67 +1459,77 @@ static void line_col(const char *text, size_t at, size_t *line, size_t *col)
     }
 }
 
+/* Refuse text over the limits or not JSON, with where; else parse it. */
+static bool check_json(sl_job *job, const char *text, size_t len)
+{
+    size_t at, line, col;
+    const char *why;
+    bool limit;
+    if (len > JOB_MAX_BYTES) {
+        sl__job_problem(job, NULL, "$",
+                        "the job is larger than " JOB_MAX_BYTES_TEXT
+                        " (the limit of a job file)");
+        return false;
+    }
+    if (len == 0) {
+        sl__job_problem(job, NULL, "$", "invalid JSON: the file is empty");
+        return false;
+    }
+    if (memchr(text, '\0', len)) {
+        sl__job_problem(job, NULL, "$",
+                        "invalid JSON: the text holds a NUL byte");
+        return false;
+    }
+    if (sl__job_scan(text, len, &at, &why, &limit))
+        return true;
+    line_col(text, at, &line, &col);
+    if (limit)
+        sl__job_problem(job, NULL, "$", "%s, at line %zu, column %zu", why,
+                        line, col);
+    else
+        sl__job_problem(job, NULL, "$",
+                        "invalid JSON near line %zu, column %zu%s%s", line, col,
+                        why ? ": " : "", why ? why : "");
+    return false;
+}
+
+/*
+ * The text as a cJSON tree in job->root. The pre-scan accepted only what
+ * cJSON accepts, so cJSON failing after it means cJSON's own allocations
+ * failed: out of memory (SL_ENOMEM, streamctl's exit 1), not a problem of
+ * the file.
+ */
+static bool read_json(sl_job *job, const char *text, size_t len)
+{
+    char *copy;
+    if (!check_json(job, text, len))
+        return false;
+    /* cJSON wants the text NUL-terminated to refuse trailing garbage. */
+    if (!(copy = sl_malloc(len + 1))) {
+        job->oom = true;
+        return false;
+    }
+    memcpy(copy, text, len);
+    copy[len] = '\0';
+    job->root = cJSON_ParseWithLengthOpts(copy, len + 1, NULL, true);
+    sl_free(copy);
+    if (!job->root)
+        job->oom = true;
+    return job->root != NULL;
+}
+
 void sl__job_parse(sl_job *job, const char *text, size_t len)
 {
     static const char *const fields[] = {
         "name", "batch_interval", "clock",   "max_batches", "workers",
         "conf", "sources",        "streams", "sinks",       NULL};
     static const char *const clocks[] = {"system", "manual", NULL};
-    const char *end = NULL;
     const cJSON *f, *root;
     const char *s;
-    char *copy;
     int64_t v;
 
-    if (memchr(text, '\0', len)) {
-        sl__job_problem(job, NULL, "$",
-                        "invalid JSON: the text holds a NUL "
-                        "byte");
+    if (!read_json(job, text, len))
         return;
-    }
-    {
-        /* cJSON would cut a string at an escaped NUL: refuse it. */
-        size_t i, line, col;
-        for (i = 0; i + 6 <= len; i++) {
-            size_t k = 0;
-            if (text[i] != '\\' || (text[i + 1] != 'u' && text[i + 1] != 'U') ||
-                strncmp(text + i + 2, "0000", 4) != 0)
-                continue;
-            while (k < i && text[i - 1 - k] == '\\')
-                k++;
-            if (k % 2)
-                continue; /* an escaped backslash, then "u0000" */
-            line_col(text, i, &line, &col);
-            sl__job_problem(job, NULL, "$",
-                            "invalid JSON near line %zu, column %zu: \\u0000 "
-                            "in a string is not supported",
-                            line, col);
-            return;
-        }
-    }
-    /* cJSON wants the text NUL-terminated to refuse trailing garbage. */
-    if (!(copy = sl_malloc(len + 1))) {
-        job->oom = true;
-        return;
-    }
-    memcpy(copy, text, len);
-    copy[len] = '\0';
-    job->root = cJSON_ParseWithLengthOpts(copy, len + 1, &end, true);
-    if (!job->root) {
-        size_t at = end && end >= copy ? (size_t)(end - copy) : 0, line, col;
-        if (at > len)
-            at = len;
-        line_col(copy, at, &line, &col);
-        sl_free(copy);
-        if (len == 0)
-            sl__job_problem(job, NULL, "$", "invalid JSON: the file is empty");
-        else
-            sl__job_problem(job, NULL, "$",
-                            "invalid JSON near line %zu, column %zu", line,
-                            col);
-        return;
-    }
-    sl_free(copy);
     root = job->root;
     if (!cJSON_IsObject(root)) {
         wrong_type(job, root, "$", "an object");
@@ -1693,13 +1576,19 @@ void sl__job_parse(sl_job *job, const char *text, size_t len)
         if (sl_conf_get_int(job->conf, "batch_interval", &ms) == SL_OK)
             job->interval_ms = ms;
     }
+    {
+        /* Functions keep the bound; conf is read before them. */
+        int64_t max;
+        if (sl_conf_get_int(job->conf, "max_record_bytes", &max) == SL_OK)
+            job->max_record_bytes = (size_t)max;
+    }
     if ((f = field(job, root, "$", "sources", true)))
         read_sources(job, f);
     if ((f = field(job, root, "$", "streams", false)))
         read_streams(job, f);
     if ((f = field(job, root, "$", "sinks", true)))
         read_sinks(job, f);
-    walk_graph(job, cJSON_GetObjectItemCaseSensitive(root, "streams"));
+    sl__job_walk_graph(job, cJSON_GetObjectItemCaseSensitive(root, "streams"));
     sort_problems(job);
     if (job->nproblems > MAX_PROBLEMS) {
         size_t more = job->nproblems - (MAX_PROBLEMS - 1);
@@ -1743,10 +1632,16 @@ sl_job *sl_job_load(const char *path)
     if (f) {
         for (;;) {
             if (len == cap) {
+                /* One byte past the limit tells a file over it. */
+                if (cap > JOB_MAX_BYTES) {
+                    err = EFBIG;
+                    break;
+                }
                 cap = cap ? cap * 2 : 65536;
-                if (cap > ((size_t)1 << 30) ||
-                    !(grown = sl_realloc(text, cap))) {
-                    err = cap > ((size_t)1 << 30) ? EFBIG : ENOMEM;
+                if (cap > JOB_MAX_BYTES + 1)
+                    cap = JOB_MAX_BYTES + 1;
+                if (!(grown = sl_realloc(text, cap))) {
+                    err = ENOMEM;
                     break;
                 }
                 text = grown;
@@ -1763,13 +1658,22 @@ sl_job *sl_job_load(const char *path)
     } else {
         err = errno;
     }
+    if (err == ENOMEM) {
+        sl_free(text);
+        return NULL;
+    }
     if (err) {
         sl_free(text);
         if (!(job = sl_job_parse("", 0, path)))
             return NULL;
         job->nproblems = 0;
-        sl__job_problem(job, NULL, "$", "cannot read %s: %s", quoted(job, path),
-                        err == EFBIG ? "larger than 1 GiB" : strerror(err));
+        if (err == EFBIG)
+            sl__job_problem(job, NULL, "$",
+                            "the job is larger than " JOB_MAX_BYTES_TEXT
+                            " (the limit of a job file)");
+        else
+            sl__job_problem(job, NULL, "$", "cannot read %s: %s",
+                            quoted(job, path), strerror(err));
         if (job->oom) {
             sl_job_free(job);
             return NULL;

@@ -268,26 +268,23 @@ sl_status sl__dstream_rdd(sl_dstream *s, batch *b, sl_rdd **out)
 
 /* ------------------------------------------------ windows and state */
 
-/* Streams were made parents first and ctx->streams is newest first: walk it
- * backwards, so a stream over a window or a state sees its parent moved
- * on to this batch first. */
-static sl_status advance_from(sl_dstream *s, batch *b)
-{
-    sl_status st;
-    if (!s)
-        return SL_OK;
-    if ((st = advance_from(s->next_in_ctx, b)) != SL_OK)
-        return st;
-    if (s->kind == DS_WINDOW || s->kind == DS_REDUCED_WINDOW)
-        return sl__window_advance(s, b);
-    if (sl__is_stateful(s))
-        return sl__state_advance(s, b);
-    return SL_OK;
-}
-
+/* Streams were made parents first and ctx->streams is newest first: walk
+ * from the oldest along newer_in_ctx, so a stream over a window or a state
+ * sees its parent moved on to this batch first. A loop, not recursion over
+ * the list: a context may hold tens of thousands of streams. */
 sl_status sl__stateful_advance(sl_context *ctx, batch *b)
 {
-    return advance_from(ctx->streams, b);
+    sl_dstream *s = ctx->streams;
+    sl_status st = SL_OK;
+    while (s && s->next_in_ctx)
+        s = s->next_in_ctx;
+    for (; s && st == SL_OK; s = s->newer_in_ctx) {
+        if (s->kind == DS_WINDOW || s->kind == DS_REDUCED_WINDOW)
+            st = sl__window_advance(s, b);
+        else if (sl__is_stateful(s))
+            st = sl__state_advance(s, b);
+    }
+    return st;
 }
 
 sl_status sl__stateful_finish(sl_context *ctx, bool ok)

@@ -7,18 +7,40 @@
 
 #include <string.h>
 
+/* The depth a stream over parents would have, 0 when it would pass
+ * SL_MAX_STREAM_DEPTH (an error on ctx). Each batch computes a stream by
+ * recursion through its parents, and the RDD layer runs fused stages the
+ * same way: bounding the depth bounds the stack those recursions take. */
+static size_t depth_over(sl_context *ctx, sl_dstream *const *parents, size_t n)
+{
+    size_t i, depth = 0;
+    for (i = 0; i < n; i++) {
+        if (parents[i]->ctx != ctx) {
+            sl__ctx_set_error(ctx, SL_EINVAL, "streams of different contexts");
+            return 0;
+        }
+        if (parents[i]->depth > depth)
+            depth = parents[i]->depth;
+    }
+    if (depth + 1 > SL_MAX_STREAM_DEPTH) {
+        sl__ctx_set_error(ctx, SL_EINVAL,
+                          "the stream graph would be deeper than %d streams "
+                          "(SL_MAX_STREAM_DEPTH)",
+                          SL_MAX_STREAM_DEPTH);
+        return 0;
+    }
+    return depth + 1;
+}
+
 sl_dstream *sl__dstream_new(sl_context *ctx, ds_kind kind,
                             sl_dstream *const *parents, size_t n)
 {
     sl_dstream *s;
-    size_t i;
+    size_t depth;
     if (sl__ctx_check_building(ctx) != SL_OK)
         return NULL;
-    for (i = 0; i < n; i++)
-        if (parents[i]->ctx != ctx) {
-            sl__ctx_set_error(ctx, SL_EINVAL, "streams of different contexts");
-            return NULL;
-        }
+    if (!(depth = depth_over(ctx, parents, n)))
+        return NULL;
     s = sl_malloc(sizeof *s + (n + 1) * sizeof *s->parents);
     if (!s) {
         sl__ctx_set_error(ctx, SL_ENOMEM, "out of memory");
@@ -35,7 +57,10 @@ sl_dstream *sl__dstream_new(sl_context *ctx, ds_kind kind,
      * own slide after this. */
     s->slide_ms = n ? parents[0]->slide_ms : ctx->interval_ms;
     s->memo_batch = -1;
+    s->depth = depth;
     s->next_in_ctx = ctx->streams;
+    if (ctx->streams)
+        ctx->streams->newer_in_ctx = s;
     ctx->streams = s;
     return s;
 }

@@ -146,6 +146,8 @@ struct sl_dstream {
     sl_rdd *memo_rdd; /* NULL with memo_batch set: no batch (Spark's None) */
     remembered *remembered; /* newest first; ctx->lock */
     sl_dstream *next_in_ctx;
+    sl_dstream *newer_in_ctx; /* the stream made after this one */
+    size_t depth;             /* streams on its longest path from a source */
     /* windows (job thread): the parent's batches still covered, newest
      * first, and for the inverse form the last result and its time */
     int64_t window_ms;

@@ -55,6 +55,7 @@ static const char *const all_names[] = {"batch_interval",
                                         "file.dead_letter",
                                         "file.with_file_name",
                                         "file.split_bytes",
+                                        "max_record_bytes",
                                         "state.shards"};
 #define NNAMES (sizeof all_names / sizeof all_names[0])
 
@@ -101,6 +102,7 @@ static const struct {
     {"generator.seed", 42},
     {"generator.partitions", 0},
     {"state.shards", 16},
+    {"max_record_bytes", INT64_C(64) << 20},
     {"file.max_files_per_trigger", 0},
     {"file.max_file_age", INT64_C(168) * 3600 * 1000},
     {"file.split_bytes", INT64_C(64) << 20},

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <cJSON.h>
 #include <sluice/sluice.h>
 
 #include "sl_test.h"
@@ -1190,7 +1191,88 @@ static void test_every_function_tested(void)
 }
 
 const char *SL_SUITE = "job";
+/* ------------------------------------------------------------ limits */
+
+static void *cjson_malloc(size_t n)
+{
+    return sl_malloc(n);
+}
+
+static void cjson_free(void *p)
+{
+    sl_free(p);
+}
+
+/*
+ * Every allocation of parsing fails in turn, cJSON's included (routed
+ * through the sluice hook for the test): each run gives no job (out of
+ * memory) or the valid job, never a job whose problem blames the file
+ * ("invalid JSON" was what cJSON's failure turned into).
+ */
+static void test_parse_out_of_memory(void)
+{
+    char *text = dq("{'name': 'oom', 'batch_interval': '1s', 'sources': "
+                    "{'q': {'type': 'queue', 'batches': [[1, [2, 'x']]]}}, "
+                    "'streams': {'s': {'from': 'q', 'ops': [{'op': 'map', "
+                    "'fn': 'pair_one'}]}}, "
+                    "'sinks': [{'type': 'console', 'from': 's'}]}");
+    const sl_allocator *hook = sl_test_failing_allocator();
+    cJSON_Hooks through_sluice = {cjson_malloc, cjson_free};
+    bool done = false;
+    long k;
+
+    cJSON_InitHooks(&through_sluice);
+    SL_CHECK_OK(sl_set_allocator(hook));
+    for (k = 0; k < 5000 && !done; k++) {
+        sl_job *job;
+        sl_test_fail_after(k);
+        job = sl_job_parse(text, strlen(text), "oom.json");
+        if (job) {
+            SL_CHECK_INT(sl_job_problem_count(job), 0);
+            if (sl_job_problem_count(job))
+                fprintf(stderr, "  after %ld allocations: %s\n", k,
+                        sl_job_problem(job, 0));
+            done = true;
+            sl_job_free(job);
+        }
+        SL_CHECK_OK(sl_set_allocator(hook)); /* all freed again */
+    }
+    sl_test_fail_after(-1);
+    SL_CHECK_OK(sl_set_allocator(NULL));
+    cJSON_InitHooks(NULL);
+    SL_CHECK(done);
+    SL_CHECK(k > 10); /* cJSON's allocations were among those failed */
+    free(text);
+}
+
+/* The C API refuses a stream past SL_MAX_STREAM_DEPTH (the source
+ * counts one), with the reason on the context. */
+static void test_stream_depth_limit(void)
+{
+    static const char *const settings[] = {"clock", "manual", NULL};
+    sl_context *ctx = NULL;
+    char err[256];
+    sl_dstream *s;
+    int depth = 1;
+
+    SL_CHECK_OK(sl_test_context_open(settings, &ctx, err, sizeof err));
+    if (!ctx)
+        return;
+    s = sl_queue_stream(ctx, 1);
+    for (; s && depth < SL_MAX_STREAM_DEPTH; depth++)
+        s = sl_dstream_map(s, sl_test_fn_identity, NULL);
+    SL_CHECK(s != NULL);
+    SL_CHECK_INT(depth, SL_MAX_STREAM_DEPTH);
+    SL_CHECK(sl_dstream_map(s, sl_test_fn_identity, NULL) == NULL);
+    SL_CHECK(strstr(sl_context_errmsg(ctx), "SL_MAX_STREAM_DEPTH") != NULL);
+    /* A union over it is as deep. */
+    SL_CHECK(sl_dstream_union(s, sl_queue_stream(ctx, 1)) == NULL);
+    sl_context_free(ctx);
+}
+
 const sl_test_case SL_TESTS[] = {
+    {"parse_out_of_memory", test_parse_out_of_memory},
+    {"stream_depth_limit", test_stream_depth_limit},
     {"fn_identity", test_fn_identity},
     {"fn_pair_one_pair_with", test_fn_pair_one_pair_with},
     {"fn_swap_key_value", test_fn_swap_key_value},

@@ -1,0 +1,260 @@
+/*
+ * What kind of element each operator of a job receives, as far as
+ * validation can tell: a rate source gives (timestamp, value) tuples, a
+ * socket lines, pair_one pairs, count integers... An operator or function
+ * that needs (key, value) pairs where its input certainly has none is
+ * reported with where those records come from; where the kind is not
+ * certain nothing is reported, and the run-time check stays the judge.
+ */
+#include "job/job_int.h"
+
+#include <string.h>
+
+typedef struct kind {
+    elem_kind k;
+    const char *why; /* for ELEM_NOT_PAIR: "X gives Y" */
+} kind;
+
+static const kind unknown = {ELEM_UNKNOWN, NULL};
+static const kind pairs = {ELEM_PAIR, NULL};
+
+static bool is(const char *name, const char *const *names)
+{
+    for (; *names; names++)
+        if (strcmp(name, *names) == 0)
+            return true;
+    return false;
+}
+
+static kind not_pair(sl_job *job, const char *who, const char *what)
+{
+    kind k = {ELEM_NOT_PAIR, sl__job_printf(job, "%s gives %s", who, what)};
+    return k.why ? k : unknown;
+}
+
+/* A queue's records: pairs when every record is one. Records that are
+ * not are left to the run-time checks: a queue is test data, often mixed
+ * on purpose to see how a function fails. */
+static kind queue_kind(const job_source *src)
+{
+    size_t b, i;
+    bool any = false;
+    for (b = 0; b < src->nbatches; b++)
+        for (i = 0; src->batches[b] && i < src->batch_len[b]; i++, any = true)
+            if (src->batches[b][i].kind != SL_KIND_PAIR)
+                return unknown;
+    return any ? pairs : unknown;
+}
+
+static kind source_kind(sl_job *job, const job_source *src)
+{
+    const char *type = src->def ? src->def->type : "";
+    const char *who = sl__job_printf(job, "source '%s' (%s)", src->name, type);
+    bool named = false;
+    if (!who)
+        return unknown;
+    if (strcmp(type, "rate") == 0)
+        return not_pair(job, who, "(timestamp, value) tuples");
+    if (strcmp(type, "socket") == 0 || strcmp(type, "generator") == 0)
+        return not_pair(job, who, "lines of text");
+    if (strcmp(type, "queue") == 0)
+        return queue_kind(src);
+    if (strcmp(type, "directory") != 0 || !src->conf)
+        return unknown;
+    sl_conf_get_bool(src->conf, "file.with_file_name", &named);
+    if (named)
+        return pairs; /* (file name, record) */
+    if (strcmp(sl_conf_get(src->conf, "file.format"), "lines") == 0)
+        return not_pair(job, who, "lines of text");
+    return unknown;
+}
+
+static kind input_kind(sl_job *job, const char *name)
+{
+    job_stream *s = name ? sl__job_find_stream(job, name) : NULL;
+    job_source *src;
+    if (s) {
+        kind k = {(elem_kind)s->elem, s->elem_why};
+        return s->bad ? unknown : k;
+    }
+    src = name ? sl__job_find_source(job, name) : NULL;
+    return src ? source_kind(job, src) : unknown;
+}
+
+/* ------------------------------------------------------------ checks */
+
+/* The JSON of op (for the order of problems), else the stream's. */
+static const cJSON *op_json(const job_stream *s, const job_op *op)
+{
+    const cJSON *ops = cJSON_GetObjectItemCaseSensitive(s->json, "ops");
+    const cJSON *j = cJSON_GetArrayItem(ops, (int)(op - s->ops));
+    return j ? j : s->json;
+}
+
+/* Report that what (at path, in op) needs pairs where in has none. */
+static bool need_pairs(sl_job *job, job_stream *s, const job_op *op,
+                       const char *path, const char *what, kind in)
+{
+    if (in.k != ELEM_NOT_PAIR)
+        return true;
+    sl__job_problem(job, op_json(s, op), path,
+                    "%s needs (key, value) pairs, but %s", what, in.why);
+    s->bad = true;
+    return false;
+}
+
+/* A map function, predicate or flat_map function's needs, and what a map
+ * function gives. */
+static kind fn_kind(sl_job *job, job_stream *s, const job_op *op, kind in)
+{
+    static const char *const on_pairs[] = {"swap", "key", "value", NULL};
+    static const char *const to_pairs[] = {"pair_one", "pair_with", "swap",
+                                           NULL};
+    static const char *const to_str[] = {"lower", "upper", "to_string",
+                                         "repeat", NULL};
+    static const char *const to_num[] = {"to_number", "add", "multiply", NULL};
+    const job_fn *f = op->fn;
+    const char *name = f->def->info.name, *who, *path;
+    path = sl__job_path_field(job, op->path, "fn");
+    if (f->on != ON_ELEMENT) {
+        const char *what = sl__job_printf(job, "\"on\": \"%s\"",
+                                          f->on == ON_KEY ? "key" : "value");
+        return need_pairs(job, s, op, path, what, in) ? pairs : unknown;
+    }
+    if (is(name, on_pairs) &&
+        !need_pairs(job, s, op, path,
+                    sl__job_printf(job, "function \"%s\"", name), in))
+        return unknown;
+    if (f->def->info.kind == SL_JOB_FN_PREDICATE)
+        return in;
+    who = sl__job_printf(job, "%s (%s)", op->path, name);
+    if (f->def->info.kind == SL_JOB_FN_FLAT_MAP)
+        return strcmp(name, "split_words") == 0 && who
+                   ? not_pair(job, who, "words")
+                   : unknown;
+    if (strcmp(name, "identity") == 0)
+        return in;
+    if (is(name, to_pairs))
+        return pairs;
+    if (who && is(name, to_str))
+        return not_pair(job, who, "strings");
+    if (who && is(name, to_num))
+        return not_pair(job, who, "numbers");
+    return unknown;
+}
+
+/* What a reduce function folds records into. */
+static kind reduce_kind(sl_job *job, const job_op *op, kind in)
+{
+    static const char *const keep[] = {"min", "max", "first", "last", NULL};
+    const char *who;
+    if (!op->fn)
+        return unknown;
+    if (is(op->fn->def->info.name, keep))
+        return in;
+    who = sl__job_printf(job, "%s (%s)", op->path, op->fn->def->info.name);
+    return who ? not_pair(job, who, "numbers") : unknown;
+}
+
+/* The operators that read (key, value) pairs, and those that give them. */
+static const char *const pair_ops[] = {"map_values",
+                                       "flat_map_values",
+                                       "reduce_by_key",
+                                       "group_by_key",
+                                       "combine_by_key",
+                                       "join",
+                                       "left_outer_join",
+                                       "right_outer_join",
+                                       "full_outer_join",
+                                       "cogroup",
+                                       "reduce_by_key_and_window",
+                                       "group_by_key_and_window",
+                                       "update_state_by_key",
+                                       "map_with_state",
+                                       NULL};
+static const char *const gives_pairs[] = {
+    "count_by_value", "count_by_value_and_window", "state_snapshots", NULL};
+static const char *const keeps_kind[] = {"filter", "repartition", "window",
+                                         NULL};
+
+/* Check the "with" streams of a join or cogroup. */
+static void check_with(sl_job *job, job_stream *s, const job_op *op)
+{
+    const char *path = sl__job_path_field(job, op->path, "with");
+    kind k;
+    if (op->nwith != 1 || !op->with[0] || strcmp(op->def->name, "union") == 0)
+        return;
+    k = input_kind(job, op->with[0]);
+    need_pairs(job, s, op, path,
+               sl__job_printf(job, "%s's second input", op->def->name), k);
+}
+
+static kind union_kind(sl_job *job, const job_op *op, kind in)
+{
+    size_t w;
+    for (w = 0; w < op->nwith; w++) {
+        kind k = input_kind(job, op->with[w]);
+        if (k.k != in.k)
+            return unknown;
+    }
+    return in;
+}
+
+static kind op_kind(sl_job *job, job_stream *s, const job_op *op, kind in)
+{
+    const char *name = op->def->name, *who;
+    if (is(name, pair_ops)) {
+        if (!need_pairs(job, s, op, sl__job_path_field(job, op->path, "op"),
+                        name, in))
+            return unknown;
+        check_with(job, s, op);
+        if (strcmp(name, "map_with_state") == 0)
+            return op->emit == EMIT_PAIR &&
+                           (!op->timeout_ms || op->timeout_emit == EMIT_NONE ||
+                            op->timeout_emit == EMIT_PAIR)
+                       ? pairs
+                       : unknown;
+        return pairs;
+    }
+    if (is(name, gives_pairs))
+        return pairs;
+    if (is(name, keeps_kind))
+        return in;
+    if (strcmp(name, "union") == 0)
+        return union_kind(job, op, in);
+    if ((strcmp(name, "map") == 0 || strcmp(name, "flat_map") == 0) && op->fn)
+        return fn_kind(job, s, op, in);
+    if (strcmp(name, "reduce") == 0 || strcmp(name, "reduce_by_window") == 0)
+        return reduce_kind(job, op, in);
+    who = sl__job_printf(job, "%s (%s)", op->path, name);
+    if (who &&
+        (strcmp(name, "count") == 0 || strcmp(name, "count_by_window") == 0))
+        return not_pair(job, who, "counts");
+    if (who && strcmp(name, "glom") == 0)
+        return not_pair(job, who, "lists");
+    return unknown;
+}
+
+void sl__job_check_kinds(sl_job *job, job_stream *s)
+{
+    kind k = input_kind(job, s->from);
+    size_t i;
+    /* A stream with a problem already is left alone: one problem at a
+     * time, and its ops may not be what they meant. */
+    if (s->bad) {
+        s->elem = ELEM_UNKNOWN;
+        return;
+    }
+    for (i = 0; i < s->nops; i++) {
+        const job_op *op = &s->ops[i];
+        if (!op->def) {
+            k = unknown;
+            continue;
+        }
+        if (strcmp(op->def->name, "filter") == 0 && op->fn)
+            fn_kind(job, s, op, k); /* its "on" or function may need pairs */
+        k = op_kind(job, s, op, k);
+    }
+    s->elem = (int)k.k;
+    s->elem_why = k.why;
+}
