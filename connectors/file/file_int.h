@@ -30,6 +30,11 @@ typedef struct fentry {
     int64_t found_ms; /* monotonic time sluice found it */
     int64_t size, mtime_ns;
     uint64_t dev, ino; /* which file the name meant when found */
+    /* inotify: the errno of a failed lstat of a file an event named (its
+     * directory unreadable): it waits, PENDING, and is looked at again at
+     * every batch; complete says whether it was moved in or closed. */
+    int stat_err;
+    bool complete;
 } fentry;
 
 /* The file table: a chained hash map keyed by relative path. */
@@ -51,6 +56,7 @@ typedef enum clean_mode { CLEAN_OFF, CLEAN_DELETE, CLEAN_ARCHIVE } clean_mode;
 typedef struct wdir {
     int wd;
     char *rel; /* "" for the root */
+    bool gone; /* IN_DELETE_SELF seen: its parent's event forgets it */
 } wdir;
 
 /* The watcher: what watch.c keeps between batches. */
@@ -68,6 +74,14 @@ typedef struct watcher {
     int relist_next;     /* listings to do from the next batch (new dirs) */
     bool started;        /* the listing at start is done */
     bool after_overflow; /* the listing in progress follows an overflow */
+    bool root_lost;      /* inotify: the root's watch is gone, looking for
+                            a directory at the path at every batch */
+    int root_err;        /* the errno reported about the root (cannot
+                            list or watch it), 0 when it lists fine */
+    int list_err;        /* the errno of the last failed root listing */
+    uint64_t root_dev, root_ino; /* inotify: the directory watched as root */
+    bool deep_warned;            /* a directory too deep was reported */
+    size_t nretry;               /* entries with stat_err to look at again */
     ftab files;
 } watcher;
 

@@ -156,25 +156,19 @@ char *sl__file_join(const char *a, const char *b)
 
 /* ----------------------------------------------------------- watches */
 
-static sl_status add_watch(watcher *w, const char *rel)
+#define WATCH_MASK                                                             \
+    (IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_MODIFY | IN_DELETE |        \
+     IN_MOVED_FROM | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR)
+
+/* Directories deeper than this below the root are not entered: a bound on
+ * list_dir's recursion, and far below PATH_MAX for inotify and opendir. */
+#define MAX_DEPTH 64
+
+/* Keep wd as rel's watch. */
+static sl_status note_watch(watcher *w, int wd, const char *rel)
 {
-    uint32_t mask = IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_MODIFY |
-                    IN_DELETE | IN_MOVED_FROM | IN_DELETE_SELF | IN_ONLYDIR;
-    char *full = sl__file_join(w->root, rel);
     wdir *d;
     size_t i;
-    int wd;
-    if (!full)
-        return SL_ENOMEM;
-    wd = inotify_add_watch(w->fd, full, mask);
-    sl_free(full);
-    if (wd < 0) {
-        int e = errno;
-        sl_context_log(w->ctx, SL_LOG_WARN,
-                       "directory source %s: cannot watch '%s': %s", w->root,
-                       *rel ? rel : ".", strerror(e));
-        return e == ENOMEM ? SL_ENOMEM : SL_EIO;
-    }
     for (i = 0; i < w->ndirs; i++)
         if (w->dirs[i].wd == wd) {
             /* Watched already, under another name: it was moved. */
@@ -183,25 +177,51 @@ static sl_status add_watch(watcher *w, const char *rel)
                 return SL_ENOMEM;
             sl_free(w->dirs[i].rel);
             w->dirs[i].rel = name;
+            w->dirs[i].gone = false;
             return SL_OK;
         }
     if (!(d = sl_realloc(w->dirs, (w->ndirs + 1) * sizeof *d)))
         return SL_ENOMEM;
     w->dirs = d;
     d[w->ndirs].wd = wd;
+    d[w->ndirs].gone = false;
     if (!(d[w->ndirs].rel = sl__strdup(rel)))
         return SL_ENOMEM;
     w->ndirs++;
     return SL_OK;
 }
 
-static const char *dir_of(const watcher *w, int wd)
+static sl_status add_watch(watcher *w, const char *rel)
+{
+    char *full = sl__file_join(w->root, rel);
+    int wd;
+    if (!full)
+        return SL_ENOMEM;
+    wd = inotify_add_watch(w->fd, full, WATCH_MASK);
+    sl_free(full);
+    if (wd < 0) {
+        int e = errno;
+        sl_context_log(w->ctx, SL_LOG_WARN,
+                       "directory source %s: cannot watch '%s': %s", w->root,
+                       *rel ? rel : ".", strerror(e));
+        return e == ENOMEM ? SL_ENOMEM : SL_EIO;
+    }
+    return note_watch(w, wd, rel);
+}
+
+static wdir *find_dir(const watcher *w, int wd)
 {
     size_t i;
     for (i = 0; i < w->ndirs; i++)
         if (w->dirs[i].wd == wd)
-            return w->dirs[i].rel;
+            return &w->dirs[i];
     return NULL;
+}
+
+static const char *dir_of(const watcher *w, int wd)
+{
+    const wdir *d = find_dir(w, wd);
+    return d ? d->rel : NULL;
 }
 
 static void drop_dir(watcher *w, int wd)
@@ -281,6 +301,7 @@ static sl_status listed_file(watcher *w, const char *rel, const struct stat *st,
     if (!e)
         return SL_ENOMEM;
     e->listed = true;
+    e->stat_err = 0; /* it could be looked at after all */
     if (!created && (e->state == F_TAKEN || e->state == F_IGNORED) &&
         (e->ino != (uint64_t)st->st_ino || e->dev != (uint64_t)st->st_dev)) {
         /* Another file under the same name (renamed over it). A file
@@ -317,6 +338,47 @@ static sl_status listed_file(watcher *w, const char *rel, const struct stat *st,
 }
 
 static sl_status list_dir(watcher *w, const char *rel, int64_t now_ms,
+                          bool complete, int depth);
+
+/* Reported once per watcher: a listing at every batch would repeat it. */
+static void too_deep(watcher *w, const char *rel)
+{
+    if (w->deep_warned)
+        return;
+    w->deep_warned = true;
+    sl_context_log(w->ctx, SL_LOG_WARN,
+                   "directory source %s: not watching '%s' nor anything "
+                   "below it: deeper than %d levels below the watched "
+                   "directory (only the first such directory is reported)",
+                   w->root, rel, MAX_DEPTH);
+}
+
+/* A subdirectory rel, depth levels below the root: watch and list it. */
+static sl_status enter_dir(watcher *w, const char *rel, int64_t now_ms,
+                           bool complete, int depth)
+{
+    sl_status st = SL_OK;
+    if (depth > MAX_DEPTH) {
+        too_deep(w, rel);
+        return SL_OK;
+    }
+    if (w->fd >= 0)
+        st = add_watch(w, rel);
+    if (st == SL_OK || st == SL_EIO)
+        st = list_dir(w, rel, now_ms, complete, depth);
+    return st;
+}
+
+/* The number of levels of rel below the root ("a/b": 2). */
+static int depth_of(const char *rel)
+{
+    int n = 1;
+    for (; *rel; rel++)
+        n += *rel == '/';
+    return n;
+}
+
+static sl_status list_dir(watcher *w, const char *rel, int64_t now_ms,
                           bool complete, int depth)
 {
     char *full = sl__file_join(w->root, rel);
@@ -331,13 +393,17 @@ static sl_status list_dir(watcher *w, const char *rel, int64_t now_ms,
     sl_free(full);
     if (!d) {
         int e = errno;
+        if (!*rel) {
+            w->list_err = e; /* relist reports it, once */
+            return SL_EIO;
+        }
         if (e != ENOENT) { /* a subdirectory may vanish meanwhile */
             sl_context_log(w->ctx, SL_LOG_WARN,
                            "directory source %s: cannot list '%s': %s", w->root,
-                           *rel ? rel : ".", strerror(e));
+                           rel, strerror(e));
             keep_tree(w, rel);
         }
-        return *rel ? SL_OK : SL_EIO;
+        return SL_OK;
     }
     dfd = dirfd(d);
     while (st == SL_OK && (de = readdir(d)) != NULL) {
@@ -354,12 +420,8 @@ static sl_status list_dir(watcher *w, const char *rel, int64_t now_ms,
             break;
         }
         if (S_ISDIR(sb.st_mode)) {
-            if (w->recursive && !sl__watch_hidden(de->d_name) && depth < 64) {
-                if (w->fd >= 0)
-                    st = add_watch(w, child);
-                if (st == SL_OK || st == SL_EIO)
-                    st = list_dir(w, child, now_ms, complete, depth + 1);
-            }
+            if (w->recursive && !sl__watch_hidden(de->d_name))
+                st = enter_dir(w, child, now_ms, complete, depth + 1);
         } else if (S_ISREG(sb.st_mode) && wanted(w, child)) {
             st = listed_file(w, child, &sb, now_ms, complete);
         }
@@ -367,6 +429,21 @@ static sl_status list_dir(watcher *w, const char *rel, int64_t now_ms,
     }
     closedir(d);
     return st;
+}
+
+/*
+ * The root could not be listed (deleted, renamed away, unreadable): said
+ * once, not at every batch, until it lists again or fails otherwise.
+ */
+static void root_unlisted(watcher *w)
+{
+    if (w->root_err == w->list_err)
+        return;
+    w->root_err = w->list_err;
+    sl_context_log(w->ctx, SL_LOG_WARN,
+                   "directory source %s: cannot list the directory: %s; "
+                   "trying again at every batch",
+                   w->root, strerror(w->list_err));
 }
 
 /* A full listing; files not listed any more are forgotten. */
@@ -379,10 +456,20 @@ static sl_status relist(watcher *w, int64_t now_ms)
         for (e = w->files.buckets[i]; e; e = e->next)
             e->listed = false;
     st = list_dir(w, "", now_ms, false, 0);
-    if (st == SL_EIO && w->started)
-        return SL_OK; /* logged; nothing changes until it lists again */
+    if (st == SL_EIO) {
+        root_unlisted(w);
+        /* Nothing changes until it lists again. */
+        return w->started ? SL_OK : SL_EIO;
+    }
     if (st != SL_OK)
         return st;
+    if (w->root_err) {
+        sl_context_log(w->ctx, SL_LOG_INFO,
+                       "directory source %s: the directory can be listed "
+                       "again",
+                       w->root);
+        w->root_err = 0;
+    }
     for (i = 0; i < w->files.nbuckets; i++)
         for (e = w->files.buckets[i]; e; e = next) {
             next = e->next;
@@ -394,13 +481,172 @@ static sl_status relist(watcher *w, int64_t now_ms)
 
 /* -------------------------------------------------------------- events */
 
+/*
+ * The root's watch is gone (deleted, renamed away, unmounted). The source
+ * follows the path, not the directory: every watch goes, and the files not
+ * taken yet go with the directory. Taken and ignored ones stay, by inode,
+ * so that the same directory moved back is not read again. From the next
+ * update on, find_root looks for a directory at the path.
+ */
+static void lose_root(watcher *w, const char *why)
+{
+    size_t i;
+    fentry *e, *next;
+    sl_context_log(w->ctx, SL_LOG_WARN,
+                   "directory source %s: the directory was %s; files are "
+                   "read again once a directory is at this path (looked for "
+                   "at every batch)",
+                   w->root, why);
+    for (i = 0; i < w->ndirs; i++) {
+        inotify_rm_watch(w->fd, w->dirs[i].wd); /* may be gone: fine */
+        sl_free(w->dirs[i].rel);
+    }
+    w->ndirs = 0;
+    for (i = 0; i < w->files.nbuckets; i++)
+        for (e = w->files.buckets[i]; e; e = next) {
+            next = e->next;
+            if (e->state == F_PENDING || e->state == F_READY)
+                sl__ftab_remove(&w->files, e);
+        }
+    w->nretry = 0;
+    w->root_lost = true;
+}
+
+/*
+ * An event about a watched directory itself. A subdirectory deleted or
+ * moved is forgotten by its parent's event (IN_DELETE, IN_MOVED_FROM); one
+ * whose watch went without such an event (unmounted) is listed again.
+ */
+static sl_status on_self_event(watcher *w, const struct inotify_event *ev)
+{
+    wdir *d = find_dir(w, ev->wd);
+    if (!d)
+        return SL_OK; /* a watch dropped already */
+    if (!*d->rel) {
+        lose_root(w, (ev->mask & IN_DELETE_SELF) ? "deleted"
+                     : (ev->mask & IN_MOVE_SELF) ? "renamed or moved away"
+                     : (ev->mask & IN_UNMOUNT)   ? "unmounted"
+                                                 : "no longer watched");
+        return SL_OK;
+    }
+    if (ev->mask & IN_DELETE_SELF)
+        d->gone = true;
+    if ((ev->mask & IN_UNMOUNT) || ((ev->mask & IN_IGNORED) && !d->gone)) {
+        sl_context_log(w->ctx, SL_LOG_WARN,
+                       "directory source %s: lost the watch of '%s' (%s); "
+                       "listing the directory again",
+                       w->root, d->rel,
+                       (ev->mask & IN_UNMOUNT) ? "unmounted" : "removed");
+        inotify_rm_watch(w->fd, ev->wd);
+        drop_dir(w, ev->wd);
+        w->relist = 2; /* one to watch and find, one to see them stable */
+    } else if (ev->mask & IN_IGNORED) {
+        drop_dir(w, ev->wd);
+    }
+    return SL_OK;
+}
+
+/* A file an event named cannot be looked at (its directory unreadable):
+ * it waits, and is looked at again at every batch. Said once per file. */
+static void unreachable(watcher *w, fentry *e, int err)
+{
+    if (!e->stat_err) {
+        sl_context_log(w->ctx, SL_LOG_WARN,
+                       "directory source %s: cannot look at '%s': %s; "
+                       "trying again at every batch",
+                       w->root, e->rel, strerror(err));
+        w->nretry++;
+    }
+    e->stat_err = err;
+    e->state = F_PENDING;
+}
+
+/* IN_CREATE or IN_MOVED_TO of a file: a new file under this name, whatever
+ * was there before; only regular files (not links, fifos...). */
+static sl_status on_new_file(watcher *w, const char *rel, uint32_t mask,
+                             int64_t now_ms)
+{
+    struct stat sb;
+    char *full = sl__file_join(w->root, rel);
+    bool created;
+    fentry *e;
+    int err = 0;
+    if (!full)
+        return SL_ENOMEM;
+    if (lstat(full, &sb) != 0)
+        err = errno;
+    sl_free(full);
+    if (err == ENOENT || err == ENOTDIR || (!err && !S_ISREG(sb.st_mode))) {
+        if ((e = sl__ftab_find(&w->files, rel)))
+            sl__ftab_remove(&w->files, e);
+        return SL_OK;
+    }
+    if (!(e = sl__ftab_get(&w->files, rel, &created)))
+        return SL_ENOMEM;
+    e->found_ms = now_ms;
+    e->writing = (mask & IN_CREATE) != 0;
+    e->complete = (mask & IN_MOVED_TO) != 0;
+    if (err) {
+        unreachable(w, e, err);
+        return SL_OK;
+    }
+    e->stat_err = 0;
+    e->state = e->complete ? F_READY : F_PENDING;
+    set_stat(e, &sb);
+    return SL_OK;
+}
+
+/* IN_CLOSE_WRITE of a file the table has PENDING: complete. Only files the
+ * table knows: one taken (or ignored) and then written in place is not
+ * read again, as Spark's file source does not re-read it, even once the
+ * table forgot it. */
+static sl_status on_closed(watcher *w, fentry *e)
+{
+    struct stat sb;
+    char *full = sl__file_join(w->root, e->rel);
+    if (!full)
+        return SL_ENOMEM;
+    e->writing = false;
+    e->complete = true;
+    if (stat(full, &sb) == 0) {
+        e->stat_err = 0;
+        e->state = F_READY;
+        set_stat(e, &sb);
+    } else if (errno != ENOENT) {
+        unreachable(w, e, errno);
+    } else if (!e->stat_err) {
+        e->state = F_READY; /* deleted: its IN_DELETE follows */
+    }
+    sl_free(full);
+    return SL_OK;
+}
+
+/* An event about a directory below a watched one. */
+static sl_status on_dir_event(watcher *w, const char *rel, uint32_t mask,
+                              int64_t now_ms)
+{
+    sl_status st = SL_OK;
+    if (mask & (IN_MOVED_FROM | IN_DELETE)) {
+        forget_tree(w, rel);
+    } else if (w->recursive && !sl__watch_hidden(base_name(rel)) &&
+               (mask & (IN_CREATE | IN_MOVED_TO))) {
+        /* Files of a directory moved in are complete. A new one may have
+         * had files written and closed before its watch existed: two more
+         * listings find them and see them stable. */
+        st =
+            enter_dir(w, rel, now_ms, (mask & IN_MOVED_TO) != 0, depth_of(rel));
+        if (mask & IN_CREATE)
+            w->relist_next = 1; /* next batch: see them stable */
+    }
+    return st;
+}
+
 static sl_status on_event(watcher *w, const struct inotify_event *ev,
                           int64_t now_ms)
 {
     const char *dir;
     char *rel;
     fentry *e;
-    bool created;
     sl_status st = SL_OK;
 
     if (ev->mask & IN_Q_OVERFLOW) {
@@ -412,90 +658,30 @@ static sl_status on_event(watcher *w, const struct inotify_event *ev,
         w->after_overflow = true;
         return SL_OK;
     }
-    if (ev->mask & (IN_IGNORED | IN_DELETE_SELF)) {
-        if (!(dir = dir_of(w, ev->wd)))
-            return SL_OK;
-        if (!*dir && (ev->mask & IN_DELETE_SELF))
-            sl_context_log(w->ctx, SL_LOG_ERROR,
-                           "directory source %s: the directory was removed",
-                           w->root);
-        if (ev->mask & IN_IGNORED)
-            drop_dir(w, ev->wd);
-        return SL_OK;
-    }
+    if (ev->mask & (IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF | IN_UNMOUNT))
+        return on_self_event(w, ev);
     if (!ev->len || !(dir = dir_of(w, ev->wd)))
         return SL_OK;
     if (!(rel = sl__file_join(dir, ev->name)))
         return SL_ENOMEM;
-    if (ev->mask & IN_ISDIR) {
-        if (ev->mask & (IN_MOVED_FROM | IN_DELETE)) {
-            forget_tree(w, rel);
-        } else if (w->recursive && !sl__watch_hidden(ev->name) &&
-                   (ev->mask & (IN_CREATE | IN_MOVED_TO))) {
-            st = add_watch(w, rel);
-            /* Files of a directory moved in are complete. A new one may
-             * have had files written and closed before its watch existed:
-             * two more listings find them and see them stable. */
-            if (st == SL_OK || st == SL_EIO)
-                st = list_dir(w, rel, now_ms, (ev->mask & IN_MOVED_TO) != 0, 1);
-            if (ev->mask & IN_CREATE)
-                w->relist_next = 1; /* next batch: see them stable */
-        }
-        sl_free(rel);
-        return st;
-    }
-    if (!wanted(w, rel)) {
-        sl_free(rel);
-        return SL_OK;
-    }
-    if (ev->mask & (IN_DELETE | IN_MOVED_FROM)) {
+    if (ev->mask & IN_ISDIR)
+        st = on_dir_event(w, rel, ev->mask, now_ms);
+    else if (!wanted(w, rel))
+        st = SL_OK;
+    else if (ev->mask & (IN_DELETE | IN_MOVED_FROM)) {
         if ((e = sl__ftab_find(&w->files, rel)))
             sl__ftab_remove(&w->files, e);
     } else if (ev->mask & (IN_CREATE | IN_MOVED_TO)) {
-        /* A new file under this name, whatever was there before; only
-         * regular files (not links, fifos...). */
-        struct stat sb;
-        char *full = sl__file_join(w->root, rel);
-        if (!full) {
-            sl_free(rel);
-            return SL_ENOMEM;
-        }
-        if (lstat(full, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-            if ((e = sl__ftab_find(&w->files, rel)))
-                sl__ftab_remove(&w->files, e);
-        } else if (!(e = sl__ftab_get(&w->files, rel, &created))) {
-            sl_free(full);
-            sl_free(rel);
-            return SL_ENOMEM;
-        } else {
-            e->found_ms = now_ms;
-            e->writing = (ev->mask & IN_CREATE) != 0;
-            e->state = (ev->mask & IN_MOVED_TO) ? F_READY : F_PENDING;
-            set_stat(e, &sb);
-        }
-        sl_free(full);
+        st = on_new_file(w, rel, ev->mask, now_ms);
     } else if (ev->mask & IN_MODIFY) {
         if ((e = sl__ftab_find(&w->files, rel)) && e->state == F_PENDING)
             e->writing = true;
     } else if ((ev->mask & IN_CLOSE_WRITE) &&
                (e = sl__ftab_find(&w->files, rel)) && e->state == F_PENDING) {
-        /* Complete. Only files the table knows: one taken (or ignored)
-         * and then written in place is not read again, as Spark's file
-         * source does not re-read it, even once the table forgot it. */
-        struct stat sb;
-        char *full = sl__file_join(w->root, rel);
-        if (!full) {
-            sl_free(rel);
-            return SL_ENOMEM;
-        }
-        e->writing = false;
-        e->state = F_READY;
-        if (stat(full, &sb) == 0)
-            set_stat(e, &sb);
-        sl_free(full);
+        st = on_closed(w, e);
     }
     sl_free(rel);
-    return SL_OK;
+    return st;
 }
 
 static sl_status drain_events(watcher *w, int64_t now_ms)
@@ -526,6 +712,117 @@ static sl_status drain_events(watcher *w, int64_t now_ms)
     }
 }
 
+/* ------------------------------------------------- the root, and retries */
+
+/*
+ * inotify, the root lost: a directory at the path again is watched and
+ * listed (twice: one to find its files, one to see them stable). Stat
+ * before the watch: if the path changes in between, check_root sees a
+ * directory other than the one recorded and starts again.
+ */
+static sl_status find_root(watcher *w)
+{
+    struct stat sb;
+    sl_status st;
+    int wd, e;
+    if (stat(w->root, &sb) != 0 || !S_ISDIR(sb.st_mode))
+        return SL_OK; /* not back yet */
+    if ((wd = inotify_add_watch(w->fd, w->root, WATCH_MASK)) < 0) {
+        e = errno;
+        if (e == ENOMEM)
+            return SL_ENOMEM;
+        if (e != w->root_err)
+            sl_context_log(w->ctx, SL_LOG_WARN,
+                           "directory source %s: a directory is at the path "
+                           "again but cannot be watched: %s; trying again at "
+                           "every batch",
+                           w->root, strerror(e));
+        w->root_err = e;
+        return SL_OK;
+    }
+    if ((st = note_watch(w, wd, "")) != SL_OK) {
+        inotify_rm_watch(w->fd, wd);
+        return st;
+    }
+    sl_context_log(w->ctx, SL_LOG_INFO,
+                   "directory source %s: a directory is at the path again; "
+                   "watching and listing it",
+                   w->root);
+    w->root_dev = (uint64_t)sb.st_dev;
+    w->root_ino = (uint64_t)sb.st_ino;
+    w->root_lost = false;
+    w->root_err = 0;
+    w->relist = 2;
+    return SL_OK;
+}
+
+/* inotify: the path may lead elsewhere without an event on the root (a
+ * parent directory renamed, or the root renamed over): one stat a batch. */
+static void check_root(watcher *w)
+{
+    struct stat sb;
+    char why[128];
+    if (stat(w->root, &sb) != 0)
+        snprintf(why, sizeof why, "not found at its path (%s)",
+                 strerror(errno));
+    else if (!S_ISDIR(sb.st_mode) || (uint64_t)sb.st_dev != w->root_dev ||
+             (uint64_t)sb.st_ino != w->root_ino)
+        snprintf(why, sizeof why, "replaced by another at its path");
+    else
+        return;
+    lose_root(w, why);
+}
+
+/* A file waiting to be looked at: the directory readable again, or not. */
+static sl_status look_again(watcher *w, fentry *e)
+{
+    struct stat sb;
+    char *full = sl__file_join(w->root, e->rel);
+    int rc, err;
+    if (!full)
+        return SL_ENOMEM;
+    rc = lstat(full, &sb);
+    err = errno;
+    sl_free(full);
+    if (rc == 0 && S_ISREG(sb.st_mode)) {
+        sl_context_log(w->ctx, SL_LOG_INFO,
+                       "directory source %s: can look at '%s' again", w->root,
+                       e->rel);
+        set_stat(e, &sb);
+        e->stat_err = 0;
+        e->state = e->complete && !e->writing ? F_READY : F_PENDING;
+    } else if (rc == 0 || err == ENOENT || err == ENOTDIR) {
+        sl_context_log(w->ctx, SL_LOG_INFO,
+                       "directory source %s: '%s' went away before it could "
+                       "be looked at",
+                       w->root, e->rel);
+        sl__ftab_remove(&w->files, e);
+    } else {
+        e->stat_err = err;
+    }
+    return SL_OK;
+}
+
+static sl_status retry_unreachable(watcher *w)
+{
+    size_t i, waiting = 0;
+    fentry *e, *next;
+    sl_status st;
+    for (i = 0; i < w->files.nbuckets; i++)
+        for (e = w->files.buckets[i]; e; e = next) {
+            next = e->next;
+            if (e->stat_err && e->state != F_PENDING)
+                e->stat_err = 0; /* dropped as too old meanwhile */
+            if (!e->stat_err)
+                continue;
+            if ((st = look_again(w, e)) != SL_OK)
+                return st;
+            waiting += e->stat_err != 0;
+        }
+    w->nretry = waiting;
+    return SL_OK;
+}
+
 /* ---------------------------------------------------------- interface */
 
 sl_status sl__watch_open(watcher *w, char *err, size_t errlen)
@@ -538,6 +835,8 @@ sl_status sl__watch_open(watcher *w, char *err, size_t errlen)
     if (!S_ISDIR(sb.st_mode))
         return sl__errbuf(err, errlen, SL_EINVAL, "'%s' is not a directory",
                           w->root);
+    w->root_dev = (uint64_t)sb.st_dev;
+    w->root_ino = (uint64_t)sb.st_ino;
     if (w->mode != WATCH_POLL) {
         sl_status st;
         int e;
@@ -566,17 +865,31 @@ sl_status sl__watch_open(watcher *w, char *err, size_t errlen)
     return SL_OK;
 }
 
+/* inotify: events, then the root (lost or replaced), then the files an
+ * event named that could not be looked at. */
+static sl_status update_events(watcher *w, int64_t now_ms)
+{
+    sl_status st;
+    if ((st = drain_events(w, now_ms)) != SL_OK)
+        return st;
+    if (w->started && !w->root_lost)
+        check_root(w);
+    if (w->root_lost && (st = find_root(w)) != SL_OK)
+        return st;
+    return w->nretry ? retry_unreachable(w) : SL_OK;
+}
+
 sl_status sl__watch_update(watcher *w, int64_t now_ms)
 {
     sl_status st;
-    if (w->fd >= 0 && (st = drain_events(w, now_ms)) != SL_OK)
+    if (w->fd >= 0 && (st = update_events(w, now_ms)) != SL_OK)
         return st;
-    if (w->fd < 0 || w->relist > 0) {
+    if ((w->fd < 0 || w->relist > 0) && !w->root_lost) {
         /* The start listing: files there now are the "existing" ones. */
         if ((st = relist(w, now_ms)) != SL_OK)
             return st;
-        if (w->relist > 0)
-            w->relist--;
+        if (w->relist > 0 && !w->root_err)
+            w->relist--; /* a root that could not be listed: again */
         w->started = true;
         w->after_overflow = false;
     }

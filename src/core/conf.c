@@ -125,7 +125,8 @@ static const sl__conf_row sl__conf_rows[] = {
             "Only file names matching this glob (fnmatch) are taken; empty "
             "= all."),
     SL__ROW("file.recursive_file_lookup", SL_CONF_BOOL, "false", 0, 0, NULL,
-            "Also watch the subdirectories, at any depth."),
+            "Also watch the subdirectories, up to 64 levels deep (deeper "
+            "ones are reported once and not watched)."),
     SL__ROW("file.clean_source", SL_CONF_ENUM, "off", 0, 0,
             "off|delete|archive",
             "What happens to a file once every sink finished its batch: "
