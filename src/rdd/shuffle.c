@@ -319,6 +319,11 @@ static sl_status group_count(sl_task *t, grouping *g, const entry *e)
         g->groups[g->n].key = *sl_pair_key(&e->v);
         s->value = sl_int((int64_t)g->n++);
     }
+    /* A value's list length is 32 bits: a bigger group is an error, never
+     * a list silently cut short. */
+    if (g->groups[s->value.u.i].cnt[e->side] >= UINT32_MAX)
+        return sl__task_fail(t, SL_EOVERFLOW,
+                             "a key has 2^32 or more values to group");
     g->groups[s->value.u.i].cnt[e->side]++;
     return SL_OK;
 }

@@ -28,7 +28,13 @@ void *sl_task_alloc(sl_task *t, size_t n)
 
 sl_status sl_task_str(sl_task *t, const char *s, size_t len, sl_value *out)
 {
-    char *p = sl__arena_alloc_fast(t->scratch, len ? len : 1);
+    char *p;
+    /* A value's length is 32 bits: a longer string is an error, never a
+     * string silently cut short. */
+    if (len > UINT32_MAX)
+        return sl__task_fail(t, SL_EOVERFLOW,
+                             "a string of %zu bytes (4 GiB or more)", len);
+    p = sl__arena_alloc_fast(t->scratch, len ? len : 1);
     if (!p)
         return SL_ENOMEM;
     if (len)

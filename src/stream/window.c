@@ -418,6 +418,8 @@ static sl_status concat(sl_task *t, const sl_value *a, const sl_value *b,
 {
     sl_value *items;
     SL__UNUSED(user);
+    if ((size_t)a->len + b->len > UINT32_MAX)
+        return sl_task_fail(t, "a window's group has 2^32 or more values");
     items = sl_task_alloc(t, ((size_t)a->len + b->len + 1) * sizeof *items);
     if (!items)
         return SL_ENOMEM;
