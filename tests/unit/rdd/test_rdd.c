@@ -1978,7 +1978,37 @@ static void test_many_short_jobs(void)
 }
 
 const char *SL_SUITE = "rdd";
+/* A string of 4 GiB or more cannot be a value (lengths are 32 bits): the
+ * task fails with SL_EOVERFLOW instead of making a string cut short. The
+ * check comes before the copy, so no such memory is needed. */
+static sl_status huge_str(sl_task *t, const sl_value *in, sl_value *out,
+                          void *user)
+{
+    (void)in;
+    (void)user;
+    return sl_task_str(t, "x", (size_t)UINT32_MAX + 1, out);
+}
+
+static void test_task_str_too_long(void)
+{
+    char err[256];
+    sl_conf *conf = sl_conf_new();
+    sl_engine *eng;
+    sl_value one = sl_int(1);
+    const sl_value *out;
+    size_t n;
+    SL_CHECK_OK(sl_conf_set(conf, "workers", "1", err, sizeof err));
+    eng = sl_engine_new(conf, err, sizeof err);
+    SL_CHECK_INT(sl_rdd_collect(sl_rdd_map(sl_rdd_parallelize(eng, &one, 1, 1),
+                                           huge_str, NULL),
+                                &out, &n),
+                 SL_EOVERFLOW);
+    SL_CHECK(strstr(sl_engine_errmsg(eng), "4 GiB") != NULL);
+    sl_engine_free(eng);
+}
+
 const sl_test_case SL_TESTS[] = {
+    {"task_str_too_long", test_task_str_too_long},
     {"parallelize", test_parallelize},
     {"parallelize_split", test_parallelize_split},
     {"parallelize_copies", test_parallelize_copies},
