@@ -144,6 +144,11 @@ static const sl__conf_row sl__conf_rows[] = {
     SL__ROW("file.split_bytes", SL_CONF_SIZE, "64m", 64 * SL__KB, SL__GB, NULL,
             "Uncompressed files larger than this are read as line-aligned "
             "splits of about this size, one partition each."),
+    SL__ROW("file.max_decompressed_bytes", SL_CONF_SIZE, "0", 0, 1024 * SL__GB,
+            NULL,
+            "Most bytes one compressed file (.gz, .zst) may decompress to "
+            "(0 = no limit); the lines after it are skipped, reported and "
+            "counted (files_too_large)."),
     SL__ROW("state.shards", SL_CONF_INT, "16", 1, 4096, NULL,
             "Shards of every keyed state store; fixed for a job once "
             "state exists."),
