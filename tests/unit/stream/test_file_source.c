@@ -433,8 +433,8 @@ static void test_max_decompressed(void)
     size_t i, len = 0, n, nwant = 0, at_limit = 65536 / 11;
 
     snprintf(dead, sizeof dead, "%s.dead", dir);
-    text = malloc(20000 * 11);
-    for (i = 0; i < 20000; i++) /* 11 bytes a line */
+    text = malloc(20000 * 11 + 1); /* and sprintf's NUL */
+    for (i = 0; i < 20000; i++)    /* 11 bytes a line */
         len += (size_t)sprintf(text + len, "line %05zu\n", i);
     write_gz(dir, "over.gz", text, len, 1);
     write_zst(dir, "over.zst", text, len);
