@@ -80,7 +80,7 @@ static const char *file_kind(mode_t m)
            : S_ISCHR(m)  ? "a character device"
            : S_ISBLK(m)  ? "a block device"
            : S_ISSOCK(m) ? "a socket"
-                         : "not a regular file";
+                         : "something other than a regular file";
 }
 
 /*
@@ -94,8 +94,8 @@ static int open_planned(file_source *fs, const char *path, const part_desc *d)
 {
     char why[96];
     struct stat sb;
-    int fd =
-        open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+    int fl, fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK |
+                                O_NOCTTY);
     if (fd < 0) {
         skip_file(fs, path,
                   errno == ELOOP ? "replaced by a symbolic link since it was "
@@ -111,7 +111,8 @@ static int open_planned(file_source *fs, const char *path, const part_desc *d)
         skip_file(fs, path, why);
     } else if ((uint64_t)sb.st_ino != d->ino || (uint64_t)sb.st_dev != d->dev) {
         skip_file(fs, path, "replaced by another file since it was planned");
-    } else if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) != 0) {
+    } else if ((fl = fcntl(fd, F_GETFL)) < 0 ||
+               fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) != 0) {
         skip_file(fs, path, strerror(errno));
     } else {
         return fd;
