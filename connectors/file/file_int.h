@@ -1,7 +1,8 @@
 /*
  * Internals of the directory source: the table of files it knows (found,
  * waiting, taken, ignored), the watcher that fills it (inotify events or
- * directory listings, in watch.c) and the options both halves read.
+ * directory listings, in watch.c), the source's state (file_source.c) and
+ * the partition description its readers get (file_read.c).
  */
 #ifndef SL_FILE_FILE_INT_H
 #define SL_FILE_FILE_INT_H
@@ -94,5 +95,48 @@ void sl__watch_close(watcher *w);
 char *sl__file_join(const char *a, const char *b);
 /* True for names the source never takes (hidden or temporary). */
 bool sl__watch_hidden(const char *name);
+
+/* ------------------------------------------------------------ the source */
+
+struct taken_batch;
+
+/* The source: options, watcher, batches to clean, counters. */
+typedef struct file_source {
+    watcher w;
+    sl_context *ctx;
+    int64_t max_files, max_line, split_bytes;
+    int64_t max_decompressed; /* per file, 0 = no limit */
+    bool latest_first, with_file_name;
+    clean_mode clean;
+    char *archive;
+    sl__rec_options rec;
+    char *columns_text; /* file.csv.columns, owned */
+    char **columns;     /* split from it */
+    sl__dead_letters *dead;
+    struct taken_batch *taken; /* oldest first */
+    /* counters: written by the job thread or the workers */
+    int64_t taken_files, failed, too_old, cleaned, waiting, too_large;
+    int64_t lines, malformed, too_long, bytes;
+} file_source;
+
+#define ADD(field, n) __atomic_add_fetch(&(field), (n), __ATOMIC_RELAXED)
+#define GET(field) __atomic_load_n(&(field), __ATOMIC_RELAXED)
+
+/* The description of one partition, as the reader gets it (copied). */
+typedef struct part_desc {
+    int64_t start, end; /* byte range of the split; end = size when whole */
+    int64_t size;       /* the file's size when planned */
+    uint64_t dev, ino;  /* the file planned: a replacement is not read */
+    uint32_t path_len;
+    uint32_t whole; /* read the file whole (compressed, json, csv) */
+    /* followed by the full path, NUL-terminated */
+} part_desc;
+
+enum { COMP_NONE, COMP_GZIP, COMP_ZSTD };
+
+/* The compression of a file, by its name (.gz, .zst). */
+int sl__file_compression(const char *path);
+/* The reader of one partition (a part_desc), on a worker: an sl_read_fn. */
+sl_status sl__file_read(sl_task *t, const void *desc, void *user);
 
 #endif /* SL_FILE_FILE_INT_H */

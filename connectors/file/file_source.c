@@ -3,25 +3,19 @@
  * source), a planned source: on the job thread each batch takes the
  * complete files the watcher found, in (mtime, name) order up to
  * file.max_files_per_trigger, and plans one partition per file (or per
- * line-aligned split of a large plain file); on the workers each partition
- * is read, decompressed (.gz, .zst), cut into lines as the socket source
- * cuts them and parsed as file.format. A file that cannot be read is
- * reported by name, counted and skipped. Once every sink finished a batch,
- * its files are deleted or archived when file.clean_source says so.
+ * line-aligned split of a large plain file), which a worker reads
+ * (file_read.c). Once every sink finished a batch, its files are deleted
+ * or archived when file.clean_source says so.
  */
 #include "file/file_int.h"
 #include "stream/stream_int.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
-#include <zstd.h>
 
 /* What one batch took, kept until its commit for clean_source. */
 typedef struct taken_batch {
@@ -31,383 +25,6 @@ typedef struct taken_batch {
     uint64_t *dev, *ino; /* the files meant: a newer one is not cleaned */
     size_t n;
 } taken_batch;
-
-typedef struct file_source {
-    watcher w;
-    sl_context *ctx;
-    int64_t max_files, max_line, split_bytes;
-    bool latest_first, with_file_name;
-    clean_mode clean;
-    char *archive;
-    sl__rec_options rec;
-    char *columns_text; /* file.csv.columns, owned */
-    char **columns;     /* split from it */
-    sl__dead_letters *dead;
-    taken_batch *taken; /* oldest first */
-    /* counters: written by the job thread or the workers */
-    int64_t taken_files, failed, too_old, cleaned, waiting;
-    int64_t lines, malformed, too_long, bytes;
-} file_source;
-
-#define ADD(field, n) __atomic_add_fetch(&(field), (n), __ATOMIC_RELAXED)
-#define GET(field) __atomic_load_n(&(field), __ATOMIC_RELAXED)
-
-/* The description of one partition, as the reader gets it (copied). */
-typedef struct part_desc {
-    int64_t start, end; /* byte range of the split; end = size when whole */
-    int64_t size;       /* the file's size when planned */
-    uint64_t dev, ino;  /* the file planned: a replacement is not read */
-    uint32_t path_len;
-    uint32_t whole; /* read the file whole (compressed, json, csv) */
-    /* followed by the full path, NUL-terminated */
-} part_desc;
-
-enum { COMP_NONE, COMP_GZIP, COMP_ZSTD };
-
-static int compression_of(const char *path)
-{
-    size_t n = strlen(path);
-    if (n > 3 && strcmp(path + n - 3, ".gz") == 0)
-        return COMP_GZIP;
-    if (n > 4 && strcmp(path + n - 4, ".zst") == 0)
-        return COMP_ZSTD;
-    return COMP_NONE;
-}
-
-/* -------------------------------------------------------------- reading */
-
-/* Report a file that is skipped, and count it. */
-static sl_status skip_file(file_source *fs, const char *path, const char *why)
-{
-    ADD(fs->failed, 1);
-    sl_context_log(fs->ctx, SL_LOG_WARN,
-                   "directory source: skipped file '%s': %s", path, why);
-    return SL_OK;
-}
-
-/* The whole file at fd into *out (sl_malloc'd); false with errno set. */
-static bool read_all(int fd, char **out, size_t *len)
-{
-    size_t cap = 65536, n = 0;
-    char *buf = sl_malloc(cap), *grown;
-    if (!buf) {
-        errno = ENOMEM;
-        return false;
-    }
-    for (;;) {
-        ssize_t r;
-        if (n == cap) {
-            if (cap >= ((size_t)1 << 32) ||
-                !(grown = sl_realloc(buf, cap * 2))) {
-                sl_free(buf);
-                errno = cap >= ((size_t)1 << 32) ? EFBIG : ENOMEM;
-                return false;
-            }
-            buf = grown;
-            cap *= 2;
-        }
-        r = read(fd, buf + n, cap - n);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0) {
-            int e = errno;
-            sl_free(buf);
-            errno = e;
-            return false;
-        }
-        if (r == 0)
-            break;
-        n += (size_t)r;
-    }
-    *out = buf;
-    *len = n;
-    return true;
-}
-
-/* Output buffer for decompression: grows by doubling, capped at 4 GiB. */
-static bool grow_out(char **out, size_t *cap, size_t need)
-{
-    char *p;
-    size_t c = *cap ? *cap : 1 << 20;
-    while (c < need)
-        c *= 2;
-    if (c > ((size_t)1 << 32))
-        return false;
-    if (c == *cap)
-        return true;
-    if (!(p = sl_realloc(*out, c)))
-        return false;
-    *out = p;
-    *cap = c;
-    return true;
-}
-
-/* Inflate gzip data (all members); NULL why on success. */
-static const char *gunzip(const char *in, size_t len, char **out,
-                          size_t *out_len)
-{
-    z_stream z;
-    size_t cap = 0, n = 0;
-    int rc = Z_OK;
-    *out = NULL;
-    memset(&z, 0, sizeof z);
-    if (inflateInit2(&z, 15 + 16) != Z_OK)
-        return "cannot start zlib";
-    z.next_in = (Bytef *)(uintptr_t)in;
-    z.avail_in = (uInt)(len > UINT_MAX ? UINT_MAX : len);
-    while (z.avail_in || rc != Z_STREAM_END) {
-        if (n == cap && !grow_out(out, &cap, n + 1)) {
-            inflateEnd(&z);
-            return "decompressed data too large or out of memory";
-        }
-        z.next_out = (Bytef *)*out + n;
-        z.avail_out = (uInt)(cap - n > UINT_MAX ? UINT_MAX : cap - n);
-        rc = inflate(&z, Z_NO_FLUSH);
-        n = (size_t)((char *)z.next_out - *out);
-        if (rc == Z_STREAM_END) {
-            if (!z.avail_in)
-                break;
-            inflateReset(&z); /* another gzip member follows */
-            rc = Z_OK;
-            continue;
-        }
-        if (rc == Z_BUF_ERROR && z.avail_out)
-            break; /* input ended inside a member */
-        if (rc != Z_OK && rc != Z_BUF_ERROR) {
-            inflateEnd(&z);
-            return z.msg ? z.msg : "corrupt gzip data";
-        }
-    }
-    inflateEnd(&z);
-    if (rc != Z_STREAM_END)
-        return "truncated gzip data";
-    *out_len = n;
-    return NULL;
-}
-
-static const char *unzstd(const char *in, size_t len, char **out,
-                          size_t *out_len)
-{
-    ZSTD_DStream *z = ZSTD_createDStream();
-    ZSTD_inBuffer ib = {in, len, 0};
-    size_t cap = 0, n = 0, rc = 1;
-    *out = NULL;
-    if (!z)
-        return "cannot start zstd";
-    ZSTD_initDStream(z);
-    while (ib.pos < ib.size || rc != 0) {
-        ZSTD_outBuffer ob;
-        if (n == cap && !grow_out(out, &cap, n + 1)) {
-            ZSTD_freeDStream(z);
-            return "decompressed data too large or out of memory";
-        }
-        ob.dst = *out + n;
-        ob.size = cap - n;
-        ob.pos = 0;
-        rc = ZSTD_decompressStream(z, &ob, &ib);
-        n += ob.pos;
-        if (ZSTD_isError(rc)) {
-            static __thread char why[128];
-            snprintf(why, sizeof why, "corrupt zstd data: %s",
-                     ZSTD_getErrorName(rc));
-            ZSTD_freeDStream(z);
-            return why;
-        }
-        if (ib.pos == ib.size && rc != 0 && ob.pos < ob.size)
-            break; /* input ended inside a frame */
-    }
-    ZSTD_freeDStream(z);
-    if (rc != 0)
-        return "truncated zstd data";
-    *out_len = n;
-    return NULL;
-}
-
-/* Task memory for the record parser. */
-static void *task_alloc(void *t, size_t n)
-{
-    return sl_task_alloc(t, n);
-}
-
-typedef struct read_ctx {
-    file_source *fs;
-    sl_task *t;
-    const char *path;
-    sl__rec_reader rr;
-    sl_value name; /* the file name, for with_file_name */
-} read_ctx;
-
-/* One line: parse it, emit the record, or count and report it. */
-static sl_status emit_line(read_ctx *rc, const char *line, size_t len,
-                           int64_t line_no)
-{
-    file_source *fs = rc->fs;
-    sl_value rec, out, name;
-    char err[160];
-    char *copy;
-    sl_status st;
-
-    ADD(fs->lines, 1);
-    if ((int64_t)len > fs->max_line) {
-        ADD(fs->too_long, 1);
-        return SL_OK;
-    }
-    /* Records must live in task memory: the buffer is freed after. */
-    if (!(copy = sl_task_alloc(rc->t, len ? len : 1)))
-        return SL_ENOMEM;
-    memcpy(copy, line, len);
-    st = sl__rec_parse(&rc->rr, copy, len, task_alloc, rc->t, &rec, err,
-                       sizeof err);
-    if (st == SL_ENOTFOUND)
-        return SL_OK; /* a header line */
-    if (st == SL_EPARSE) {
-        ADD(fs->malformed, 1);
-        if (fs->dead) {
-            /* Only whole files have malformed lines (JSON, CSV): line_no
-             * counts from the file's start. */
-            sl__dead_letters_write(fs->dead, rc->path, line_no, err, line, len);
-        }
-        return SL_OK;
-    }
-    if (st != SL_OK)
-        return st;
-    if (fs->with_file_name) {
-        if ((st = sl_task_str(rc->t, rc->name.u.s, rc->name.len, &name)) !=
-                SL_OK ||
-            (st = sl_task_pair(rc->t, &name, &rec, &out)) != SL_OK)
-            return st;
-        return sl_task_emit(rc->t, &out);
-    }
-    return sl_task_emit(rc->t, &rec);
-}
-
-/* The lines of buf that start before `end` (relative to buf). */
-static sl_status emit_lines(read_ctx *rc, const char *buf, size_t len,
-                            size_t first, size_t end, bool at_eof)
-{
-    const char *pos = buf + first, *stop = buf + len, *line;
-    int64_t line_no = 1;
-    size_t n;
-    sl_status st;
-    while (pos < buf + end && sl__next_line(&pos, stop, &line, &n)) {
-        /* A line cut by the read window (no newline before its end, and
-         * the file goes on) is longer than max_line: dropped and counted. */
-        if (pos == stop && !at_eof && stop[-1] != '\n') {
-            ADD(rc->fs->lines, 1);
-            ADD(rc->fs->too_long, 1);
-            break;
-        }
-        if ((st = emit_line(rc, line, n, line_no++)) != SL_OK)
-            return st;
-    }
-    return SL_OK;
-}
-
-/* A whole file (compressed ones are never split). */
-static sl_status read_whole(read_ctx *rc, int fd, int comp)
-{
-    char *buf, *plain = NULL;
-    size_t len, plain_len = 0;
-    const char *why;
-    sl_status st;
-    if (!read_all(fd, &buf, &len))
-        return skip_file(rc->fs, rc->path, strerror(errno));
-    if (comp != COMP_NONE && len > 0) { /* an empty file is just empty */
-        why = comp == COMP_GZIP ? gunzip(buf, len, &plain, &plain_len)
-                                : unzstd(buf, len, &plain, &plain_len);
-        sl_free(buf);
-        if (why) {
-            sl_free(plain);
-            return skip_file(rc->fs, rc->path, why);
-        }
-        buf = plain;
-        len = plain_len;
-    }
-    ADD(rc->fs->bytes, (int64_t)len);
-    st = emit_lines(rc, buf, len, 0, len, true);
-    sl_free(buf);
-    return st;
-}
-
-/*
- * A split [start, end) of a plain file: the lines that start in it. Read
- * from the byte before start (a line starts at start only after a newline)
- * to end plus the longest line.
- */
-static sl_status read_split(read_ctx *rc, int fd, const part_desc *d)
-{
-    int64_t from = d->start ? d->start - 1 : 0;
-    int64_t to = d->end + rc->fs->max_line + 2;
-    size_t want, len = 0, first = 0, end;
-    char *buf;
-    sl_status st;
-    if (to > d->size)
-        to = d->size;
-    want = (size_t)(to - from);
-    if (!(buf = sl_malloc(want ? want : 1)))
-        return SL_ENOMEM;
-    while (len < want) {
-        ssize_t r = pread(fd, buf + len, want - len, from + (int64_t)len);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0) {
-            int e = errno;
-            sl_free(buf);
-            return skip_file(rc->fs, rc->path, strerror(e));
-        }
-        if (r == 0)
-            break; /* shrank since planned: read what is there */
-        len += (size_t)r;
-    }
-    if (d->start) {
-        const char *nl = memchr(buf, '\n', len);
-        first = nl ? (size_t)(nl - buf) + 1 : len;
-    }
-    end = (size_t)(d->end - from) < len ? (size_t)(d->end - from) : len;
-    ADD(rc->fs->bytes, (int64_t)(end > first ? end - first : 0));
-    st = emit_lines(rc, buf, len, first, end, from + (int64_t)len >= d->size);
-    sl_free(buf);
-    return st;
-}
-
-static sl_status file_read(sl_task *t, const void *desc, void *user)
-{
-    file_source *fs = user;
-    read_ctx rc;
-    part_desc d;
-    sl_status st;
-    int fd, comp;
-
-    memcpy(&d, desc, sizeof d); /* the copy may not be aligned */
-    memset(&rc, 0, sizeof rc);
-    rc.fs = fs;
-    rc.t = t;
-    rc.path = (const char *)desc + sizeof d;
-    rc.name = sl_str(rc.path, d.path_len);
-    comp = compression_of(rc.path);
-    if ((fd = open(rc.path, O_RDONLY | O_CLOEXEC)) < 0)
-        return skip_file(fs, rc.path, strerror(errno));
-    {
-        struct stat sb;
-        if (fstat(fd, &sb) != 0 || (uint64_t)sb.st_ino != d.ino ||
-            (uint64_t)sb.st_dev != d.dev) {
-            close(fd);
-            return skip_file(fs, rc.path,
-                             "replaced by another file since it was planned");
-        }
-    }
-    if ((st = sl__rec_reader_init(&rc.rr, &fs->rec, NULL, 0)) != SL_OK) {
-        close(fd);
-        return st;
-    }
-    if (!d.whole)
-        st = read_split(&rc, fd, &d);
-    else
-        st = read_whole(&rc, fd, comp);
-    sl__rec_reader_free(&rc.rr);
-    close(fd);
-    return st;
-}
 
 /* ------------------------------------------------------------- planning */
 
@@ -456,7 +73,7 @@ static sl_status plan_file(file_source *fs, sl_plan *plan, const fentry *e,
     plen = strlen(path);
     size = e->size;
     memset(&d, 0, sizeof d); /* no uninitialised padding in the copies */
-    d.whole = compression_of(path) != COMP_NONE ||
+    d.whole = sl__file_compression(path) != COMP_NONE ||
               fs->rec.format != SL__REC_LINES || size <= fs->split_bytes;
     split = d.whole ? (size ? size : 1) : fs->split_bytes;
     dlen = sizeof(part_desc) + plen + 1;
@@ -474,7 +91,7 @@ static sl_status plan_file(file_source *fs, sl_plan *plan, const fentry *e,
         d.start = start;
         d.end = start + split < size ? start + split : size;
         memcpy(desc, &d, sizeof d);
-        st = sl_plan_add_reader(plan, file_read, desc, dlen, fs);
+        st = sl_plan_add_reader(plan, sl__file_read, desc, dlen, fs);
         if (size == 0)
             break;
     }
@@ -793,6 +410,7 @@ static sl_status configure(file_source *fs, const sl_conf *c, char *err,
     sl_conf_get_int(c, "file.max_files_per_trigger", &fs->max_files);
     sl_conf_get_int(c, "file.max_file_age", &fs->w.max_age_ms);
     sl_conf_get_int(c, "file.split_bytes", &fs->split_bytes);
+    sl_conf_get_int(c, "file.max_decompressed_bytes", &fs->max_decompressed);
     if (!(fs->w.glob = sl__strdup(sl_conf_get(c, "file.path_glob_filter"))))
         return SL_ENOMEM;
 
@@ -939,5 +557,6 @@ sl_status sl_file_stream_stats(sl_dstream *s, sl_file_stats *out)
     out->malformed = GET(fs->malformed);
     out->lines_too_long = GET(fs->too_long);
     out->bytes = GET(fs->bytes);
+    out->files_too_large = GET(fs->too_large);
     return SL_OK;
 }

@@ -70,16 +70,17 @@ SL_EXPORT sl_dstream *sl_text_file_stream(sl_context *ctx, const char *dir);
 
 /** @brief Counters of a directory source, readable from any thread. */
 typedef struct sl_file_stats {
-    int64_t files_found;    /* complete files found (taken or waiting) */
-    int64_t files_taken;    /* files put into batches */
-    int64_t files_failed;   /* files (or splits of one) not read: skipped */
-    int64_t files_too_old;  /* waited longer than file.max_file_age */
-    int64_t files_cleaned;  /* deleted or archived after their batch */
-    int64_t files_waiting;  /* complete, waiting for a batch with room */
-    int64_t lines;          /* lines read */
-    int64_t malformed;      /* lines not of the record format */
-    int64_t lines_too_long; /* lines over receiver.max_line_bytes */
-    int64_t bytes;          /* bytes read (decompressed) */
+    int64_t files_found;     /* complete files found (taken or waiting) */
+    int64_t files_taken;     /* files put into batches */
+    int64_t files_failed;    /* files (or splits of one) not read: skipped */
+    int64_t files_too_old;   /* waited longer than file.max_file_age */
+    int64_t files_cleaned;   /* deleted or archived after their batch */
+    int64_t files_waiting;   /* complete, waiting for a batch with room */
+    int64_t lines;           /* lines read */
+    int64_t malformed;       /* lines not of the record format */
+    int64_t lines_too_long;  /* lines over receiver.max_line_bytes */
+    int64_t bytes;           /* bytes read (decompressed) */
+    int64_t files_too_large; /* over file.max_decompressed_bytes: cut */
 } sl_file_stats;
 
 /** @brief Counters of the directory source behind s. */

@@ -157,6 +157,11 @@ static const sl__conf_row sl__conf_rows[] = {
     SL__ROW("max_record_bytes", SL_CONF_SIZE, "64m", 1 * SL__KB, SL__GB, NULL,
             "The largest record a job's built-in function may make (repeat, "
             "to_string); a bigger one fails the batch naming the function."),
+    SL__ROW("file.max_decompressed_bytes", SL_CONF_SIZE, "0", 0, 1024 * SL__GB,
+            NULL,
+            "Most bytes one compressed file (.gz, .zst) may decompress to "
+            "(0 = no limit); the lines after it are skipped, reported and "
+            "counted (files_too_large)."),
     SL__ROW("state.shards", SL_CONF_INT, "16", 1, 4096, NULL,
             "Shards of every keyed state store; fixed for a job once "
             "state exists."),

@@ -632,6 +632,144 @@ size_t sl__rec_columns(const sl__rec_reader *r, const char *const **names)
     return r->ncolumns;
 }
 
+/* ------------------------------------------------------ streamed lines */
+
+/* The first buffer: enough for most lines, small for many small files. */
+#define LINES_FIRST_CAP ((size_t)128 << 10)
+
+void sl__lines_init(sl__line_splitter *s, size_t max, size_t chunk)
+{
+    memset(s, 0, sizeof *s);
+    s->max = max;
+    s->chunk = chunk;
+    /* A pending line of max + 1 bytes ("\r" included) may still end well,
+     * so it is kept with room for one more chunk after it. */
+    s->limit = max + 2 + chunk;
+}
+
+void sl__lines_free(sl__line_splitter *s)
+{
+    sl_free(s->buf);
+    s->buf = NULL;
+    s->cap = 0;
+}
+
+void sl__lines_skip_first(sl__line_splitter *s)
+{
+    s->skipping = true;
+}
+
+char *sl__lines_space(sl__line_splitter *s, size_t *room)
+{
+    size_t want;
+    char *p;
+
+    if (s->start > 0) { /* the consumed lines make room */
+        memmove(s->buf, s->buf + s->start, s->end - s->start);
+        s->offset += (int64_t)s->start;
+        s->end -= s->start;
+        s->start = 0;
+    }
+    if (s->cap - s->end < s->chunk && s->cap < s->limit) {
+        want = s->cap ? s->cap * 2 : LINES_FIRST_CAP;
+        if (want < s->end + s->chunk)
+            want = s->end + s->chunk;
+        if (want > s->limit)
+            want = s->limit;
+        if (!(p = sl_realloc(s->buf, want)))
+            return NULL;
+        s->buf = p;
+        s->cap = want;
+    }
+    *room = s->cap - s->end;
+    return s->buf + s->end;
+}
+
+void sl__lines_added(sl__line_splitter *s, size_t n)
+{
+    s->end += n;
+}
+
+/* Drop pending bytes up to the next "\n"; true once it was found. */
+static bool lines_skip(sl__line_splitter *s)
+{
+    const char *nl = s->end > s->start
+                         ? memchr(s->buf + s->start, '\n', s->end - s->start)
+                         : NULL;
+
+    if (!nl) {
+        s->start = s->end;
+        return false;
+    }
+    s->start = (size_t)(nl - s->buf) + 1;
+    s->scanned = 0;
+    s->skipping = false;
+    return true;
+}
+
+/* The pending line [start, start + n) and, when it ended with "\n", the
+ * byte after it: OK with "\r" dropped, or LONG. */
+static sl__line_result lines_take(sl__line_splitter *s, size_t n, size_t next,
+                                  const char **line, size_t *len)
+{
+    const char *p = s->buf + s->start;
+
+    s->line_at = s->offset + (int64_t)s->start;
+    s->start = next;
+    s->scanned = 0;
+    if (n > 0 && p[n - 1] == '\r')
+        n--;
+    if (n > s->max)
+        return SL__LINE_LONG;
+    *line = p;
+    *len = n;
+    return SL__LINE_OK;
+}
+
+sl__line_result sl__lines_next(sl__line_splitter *s, bool at_eof,
+                               const char **line, size_t *len)
+{
+    size_t pending;
+    const char *nl;
+
+    if (s->skipping && !lines_skip(s)) {
+        if (at_eof)
+            s->skipping = false;
+        return SL__LINE_MORE;
+    }
+    pending = s->end - s->start;
+    nl = pending > s->scanned ? memchr(s->buf + s->start + s->scanned, '\n',
+                                       pending - s->scanned)
+                              : NULL;
+    if (nl) {
+        pending = (size_t)(nl - s->buf) - s->start;
+        return lines_take(s, pending, s->start + pending + 1, line, len);
+    }
+    s->scanned = pending;
+    if (pending >= s->max + 2) {
+        /* Over max even if "\r\n" came next: report it now, and drop it
+         * as it arrives instead of buffering it. */
+        s->line_at = s->offset + (int64_t)s->start;
+        s->start = s->end;
+        s->scanned = 0;
+        s->skipping = !at_eof;
+        return SL__LINE_LONG;
+    }
+    if (at_eof && pending > 0)
+        return lines_take(s, pending, s->end, line, len);
+    return SL__LINE_MORE;
+}
+
+int64_t sl__lines_line_at(const sl__line_splitter *s)
+{
+    return s->line_at;
+}
+
+int64_t sl__lines_pending_at(const sl__line_splitter *s)
+{
+    return s->skipping ? -1 : s->offset + (int64_t)s->start;
+}
+
 /* ------------------------------------------------------- dead letters */
 
 struct sl__dead_letters {

@@ -113,6 +113,80 @@ sl_status sl__rec_parse(sl__rec_reader *r, const char *line, size_t len,
  */
 size_t sl__rec_columns(const sl__rec_reader *r, const char *const **names);
 
+/* ------------------------------------------------------ streamed lines */
+
+/*
+ * Lines cut from a byte stream that arrives chunk by chunk, in one bounded
+ * buffer: "\n" ends a line and a "\r" before it is dropped, a last line
+ * without "\n" is a line (as sl__next_line cuts them). A line longer than
+ * max bytes is never buffered whole: it is reported once and dropped up to
+ * its "\n" (as the socket receiver does). The buffer grows to at most
+ * max + 2 + chunk bytes, whatever the stream's length. The fields are
+ * private to records.c.
+ */
+typedef struct sl__line_splitter {
+    char *buf;
+    size_t cap, limit; /* current size, and the most it grows to */
+    size_t chunk;      /* room a refill gets at least */
+    size_t start, end; /* pending bytes: buf[start, end) */
+    size_t scanned;    /* bytes from start known to hold no "\n" */
+    size_t max;        /* longest line */
+    bool skipping;     /* dropping bytes up to the next "\n" */
+    int64_t offset;    /* stream offset of buf[0] */
+    int64_t line_at;   /* stream offset of the line last returned */
+} sl__line_splitter;
+
+/** What sl__lines_next found. */
+typedef enum sl__line_result {
+    SL__LINE_MORE, /* no complete line pending: refill, or end */
+    SL__LINE_OK,   /* a line of at most max bytes */
+    SL__LINE_LONG  /* a line over max bytes, dropped (reported once) */
+} sl__line_result;
+
+/**
+ * A splitter for lines of at most max bytes (>= 1), refilled chunk bytes
+ * (>= 1) at a time; nothing is allocated before the first refill. Free
+ * with sl__lines_free.
+ */
+void sl__lines_init(sl__line_splitter *s, size_t max, size_t chunk);
+
+/** Free the buffer. Accepts a splitter that never allocated. */
+void sl__lines_free(sl__line_splitter *s);
+
+/**
+ * Drop the stream's bytes up to and including its first "\n", unreported
+ * (a split of a file skips the line that began in the split before).
+ */
+void sl__lines_skip_first(sl__line_splitter *s);
+
+/**
+ * Room for the next chunk: at least one byte, *room of them at the
+ * returned pointer; lines returned before are invalid from this call on.
+ * NULL when out of memory.
+ */
+char *sl__lines_space(sl__line_splitter *s, size_t *room);
+
+/** n bytes were written at the pointer sl__lines_space returned. */
+void sl__lines_added(sl__line_splitter *s, size_t n);
+
+/**
+ * The next line, a view into the buffer valid until sl__lines_space, in
+ * *line and *len (SL__LINE_OK). At end of stream (at_eof), what is left
+ * is the last line. SL__LINE_MORE when more bytes are needed (or, at end
+ * of stream, when nothing is left).
+ */
+sl__line_result sl__lines_next(sl__line_splitter *s, bool at_eof,
+                               const char **line, size_t *len);
+
+/** Stream offset of the line the last sl__lines_next returned. */
+int64_t sl__lines_line_at(const sl__line_splitter *s);
+
+/**
+ * Stream offset of the first byte not yet cut into a line (the start of
+ * the pending line); -1 while a long line is being dropped.
+ */
+int64_t sl__lines_pending_at(const sl__line_splitter *s);
+
 /* ------------------------------------------------------- dead letters */
 
 /*

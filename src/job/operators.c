@@ -539,6 +539,7 @@ static const source_field directory_fields[] = {
     {"dead_letter", "file.dead_letter"},
     {"with_file_name", "file.with_file_name"},
     {"split_bytes", "file.split_bytes"},
+    {"max_decompressed_bytes", "file.max_decompressed_bytes"},
     {NULL, NULL}};
 
 static const source_def sources[] = {

@@ -41,6 +41,10 @@ void sl__scope_destroy(sl__scope *s);
 /** Make s the engine's current scope (NULL: the engine's own); returns the
  * previous one. Job thread only. */
 sl__scope *sl__engine_set_scope(sl_engine *eng, sl__scope *s);
+/** Fail the task with status st and a message (the first failure is kept);
+ * returns the task's status. Readers use it for SL_ESTOPPED. */
+sl_status sl__task_fail(sl_task *t, sl_status st, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /** Deep copy of v in the task's memory (what user functions allocate in). */
 sl_status sl__task_copy(sl_task *t, const sl_value *v, sl_value *out);
 /** True on one of the engine's worker threads. */

@@ -163,8 +163,6 @@ sl_status sl__engine_parallel(sl_engine *eng, size_t n, run_fn fn, void *arg);
 sl__arena *sl__scope_new_arena(sl__scope *s);
 void *sl__scope_alloc(sl__scope *s, size_t n);
 void sl__task_init(sl_task *t, sl_engine *eng, worker *w, size_t part);
-sl_status sl__task_fail(sl_task *t, sl_status st, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
 sl_status sl__collect_task_errors(sl_engine *eng, sl_task *tasks, size_t n);
 
 /* task.c: run partition `p` of `r` through sinks */

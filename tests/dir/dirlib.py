@@ -238,10 +238,12 @@ class Job:
 
     source: the source's fields besides type (path defaults to the tree's
     inbox). batch_ms: the batch interval. conf: the job's conf object.
+    ops: when given, the source is named "raw" and "files" is the stream of
+    these operators over it (e.g. [{"op": "count"}]).
     """
 
     def __init__(self, tree, name, source, batch_ms=300, conf=None,
-                 workers=None, user=None):
+                 workers=None, user=None, ops=None):
         self.tree = tree
         self.name = name
         self.batch_ms = batch_ms
@@ -252,6 +254,9 @@ class Job:
                     "sources": {"files": src},
                     "sinks": [{"from": "files", "type": "console",
                                "format": "json"}]}
+        if ops is not None:
+            self.doc["sources"] = {"raw": src}
+            self.doc["streams"] = {"files": {"from": "raw", "ops": ops}}
         if conf:
             self.doc["conf"] = conf
         if workers is not None:
@@ -360,19 +365,28 @@ class Job:
     def records(self):
         return [r for b in self.batches() for r in b["records"]]
 
-    def stop(self, timeout=15):
-        """SIGINT; the job must exit 0 within timeout. Returns stderr."""
+    def peak_rss_mb(self):
+        """The job's peak resident memory so far (VmHWM), in MB."""
+        with open("/proc/%d/status" % self.proc.pid) as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+        raise TestFailure("%s: no VmHWM in /proc" % self.name)
+
+    def stop(self, timeout=15, sig=signal.SIGINT):
+        """SIGINT (or sig); the job must exit 0 within timeout. Returns
+        stderr."""
         self.out.resume()
-        self.proc.send_signal(signal.SIGINT)
+        self.proc.send_signal(sig)
         try:
             rc = self.proc.wait(timeout=left(timeout))
         except subprocess.TimeoutExpired:
-            raise TestFailure("%s did not exit within %d s of SIGINT"
-                              % (self.name, timeout))
+            raise TestFailure("%s did not exit within %d s of signal %d"
+                              % (self.name, timeout, sig))
         self.out.thread.join(5)
         self.err.thread.join(5)
-        check(rc == 0, "%s: exit status %d after SIGINT, expected 0"
-              % (self.name, rc))
+        check(rc == 0, "%s: exit status %d after signal %d, expected 0"
+              % (self.name, rc, sig))
         self.batches()
         return self.stderr()
 

@@ -56,6 +56,7 @@ static const char *const all_names[] = {"batch_interval",
                                         "file.with_file_name",
                                         "file.split_bytes",
                                         "max_record_bytes",
+                                        "file.max_decompressed_bytes",
                                         "state.shards"};
 #define NNAMES (sizeof all_names / sizeof all_names[0])
 
