@@ -184,10 +184,11 @@ static void log_stop(sl_context *ctx, const stop_tally *left)
     }
     sl__log(&ctx->log, SL_LOG_WARN,
             "stopped after %lld batches with input left unprocessed: %lld "
-            "records in %lld batches%s",
-            (long long)ctx->batches_done, (long long)left->records,
-            (long long)left->batches,
-            left->timed_out ? " (the graceful stop timed out)" : "");
+            "batches not processed, holding %lld records counted so far "
+            "(planned input is counted when read)%s",
+            (long long)ctx->batches_done, (long long)left->batches,
+            (long long)left->records,
+            left->timed_out ? "; the graceful stop timed out" : "");
 }
 
 void *sl__job_main(void *arg)

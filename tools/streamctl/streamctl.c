@@ -223,11 +223,22 @@ static int report_left(sl_context *ctx, const char *name)
     if (sl_context_stop_report(ctx, &r) != SL_OK ||
         (r.unprocessed_records == 0 && r.unprocessed_batches == 0))
         return EXIT_OK;
-    fprintf(stderr,
-            "streamctl: job \"%s\" stopped with input left unprocessed: "
-            "%lld records in %lld batches%s\n",
-            name, (long long)r.unprocessed_records,
-            (long long)r.unprocessed_batches,
+    /* A planned batch that was never read has no record count: say
+     * batches then, not "0 records". */
+    if (r.unprocessed_records > 0)
+        fprintf(stderr,
+                "streamctl: job \"%s\" stopped with input left "
+                "unprocessed: %lld records in %lld batch%s",
+                name, (long long)r.unprocessed_records,
+                (long long)r.unprocessed_batches,
+                r.unprocessed_batches == 1 ? "" : "es");
+    else
+        fprintf(stderr,
+                "streamctl: job \"%s\" stopped with input left "
+                "unprocessed: %lld batch%s not processed",
+                name, (long long)r.unprocessed_batches,
+                r.unprocessed_batches == 1 ? "" : "es");
+    fprintf(stderr, "%s\n",
             r.timed_out ? " (the graceful stop ran past "
                           "stop.graceful_timeout)"
                         : "");
