@@ -88,6 +88,12 @@ SL_EXPORT sl_status sl_context_await_termination_or_timeout(sl_context *ctx,
 /** @brief Received records that a stop left unprocessed. */
 SL_EXPORT int64_t sl_context_unprocessed_records(const sl_context *ctx);
 
+/**
+ * @brief Ill-formed UTF-8 sequences that the context's JSON outputs
+ * (print_json) wrote as U+FFFD so far; any thread.
+ */
+SL_EXPORT int64_t sl_context_json_replacements(const sl_context *ctx);
+
 /** @brief What a stop left undone. */
 typedef struct sl_stop_report {
     /** Records received or planned that no batch processed (dropped

@@ -201,6 +201,30 @@ static inline bool sl__next_word(const char **pos, const char *end,
     return true;
 }
 
+/* ------------------------------------------------------- JSON text */
+
+/** Where a streaming writer puts its bytes. */
+typedef void (*sl__emit_fn)(void *user, const char *s, size_t n);
+
+/**
+ * s[0, n) as the inside of a JSON string (no quotes), through emit: valid
+ * UTF-8 passes, '"', '\\' and control characters are escaped, and each
+ * ill-formed UTF-8 sequence (its maximal subpart) becomes U+FFFD, counted
+ * in *replaced (may be NULL). Returns the bytes emitted. (json_out.c)
+ */
+size_t sl__json_escape_emit(sl__emit_fn emit, void *user, const char *s,
+                            size_t n, size_t *replaced);
+/** The same into out (exactly the returned length; NULL: measure only). */
+size_t sl__json_escape(char *out, const char *s, size_t n, size_t *replaced);
+/** True when s[0, n) is well-formed UTF-8. */
+bool sl__utf8_valid(const char *s, size_t n);
+/** data as base64 (RFC 4648, padded) into out; NULL: measure only. */
+size_t sl__base64(char *out, const void *data, size_t n);
+/** sl_value_format_json, counting replaced ill-formed UTF-8 sequences in
+ * *replaced (value.c). */
+size_t sl__value_format_json(const sl_value *v, char *buf, size_t cap,
+                             size_t *replaced);
+
 /* ------------------------------------------------------- logging */
 
 /** A leveled logger: a sink and the most verbose level it passes. */

@@ -776,6 +776,7 @@ struct sl__dead_letters {
     int fd;
     pthread_mutex_t lock; /* one line at a time from the workers */
     _Atomic int64_t count;
+    _Atomic int64_t replaced; /* ill-formed UTF-8 sequences written as U+FFFD */
 };
 
 sl_status sl__dead_letters_open(const char *path, sl__dead_letters **out,
@@ -795,99 +796,16 @@ sl_status sl__dead_letters_open(const char *path, sl__dead_letters **out,
     }
     pthread_mutex_init(&d->lock, NULL);
     atomic_init(&d->count, 0);
+    atomic_init(&d->replaced, 0);
     *out = d;
     return SL_OK;
 }
 
-/* The length of the valid UTF-8 sequence at p (n bytes left), 0 when the
- * bytes there are none (overlong forms and surrogates included). */
-static size_t utf8_len(const unsigned char *p, size_t n)
-{
-    size_t k, i;
-
-    if (p[0] < 0x80)
-        return 1;
-    if (p[0] >= 0xc2 && p[0] <= 0xdf)
-        k = 2;
-    else if (p[0] >= 0xe0 && p[0] <= 0xef)
-        k = 3;
-    else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-        k = 4;
-    else
-        return 0;
-    if (n < k)
-        return 0;
-    for (i = 1; i < k; i++)
-        if ((p[i] & 0xc0) != 0x80)
-            return 0;
-    if ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] >= 0xa0) ||
-        (p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] >= 0x90))
-        return 0;
-    return k;
-}
-
-/* The letter of c's two-character JSON escape, or 0 when it has none. */
-static char short_escape(unsigned char c)
-{
-    switch (c) {
-    case '"':
-        return '"';
-    case '\\':
-        return '\\';
-    case '\n':
-        return 'n';
-    case '\r':
-        return 'r';
-    case '\t':
-        return 't';
-    case '\b':
-        return 'b';
-    case '\f':
-        return 'f';
-    default:
-        return 0;
-    }
-}
-
-/*
- * s as the inside of a JSON string, written to out (when not NULL); the
- * length it needs. UTF-8 passes through; other bytes and control
- * characters become \u00XX.
- */
-static size_t json_escape(char *out, const char *s, size_t n)
-{
-    static const char hex[] = "0123456789abcdef";
-    size_t i = 0, o = 0, k;
-    unsigned char c;
-    char e;
-
-    while (i < n) {
-        c = (unsigned char)s[i];
-        e = short_escape(c);
-        k = e || c < 0x20 || c == 0x7f
-                ? 0
-                : utf8_len((const unsigned char *)s + i, n - i);
-        if (e && out) {
-            out[o] = '\\';
-            out[o + 1] = e;
-        } else if (k == 0 && out) {
-            memcpy(out + o, "\\u00", 4);
-            out[o + 4] = hex[c >> 4];
-            out[o + 5] = hex[c & 15];
-        } else if (out) {
-            memcpy(out + o, s + i, k);
-        }
-        o += e ? 2 : k == 0 ? 6 : k;
-        i += k ? k : 1;
-    }
-    return o;
-}
-
 /* Append a JSON string (with its quotes) of s at *p. */
-static void put_json_string(char **p, const char *s, size_t n)
+static void put_json_string(char **p, const char *s, size_t n, size_t *replaced)
 {
     *(*p)++ = '"';
-    *p += json_escape(*p, s, n);
+    *p += sl__json_escape(*p, s, n, replaced);
     *(*p)++ = '"';
 }
 
@@ -912,40 +830,56 @@ sl_status sl__dead_letters_write(sl__dead_letters *d, const char *file,
                                  int64_t line_no, const char *reason,
                                  const char *line, size_t len)
 {
-    size_t nf = strlen(file), nr = strlen(reason), size;
+    size_t nf = strlen(file), nr = strlen(reason), size, replaced = 0;
+    bool raw = !sl__utf8_valid(line, len);
     char num[32], *buf, *p;
     int nn = snprintf(num, sizeof num,
                       ",\"line\":%lld,\"error\":", (long long)line_no);
     sl_status st;
 
-    /* {"file": "F" ,"line":N,"error": "E" ,"text": "T" }\n */
-    size = 8 + json_escape(NULL, file, nf) + 2 + (size_t)nn +
-           json_escape(NULL, reason, nr) + 2 + 8 +
-           json_escape(NULL, line, len) + 2 + 2;
+    /* {"file": "F" ,"line":N,"error": "E" ,"text": "T"
+     *  [,"text_b64":"B"] }\n; text not UTF-8 is kept exactly in text_b64 */
+    size = 8 + sl__json_escape(NULL, file, nf, NULL) + 2 + (size_t)nn +
+           sl__json_escape(NULL, reason, nr, NULL) + 2 + 8 +
+           sl__json_escape(NULL, line, len, NULL) + 2 + 2 +
+           (raw ? 14 + sl__base64(NULL, line, len) : 0);
     buf = sl_malloc(size);
     if (!buf)
         return SL_ENOMEM;
     p = buf;
     memcpy(p, "{\"file\":", 8);
     p += 8;
-    put_json_string(&p, file, nf);
+    put_json_string(&p, file, nf, &replaced);
     memcpy(p, num, (size_t)nn);
     p += nn;
-    put_json_string(&p, reason, nr);
+    put_json_string(&p, reason, nr, &replaced);
     memcpy(p, ",\"text\":", 8);
     p += 8;
-    put_json_string(&p, line, len);
+    put_json_string(&p, line, len, &replaced);
+    if (raw) {
+        memcpy(p, ",\"text_b64\":\"", 13);
+        p += 13;
+        p += sl__base64(p, line, len);
+        *p++ = '"';
+    }
     memcpy(p, "}\n", 2);
     p += 2;
     /* One write per line: O_APPEND keeps other processes' lines whole,
      * the lock this process's. */
     pthread_mutex_lock(&d->lock);
     st = write_all(d->fd, buf, (size_t)(p - buf));
-    if (st == SL_OK)
+    if (st == SL_OK) {
         atomic_fetch_add(&d->count, 1);
+        atomic_fetch_add(&d->replaced, (int64_t)replaced);
+    }
     pthread_mutex_unlock(&d->lock);
     sl_free(buf);
     return st;
+}
+
+int64_t sl__dead_letters_replaced(const sl__dead_letters *d)
+{
+    return atomic_load(&((sl__dead_letters *)d)->replaced);
 }
 
 int64_t sl__dead_letters_count(const sl__dead_letters *d)

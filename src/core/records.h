@@ -191,8 +191,9 @@ int64_t sl__lines_pending_at(const sl__line_splitter *s);
 
 /*
  * A dead-letter file: one JSON object per malformed line,
- * {"file":..., "line":N, "error":..., "text":...}, appended; shared by
- * the worker threads of a source.
+ * {"file":..., "line":N, "error":..., "text":...} plus "text_b64" (the
+ * exact bytes) when the line is not UTF-8, appended; shared by the worker
+ * threads of a source.
  */
 typedef struct sl__dead_letters sl__dead_letters;
 
@@ -206,8 +207,10 @@ sl_status sl__dead_letters_open(const char *path, sl__dead_letters **out,
 
 /**
  * Append one malformed line: its file name, line number (from 1), the
- * reason and the line's len bytes, JSON-escaped (bytes that are not
- * UTF-8 as \u00XX). One write per line; thread-safe. SL_EIO, SL_ENOMEM.
+ * reason and the line's len bytes, JSON-escaped through the one escaper
+ * (sl__json_escape: each ill-formed UTF-8 sequence as U+FFFD, counted), and
+ * when the line is not UTF-8 its exact bytes in base64 as "text_b64". One
+ * write per line; thread-safe. SL_EIO, SL_ENOMEM.
  */
 sl_status sl__dead_letters_write(sl__dead_letters *d, const char *file,
                                  int64_t line_no, const char *reason,
@@ -215,6 +218,8 @@ sl_status sl__dead_letters_write(sl__dead_letters *d, const char *file,
 
 /** Lines written so far (thread-safe). */
 int64_t sl__dead_letters_count(const sl__dead_letters *d);
+/** Ill-formed UTF-8 sequences written as U+FFFD so far (thread-safe). */
+int64_t sl__dead_letters_replaced(const sl__dead_letters *d);
 
 /** Close the file and free d. Accepts NULL. */
 void sl__dead_letters_close(sl__dead_letters *d);

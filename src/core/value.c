@@ -177,6 +177,7 @@ int sl_value_compare(const sl_value *a, const sl_value *b)
 typedef struct writer {
     char *buf;
     size_t cap, len;
+    size_t *replaced; /* JSON: ill-formed UTF-8 sequences replaced */
 } writer;
 
 static void w_put(writer *w, const char *s, size_t n)
@@ -298,36 +299,32 @@ static size_t w_finish(writer *w)
 
 size_t sl_value_format(const sl_value *v, char *buf, size_t cap)
 {
-    writer w = {buf, cap, 0};
+    writer w = {buf, cap, 0, NULL};
     w_spark(&w, v);
     return w_finish(&w);
 }
 
+static void w_emit(void *user, const char *s, size_t n)
+{
+    w_put(user, s, n);
+}
+
+/* Strings through the one JSON escaper (json_out.c): always valid UTF-8. */
 static void w_json_string(writer *w, const char *s, size_t n)
 {
-    static const char hex[] = "0123456789abcdef";
-    size_t i, run = 0;
     w_str(w, "\"");
-    for (i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        char esc[7] = {'\\', 'u', '0', '0', 0, 0, 0};
-        if (c >= 0x20 && c != '"' && c != '\\')
-            continue;
-        w_put(w, s + run, i - run);
-        run = i + 1;
-        if (c == '"' || c == '\\') {
-            esc[1] = (char)c;
-            w_put(w, esc, 2);
-        } else if (c == '\n' || c == '\t' || c == '\r') {
-            esc[1] = c == '\n' ? 'n' : c == '\t' ? 't' : 'r';
-            w_put(w, esc, 2);
-        } else {
-            esc[4] = hex[c >> 4];
-            esc[5] = hex[c & 15];
-            w_put(w, esc, 6);
-        }
-    }
-    w_put(w, s + run, n - run);
+    sl__json_escape_emit(w_emit, w, s, n, w->replaced);
+    w_str(w, "\"");
+}
+
+/* Bytes are binary: JSON has no such type, so they are base64 text. */
+static void w_json_bytes(writer *w, const char *s, size_t n)
+{
+    char chunk[4 * 64];
+    size_t i;
+    w_str(w, "\"");
+    for (i = 0; i < n; i += 3 * 64)
+        w_put(w, chunk, sl__base64(chunk, s + i, n - i < 192 ? n - i : 192));
     w_str(w, "\"");
 }
 
@@ -336,8 +333,10 @@ static void w_json(writer *w, const sl_value *v)
     uint32_t i;
     switch (v->kind) {
     case SL_KIND_STR:
-    case SL_KIND_BYTES:
         w_json_string(w, v->u.s, v->len);
+        return;
+    case SL_KIND_BYTES:
+        w_json_bytes(w, v->u.s, v->len);
         return;
     case SL_KIND_DOUBLE:
         if (isnan(v->u.d) || isinf(v->u.d))
@@ -361,11 +360,17 @@ static void w_json(writer *w, const sl_value *v)
     }
 }
 
-size_t sl_value_format_json(const sl_value *v, char *buf, size_t cap)
+size_t sl__value_format_json(const sl_value *v, char *buf, size_t cap,
+                             size_t *replaced)
 {
-    writer w = {buf, cap, 0};
+    writer w = {buf, cap, 0, replaced};
     w_json(&w, v);
     return w_finish(&w);
+}
+
+size_t sl_value_format_json(const sl_value *v, char *buf, size_t cap)
+{
+    return sl__value_format_json(v, buf, cap, NULL);
 }
 
 /* --------------------------------------------------------------- copies */

@@ -365,6 +365,11 @@ int64_t sl_context_unprocessed_records(const sl_context *ctx)
     return r.unprocessed_records;
 }
 
+int64_t sl_context_json_replacements(const sl_context *ctx)
+{
+    return ctx ? atomic_load(&((sl_context *)ctx)->json_replaced) : 0;
+}
+
 sl_status sl_context_stop_report(const sl_context *ctx, sl_stop_report *out)
 {
     sl_context *c = (sl_context *)ctx; /* the lock, not the context, changes */

@@ -146,8 +146,17 @@ static sl_status stdout_checked(sl_context *ctx, const char *what)
     if (!ferror(stdout))
         return SL_OK;
     clearerr(stdout);
-    sl__ctx_set_error(ctx, SL_EIO, "%s: cannot write to stdout: %s", what,
-                      strerror(e));
+    /* A descriptor 1 that is closed, or open for reading only (what a
+     * careful launcher puts there when stdout was closed), is not a
+     * failing device: say that the output was closed. */
+    if (e == EBADF)
+        sl__ctx_set_error(ctx, SL_EIO,
+                          "%s: cannot write to stdout: standard output is "
+                          "closed",
+                          what);
+    else
+        sl__ctx_set_error(ctx, SL_EIO, "%s: cannot write to stdout: %s", what,
+                          strerror(e));
     return SL_EIO;
 }
 
@@ -175,11 +184,29 @@ static sl_status run_print(sl_context *ctx, output *o, sl_rdd *rdd,
     return stdout_checked(ctx, "print");
 }
 
+/* Count what the JSON writer replaced: a warning at the first, then at most
+ * every 10 s, so that bad input cannot flood the log (job thread). */
+static void note_replaced(sl_context *ctx, const batch *b, size_t n)
+{
+    int64_t now, total;
+    if (n == 0)
+        return;
+    total = atomic_fetch_add(&ctx->json_replaced, (long long)n) + (int64_t)n;
+    now = sl__now_mono_ms();
+    if (ctx->json_warned_ms && now - ctx->json_warned_ms < 10000)
+        return;
+    ctx->json_warned_ms = now;
+    sl__log(&ctx->log, SL_LOG_WARN,
+            "print_json: batch %lld: %zu invalid UTF-8 sequences written as "
+            "U+FFFD (%lld so far)",
+            (long long)b->id, n, (long long)total);
+}
+
 /* One JSON line per batch, written in one go so lines never interleave. */
 static sl_status run_json(sl_context *ctx, output *o, sl_rdd *rdd, batch *b)
 {
     const sl_value *items;
-    size_t n, i, len, cap, need;
+    size_t n, i, len, cap, need, rep, replaced = 0;
     char *buf, *grown;
     sl_status st = sl_rdd_collect(rdd, &items, &n);
     if (st != SL_OK) {
@@ -200,15 +227,19 @@ static sl_status run_json(sl_context *ctx, output *o, sl_rdd *rdd, batch *b)
             buf[len++] = ',';
         /* Format in place; only a record that does not fit is formatted
          * twice (room kept for the NUL, ',' or "]}\n" after it). */
-        need = sl_value_format_json(&items[i], buf + len, cap - len) + 4;
+        rep = 0;
+        need = sl__value_format_json(&items[i], buf + len, cap - len, &rep);
+        need += 4;
         if (len + need > cap) {
             cap = (len + need) * 2;
             if (!(grown = sl_realloc(buf, cap)))
                 goto nomem;
             buf = grown;
-            sl_value_format_json(&items[i], buf + len, cap - len);
+            rep = 0;
+            sl__value_format_json(&items[i], buf + len, cap - len, &rep);
         }
         len += need - 4;
+        replaced += rep;
     }
     buf[len++] = ']';
     buf[len++] = '}';
@@ -218,6 +249,7 @@ static sl_status run_json(sl_context *ctx, output *o, sl_rdd *rdd, batch *b)
     fflush(stdout);
     funlockfile(stdout);
     sl_free(buf);
+    note_replaced(ctx, b, replaced);
     return stdout_checked(ctx, "print_json");
 nomem:
     sl_free(buf);

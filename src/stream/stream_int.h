@@ -236,6 +236,8 @@ struct sl_context {
     int wake_fd;
     atomic_bool wake_pending;
     atomic_llong buffered_bytes;
+    atomic_llong json_replaced; /* ill-formed UTF-8 the JSON sinks replaced */
+    int64_t json_warned_ms;     /* job thread */
     int64_t max_buffered, max_line;
     size_t block_cap; /* every block: max(block_bytes, max_line + 1) */
     bool io_paused;

@@ -914,7 +914,8 @@ static void test_dead_letters_content(void)
              "{\"file\":\"we\\\"ird\\n.json\",\"line\":1234567890123,"
              "\"error\":\"invalid JSON at column 1\",\"text\":\"a "
              "\\\"q\\\" \\\\ \\t\\u0001\\u007f\\u0000 caf\xc3\xa9 "
-             "\\u00ff\\u00c3\"}\n"
+             "\xef\xbf\xbd\xef\xbf\xbd\",\"text_b64\":"
+             "\"YSAicSIgXCAJAX8AIGNhZsOpIP/D\"}\n"
              "{\"file\":\"\",\"line\":1,\"error\":\"\",\"text\":\"\"}\n"
              "{\"file\":\"f\",\"line\":9,\"error\":\"r\",\"text\":\"t\"}\n");
     free(got);
@@ -924,8 +925,9 @@ static void test_dead_letters_content(void)
 
 static void test_dead_letters_utf8(void)
 {
-    /* Overlong, surrogate, too large, truncated: bytes; 2-, 3- and 4-byte
-     * sequences: kept. */
+    /* Overlong, surrogate, too large, truncated: U+FFFD per maximal subpart
+     * (with the exact bytes in text_b64); 2-, 3- and 4-byte sequences:
+     * kept. */
     static const char text[] = "\xc0\xaf|\xed\xa0\x80|\xf4\x90\x80\x80|\xe2\x82"
                                "|\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80";
     char *dir = temp_dir(), path[256], *got;
@@ -939,10 +941,14 @@ static void test_dead_letters_utf8(void)
     SL_CHECK_OK(sl__dead_letters_write(d, "f", 1, "r", text, sizeof text - 1));
     sl__dead_letters_close(d);
     got = sl_test_read_file(path, &len);
-    SL_CHECK_STR(got, "{\"file\":\"f\",\"line\":1,\"error\":\"r\",\"text\":\""
-                      "\\u00c0\\u00af|\\u00ed\\u00a0\\u0080|\\u00f4\\u0090"
-                      "\\u0080\\u0080|\\u00e2\\u0082|\xc3\xa9\xe2\x82\xac\xf0"
-                      "\x9f\x98\x80\"}\n");
+    SL_CHECK_STR(
+        got,
+        "{\"file\":\"f\",\"line\":1,\"error\":\"r\",\"text\":\""
+        "\xef\xbf\xbd\xef\xbf\xbd|"
+        "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd|"
+        "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd|"
+        "\xef\xbf\xbd|\xc3\xa9\xe2\x82\xac\xf0"
+        "\x9f\x98\x80\",\"text_b64\":\"wK987aCAfPSQgIB84oJ8w6nigqzwn5iA\"}\n");
     free(got);
     sl_test_remove_tree(dir);
     free(dir);
