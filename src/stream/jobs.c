@@ -177,6 +177,11 @@ static batch *next_batch(sl_context *ctx)
 
 static void log_stop(sl_context *ctx, const stop_tally *left)
 {
+    long long replaced = atomic_load(&ctx->json_replaced);
+    if (replaced)
+        sl__log(&ctx->log, SL_LOG_INFO,
+                "json output: %lld invalid UTF-8 sequences written as U+FFFD",
+                replaced);
     if (left->records == 0 && left->batches == 0) {
         sl__log(&ctx->log, SL_LOG_INFO, "stopped after %lld batches",
                 (long long)ctx->batches_done);

@@ -22,6 +22,7 @@ that standard output is closed (not "Invalid argument").
 import base64
 import json
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -47,6 +48,17 @@ LINES = [
     b"quote \" backslash \\ tab \t ctl \x01",
     b"ends truncated \xf0\x9f\x98",
 ]
+
+
+def random_lines(n, seed=7):
+    """Lines of random bytes (no "\\n" nor "\\r", which end lines), biased
+    towards the bytes that start, continue or break UTF-8 sequences: an
+    oracle-checked sample beyond the listed classes."""
+    rnd = random.Random(seed)
+    pool = ([b for b in range(0x20, 0x7f)] + list(range(0x80, 0x100)) * 2 +
+            [0x00, 0x01, 0x09, 0x1f, 0x7f])
+    return [bytes(rnd.choice(pool) for _ in range(rnd.randint(0, 40)))
+            for _ in range(n)]
 
 
 class Failure(Exception):
@@ -90,7 +102,7 @@ def case_sink(tmp):
             c, _ = srv.accept()
         except OSError:
             return
-        c.sendall(b"\n".join(LINES) + b"\n")
+        c.sendall(b"\n".join(LINES + random_lines(400)) + b"\n")
         c.close()
 
     th = threading.Thread(target=serve, daemon=True)
@@ -106,13 +118,15 @@ def case_sink(tmp):
     got = []
     for line in text.splitlines():
         got += json.loads(line)["records"]
-    want = [l.decode("utf-8", "replace") for l in LINES]
-    check(got == want, "records %r, want %r" % (got, want))
+    want = [l.decode("utf-8", "replace") for l in LINES + random_lines(400)]
+    check(len(got) == len(want), "%d records, want %d" % (len(got), len(want)))
+    for i, (g, w) in enumerate(zip(got, want)):
+        check(g == w, "record %d: %r, want %r (from %r)"
+              % (i, g, w, (LINES + random_lines(400))[i]))
     replaced = sum(w.count("\ufffd") for w in want)
-    check("%d invalid UTF-8 sequences written as U+FFFD" % replaced in err
-          or "invalid UTF-8 sequences written as U+FFFD (%d so far)"
-          % replaced in err, "no count of %d replacements: %r"
-          % (replaced, err[-1500:]))
+    check("json output: %d invalid UTF-8 sequences written as U+FFFD"
+          % replaced in err and "invalid UTF-8 sequences written as U+FFFD ("
+          in err, "no count of %d replacements: %r" % (replaced, err[-1500:]))
 
 
 def case_dead_letters(tmp):
