@@ -260,6 +260,12 @@ sl_status sl__errbuf(char *buf, size_t len, sl_status st, const char *fmt, ...)
 
 /** Monotonic clock in ms. */
 int64_t sl__now_mono_ms(void);
+/**
+ * For warnings that bad input could repeat without end: true the first
+ * time and then when every_ms have passed since the last true (on the
+ * monotonic clock); *last holds that time (0 = never). One thread only.
+ */
+bool sl__rate_due(int64_t *last, int64_t every_ms);
 /** Wall clock (epoch) in ms. */
 int64_t sl__now_wall_ms(void);
 /** Number of online CPUs (at least 1). */

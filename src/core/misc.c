@@ -35,3 +35,12 @@ size_t sl__cpu_count(void)
     /* sysconf reports -1 when it cannot tell; one worker still works. */
     return n < 1 ? 1 : (size_t)n;
 }
+
+bool sl__rate_due(int64_t *last, int64_t every_ms)
+{
+    int64_t now = sl__now_mono_ms();
+    if (*last && now - *last < every_ms)
+        return false;
+    *last = now ? now : 1;
+    return true;
+}

@@ -183,15 +183,12 @@ static sl_status collect_slides(sl_context *ctx)
  * every 10 s, so an overloaded job does not flood its log. */
 static void note_absorbed(sl_context *ctx, batch *b, int64_t absorbed)
 {
-    int64_t now;
     b->info.absorbed_ticks = absorbed;
     if (absorbed == 0)
         return;
     ctx->ticks_absorbed += absorbed;
-    now = sl__now_wall_ms();
-    if (ctx->absorbed_logged_ms && now - ctx->absorbed_logged_ms < 10000)
+    if (!sl__rate_due(&ctx->absorbed_logged_ms, 10000))
         return;
-    ctx->absorbed_logged_ms = now;
     sl__log(&ctx->log, SL_LOG_WARN,
             "processing is slower than the batch interval: batch %lld "
             "absorbed %lld ticks (%lld so far; max_queued_batches %zu "

@@ -188,14 +188,12 @@ static sl_status run_print(sl_context *ctx, output *o, sl_rdd *rdd,
  * every 10 s, so that bad input cannot flood the log (job thread). */
 static void note_replaced(sl_context *ctx, const batch *b, size_t n)
 {
-    int64_t now, total;
+    int64_t total;
     if (n == 0)
         return;
     total = atomic_fetch_add(&ctx->json_replaced, (long long)n) + (int64_t)n;
-    now = sl__now_mono_ms();
-    if (ctx->json_warned_ms && now - ctx->json_warned_ms < 10000)
+    if (!sl__rate_due(&ctx->json_warned_ms, 10000))
         return;
-    ctx->json_warned_ms = now;
     sl__log(&ctx->log, SL_LOG_WARN,
             "print_json: batch %lld: %zu invalid UTF-8 sequences written as "
             "U+FFFD (%lld so far)",

@@ -37,7 +37,23 @@ static void test_cpu_count(void)
 }
 
 const char *SL_SUITE = "core/misc";
+/* The first call is due, the next ones within the period are not, and one
+ * after the period is again. */
+static void test_rate_due(void)
+{
+    int64_t last = 0;
+    struct timespec ts = {0, 30 * 1000 * 1000};
+    SL_CHECK(sl__rate_due(&last, 20));
+    SL_CHECK(last != 0);
+    SL_CHECK(!sl__rate_due(&last, 20));
+    SL_CHECK(!sl__rate_due(&last, 20));
+    nanosleep(&ts, NULL);
+    SL_CHECK(sl__rate_due(&last, 20));
+    SL_CHECK(!sl__rate_due(&last, 100000));
+}
+
 const sl_test_case SL_TESTS[] = {
+    {"rate_due", test_rate_due},
     {"mono_clock", test_mono_clock},
     {"wall_clock", test_wall_clock},
     {"cpu_count", test_cpu_count},
