@@ -6,10 +6,12 @@
 #include "stream/stream_int.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 void sl__ctx_set_error(sl_context *ctx, sl_status st, const char *fmt, ...)
 {
@@ -93,11 +95,34 @@ static sl_status ctx_init_sync(sl_context *ctx)
     return SL_OK;
 }
 
+/*
+ * A standard descriptor the process was started without (`prog >&-`) would
+ * be taken by the next open: the I/O loop's epoll or eventfd, a socket, a
+ * dead-letter file, and console output would go there. Hold each closed
+ * one with /dev/null opened for reading only, before the context opens
+ * anything: writes to it fail with EBADF, which the console outputs report
+ * as "standard output is closed".
+ */
+static void hold_closed_std_fds(void)
+{
+    int fd, got;
+    for (fd = 0; fd <= 2; fd++) {
+        if (fcntl(fd, F_GETFD) != -1 || errno != EBADF)
+            continue;
+        got = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (got >= 0 && got != fd) {
+            dup2(got, fd);
+            close(got);
+        }
+    }
+}
+
 sl_context *sl_context_new(sl_conf *conf, char *errbuf, size_t errlen)
 {
     sl_context *ctx = sl_malloc(sizeof *ctx);
     bool own_default = conf == NULL;
 
+    hold_closed_std_fds();
     if (!ctx)
         goto oom;
     memset(ctx, 0, sizeof *ctx);

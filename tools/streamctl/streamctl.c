@@ -6,8 +6,6 @@
  */
 #include <sluice/sluice.h>
 
-#include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -15,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 /* Exit statuses, as `streamctl --help` and docs/streamctl.md list them. */
 enum {
@@ -293,32 +290,10 @@ out:
     return rc;
 }
 
-/*
- * A standard descriptor closed by the caller (`streamctl run job >&-`) would
- * be reused by the next open (an eventfd, a socket, a dead-letter file),
- * and console output would go there. Hold each closed one with /dev/null
- * opened for reading only: writes to it fail with EBADF, which the console
- * sinks report as "standard output is closed".
- */
-static void hold_closed_std_fds(void)
-{
-    int fd;
-    for (fd = 0; fd <= 2; fd++) {
-        if (fcntl(fd, F_GETFD) != -1 || errno != EBADF)
-            continue;
-        int got = open("/dev/null", O_RDONLY);
-        if (got >= 0 && got != fd) {
-            dup2(got, fd);
-            close(got);
-        }
-    }
-}
-
 int main(int argc, char **argv)
 {
     const char *cmd = argc > 1 ? argv[1] : NULL;
 
-    hold_closed_std_fds();
     if (!cmd)
         return usage_error(usage_main, "%s", "a command is required");
     if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help")) {
