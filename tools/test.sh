@@ -3,7 +3,8 @@
 # (RelWithDebInfo), check formatting, then build and test again under
 # AddressSanitizer + UndefinedBehaviorSanitizer in build-asan/ (tests
 # labelled bench or slow left out there), and the threaded engine tests
-# under ThreadSanitizer in build-tsan/. Every step runs even after an
+# under ThreadSanitizer in build-tsan/ (bench and slow left out too: slow
+# tests run once, in the plain build). Every step runs even after an
 # earlier one failed; the last line totals every ctest run as
 # "N passed, N failed", and the exit status is 1 if any step failed.
 #
@@ -107,7 +108,7 @@ threaded='^(test_rdd|test_stream_.*|test_state_store|test_job|test_oracle_basic|
 export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}
 if build "build-tsan" build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DSL_TSAN=ON; then
-    run_ctest "ctest build-tsan" build-tsan -R "$threaded"
+    run_ctest "ctest build-tsan" build-tsan -R "$threaded" -LE 'bench|slow'
 else
     echo "==== build-tsan/ did not build: its tests were not run"
 fi
