@@ -3,6 +3,9 @@
  * the I/O thread's libevent loop, connects to host:port without blocking,
  * reads straight into the engine's receive blocks and reconnects with
  * exponential back-off whenever the server is not there or goes away.
+ * A server that stays away is warned about (rate-limited) and, with
+ * receiver.max_connect_attempts or receiver.connect_give_up_after, fails
+ * the job: input that never comes must not look like a quiet stream.
  */
 #include <sluice/connectors.h>
 
@@ -14,18 +17,22 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/types.h>
+#include <time.h>
 #include <unistd.h>
 
 #define SOCK_READ_CHUNK (256 * 1024)       /* bytes asked for per read() */
 #define SOCK_READ_BUDGET (4 * 1024 * 1024) /* bytes per callback at most */
 #define SOCK_NOMEM_RETRY_MS 50             /* retry after a failed buffer */
+#define SOCK_WARN_MIN_MS 1000              /* connect warnings at most 1/s */
 
 typedef struct sock {
     char *host;
     char service[12]; /* the port as text, for getaddrinfo */
     char peer[300];   /* "host:port" or "[v6]:port", for messages */
-    bool have_conf;   /* the three durations below come from conf */
+    bool have_conf;   /* the options below come from the caller's conf */
     int64_t connect_timeout_ms, reconnect_min_ms, reconnect_max_ms;
+    int64_t max_attempts; /* consecutive failures allowed; 0 = no limit */
+    int64_t give_up_ms;   /* time allowed without a connection; 0 = ever */
 
     sl_receiver *r;
     struct event_base *base;
@@ -38,9 +45,13 @@ typedef struct sock {
     int64_t backoff_ms;     /* wait before the next reconnect */
     int last_err;           /* errno of the last failed address */
     bool connected;
-    bool got_data;     /* this connection delivered bytes */
-    bool failing;      /* inside a series of failed attempts */
-    bool paused;       /* the engine asked to stop reading */
+    bool got_data;            /* this connection delivered bytes */
+    bool failing;             /* not connected since a failure or a loss */
+    int64_t outage_start_ms;  /* when that began (monotonic), if failing */
+    int64_t attempt_start_ms; /* when the current attempt began */
+    int64_t failures_in_row;  /* failed attempts since the last connection */
+    int64_t warned_ms;        /* last connect warning (monotonic) */
+    bool paused;              /* the engine asked to stop reading */
     bool starving;     /* sl_receiver_buffer failed; waiting on ev_timer */
     bool nomem_series; /* that was logged; cleared by a good read */
     bool stopped;
@@ -50,6 +61,15 @@ static void sock_try_next(sock *s);
 static void sock_on_read(evutil_socket_t fd, short what, void *arg);
 
 /* ------------------------------------------------------------ helpers */
+
+/* Monotonic ms: outages are measured on a clock that wall-clock steps
+ * cannot move. Connectors see only the public headers, hence our own. */
+static int64_t sock_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static void sock_timer_in(sock *s, int64_t ms)
 {
@@ -75,29 +95,99 @@ static void sock_close(sock *s)
     s->starving = false;
 }
 
-/* Wait the current back-off, then double it for the next failure. */
-static int64_t sock_schedule_reconnect(sock *s)
+/* Wait the current back-off, then double it for the next failure. With
+ * receiver.connect_give_up_after, the last attempt is made at the deadline
+ * rather than a whole back-off after it. */
+static int64_t sock_schedule_reconnect(sock *s, int64_t now)
 {
-    int64_t wait = s->backoff_ms;
-    sock_timer_in(s, wait);
+    int64_t wait = s->backoff_ms, left;
+
     s->backoff_ms =
         wait > s->reconnect_max_ms / 2 ? s->reconnect_max_ms : wait * 2;
+    if (s->give_up_ms > 0 && s->failing) {
+        left = s->outage_start_ms + s->give_up_ms - now;
+        if (left < wait)
+            wait = left < 0 ? 0 : left;
+    }
+    sock_timer_in(s, wait);
     return wait;
 }
 
 /* ------------------------------------------------------- connecting */
 
-/* Every address of this attempt failed. Only the first failure of a series
- * is a warning: a server that is down for an hour would otherwise fill the
- * log with one line per back-off. */
+/* The limits of the options: true if the receiver gave up (and failed
+ * the job), so no further attempt is scheduled. */
+static bool sock_give_up(sock *s, int64_t now)
+{
+    if (s->max_attempts > 0 && s->failures_in_row >= s->max_attempts) {
+        sl_receiver_fail(s->r, SL_EIO,
+                         "cannot connect to %s after %lld attempts "
+                         "(last error: %s)",
+                         s->peer, (long long)s->failures_in_row,
+                         strerror(s->last_err));
+        return true;
+    }
+    if (s->give_up_ms > 0 && now - s->outage_start_ms >= s->give_up_ms) {
+        sl_receiver_fail(s->r, SL_EIO,
+                         "cannot connect to %s after %lld attempts in "
+                         "%lld ms (connect_give_up_after is %lld ms; last "
+                         "error: %s)",
+                         s->peer, (long long)s->failures_in_row,
+                         (long long)(now - s->outage_start_ms),
+                         (long long)s->give_up_ms, strerror(s->last_err));
+        return true;
+    }
+    return false;
+}
+
+/* A warning at the first failure of an outage, then at most one per
+ * reconnect_max (at least a second apart): steady retrying warns about as
+ * often as Spark's receiver restarts do, yet a short back-off cannot flood
+ * the log. The failures in between are debug lines. */
+static void sock_report_failure(sock *s, int64_t now, int64_t wait)
+{
+    int64_t every = s->reconnect_max_ms > SOCK_WARN_MIN_MS ? s->reconnect_max_ms
+                                                           : SOCK_WARN_MIN_MS;
+    bool warn = s->failures_in_row == 1 || now - s->warned_ms >= every;
+    char limit[32] = "";
+
+    if (warn)
+        s->warned_ms = now;
+    if (s->max_attempts > 0)
+        snprintf(limit, sizeof limit, " of %lld", (long long)s->max_attempts);
+    sl_receiver_log(s->r, warn ? SL_LOG_WARN : SL_LOG_DEBUG,
+                    "cannot connect to %s: %s (attempt %lld%s, no "
+                    "connection for %lld ms); retrying in %lld ms",
+                    s->peer, strerror(s->last_err),
+                    (long long)s->failures_in_row, limit,
+                    (long long)(now - s->outage_start_ms), (long long)wait);
+}
+
+/* Every address of this attempt failed. Attempts count consecutive
+ * failures, also after a lost connection; a connection resets them. */
 static void sock_connect_failed(sock *s)
 {
-    int64_t wait = sock_schedule_reconnect(s);
+    int64_t now = sock_now_ms(), wait;
+
+    if (!s->failing) {
+        s->failing = true;
+        s->outage_start_ms = s->attempt_start_ms;
+    }
+    s->failures_in_row++;
     sl_receiver_count_error(s->r);
-    sl_receiver_log(s->r, s->failing ? SL_LOG_DEBUG : SL_LOG_WARN,
-                    "cannot connect to %s: %s; retrying in %lld ms", s->peer,
-                    strerror(s->last_err), (long long)wait);
-    s->failing = true;
+    sl_receiver_count_connect(s->r, false);
+    if (sock_give_up(s, now))
+        return;
+    wait = sock_schedule_reconnect(s, now);
+    sock_report_failure(s, now, wait);
+}
+
+/* Begin an attempt over every address the name resolved to. */
+static void sock_attempt(sock *s)
+{
+    s->attempt_start_ms = sock_now_ms();
+    s->next = s->addrs;
+    sock_try_next(s);
 }
 
 static void sock_connected(sock *s)
@@ -114,7 +204,14 @@ static void sock_connected(sock *s)
     }
     s->connected = true;
     s->failing = false;
-    sl_receiver_log(s->r, SL_LOG_INFO, "connected to %s", s->peer);
+    sl_receiver_count_connect(s->r, true);
+    if (s->failures_in_row > 0)
+        sl_receiver_log(s->r, SL_LOG_INFO,
+                        "connected to %s after %lld failed attempts", s->peer,
+                        (long long)s->failures_in_row);
+    else
+        sl_receiver_log(s->r, SL_LOG_INFO, "connected to %s", s->peer);
+    s->failures_in_row = 0;
     /* A receiver paused by the bound still connects, but reads only once
      * the engine resumes it. */
     if (!s->paused)
@@ -198,7 +295,11 @@ static void sock_lost(sock *s, int err)
     /* Even a clean close counts: Spark reports its receiver's restart
      * ("Socket data stream had no more data") as an error too. */
     sl_receiver_count_error(s->r);
-    wait = sock_schedule_reconnect(s);
+    /* The outage, which receiver.connect_give_up_after limits, begins
+     * now; the attempts that follow count as after a failed start. */
+    s->failing = true;
+    s->outage_start_ms = sock_now_ms();
+    wait = sock_schedule_reconnect(s, s->outage_start_ms);
     if (err)
         sl_receiver_log(s->r, SL_LOG_INFO,
                         "connection to %s closed: %s; reconnecting in %lld ms",
@@ -286,8 +387,7 @@ static void sock_on_timer(evutil_socket_t fd, short what, void *arg)
             event_add(s->ev_read, NULL);
         return;
     }
-    s->next = s->addrs;
-    sock_try_next(s);
+    sock_attempt(s);
 }
 
 /* ------------------------------------------------------- receiver ops */
@@ -305,8 +405,10 @@ static sl_status sock_resolve(sock *s)
     if (rc == 0)
         return SL_OK;
     s->addrs = NULL;
-    sl_receiver_log(s->r, SL_LOG_ERROR, "cannot resolve %s: %s", s->host,
-                    rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
+    /* The job's final message names the host, not only the receiver. */
+    sl_receiver_fail(s->r, rc == EAI_MEMORY ? SL_ENOMEM : SL_ENOTFOUND,
+                     "cannot resolve host %s (for %s): %s", s->host, s->peer,
+                     rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
     return rc == EAI_MEMORY ? SL_ENOMEM : SL_ENOTFOUND;
 }
 
@@ -322,6 +424,10 @@ static sl_status sock_start(void *state, sl_receiver *r)
             sl_receiver_conf_int(r, "receiver.connect_timeout");
         s->reconnect_min_ms = sl_receiver_conf_int(r, "receiver.reconnect_min");
         s->reconnect_max_ms = sl_receiver_conf_int(r, "receiver.reconnect_max");
+        s->max_attempts =
+            sl_receiver_conf_int(r, "receiver.max_connect_attempts");
+        s->give_up_ms =
+            sl_receiver_conf_int(r, "receiver.connect_give_up_after");
     }
     /* Guard against a table without the rows (0 would spin). */
     if (s->reconnect_min_ms < 1)
@@ -337,8 +443,7 @@ static sl_status sock_start(void *state, sl_receiver *r)
     s->ev_timer = evtimer_new(s->base, sock_on_timer, s);
     if (!s->ev_timer)
         goto free_addrs;
-    s->next = s->addrs;
-    sock_try_next(s);
+    sock_attempt(s);
     return SL_OK;
 free_addrs:
     freeaddrinfo(s->addrs);
@@ -405,7 +510,7 @@ static const sl_receiver_ops sock_ops = {
 
 /* ------------------------------------------------------- construction */
 
-/* Take the three durations from conf when the caller gave one. */
+/* Take the connection options from conf when the caller gave one. */
 static sl_status sock_read_conf(sock *s, const sl_conf *conf)
 {
     sl_status st;
@@ -420,6 +525,12 @@ static sl_status sock_read_conf(sock *s, const sl_conf *conf)
     if (st == SL_OK)
         st = sl_conf_get_int(conf, "receiver.reconnect_max",
                              &s->reconnect_max_ms);
+    if (st == SL_OK)
+        st = sl_conf_get_int(conf, "receiver.max_connect_attempts",
+                             &s->max_attempts);
+    if (st == SL_OK)
+        st = sl_conf_get_int(conf, "receiver.connect_give_up_after",
+                             &s->give_up_ms);
     return st;
 }
 

@@ -88,6 +88,23 @@ SL_EXPORT void sl_receiver_log(sl_receiver *r, sl_log_level level,
     __attribute__((format(printf, 3, 4)));
 /** @brief Count one receive error (connection refused, reset, ...). */
 SL_EXPORT void sl_receiver_count_error(sl_receiver *r);
+/**
+ * @brief Count one connection attempt and its outcome: connected is false
+ * for a failed attempt, which also adds one to the consecutive failures;
+ * true resets those to 0. Feeds the connect_* counters of
+ * sl_receiver_stats.
+ */
+SL_EXPORT void sl_receiver_count_connect(sl_receiver *r, bool connected);
+/**
+ * @brief The receiver cannot go on (its input is unreachable for good):
+ * fail the context with st and the message fmt (logged as an error,
+ * prefixed by the receiver), which then stops at once; the awaiting call
+ * returns st and sl_context_errmsg() gives the message. Only the first
+ * failure of a context is kept. Call it on the I/O thread (from a
+ * receiver method or event); the receiver's stop method follows.
+ */
+SL_EXPORT void sl_receiver_fail(sl_receiver *r, sl_status st, const char *fmt,
+                                ...) __attribute__((format(printf, 3, 4)));
 
 /** @brief Counters of one receiver, readable from any thread. */
 typedef struct sl_receiver_stats {
@@ -98,6 +115,12 @@ typedef struct sl_receiver_stats {
                                data in open blocks, capacity of sealed ones */
     int64_t pauses;         /* times reading was paused for the bound */
     int64_t partial_lines;  /* unterminated lines dropped at the stop */
+    /* sl_receiver_count_connect: attempts so far, the failed ones among
+     * them, and the failures since the last successful connection (0 while
+     * connected: a receiver that cannot reach its input shows here). */
+    int64_t connect_attempts;
+    int64_t connect_failures;
+    int64_t connect_failures_in_row;
 } sl_receiver_stats;
 
 /** @brief Counters of the receiver behind stream s (a receiver stream). */

@@ -81,6 +81,16 @@ static const sl__conf_row sl__conf_rows[] = {
             "Longest back-off between reconnect attempts."),
     SL__ROW("receiver.connect_timeout", SL_CONF_DURATION, "5s", 1, SL__HOUR,
             NULL, "Time allowed for one connection attempt."),
+    SL__ROW("receiver.max_connect_attempts", SL_CONF_INT, "0", 0, INT64_MAX / 2,
+            NULL,
+            "Consecutive failed connection attempts (a successful connection "
+            "resets the count) after which the socket source fails the job "
+            "(0 = retry for ever)."),
+    SL__ROW("receiver.connect_give_up_after", SL_CONF_DURATION, "0s", 0,
+            365 * 24 * SL__HOUR, NULL,
+            "How long the socket source may go without a connection, from "
+            "its first failed attempt or the loss of a connection, before "
+            "it fails the job (0s = never)."),
     SL__ROW("rate.rows_per_second", SL_CONF_INT, "1", 0, SL__BILLION, NULL,
             "Rows the rate source produces per second of batch time."),
     SL__ROW("rate.partitions", SL_CONF_INT, "0", 0, 1024, NULL,

@@ -505,6 +505,8 @@ static const source_field socket_fields[] = {
     {"connect_timeout", "receiver.connect_timeout"},
     {"reconnect_min", "receiver.reconnect_min"},
     {"reconnect_max", "receiver.reconnect_max"},
+    {"max_connect_attempts", "receiver.max_connect_attempts"},
+    {"connect_give_up_after", "receiver.connect_give_up_after"},
     {NULL, NULL}};
 static const source_field queue_fields[] = {
     {"batches", NULL}, {"partitions", NULL}, {NULL, NULL}};

@@ -395,9 +395,12 @@ static void start_receivers(sl_context *ctx)
         sl_receiver *r = ctx->receivers[i];
         sl_status st = r->ops->start(r->state, r);
         if (st != SL_OK) {
-            /* Read only after termination, once this thread has ended. */
-            sl__ctx_set_error(ctx, st, "receiver %s failed to start",
-                              r->ops->name);
+            /* Read only after termination, once this thread has ended.
+             * A receiver that said why (sl_receiver_fail) keeps its
+             * message: it names what could not be reached. */
+            if (!r->failed)
+                sl__ctx_set_error(ctx, st, "receiver %s failed to start",
+                                  r->ops->name);
             sl__log(&ctx->log, SL_LOG_ERROR, "receiver %s failed to start: %s",
                     r->ops->name, sl_strerror(st));
             sl__ctx_fail(ctx, st);

@@ -361,6 +361,42 @@ void sl_receiver_count_error(sl_receiver *r)
     atomic_fetch_add(&r->errors, 1);
 }
 
+void sl_receiver_count_connect(sl_receiver *r, bool connected)
+{
+    atomic_fetch_add(&r->connect_attempts, 1);
+    if (connected) {
+        atomic_store(&r->connect_failures_in_row, 0);
+        return;
+    }
+    atomic_fetch_add(&r->connect_failures, 1);
+    atomic_fetch_add(&r->connect_failures_in_row, 1);
+}
+
+void sl_receiver_fail(sl_receiver *r, sl_status st, const char *fmt, ...)
+{
+    sl_context *ctx = r->ctx;
+    char msg[600];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (st == SL_OK)
+        st = SL_EIO; /* a failure must not read as success */
+    r->failed = true;
+    sl__log(&ctx->log, SL_LOG_ERROR, "receiver %s: %s", r->ops->name, msg);
+    /* Under the lock, so that a batch failing on the job thread at the
+     * same moment cannot interleave its message with ours: the first
+     * failure keeps both its status and its text. */
+    pthread_mutex_lock(&ctx->lock);
+    if (ctx->failure == SL_OK) {
+        ctx->failure = st;
+        sl__ctx_set_error(ctx, st, "receiver %s: %s", r->ops->name, msg);
+    }
+    pthread_mutex_unlock(&ctx->lock);
+    sl_context_request_stop(ctx, false);
+}
+
 sl_status sl_receiver_stream_stats(sl_dstream *s, sl_receiver_stats *out)
 {
     sl_receiver *r;
@@ -372,6 +408,9 @@ sl_status sl_receiver_stream_stats(sl_dstream *s, sl_receiver_stats *out)
     out->errors = atomic_load(&r->errors);
     out->pauses = atomic_load(&r->pauses);
     out->partial_lines = atomic_load(&r->partial_lines);
+    out->connect_attempts = atomic_load(&r->connect_attempts);
+    out->connect_failures = atomic_load(&r->connect_failures);
+    out->connect_failures_in_row = atomic_load(&r->connect_failures_in_row);
     out->buffered_bytes = atomic_load(&s->ctx->buffered_bytes);
     return SL_OK;
 }

@@ -49,8 +49,10 @@ struct sl_receiver {
     block *sealed, **sealed_tail;
     uint64_t next_seq; /* sequence number of the next sealed block */
     bool started, stopped, paused;
+    bool failed; /* sl_receiver_fail was called: its message stands */
     /* any thread */
     atomic_llong bytes, lines_too_long, errors, pauses, partial_lines;
+    atomic_llong connect_attempts, connect_failures, connect_failures_in_row;
 };
 
 /* ----------------------------------------------------------- batches */
