@@ -15,10 +15,16 @@ extern "C" {
 /**
  * @brief Spark's socketTextStream: lines read from host:port. Reconnects
  * with back-off (receiver.reconnect_min .. receiver.reconnect_max) when the
- * server is not up or goes away. conf (borrowed, may be NULL: the
- * context's) supplies receiver.connect_timeout, receiver.reconnect_min and
- * receiver.reconnect_max for this stream; the size limits
- * (receiver.max_line_bytes, receiver.block_bytes,
+ * server is not up or goes away, warning (rate-limited) with the attempt
+ * count and the last error; sl_receiver_stream_stats counts the attempts.
+ * After receiver.max_connect_attempts consecutive failures or
+ * receiver.connect_give_up_after without a connection (0 = never, the
+ * default for both) the context fails with SL_EIO and a message naming
+ * host and port; a host that does not resolve fails it with SL_ENOTFOUND.
+ * conf (borrowed, may be NULL: the context's) supplies
+ * receiver.connect_timeout, receiver.reconnect_min, receiver.reconnect_max,
+ * receiver.max_connect_attempts and receiver.connect_give_up_after for this
+ * stream; the size limits (receiver.max_line_bytes, receiver.block_bytes,
  * receiver.max_buffered_bytes) always come from the context's conf.
  */
 SL_EXPORT sl_dstream *sl_socket_text_stream(sl_context *ctx, const char *host,

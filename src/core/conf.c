@@ -87,7 +87,7 @@ static const sl__conf_row sl__conf_rows[] = {
             "resets the count) after which the socket source fails the job "
             "(0 = retry for ever)."),
     SL__ROW("receiver.connect_give_up_after", SL_CONF_DURATION, "0s", 0,
-            365 * 24 * SL__HOUR, NULL,
+            24 * SL__HOUR, NULL,
             "How long the socket source may go without a connection, from "
             "its first failed attempt or the loss of a connection, before "
             "it fails the job (0s = never)."),

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The job starts before the server: connection attempts fail and back off
-(the first failure is logged as a warning, the rest only at debug level),
-and once the server is up its lines are counted."""
+(the first failure is a warning; the rest within reconnect_max, 5 s by
+default, are debug lines), and once the server is up its lines are
+counted."""
 
 import sys
 import time
