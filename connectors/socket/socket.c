@@ -407,7 +407,7 @@ static sl_status sock_resolve(sock *s)
     s->addrs = NULL;
     /* The job's final message names the host, not only the receiver. */
     sl_receiver_fail(s->r, rc == EAI_MEMORY ? SL_ENOMEM : SL_ENOTFOUND,
-                     "cannot resolve host %s (for %s): %s", s->host, s->peer,
+                     "cannot resolve %s (for %s): %s", s->host, s->peer,
                      rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
     return rc == EAI_MEMORY ? SL_ENOMEM : SL_ENOTFOUND;
 }

@@ -398,11 +398,13 @@ static void start_receivers(sl_context *ctx)
             /* Read only after termination, once this thread has ended.
              * A receiver that said why (sl_receiver_fail) keeps its
              * message: it names what could not be reached. */
-            if (!r->failed)
+            if (!r->failed) {
                 sl__ctx_set_error(ctx, st, "receiver %s failed to start",
                                   r->ops->name);
-            sl__log(&ctx->log, SL_LOG_ERROR, "receiver %s failed to start: %s",
-                    r->ops->name, sl_strerror(st));
+                sl__log(&ctx->log, SL_LOG_ERROR,
+                        "receiver %s failed to start: %s", r->ops->name,
+                        sl_strerror(st));
+            }
             sl__ctx_fail(ctx, st);
             return;
         }

@@ -153,7 +153,8 @@ def case_unresolvable(tmp):
     check(rc == 1, "exit status %s, expected 1; stderr %r" % (rc, err))
     last = err.strip().splitlines()[-1]
     check(last.startswith("streamctl: job \"unreachable\" failed:") and
-          "cannot resolve host nonexistent.invalid" in last,
+          "cannot resolve nonexistent.invalid (for "
+          "nonexistent.invalid:9999)" in last,
           "the last line does not name the host: %r" % last)
 
 

@@ -236,7 +236,8 @@ static void test_unresolvable_host(void)
     SL_CHECK_INT(sl_context_await_termination_or_timeout(ctx, 10000),
                  SL_ENOTFOUND);
     SL_CHECK(strstr(sl_context_errmsg(ctx),
-                    "cannot resolve host nonexistent.invalid") != NULL);
+                    "cannot resolve nonexistent.invalid (for "
+                    "nonexistent.invalid:9999)") != NULL);
     sl_context_free(ctx);
 }
 
