@@ -37,6 +37,27 @@ def table_span(lines):
     return start, end
 
 
+def check_plain(streamctl, md):
+    """`streamctl conf` lists the same properties, one "NAME (TYPE, default
+    ...)" line and one indented description line each; a bad flag is a
+    usage error (2)."""
+    out = subprocess.run([streamctl, "conf"], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, timeout=30, check=False)
+    lines = out.stdout.decode("utf-8").splitlines()
+    names = [l.split(" ", 1)[0] for l in lines[0::2]]
+    md_names = [row.split("`")[1] for row in md[2:]]
+    if out.returncode != 0 or names != md_names or not all(
+            l.startswith("    ") for l in lines[1::2]):
+        sys.exit("FAIL: streamctl conf: exit %d, names %r, expected %r"
+                 % (out.returncode, names[:5], md_names[:5]))
+    bad = subprocess.run([streamctl, "conf", "--bogus"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         timeout=30, check=False)
+    if bad.returncode != 2 or b"unknown option '--bogus'" not in bad.stderr:
+        sys.exit("FAIL: streamctl conf --bogus: exit %d, stderr %r"
+                 % (bad.returncode, bad.stderr[:300]))
+
+
 def main():
     if len(sys.argv) not in (3, 4) or sys.argv[3:] not in ([], ["--fix"]):
         sys.exit(__doc__)
@@ -52,6 +73,7 @@ def main():
     if len(want) < 3 or want[0] != HEADER:
         sys.exit("FAIL: streamctl conf --markdown printed no table: %r"
                  % want[:3])
+    check_plain(streamctl, want)
     path = os.path.join(root, GUIDE)
     with open(path, encoding="utf-8") as f:
         text = f.read()
