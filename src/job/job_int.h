@@ -272,4 +272,28 @@ void sl__job_problem(sl_job *job, const cJSON *node, const char *path,
 /* A JSON value as a sluice value, deep, in the job's arena. */
 sl_status sl__job_json_value(sl_job *job, const cJSON *j, sl_value *out);
 
+/* ---------------------------------------------------------------- hints */
+
+/* The registries a hint can draw its names from. */
+typedef enum job_registry {
+    REG_OPERATORS,
+    REG_FUNCTIONS,
+    REG_SOURCE_TYPES,
+    REG_PROPERTIES
+} job_registry;
+
+/*
+ * hints.c: the known name an unknown name most likely meant, or NULL:
+ * its snake_case form (Spark's reduceByKey), Spark's own name for it
+ * (batchDuration, socketTextStream), or a near miss (Damerau-Levenshtein
+ * distance 1 up to 5 letters, 2 beyond). known ends with NULL; the result
+ * is one of its names (borrowed).
+ */
+const char *sl__job_hint(const char *name, const char *const *known);
+/* The same against one of the registries. */
+const char *sl__job_hint_registry(const char *name, job_registry r);
+/* " (did you mean \"HINT\"?)" in job memory, or "" for no hint (or when
+ * out of memory, with job->oom set). */
+const char *sl__job_hint_note(sl_job *job, const char *hint);
+
 #endif /* SL_JOB_JOB_INT_H */

@@ -173,8 +173,9 @@ static void check_fields(sl_job *job, const cJSON *obj, const char *path,
             if (strcmp(allowed[i], f->string) == 0)
                 known = true;
         if (!known)
-            sl__job_problem(job, f, path_field(job, path, f->string),
-                            "unknown field");
+            sl__job_problem(
+                job, f, path_field(job, path, f->string), "unknown field%s",
+                sl__job_hint_note(job, sl__job_hint(f->string, allowed)));
     }
 }
 
@@ -222,6 +223,31 @@ static const char *read_name(sl_job *job, const cJSON *j, const char *path)
     return s;
 }
 
+/*
+ * The job's name: a name that is also safe as a folder name and as a
+ * command argument, since run folders and streamctl commands will be
+ * named by it ("." and ".." are folders already; "-x" reads as an option).
+ */
+static const char *read_job_name(sl_job *job, const cJSON *j)
+{
+    const char *s = read_name(job, j, "$.name");
+    if (s && (strcmp(s, ".") == 0 || strcmp(s, "..") == 0)) {
+        sl__job_problem(job, j, "$.name",
+                        "invalid job name %s: \".\" and \"..\" are not "
+                        "allowed (a job's name will name its run folder)",
+                        quoted(job, s));
+        return NULL;
+    }
+    if (s && s[0] == '-') {
+        sl__job_problem(job, j, "$.name",
+                        "invalid job name %s: it must not start with '-' (a "
+                        "job's name will be a command argument)",
+                        quoted(job, s));
+        return NULL;
+    }
+    return s;
+}
+
 static bool read_int(sl_job *job, const cJSON *j, const char *path, int64_t min,
                      int64_t max, int64_t *out)
 {
@@ -248,8 +274,17 @@ static bool read_int(sl_job *job, const cJSON *j, const char *path, int64_t min,
 static bool read_duration(sl_job *job, const cJSON *j, const char *path,
                           int64_t *out)
 {
-    const char *s = read_string(job, j, path);
-    if (!s)
+    const char *s;
+    if (cJSON_IsNumber(j)) {
+        /* Spark's Seconds(5) has its unit in the call; here the text has
+         * it, and a bare number would be ambiguous. */
+        sl__job_problem(job, j, path,
+                        "expected a duration string such as \"5s\", got "
+                        "number %.17g",
+                        j->valuedouble);
+        return false;
+    }
+    if (!(s = read_string(job, j, path)))
         return false;
     if (sl_duration_parse(s, out) != SL_OK) {
         sl__job_problem(job, j, path,
@@ -280,8 +315,9 @@ static int read_choice(sl_job *job, const cJSON *j, const char *path,
     for (i = 0; choices[i]; i++)
         snprintf(list + strlen(list), sizeof list - strlen(list), "%s\"%s\"",
                  i ? ", " : "", choices[i]);
-    sl__job_problem(job, j, path, "expected one of %s; got %s", list,
-                    quoted(job, s));
+    sl__job_problem(job, j, path, "expected one of %s; got %s%s", list,
+                    quoted(job, s),
+                    sl__job_hint_note(job, sl__job_hint(s, choices)));
     return -1;
 }
 
@@ -329,8 +365,10 @@ static void set_conf(sl_job *job, sl_conf *conf, const cJSON *j,
     int64_t v;
 
     if (!p) {
-        sl__job_problem(job, j, path, "unknown configuration property %s",
-                        quoted(job, name));
+        sl__job_problem(job, j, path, "unknown configuration property %s%s",
+                        quoted(job, name),
+                        sl__job_hint_note(
+                            job, sl__job_hint_registry(name, REG_PROPERTIES)));
         return;
     }
     switch (p->type) {
@@ -528,8 +566,9 @@ static job_fn *read_fn(sl_job *job, const cJSON *j, const char *path,
     if (!(name = read_string(job, name_j, fn_path)))
         return NULL;
     if (!(def = sl__job_fn_find(name))) {
-        sl__job_problem(job, name_j, fn_path, "unknown function %s",
-                        quoted(job, name));
+        sl__job_problem(
+            job, name_j, fn_path, "unknown function %s%s", quoted(job, name),
+            sl__job_hint_note(job, sl__job_hint_registry(name, REG_FUNCTIONS)));
         return NULL;
     }
     if (def->info.kind != want) {
@@ -746,9 +785,11 @@ static void read_source(sl_job *job, job_source *src, const cJSON *j)
         return;
     if (!(def = sl__job_source_find(type))) {
         sl__job_problem(job, type_j, path_field(job, src->path, "type"),
-                        "unknown source type %s (known: socket, queue, rate, "
-                        "generator, directory)",
-                        quoted(job, type));
+                        "unknown source type %s%s (known: socket, queue, "
+                        "rate, generator, directory)",
+                        quoted(job, type),
+                        sl__job_hint_note(job, sl__job_hint_registry(
+                                                   type, REG_SOURCE_TYPES)));
         return;
     }
     src->def = def;
@@ -1031,8 +1072,12 @@ static void read_op(sl_job *job, job_stream *s, job_op *op, const cJSON *j)
         return;
     }
     if (!(d = sl__job_op_find(name))) {
-        sl__job_problem(job, op_j, path_field(job, op->path, "op"),
-                        "unknown operator %s", quoted(job, name));
+        sl__job_problem(
+            job, op_j, path_field(job, op->path, "op"),
+            "unknown operator %s%s; the operators are listed in "
+            "docs/job-file.md, section \"Operators\"",
+            quoted(job, name),
+            sl__job_hint_note(job, sl__job_hint_registry(name, REG_OPERATORS)));
         s->bad = true;
         return;
     }
@@ -1541,7 +1586,7 @@ void sl__job_parse(sl_job *job, const char *text, size_t len)
         return;
     }
     if ((f = field(job, root, "$", "name", true)) &&
-        (s = read_name(job, f, "$.name")))
+        (s = read_job_name(job, f)))
         job->name = jstrdup(job, s);
     if ((f = field(job, root, "$", "conf", false))) {
         const cJSON *c;

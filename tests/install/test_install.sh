@@ -129,6 +129,26 @@ step "cc pkg-config static" $cc $warn $san -o "$out/pc_static" "$main" \
 needs_libsluice "$out/pc_static" && fail "pc_static still needs libsluice.so"
 run_ok "$out/pc_static"
 
+# The README's program and its non-standard-prefix recipe: built with the
+# rpath it shows, it must run with no LD_LIBRARY_PATH and print 3.
+readme_app=$tmp/readme_app.c
+awk '/^## Using the installed library/ { sec = 1 }
+     sec && /^```c$/ { inside = 1; next }
+     inside && /^```$/ { exit }
+     inside { print }' "$src/README.md" >"$readme_app"
+grep -q 'int main' "$readme_app" || fail "no C program in README.md's usage"
+# shellcheck disable=SC2046,SC2086
+step "cc README recipe (rpath)" $cc $warn $san -o "$out/readme_app" \
+    "$readme_app" $(pkg-config --cflags --libs sluice) \
+    -Wl,-rpath,"$(pkg-config --variable=libdir sluice)"
+needs_libsluice "$out/readme_app" || fail "readme_app does not need libsluice.so"
+echo "== run readme_app (rpath, no LD_LIBRARY_PATH)"
+got=$(env -u LD_LIBRARY_PATH "$out/readme_app" 2>"$tmp/run.err") || {
+    cat "$tmp/run.err" >&2
+    fail "README's program, built by its recipe, does not run"
+}
+[ "$got" = 3 ] || fail "README's program printed '$got', expected '3'"
+
 # ---------------------------------------------------------- find_package
 cbuild=$tmp/consumer-build
 step "cmake configure consumer" cmake -S "$src/tests/install/consumer" \
@@ -146,4 +166,5 @@ needs_libsluice "$cbuild/consumer_static" &&
 run_ok "$cbuild/consumer_shared" LD_LIBRARY_PATH="$prefix/$libdir"
 run_ok "$cbuild/consumer_static"
 
-echo "install test passed: pkg-config and find_package, shared and static"
+echo "install test passed: pkg-config and find_package, shared and static;"
+echo "README's rpath recipe"

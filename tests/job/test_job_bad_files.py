@@ -42,6 +42,8 @@ K = '"sinks": [{"from": "nums", "type": "console"}]'
 NAME_RULE = "(1-64 letters, digits, '.', '_', '-')"
 DUR_RULE = "(an integer and a unit: ms, s, m, h)"
 KNOWN_SOURCES = "(known: socket, queue, rate, generator, directory)"
+OPS_DOC = '; the operators are listed in docs/job-file.md, section "Operators"'
+MAPP_HINT = ' (did you mean "map"?)' + OPS_DOC
 
 
 def doc(*parts):
@@ -202,7 +204,7 @@ CASES = [
      ["$.name: expected a string, got number"], ()),
     ("type_batch_interval_number", doc('"name": "t", "batch_interval": 5',
                                        SQ, K),
-     ["$.batch_interval: expected a string, got number"], ()),
+     ["$.batch_interval: expected a duration string such as \"5s\", got number 5"], ()),
     ("type_clock", doc(H, '"clock": true', SQ, K),
      ["$.clock: expected a string, got boolean"], ()),
     ("type_max_batches_string", doc(H, '"max_batches": "3"', SQ, K),
@@ -229,7 +231,7 @@ CASES = [
     ("type_socket_timeout",
      src("s", '{"type": "socket", "host": "h", "port": 80, '
          '"connect_timeout": 5}'),
-     ["$.sources.s.connect_timeout: expected a string, got number"], ()),
+     ["$.sources.s.connect_timeout: expected a duration string such as \"5s\", got number 5"], ()),
     ("type_generator_zipf", src("g", '{"type": "generator", "zipf_s": [1]}'),
      ["$.sources.g.zipf_s: expected a string or a number, got array"], ()),
     ("type_generator_words",
@@ -270,7 +272,7 @@ CASES = [
     ("type_join_with_array", ops('{"op": "join", "with": ["nums"]}'),
      [OP0 + ".with: expected a name, got array"], ()),
     ("type_window", ops('{"op": "window", "window": 2}'),
-     [OP0 + ".window: expected a string, got number"], ()),
+     [OP0 + ".window: expected a duration string such as \"5s\", got number 2"], ()),
     ("type_partitions", ops('{"op": "repartition", "partitions": "2"}'),
      [OP0 + ".partitions: expected an integer, got string"], ()),
     ("type_initial",
@@ -293,7 +295,7 @@ CASES = [
      [R(r'\$\.conf\["log\.level"\]: expected .+, got object')], ()),
     # ------------------------------------------------- unknown fields
     ("unknown_top", doc(H, '"nmae": "t"', SQ, K),
-     ["$.nmae: unknown field"], {"run"}),
+     ["$.nmae: unknown field (did you mean \"name\"?)"], {"run"}),
     ("unknown_top_quoted", doc(H, '"bad field": 1', SQ, K),
      ['$["bad field"]: unknown field'], ()),
     ("unknown_source_field",
@@ -301,7 +303,7 @@ CASES = [
      ["$.sources.nums.host: unknown field"], ()),
     ("unknown_stream_field", doc(H, SQ, streams(
         '"s": {"from": "nums", "opz": []}'), K),
-     ["$.streams.s.opz: unknown field"], ()),
+     ["$.streams.s.opz: unknown field (did you mean \"ops\"?)"], ()),
     ("unknown_op_field", ops('{"op": "map", "fn": "identity", "bogus": 1}'),
      [OP0 + ".bogus: unknown field"], ()),
     # A parameter of other operators is unknown to this one.
@@ -310,7 +312,7 @@ CASES = [
      [OP0 + ".window: unknown field"], ()),
     ("unknown_fn_field", ops('{"op": "map", "fn": {"name": "identity", '
                              '"argh": 1}}'),
-     [OP0 + ".fn.argh: unknown field"], ()),
+     [OP0 + ".fn.argh: unknown field (did you mean \"arg\"?)"], ()),
     ("unknown_sink_field", sink('{"from": "nums", "type": "console", '
                                 '"colour": "red"}'),
      ["$.sinks[0].colour: unknown field"], ()),
@@ -360,7 +362,7 @@ CASES = [
     # A valid name that is not a plain identifier is quoted in paths.
     ("name_quoted_path", doc(H, SQ, streams(
         '"my-stream.v2": {"from": "nums", "ops": [{"op": "mapp"}]}'), K),
-     ['$.streams["my-stream.v2"].ops[0].op: unknown operator "mapp"'], ()),
+     ['$.streams["my-stream.v2"].ops[0].op: unknown operator "mapp"' + MAPP_HINT], ()),
     # ------------------------------------------------------ durations
     ("duration_unit", doc('"name": "t", "batch_interval": "1x"', SQ, K),
      ['$.batch_interval: invalid duration "1x" ' + DUR_RULE], {"run"}),
@@ -390,7 +392,7 @@ CASES = [
     ("clock_sun", doc(H, '"clock": "sun"', SQ, K),
      ['$.clock: expected one of "system", "manual"; got "sun"'], ()),
     ("clock_case", doc(H, '"clock": "Manual"', SQ, K),
-     ['$.clock: expected one of "system", "manual"; got "Manual"'], ()),
+     ['$.clock: expected one of "system", "manual"; got "Manual" (did you mean "manual"?)'], ()),
     ("emit_bad", ops('{"op": "map_with_state", "fn": "sum", '
                      '"emit": "all"}'),
      [OP0 + '.emit: expected one of "none", "state", "key", "value", '
@@ -462,14 +464,14 @@ CASES = [
     ("dir_bad_watch",
      src("d", '{"type": "directory", "path": "/tmp", "watch": "fanotify"}'),
      ['$.sources.d.watch: expected one of "auto", "inotify", "poll"; got '
-      '"fanotify"'], ()),
+      '"fanotify" (did you mean "inotify"?)'], ()),
     ("dir_bad_bool",
      src("d", '{"type": "directory", "path": "/tmp", '
          '"include_existing": "yes"}'),
      ["$.sources.d.include_existing: expected a boolean, got string"], ()),
     ("dir_bad_age",
      src("d", '{"type": "directory", "path": "/tmp", "max_file_age": 7}'),
-     ["$.sources.d.max_file_age: expected a string, got number"], ()),
+     ["$.sources.d.max_file_age: expected a duration string such as \"5s\", got number 7"], ()),
     ("queue_partitions_zero",
      src("nums", '{"type": "queue", "partitions": 0, "batches": []}'),
      ["$.sources.nums.partitions: 0 is out of range (1..1024)"], ()),
@@ -552,19 +554,19 @@ CASES = [
         r"streams: (a -> b -> a|b -> a -> b)")], ()),
     # ------------------------------------------------------- operators
     ("op_unknown", ops('{"op": "mapp", "fn": "identity"}'),
-     [OP0 + '.op: unknown operator "mapp"'], {"run"}),
+     [OP0 + '.op: unknown operator "mapp"' + MAPP_HINT], {"run"}),
     ("op_missing", ops('{"fn": "identity"}'),
      [OP0 + ".op: missing required field"], ()),
     ("op_sql_name", ops('{"op": "sl_dstream_map", "fn": "identity"}'),
-     [OP0 + '.op: unknown operator "sl_dstream_map"'], ()),
+     [OP0 + '.op: unknown operator "sl_dstream_map"' + OPS_DOC], ()),
     ("fn_missing", ops('{"op": "map"}'),
      [OP0 + ".fn: missing required field"], ()),
     ("fn_missing_repartition", ops('{"op": "repartition"}'),
      [OP0 + ".partitions: missing required field"], ()),
     ("fn_unknown", ops('{"op": "reduce", "fn": "sums"}'),
-     [OP0 + '.fn: unknown function "sums"'], ()),
+     [OP0 + '.fn: unknown function "sums" (did you mean "sum"?)'], ()),
     ("fn_unknown_object", ops('{"op": "reduce", "fn": {"name": "sums"}}'),
-     [OP0 + '.fn.name: unknown function "sums"'], ()),
+     [OP0 + '.fn.name: unknown function "sums" (did you mean "sum"?)'], ()),
     ("fn_object_no_name", ops('{"op": "map", "fn": {"arg": 1}}'),
      [OP0 + ".fn.name: missing required field"], ()),
     ("fn_kind_flat_map_for_map", ops('{"op": "map", "fn": "split_words"}'),
@@ -684,8 +686,8 @@ CASES = [
       '$.batch_interval: invalid duration "1x" ' + DUR_RULE,
       '$.clock: expected one of "system", "manual"; got "sun"',
       '$.sources.nums.type: unknown source type "kafka" ' + KNOWN_SOURCES,
-      '$.streams.s.ops[0].op: unknown operator "mapp"',
-      '$.streams.s.ops[1].fn: unknown function "sums"',
+      '$.streams.s.ops[0].op: unknown operator "mapp"' + MAPP_HINT,
+      '$.streams.s.ops[1].fn: unknown function "sums" (did you mean "sum"?)',
       '$.sinks[0].format: expected one of "text", "json"; got "xml"'],
      {"run"}),
     # A reference problem (found once all names are known) still sorts
@@ -714,7 +716,103 @@ CASES = [
     ("huge_name", doc('"name": "%s", "batch_interval": "1s"' % T_BIG, SQ, K),
      [R(r'\$\.name: invalid name "a+"(\.\.\.)?( .*)?')], ()),
     ("huge_unknown_op", ops('{"op": "%s"}' % T_BIG),
-     [R(re.escape(OP0) + r'\.op: unknown operator "a+"(\.\.\.)?')], ()),
+     [R(re.escape(OP0) + r'\.op: unknown operator "a+"(\.\.\.)?' + re.escape(OPS_DOC))], ()),
+    # ------------------------------------------- hints: "did you mean"
+    # Spark's camelCase names and Spark's own names for sources and fields.
+] + [("hint_op_" + spark, ops('{"op": "%s"}' % spark),
+      [OP0 + '.op: unknown operator "%s" (did you mean "%s"?)%s'
+       % (spark, ours, OPS_DOC)], ()) for spark, ours in [
+    ("reduceByKey", "reduce_by_key"),
+    ("updateStateByKey", "update_state_by_key"),
+    ("countByWindow", "count_by_window"),
+    ("reduceByKeyAndWindow", "reduce_by_key_and_window"),
+    ("flatMap", "flat_map"),
+    ("mapWithState", "map_with_state"),
+    ("ReduceByKey", "reduce_by_key"),
+    # Typos: a swap, a missing letter, one wrong letter, a camelCase typo.
+    ("redcue_by_key", "reduce_by_key"),
+    ("reduce_by_ky", "reduce_by_key"),
+    ("mpa", "map"),
+    ("filtr", "filter"),
+    ("groupByKy", "group_by_key"),
+]] + [
+    # Too far from every operator, or too short to guess: no hint.
+    ("hint_op_none", ops('{"op": "zzzzz"}'),
+     [OP0 + '.op: unknown operator "zzzzz"' + OPS_DOC], ()),
+    ("hint_op_short", ops('{"op": "ma"}'),
+     [OP0 + '.op: unknown operator "ma"' + OPS_DOC], ()),
+    ("hint_op_three_edits", ops('{"op": "reduse_bi_kee"}'),
+     [OP0 + '.op: unknown operator "reduse_bi_kee"' + OPS_DOC], ()),
+    ("hint_field_batch_duration",
+     doc('"name": "t", "batchDuration": "1s", "batch_interval": "1s"', SQ,
+         K),
+     ['$.batchDuration: unknown field (did you mean "batch_interval"?)'],
+     {"run"}),
+    ("hint_field_camel", ops('{"op": "reduce_by_key", "fn": "sum", '
+                             '"numPartitions": 2}'),
+     [OP0 + '.numPartitions: unknown field (did you mean "partitions"?)'],
+     ()),
+    ("hint_field_typo", ops('{"op": "window", "windw": "2s"}'),
+     [OP0 + ".window: missing required field",
+      OP0 + '.windw: unknown field (did you mean "window"?)'], ()),
+    ("hint_source_socket_text_stream",
+     src("a", '{"type": "socketTextStream", "host": "h", "port": 1}'),
+     ['$.sources.a.type: unknown source type "socketTextStream" (did you '
+      'mean "socket"?) ' + KNOWN_SOURCES], ()),
+    ("hint_source_text_file_stream",
+     src("a", '{"type": "textFileStream", "path": "/tmp"}'),
+     ['$.sources.a.type: unknown source type "textFileStream" (did you '
+      'mean "directory"?) ' + KNOWN_SOURCES], ()),
+    ("hint_source_queue_stream", src("a", '{"type": "queueStream"}'),
+     ['$.sources.a.type: unknown source type "queueStream" (did you mean '
+      '"queue"?) ' + KNOWN_SOURCES], ()),
+    ("hint_source_typo", src("a", '{"type": "sockt"}'),
+     ['$.sources.a.type: unknown source type "sockt" (did you mean '
+      '"socket"?) ' + KNOWN_SOURCES], ()),
+    ("hint_source_none", src("a", '{"type": "kafka"}'),
+     ['$.sources.a.type: unknown source type "kafka" ' + KNOWN_SOURCES], ()),
+    ("hint_fn_spark", ops('{"op": "map", "fn": "toUpperCase"}'),
+     [OP0 + '.fn: unknown function "toUpperCase" (did you mean "upper"?)'],
+     ()),
+    ("hint_fn_camel", ops('{"op": "map", "fn": "pairOne"}'),
+     [OP0 + '.fn: unknown function "pairOne" (did you mean "pair_one"?)'],
+     ()),
+    ("hint_fn_typo", ops('{"op": "map", "fn": {"name": "uper"}}'),
+     [OP0 + '.fn.name: unknown function "uper" (did you mean "upper"?)'],
+     ()),
+    ("hint_conf_typo",
+     doc(H, '"conf": {"receiver.max_bufferd_bytes": "1m"}', SQ, K),
+     ['$.conf["receiver.max_bufferd_bytes"]: unknown configuration '
+      'property "receiver.max_bufferd_bytes" (did you mean '
+      '"receiver.max_buffered_bytes"?)'], ()),
+    ("hint_sink_print", sink('{"from": "nums", "type": "print"}'),
+     ['$.sinks[0].type: expected one of "console", "save_as_text_files"; '
+      'got "print" (did you mean "console"?)'], ()),
+    ("hint_sink_camel", sink('{"from": "nums", "type": "saveAsTextFiles", '
+                             '"prefix": "x"}'),
+     ['$.sinks[0].type: expected one of "console", "save_as_text_files"; '
+      'got "saveAsTextFiles" (did you mean "save_as_text_files"?)'], ()),
+    # A bare number where a duration is expected (Spark's Seconds(5)).
+    ("duration_number_fraction", ops('{"op": "window", "window": 0.5}'),
+     [OP0 + '.window: expected a duration string such as "5s", got number '
+      '0.5'], ()),
+    ("duration_number_conf", doc(H, '"conf": {"stop.graceful_timeout": 30}',
+                                 SQ, K),
+     ['$.conf["stop.graceful_timeout"]: expected a duration string such as '
+      '"5s", got number 30'], ()),
+    # ------------------------------ job names that name folders and args
+    ("job_name_dot", doc('"name": ".", "batch_interval": "1s"', SQ, K),
+     ['$.name: invalid job name ".": "." and ".." are not allowed (a '
+      "job's name will name its run folder)"], {"run"}),
+    ("job_name_dotdot", doc('"name": "..", "batch_interval": "1s"', SQ, K),
+     ['$.name: invalid job name "..": "." and ".." are not allowed (a '
+      "job's name will name its run folder)"], ()),
+    ("job_name_dash", doc('"name": "-rf", "batch_interval": "1s"', SQ, K),
+     ['$.name: invalid job name "-rf": it must not start with \'-\' (a '
+      "job's name will be a command argument)"], {"run"}),
+    ("job_name_dash_only", doc('"name": "-", "batch_interval": "1s"', SQ, K),
+     ['$.name: invalid job name "-": it must not start with \'-\' (a '
+      "job's name will be a command argument)"], ()),
     # Invalid UTF-8 inside a string: refused as JSON, or read as bytes.
     ("invalid_utf8", (doc(H, '"comment": "\udcff\udcfe"', SQ, K))
      .encode("utf-8", "surrogateescape"),
@@ -725,6 +823,9 @@ CASES = [
 # Valid jobs: each must print "FILE: valid" and exit 0.
 VALID = [
     ("valid_minimal", doc(H, SQ, K)),
+    # Dots and dashes inside a job's name stay valid.
+    ("valid_name_dots", doc('"name": "...a.-b-", "batch_interval": "1s"',
+                            SQ, K)),
     ("valid_doc_example", """{
   "name": "windowed-wordcount",
   "batch_interval": "1s",

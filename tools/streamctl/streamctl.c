@@ -6,6 +6,7 @@
  */
 #include <sluice/sluice.h>
 
+#include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -36,6 +37,7 @@ static void usage_main(FILE *f)
         "                          SIGTERM, which stop it gracefully\n"
         "  validate JOB.json...    check job files and report every problem\n"
         "                          with its JSON path\n"
+        "  conf [--markdown]       list the configuration properties\n"
         "  help [COMMAND]          show this help, or a command's\n"
         "\n"
         "options:\n"
@@ -87,6 +89,19 @@ static void usage_validate(FILE *f)
           "\n"
           "exit status: 0 every file is valid; 2 bad command line; 3 some\n"
           "file is unreadable or invalid.\n",
+          f);
+}
+
+static void usage_conf(FILE *f)
+{
+    fputs("usage: streamctl conf [--markdown]\n"
+          "\n"
+          "List every configuration property (a job file's \"conf\" keys and\n"
+          "sl_conf_set's names) with its type, default, range and meaning,\n"
+          "from libsluice's property table. --markdown prints the table of\n"
+          "docs/programming-guide.md section 5 exactly as the guide has it.\n"
+          "\n"
+          "exit status: 0 printed; 2 bad command line.\n",
           f);
 }
 
@@ -185,6 +200,134 @@ static int cmd_validate(int argc, char **argv)
     }
     free(files);
     return rc;
+}
+
+/* ---------------------------------------------------------------- conf */
+
+static const char *const conf_type_names[] = {
+    [SL_CONF_INT] = "int",           [SL_CONF_SIZE] = "size",
+    [SL_CONF_DURATION] = "duration", [SL_CONF_BOOL] = "bool",
+    [SL_CONF_STRING] = "string",     [SL_CONF_ENUM] = "enum"};
+
+/* One range bound as the property's values are written ("1ms", "64k"). */
+static void conf_bound(const sl_conf_property *p, int64_t v, char *buf,
+                       size_t cap)
+{
+    static const char units[] = "kmg";
+    int u = -1;
+
+    if (p->type == SL_CONF_DURATION) {
+        sl_duration_format(v, buf, cap);
+        return;
+    }
+    /* Sizes in the largest power of 1024 that divides them. */
+    while (p->type == SL_CONF_SIZE && v != 0 && u < 2 && v % 1024 == 0) {
+        v /= 1024;
+        u++;
+    }
+    if (u < 0)
+        snprintf(buf, cap, "%" PRId64, v);
+    else
+        snprintf(buf, cap, "%" PRId64 "%c", v, units[u]);
+}
+
+/* Print the words of "a|b|c" as `a` \| `b` \| `c` (markdown) or as they
+ * are; a bool's words are true|false. */
+static void conf_print_choices(const char *choices, bool md)
+{
+    const char *w = choices, *bar;
+    for (;;) {
+        size_t n = (bar = strchr(w, '|')) ? (size_t)(bar - w) : strlen(w);
+        if (md)
+            printf("`%.*s`%s", (int)n, w, bar ? " \\| " : "");
+        else
+            printf("%.*s%s", (int)n, w, bar ? "|" : "");
+        if (!bar)
+            break;
+        w = bar + 1;
+    }
+}
+
+/* The range column: MIN .. MAX, the choices, or "text". */
+static void conf_print_range(const sl_conf_property *p, bool md)
+{
+    char lo[32], hi[32];
+    switch (p->type) {
+    case SL_CONF_INT:
+    case SL_CONF_SIZE:
+    case SL_CONF_DURATION:
+        conf_bound(p, p->min, lo, sizeof lo);
+        conf_bound(p, p->max, hi, sizeof hi);
+        printf("%s .. %s", lo, hi);
+        break;
+    case SL_CONF_BOOL:
+        conf_print_choices("true|false", md);
+        break;
+    case SL_CONF_ENUM:
+        conf_print_choices(p->choices ? p->choices : "", md);
+        break;
+    case SL_CONF_STRING:
+        fputs("text", stdout);
+        break;
+    }
+}
+
+/* text with markdown's cell separator escaped. */
+static void md_cell(const char *text)
+{
+    for (; *text; text++) {
+        if (*text == '|')
+            putchar('\\');
+        putchar(*text);
+    }
+}
+
+static void conf_print(bool md)
+{
+    const sl_conf_property *p;
+    size_t i;
+
+    if (md)
+        puts("| name | type | default | range | description |\n"
+             "|---|---|---|---|---|");
+    for (i = 0; (p = sl_conf_property_at(i)) != NULL; i++) {
+        if (md) {
+            printf("| `%s` | %s | ", p->name, conf_type_names[p->type]);
+            /* An empty default shows as `""`, not as an empty code span. */
+            printf("`%s", *p->default_value ? "" : "\"\"");
+            md_cell(p->default_value);
+            fputs("` | ", stdout);
+            conf_print_range(p, md);
+            fputs(" | ", stdout);
+            md_cell(p->description);
+            puts(" |");
+        } else {
+            printf("%s (%s, default \"%s\", ", p->name,
+                   conf_type_names[p->type], p->default_value);
+            conf_print_range(p, md);
+            printf(")\n    %s\n", p->description);
+        }
+    }
+}
+
+static int cmd_conf(int argc, char **argv)
+{
+    bool md = false;
+    int i;
+    for (i = 2; i < argc; i++) {
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            usage_conf(stdout);
+            return EXIT_OK;
+        }
+        if (strcmp(argv[i], "--markdown") != 0)
+            return usage_error(usage_conf,
+                               argv[i][0] == '-' ? "unknown option '%s'"
+                                                 : "unexpected argument '%s'",
+                               argv[i]);
+        md = true;
+    }
+    conf_print(md);
+    return fflush(stdout) == 0 ? EXIT_OK : EXIT_FAILED;
 }
 
 /*
@@ -315,6 +458,8 @@ int main(int argc, char **argv)
             usage_run(stdout);
         else if (!strcmp(what, "validate"))
             usage_validate(stdout);
+        else if (!strcmp(what, "conf"))
+            usage_conf(stdout);
         else
             return usage_error(usage_main, "unknown command '%s'", what);
         return EXIT_OK;
@@ -323,6 +468,8 @@ int main(int argc, char **argv)
         return cmd_run(argc, argv);
     if (!strcmp(cmd, "validate"))
         return cmd_validate(argc, argv);
+    if (!strcmp(cmd, "conf"))
+        return cmd_conf(argc, argv);
     if (cmd[0] == '-')
         return usage_error(usage_main, "unknown option '%s'", cmd);
     return usage_error(usage_main, "unknown command '%s'", cmd);

@@ -873,7 +873,8 @@ static void test_problems_in_file_order(void)
         "$.name: invalid name \"x y\" (1-64 letters, digits, '.', '_', '-')",
         "$.batch_interval: invalid duration \"1x\" (an integer and a unit: "
         "ms, s, m, h)",
-        "$.streams.s.ops[0].fn: unknown function \"sums\"",
+        "$.streams.s.ops[0].fn: unknown function \"sums\" (did you mean "
+        "\"sum\"?)",
         "$.streams.t.from: unknown stream or source \"gone\"",
         "$.sinks[0].from: unknown stream or source \"nowhere\"",
         "$.extra: unknown field",
@@ -915,7 +916,17 @@ static const problem_case problem_cases[] = {
     {"{'name': 'unit', 'batch_interval': '0s', " SOURCES SINKS_IN "}",
      {"$.batch_interval: must be positive"}},
     {"{'name': 'unit', 'batch_interval': 1, " SOURCES SINKS_IN "}",
-     {"$.batch_interval: expected a string, got number"}},
+     {"$.batch_interval: expected a duration string such as \"5s\", got "
+      "number 1"}},
+    {"{'name': 'unit', 'batchDuration': '1s', 'batch_interval': '1s', " SOURCES
+         SINKS_IN "}",
+     {"$.batchDuration: unknown field (did you mean \"batch_interval\"?)"}},
+    {"{'name': '..', 'batch_interval': '1s', " SOURCES SINKS_IN "}",
+     {"$.name: invalid job name \"..\": \".\" and \"..\" are not allowed "
+      "(a job's name will name its run folder)"}},
+    {"{'name': '-unit', 'batch_interval': '1s', " SOURCES SINKS_IN "}",
+     {"$.name: invalid job name \"-unit\": it must not start with '-' (a "
+      "job's name will be a command argument)"}},
     {"{'name': 'unit', 'batch_interval': '1s', 'workers': 2000, " SOURCES
          SINKS_IN "}",
      {"$.workers: 2000 is out of range (0..1024)"}},
@@ -939,7 +950,16 @@ static const problem_case problem_cases[] = {
      "'b': {'from': 'out'}}, " SINKS "}",
      {"$.streams.b.from: cycle between streams: out -> b -> out"}},
     {OPS_JOB("[{'op': 'mapp', 'fn': 'identity'}]"),
-     {"$.streams.out.ops[0].op: unknown operator \"mapp\""}},
+     {"$.streams.out.ops[0].op: unknown operator \"mapp\" (did you mean "
+      "\"map\"?); the operators are listed in docs/job-file.md, section "
+      "\"Operators\""}},
+    {OPS_JOB("[{'op': 'reduceByKey', 'fn': 'sum'}]"),
+     {"$.streams.out.ops[0].op: unknown operator \"reduceByKey\" (did you "
+      "mean \"reduce_by_key\"?); the operators are listed in "
+      "docs/job-file.md, section \"Operators\""}},
+    {OPS_JOB("[{'op': 'map', 'fn': 'toUpperCase'}]"),
+     {"$.streams.out.ops[0].fn: unknown function \"toUpperCase\" (did you "
+      "mean \"upper\"?)"}},
     {OPS_JOB("[{'op': 'map', 'fn': 'split_words'}]"),
      {"$.streams.out.ops[0].fn: \"split_words\" is a flat_map function; "
       "map needs a map function"}},
