@@ -165,7 +165,8 @@ def case_bad_fields(tmp):
             ({"max_connect_attempts": "3"},
              "$.sources.lines.max_connect_attempts: expected"),
             ({"connect_give_up_after": 5},
-             "$.sources.lines.connect_give_up_after: expected a string"),
+             "$.sources.lines.connect_give_up_after: expected a duration string "
+             "such as \"5s\", got number 5"),
             ({"connect_give_up_after": "soon"},
              "$.sources.lines.connect_give_up_after: invalid duration")]:
         path = job_file(tmp, "127.0.0.1", 9999, **fields)
