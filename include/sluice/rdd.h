@@ -188,6 +188,7 @@ SL_EXPORT sl_rdd *sl_rdd_repartition(sl_rdd *r, size_t partitions);
 /**
  * @brief Sort by the key fn computes for each record (sl_value_compare
  * order), into `partitions` range partitions (0 = as many as r has).
+ * A NULL key_fn sorts (key, value) pairs by their key (sort_by_key).
  */
 SL_EXPORT sl_rdd *sl_rdd_sort_by(sl_rdd *r, sl_map_fn key_fn, void *user,
                                  bool ascending, size_t partitions);

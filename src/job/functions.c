@@ -1,16 +1,15 @@
 /*
  * The built-in functions of job files: the registry (name, kind, argument)
- * and their code. A job_fn (registry row + argument + "on") is the user
- * pointer of the operator it serves; a value of a kind a function cannot
- * handle fails the task with a message naming the function and the value.
+ * and the checks in front of their code, which is the public sl_fn_* of
+ * include/sluice/functions.h. A job_fn (registry row + argument + "on") is
+ * the user pointer of the operator it serves; a value of a kind a function
+ * cannot handle fails the task (fn_fail) with a message naming the function
+ * and the value.
  */
 #include "job/job_int.h"
 
 #include <sluice/functions.h>
 
-#include <ctype.h>
-#include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,71 +28,9 @@ static sl_status fn_fail(sl_task *t, const job_fn *f, const char *what,
                         text);
 }
 
-static bool as_double(const sl_value *v, double *out)
-{
-    if (v->kind == SL_KIND_INT)
-        *out = (double)v->u.i;
-    else if (v->kind == SL_KIND_DOUBLE)
-        *out = v->u.d;
-    else
-        return false;
-    return true;
-}
-
 static bool is_number(const sl_value *v)
 {
     return v->kind == SL_KIND_INT || v->kind == SL_KIND_DOUBLE;
-}
-
-/*
- * Order of two values for comparisons: numbers by value, strings
- * byte-wise. False when they are not comparable (other or mixed kinds).
- */
-/* An int and a double by value, exactly (no rounding of the int). */
-static int int_vs_double(int64_t i, double d)
-{
-    if (d >= 9223372036854775808.0)
-        return -1;
-    if (d < -9223372036854775808.0)
-        return 1;
-    if ((double)(int64_t)d == d) /* integral and in range: as ints */
-        return (i > (int64_t)d) - (i < (int64_t)d);
-    /* d has a fraction: compare with its floor */
-    {
-        double f = floor(d);
-        int64_t fi = (int64_t)f;
-        return i <= fi ? -1 : 1;
-    }
-}
-
-static bool order(const sl_value *a, const sl_value *b, int *out)
-{
-    double x, y;
-    if (a->kind == SL_KIND_INT && b->kind == SL_KIND_INT) {
-        *out = (a->u.i > b->u.i) - (a->u.i < b->u.i);
-        return true;
-    }
-    if (a->kind == SL_KIND_INT && b->kind == SL_KIND_DOUBLE && !isnan(b->u.d)) {
-        *out = int_vs_double(a->u.i, b->u.d);
-        return true;
-    }
-    if (a->kind == SL_KIND_DOUBLE && b->kind == SL_KIND_INT && !isnan(a->u.d)) {
-        *out = -int_vs_double(b->u.i, a->u.d);
-        return true;
-    }
-    if (as_double(a, &x) && as_double(b, &y)) {
-        if (isnan(x) || isnan(y))
-            return false;
-        *out = (x > y) - (x < y);
-        return true;
-    }
-    if (a->kind == SL_KIND_STR && b->kind == SL_KIND_STR) {
-        size_t n = a->len < b->len ? a->len : b->len;
-        int c = n ? memcmp(a->u.s, b->u.s, n) : 0;
-        *out = c ? (c > 0) - (c < 0) : (a->len > b->len) - (a->len < b->len);
-        return true;
-    }
-    return false;
 }
 
 /* The part of in that f looks at ("on"), or NULL when in is no pair. */
@@ -111,47 +48,39 @@ static sl_status need_pair(sl_task *t, const job_fn *f, const sl_value *in)
     return fn_fail(t, f, "needs a pair", in);
 }
 
-/* Integer arithmetic wraps as Java's long does. */
-static sl_status arith(sl_task *t, const job_fn *f, const sl_value *a,
-                       const sl_value *b, char op, sl_value *out)
+/* The argument as the user pointer of the public function. */
+static void *arg_of(const job_fn *f)
 {
-    double x, y;
-    if (a->kind == SL_KIND_INT && b->kind == SL_KIND_INT) {
-        uint64_t p = (uint64_t)a->u.i, q = (uint64_t)b->u.i;
-        *out = sl_int((int64_t)(op == '+' ? p + q : op == '-' ? p - q : p * q));
-        return SL_OK;
-    }
-    if (!as_double(a, &x))
-        return fn_fail(t, f, "needs a number", a);
-    if (!as_double(b, &y))
-        return fn_fail(t, f, "needs a number", b);
-    *out = sl_double(op == '+' ? x + y : op == '-' ? x - y : x * y);
-    return SL_OK;
+    return (void *)&f->arg;
 }
+
+/*
+ * Each built-in checks here what the job layer reports through fn_fail
+ * (a value of the wrong kind, a result over max_record_bytes), then calls
+ * the one implementation in include/sluice/functions.h, which then does
+ * not fail on the value.
+ */
 
 /* ------------------------------------------------------- map functions */
 
 static sl_status f_identity(sl_task *t, const job_fn *f, const sl_value *in,
                             sl_value *out)
 {
-    SL__UNUSED(t);
     SL__UNUSED(f);
-    *out = *in;
-    return SL_OK;
+    return sl_fn_identity(t, in, out, NULL);
 }
 
 static sl_status f_pair_one(sl_task *t, const job_fn *f, const sl_value *in,
                             sl_value *out)
 {
-    sl_value one = sl_int(1);
     SL__UNUSED(f);
-    return sl_task_pair(t, in, &one, out);
+    return sl_fn_pair_one(t, in, out, NULL);
 }
 
 static sl_status f_pair_with(sl_task *t, const job_fn *f, const sl_value *in,
                              sl_value *out)
 {
-    return sl_task_pair(t, in, &f->arg, out);
+    return sl_fn_pair_with(t, in, out, arg_of(f));
 }
 
 static sl_status f_swap(sl_task *t, const job_fn *f, const sl_value *in,
@@ -159,7 +88,7 @@ static sl_status f_swap(sl_task *t, const job_fn *f, const sl_value *in,
 {
     if (in->kind != SL_KIND_PAIR)
         return need_pair(t, f, in);
-    return sl_task_pair(t, sl_pair_value(in), sl_pair_key(in), out);
+    return sl_fn_swap(t, in, out, NULL);
 }
 
 static sl_status f_key(sl_task *t, const job_fn *f, const sl_value *in,
@@ -167,8 +96,7 @@ static sl_status f_key(sl_task *t, const job_fn *f, const sl_value *in,
 {
     if (in->kind != SL_KIND_PAIR)
         return need_pair(t, f, in);
-    *out = *sl_pair_key(in);
-    return SL_OK;
+    return sl_fn_key(t, in, out, NULL);
 }
 
 static sl_status f_value(sl_task *t, const job_fn *f, const sl_value *in,
@@ -176,81 +104,37 @@ static sl_status f_value(sl_task *t, const job_fn *f, const sl_value *in,
 {
     if (in->kind != SL_KIND_PAIR)
         return need_pair(t, f, in);
-    *out = *sl_pair_value(in);
-    return SL_OK;
-}
-
-static sl_status change_case(sl_task *t, const job_fn *f, const sl_value *in,
-                             sl_value *out, bool upper)
-{
-    char *p;
-    uint32_t i;
-    if (in->kind != SL_KIND_STR)
-        return fn_fail(t, f, "needs a string", in);
-    if (!(p = sl_task_alloc(t, in->len ? in->len : 1)))
-        return SL_ENOMEM;
-    for (i = 0; i < in->len; i++) {
-        char c = in->u.s[i];
-        if (upper && c >= 'a' && c <= 'z')
-            c = (char)(c - 'a' + 'A');
-        else if (!upper && c >= 'A' && c <= 'Z')
-            c = (char)(c - 'A' + 'a');
-        p[i] = c;
-    }
-    *out = sl_str(p, in->len);
-    return SL_OK;
+    return sl_fn_value(t, in, out, NULL);
 }
 
 static sl_status f_lower(sl_task *t, const job_fn *f, const sl_value *in,
                          sl_value *out)
 {
-    return change_case(t, f, in, out, false);
+    if (in->kind != SL_KIND_STR)
+        return fn_fail(t, f, "needs a string", in);
+    return sl_fn_lower(t, in, out, NULL);
 }
 
 static sl_status f_upper(sl_task *t, const job_fn *f, const sl_value *in,
                          sl_value *out)
 {
-    return change_case(t, f, in, out, true);
+    if (in->kind != SL_KIND_STR)
+        return fn_fail(t, f, "needs a string", in);
+    return sl_fn_upper(t, in, out, NULL);
 }
 
-/* A whole string as an integer, else as a finite double. */
-static bool parse_number(const char *s, size_t len, sl_value *out)
-{
-    char buf[64], *end;
-    long long i;
-    double d;
-    if (len == 0 || len >= sizeof buf)
-        return false;
-    memcpy(buf, s, len);
-    buf[len] = '\0';
-    /* Decimal text only: no leading space, no hexadecimal, no NUL. */
-    if (memchr(s, '\0', len) || isspace((unsigned char)buf[0]) ||
-        strpbrk(buf, "xXpP"))
-        return false;
-    errno = 0;
-    i = strtoll(buf, &end, 10);
-    if (!errno && *end == '\0') {
-        *out = sl_int(i);
-        return true;
-    }
-    errno = 0;
-    d = strtod(buf, &end);
-    /* Underflow (1e-400) gives the nearest double; overflow is refused. */
-    if (*end != '\0' || !isfinite(d) || (errno == ERANGE && fabs(d) >= 1.0))
-        return false;
-    *out = sl_double(d);
-    return true;
-}
-
+/* A string is parsed here (sl_parse_number, what sl_fn_to_number uses) so
+ * that text holding no number goes through fn_fail. */
 static sl_status f_to_number(sl_task *t, const job_fn *f, const sl_value *in,
                              sl_value *out)
 {
-    if (is_number(in)) {
-        *out = *in;
-        return SL_OK;
+    if (is_number(in))
+        return sl_fn_to_number(t, in, out, NULL);
+    if (in->kind == SL_KIND_STR) {
+        sl_status st = sl_parse_number(in->u.s, in->len, out);
+        if (st == SL_OK || st == SL_ENOMEM)
+            return st;
     }
-    if (in->kind == SL_KIND_STR && parse_number(in->u.s, in->len, out))
-        return SL_OK;
     return fn_fail(t, f, "needs a number or a string holding one", in);
 }
 
@@ -272,51 +156,40 @@ static sl_status check_size(sl_task *t, const job_fn *f, uint64_t n,
 static sl_status f_to_string(sl_task *t, const job_fn *f, const sl_value *in,
                              sl_value *out)
 {
-    char *p;
-    size_t n;
     sl_status st;
-    if (in->kind == SL_KIND_STR) {
-        *out = *in;
-        return SL_OK;
-    }
-    n = sl_value_format(in, NULL, 0);
-    if ((st = check_size(t, f, n, in)) != SL_OK)
+    if (in->kind != SL_KIND_STR &&
+        (st = check_size(t, f, sl_value_format(in, NULL, 0), in)) != SL_OK)
         return st;
-    if (!(p = sl_task_alloc(t, n + 1)))
-        return SL_ENOMEM;
-    sl_value_format(in, p, n + 1);
-    *out = sl_str(p, n);
-    return SL_OK;
+    return sl_fn_to_string(t, in, out, NULL);
 }
 
 static sl_status f_add(sl_task *t, const job_fn *f, const sl_value *in,
                        sl_value *out)
 {
-    return arith(t, f, in, &f->arg, '+', out);
+    if (!is_number(in)) /* arg is a number: the parser checked it */
+        return fn_fail(t, f, "needs a number", in);
+    return sl_fn_add(t, in, out, arg_of(f));
 }
 
 static sl_status f_multiply(sl_task *t, const job_fn *f, const sl_value *in,
                             sl_value *out)
 {
-    return arith(t, f, in, &f->arg, '*', out);
+    if (!is_number(in))
+        return fn_fail(t, f, "needs a number", in);
+    return sl_fn_multiply(t, in, out, arg_of(f));
 }
 
 static sl_status f_repeat(sl_task *t, const job_fn *f, const sl_value *in,
                           sl_value *out)
 {
-    size_t n = (size_t)f->arg.u.i, i;
-    char *p;
     sl_status st;
     if (in->kind != SL_KIND_STR)
         return fn_fail(t, f, "needs a string", in);
-    if ((st = check_size(t, f, (uint64_t)in->len * n, in)) != SL_OK)
+    /* arg is 0..1000 (the parser checked it): no overflow here. */
+    if ((st = check_size(t, f, (uint64_t)in->len * (uint64_t)f->arg.u.i, in)) !=
+        SL_OK)
         return st;
-    if (!(p = sl_task_alloc(t, in->len * n + 1)))
-        return SL_ENOMEM;
-    for (i = 0; i < n; i++)
-        memcpy(p + i * in->len, in->u.s, in->len);
-    *out = sl_str(p, in->len * n);
-    return SL_OK;
+    return sl_fn_repeat(t, in, out, arg_of(f));
 }
 
 /* -------------------------------------------------- flat_map functions */
@@ -330,139 +203,139 @@ static sl_status f_split_words(sl_task *t, const job_fn *f, const sl_value *in)
 
 static sl_status f_flatten(sl_task *t, const job_fn *f, const sl_value *in)
 {
-    uint32_t i;
-    sl_status st;
     if (in->kind != SL_KIND_LIST && in->kind != SL_KIND_TUPLE &&
         in->kind != SL_KIND_PAIR)
         return fn_fail(t, f, "needs a list or a pair", in);
-    for (i = 0; i < in->len; i++)
-        if ((st = sl_task_emit(t, &in->u.items[i])) != SL_OK)
-            return st;
-    return SL_OK;
+    return sl_fn_flatten(t, in, NULL);
 }
 
+/* The calls are built per record in task memory, which the task rewinds
+ * per record: the job_fn is shared by the workers and stays read-only. */
 static sl_status f_fanout(sl_task *t, const job_fn *f, const sl_value *in)
 {
+    sl_fn_call *calls = sl_task_alloc(t, f->nsubs * sizeof *calls);
+    sl_fanout fan;
     size_t i;
-    sl_value out;
-    sl_status st;
+    if (!calls)
+        return SL_ENOMEM;
     for (i = 0; i < f->nsubs; i++) {
-        if ((st = sl__job_fn_map(t, in, &out, f->subs[i])) != SL_OK)
-            return st;
-        if ((st = sl_task_emit(t, &out)) != SL_OK)
-            return st;
+        calls[i].fn = sl__job_fn_map;
+        calls[i].user = f->subs[i];
     }
-    return SL_OK;
+    fan.calls = calls;
+    fan.n = f->nsubs;
+    return sl_fn_fanout(t, in, &fan);
 }
 
 /* ---------------------------------------------------------- predicates */
 
 static bool p_eq(const job_fn *f, const sl_value *in)
 {
-    int c;
-    if (order(in, &f->arg, &c))
-        return c == 0;
-    return sl_value_equal(in, &f->arg);
+    return sl_fn_eq(in, arg_of(f));
 }
 
 static bool p_ne(const job_fn *f, const sl_value *in)
 {
-    return !p_eq(f, in);
+    return sl_fn_ne(in, arg_of(f));
 }
 
 static bool p_lt(const job_fn *f, const sl_value *in)
 {
-    int c;
-    return order(in, &f->arg, &c) && c < 0;
+    return sl_fn_lt(in, arg_of(f));
 }
 
 static bool p_le(const job_fn *f, const sl_value *in)
 {
-    int c;
-    return order(in, &f->arg, &c) && c <= 0;
+    return sl_fn_le(in, arg_of(f));
 }
 
 static bool p_gt(const job_fn *f, const sl_value *in)
 {
-    int c;
-    return order(in, &f->arg, &c) && c > 0;
+    return sl_fn_gt(in, arg_of(f));
 }
 
 static bool p_ge(const job_fn *f, const sl_value *in)
 {
-    int c;
-    return order(in, &f->arg, &c) && c >= 0;
+    return sl_fn_ge(in, arg_of(f));
 }
 
 static bool p_even(const job_fn *f, const sl_value *in)
 {
     SL__UNUSED(f);
-    return in->kind == SL_KIND_INT && in->u.i % 2 == 0;
+    return sl_fn_even(in, NULL);
 }
 
 static bool p_odd(const job_fn *f, const sl_value *in)
 {
     SL__UNUSED(f);
-    return in->kind == SL_KIND_INT && in->u.i % 2 != 0;
+    return sl_fn_odd(in, NULL);
 }
 
 /* ----------------------------------------------------- reduce functions */
 
+/* Both operands of an arithmetic reduce must be numbers. */
+static sl_status check_numbers(sl_task *t, const job_fn *f, const sl_value *a,
+                               const sl_value *b)
+{
+    if (!is_number(a))
+        return fn_fail(t, f, "needs a number", a);
+    if (!is_number(b))
+        return fn_fail(t, f, "needs a number", b);
+    return SL_OK;
+}
+
 static sl_status r_sum(sl_task *t, const job_fn *f, const sl_value *a,
                        const sl_value *b, sl_value *out)
 {
-    return arith(t, f, a, b, '+', out);
+    sl_status st = check_numbers(t, f, a, b);
+    return st != SL_OK ? st : sl_fn_sum(t, a, b, out, NULL);
 }
 
 static sl_status r_subtract(sl_task *t, const job_fn *f, const sl_value *a,
                             const sl_value *b, sl_value *out)
 {
-    return arith(t, f, a, b, '-', out);
+    sl_status st = check_numbers(t, f, a, b);
+    return st != SL_OK ? st : sl_fn_subtract(t, a, b, out, NULL);
 }
 
-static sl_status min_max(sl_task *t, const job_fn *f, const sl_value *a,
-                         const sl_value *b, sl_value *out, bool want_max)
+/* min and max need two values sl_value_order can compare. */
+static sl_status check_order(sl_task *t, const job_fn *f, const sl_value *a,
+                             const sl_value *b)
 {
     int c;
-    if (!order(a, b, &c)) {
-        if (!is_number(a) && a->kind != SL_KIND_STR)
-            return fn_fail(t, f, "needs numbers or strings", a);
-        return fn_fail(t, f, "needs numbers or strings alike", b);
-    }
-    *out = (want_max ? c >= 0 : c <= 0) ? *a : *b;
-    return SL_OK;
+    if (sl_value_order(a, b, &c))
+        return SL_OK;
+    if (!is_number(a) && a->kind != SL_KIND_STR)
+        return fn_fail(t, f, "needs numbers or strings", a);
+    return fn_fail(t, f, "needs numbers or strings alike", b);
 }
 
 static sl_status r_min(sl_task *t, const job_fn *f, const sl_value *a,
                        const sl_value *b, sl_value *out)
 {
-    return min_max(t, f, a, b, out, false);
+    sl_status st = check_order(t, f, a, b);
+    return st != SL_OK ? st : sl_fn_min(t, a, b, out, NULL);
 }
 
 static sl_status r_max(sl_task *t, const job_fn *f, const sl_value *a,
                        const sl_value *b, sl_value *out)
 {
-    return min_max(t, f, a, b, out, true);
+    sl_status st = check_order(t, f, a, b);
+    return st != SL_OK ? st : sl_fn_max(t, a, b, out, NULL);
 }
 
 static sl_status r_first(sl_task *t, const job_fn *f, const sl_value *a,
                          const sl_value *b, sl_value *out)
 {
-    SL__UNUSED(t);
     SL__UNUSED(f);
-    SL__UNUSED(b);
-    *out = *a;
-    return SL_OK;
+    return sl_fn_first(t, a, b, out, NULL);
 }
 
 static sl_status r_last(sl_task *t, const job_fn *f, const sl_value *a,
                         const sl_value *b, sl_value *out)
 {
-    SL__UNUSED(t);
     SL__UNUSED(f);
-    SL__UNUSED(a);
-    *out = *b;
-    return SL_OK;
+    return sl_fn_last(t, a, b, out, NULL);
 }
 
 /* ------------------------------------------------------------ registry */

@@ -1,61 +1,139 @@
 /*
- * Ready-made per-record functions (include/sluice/functions.h): the word
- * count's split, pair and sum, written once for examples, benchmarks, job
- * files and applications.
+ * The helpers of include/sluice/functions.h that per-record functions are
+ * written with: tuples and lists in task memory and number parsing from
+ * string views. The built-in functions themselves are in builtins.c.
  */
 #include <sluice/functions.h>
 
-#include "core/core.h"
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
 
-sl_status sl_fn_split_words(sl_task *t, const sl_value *in, void *user)
+#include "core/core.h"
+#include "rdd/rdd.h"
+
+/* ---------------------------------------------------------- builders */
+
+static sl_status composite(sl_task *t, sl_kind kind, const sl_value *items,
+                           size_t n, sl_value *out)
 {
-    const char *p, *end, *w;
-    size_t len;
-    SL__UNUSED(user);
-    if (in->kind != SL_KIND_STR)
-        return SL_ETYPE;
-    p = in->u.s;
-    end = p + in->len;
-    while (sl__next_word(&p, end, &w, &len)) {
-        sl_value word = sl_str(w, len);
-        sl_status st = sl_task_emit(t, &word);
-        if (st != SL_OK)
-            return st;
-    }
+    sl_value *copy;
+    /* A value's item count is 32 bits: more is an error, never a cut. */
+    if (n > UINT32_MAX)
+        return sl__task_fail(t, SL_EOVERFLOW, "a composite of %zu items", n);
+    if (!(copy = sl_task_alloc(t, n ? n * sizeof *copy : 1)))
+        return SL_ENOMEM;
+    if (n)
+        memcpy(copy, items, n * sizeof *copy);
+    *out = sl_composite(kind, copy, n);
     return SL_OK;
 }
 
-sl_status sl_fn_pair_one(sl_task *t, const sl_value *in, sl_value *out,
-                         void *user)
+sl_status sl_task_tuple(sl_task *t, const sl_value *items, size_t n,
+                        sl_value *out)
 {
-    sl_value one = sl_int(1);
-    SL__UNUSED(user);
-    return sl_task_pair(t, in, &one, out);
+    if (!t || !out || (n && !items))
+        return SL_EINVAL;
+    return composite(t, SL_KIND_TUPLE, items, n, out);
 }
 
-static bool as_double(const sl_value *v, double *d)
+sl_status sl_task_list(sl_task *t, const sl_value *items, size_t n,
+                       sl_value *out)
 {
-    if (v->kind == SL_KIND_DOUBLE)
-        *d = v->u.d;
-    else if (v->kind == SL_KIND_INT)
-        *d = (double)v->u.i;
-    else
-        return false;
-    return true;
+    if (!t || !out || (n && !items))
+        return SL_EINVAL;
+    return composite(t, SL_KIND_LIST, items, n, out);
 }
 
-sl_status sl_fn_sum(sl_task *t, const sl_value *a, const sl_value *b,
-                    sl_value *out, void *user)
+/* ----------------------------------------------------------- parsing */
+
+sl_status sl_parse_int64(const char *s, size_t n, int64_t *out)
 {
-    double x, y;
-    SL__UNUSED(t);
-    SL__UNUSED(user);
-    if (a->kind == SL_KIND_INT && b->kind == SL_KIND_INT) {
-        *out = sl_int((int64_t)((uint64_t)a->u.i + (uint64_t)b->u.i));
+    const char *end = s + n;
+    bool neg;
+    uint64_t v = 0, lim;
+    if (!s || !out)
+        return SL_EINVAL;
+    neg = n && *s == '-';
+    if (n && (*s == '-' || *s == '+'))
+        s++;
+    if (s == end)
+        return SL_EPARSE;
+    /* The magnitude of INT64_MIN is one more than INT64_MAX's. */
+    lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+    for (; s < end; s++) {
+        unsigned d = (unsigned char)*s - '0';
+        if (d > 9)
+            return SL_EPARSE;
+        if (v > (lim - d) / 10) {
+            /* Out of range, unless junk follows: that is a parse error. */
+            while (++s < end)
+                if ((unsigned)((unsigned char)*s - '0') > 9)
+                    return SL_EPARSE;
+            return SL_ERANGE;
+        }
+        v = v * 10 + d;
+    }
+    *out = neg ? (int64_t)(0 - v) : (int64_t)v;
+    return SL_OK;
+}
+
+/* Only what strtod reads as decimal: sign, digits, '.', exponent. Its other
+ * syntaxes (leading space, "inf", "nan", hexadecimal) are refused here. */
+static bool decimal_chars(const char *s, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++)
+        if (!strchr("0123456789+-.eE", s[i]) || s[i] == '\0')
+            return false;
+    return n > 0;
+}
+
+sl_status sl_parse_double(const char *s, size_t n, double *out)
+{
+    char small[256], *buf = small, *end;
+    double d;
+    sl_status st = SL_OK;
+    if (!s || !out)
+        return SL_EINVAL;
+    if (!decimal_chars(s, n))
+        return SL_EPARSE;
+    if (n >= sizeof small && !(buf = sl_malloc(n + 1)))
+        return SL_ENOMEM;
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    {
+        int saved = errno;
+        errno = 0;
+        d = strtod(buf, &end);
+        if (end != buf + n)
+            st = SL_EPARSE;
+        /* Underflow (1e-400) gives the nearest double; overflow is out. */
+        else if (!isfinite(d) || (errno == ERANGE && fabs(d) >= 1.0))
+            st = SL_ERANGE;
+        errno = saved;
+    }
+    if (buf != small)
+        sl_free(buf);
+    if (st == SL_OK)
+        *out = d;
+    return st;
+}
+
+sl_status sl_parse_number(const char *s, size_t n, sl_value *out)
+{
+    int64_t i;
+    double d;
+    sl_status st;
+    if (!s || !out)
+        return SL_EINVAL;
+    if ((st = sl_parse_int64(s, n, &i)) == SL_OK) {
+        *out = sl_int(i);
         return SL_OK;
     }
-    if (!as_double(a, &x) || !as_double(b, &y))
-        return SL_ETYPE;
-    *out = sl_double(x + y);
+    if ((st = sl_parse_double(s, n, &d)) != SL_OK)
+        return st;
+    *out = sl_double(d);
     return SL_OK;
 }

@@ -122,7 +122,8 @@ static sl_status push_sort(sl_task *t, shuffle_sink *ss, const sl_value *v)
     sl_status st;
     if (!r->create) {
         if (v->kind != SL_KIND_PAIR)
-            return sl__task_fail(t, SL_ETYPE, "sort_by_key needs pairs");
+            return sl__task_fail(t, SL_ETYPE,
+                                 "sort_by_key needs (key, value) pairs");
         return bucket_push(t, ss->out, 0, 0, v, 0);
     }
     st = r->create(t, v, &key, r->user);

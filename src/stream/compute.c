@@ -154,19 +154,15 @@ static sl_status transform_rdd(sl_dstream *s, sl_rdd **in, batch *b,
 {
     sl_status st;
     *out = NULL;
+    sl__user_fn_begin(s->ctx);
     if (s->kind == DS_TRANSFORM)
         st = s->fn.transform(in[0], b->time_ms, out, s->user);
     else if (s->kind == DS_TRANSFORM2)
         st = s->fn.transform2(in[0], in[1], b->time_ms, out, s->user);
     else
         st = s->fn.transform_n(in, s->nparents, b->time_ms, out, s->user);
-    if (st != SL_OK) {
-        sl__ctx_set_error(s->ctx, SL_EUSER,
-                          "transform function failed at "
-                          "time %lld ms: %s",
-                          (long long)b->time_ms, sl_strerror(st));
-        return SL_EUSER;
-    }
+    if (st != SL_OK)
+        return sl__user_fn_failed(s->ctx, "transform", b->time_ms, st);
     if (!*out) {
         sl__ctx_set_error(s->ctx, SL_EUSER,
                           "transform function returned no "

@@ -274,6 +274,30 @@ static sl_status run_save(sl_context *ctx, output *o, sl_rdd *rdd,
     return st;
 }
 
+void sl__user_fn_begin(sl_context *ctx)
+{
+    /* A message from an earlier call on the engine must not pass for the
+     * reason of this callback's failure. */
+    sl__engine_set_error(ctx->eng, "%s", "");
+}
+
+sl_status sl__user_fn_failed(sl_context *ctx, const char *what, int64_t time_ms,
+                             sl_status st)
+{
+    const char *why = sl_engine_errmsg(ctx->eng);
+    /* The status alone ("value of the wrong kind") hides which action
+     * failed and on what; the engine's message says it. */
+    if (*why)
+        sl__ctx_set_error(ctx, SL_EUSER,
+                          "%s function failed at time %lld ms: %s (%s)", what,
+                          (long long)time_ms, why, sl_strerror(st));
+    else
+        sl__ctx_set_error(ctx, SL_EUSER,
+                          "%s function failed at time %lld ms: %s", what,
+                          (long long)time_ms, sl_strerror(st));
+    return SL_EUSER;
+}
+
 sl_status sl__output_run(sl_context *ctx, output *o, batch *b)
 {
     sl_rdd *rdd;
@@ -292,14 +316,10 @@ sl_status sl__output_run(sl_context *ctx, output *o, batch *b)
     case OUT_SAVE:
         return run_save(ctx, o, rdd, b->time_ms);
     default:
+        sl__user_fn_begin(ctx);
         st = o->fn(rdd, b->time_ms, o->user);
-        if (st != SL_OK) {
-            sl__ctx_set_error(ctx, SL_EUSER,
-                              "foreach_rdd function failed "
-                              "at time %lld ms: %s",
-                              (long long)b->time_ms, sl_strerror(st));
-            return SL_EUSER;
-        }
+        if (st != SL_OK)
+            return sl__user_fn_failed(ctx, "foreach_rdd", b->time_ms, st);
         return SL_OK;
     }
 }

@@ -319,6 +319,13 @@ sl_status sl__planned_rdd(sl_dstream *s, batch *b, sl_rdd **out);
 
 /* output.c */
 sl_status sl__output_run(sl_context *ctx, output *o, batch *b);
+/* Run a per-batch user callback (foreach_rdd, transform) with the engine's
+ * message cleared first, and on failure set the context's error to "WHAT
+ * function failed at time T ms: " and the engine's reason when the callback
+ * left one (an action it called failed), else the status's text. */
+sl_status sl__user_fn_failed(sl_context *ctx, const char *what, int64_t time_ms,
+                             sl_status st);
+void sl__user_fn_begin(sl_context *ctx);
 void sl__outputs_free(sl_context *ctx);
 
 #endif /* SL_STREAM_STREAM_INT_H */

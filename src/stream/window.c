@@ -318,20 +318,42 @@ sl_status sl__window_rdd(sl_dstream *s, batch *b, sl_rdd **out)
 
 /* -------------------------------------------------------- constructors */
 
+/*
+ * Spark's WindowedDStream requires both durations to be multiples of the
+ * parent's slide and names the one that is not; so does this check, with
+ * the values, so a caller knows which argument to fix.
+ */
+/*
+ * Spark's WindowedDStream requires both durations to be multiples of the
+ * parent's slide and says which one is not; so does this check, with the
+ * values, so that the caller knows which argument to fix.
+ */
+/* Why a window duration d is not allowed on a parent sliding by ps. */
+static const char *bad_duration(int64_t d, int64_t ps)
+{
+    if (d <= 0)
+        return "must be positive";
+    if (d % ps != 0)
+        return "must be a multiple of the parent stream's slide";
+    return NULL;
+}
+
 static sl_status check_window(sl_dstream *p, int64_t len, int64_t *slide)
 {
-    int64_t ps = p->slide_ms;
+    const char *why;
     if (*slide == 0)
-        *slide = ps;
-    if (len <= 0 || *slide < 0 || len % ps != 0 || *slide % ps != 0) {
+        *slide = p->slide_ms;
+    if ((why = bad_duration(len, p->slide_ms)) != NULL)
         sl__ctx_set_error(p->ctx, SL_EINVAL,
-                          "window length %lld ms and slide %lld ms must be "
-                          "positive multiples of the parent stream's slide "
-                          "(%lld ms)",
-                          (long long)len, (long long)*slide, (long long)ps);
-        return SL_EINVAL;
-    }
-    return SL_OK;
+                          "window length %lld ms %s (the parent stream's "
+                          "slide is %lld ms)",
+                          (long long)len, why, (long long)p->slide_ms);
+    else if ((why = bad_duration(*slide, p->slide_ms)) != NULL)
+        sl__ctx_set_error(p->ctx, SL_EINVAL,
+                          "window slide %lld ms %s (the parent stream's "
+                          "slide is %lld ms; a slide of 0 takes it)",
+                          (long long)*slide, why, (long long)p->slide_ms);
+    return why ? SL_EINVAL : SL_OK;
 }
 
 static sl_dstream *window_node(sl_dstream *p, ds_kind kind, int64_t len,

@@ -409,6 +409,67 @@ static void test_fn_fanout(void)
              "[['a', 1]]", "['a',['a',2]]");
 }
 
+/*
+ * A job's built-ins run the public sl_fn_* code, but a value they cannot
+ * handle is reported by the job layer ("function NAME: ..."), never by the
+ * public function's own message ("sl_fn_NAME: ..."): the job's policy for
+ * bad records applies to all of them.
+ */
+static void test_fn_failures_are_the_jobs(void)
+{
+    static const struct {
+        const char *op, *fn, *batch, *want, *value;
+    } rows[] = {
+        {"map", "'swap'", "[7]", "function swap: needs a pair", "7"},
+        {"map", "'key'", "[7]", "function key: needs a pair", "7"},
+        {"map", "'value'", "[7]", "function value: needs a pair", "7"},
+        {"map", "'lower'", "[42]", "function lower: needs a string", "42"},
+        {"map", "'upper'", "[4.5]", "function upper: needs a string", "4.5"},
+        {"map", "'to_number'", "['1x']",
+         "function to_number: needs a number or a string holding one",
+         "\"1x\""},
+        {"map", "{'name': 'add', 'arg': 1}", "['x']",
+         "function add: needs a number", "\"x\""},
+        {"map", "{'name': 'multiply', 'arg': 1}", "[null]",
+         "function multiply: needs a number", "null"},
+        {"map", "{'name': 'repeat', 'arg': 2}", "[3]",
+         "function repeat: needs a string", "3"},
+        {"flat_map", "'split_words'", "[3]",
+         "function split_words: needs a string", "3"},
+        {"flat_map", "'flatten'", "[3]",
+         "function flatten: needs a list or a pair", "3"},
+        {"flat_map", "{'name': 'fanout', 'arg': [{'name': 'add', 'arg': 1}]}",
+         "['y']", "function add: needs a number", "\"y\""},
+        {"reduce", "'sum'", "[1, 'x']", "function sum: needs a number",
+         "\"x\""},
+        {"reduce", "'subtract'", "[1, 'x']",
+         "function subtract: needs a number", "\"x\""},
+        {"reduce", "'min'", "[[1, 2], 3]",
+         "function min: needs numbers or strings", "[1,2]"},
+        {"reduce", "'max'", "[[1, 2], 3]",
+         "function max: needs numbers or strings", "[1,2]"},
+    };
+    size_t i;
+    for (i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        char ops[256], batch[64], *job;
+        job_run r = {0};
+        snprintf(ops, sizeof ops, "[{'op': '%s', 'fn': %s}]", rows[i].op,
+                 rows[i].fn);
+        snprintf(batch, sizeof batch, "[%s]", rows[i].batch);
+        job = ops_job(1, batch, ops);
+        run_job(&r, job, "out");
+        SL_CHECK_INT(r.await, SL_EUSER);
+        if (!strstr(r.errmsg, rows[i].want) ||
+            !strstr(r.errmsg, rows[i].value) || strstr(r.errmsg, "sl_fn_"))
+            sl_test_fail(__FILE__, __LINE__, "%s: \"%s\"", rows[i].want,
+                         r.errmsg);
+        else
+            CU_PASS(rows[i].want);
+        sl_test_buf_free(&r.out);
+        free(job);
+    }
+}
+
 /* ------------------------------------------------------- predicates */
 
 #define PRED(name, arg) "{'name': '" name "', 'arg': " arg "}"
@@ -1306,6 +1367,7 @@ const sl_test_case SL_TESTS[] = {
     {"fn_split_words", test_fn_split_words},
     {"fn_flatten", test_fn_flatten},
     {"fn_fanout", test_fn_fanout},
+    {"fn_failures_are_the_jobs", test_fn_failures_are_the_jobs},
     {"fn_compare_numbers", test_fn_compare_numbers},
     {"fn_compare_int_double", test_fn_compare_int_double},
     {"fn_compare_strings", test_fn_compare_strings},

@@ -841,6 +841,74 @@ static void test_transform_null(void)
     sl_context_free(ctx);
 }
 
+/*
+ * An action inside foreach_rdd or transform that fails (sort_by_key of
+ * ints) leaves its reason on the engine; the job's message must carry it,
+ * not only the status's text ("value of the wrong kind").
+ */
+static sl_status fe_sort_ints(sl_rdd *rdd, int64_t time_ms, void *user)
+{
+    const sl_value *v;
+    size_t n;
+    (void)time_ms;
+    (void)user;
+    return sl_rdd_collect(sl_rdd_sort_by_key(rdd, true, 0), &v, &n);
+}
+
+static sl_status tf_sort_ints(sl_rdd *in, int64_t time_ms, sl_rdd **out,
+                              void *u)
+{
+    sl_status st = fe_sort_ints(in, time_ms, u);
+    *out = in;
+    return st;
+}
+
+/* A callback that lets an action fail and carries on: the next callback's
+ * own failure must not be blamed on that earlier action. */
+static sl_status fe_sort_ignored(sl_rdd *rdd, int64_t time_ms, void *user)
+{
+    (void)fe_sort_ints(rdd, time_ms, user);
+    return SL_OK;
+}
+
+static void run_action_reason(int which, const char *want)
+{
+    sl_context *ctx = new_ctx(2, true, "1s", 3);
+    sl_dstream *q;
+    sl_status st;
+    SL_CHECK(ctx != NULL);
+    if (!ctx)
+        return;
+    sl_context_set_logger(ctx, sl_test_quiet_log, NULL);
+    q = sl_queue_stream(ctx, 2);
+    push_ints(q, 0, 4);
+    push_ints(q, 0, 4);
+    if (which == 0)
+        st = sl_dstream_foreach_rdd(q, fe_sort_ints, NULL);
+    else if (which == 1)
+        st = sl_dstream_foreach_rdd(sl_dstream_transform(q, tf_sort_ints, NULL),
+                                    fe_count_calls, NULL);
+    else if ((st = sl_dstream_foreach_rdd(q, fe_sort_ignored, NULL)) == SL_OK)
+        st = sl_dstream_foreach_rdd(q, fe_fail_at_2000, NULL);
+    SL_CHECK_OK(st);
+    SL_CHECK_OK(sl_context_start(ctx));
+    SL_CHECK_INT(sl_context_await_termination(ctx), SL_EUSER);
+    SL_CHECK_STR(sl_context_errmsg(ctx), want);
+    sl_context_free(ctx);
+}
+
+static void test_action_reason_kept(void)
+{
+    run_action_reason(0, "SL_EUSER: foreach_rdd function failed at time 1000 "
+                         "ms: partition 0: sort_by_key needs (key, value) "
+                         "pairs (value of the wrong kind)");
+    run_action_reason(1, "SL_EUSER: transform function failed at time 1000 "
+                         "ms: partition 0: sort_by_key needs (key, value) "
+                         "pairs (value of the wrong kind)");
+    run_action_reason(2, "SL_EUSER: foreach_rdd function failed at time 2000 "
+                         "ms: value out of range");
+}
+
 /* ------------------------------------------------------- stopping */
 
 static atomic_long g_slow_calls;
@@ -1482,6 +1550,7 @@ const sl_test_case SL_TESTS[] = {
     {"failing_foreach", test_failing_foreach},
     {"failing_map", test_failing_map},
     {"transform_null", test_transform_null},
+    {"action_reason_kept", test_action_reason_kept},
     {"graceful_stop", test_graceful_stop},
     {"immediate_stop", test_immediate_stop},
     {"request_stop_from_callback", test_request_stop_from_callback},

@@ -230,10 +230,65 @@ static void test_free_while_covered(void)
     sl_context_free(ctx);
 }
 
+/* A window whose length or slide is wrong says which, with the values. */
+static const struct {
+    int64_t length_ms, slide_ms;
+    const char *want;
+} BAD_WINDOWS[] = {
+    {0, 1000,
+     "SL_EINVAL: window length 0 ms must be positive (the parent stream's "
+     "slide is 1000 ms)"},
+    {-2000, 0,
+     "SL_EINVAL: window length -2000 ms must be positive (the parent "
+     "stream's slide is 1000 ms)"},
+    {2500, 1000,
+     "SL_EINVAL: window length 2500 ms must be a multiple of the parent "
+     "stream's slide (the parent stream's slide is 1000 ms)"},
+    {3000, -1000,
+     "SL_EINVAL: window slide -1000 ms must be positive (the parent "
+     "stream's slide is 1000 ms; a slide of 0 takes it)"},
+    {3000, 1500,
+     "SL_EINVAL: window slide 1500 ms must be a multiple of the parent "
+     "stream's slide (the parent stream's slide is 1000 ms; a slide of 0 "
+     "takes it)"},
+};
+
+static sl_status sum_ints(sl_task *t, const sl_value *a, const sl_value *b,
+                          sl_value *out, void *user)
+{
+    (void)t;
+    (void)user;
+    *out = sl_int(a->u.i + b->u.i);
+    return SL_OK;
+}
+
+static void test_bad_durations(void)
+{
+    sl_context *ctx = manual_ctx("1");
+    sl_dstream *q;
+    size_t i;
+    if (!ctx)
+        return;
+    q = sl_queue_stream(ctx, 1);
+    for (i = 0; i < sizeof BAD_WINDOWS / sizeof BAD_WINDOWS[0]; i++) {
+        int64_t len = BAD_WINDOWS[i].length_ms, slide = BAD_WINDOWS[i].slide_ms;
+        SL_CHECK(sl_dstream_window(q, len, slide) == NULL);
+        SL_CHECK_STR(sl_context_errmsg(ctx), BAD_WINDOWS[i].want);
+        SL_CHECK(sl_dstream_reduce_by_key_and_window(
+                     q, sum_ints, NULL, NULL, NULL, len, slide, 0) == NULL);
+        SL_CHECK_STR(sl_context_errmsg(ctx), BAD_WINDOWS[i].want);
+    }
+    /* The good ones build. */
+    SL_CHECK(sl_dstream_window(q, 3000, 0) != NULL);
+    SL_CHECK(sl_dstream_window(q, 1000, 2000) != NULL);
+    sl_context_free(ctx);
+}
+
 const char *SL_SUITE = "stream/window_retention";
 const sl_test_case SL_TESTS[] = {
     {"plain_window", test_plain_window},
     {"wider_slides", test_wider_slides},
     {"inverse_window", test_inverse_window},
     {"free_while_covered", test_free_while_covered},
+    {"bad_durations", test_bad_durations},
     {NULL, NULL}};
