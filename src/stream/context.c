@@ -270,8 +270,6 @@ void sl_context_request_stop(sl_context *ctx, bool graceful)
 {
     if (!ctx)
         return;
-    /* Long reads end at their next chunk: a stop stops reading input. */
-    sl__engine_interrupt(ctx->eng, true);
     pthread_mutex_lock(&ctx->lock);
     if (!ctx->stop_requested) {
         ctx->stop_requested = true;
@@ -281,6 +279,10 @@ void sl_context_request_stop(sl_context *ctx, bool graceful)
     }
     pthread_cond_broadcast(&ctx->cv);
     pthread_mutex_unlock(&ctx->lock);
+    /* Long reads end at their next chunk: a stop stops reading input. Set
+     * after stop_requested, so that a reader cut short is always seen as
+     * cut by the stop (jobs.c). */
+    sl__engine_interrupt(ctx->eng, true);
     sl__ctx_wake_io(ctx);
 }
 

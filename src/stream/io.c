@@ -202,19 +202,33 @@ static void note_absorbed(sl_context *ctx, batch *b, int64_t absorbed)
  * Ticks due while max_queued_batches batches wait are not sealed: their
  * input stays in the open blocks (under flow control), and when a batch
  * is taken the next batch absorbs them, taking the last absorbed tick's id
- * and time, but never past a boundary tick.
+ * and time, but never past a boundary tick. Ticks that are merely late (a
+ * busy loop, timer rounding) are not absorbed: each gets its batch.
  */
 static int64_t next_tick(sl_context *ctx)
 {
-    int64_t id = ctx->next_batch_id, due;
+    int64_t id = ctx->next_batch_id;
     if (ctx->manual_clock)
         return manual_clock_waits(ctx) ? -1 : id;
-    due = (sl__now_wall_ms() - ctx->zero_ms) / ctx->interval_ms;
-    if (due < id || queue_full(ctx))
+    ctx->due = (sl__now_wall_ms() - ctx->zero_ms) / ctx->interval_ms;
+    if (ctx->due < id)
         return -1;
-    while (id < due && !tick_is_boundary(ctx, id))
+    if (queue_full(ctx)) {
+        ctx->ticks_held = true;
+        return -1;
+    }
+    while (ctx->ticks_held && id < ctx->due && !tick_is_boundary(ctx, id))
         id++;
     return id;
+}
+
+static void arm_deadline(sl_context *ctx)
+{
+    struct timeval tv;
+    tv.tv_sec = ctx->graceful_timeout_ms / 1000;
+    tv.tv_usec = (ctx->graceful_timeout_ms % 1000) * 1000;
+    if (evtimer_add(ctx->deadline_ev, &tv) != 0)
+        event_base_loopexit(ctx->base, NULL); /* no deadline: no wait */
 }
 
 /* Make every batch that is due and has room. Runs on a tick and when the
@@ -239,22 +253,23 @@ static void produce(sl_context *ctx)
         }
         note_absorbed(ctx, b, id - ctx->next_batch_id);
         ctx->next_batch_id = id + 1;
+        if (id >= ctx->due)
+            ctx->ticks_held = false;
         queue_batch(ctx, b);
         if (last) {
-            finish_input(ctx, true);
+            /* The loop stays up until the job thread ends, so that a
+             * graceful stop asked for meanwhile still gets its deadline. */
+            finish_input(ctx, false);
             return;
         }
         if (ctx->manual_clock)
             return; /* the job thread wakes us when it is idle */
     }
     /* A due tick with max_queued_batches waiting is made when the job
-     * thread takes a batch and wakes us; the timer is only for ticks still
-     * to come. */
-    if (ctx->input_finished || ctx->manual_clock)
-        return;
-    if ((sl__now_wall_ms() - ctx->zero_ms) / ctx->interval_ms <
-            ctx->next_batch_id &&
-        !evtimer_pending(ctx->tick_ev, NULL))
+     * thread takes a batch and wakes us; otherwise the timer is armed for
+     * the next tick (at once if it came due meanwhile). */
+    if (!ctx->input_finished && !ctx->manual_clock &&
+        !evtimer_pending(ctx->tick_ev, NULL) && !queue_full(ctx))
         schedule_tick(ctx);
 }
 
@@ -269,25 +284,27 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 static void on_deadline(evutil_socket_t fd, short what, void *arg)
 {
     sl_context *ctx = arg;
+    bool cut = false;
     SL__UNUSED(fd);
     SL__UNUSED(what);
     pthread_mutex_lock(&ctx->lock);
     if (!ctx->terminated && ctx->stop_graceful) {
         ctx->stop_graceful = false;
         ctx->left.timed_out = true;
+        cut = true;
         pthread_cond_broadcast(&ctx->cv);
     }
     pthread_mutex_unlock(&ctx->lock);
-    sl__log(&ctx->log, SL_LOG_WARN,
-            "graceful stop not done after %lld ms (stop.graceful_timeout): "
-            "stopping now; what was not processed is reported",
-            (long long)ctx->graceful_timeout_ms);
+    if (cut)
+        sl__log(&ctx->log, SL_LOG_WARN,
+                "graceful stop not done after %lld ms (stop.graceful_timeout): "
+                "stopping now; what was not processed is reported",
+                (long long)ctx->graceful_timeout_ms);
     event_base_loopexit(ctx->base, NULL);
 }
 
 static void graceful_stop(sl_context *ctx)
 {
-    struct timeval tv;
     batch *b;
     size_t i;
     stop_receivers(ctx);
@@ -308,11 +325,10 @@ static void graceful_stop(sl_context *ctx)
      * silently. */
     for (i = 0; i < ctx->nreceivers; i++)
         sl__receiver_discard(ctx->receivers[i]);
-    tv.tv_sec = ctx->graceful_timeout_ms / 1000;
-    tv.tv_usec = (ctx->graceful_timeout_ms % 1000) * 1000;
     /* The loop stays up for the deadline; the job thread's wake-up at its
      * end closes it. */
-    finish_input(ctx, evtimer_add(ctx->deadline_ev, &tv) != 0);
+    finish_input(ctx, false);
+    arm_deadline(ctx);
 }
 
 static void immediate_stop(sl_context *ctx)
@@ -334,13 +350,16 @@ static void on_wake(evutil_socket_t fd, short what, void *arg)
     SL__UNUSED(what);
     atomic_store(&ctx->wake_pending, false);
     if (ctx->input_finished) {
-        bool ended, now;
+        bool ended, now, graceful;
         pthread_mutex_lock(&ctx->lock);
         ended = ctx->terminated;
         now = ctx->stop_requested && !ctx->stop_graceful;
+        graceful = ctx->stop_requested && ctx->stop_graceful;
         pthread_mutex_unlock(&ctx->lock);
         if (ended || now) /* the graceful stop is over */
             event_base_loopexit(ctx->base, NULL);
+        else if (graceful && !evtimer_pending(ctx->deadline_ev, NULL))
+            arm_deadline(ctx); /* a stop after the max_batches tick */
         return;
     }
     if (stop_pending(ctx))

@@ -285,6 +285,14 @@ sl_status sl__user_fn_failed(sl_context *ctx, const char *what, int64_t time_ms,
                              sl_status st)
 {
     const char *why = sl_engine_errmsg(ctx->eng);
+    /* A callback passing on an action that a stop cut short (a reader's
+     * SL_ESTOPPED) has not failed: the batch is interrupted. */
+    if (st == SL_ESTOPPED) {
+        sl__ctx_set_error(ctx, SL_ESTOPPED, "%s function at time %lld ms: %s",
+                          what, (long long)time_ms,
+                          *why ? why : sl_strerror(st));
+        return SL_ESTOPPED;
+    }
     /* The status alone ("value of the wrong kind") hides which action
      * failed and on what; the engine's message says it. */
     if (*why)

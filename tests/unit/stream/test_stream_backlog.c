@@ -304,6 +304,89 @@ static void test_stop_interrupts_reader(void)
     sl_context_free(ctx);
 }
 
+/* The usual C pattern: a foreach_rdd callback runs the action itself and
+ * returns its status. A read cut short by the stop reaches it as
+ * SL_ESTOPPED: the batch is interrupted, not failed, and the graceful stop
+ * still runs (and returns SL_OK). */
+static sl_status count_in_callback(sl_rdd *rdd, int64_t time_ms, void *user)
+{
+    int64_t n;
+    (void)time_ms;
+    (void)user;
+    return sl_rdd_count(rdd, &n);
+}
+
+static void test_stop_interrupts_reader_in_callback(void)
+{
+    sl_context *ctx = new_ctx("50ms", "0", "60s");
+    sl_dstream *e = sl_planned_stream(ctx, &endless_ops, NULL);
+    sl_stop_report rep;
+    int64_t t0;
+    atomic_store(&g_reading, 0);
+    atomic_store(&g_commits, 0);
+    SL_CHECK_OK(sl_dstream_foreach_rdd(e, count_in_callback, NULL));
+    SL_CHECK_OK(sl_context_start(ctx));
+    t0 = now_ms();
+    while (!atomic_load(&g_reading) && now_ms() - t0 < 10000)
+        sleep_ms(5);
+    sleep_ms(100);
+    SL_CHECK_OK(sl_context_stop(ctx, true));
+    SL_CHECK_OK(sl_context_stop_report(ctx, &rep));
+    SL_CHECK(rep.unprocessed_batches >= 1);
+    SL_CHECK_INT(atomic_load(&g_commits), 0);
+    sl_context_free(ctx);
+}
+
+/* Ticks are absorbed only while the queue is full: a job that keeps up,
+ * even at 1 ms with a late loop now and then, gets a batch for every tick. */
+static void test_no_absorb_without_backlog(void)
+{
+    char err[256];
+    sl_conf *conf = sl_conf_new();
+    sl_context *ctx;
+    seen *s;
+    size_t i;
+    int64_t absorbed = 0;
+    SL_CHECK_OK(sl_conf_set(conf, "batch_interval", "1ms", err, sizeof err));
+    SL_CHECK_OK(
+        sl_conf_set(conf, "max_queued_batches", "1000", err, sizeof err));
+    SL_CHECK_OK(sl_conf_set(conf, "log.level", "error", err, sizeof err));
+    ctx = sl_context_new(conf, err, sizeof err);
+    s = watch(ctx);
+    SL_CHECK_OK(sl_dstream_foreach_rdd(sl_queue_stream(ctx, 1), slow_output,
+                                       &(long){0}));
+    SL_CHECK_OK(sl_context_start(ctx));
+    sleep_ms(1000);
+    SL_CHECK_OK(sl_context_stop(ctx, true));
+    for (i = 0; i < s->n && i < 4096; i++)
+        absorbed += s->absorbed[i];
+    SL_CHECK_INT(absorbed, 0);
+    SL_CHECK(s->n >= 200);
+    check_ids(s);
+    sl_context_free(ctx);
+}
+
+/* A graceful stop asked for after the max_batches tick still has its
+ * timeout. */
+static void test_graceful_timeout_after_last_tick(void)
+{
+    static long work = 300;
+    sl_context *ctx = new_ctx("10ms", "3", "100ms");
+    sl_dstream *g = sl_text_generator_stream(ctx, NULL);
+    sl_stop_report rep;
+    int64_t t0;
+    SL_CHECK_OK(sl_dstream_foreach_rdd(g, slow_output, &work));
+    SL_CHECK_OK(sl_context_start(ctx));
+    sleep_ms(150); /* batch 1 running, 2 and 3 (the last) queued */
+    t0 = now_ms();
+    SL_CHECK_OK(sl_context_stop(ctx, true));
+    SL_CHECK(now_ms() - t0 < 550);
+    SL_CHECK_OK(sl_context_stop_report(ctx, &rep));
+    SL_CHECK(rep.timed_out);
+    SL_CHECK(rep.unprocessed_batches >= 1);
+    sl_context_free(ctx);
+}
+
 const char *SL_SUITE = "stream_backlog";
 const sl_test_case SL_TESTS[] = {
     {"delay_bounded", test_delay_bounded},
@@ -311,5 +394,9 @@ const sl_test_case SL_TESTS[] = {
     {"max_batches_not_absorbed", test_max_batches_not_absorbed},
     {"graceful_timeout", test_graceful_timeout},
     {"stop_interrupts_reader", test_stop_interrupts_reader},
+    {"stop_interrupts_reader_in_callback",
+     test_stop_interrupts_reader_in_callback},
+    {"no_absorb_without_backlog", test_no_absorb_without_backlog},
+    {"graceful_timeout_after_last_tick", test_graceful_timeout_after_last_tick},
     {NULL, NULL},
 };
