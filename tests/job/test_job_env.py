@@ -10,7 +10,8 @@ Usage: test_job_env.py STREAMCTL SOURCE_ROOT
 Table-driven: each row is a job (written into a fresh temporary directory
 T, "{T}" in the row stands for it), the command, and the exact stderr lines
 and exit status expected. Then: `--no-env` skips every check; a lookup of
-a host that does not resolve stays within its 2 s bound; `run` refuses a
+a host that does not resolve stays within its 2 s bound, and one that a
+silent resolver never answers is given up after 2 s (as root only); `run` refuses a
 missing directory (exit 1, the same message with its path) and
 create_if_missing makes the directory (mkdir -p, mode 0755) and runs.
 Rows about permission bits run streamctl as nobody (setpriv) when the
@@ -21,6 +22,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import stat
 import subprocess
 import sys
@@ -229,6 +231,65 @@ def test_lookup_bound():
         shutil.rmtree(t, ignore_errors=True)
 
 
+def test_slow_resolver():
+    """A resolver that never answers: the lookup is abandoned after 2 s
+    with its warning. Needs root (a private mount namespace whose
+    /etc/resolv.conf names a silent server on 127.0.0.53:53); skipped
+    otherwise."""
+    unshare = shutil.which("unshare")
+    if not ROOT_USER or not unshare:
+        log("skip (needs root and unshare): the silent resolver")
+        return
+    t = tempfile.mkdtemp(prefix="sl-env-")
+    socks = []
+    try:
+        for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
+            s = socket.socket(socket.AF_INET, kind)
+            socks.append(s)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind(("127.0.0.53", 53))
+            if kind == socket.SOCK_STREAM:
+                s.listen()
+    except OSError as e:
+        log("skip (cannot serve 127.0.0.53:53: %s): the silent resolver" % e)
+        for s in socks:
+            s.close()
+        shutil.rmtree(t, ignore_errors=True)
+        return
+    try:
+        conf = os.path.join(t, "resolv.conf")
+        with open(conf, "w") as fh:
+            fh.write("nameserver 127.0.0.53\noptions timeout:30 attempts:1\n")
+        f = os.path.join(t, "job.json")
+        with open(f, "w") as fh:
+            json.dump(job({"s": sock("silent.example.com")}), fh)
+        start = time.monotonic()
+        p = subprocess.run(
+            [unshare, "-m", "sh", "-c",
+             'mount --bind "$1" /etc/resolv.conf && exec "$2" validate "$3"',
+             "sh", conf, STREAMCTL, f], capture_output=True, timeout=30)
+        took = time.monotonic() - start
+        err = p.stderr.decode("utf-8", "replace")
+        if p.returncode != 0 and "mount" in err:
+            log("skip (no private mount namespace: %s): the silent "
+                "resolver" % err.strip())
+            return
+        check(p.returncode == 0, "silent resolver: exit %d: %s"
+              % (p.returncode, err))
+        check_lines("silent resolver", err,
+                    [re.escape('$.sources.s.host: warning: looking up host '
+                               '"silent.example.com" did not finish within '
+                               '2 s; the source keeps trying at run time')],
+                    t, f)
+        check(1.9 < took < 4.0, "silent resolver: validate took %.1f s, "
+              "expected about 2 s" % took)
+        log("ok: a silent resolver is given up after 2 s (%.1f s)" % took)
+    finally:
+        for s in socks:
+            s.close()
+        shutil.rmtree(t, ignore_errors=True)
+
+
 def test_run():
     t = tempfile.mkdtemp(prefix="sl-env-")
     try:
@@ -267,6 +328,7 @@ def test():
     for row in ROWS:
         run_row(row)
     test_lookup_bound()
+    test_slow_resolver()
     test_run()
 
 
