@@ -280,7 +280,7 @@ static void check_prefix(sl_job *job, const job_sink *k)
     if (!k->prefix || can_create(k->prefix, true, why, sizeof why))
         return;
     sl__job_problem(job, NULL, sl__job_path_field(job, k->path, "prefix"),
-                    "cannot write output files: %s", why);
+                    "cannot write output files \"%s-*\": %s", k->prefix, why);
 }
 
 /* ------------------------------------------------------------------ API */

@@ -11,8 +11,8 @@ Table-driven: each row is a job (written into a fresh temporary directory
 T, "{T}" in the row stands for it), the command, and the exact stderr lines
 and exit status expected. Then: `--no-env` skips every check; a lookup of
 a host that does not resolve stays within its 2 s bound, and one that a
-silent resolver never answers is given up after 2 s (as root only); `run` refuses a
-missing directory (exit 1, the same message with its path) and
+silent resolver never answers is given up after 2 s (as root only); `run`
+refuses a missing directory (exit 1, the message with its path) and
 create_if_missing makes the directory (mkdir -p, mode 0755) and runs.
 Rows about permission bits run streamctl as nobody (setpriv) when the
 test runs as root, which ignores them.
@@ -114,12 +114,14 @@ ROWS = [
                 'denied')], 3, True),
     ("output prefix in a missing directory: problem",
      job({"a": dirsrc("{T}/in")}, save("{T}/out/counts")), ["in/"],
-     [re.escape('$.sinks[0].prefix: cannot write output files: directory '
-                '"{T}/out" does not exist')], 3, False),
+     [re.escape('$.sinks[0].prefix: cannot write output files '
+                '"{T}/out/counts-*": directory "{T}/out" does not exist')],
+     3, False),
     ("output prefix below a file: problem",
      job({"a": dirsrc("{T}/in")}, save("{T}/file/counts")), ["in/", "file"],
-     [re.escape('$.sinks[0].prefix: cannot write output files: '
-                '"{T}/file" is not a directory')], 3, False),
+     [re.escape('$.sinks[0].prefix: cannot write output files '
+                '"{T}/file/counts-*": "{T}/file" is not a directory')],
+     3, False),
     ("output prefix in an existing directory: nothing",
      job({"a": dirsrc("{T}/in")}, save("{T}/out/counts")), ["in/", "out/"],
      [], 0, False),
@@ -141,8 +143,9 @@ ROWS = [
       re.escape('$.sources.s.host: warning: host "no-such-host.invalid" '
                 'does not resolve (') + NO_NAME +
       re.escape('); the source keeps trying at run time'),
-      re.escape('$.sinks[0].prefix: cannot write output files: directory '
-                '"{T}/out" does not exist')], 3, False),
+      re.escape('$.sinks[0].prefix: cannot write output files '
+                '"{T}/out/x-*": directory "{T}/out" does not exist')],
+     3, False),
 ]
 
 
