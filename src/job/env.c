@@ -217,45 +217,58 @@ static void check_directory(sl_job *job, const job_source *src, bool at_start)
 
 /* --------------------------------------------------------- output paths */
 
+/* Write the reason into why (n bytes); returns false, for can_create. */
+static bool because(char *why, size_t n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static bool because(char *why, size_t n, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, n, fmt, ap);
+    va_end(ap);
+    return false;
+}
+
 /*
  * Can a file be created at file (dead letters: open O_CREAT) or a
- * directory be made there (save_as_text_files: mkdir)? Its parent must
- * be a writable directory and an existing file writable. Returns false
- * with the reason in why.
+ * directory be made there (save_as_text_files: mkdir)? Neither makes
+ * parents, so the parent must be a writable directory, and an existing
+ * file must be writable. Returns false with the reason in why.
  */
 static bool can_create(const char *file, bool is_dir, char *why, size_t n)
 {
     char parent[PATH_MAX];
     const char *slash = strrchr(file, '/');
-    size_t len = slash ? (size_t)(slash - file) : 1;
+    size_t len = slash ? (size_t)(slash - file) : 0;
     struct stat sb;
 
+    if (len >= sizeof parent)
+        return because(why, n, "path too long");
     if (!slash)
-        memcpy(parent, ".", 2);
+        strcpy(parent, ".");
     else if (len == 0)
-        memcpy(parent, "/", 2);
-    else if (len >= sizeof parent)
-        return snprintf(why, n, "path too long"), false;
+        strcpy(parent, "/");
     else
         memcpy(parent, file, len), parent[len] = '\0';
     if (!is_dir && stat(file, &sb) == 0) {
         if (S_ISDIR(sb.st_mode))
-            return snprintf(why, n, "\"%s\" is a directory", file), false;
+            return because(why, n, "\"%s\" is a directory", file);
         if (access(file, W_OK) != 0)
-            return snprintf(why, n, "\"%s\" is not writable: %s", file,
-                            strerror(errno)),
-                   false;
+            return because(why, n, "\"%s\" is not writable: %s", file,
+                           strerror(errno));
         return true;
     }
+    if (stat(parent, &sb) != 0 && errno == ENOENT)
+        return because(why, n, "directory \"%s\" does not exist", parent);
     if (stat(parent, &sb) != 0)
-        return snprintf(why, n, "directory \"%s\" does not exist", parent),
-               false;
+        return because(why, n, "cannot use \"%s\": %s", parent,
+                       strerror(errno));
     if (!S_ISDIR(sb.st_mode))
-        return snprintf(why, n, "\"%s\" is not a directory", parent), false;
+        return because(why, n, "\"%s\" is not a directory", parent);
     if (access(parent, W_OK | X_OK) != 0)
-        return snprintf(why, n, "directory \"%s\" is not writable: %s", parent,
-                        strerror(errno)),
-               false;
+        return because(why, n, "directory \"%s\" is not writable: %s", parent,
+                       strerror(errno));
     return true;
 }
 
