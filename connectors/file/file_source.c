@@ -497,6 +497,32 @@ static sl_status configure(file_source *fs, const sl_conf *c, char *err,
     return SL_OK;
 }
 
+/*
+ * file.create_if_missing: mkdir -p of the watched directory, so a job
+ * whose input folder is made by its producer later can still start.
+ */
+static sl_status create_root(const char *dir, const sl_conf *c, char *err,
+                             size_t errlen)
+{
+    bool create = false;
+    struct stat sb;
+    char *p;
+    int e = 0;
+
+    sl_conf_get_bool(c, "file.create_if_missing", &create);
+    if (!create || stat(dir, &sb) == 0)
+        return SL_OK;
+    if (!(p = sl__strdup(dir)))
+        return SL_ENOMEM;
+    if (!make_parents(p) || (mkdir(p, 0755) != 0 && errno != EEXIST))
+        e = errno;
+    sl_free(p);
+    if (e)
+        return sl__errbuf(err, errlen, SL_EIO,
+                          "cannot create directory '%s': %s", dir, strerror(e));
+    return SL_OK;
+}
+
 sl_dstream *sl_file_stream(sl_context *ctx, const char *dir,
                            const sl_conf *conf)
 {
@@ -521,8 +547,11 @@ sl_dstream *sl_file_stream(sl_context *ctx, const char *dir,
     fs->w.ctx = ctx;
     fs->w.fd = -1;
     fs->max_line = sl__conf_int(ctx->conf, "receiver.max_line_bytes");
-    st = (fs->w.root = sl__strdup(dir)) ? configure(fs, conf, err, sizeof err)
-                                        : SL_ENOMEM;
+    st = (fs->w.root = sl__strdup(dir))
+             ? create_root(dir, conf, err, sizeof err)
+             : SL_ENOMEM;
+    if (st == SL_OK)
+        st = configure(fs, conf, err, sizeof err);
     if (st == SL_OK)
         st = sl__watch_open(&fs->w, err, sizeof err);
     /* The listing at start: what is there now is "existing". */

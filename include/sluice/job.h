@@ -40,6 +40,28 @@ SL_EXPORT size_t sl_job_problem_count(const sl_job *job);
  * in the order of the file.
  */
 SL_EXPORT const char *sl_job_problem(const sl_job *job, size_t i);
+/** @brief sl_job_check_env flag: the job starts now (see below). */
+#define SL_JOB_ENV_AT_START 1u
+
+/**
+ * @brief Check what a valid job needs from its environment, without
+ * running it: each directory source's directory, each socket source's host
+ * (looked up, at most 2 s), each dead-letter file and save_as_text_files
+ * prefix (can they be written). What is certainly wrong is added to the
+ * problems; what may still change is a warning (sl_job_warning). A missing
+ * directory (without create_if_missing) is a warning, or with
+ * SL_JOB_ENV_AT_START a problem. docs/job-file.md lists every check.
+ * @returns SL_OK (problems and warnings may have been added); SL_EINVAL
+ * for a job that already has problems (nothing checked); SL_ENOMEM.
+ */
+SL_EXPORT sl_status sl_job_check_env(sl_job *job, unsigned flags);
+/** @brief Number of warnings sl_job_check_env found. */
+SL_EXPORT size_t sl_job_warning_count(const sl_job *job);
+/**
+ * @brief Warning i as "PATH: warning: MESSAGE" (borrowed; NULL past the
+ * end).
+ */
+SL_EXPORT const char *sl_job_warning(const sl_job *job, size_t i);
 /** @brief The job's "name" (borrowed), or NULL when it has none. */
 SL_EXPORT const char *sl_job_name(const sl_job *job);
 

@@ -172,6 +172,9 @@ static const sl__conf_row sl__conf_rows[] = {
             "Most bytes one compressed file (.gz, .zst) may decompress to "
             "(0 = no limit); the lines after it are skipped, reported and "
             "counted (files_too_large)."),
+    SL__ROW("file.create_if_missing", SL_CONF_BOOL, "false", 0, 0, NULL,
+            "Create the watched directory (mkdir -p, mode 0755) at start "
+            "when it is missing; off: a missing directory fails the start."),
     SL__ROW("state.shards", SL_CONF_INT, "16", 1, 4096, NULL,
             "Shards of every keyed state store; fixed for a job once "
             "state exists."),

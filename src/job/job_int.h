@@ -237,6 +237,8 @@ struct sl_job {
     char **problems;
     const cJSON **problem_at; /* the node each problem is about */
     size_t nproblems, cap_problems;
+    char **warnings; /* env.c's, "PATH: MESSAGE", in the arena */
+    size_t nwarnings, cap_warnings;
     sl_context *ctx;
     bool built, oom;
     char errmsg[512];

@@ -542,6 +542,7 @@ static const source_field directory_fields[] = {
     {"with_file_name", "file.with_file_name"},
     {"split_bytes", "file.split_bytes"},
     {"max_decompressed_bytes", "file.max_decompressed_bytes"},
+    {"create_if_missing", "file.create_if_missing"},
     {NULL, NULL}};
 
 static const source_def sources[] = {

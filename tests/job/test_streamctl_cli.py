@@ -438,7 +438,8 @@ FAILING = [
 
 
 UNBUILDABLE = [
-    # An output directory that cannot be created fails the first batch.
+    # An output directory that cannot be created: refused before the start
+    # (the machine checks of docs/job-file.md), named by its prefix.
     ("fail_save_dir", {
         "name": "fail-save", "batch_interval": "1s", "clock": "manual",
         "max_batches": 2,

@@ -68,6 +68,10 @@ static void usage_run(FILE *f)
           "whichever is longer); a second signal aborts at once.\n"
           "With \"clock\": \"manual\" batches run back to back without\n"
           "sleeping: the same file gives the same output every time.\n"
+          "Before it starts, the job's machine is checked as validate does:\n"
+          "warnings are printed, and a missing directory (without\n"
+          "create_if_missing) or an unwritable output is reported with its\n"
+          "JSON path and the job does not start (exit status 1).\n"
           "\n"
           "exit status: 0 stopped cleanly; 1 the job failed; 2 bad command\n"
           "line; 3 the job file is unreadable or invalid; 4 the job stopped\n"
@@ -77,7 +81,7 @@ static void usage_run(FILE *f)
 
 static void usage_validate(FILE *f)
 {
-    fputs("usage: streamctl validate JOB.json...\n"
+    fputs("usage: streamctl validate [--no-env] JOB.json...\n"
           "\n"
           "Check each job file without running it: JSON syntax, fields and\n"
           "their types, operator, function and source names, references\n"
@@ -86,9 +90,18 @@ static void usage_validate(FILE *f)
           "valid file, else every problem on stderr as\n"
           "\"FILE: PATH: MESSAGE\", PATH a JSON path such as\n"
           "$.streams.counts.ops[0].fn.\n"
+          "Then, for a valid file, what it needs from this machine: a\n"
+          "directory source's directory, a socket source's host (looked up,\n"
+          "at most 2 s), dead-letter files and save_as_text_files prefixes\n"
+          "(writable). What may still change is a warning,\n"
+          "\"FILE: PATH: warning: MESSAGE\" on stderr, and leaves the file\n"
+          "valid; see docs/job-file.md.\n"
           "\n"
-          "exit status: 0 every file is valid; 2 bad command line; 3 some\n"
-          "file is unreadable or invalid.\n",
+          "options:\n"
+          "  --no-env    skip the checks of the machine\n"
+          "\n"
+          "exit status: 0 every file is valid (warnings or not); 1 out of\n"
+          "memory; 2 bad command line; 3 some file is unreadable or invalid.\n",
           f);
 }
 
@@ -135,15 +148,44 @@ static sl_job *load_valid(const char *path, bool *oom)
     return job;
 }
 
-/* The command's file arguments from argv[from..]; -1 on a usage error. */
+/*
+ * Run the environment checks on a valid job (flags as sl_job_check_env)
+ * and print its warnings and the problems they found. Returns the exit
+ * status they call for: EXIT_OK (warnings alone), problem_rc, or
+ * EXIT_FAILED when out of memory.
+ */
+static int check_env(const char *path, sl_job *job, unsigned flags,
+                     int problem_rc)
+{
+    size_t i, n;
+
+    if (sl_job_check_env(job, flags) == SL_ENOMEM) {
+        fprintf(stderr, "streamctl: %s: out of memory\n", path);
+        return EXIT_FAILED;
+    }
+    n = sl_job_warning_count(job);
+    for (i = 0; i < n; i++)
+        fprintf(stderr, "%s: %s\n", path, sl_job_warning(job, i));
+    n = sl_job_problem_count(job);
+    for (i = 0; i < n; i++)
+        fprintf(stderr, "%s: %s\n", path, sl_job_problem(job, i));
+    return n ? problem_rc : EXIT_OK;
+}
+
+/* The command's file arguments from argv[from..]; -1 on a usage error.
+ * no_env, when not NULL, takes the option --no-env. */
 static int file_args(int argc, char **argv, int from, void (*usage)(FILE *),
-                     const char **files, int max)
+                     const char **files, int max, bool *no_env)
 {
     int i, n = 0;
     for (i = from; i < argc; i++) {
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             usage(stdout);
             exit(EXIT_OK);
+        }
+        if (no_env && !strcmp(argv[i], "--no-env")) {
+            *no_env = true;
+            continue;
         }
         if (!strcmp(argv[i], "--")) {
             for (i++; i < argc; i++) {
@@ -176,27 +218,32 @@ static int cmd_validate(int argc, char **argv)
 {
     const char **files = malloc((size_t)argc * sizeof *files);
     int n, i, rc = EXIT_OK;
+    bool no_env = false;
     sl_job *job;
 
     if (!files) {
         fputs("streamctl: out of memory\n", stderr);
         return EXIT_FAILED;
     }
-    n = file_args(argc, argv, 2, usage_validate, files, argc);
+    n = file_args(argc, argv, 2, usage_validate, files, argc, &no_env);
     if (n < 0) {
         free(files);
         return EXIT_USAGE;
     }
     for (i = 0; i < n; i++) {
         bool oom;
+        int frc = EXIT_INVALID;
         if ((job = load_valid(files[i], &oom))) {
-            printf("%s: valid\n", files[i]);
+            frc = no_env ? EXIT_OK : check_env(files[i], job, 0, EXIT_INVALID);
+            if (frc == EXIT_OK)
+                printf("%s: valid\n", files[i]);
             sl_job_free(job);
         } else if (oom) {
-            rc = EXIT_FAILED;
-        } else if (rc == EXIT_OK) {
-            rc = EXIT_INVALID;
+            frc = EXIT_FAILED;
         }
+        /* Out of memory (1) wins over an invalid file (3). */
+        if (frc == EXIT_FAILED || (frc != EXIT_OK && rc == EXIT_OK))
+            rc = frc;
     }
     free(files);
     return rc;
@@ -398,7 +445,7 @@ static int cmd_run(int argc, char **argv)
     sl_job *job;
     int rc = EXIT_FAILED;
 
-    if (file_args(argc, argv, 2, usage_run, &file, 1) < 0)
+    if (file_args(argc, argv, 2, usage_run, &file, 1, NULL) < 0)
         return EXIT_USAGE;
     /* A closed stdout (a pipe into `head`) then fails the console sink
      * with a message and exit status 1, instead of killing the process
@@ -412,6 +459,11 @@ static int cmd_run(int argc, char **argv)
 
     if (!(job = load_valid(file, &oom)))
         return oom ? EXIT_FAILED : EXIT_INVALID;
+    /* What validate would warn of, and what is certain to fail at start
+     * (a missing directory), before anything runs: exit 1, the job could
+     * not be started. */
+    if (check_env(file, job, SL_JOB_ENV_AT_START, EXIT_FAILED) != EXIT_OK)
+        goto out;
     if ((st = sl_job_build(job, &ctx)) != SL_OK) {
         fprintf(stderr, "streamctl: %s: cannot build the job: %s\n", file,
                 sl_job_errmsg(job));

@@ -59,6 +59,7 @@ static const char *const all_names[] = {"batch_interval",
                                         "file.split_bytes",
                                         "max_record_bytes",
                                         "file.max_decompressed_bytes",
+                                        "file.create_if_missing",
                                         "state.shards"};
 #define NNAMES (sizeof all_names / sizeof all_names[0])
 

@@ -1,0 +1,147 @@
+#!/usr/bin/env python3
+"""Every shipped example job file (examples/streaming/jobs/*.json), run by
+`streamctl run` as docs/streamctl.md ("The example job files") says.
+
+Usage: test_examples.py STREAMCTL SOURCE_ROOT
+
+Each file must first pass `streamctl validate` as shipped, with no warning
+(its machine checks included: the text-file example creates its
+directory). Then it runs, changed only where a test cannot use it as it
+is:
+- a socket source's port becomes a free one, served by `ncat -lk` (as the
+  docs say: `ncat -lk 9999`, then type lines);
+- a directory source's path becomes a directory under a fresh temporary
+  directory that does not exist yet (create_if_missing must make it), and
+  a file is moved into it (as the docs say: write a file elsewhere, then
+  mv it in).
+A few words are sent, and each word must show up in the printed output
+with a count of at least what was sent. Then SIGTERM must stop the job
+with exit status 0. A file with any other source type fails the test
+until this test learns how to feed it. Exits 77 (skip) without ncat when
+an example needs it. Every wait is bounded.
+"""
+
+import glob
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+if len(sys.argv) != 3:
+    sys.stderr.write("usage: %s STREAMCTL SOURCE_ROOT\n" % sys.argv[0])
+    sys.exit(2)
+STREAMCTL = os.path.abspath(sys.argv[1])
+ROOT = os.path.abspath(sys.argv[2])
+sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+
+from itlib import (SKIP, Job, Ncat, TestFailure, check, free_port,  # noqa
+                   log, main, wait_until)
+
+JOBS = sorted(glob.glob(os.path.join(ROOT, "examples", "streaming", "jobs",
+                                     "*.json")))
+WORDS = b"sluice spark sluice\nriver sluice\n"
+EXPECT = {b"sluice": 3, b"spark": 1, b"river": 1}
+# The windowed example prints once per 10 s slide: wait for two slides.
+OUTPUT_S = 30
+
+
+def validate_as_shipped(path):
+    p = subprocess.run([STREAMCTL, "validate", path], capture_output=True,
+                       timeout=30)
+    err = p.stderr.decode("utf-8", "replace")
+    check(p.returncode == 0, "%s: validate exited %d: %s"
+          % (path, p.returncode, err))
+    check(err == "", "%s: validate printed on stderr: %s" % (path, err))
+
+
+def seen_counts(job):
+    """Highest count printed per word so far."""
+    best = {}
+    for _, counts, _, _ in job.batches():
+        for w, c in counts.items():
+            best[w] = max(best.get(w, 0), c)
+    return best
+
+
+def run_one(path, tmp):
+    doc = json.load(open(path))
+    kinds = {s["type"] for s in doc["sources"].values()}
+    check(kinds <= {"socket", "directory"},
+          "%s: source types %s: teach this test how to feed them"
+          % (path, sorted(kinds)))
+    port = free_port()
+    indir = os.path.join(tmp, "not-yet", "in")
+    for s in doc["sources"].values():
+        if s["type"] == "socket":
+            s["port"] = port
+        else:
+            s["path"] = indir
+    changed = os.path.join(tmp, os.path.basename(path))
+    with open(changed, "w") as f:
+        json.dump(doc, f)
+    if "socket" in kinds:
+        with Ncat(port) as ncat:
+            run_job(changed, lambda job: feed_socket(job, ncat), indir)
+    else:
+        run_job(changed, lambda job: feed_directory(job, indir, tmp), indir)
+
+
+def feed_socket(job, ncat):
+    ncat.wait_connections(1)
+    ncat.send(WORDS)
+
+
+def feed_directory(job, indir, tmp):
+    wait_until(lambda: os.path.isdir(indir) or not job.alive(), 15,
+               "the job to create %s" % indir)
+    check(job.alive(), "the job exited at start")
+    # Complete files only: written beside the directory, then moved in.
+    staged = os.path.join(tmp, "words.txt")
+    with open(staged, "wb") as f:
+        f.write(WORDS)
+    os.rename(staged, os.path.join(indir, "words.txt"))
+
+
+def run_job(path, feed, indir):
+    with Job([STREAMCTL, "run", path]) as job:
+        feed(job)
+
+        def enough():
+            check(job.alive(), "the job exited (status %s) before its "
+                  "output" % job.proc.returncode)
+            seen = seen_counts(job)
+            return all(seen.get(w, 0) >= c for w, c in EXPECT.items())
+        wait_until(enough, OUTPUT_S, "the counts of %r in the output"
+                   % sorted(EXPECT))
+        rc = job.stop(signal.SIGTERM)
+        err = job.err.text()
+        check(rc == 0, "exit status %d after SIGTERM: %s" % (rc, err[-2000:]))
+        log("%s: output ok, SIGTERM -> 0" % os.path.basename(path))
+
+
+def test():
+    check(len(JOBS) >= 4, "expected the 4 shipped example job files, "
+          "found %r" % JOBS)
+    for path in JOBS:
+        validate_as_shipped(path)
+    need_ncat = any('"socket"' in open(p).read() for p in JOBS)
+    if need_ncat and not shutil.which("ncat"):
+        log("ncat not found: skipping")
+        sys.exit(SKIP)
+    for path in JOBS:
+        tmp = tempfile.mkdtemp(prefix="sl-examples-")
+        try:
+            log("example %s" % os.path.basename(path))
+            start = time.monotonic()
+            run_one(path, tmp)
+            log("  %.1f s" % (time.monotonic() - start))
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main(test)
