@@ -3,6 +3,7 @@ with a time limit, and the exception a failed check raises."""
 
 import signal
 import subprocess
+import tempfile
 
 
 class Failure(Exception):
@@ -32,3 +33,19 @@ def run_streamctl(streamctl, args, cwd, timeout):
                          err[-2000:]))
     return (proc.returncode, out.decode("utf-8", "replace"),
             err.decode("utf-8", "replace"))
+
+
+def run_cases(cases, errors=(Failure,)):
+    """Run each (name, case) with a fresh temporary directory, print
+    "ok: NAME" or "FAIL: NAME: ...", and return the exit status (1 when any
+    case raised one of errors)."""
+    failed = 0
+    for name, case in cases:
+        with tempfile.TemporaryDirectory() as tmp:
+            try:
+                case(tmp)
+                print("ok: %s" % name)
+            except errors as e:
+                failed += 1
+                print("FAIL: %s: %s: %s" % (name, type(e).__name__, e))
+    return 1 if failed else 0

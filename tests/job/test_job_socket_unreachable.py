@@ -32,7 +32,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from joblib import Failure, run_streamctl  # noqa: E402
+from joblib import Failure, run_cases, run_streamctl  # noqa: E402
 
 if len(sys.argv) != 3:
     sys.stderr.write("usage: %s STREAMCTL SOURCE_ROOT\n" % sys.argv[0])
@@ -176,20 +176,11 @@ def case_bad_fields(tmp):
 
 
 def main():
-    failed = 0
-    for name, case in [("warns", case_warns),
-                       ("max attempts", case_max_attempts),
-                       ("give up after", case_give_up_after),
-                       ("unresolvable", case_unresolvable),
-                       ("bad fields", case_bad_fields)]:
-        with tempfile.TemporaryDirectory() as tmp:
-            try:
-                case(tmp)
-                print("ok: %s" % name)
-            except Failure as e:
-                failed += 1
-                print("FAIL: %s: %s" % (name, e))
-    return 1 if failed else 0
+    return run_cases([("warns", case_warns),
+                      ("max attempts", case_max_attempts),
+                      ("give up after", case_give_up_after),
+                      ("unresolvable", case_unresolvable),
+                      ("bad fields", case_bad_fields)])
 
 
 if __name__ == "__main__":

@@ -29,6 +29,8 @@ if len(sys.argv) != 3:
     sys.stderr.write("usage: %s STREAMCTL SOURCE_ROOT\n" % sys.argv[0])
     sys.exit(2)
 STREAMCTL = os.path.abspath(sys.argv[1])
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from joblib import run_cases  # noqa: E402
 
 
 class Failure(Exception):
@@ -148,17 +150,9 @@ def case_timeout(tmp):
 
 
 def main():
-    failed = 0
-    for name, case in [("partial line", case_partial_line),
-                       ("timeout", case_timeout)]:
-        with tempfile.TemporaryDirectory() as tmp:
-            try:
-                case(tmp)
-                print("ok: %s" % name)
-            except Failure as e:
-                failed += 1
-                print("FAIL: %s: %s" % (name, e))
-    return 1 if failed else 0
+    return run_cases([("partial line", case_partial_line),
+                      ("timeout", case_timeout)],
+                     (Failure,))
 
 
 if __name__ == "__main__":

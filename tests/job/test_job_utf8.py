@@ -35,6 +35,8 @@ if len(sys.argv) != 3:
     sys.stderr.write("usage: %s STREAMCTL SOURCE_ROOT\n" % sys.argv[0])
     sys.exit(2)
 STREAMCTL = os.path.abspath(sys.argv[1])
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from joblib import run_cases  # noqa: E402
 
 LINES = [
     b"plain ascii",
@@ -172,18 +174,10 @@ def case_closed_stdout(tmp):
 
 
 def main():
-    failed = 0
-    for name, case in [("sink", case_sink),
-                       ("dead letters", case_dead_letters),
-                       ("closed stdout", case_closed_stdout)]:
-        with tempfile.TemporaryDirectory() as tmp:
-            try:
-                case(tmp)
-                print("ok: %s" % name)
-            except (Failure, ValueError) as e:
-                failed += 1
-                print("FAIL: %s: %s: %s" % (name, type(e).__name__, e))
-    return 1 if failed else 0
+    return run_cases([("sink", case_sink),
+                      ("dead letters", case_dead_letters),
+                      ("closed stdout", case_closed_stdout)],
+                     (Failure, ValueError))
 
 
 if __name__ == "__main__":
