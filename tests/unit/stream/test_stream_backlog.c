@@ -91,6 +91,9 @@ static int64_t check_ids(const seen *s)
     return absorbed;
 }
 
+/* Work of no length, for slow_output (outlives every context). */
+static long g_no_work = 0;
+
 static sl_status slow_output(sl_rdd *rdd, int64_t time_ms, void *user)
 {
     int64_t n;
@@ -288,7 +291,7 @@ static void stop_while_reading(sl_dstream *(*out)(sl_dstream *),
     int64_t t0;
     atomic_store(&g_reading, 0);
     atomic_store(&g_commits, 0);
-    SL_CHECK_OK(sl_dstream_foreach_rdd(out ? out(e) : e, fn, &(long){0}));
+    SL_CHECK_OK(sl_dstream_foreach_rdd(out ? out(e) : e, fn, &g_no_work));
     SL_CHECK_OK(sl_context_start(ctx));
     t0 = now_ms();
     while (!atomic_load(&g_reading) && now_ms() - t0 < 10000)
@@ -344,7 +347,7 @@ static void test_no_absorb_without_backlog(void)
     ctx = sl_context_new(conf, err, sizeof err);
     s = watch(ctx);
     SL_CHECK_OK(sl_dstream_foreach_rdd(sl_queue_stream(ctx, 1), slow_output,
-                                       &(long){0}));
+                                       &g_no_work));
     SL_CHECK_OK(sl_context_start(ctx));
     sleep_ms(1000);
     SL_CHECK_OK(sl_context_stop(ctx, true));
