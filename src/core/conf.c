@@ -156,14 +156,20 @@ static const sl__conf_row sl__conf_rows[] = {
     SL__ROW("file.csv.columns", SL_CONF_STRING, "", 0, 0, NULL,
             "Column names for CSV files without a header, comma-separated."),
     SL__ROW("file.dead_letter", SL_CONF_STRING, "", 0, 0, NULL,
-            "File that malformed lines are appended to (JSON lines with the "
-            "file name, line number and reason); empty = none."),
+            "The directory source's own dead-letter file (instead of "
+            "dead_letter); empty = dead_letter's."),
     SL__ROW("file.with_file_name", SL_CONF_BOOL, "false", 0, 0, NULL,
             "Each record becomes (file name, record), as Spark's "
             "input_file_name()."),
     SL__ROW("file.split_bytes", SL_CONF_SIZE, "64m", 64 * SL__KB, SL__GB, NULL,
             "Uncompressed files larger than this are read as line-aligned "
             "splits of about this size, one partition each."),
+    SL__ROW("dead_letter", SL_CONF_STRING, "", 0, 0, NULL,
+            "The job's dead-letter file: records set aside (malformed, "
+            "too long, bad values) are appended as JSON lines; empty = none."),
+    SL__ROW("source.name", SL_CONF_STRING, "", 0, 0, NULL,
+            "The source's name in dead letters' origin; empty = its type "
+            "(\"directory\", \"socket\")."),
     SL__ROW("max_record_bytes", SL_CONF_SIZE, "64m", 1 * SL__KB, SL__GB, NULL,
             "The largest record a job's built-in function may make (repeat, "
             "to_string); a bigger one fails the batch naming the function."),

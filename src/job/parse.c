@@ -803,8 +803,9 @@ static void read_source(sl_job *job, job_source *src, const cJSON *j)
         read_queue(job, src, j);
         return;
     }
-    if (!(src->conf = sl_conf_dup(job->conf))) {
-        job->oom = true;
+    if (!(src->conf = sl_conf_dup(job->conf)) ||
+        sl_conf_set(src->conf, "source.name", src->name, NULL, 0) != SL_OK) {
+        job->oom = true; /* any string is a name: only memory fails */
         return;
     }
     if (strcmp(type, "socket") == 0) {
@@ -1566,8 +1567,9 @@ static bool read_json(sl_job *job, const char *text, size_t len)
 void sl__job_parse(sl_job *job, const char *text, size_t len)
 {
     static const char *const fields[] = {
-        "name", "batch_interval", "clock",   "max_batches", "workers",
-        "conf", "sources",        "streams", "sinks",       NULL};
+        "name",    "batch_interval", "clock",       "max_batches",
+        "workers", "conf",           "dead_letter", "sources",
+        "streams", "sinks",          NULL};
     static const char *const clocks[] = {"system", "manual", NULL};
     const cJSON *f, *root;
     const char *s;
@@ -1615,6 +1617,9 @@ void sl__job_parse(sl_job *job, const char *text, size_t len)
     if ((f = field(job, root, "$", "workers", false)) &&
         read_int(job, f, "$.workers", 0, 1024, &v))
         set_conf(job, job->conf, f, "$.workers", "workers");
+    if ((f = field(job, root, "$", "dead_letter", false)) &&
+        read_string(job, f, "$.dead_letter"))
+        set_conf(job, job->conf, f, "$.dead_letter", "dead_letter");
     if (job->interval_ms) {
         /* conf may have set it too; the top-level field wins. */
         int64_t ms;
