@@ -167,6 +167,11 @@ static const sl__conf_row sl__conf_rows[] = {
     SL__ROW("dead_letter", SL_CONF_STRING, "", 0, 0, NULL,
             "The job's dead-letter file: records set aside (malformed, "
             "too long, bad values) are appended as JSON lines; empty = none."),
+    SL__ROW("on_bad_record", SL_CONF_ENUM, "fail", 0, 0,
+            "fail|skip|dead_letter",
+            "What a job's map or map_values does with a value its built-in "
+            "function cannot handle: fail the batch, skip the record "
+            "(counted, logged), or write it to dead_letter (counted)."),
     SL__ROW("source.name", SL_CONF_STRING, "", 0, 0, NULL,
             "The source's name in dead letters' origin; empty = its type "
             "(\"directory\", \"socket\")."),
