@@ -69,6 +69,10 @@ static const sl__conf_row sl__conf_rows[] = {
     SL__ROW("receiver.max_line_bytes", SL_CONF_SIZE, "1m", 1, SL__GB, NULL,
             "Longest line accepted; longer lines are dropped up to their "
             "newline and counted."),
+    SL__ROW("receiver.dead_letter", SL_CONF_STRING, "", 0, 0, NULL,
+            "The socket source's own dead-letter file for lines over "
+            "receiver.max_line_bytes (instead of dead_letter); empty = "
+            "dead_letter's."),
     SL__ROW("receiver.block_bytes", SL_CONF_SIZE, "1m", 4 * SL__KB, SL__GB,
             NULL,
             "Size of a receive block (at least receiver.max_line_bytes + 2); "

@@ -314,6 +314,9 @@ sl_status sl_job_check_env(sl_job *job, unsigned flags)
         const char *type = src->def ? src->def->type : "";
         if (strcmp(type, "socket") == 0) {
             check_host(job, src);
+            check_dead_letter(
+                job, src->conf, "receiver.dead_letter", src->json,
+                sl__job_path_field(job, src->path, "dead_letter"));
         } else if (strcmp(type, "directory") == 0) {
             check_directory(job, src, at_start);
             check_dead_letter(

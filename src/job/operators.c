@@ -518,6 +518,7 @@ static const source_field socket_fields[] = {
     {"reconnect_max", "receiver.reconnect_max"},
     {"max_connect_attempts", "receiver.max_connect_attempts"},
     {"connect_give_up_after", "receiver.connect_give_up_after"},
+    {"dead_letter", "receiver.dead_letter"},
     {NULL, NULL}};
 static const source_field queue_fields[] = {
     {"batches", NULL}, {"partitions", NULL}, {NULL, NULL}};

@@ -18,11 +18,22 @@ and "X" are bad), stream l maps identity then lower (op 1; 7 is bad).
   time; time_ms the wall clock while the job ran);
 - validate: on_bad_record "dead_letter" without a dead-letter file is a
   problem (exit 3); an unknown policy is one too.
+
+Case socket too long: a socket source (receiver.max_line_bytes 16, the
+job's top-level dead_letter) reads from a server on 127.0.0.1 that sends
+lines over the limit in pieces (one found only in its second piece, one
+over 1 KiB sent in three pieces, one not UTF-8 ending in CRLF, one cut by
+the closed connection): each is one "too_long" dead letter with origin
+{"source": "s"}, batch null, its first 1 KiB (and "truncated": true when
+longer, "text_b64" when not UTF-8); the short lines are output.
 """
 
+import base64
 import json
 import os
+import socket
 import sys
+import threading
 import time
 
 if len(sys.argv) != 3:
@@ -133,11 +144,68 @@ def case_validate(tmp):
         check(msg in err, "%r: stderr %r" % (top, err))
 
 
+TOO_LONG = {"batch": None, "origin": {"source": "s"}, "reason": "too_long",
+            "error": "line longer than receiver.max_line_bytes (16 bytes)"}
+LATIN1 = b"caf\xe9 " * 4
+
+
+def serve(listener, pieces):
+    """Accept one connection, send pieces (a float: sleep that long),
+    close."""
+    listener.settimeout(20)
+    conn, _ = listener.accept()
+    with conn:
+        for p in pieces:
+            if isinstance(p, float):
+                time.sleep(p)
+            else:
+                conn.sendall(p)
+
+
+def case_socket_too_long(tmp):
+    dead = os.path.join(tmp, "dead.jsonl")
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4)
+    pieces = [b"ok\n", b"x" * 10, 0.1, b"x" * 20 + b"\n", b"y" * 20, 0.1,
+              b"y" * 2000, 0.1, b"y" * 100 + b"\nshort\n", LATIN1 + b"\r\n",
+              b"cut-by-the-close-of-it", 0.3]
+    server = threading.Thread(target=serve, args=(listener, pieces))
+    server.start()
+    doc = {"name": "long", "batch_interval": "200ms", "max_batches": 8,
+           "dead_letter": dead, "conf": {"receiver.max_line_bytes": 16},
+           "sources": {"s": {"type": "socket", "host": "127.0.0.1",
+                             "port": listener.getsockname()[1]}},
+           "sinks": [{"from": "s", "type": "console", "format": "json"}]}
+    path = os.path.join(tmp, "job.json")
+    with open(path, "w") as f:
+        json.dump(doc, f)
+    try:
+        rc, out, err = run_streamctl(STREAMCTL, ["run", path], tmp, 30)
+    finally:
+        server.join(30)
+        listener.close()
+    check(rc == 0, "exit %d: %s" % (rc, err[-1000:]))
+    recs = [r for l in out.splitlines() for r in json.loads(l)["records"]]
+    check(recs == ["ok", "short"], "records %r" % recs)
+    with open(dead, "rb") as f:
+        got = [json.loads(l) for l in f.read().decode("utf-8").splitlines()]
+    for g in got:
+        check(isinstance(g.pop("time_ms", None), int), "time_ms in %r" % g)
+    want = [dict(TOO_LONG, text="x" * 30),
+            dict(TOO_LONG, text="y" * 1024, truncated=True),
+            dict(TOO_LONG, text=LATIN1.decode("utf-8", "replace"),
+                 text_b64=base64.b64encode(LATIN1).decode()),
+            dict(TOO_LONG, text="cut-by-the-close-of-it")]
+    check(got == want, "dead letters %r, expected %r" % (got, want))
+
+
 def main():
     return run_cases([("fail", case_fail), ("skip", case_skip),
                       ("dead_letter", case_dead_letter),
-                      ("validate", case_validate)],
-                     (Failure, ValueError, KeyError))
+                      ("validate", case_validate),
+                      ("socket too long", case_socket_too_long)],
+                     (Failure, ValueError, KeyError, OSError))
 
 
 if __name__ == "__main__":
