@@ -274,6 +274,22 @@ static sl_status input_read(input *in, char *dst, size_t room, size_t *got)
 
 /* -------------------------------------------------------------- records */
 
+/* Set one line of the file aside in the source's dead-letter file
+ * (failures to write are the file's business: counted in nothing). */
+static void dead_letter(read_ctx *rc, const char *reason, const char *why,
+                        const char *line, size_t len, int64_t line_no)
+{
+    sl__dead_letter r = {.batch = sl_task_time(rc->t),
+                         .source = rc->fs->name,
+                         .reason = reason,
+                         .error = why,
+                         .text = line,
+                         .text_len = len,
+                         .file = rc->path,
+                         .line = line_no};
+    sl__dead_letters_put(rc->fs->dead, &r);
+}
+
 /* One line: parse it, emit the record, or count and report it. */
 static sl_status emit_line(read_ctx *rc, const char *line, size_t len)
 {
@@ -298,8 +314,7 @@ static sl_status emit_line(read_ctx *rc, const char *line, size_t len)
         ADD(fs->malformed, 1);
         if (fs->dead) /* line numbers count from the file's start: only
                          whole files have malformed lines (JSON, CSV) */
-            sl__dead_letters_write(fs->dead, rc->path, rc->line_no, err, line,
-                                   len);
+            dead_letter(rc, "malformed", err, line, len, rc->line_no);
         return SL_OK;
     }
     if (st != SL_OK || !fs->with_file_name)
@@ -378,8 +393,7 @@ static sl_status read_ended(read_ctx *rc, sl_status st)
         sl_context_log(fs->ctx, SL_LOG_WARN, "directory source: file '%s': %s",
                        rc->path, why);
         if (fs->dead)
-            sl__dead_letters_write(fs->dead, rc->path, rc->line_no + 1, why, "",
-                                   0);
+            dead_letter(rc, "too_long", why, "", 0, rc->line_no + 1);
         return SL_OK;
     }
     if (st != SL_ECORRUPT && st != SL_EIO)

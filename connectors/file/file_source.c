@@ -337,6 +337,7 @@ static void file_free(void *state)
     }
     sl__watch_close(&fs->w);
     sl__dead_letters_close(fs->dead);
+    sl_free(fs->name);
     sl_free(fs->w.root);
     sl_free(fs->w.glob);
     sl_free(fs->archive);
@@ -395,6 +396,7 @@ static sl_status configure(file_source *fs, const sl_conf *c, char *err,
     const char *sep = sl_conf_get(c, "file.csv.separator");
     const char *quote = sl_conf_get(c, "file.csv.quote");
     const char *dead = sl_conf_get(c, "file.dead_letter");
+    const char *name = sl_conf_get(c, "source.name");
     bool b;
 
     fs->w.mode = !strcmp(watch, "poll")      ? WATCH_POLL
@@ -411,8 +413,11 @@ static sl_status configure(file_source *fs, const sl_conf *c, char *err,
     sl_conf_get_int(c, "file.max_file_age", &fs->w.max_age_ms);
     sl_conf_get_int(c, "file.split_bytes", &fs->split_bytes);
     sl_conf_get_int(c, "file.max_decompressed_bytes", &fs->max_decompressed);
-    if (!(fs->w.glob = sl__strdup(sl_conf_get(c, "file.path_glob_filter"))))
+    if (!(fs->w.glob = sl__strdup(sl_conf_get(c, "file.path_glob_filter"))) ||
+        !(fs->name = sl__strdup(*name ? name : "directory")))
         return SL_ENOMEM;
+    if (!*dead) /* the job's dead-letter file, unless the source has one */
+        dead = sl_conf_get(c, "dead_letter");
 
     sl__rec_options_init(&fs->rec);
     if (sl__rec_format_parse(sl_conf_get(c, "file.format"), &fs->rec.format) !=

@@ -9,7 +9,11 @@
  */
 #include <sluice/connectors.h>
 
+#include "core/records.h"
+#include "stream/stream_int.h"
+
 #include <errno.h>
+#include <limits.h>
 #include <event2/event.h>
 #include <netdb.h>
 #include <stdio.h>
@@ -31,8 +35,10 @@ typedef struct sock {
     char peer[300];   /* "host:port" or "[v6]:port", for messages */
     bool have_conf;   /* the options below come from the caller's conf */
     int64_t connect_timeout_ms, reconnect_min_ms, reconnect_max_ms;
-    int64_t max_attempts; /* consecutive failures allowed; 0 = no limit */
-    int64_t give_up_ms;   /* time allowed without a connection; 0 = ever */
+    int64_t max_attempts;   /* consecutive failures allowed; 0 = no limit */
+    int64_t give_up_ms;     /* time allowed without a connection; 0 = ever */
+    sl__dead_letters *dead; /* over-long lines go there, or NULL */
+    char *name;             /* source.name, or "socket": their origin */
 
     sl_receiver *r;
     struct event_base *base;
@@ -419,6 +425,8 @@ static sl_status sock_start(void *state, sl_receiver *r)
 
     s->r = r;
     s->base = sl_receiver_event_base(r);
+    if (s->dead && sl__receiver_dead_letters(r, s->dead, s->name) != SL_OK)
+        return SL_ENOMEM;
     if (!s->have_conf) {
         s->connect_timeout_ms =
             sl_receiver_conf_int(r, "receiver.connect_timeout");
@@ -494,6 +502,8 @@ static void sock_free(void *state)
         sock_stop(s);
     if (s->addrs)
         freeaddrinfo(s->addrs);
+    sl__dead_letters_close(s->dead);
+    sl_free(s->name);
     sl_free(s->host);
     sl_free(s);
 }
@@ -509,6 +519,23 @@ static const sl_receiver_ops sock_ops = {
 };
 
 /* ------------------------------------------------------- construction */
+
+/* The dead-letter file of conf (the source's receiver.dead_letter, else
+ * the job's dead_letter) and the name its lines give as origin. */
+static sl_status sock_dead_letters(sock *s, const sl_conf *conf, char *err,
+                                   size_t errlen)
+{
+    const char *path = conf ? sl_conf_get(conf, "receiver.dead_letter") : "";
+    const char *name = conf ? sl_conf_get(conf, "source.name") : "";
+
+    if (path && !*path)
+        path = sl_conf_get(conf, "dead_letter");
+    if (!path || !*path)
+        return SL_OK;
+    if (!(s->name = sl__strdup(name && *name ? name : "socket")))
+        return sl__errbuf(err, errlen, SL_ENOMEM, "out of memory");
+    return sl__dead_letters_open(path, &s->dead, err, errlen);
+}
 
 /* Take the connection options from conf when the caller gave one. */
 static sl_status sock_read_conf(sock *s, const sl_conf *conf)
@@ -535,7 +562,7 @@ static sl_status sock_read_conf(sock *s, const sl_conf *conf)
 }
 
 static sl_status sock_new(const char *host, int port, const sl_conf *conf,
-                          sock **out)
+                          sock **out, char *err, size_t errlen)
 {
     size_t hlen = strlen(host);
     sock *s = sl_malloc(sizeof *s);
@@ -551,6 +578,8 @@ static sl_status sock_new(const char *host, int port, const sl_conf *conf,
     st = sock_read_conf(s, conf);
     if (st != SL_OK)
         goto free_sock;
+    if ((st = sock_dead_letters(s, conf, err, errlen)) != SL_OK)
+        goto free_sock;
     memcpy(s->host, host, hlen + 1);
     snprintf(s->service, sizeof s->service, "%d", port);
     /* IPv6 literals are bracketed so the port stays readable. */
@@ -559,6 +588,8 @@ static sl_status sock_new(const char *host, int port, const sl_conf *conf,
     *out = s;
     return SL_OK;
 free_sock:
+    sl__dead_letters_close(s->dead);
+    sl_free(s->name);
     sl_free(s->host);
     sl_free(s);
     return st;
@@ -568,6 +599,7 @@ sl_dstream *sl_socket_text_stream(sl_context *ctx, const char *host, int port,
                                   const sl_conf *conf)
 {
     sock *s = NULL;
+    char err[PATH_MAX + 128] = "";
     sl_status st;
 
     if (!ctx)
@@ -582,12 +614,13 @@ sl_dstream *sl_socket_text_stream(sl_context *ctx, const char *host, int port,
                              port);
         return NULL;
     }
-    st = sock_new(host, port, conf, &s);
+    st = sock_new(host, port, conf, &s, err, sizeof err);
     if (st != SL_OK) {
         sl_context_set_error(ctx, st, "socket text stream: %s",
-                             st == SL_ENOMEM
-                                 ? "out of memory"
-                                 : "bad receiver.* options in conf");
+                             err[0]            ? err
+                             : st == SL_ENOMEM ? "out of memory"
+                                               : "bad receiver.* options in "
+                                                 "conf");
         return NULL;
     }
     /* From here the context owns s, also if this fails. */

@@ -69,6 +69,10 @@ static const sl__conf_row sl__conf_rows[] = {
     SL__ROW("receiver.max_line_bytes", SL_CONF_SIZE, "1m", 1, SL__GB, NULL,
             "Longest line accepted; longer lines are dropped up to their "
             "newline and counted."),
+    SL__ROW("receiver.dead_letter", SL_CONF_STRING, "", 0, 0, NULL,
+            "The socket source's own dead-letter file for lines over "
+            "receiver.max_line_bytes (instead of dead_letter); empty = "
+            "dead_letter's."),
     SL__ROW("receiver.block_bytes", SL_CONF_SIZE, "1m", 4 * SL__KB, SL__GB,
             NULL,
             "Size of a receive block (at least receiver.max_line_bytes + 2); "
@@ -156,14 +160,25 @@ static const sl__conf_row sl__conf_rows[] = {
     SL__ROW("file.csv.columns", SL_CONF_STRING, "", 0, 0, NULL,
             "Column names for CSV files without a header, comma-separated."),
     SL__ROW("file.dead_letter", SL_CONF_STRING, "", 0, 0, NULL,
-            "File that malformed lines are appended to (JSON lines with the "
-            "file name, line number and reason); empty = none."),
+            "The directory source's own dead-letter file (instead of "
+            "dead_letter); empty = dead_letter's."),
     SL__ROW("file.with_file_name", SL_CONF_BOOL, "false", 0, 0, NULL,
             "Each record becomes (file name, record), as Spark's "
             "input_file_name()."),
     SL__ROW("file.split_bytes", SL_CONF_SIZE, "64m", 64 * SL__KB, SL__GB, NULL,
             "Uncompressed files larger than this are read as line-aligned "
             "splits of about this size, one partition each."),
+    SL__ROW("dead_letter", SL_CONF_STRING, "", 0, 0, NULL,
+            "The job's dead-letter file: records set aside (malformed, "
+            "too long, bad values) are appended as JSON lines; empty = none."),
+    SL__ROW("on_bad_record", SL_CONF_ENUM, "fail", 0, 0,
+            "fail|skip|dead_letter",
+            "What a job's map or map_values does with a value its built-in "
+            "function cannot handle: fail the batch, skip the record "
+            "(counted, logged), or write it to dead_letter (counted)."),
+    SL__ROW("source.name", SL_CONF_STRING, "", 0, 0, NULL,
+            "The source's name in dead letters' origin; empty = its type "
+            "(\"directory\", \"socket\")."),
     SL__ROW("max_record_bytes", SL_CONF_SIZE, "64m", 1 * SL__KB, SL__GB, NULL,
             "The largest record a job's built-in function may make (repeat, "
             "to_string); a bigger one fails the batch naming the function."),

@@ -826,48 +826,108 @@ static sl_status write_all(int fd, const char *buf, size_t n)
     return SL_OK;
 }
 
-sl_status sl__dead_letters_write(sl__dead_letters *d, const char *file,
-                                 int64_t line_no, const char *reason,
-                                 const char *line, size_t len)
+/* Bytes a JSON string of s (with its quotes) takes; 2 for NULL ("") */
+static size_t json_string_size(const char *s, size_t n)
 {
-    size_t nf = strlen(file), nr = strlen(reason), size, replaced = 0;
-    bool raw = !sl__utf8_valid(line, len);
-    char num[32], *buf, *p;
-    int nn = snprintf(num, sizeof num,
-                      ",\"line\":%lld,\"error\":", (long long)line_no);
-    sl_status st;
+    return 2 + (s ? sl__json_escape(NULL, s, n, NULL) : 0);
+}
 
-    /* {"file": "F" ,"line":N,"error": "E" ,"text": "T"
-     *  [,"text_b64":"B"] }\n; text not UTF-8 is kept exactly in text_b64 */
-    size = 8 + sl__json_escape(NULL, file, nf, NULL) + 2 + (size_t)nn +
-           sl__json_escape(NULL, reason, nr, NULL) + 2 + 8 +
-           sl__json_escape(NULL, line, len, NULL) + 2 + 2 +
-           (raw ? 14 + sl__base64(NULL, line, len) : 0);
-    buf = sl_malloc(size);
-    if (!buf)
-        return SL_ENOMEM;
-    p = buf;
-    memcpy(p, "{\"file\":", 8);
-    p += 8;
-    put_json_string(&p, file, nf, &replaced);
-    memcpy(p, num, (size_t)nn);
-    p += nn;
-    put_json_string(&p, reason, nr, &replaced);
-    memcpy(p, ",\"text\":", 8);
-    p += 8;
-    put_json_string(&p, line, len, &replaced);
-    if (raw) {
-        memcpy(p, ",\"text_b64\":\"", 13);
-        p += 13;
-        p += sl__base64(p, line, len);
+/* Append the literal lit at *p. */
+static void put_lit(char **p, const char *lit)
+{
+    size_t n = strlen(lit);
+    memcpy(*p, lit, n);
+    *p += n;
+}
+
+/* Append ,"key":"s" at *p; nothing for a NULL s. */
+static void put_field(char **p, const char *key, const char *s,
+                      size_t *replaced)
+{
+    if (!s)
+        return;
+    put_lit(p, key);
+    put_json_string(p, s, strlen(s), replaced);
+}
+
+/* The bytes one dead letter takes at most (numbers: 20 digits each). */
+static size_t dead_letter_size(const sl__dead_letter *r, bool raw)
+{
+    const char *origin = r->source ? r->source : r->stream;
+    size_t n = 200; /* the keys, three numbers, punctuation */
+
+    n += json_string_size(origin, origin ? strlen(origin) : 0);
+    n += json_string_size(r->reason, r->reason ? strlen(r->reason) : 0);
+    n += json_string_size(r->error, r->error ? strlen(r->error) : 0);
+    n += json_string_size(r->file, r->file ? strlen(r->file) : 0) + 20;
+    if (r->value)
+        n += strlen(r->value);
+    else
+        n += json_string_size(r->text, r->text_len);
+    if (raw)
+        n += 16 + sl__base64(NULL, r->text, r->text_len);
+    return n;
+}
+
+/* Format r at buf (dead_letter_size bytes); returns the end. */
+static char *format_dead_letter(char *buf, const sl__dead_letter *r, bool raw,
+                                size_t *replaced)
+{
+    char *p = buf;
+    int64_t t = r->time_ms ? r->time_ms : sl__now_wall_ms();
+
+    p += sprintf(p, "{\"time_ms\":%lld,\"batch\":", (long long)t);
+    if (r->batch >= 0)
+        p += sprintf(p, "%lld", (long long)r->batch);
+    else
+        put_lit(&p, "null");
+    if (r->source) {
+        put_field(&p, ",\"origin\":{\"source\":", r->source, replaced);
+    } else {
+        put_field(&p, ",\"origin\":{\"stream\":", r->stream ? r->stream : "",
+                  replaced);
+        p += sprintf(p, ",\"op\":%d", r->op);
+    }
+    *p++ = '}';
+    put_field(&p, ",\"reason\":", r->reason ? r->reason : "", replaced);
+    put_field(&p, ",\"error\":", r->error ? r->error : "", replaced);
+    if (r->value) {
+        put_lit(&p, ",\"value\":");
+        put_lit(&p, r->value);
+    } else {
+        put_lit(&p, ",\"text\":");
+        put_json_string(&p, r->text ? r->text : "", r->text_len, replaced);
+    }
+    if (raw) { /* not UTF-8: the exact bytes too */
+        put_lit(&p, ",\"text_b64\":\"");
+        p += sl__base64(p, r->text, r->text_len);
         *p++ = '"';
     }
-    memcpy(p, "}\n", 2);
-    p += 2;
-    /* One write per line: O_APPEND keeps other processes' lines whole,
-     * the lock this process's. */
+    if (r->truncated)
+        put_lit(&p, ",\"truncated\":true");
+    if (r->file) {
+        put_field(&p, ",\"file\":", r->file, replaced);
+        p += sprintf(p, ",\"line\":%lld", (long long)r->line);
+    }
+    put_lit(&p, "}\n");
+    return p;
+}
+
+sl_status sl__dead_letters_put(sl__dead_letters *d, const sl__dead_letter *r)
+{
+    bool raw = !r->value && r->text && !sl__utf8_valid(r->text, r->text_len);
+    size_t replaced = 0;
+    char *buf = sl_malloc(dead_letter_size(r, raw)), *end;
+    sl_status st;
+
+    if (!buf)
+        return SL_ENOMEM;
+    end = format_dead_letter(buf, r, raw, &replaced);
+    /* One write per record: O_APPEND keeps other writers' lines whole
+     * (other processes, and other handles on the same path), the lock
+     * this handle's. */
     pthread_mutex_lock(&d->lock);
-    st = write_all(d->fd, buf, (size_t)(p - buf));
+    st = write_all(d->fd, buf, (size_t)(end - buf));
     if (st == SL_OK) {
         atomic_fetch_add(&d->count, 1);
         atomic_fetch_add(&d->replaced, (int64_t)replaced);

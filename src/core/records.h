@@ -190,12 +190,35 @@ int64_t sl__lines_pending_at(const sl__line_splitter *s);
 /* ------------------------------------------------------- dead letters */
 
 /*
- * A dead-letter file: one JSON object per malformed line,
- * {"file":..., "line":N, "error":..., "text":...} plus "text_b64" (the
- * exact bytes) when the line is not UTF-8, appended; shared by the worker
- * threads of a source.
+ * A dead-letter file: one JSON object per record set aside, whatever the
+ * reason and whoever sets it aside (docs/job-file.md, "Dead letters"):
+ * {"time_ms", "batch", "origin": {"source": NAME} or {"stream": NAME,
+ * "op": INDEX}, "reason", "error", "text" or "value"} plus "text_b64"
+ * (the exact bytes) when the text is not UTF-8, "truncated": true when the
+ * text is only the start of the record, and a file's "file" and "line".
+ * Appended; shared by threads, and several may append to one path.
  */
 typedef struct sl__dead_letters sl__dead_letters;
+
+/** Longest text a too-long record keeps in its dead letter (1 KiB). */
+#define SL__DEAD_TEXT_MAX 1024
+
+/** One record set aside: what sl__dead_letters_put writes. */
+typedef struct sl__dead_letter {
+    int64_t time_ms;    /* when (wall clock, ms); 0 = now */
+    int64_t batch;      /* the batch's time (ms), or -1: none yet (null) */
+    const char *source; /* origin: a source's name, or NULL and ... */
+    const char *stream; /* ... a stream's name and */
+    int op;             /* ... its operator's index (from 0) */
+    const char *reason; /* "malformed", "bad_value", "too_long", ... */
+    const char *error;  /* why, for a person */
+    const char *text;   /* the record's bytes (text_len of them), or NULL */
+    size_t text_len;
+    bool truncated;    /* text is only the record's start */
+    const char *value; /* instead of text: the value as JSON, or NULL */
+    const char *file;  /* a file's name and line (from 1), or NULL */
+    int64_t line;
+} sl__dead_letter;
 
 /**
  * Open (create with mode 0644, or append to) the dead-letter file at
@@ -206,15 +229,13 @@ sl_status sl__dead_letters_open(const char *path, sl__dead_letters **out,
                                 char *err, size_t errlen);
 
 /**
- * Append one malformed line: its file name, line number (from 1), the
- * reason and the line's len bytes, JSON-escaped through the one escaper
- * (sl__json_escape: each ill-formed UTF-8 sequence as U+FFFD, counted), and
- * when the line is not UTF-8 its exact bytes in base64 as "text_b64". One
- * write per line; thread-safe. SL_EIO, SL_ENOMEM.
+ * Append one record set aside (time_ms 0: stamped now): strings
+ * JSON-escaped through the one escaper (sl__json_escape: each ill-formed
+ * UTF-8 sequence as U+FFFD, counted), and when the text is not UTF-8 its
+ * exact bytes in base64 as "text_b64". One write per record; thread-safe.
+ * SL_EIO, SL_ENOMEM.
  */
-sl_status sl__dead_letters_write(sl__dead_letters *d, const char *file,
-                                 int64_t line_no, const char *reason,
-                                 const char *line, size_t len);
+sl_status sl__dead_letters_put(sl__dead_letters *d, const sl__dead_letter *r);
 
 /** Lines written so far (thread-safe). */
 int64_t sl__dead_letters_count(const sl__dead_letters *d);

@@ -152,6 +152,9 @@ sl_status sl_job_build(sl_job *job, sl_context **out)
                     "$", "%s", err);
     }
     job->built = true;
+    if (sl__job_bad_open(&job->bad, job->conf, job->ctx, err, sizeof err) !=
+        SL_OK)
+        return fail(job, SL_EIO, "$.dead_letter", "%s", err);
     for (i = 0; st == SL_OK && i < job->nsources; i++)
         st = build_source(job, &job->sources[i]);
     for (i = 0; st == SL_OK && i < job->norder; i++)

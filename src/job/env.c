@@ -272,16 +272,18 @@ static bool can_create(const char *file, bool is_dir, char *why, size_t n)
     return true;
 }
 
-static void check_dead_letter(sl_job *job, const job_source *src)
+/* The dead-letter file named by conf property key of conf (the
+ * source's or the job's), reported at path. */
+static void check_dead_letter(sl_job *job, const sl_conf *conf, const char *key,
+                              const cJSON *at, const char *path)
 {
-    const char *file = sl_conf_get(src->conf, "file.dead_letter");
+    const char *file = sl_conf_get(conf, key);
     char why[PATH_MAX + 128];
 
     if (!file || !*file || can_create(file, false, why, sizeof why))
         return;
-    sl__job_problem(job, src->json,
-                    sl__job_path_field(job, src->path, "dead_letter"),
-                    "cannot write the dead-letter file: %s", why);
+    sl__job_problem(job, at, path, "cannot write the dead-letter file: %s",
+                    why);
 }
 
 static void check_prefix(sl_job *job, const job_sink *k)
@@ -312,11 +314,20 @@ sl_status sl_job_check_env(sl_job *job, unsigned flags)
         const char *type = src->def ? src->def->type : "";
         if (strcmp(type, "socket") == 0) {
             check_host(job, src);
+            check_dead_letter(
+                job, src->conf, "receiver.dead_letter", src->json,
+                sl__job_path_field(job, src->path, "dead_letter"));
         } else if (strcmp(type, "directory") == 0) {
             check_directory(job, src, at_start);
-            check_dead_letter(job, src);
+            check_dead_letter(
+                job, src->conf, "file.dead_letter", src->json,
+                sl__job_path_field(job, src->path, "dead_letter"));
         }
     }
+    check_dead_letter(
+        job, job->conf, "dead_letter",
+        cJSON_GetObjectItemCaseSensitive(job->root, "dead_letter"),
+        "$.dead_letter");
     for (i = 0; i < job->nsinks; i++)
         if (job->sinks[i].kind == SINK_SAVE)
             check_prefix(job, &job->sinks[i]);

@@ -10,13 +10,32 @@
 
 #include <sluice/functions.h>
 
+#include "core/records.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* ------------------------------------------------------------- helpers */
 
-/* Fail the task: "NAME: WHAT, got VALUE" with the value shortened. */
+/*
+ * The reason a map function could not handle its value, kept for the
+ * entry point when the job's policy is skip or dead_letter: a worker runs
+ * one function at a time, so a thread-local holds it between the two.
+ */
+static _Thread_local char bad_why[192];
+static _Thread_local bool bad_pending;
+
+/* Whether f's bad values follow a policy other than fail: map functions
+ * only, whose record can be left out (a reduce has no record to drop). */
+static bool may_drop(const job_fn *f)
+{
+    return f->bad && f->bad->policy != BAD_FAIL &&
+           f->def->info.kind == SL_JOB_FN_MAP;
+}
+
+/* Fail the task: "NAME: WHAT, got VALUE" with the value shortened; under
+ * a skip or dead_letter policy, note it for the entry point instead. */
 static sl_status fn_fail(sl_task *t, const job_fn *f, const char *what,
                          const sl_value *v)
 {
@@ -24,6 +43,12 @@ static sl_status fn_fail(sl_task *t, const job_fn *f, const char *what,
     size_t n = sl_value_format_json(v, text, sizeof text);
     if (n >= sizeof text)
         memcpy(text + sizeof text - 4, "...", 4);
+    if (may_drop(f)) {
+        snprintf(bad_why, sizeof bad_why, "function %s: %s, got %s",
+                 f->def->info.name, what, text);
+        bad_pending = true;
+        return SL_ETYPE;
+    }
     return sl_task_fail(t, "function %s: %s, got %s", f->def->info.name, what,
                         text);
 }
@@ -471,4 +496,99 @@ sl_status sl__job_fn_reduce(sl_task *t, const sl_value *a, const sl_value *b,
 {
     const job_fn *f = user;
     return f->def->reduce(t, f, a, b, out);
+}
+
+/* ------------------------------------------------------- bad records */
+
+sl_status sl__job_bad_open(job_bad *b, const sl_conf *conf, sl_context *ctx,
+                           char *err, size_t errlen)
+{
+    const char *policy = sl_conf_get(conf, "on_bad_record");
+    const char *path = sl_conf_get(conf, "dead_letter");
+
+    b->policy = !strcmp(policy, "skip")          ? BAD_SKIP
+                : !strcmp(policy, "dead_letter") ? BAD_DEAD_LETTER
+                                                 : BAD_FAIL;
+    b->ctx = ctx;
+    b->logged_ms = 0;
+    atomic_init(&b->count, 0);
+    pthread_mutex_init(&b->lock, NULL);
+    if (b->policy != BAD_DEAD_LETTER)
+        return SL_OK;
+    if (!*path) /* validate refuses this; a C program's conf may not */
+        return sl__errbuf(err, errlen, SL_ECONF,
+                          "on_bad_record \"dead_letter\" needs a "
+                          "dead_letter file");
+    return sl__dead_letters_open(path, &b->dead, err, errlen);
+}
+
+void sl__job_bad_close(job_bad *b)
+{
+    if (!b->ctx)
+        return;
+    sl__dead_letters_close(b->dead);
+    b->dead = NULL;
+    pthread_mutex_destroy(&b->lock);
+    b->ctx = NULL;
+}
+
+/* Write v (the value the function was given) as a dead letter. */
+static void bad_dead_letter(sl_task *t, const job_fn *f, const sl_value *v)
+{
+    char small[256], *json = small;
+    size_t n = sl_value_format_json(v, small, sizeof small);
+    sl__dead_letter r = {.batch = sl_task_time(t),
+                         .stream = f->stream,
+                         .op = f->op,
+                         .reason = "bad_value",
+                         .error = bad_why};
+
+    if (n >= sizeof small) { /* the whole value, however long */
+        if (!(json = sl_malloc(n + 1)))
+            return;
+        sl_value_format_json(v, json, n + 1);
+    }
+    r.value = json;
+    if (sl__dead_letters_put(f->bad->dead, &r) != SL_OK)
+        sl_context_log(f->bad->ctx, SL_LOG_WARN,
+                       "stream %s op %d: cannot write a dead letter", f->stream,
+                       f->op);
+    if (json != small)
+        sl_free(json);
+}
+
+/* A value f could not handle, under skip or dead_letter: count it, write
+ * it (dead_letter), and say so at most every 10 s. */
+static void bad_record(sl_task *t, const job_fn *f, const sl_value *v)
+{
+    job_bad *b = f->bad;
+    int64_t count = atomic_fetch_add(&b->count, 1) + 1;
+    bool due;
+
+    bad_pending = false;
+    if (b->policy == BAD_DEAD_LETTER)
+        bad_dead_letter(t, f, v);
+    pthread_mutex_lock(&b->lock);
+    due = sl__rate_due(&b->logged_ms, 10000);
+    pthread_mutex_unlock(&b->lock);
+    if (due)
+        sl_context_log(b->ctx, SL_LOG_WARN,
+                       "stream %s op %d: %s; record %s (%lld bad records so "
+                       "far, on_bad_record)",
+                       f->stream, f->op, bad_why,
+                       b->policy == BAD_SKIP ? "skipped" : "dead-lettered",
+                       (long long)count);
+}
+
+sl_status sl__job_fn_map_or_drop(sl_task *t, const sl_value *in, void *user)
+{
+    sl_value out;
+    sl_status st = sl__job_fn_map(t, in, &out, user);
+
+    if (st == SL_OK)
+        return sl_task_emit(t, &out);
+    if (!bad_pending)
+        return st;
+    bad_record(t, user, in);
+    return SL_OK;
 }

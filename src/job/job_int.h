@@ -8,6 +8,8 @@
 #define SL_JOB_JOB_INT_H
 
 #include <cJSON.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <sluice/job.h>
 
 #include "core/core.h"
@@ -72,6 +74,21 @@ typedef struct fn_def {
                         const sl_value *b, sl_value *out);
 } fn_def;
 
+/* on_bad_record: what a built-in map function does with a value it
+ * cannot handle. */
+typedef enum bad_policy { BAD_FAIL, BAD_SKIP, BAD_DEAD_LETTER } bad_policy;
+
+/* The job's bad records: policy, dead-letter file and count, shared by
+ * the worker threads (functions.c). */
+typedef struct job_bad {
+    bad_policy policy;
+    struct sl__dead_letters *dead; /* BAD_DEAD_LETTER: opened by build */
+    sl_context *ctx;               /* where the warnings go */
+    pthread_mutex_t lock;          /* logged_ms (sl__rate_due: one thread) */
+    int64_t logged_ms;
+    _Atomic int64_t count;
+} job_bad;
+
 /* A built-in function as a job uses it: the row, its argument, its "on". */
 struct job_fn {
     const fn_def *def;
@@ -79,7 +96,10 @@ struct job_fn {
     fn_on on;      /* map functions and predicates */
     job_fn **subs; /* ARG_FNLIST */
     size_t nsubs;
-    size_t max_bytes; /* the job's max_record_bytes */
+    size_t max_bytes;   /* the job's max_record_bytes */
+    job_bad *bad;       /* the job's policy */
+    const char *stream; /* where the function is: stream and op index */
+    int op;
 };
 
 /* The registry row called name, or NULL. */
@@ -96,6 +116,14 @@ sl_status sl__job_fn_flat_map(sl_task *t, const sl_value *in, void *user);
 bool sl__job_fn_pred(const sl_value *in, void *user);
 sl_status sl__job_fn_reduce(sl_task *t, const sl_value *a, const sl_value *b,
                             sl_value *out, void *user);
+/* map and map_values under a policy other than fail: a flat_map that
+ * emits the mapped record, or nothing for a bad one. */
+sl_status sl__job_fn_map_or_drop(sl_task *t, const sl_value *in, void *user);
+/* Open the dead-letter file (BAD_DEAD_LETTER) at build; err says why. */
+sl_status sl__job_bad_open(job_bad *b, const sl_conf *conf, sl_context *ctx,
+                           char *err, size_t errlen);
+/* Close what sl__job_bad_open opened. */
+void sl__job_bad_close(job_bad *b);
 
 /* ------------------------------------------------------------ the model */
 
@@ -240,6 +268,9 @@ struct sl_job {
     char **warnings; /* env.c's, "PATH: MESSAGE", in the arena */
     size_t nwarnings, cap_warnings;
     sl_context *ctx;
+    job_bad bad;           /* on_bad_record */
+    const char *at_stream; /* while reading a stream's ops: where */
+    int at_op;
     bool built, oom;
     char errmsg[512];
 };

@@ -197,9 +197,18 @@ static sl_dstream *checked(job_op *op, sl_dstream *in)
 
 /* ------------------------------------------------------------ builders */
 
+/* Whether op's bad records are dropped (skip, dead_letter): then a map is
+ * built as a flat_map, which may emit nothing. */
+static bool drops_bad(const job_op *op)
+{
+    return op->fn->bad && op->fn->bad->policy != BAD_FAIL;
+}
+
 static sl_dstream *b_map(job_op *op, sl_dstream *in, sl_dstream *const *w)
 {
     SL__UNUSED(w);
+    if (drops_bad(op))
+        return sl_dstream_flat_map(in, sl__job_fn_map_or_drop, op->fn);
     return sl_dstream_map(in, sl__job_fn_map, op->fn);
 }
 
@@ -219,6 +228,8 @@ static sl_dstream *b_map_values(job_op *op, sl_dstream *in,
                                 sl_dstream *const *w)
 {
     SL__UNUSED(w);
+    if (drops_bad(op))
+        return sl_dstream_flat_map_values(in, sl__job_fn_map_or_drop, op->fn);
     return sl_dstream_map_values(in, sl__job_fn_map, op->fn);
 }
 
@@ -507,6 +518,7 @@ static const source_field socket_fields[] = {
     {"reconnect_max", "receiver.reconnect_max"},
     {"max_connect_attempts", "receiver.max_connect_attempts"},
     {"connect_give_up_after", "receiver.connect_give_up_after"},
+    {"dead_letter", "receiver.dead_letter"},
     {NULL, NULL}};
 static const source_field queue_fields[] = {
     {"batches", NULL}, {"partitions", NULL}, {NULL, NULL}};

@@ -803,8 +803,9 @@ static void read_source(sl_job *job, job_source *src, const cJSON *j)
         read_queue(job, src, j);
         return;
     }
-    if (!(src->conf = sl_conf_dup(job->conf))) {
-        job->oom = true;
+    if (!(src->conf = sl_conf_dup(job->conf)) ||
+        sl_conf_set(src->conf, "source.name", src->name, NULL, 0) != SL_OK) {
+        job->oom = true; /* any string is a name: only memory fails */
         return;
     }
     if (strcmp(type, "socket") == 0) {
@@ -1104,6 +1105,13 @@ static void read_op(sl_job *job, job_stream *s, job_op *op, const cJSON *j)
         case P_FN:
             op->fn = read_fn(job, p, pp, d->fn_kind, d->name);
             s->bad |= !op->fn;
+            if (op->fn &&
+                (!strcmp(d->name, "map") || !strcmp(d->name, "map_values"))) {
+                /* on_bad_record applies where a record can be left out */
+                op->fn->bad = &job->bad;
+                op->fn->stream = s->name;
+                op->fn->op = (int)(op - s->ops);
+            }
             break;
         case P_INVERSE:
             op->inverse = read_fn(job, p, pp, SL_JOB_FN_REDUCE, "inverse");
@@ -1566,8 +1574,9 @@ static bool read_json(sl_job *job, const char *text, size_t len)
 void sl__job_parse(sl_job *job, const char *text, size_t len)
 {
     static const char *const fields[] = {
-        "name", "batch_interval", "clock",   "max_batches", "workers",
-        "conf", "sources",        "streams", "sinks",       NULL};
+        "name",    "batch_interval", "clock",       "max_batches",
+        "workers", "conf",           "dead_letter", "on_bad_record",
+        "sources", "streams",        "sinks",       NULL};
     static const char *const clocks[] = {"system", "manual", NULL};
     const cJSON *f, *root;
     const char *s;
@@ -1615,6 +1624,16 @@ void sl__job_parse(sl_job *job, const char *text, size_t len)
     if ((f = field(job, root, "$", "workers", false)) &&
         read_int(job, f, "$.workers", 0, 1024, &v))
         set_conf(job, job->conf, f, "$.workers", "workers");
+    if ((f = field(job, root, "$", "dead_letter", false)) &&
+        read_string(job, f, "$.dead_letter"))
+        set_conf(job, job->conf, f, "$.dead_letter", "dead_letter");
+    if ((f = field(job, root, "$", "on_bad_record", false)))
+        set_conf(job, job->conf, f, "$.on_bad_record", "on_bad_record");
+    if (!strcmp(sl_conf_get(job->conf, "on_bad_record"), "dead_letter") &&
+        !*sl_conf_get(job->conf, "dead_letter"))
+        sl__job_problem(job, f ? f : root, f ? "$.on_bad_record" : "$",
+                        "on_bad_record \"dead_letter\" needs a dead-letter "
+                        "file: set the top-level \"dead_letter\"");
     if (job->interval_ms) {
         /* conf may have set it too; the top-level field wins. */
         int64_t ms;
@@ -1756,6 +1775,7 @@ void sl_job_free(sl_job *job)
     if (!job)
         return;
     sl_context_free(job->ctx);
+    sl__job_bad_close(&job->bad);
     for (i = 0; i < job->nsources; i++)
         sl_conf_free(job->sources[i].conf);
     sl_conf_free(job->conf);

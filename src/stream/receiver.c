@@ -7,6 +7,8 @@
  */
 #include "stream/stream_int.h"
 
+#include "core/records.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -267,6 +269,69 @@ static void line_too_long(sl_receiver *r)
                 r->ops->name, (long long)r->ctx->max_line, n);
 }
 
+sl_status sl__receiver_dead_letters(sl_receiver *r, sl__dead_letters *d,
+                                    const char *origin)
+{
+    if (!r->dead_text && !(r->dead_text = sl_malloc(SL__DEAD_TEXT_MAX)))
+        return SL_ENOMEM;
+    r->dead = d;
+    r->dead_origin = origin;
+    return SL_OK;
+}
+
+/* Keep what fits of n more bytes of the line being dropped (the "\n"
+ * excluded); the rest is only counted. */
+static void dead_keep(sl_receiver *r, const char *p, size_t n)
+{
+    size_t room = SL__DEAD_TEXT_MAX - r->dead_len;
+    r->dead_seen += (int64_t)n;
+    memcpy(r->dead_text + r->dead_len, p, n < room ? n : room);
+    r->dead_len += n < room ? n : room;
+}
+
+/* The dropped line ended: write its dead letter. */
+static void dead_done(sl_receiver *r)
+{
+    char why[96];
+    sl__dead_letter dl = {.batch = -1, /* no batch took it */
+                          .source = r->dead_origin,
+                          .reason = "too_long",
+                          .error = why,
+                          .text = r->dead_text,
+                          .text_len = r->dead_len};
+
+    r->dead_open = false;
+    /* A "\r" of a "\r\n" is no content (as sl__next_line drops it). */
+    if (r->dead_seen == (int64_t)r->dead_len && r->dead_len &&
+        r->dead_text[r->dead_len - 1] == '\r') {
+        dl.text_len = --r->dead_len;
+        r->dead_seen--;
+    }
+    dl.truncated = r->dead_seen > (int64_t)r->dead_len;
+    snprintf(why, sizeof why,
+             "line longer than receiver.max_line_bytes (%lld bytes)",
+             (long long)r->ctx->max_line);
+    if (sl__dead_letters_put(r->dead, &dl) != SL_OK)
+        sl__log(&r->ctx->log, SL_LOG_WARN,
+                "receiver %s: cannot write a dead letter", r->ops->name);
+}
+
+/* An over-long line is found: its start (len bytes at start) and seg
+ * bytes at src, nl whether they end it. */
+static void dead_begin(sl_receiver *r, const char *start, size_t len,
+                       const char *src, size_t seg, bool nl)
+{
+    if (!r->dead)
+        return;
+    r->dead_len = 0;
+    r->dead_seen = 0;
+    r->dead_open = true;
+    dead_keep(r, start, len);
+    dead_keep(r, src, seg - (nl ? 1 : 0));
+    if (nl)
+        dead_done(r);
+}
+
 /* Length of the line a segment ends or continues, as a reader sees it:
  * without its "\n", nor the "\r" before it (sl__next_line drops both).
  * A "\r" that ends a read may be the first half of a "\r\n" split
@@ -302,7 +367,12 @@ void sl_receiver_commit(sl_receiver *r, size_t n)
         seg = nl ? (size_t)(nl - src) + 1 : n;
         if (r->discarding) {
             r->discarding = nl == NULL;
+            if (r->dead_open)
+                dead_keep(r, src, seg - (nl ? 1 : 0));
+            if (r->dead_open && nl)
+                dead_done(r);
         } else if (line_content(r, src, dst, seg, nl != NULL) > max) {
+            dead_begin(r, dst - r->line_len, r->line_len, src, seg, nl);
             dst -= r->line_len; /* drop the line's start too */
             r->line_len = 0;
             r->discarding = nl == NULL;
@@ -329,6 +399,8 @@ void sl_receiver_end_of_stream(sl_receiver *r)
     char *p;
     size_t one = 1;
     r->discarding = false;
+    if (r->dead_open) /* the connection ended the dropped line */
+        dead_done(r);
     if (r->line_len == 0)
         return;
     p = sl_receiver_buffer(r, &one);
@@ -474,5 +546,6 @@ void sl__receiver_free(sl_receiver *r)
         sl__block_put(r->ctx, b);
     }
     r->ops->free(r->state);
+    sl_free(r->dead_text);
     sl_free(r);
 }

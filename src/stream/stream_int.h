@@ -50,10 +50,25 @@ struct sl_receiver {
     uint64_t next_seq; /* sequence number of the next sealed block */
     bool started, stopped, paused;
     bool failed; /* sl_receiver_fail was called: its message stands */
+    /* dead letters of over-long lines (I/O thread; the file's owner is
+     * the source): the first SL__DEAD_TEXT_MAX bytes kept as they pass */
+    struct sl__dead_letters *dead;
+    const char *dead_origin;
+    char *dead_text;   /* SL__DEAD_TEXT_MAX bytes, or NULL */
+    size_t dead_len;   /* bytes kept of the line being dropped */
+    int64_t dead_seen; /* bytes of it seen */
+    bool dead_open;    /* a line is being dropped and kept */
     /* any thread */
     atomic_llong bytes, lines_too_long, errors, pauses, partial_lines;
     atomic_llong connect_attempts, connect_failures, connect_failures_in_row;
 };
+
+/* Write over-long lines (receiver.max_line_bytes) of r to d as
+ * "too_long" dead letters with origin {"source": origin}; d and origin
+ * belong to the caller and outlive r. I/O thread, from the start method.
+ * SL_ENOMEM. */
+sl_status sl__receiver_dead_letters(sl_receiver *r, struct sl__dead_letters *d,
+                                    const char *origin);
 
 /* ----------------------------------------------------------- batches */
 

@@ -9,13 +9,15 @@
   (its own header, two columns): the good rows are output as tuples of
   strings, the header lines never; the malformed ones (too few fields, a
   character after a closing quote, an empty line, too many fields) land
-  in the dead-letter file as {"file", "line", "error", "text"} with the
-  file's path and the line number in the file (the header is line 1), and
-  the exact errors the programming guide gives for column counts;
-- json with with_file_name and a dead_letter file: objects (lists of
-  pairs), pairs, lists, strings, numbers, booleans, null; the malformed
-  lines (invalid JSON, an empty line, trailing characters) in the
-  dead-letter file.
+  in the dead-letter file in the one shape of docs/job-file.md
+  ({"time_ms", "batch", "origin": {"source": "files"}, "reason":
+  "malformed", "error", "text", "file", "line"}) with the file's path and
+  the line number in the file (the header is line 1), and the exact
+  errors the programming guide gives for column counts;
+- json with with_file_name and the job's top-level dead_letter file:
+  objects (lists of pairs), pairs, lists, strings, numbers, booleans,
+  null; the malformed lines (invalid JSON, an empty line, trailing
+  characters) in the dead-letter file.
 SIGINT exits 0; no file is reported as skipped.
 """
 
@@ -37,10 +39,23 @@ J_JSON = ('{"a":1,"b":[1,2]}\n[1,2]\n[1,2,3]\n"s"\n1.5\ntrue\nnull\n{bad\n'
 def dead_letters(path):
     with open(path) as f:
         got = [json.loads(l) for l in f]
+    start = now_ms()
     for d in got:
-        check(set(d) == {"file", "line", "error", "text"},
+        check(set(d) == {"time_ms", "batch", "origin", "reason", "error",
+                         "text", "file", "line"},
               "dead letter with fields %r" % sorted(d))
+        check(d["origin"] == {"source": "files"} and
+              d["reason"] == "malformed", "dead letter %r" % d)
+        check(isinstance(d["batch"], int) and
+              start - 60000 < d["batch"] <= d["time_ms"] <= start,
+              "dead letter times %r" % d)
     return sorted(got, key=lambda d: (d["file"], d["line"]))
+
+
+def top_level(job, dead):
+    """The job with a top-level dead_letter file (its sources have none)."""
+    job.doc["dead_letter"] = dead
+    return job
 
 
 def test():
@@ -51,8 +66,9 @@ def test():
         with Job(tl, "names", {"with_file_name": True}, BATCH_MS) as jl, \
                 Job(tc, "csv", {"format": "csv", "header": True,
                                 "dead_letter": dead_c}, BATCH_MS) as jc, \
-                Job(tj, "json", {"format": "json", "with_file_name": True,
-                                 "dead_letter": dead_j}, BATCH_MS) as jj:
+                top_level(Job(tj, "json", {"format": "json",
+                                           "with_file_name": True},
+                              BATCH_MS), dead_j) as jj:
             for j in (jl, jc, jj):
                 j.wait_started()
             jl.sleep_to_mid(0.5)

@@ -60,8 +60,15 @@ static void fuzz_line(sl__rec_reader *r, sl__arena *a, const char *line,
         n[2]++;
         if (err[0] == '\0' || memchr(err, '\0', sizeof err) == NULL)
             fuzz_fail("a malformed line without a reason");
-        if (sl__dead_letters_write(fuzz_dead_letters(), "fuzz", r->lines, err,
-                                   copy, len) != SL_OK)
+        sl__dead_letter dl = {.batch = -1,
+                              .source = "fuzz",
+                              .reason = "malformed",
+                              .error = err,
+                              .text = copy,
+                              .text_len = len,
+                              .file = "fuzz",
+                              .line = r->lines};
+        if (sl__dead_letters_put(fuzz_dead_letters(), &dl) != SL_OK)
             fuzz_fail("dead letter not written");
     } else {
         fuzz_fail("unexpected status");

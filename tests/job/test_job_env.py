@@ -112,6 +112,17 @@ ROWS = [
      [re.escape('$.sources.a.dead_letter: cannot write the dead-letter '
                 'file: directory "{T}/ro" is not writable: Permission '
                 'denied')], 3, True),
+    ("job's dead letter in a missing directory: problem",
+     job({"a": dirsrc("{T}/in")}, dead_letter="{T}/no/dl.jsonl"), ["in/"],
+     [re.escape('$.dead_letter: cannot write the dead-letter '
+                'file: directory "{T}/no" does not exist')], 3, False),
+    ("job's dead letter in a writable directory: nothing",
+     job({"a": dirsrc("{T}/in")}, dead_letter="{T}/dl.jsonl"), ["in/"],
+     [], 0, False),
+    ("socket's dead letter in a missing directory: problem",
+     job({"a": dict(sock("127.0.0.1"), dead_letter="{T}/no/dl.jsonl")}), [],
+     [re.escape('$.sources.a.dead_letter: cannot write the dead-letter '
+                'file: directory "{T}/no" does not exist')], 3, False),
     ("output prefix in a missing directory: problem",
      job({"a": dirsrc("{T}/in")}, save("{T}/out/counts")), ["in/"],
      [re.escape('$.sinks[0].prefix: cannot write output files '

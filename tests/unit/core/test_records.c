@@ -877,6 +877,28 @@ static char *temp_dir(void)
     return dir ? strdup(dir) : NULL;
 }
 
+/* One malformed line of a file, as the directory source writes it, at a
+ * fixed time and batch so that the content can be checked exactly. */
+static sl_status put_line(sl__dead_letters *d, const char *file,
+                          int64_t line_no, const char *why, const char *text,
+                          size_t len)
+{
+    sl__dead_letter r = {.time_ms = 1700000000123LL,
+                         .batch = 1700000000000LL,
+                         .source = "d",
+                         .reason = "malformed",
+                         .error = why,
+                         .text = text,
+                         .text_len = len,
+                         .file = file,
+                         .line = line_no};
+    return sl__dead_letters_put(d, &r);
+}
+
+#define HEAD                                                                   \
+    "{\"time_ms\":1700000000123,\"batch\":1700000000000,"                      \
+    "\"origin\":{\"source\":\"d\"},\"reason\":\"malformed\","
+
 static void test_dead_letters_content(void)
 {
     static const char text[] = "a \"q\" \\ \t\x01\x7f\0 caf\xc3\xa9 \xff\xc3";
@@ -893,31 +915,31 @@ static void test_dead_letters_content(void)
     SL_CHECK_OK(sl__dead_letters_open(path, &d, err, sizeof err));
     umask(old);
     SL_CHECK(stat(path, &sb) == 0 && (sb.st_mode & 0777) == 0644);
-    SL_CHECK_OK(sl__dead_letters_write(
-        d, "in/data.csv", 3, "expected 3 columns, got 4", "1,2,3,4", 7));
-    SL_CHECK_OK(sl__dead_letters_write(d, "we\"ird\n.json", 1234567890123LL,
-                                       "invalid JSON at column 1", text,
-                                       sizeof text - 1));
-    SL_CHECK_OK(sl__dead_letters_write(d, "", 1, "", "", 0));
+    SL_CHECK_OK(put_line(d, "in/data.csv", 3, "expected 3 columns, got 4",
+                         "1,2,3,4", 7));
+    SL_CHECK_OK(put_line(d, "we\"ird\n.json", 1234567890123LL,
+                         "invalid JSON at column 1", text, sizeof text - 1));
+    SL_CHECK_OK(put_line(d, "", 1, "", "", 0));
     SL_CHECK_INT(sl__dead_letters_count(d), 3);
     sl__dead_letters_close(d);
     /* Appended to, not truncated, when opened again. */
     SL_CHECK_OK(sl__dead_letters_open(path, &d, NULL, 0));
     SL_CHECK_INT(sl__dead_letters_count(d), 0);
-    SL_CHECK_OK(sl__dead_letters_write(d, "f", 9, "r", "t", 1));
+    SL_CHECK_OK(put_line(d, "f", 9, "r", "t", 1));
     sl__dead_letters_close(d);
     sl__dead_letters_close(NULL);
     got = sl_test_read_file(path, &len);
-    SL_CHECK_STR(
-        got, "{\"file\":\"in/data.csv\",\"line\":3,\"error\":\"expected 3 "
-             "columns, got 4\",\"text\":\"1,2,3,4\"}\n"
-             "{\"file\":\"we\\\"ird\\n.json\",\"line\":1234567890123,"
-             "\"error\":\"invalid JSON at column 1\",\"text\":\"a "
-             "\\\"q\\\" \\\\ \\t\\u0001\\u007f\\u0000 caf\xc3\xa9 "
-             "\xef\xbf\xbd\xef\xbf\xbd\",\"text_b64\":"
-             "\"YSAicSIgXCAJAX8AIGNhZsOpIP/D\"}\n"
-             "{\"file\":\"\",\"line\":1,\"error\":\"\",\"text\":\"\"}\n"
-             "{\"file\":\"f\",\"line\":9,\"error\":\"r\",\"text\":\"t\"}\n");
+    SL_CHECK_STR(got,
+                 HEAD "\"error\":\"expected 3 columns, got 4\",\"text\":"
+                      "\"1,2,3,4\",\"file\":\"in/data.csv\",\"line\":3}\n" HEAD
+                      "\"error\":\"invalid JSON at column 1\",\"text\":\"a "
+                      "\\\"q\\\" \\\\ \\t\\u0001\\u007f\\u0000 caf\xc3\xa9 "
+                      "\xef\xbf\xbd\xef\xbf\xbd\",\"text_b64\":"
+                      "\"YSAicSIgXCAJAX8AIGNhZsOpIP/D\",\"file\":"
+                      "\"we\\\"ird\\n.json\",\"line\":1234567890123}\n" HEAD
+                      "\"error\":\"\",\"text\":\"\",\"file\":\"\",\"line\":1}"
+                      "\n" HEAD "\"error\":\"r\",\"text\":\"t\",\"file\":"
+                      "\"f\",\"line\":9}\n");
     free(got);
     sl_test_remove_tree(dir);
     free(dir);
@@ -938,17 +960,77 @@ static void test_dead_letters_utf8(void)
         return;
     snprintf(path, sizeof path, "%s/dead.jsonl", dir);
     SL_CHECK_OK(sl__dead_letters_open(path, &d, NULL, 0));
-    SL_CHECK_OK(sl__dead_letters_write(d, "f", 1, "r", text, sizeof text - 1));
+    SL_CHECK_OK(put_line(d, "f", 1, "r", text, sizeof text - 1));
     sl__dead_letters_close(d);
     got = sl_test_read_file(path, &len);
-    SL_CHECK_STR(
-        got,
-        "{\"file\":\"f\",\"line\":1,\"error\":\"r\",\"text\":\""
-        "\xef\xbf\xbd\xef\xbf\xbd|"
-        "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd|"
-        "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd|"
-        "\xef\xbf\xbd|\xc3\xa9\xe2\x82\xac\xf0"
-        "\x9f\x98\x80\",\"text_b64\":\"wK987aCAfPSQgIB84oJ8w6nigqzwn5iA\"}\n");
+    SL_CHECK_STR(got, HEAD "\"error\":\"r\",\"text\":\""
+                           "\xef\xbf\xbd\xef\xbf\xbd|"
+                           "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd|"
+                           "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd|"
+                           "\xef\xbf\xbd|\xc3\xa9\xe2\x82\xac\xf0"
+                           "\x9f\x98\x80\",\"text_b64\":"
+                           "\"wK987aCAfPSQgIB84oJ8w6nigqzwn5iA\","
+                           "\"file\":\"f\",\"line\":1}\n");
+    free(got);
+    sl_test_remove_tree(dir);
+    free(dir);
+}
+
+/* The other shapes: a stream's operator with a value, a too-long line
+ * (no batch yet, truncated), and the time stamped when none is given. */
+static void test_dead_letters_shapes(void)
+{
+    char *dir = temp_dir(), path[256], *got = NULL;
+    sl__dead_letters *d = NULL;
+    sl__dead_letter bad = {.time_ms = 5,
+                           .batch = 0,
+                           .stream = "w\"s",
+                           .op = 2,
+                           .reason = "bad_value",
+                           .error = "to_number: not a number",
+                           .value = "[\"abc\",1]"};
+    sl__dead_letter tl = {.time_ms = 6,
+                          .batch = -1,
+                          .source = "s",
+                          .reason = "too_long",
+                          .error = "longer than 10 bytes",
+                          .text = "0123456789",
+                          .text_len = 10,
+                          .truncated = true};
+    int64_t before = sl__now_wall_ms(), t;
+    char *third;
+    cJSON *j, *tm;
+    size_t len;
+
+    if (!dir)
+        return;
+    snprintf(path, sizeof path, "%s/dead.jsonl", dir);
+    SL_CHECK_OK(sl__dead_letters_open(path, &d, NULL, 0));
+    SL_CHECK_OK(sl__dead_letters_put(d, &bad));
+    SL_CHECK_OK(sl__dead_letters_put(d, &tl));
+    tl.time_ms = 0;
+    SL_CHECK_OK(sl__dead_letters_put(d, &tl));
+    sl__dead_letters_close(d);
+    got = sl_test_read_file(path, &len);
+    third = got ? strstr(got, "}\n{\"time_ms\":6") : NULL;
+    third = third ? strchr(third + 2, '\n') : NULL;
+    SL_CHECK(third != NULL);
+    if (!third)
+        goto out;
+    *third++ = '\0';
+    SL_CHECK_STR(got, "{\"time_ms\":5,\"batch\":0,\"origin\":{\"stream\":"
+                      "\"w\\\"s\",\"op\":2},\"reason\":\"bad_value\",\"error\":"
+                      "\"to_number: not a number\",\"value\":[\"abc\",1]}\n"
+                      "{\"time_ms\":6,\"batch\":null,\"origin\":{\"source\":"
+                      "\"s\"},\"reason\":\"too_long\",\"error\":\"longer than "
+                      "10 bytes\",\"text\":\"0123456789\",\"truncated\":true}");
+    j = cJSON_Parse(third);
+    tm = j ? cJSON_GetObjectItemCaseSensitive(j, "time_ms") : NULL;
+    SL_CHECK(cJSON_IsNumber(tm));
+    t = cJSON_IsNumber(tm) ? (int64_t)tm->valuedouble : 0;
+    SL_CHECK(t >= before && t <= sl__now_wall_ms());
+    cJSON_Delete(j);
+out:
     free(got);
     sl_test_remove_tree(dir);
     free(dir);
@@ -988,7 +1070,7 @@ static void *write_many(void *arg)
         text[i % TEXT_LEN] = '"';
         text[(i * 7) % TEXT_LEN] = '\xff';
         snprintf(file, sizeof file, "writer-%d", w->id);
-        if (sl__dead_letters_write(w->d, file, i + 1, "bad", text, TEXT_LEN))
+        if (put_line(w->d, file, i + 1, "bad", text, TEXT_LEN))
             w->failures++;
     }
     return NULL;
@@ -1095,6 +1177,7 @@ const sl_test_case SL_TESTS[] = {
     {"out_of_memory", test_out_of_memory},
     {"dead_letters_content", test_dead_letters_content},
     {"dead_letters_utf8", test_dead_letters_utf8},
+    {"dead_letters_shapes", test_dead_letters_shapes},
     {"dead_letters_open_fails", test_dead_letters_open_fails},
     {"dead_letters_threads", test_dead_letters_threads},
     {NULL, NULL},
