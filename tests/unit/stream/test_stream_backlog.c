@@ -209,28 +209,37 @@ static void test_max_batches_not_absorbed(void)
     sl_context_free(ctx);
 }
 
-/* A graceful stop that cannot finish within stop.graceful_timeout goes on
- * as an immediate one and says what it left. */
-static void test_graceful_timeout(void)
+/* 10 ms batches taking 300 ms, stop.graceful_timeout 100ms: a graceful stop
+ * asked for after wait_ms ends within within_ms (the running batch ends,
+ * nothing after it starts), times out and leaves at least min_left
+ * batches. (Records: a planned source's batch is counted once planned, so
+ * the dropped, never planned batches count as batches.) */
+static void stop_past_timeout(const char *max_batches, long wait_ms,
+                              int64_t within_ms, int64_t min_left)
 {
     static long work = 300;
-    sl_context *ctx = new_ctx("10ms", "0", "100ms");
+    sl_context *ctx = new_ctx("10ms", max_batches, "100ms");
     sl_dstream *g = sl_text_generator_stream(ctx, NULL);
     sl_stop_report rep;
     int64_t t0;
     SL_CHECK_OK(sl_dstream_foreach_rdd(g, slow_output, &work));
     SL_CHECK_OK(sl_context_start(ctx));
-    sleep_ms(350); /* one batch running, the queue full */
+    sleep_ms(wait_ms);
     t0 = now_ms();
     SL_CHECK_OK(sl_context_stop(ctx, true));
-    /* the running batch ends (at most 300 ms); nothing after it starts */
-    SL_CHECK(now_ms() - t0 < 600);
+    SL_CHECK(now_ms() - t0 < within_ms);
     SL_CHECK_OK(sl_context_stop_report(ctx, &rep));
     SL_CHECK(rep.timed_out);
-    /* (records: a planned source's batch is counted once planned, so the
-     * dropped, never planned batches count as batches) */
-    SL_CHECK(rep.unprocessed_batches >= 2);
+    SL_CHECK(rep.unprocessed_batches >= min_left);
     sl_context_free(ctx);
+}
+
+/* A graceful stop that cannot finish within stop.graceful_timeout goes on
+ * as an immediate one and says what it left (one batch running, the queue
+ * full). */
+static void test_graceful_timeout(void)
+{
+    stop_past_timeout("0", 350, 600, 2);
 }
 
 /* ------------------------------------------- a reader cut short by a stop */
@@ -360,24 +369,10 @@ static void test_no_absorb_without_backlog(void)
 }
 
 /* A graceful stop asked for after the max_batches tick still has its
- * timeout. */
+ * timeout (batch 1 running, 2 and 3, the last, queued). */
 static void test_graceful_timeout_after_last_tick(void)
 {
-    static long work = 300;
-    sl_context *ctx = new_ctx("10ms", "3", "100ms");
-    sl_dstream *g = sl_text_generator_stream(ctx, NULL);
-    sl_stop_report rep;
-    int64_t t0;
-    SL_CHECK_OK(sl_dstream_foreach_rdd(g, slow_output, &work));
-    SL_CHECK_OK(sl_context_start(ctx));
-    sleep_ms(150); /* batch 1 running, 2 and 3 (the last) queued */
-    t0 = now_ms();
-    SL_CHECK_OK(sl_context_stop(ctx, true));
-    SL_CHECK(now_ms() - t0 < 550);
-    SL_CHECK_OK(sl_context_stop_report(ctx, &rep));
-    SL_CHECK(rep.timed_out);
-    SL_CHECK(rep.unprocessed_batches >= 1);
-    sl_context_free(ctx);
+    stop_past_timeout("3", 150, 550, 1);
 }
 
 const char *SL_SUITE = "stream_backlog";
