@@ -101,7 +101,22 @@ typedef enum sl_kind {
     SL_KIND_PAIR,   /* (key, value): items[0], items[1] */
     SL_KIND_TUPLE,  /* fixed-size row of items */
     SL_KIND_LIST    /* variable-size list of items */
+    /* New kinds are only ever appended: the numbers are stored in
+     * checkpoints (docs/checkpoint-format.md). */
 } sl_kind;
+
+/**
+ * @brief True for the kinds whose value is a list of items (u.items, len
+ * items): pair, tuple and list.
+ * @remark Test kinds with this (or an explicit case list), never with a
+ * range such as kind >= SL_KIND_PAIR, so that kinds appended later are
+ * never taken for composites or scalars by accident.
+ */
+static inline bool sl_kind_is_composite(uint32_t kind)
+{
+    return kind == SL_KIND_PAIR || kind == SL_KIND_TUPLE ||
+           kind == SL_KIND_LIST;
+}
 
 /**
  * @brief A small tagged value, 16 bytes. Strings and composites are views:
