@@ -31,7 +31,7 @@ static size_t deep_size(const sl_value *v)
     uint32_t i;
     if (v->kind == SL_KIND_STR || v->kind == SL_KIND_BYTES)
         return ((size_t)v->len + 7) & ~(size_t)7;
-    if (v->kind >= SL_KIND_PAIR) {
+    if (sl_kind_is_composite(v->kind)) {
         n = (size_t)v->len * sizeof(sl_value);
         for (i = 0; i < v->len; i++)
             n += deep_size(&v->u.items[i]);
@@ -47,7 +47,7 @@ static void deep_copy(const sl_value *v, sl_value *out, char **mem)
         memcpy(*mem, v->u.s, v->len);
         out->u.s = *mem;
         *mem += ((size_t)v->len + 7) & ~(size_t)7;
-    } else if (v->kind >= SL_KIND_PAIR && v->len) {
+    } else if (sl_kind_is_composite(v->kind) && v->len) {
         sl_value *items = (sl_value *)*mem;
         *mem += (size_t)v->len * sizeof(sl_value);
         for (i = 0; i < v->len; i++)

@@ -64,6 +64,14 @@ static inline void *sl__arena_alloc_fast(sl__arena *a, size_t n)
 
 /* ------------------------------------------------------------- values */
 
+/** True for the kinds whose value points to memory: strings, bytes and
+ * composites (an explicit list, so a kind appended later is neither). */
+static inline bool sl__kind_has_refs(uint32_t kind)
+{
+    return kind == SL_KIND_STR || kind == SL_KIND_BYTES ||
+           sl_kind_is_composite(kind);
+}
+
 /** The out-of-line part of sl__value_copy, for strings and composites. */
 sl_status sl__value_copy_deep(sl__arena *to, const sl__arena *from,
                               const sl_value *v, sl_value *out);
@@ -76,7 +84,7 @@ sl_status sl__value_copy_deep(sl__arena *to, const sl__arena *from,
 static inline sl_status sl__value_copy(sl__arena *to, const sl__arena *from,
                                        const sl_value *v, sl_value *out)
 {
-    if (v->kind < SL_KIND_STR) {
+    if (!sl__kind_has_refs(v->kind)) {
         *out = *v;
         return SL_OK;
     }

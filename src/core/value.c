@@ -41,7 +41,9 @@ bool sl_value_equal(const sl_value *a, const sl_value *b)
     case SL_KIND_BYTES:
         return a->len == b->len &&
                (a->len == 0 || memcmp(a->u.s, b->u.s, a->len) == 0);
-    default:
+    case SL_KIND_PAIR:
+    case SL_KIND_TUPLE:
+    case SL_KIND_LIST:
         if (a->len != b->len)
             return false;
         for (i = 0; i < a->len; i++)
@@ -49,6 +51,9 @@ bool sl_value_equal(const sl_value *a, const sl_value *b)
                 return false;
         return true;
     }
+    /* A kind this code does not know: nothing of it is read, so two of the
+     * same kind are equal rather than dereferenced as something else. */
+    return true;
 }
 
 /* ---------------------------------------------------------------- hash */
@@ -121,11 +126,14 @@ uint64_t sl_value_hash(const sl_value *v)
     case SL_KIND_STR:
     case SL_KIND_BYTES:
         return sl__hash_bytes(v->u.s, v->len, h);
-    default:
+    case SL_KIND_PAIR:
+    case SL_KIND_TUPLE:
+    case SL_KIND_LIST:
         for (i = 0; i < v->len; i++)
             h = rotl64(h ^ sl_value_hash(&v->u.items[i]), 27) * H_K1;
         return fmix64(h ^ v->len);
     }
+    return fmix64(h); /* an unknown kind: by kind alone, as sl_value_equal */
 }
 
 /* --------------------------------------------------------------- order */
@@ -159,7 +167,9 @@ int sl_value_compare(const sl_value *a, const sl_value *b)
         if (c)
             return c < 0 ? -1 : 1;
         return (a->len > b->len) - (a->len < b->len);
-    default:
+    case SL_KIND_PAIR:
+    case SL_KIND_TUPLE:
+    case SL_KIND_LIST:
         n = a->len < b->len ? a->len : b->len;
         for (i = 0; i < n; i++) {
             c = sl_value_compare(&a->u.items[i], &b->u.items[i]);
@@ -168,6 +178,7 @@ int sl_value_compare(const sl_value *a, const sl_value *b)
         }
         return (a->len > b->len) - (a->len < b->len);
     }
+    return 0; /* an unknown kind: by kind alone, as sl_value_equal */
 }
 
 /* ---------------------------------------------------------- formatting */
@@ -260,8 +271,6 @@ static void w_scalar(writer *w, const sl_value *v)
     case SL_KIND_DOUBLE:
         w_double(w, v->u.d);
         break;
-    default:
-        break;
     }
 }
 
@@ -285,8 +294,12 @@ static void w_spark(writer *w, const sl_value *v)
         }
         w_str(w, list ? "]" : ")");
         return;
-    default:
+    case SL_KIND_NULL:
+    case SL_KIND_BOOL:
+    case SL_KIND_INT:
+    case SL_KIND_DOUBLE:
         w_scalar(w, v);
+        return;
     }
 }
 
@@ -355,8 +368,11 @@ static void w_json(writer *w, const sl_value *v)
         }
         w_str(w, "]");
         return;
-    default:
+    case SL_KIND_NULL:
+    case SL_KIND_BOOL:
+    case SL_KIND_INT:
         w_scalar(w, v);
+        return;
     }
 }
 
@@ -383,7 +399,7 @@ static bool needs_copy(const sl__arena *from, const void *p)
 static bool refs_arena(const sl__arena *a, const sl_value *v)
 {
     uint32_t i;
-    if (v->kind < SL_KIND_STR || v->len == 0)
+    if (!sl__kind_has_refs(v->kind) || v->len == 0)
         return false;
     if (sl__arena_owns(a, v->u.s))
         return true;
@@ -410,9 +426,8 @@ size_t sl__value_deep_size(const sl_value *v)
         for (i = 0; i < v->len; i++)
             n += sl__value_deep_size(&v->u.items[i]);
         return n;
-    default:
-        return 0;
     }
+    return 0; /* scalars (and kinds unknown here) point to nothing */
 }
 
 sl_status sl__value_copy_deep(sl__arena *to, const sl__arena *from,
@@ -447,9 +462,8 @@ sl_status sl__value_copy_deep(sl__arena *to, const sl__arena *from,
                 return SL_ENOMEM;
         out->u.items = items;
         return SL_OK;
-    default:
-        return SL_OK;
     }
+    return SL_OK; /* scalars (and kinds unknown here) point to nothing */
 }
 
 void sl__value_flatten(const sl_value *v, sl_value *out, char **mem)
@@ -460,7 +474,7 @@ void sl__value_flatten(const sl_value *v, sl_value *out, char **mem)
         memcpy(*mem, v->u.s, v->len);
         out->u.s = *mem;
         *mem += SL__ALIGN_UP((size_t)v->len, 8);
-    } else if (v->kind >= SL_KIND_PAIR && v->len) {
+    } else if (sl_kind_is_composite(v->kind) && v->len) {
         sl_value *items = (sl_value *)(void *)*mem;
         *mem += (size_t)v->len * sizeof(sl_value);
         for (i = 0; i < v->len; i++)

@@ -270,7 +270,7 @@ static void data_size(const sl_value *v, size_t *items, size_t *bytes)
     uint32_t i;
     if (v->kind == SL_KIND_STR || v->kind == SL_KIND_BYTES) {
         *bytes += v->len;
-    } else if (v->kind >= SL_KIND_PAIR) {
+    } else if (sl_kind_is_composite(v->kind)) {
         *items += (size_t)v->len * sizeof(sl_value);
         for (i = 0; i < v->len; i++)
             data_size(&v->u.items[i], items, bytes);
@@ -308,7 +308,7 @@ static void flatten(const sl_value *v, sl_value *out, cursor *c)
             out->u.s = c->bytes;
             c->bytes += in.len;
         }
-    } else if (in.kind >= SL_KIND_PAIR) {
+    } else if (sl_kind_is_composite(in.kind)) {
         out->u.items = no_items;
         if (!in.len)
             return;

@@ -301,7 +301,7 @@ static char *format_value(const sl_value *v)
 static void free_value(sl_value *v)
 {
     uint32_t i;
-    if (v->kind < SL_KIND_PAIR)
+    if (!sl_kind_is_composite(v->kind))
         return;
     for (i = 0; i < v->len; i++)
         free_value((sl_value *)&v->u.items[i]);

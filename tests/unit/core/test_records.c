@@ -51,7 +51,12 @@ static void show(const sl_value *v, sl_test_buf *b)
         }
         sl_test_buf_puts(b, "\"");
         break;
-    default:
+    case SL_KIND_BYTES:
+        sl_test_buf_printf(b, "bytes[%u]", v->len);
+        break;
+    case SL_KIND_PAIR:
+    case SL_KIND_TUPLE:
+    case SL_KIND_LIST:
         sl_test_buf_puts(b, v->kind == SL_KIND_PAIR    ? "P("
                             : v->kind == SL_KIND_TUPLE ? "T("
                                                        : "L[");
@@ -61,6 +66,9 @@ static void show(const sl_value *v, sl_test_buf *b)
             show(&v->u.items[i], b);
         }
         sl_test_buf_puts(b, v->kind == SL_KIND_LIST ? "]" : ")");
+        break;
+    default:
+        sl_test_buf_printf(b, "kind%u?", v->kind);
     }
 }
 

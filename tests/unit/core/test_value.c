@@ -422,6 +422,42 @@ static void test_copy_scalars_and_empty(void)
     sl__arena_free(&to);
 }
 
+/*
+ * A kind appended after SL_KIND_LIST (the structured layer's arrays,
+ * structs) must not be taken for a composite: its payload is not an item
+ * array, so nothing here may follow u.items. Before sl_kind_is_composite,
+ * `default:` and `kind >= SL_KIND_PAIR` dispatch read this pointer and
+ * crashed. Last in the suite, since the old code stops the program.
+ */
+static void test_unknown_kind_not_composite(void)
+{
+    sl_value v = sl_null(), w, out;
+    sl__arena to;
+    char buf[16];
+
+    v.kind = SL_KIND_LIST + 1;
+    v.len = 3;
+    v.u.items = (const sl_value *)(uintptr_t)0x10; /* not readable */
+    w = v;
+    SL_CHECK(!sl_kind_is_composite(v.kind));
+    SL_CHECK(sl_kind_is_composite(SL_KIND_PAIR));
+    SL_CHECK(sl_kind_is_composite(SL_KIND_TUPLE));
+    SL_CHECK(sl_kind_is_composite(SL_KIND_LIST));
+    SL_CHECK(!sl_kind_is_composite(SL_KIND_STR));
+    SL_CHECK(!sl__kind_has_refs(v.kind));
+    SL_CHECK(sl_value_equal(&v, &w));
+    SL_CHECK_INT(sl_value_compare(&v, &w), 0);
+    SL_CHECK(sl_value_hash(&v) == sl_value_hash(&w));
+    SL_CHECK_INT(sl__value_deep_size(&v), 0);
+    SL_CHECK_INT(sl_value_format(&v, buf, sizeof buf), 0);
+    SL_CHECK_INT(sl_value_format_json(&v, buf, sizeof buf), 0);
+    sl__arena_init(&to, 64);
+    SL_CHECK_OK(sl__value_copy(&to, NULL, &v, &out));
+    SL_CHECK(out.u.items == v.u.items);
+    SL_CHECK_OK(sl__value_copy_deep(&to, NULL, &v, &out));
+    sl__arena_free(&to);
+}
+
 const char *SL_SUITE = "core/value";
 const sl_test_case SL_TESTS[] = {
     {"equal_scalars", test_equal_scalars},
@@ -437,5 +473,6 @@ const sl_test_case SL_TESTS[] = {
     {"copy_outer_array_inner_scratch", test_copy_outer_array_inner_scratch},
     {"copy_scalars_and_empty", test_copy_scalars_and_empty},
     {"null_empty_views", test_null_empty_views},
+    {"unknown_kind_not_composite", test_unknown_kind_not_composite},
     {NULL, NULL},
 };
