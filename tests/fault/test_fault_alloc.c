@@ -18,6 +18,7 @@
 
 #include <sluice/sluice.h>
 
+#include "core/codec.h"
 #include "core/core.h"
 #include "sl_test.h"
 #include "sl_test_util.h"
@@ -505,6 +506,41 @@ static sl_status op_value_copy(void *arg)
     return st;
 }
 
+/* The nested value through the codec: a record batch grown in an sl__buf
+ * (one reallocation after another), then decoded into a small arena. */
+static sl_status op_codec(void *arg)
+{
+    sl__arena scratch, to;
+    sl__codec_reader r;
+    sl__codec_alloc al;
+    sl__buf b = {0};
+    sl_value v, out;
+    sl_status st;
+    int i;
+    (void)arg;
+    sl__arena_init(&scratch, 4096);
+    sl__arena_init(&to, 256);
+    al = sl__codec_arena_alloc(&to);
+    st = build_nested(&scratch, &v);
+    if (st == SL_OK)
+        st = sl__codec_begin(&b);
+    for (i = 0; i < 8 && st == SL_OK; i++)
+        st = sl__codec_encode(&b, &v, NULL);
+    if (st == SL_OK)
+        st = sl__codec_reader_init(&r, b.data, b.len, 0, NULL);
+    for (i = 0; i < 8 && st == SL_OK; i++) {
+        st = sl__codec_read(&r, &al, &out, NULL);
+        if (st == SL_OK && !sl_value_equal(&v, &out))
+            st = SL_ECORRUPT;
+    }
+    if (st == SL_OK && !sl__codec_reader_done(&r))
+        st = SL_ECORRUPT;
+    sl__buf_free(&b);
+    sl__arena_free(&scratch);
+    sl__arena_free(&to);
+    return st;
+}
+
 static void test_core_conf(void)
 {
     fault_both("conf", op_conf, NULL);
@@ -523,6 +559,11 @@ static void test_core_htab(void)
 static void test_core_value_copy(void)
 {
     fault_both("value_copy nested", op_value_copy, NULL);
+}
+
+static void test_core_codec(void)
+{
+    fault_both("codec nested", op_codec, NULL);
 }
 
 /* ------------------------------------------------------ (b) RDD engine */
@@ -995,6 +1036,7 @@ const sl_test_case SL_TESTS[] = {
     {"core_arena", test_core_arena},
     {"core_htab", test_core_htab},
     {"core_value_copy", test_core_value_copy},
+    {"core_codec", test_core_codec},
     {"rdd_engine_1_worker", test_rdd_engine_1},
     {"rdd_engine_2_workers", test_rdd_engine_2},
     {"rdd_engine_all_ops", test_rdd_engine_more},
