@@ -408,10 +408,14 @@ static void build_items(build *b, sl_value *out, sl_kind kind, uint32_t n)
 {
     sl_value *items = b->items;
     uint32_t i;
+    if (n == 0) { /* nothing was allocated when all composites are empty */
+        *out = sl_composite(kind, no_items, 0);
+        return;
+    }
     b->items += n;
     for (i = 0; i < n; i++)
         build_value(b, &items[i]);
-    *out = sl_composite(kind, n ? items : no_items, n);
+    *out = sl_composite(kind, items, n);
 }
 
 static void build_string(build *b, sl_value *out, uint32_t kind)
