@@ -279,13 +279,13 @@ struct sl_job {
  * are (key, value) pairs, or that they certainly are not. */
 typedef enum elem_kind { ELEM_UNKNOWN, ELEM_PAIR, ELEM_NOT_PAIR } elem_kind;
 
-/* parse.c's helpers for graph.c and kinds.c (job memory; NULL when out of
- * memory, with job->oom set). */
+/* fields.c's helpers for the parser, graph.c and kinds.c (job memory; NULL when
+ * out of memory, with job->oom set). */
 void *sl__job_alloc(sl_job *job, size_t n);
 char *sl__job_printf(sl_job *job, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-const char *sl__job_path_field(sl_job *job, const char *base, const char *name);
-const char *sl__job_path_index(sl_job *job, const char *base, size_t i);
+char *sl__job_path_field(sl_job *job, const char *base, const char *name);
+char *sl__job_path_index(sl_job *job, const char *base, size_t i);
 const char *sl__job_fmt_ms(sl_job *job, int64_t ms);
 job_source *sl__job_find_source(sl_job *job, const char *name);
 job_stream *sl__job_find_stream(sl_job *job, const char *name);
