@@ -6,6 +6,8 @@
  */
 #include "job/parse_int.h"
 
+#include "core/records.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -181,7 +183,7 @@ static bool read_json(sl_job *job, const char *text, size_t len)
     }
     memcpy(copy, text, len);
     copy[len] = '\0';
-    job->root = cJSON_ParseWithLengthOpts(copy, len + 1, NULL, true);
+    job->root = sl__json_parse(copy, len + 1, NULL, true);
     sl_free(copy);
     if (!job->root)
         job->oom = true;
