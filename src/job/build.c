@@ -28,12 +28,12 @@ static sl_status fail(sl_job *job, sl_status st, const char *path,
     return st;
 }
 
-/* What the context's last failure was: out of memory, or refused. */
+/* The context's last failure, as the handle keeps it beside its message
+ * (SL_EINVAL should a call fail without setting one). */
 static sl_status ctx_status(sl_job *job)
 {
-    return strncmp(sl_context_errmsg(job->ctx), "SL_ENOMEM", 9) == 0
-               ? SL_ENOMEM
-               : SL_EINVAL;
+    sl_status st = sl_context_errcode(job->ctx);
+    return st != SL_OK ? st : SL_EINVAL;
 }
 
 /* The built stream of a source or stream called name. */
