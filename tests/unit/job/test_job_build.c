@@ -8,6 +8,7 @@
 #include <sluice/sluice.h>
 
 #include "sl_test.h"
+#include "stream/stream.h"
 
 /*
  * A directory source over a directory that does not exist (and is not
@@ -37,6 +38,32 @@ static void test_build_keeps_context_status(void)
     sl_job_free(job);
 }
 
+/* Each sink's name (given, or FROM.TYPE) is kept on its built output,
+ * in the order of the sinks. */
+static void test_build_names_outputs(void)
+{
+    static const char text[] =
+        "{\"name\": \"named\", \"batch_interval\": \"1s\", \"sources\": "
+        "{\"q\": {\"type\": \"queue\", \"batches\": [[1]]}}, "
+        "\"sinks\": [{\"type\": \"console\", \"from\": \"q\"}, "
+        "{\"type\": \"console\", \"from\": \"q\", \"format\": \"json\", "
+        "\"name\": \"q-json\"}]}";
+    sl_job *job = sl_job_parse(text, strlen(text), "named.json");
+    sl_context *ctx = NULL;
+
+    SL_CHECK(job != NULL);
+    if (!job)
+        return;
+    SL_CHECK_INT(sl_job_problem_count(job), 0);
+    SL_CHECK_OK(sl_job_build(job, &ctx));
+    if (ctx) {
+        SL_CHECK_STR(sl__output_name_at(ctx, 0), "q.console");
+        SL_CHECK_STR(sl__output_name_at(ctx, 1), "q-json");
+        SL_CHECK(sl__output_name_at(ctx, 2) == NULL);
+    }
+    sl_job_free(job);
+}
+
 /* The handle keeps the code beside the message. */
 static void test_context_errcode(void)
 {
@@ -56,6 +83,7 @@ const char *SL_SUITE = "job_build";
 
 const sl_test_case SL_TESTS[] = {
     {"build_keeps_context_status", test_build_keeps_context_status},
+    {"build_names_outputs", test_build_names_outputs},
     {"context_errcode", test_context_errcode},
     {NULL, NULL},
 };
