@@ -40,6 +40,12 @@ SL_EXPORT sl_context *sl_context_new(sl_conf *conf, char *errbuf,
 SL_EXPORT void sl_context_free(sl_context *ctx);
 /** @brief Last error message (borrowed; valid until the next call). */
 SL_EXPORT const char *sl_context_errmsg(const sl_context *ctx);
+/**
+ * @brief The status of the last error, the one sl_context_errmsg()
+ * describes (SL_OK before any error).
+ * @returns SL_EINVAL for a NULL ctx.
+ */
+SL_EXPORT sl_status sl_context_errcode(const sl_context *ctx);
 /** @brief The RDD engine the context runs batches on (borrowed). */
 SL_EXPORT sl_engine *sl_context_engine(sl_context *ctx);
 /** @brief Batch interval in milliseconds. */

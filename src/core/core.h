@@ -255,6 +255,8 @@ sl_status sl__log_level_parse(const char *s, sl_log_level *out);
 /** An error message kept on a handle: fixed buffer, never allocates. */
 typedef struct sl__errmsg {
     char text[512];
+    sl_status code; /* the status the message is about: callers read the
+                       code, never match the text */
 } sl__errmsg;
 
 /** Set the message (printf-style) and return st, for `return sl__err(...)`. */

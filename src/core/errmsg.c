@@ -14,6 +14,7 @@ sl_status sl__err(sl__errmsg *e, sl_status st, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(e->text, sizeof e->text, fmt, ap);
     va_end(ap);
+    e->code = st;
     return st;
 }
 

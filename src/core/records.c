@@ -369,12 +369,34 @@ static sl_status csv_parse(sl__rec_reader *r, const char *line, size_t len,
 
 /*
  * cJSON writes a static error position on every parse (global_error in
- * cJSON.c), so parses on several workers at once would race on it. The
- * parse call, and only it, is serialised by this lock; building values
+ * cJSON.c), so parses on several threads at once (workers reading JSON
+ * lines, a job file parsed beside a running job) would race on it. The
+ * parse call, and only it, is serialised by this lock (sl__json_parse is
+ * the one caller of cJSON's parser); building values
  * from the tree runs in parallel. A constant-initialised lock guarding a
  * third-party global is the one piece of process state here.
  */
 static pthread_mutex_t cjson_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void sl__json_lock(void)
+{
+    pthread_mutex_lock(&cjson_lock);
+}
+
+void sl__json_unlock(void)
+{
+    pthread_mutex_unlock(&cjson_lock);
+}
+
+cJSON *sl__json_parse(const char *text, size_t len, const char **end,
+                      bool require_nul)
+{
+    cJSON *root;
+    pthread_mutex_lock(&cjson_lock);
+    root = cJSON_ParseWithLengthOpts(text, len, end, require_nul);
+    pthread_mutex_unlock(&cjson_lock);
+    return root;
+}
 
 static bool json_space(char c)
 {
@@ -550,9 +572,7 @@ static sl_status json_parse(const char *line, size_t len,
         return st;
     /* Not require_null_terminated: the line has no NUL after it; the end
      * pointer is checked against len instead. */
-    pthread_mutex_lock(&cjson_lock);
-    root = cJSON_ParseWithLengthOpts(line, len, &end, false);
-    pthread_mutex_unlock(&cjson_lock);
+    root = sl__json_parse(line, len, &end, false);
     if (!root)
         return sl__errbuf(err, errlen, SL_EPARSE, "invalid JSON at column %zu",
                           end ? (size_t)(end - line) + 1 : 1);

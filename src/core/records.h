@@ -9,6 +9,24 @@
 
 #include "core/core.h"
 
+/* --------------------------------------------------------------- cJSON */
+
+struct cJSON;
+
+/**
+ * The one way sluice calls cJSON's parser: cJSON_ParseWithLengthOpts
+ * (text, len, end, require_nul) under the lock that serialises cJSON's
+ * global state (its error position, written on every parse, and its
+ * allocation hooks). Returns the tree (cJSON_Delete frees it) or NULL;
+ * thread-safe.
+ */
+struct cJSON *sl__json_parse(const char *text, size_t len, const char **end,
+                             bool require_nul);
+/** Take and release that lock around other calls that touch cJSON's
+ * global state (cJSON_InitHooks). */
+void sl__json_lock(void);
+void sl__json_unlock(void);
+
 /* ------------------------------------------------------------ formats */
 
 /** The record formats of a text source. */

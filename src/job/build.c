@@ -6,18 +6,14 @@
  */
 #include "job/job_int.h"
 
-#include <sluice/connectors.h>
+#include "stream/stream.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-static sl_status fail(sl_job *job, sl_status st, const char *path,
-                      const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static sl_status fail(sl_job *job, sl_status st, const char *path,
-                      const char *fmt, ...)
+sl_status sl__job_fail(sl_job *job, sl_status st, const char *path,
+                       const char *fmt, ...)
 {
     va_list ap;
     int n = snprintf(job->errmsg, sizeof job->errmsg, "%s: ", path);
@@ -28,12 +24,12 @@ static sl_status fail(sl_job *job, sl_status st, const char *path,
     return st;
 }
 
-/* What the context's last failure was: out of memory, or refused. */
+/* The context's last failure, as the handle keeps it beside its message
+ * (SL_EINVAL should a call fail without setting one). */
 static sl_status ctx_status(sl_job *job)
 {
-    return strncmp(sl_context_errmsg(job->ctx), "SL_ENOMEM", 9) == 0
-               ? SL_ENOMEM
-               : SL_EINVAL;
+    sl_status st = sl_context_errcode(job->ctx);
+    return st != SL_OK ? st : SL_EINVAL;
 }
 
 /* The built stream of a source or stream called name. */
@@ -49,35 +45,10 @@ static sl_dstream *lookup(sl_job *job, const char *name)
     return NULL;
 }
 
-static sl_status build_source(sl_job *job, job_source *src)
+sl_status sl__job_ctx_fail(sl_job *job, const char *path)
 {
-    const char *type = src->def->type;
-    size_t i;
-    sl_status st;
-
-    if (strcmp(type, "socket") == 0)
-        src->stream =
-            sl_socket_text_stream(job->ctx, src->host, src->port, src->conf);
-    else if (strcmp(type, "rate") == 0)
-        src->stream = sl_rate_stream(job->ctx, src->conf);
-    else if (strcmp(type, "generator") == 0)
-        src->stream = sl_text_generator_stream(job->ctx, src->conf);
-    else if (strcmp(type, "directory") == 0)
-        src->stream = sl_file_stream(job->ctx, src->host, src->conf);
-    else
-        src->stream = sl_queue_stream(job->ctx, src->partitions);
-    if (!src->stream)
-        return fail(job, ctx_status(job), src->path, "%s",
-                    sl_context_errmsg(job->ctx));
-    for (i = 0; i < src->nbatches; i++) {
-        st = src->batches[i]
-                 ? sl_queue_stream_push(src->stream, src->batches[i],
-                                        src->batch_len[i])
-                 : sl_queue_stream_push_none(src->stream);
-        if (st != SL_OK)
-            return fail(job, st, src->path, "%s", sl_strerror(st));
-    }
-    return SL_OK;
+    return sl__job_fail(job, ctx_status(job), path, "%s",
+                        sl_context_errmsg(job->ctx));
 }
 
 static sl_status build_stream(sl_job *job, job_stream *s)
@@ -89,39 +60,30 @@ static sl_status build_stream(sl_job *job, job_stream *s)
         job_op *op = &s->ops[k];
         if (op->nwith > 64 &&
             !(w = sl__arena_alloc(&job->arena, op->nwith * sizeof *w)))
-            return fail(job, SL_ENOMEM, op->path, "out of memory");
+            return sl__job_fail(job, SL_ENOMEM, op->path, "out of memory");
         for (i = 0; i < op->nwith; i++)
             w[i] = lookup(job, op->with[i]);
         cur = op->def->build(op, cur, w);
         if (!cur)
-            return fail(job, ctx_status(job), op->path, "%s",
-                        sl_context_errmsg(job->ctx));
+            return sl__job_ctx_fail(job, op->path);
         w = with;
     }
     if (!cur)
-        return fail(job, ctx_status(job), s->path, "%s",
-                    sl_context_errmsg(job->ctx));
+        return sl__job_ctx_fail(job, s->path);
     s->stream = cur;
     return SL_OK;
 }
 
+/* The sink's output, named by the sink so that the engine can tell its
+ * outputs apart (manifests, metrics). */
 static sl_status build_sink(sl_job *job, job_sink *k)
 {
-    sl_dstream *s = lookup(job, k->from);
-    sl_status st;
-    switch (k->kind) {
-    case SINK_JSON:
-        st = sl_dstream_print_json(s, k->from);
-        break;
-    case SINK_SAVE:
-        st = sl_dstream_save_as_text_files(s, k->prefix, k->suffix);
-        break;
-    default:
-        st = sl_dstream_print(s, k->num);
-        break;
-    }
+    sl_status st = k->def->build(job, k, lookup(job, k->from));
+    if (st == SL_OK)
+        st = sl__output_set_name(job->ctx, k->name);
     if (st != SL_OK)
-        return fail(job, st, k->path, "%s", sl_context_errmsg(job->ctx));
+        return sl__job_fail(job, st, k->path, "%s",
+                            sl_context_errmsg(job->ctx));
     return SL_OK;
 }
 
@@ -142,21 +104,22 @@ sl_status sl_job_build(sl_job *job, sl_context **out)
         return SL_EINVAL;
     }
     if (job->built)
-        return fail(job, SL_ESTATE, "$", "the job is built already");
+        return sl__job_fail(job, SL_ESTATE, "$", "the job is built already");
     if (!(conf = sl_conf_dup(job->conf)))
-        return fail(job, SL_ENOMEM, "$", "out of memory");
+        return sl__job_fail(job, SL_ENOMEM, "$", "out of memory");
     if (!(job->ctx = sl_context_new(conf, err, sizeof err))) {
         sl_conf_free(conf);
         /* The conf was validated: what fails now is resources. */
-        return fail(job, strstr(err, "out of memory") ? SL_ENOMEM : SL_EINVAL,
-                    "$", "%s", err);
+        return sl__job_fail(
+            job, strstr(err, "out of memory") ? SL_ENOMEM : SL_EINVAL, "$",
+            "%s", err);
     }
     job->built = true;
     if (sl__job_bad_open(&job->bad, job->conf, job->ctx, err, sizeof err) !=
         SL_OK)
-        return fail(job, SL_EIO, "$.dead_letter", "%s", err);
+        return sl__job_fail(job, SL_EIO, "$.dead_letter", "%s", err);
     for (i = 0; st == SL_OK && i < job->nsources; i++)
-        st = build_source(job, &job->sources[i]);
+        st = job->sources[i].def->build(job, &job->sources[i]);
     for (i = 0; st == SL_OK && i < job->norder; i++)
         st = build_stream(job, job->order[i]);
     for (i = 0; st == SL_OK && i < job->nsinks; i++)

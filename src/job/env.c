@@ -152,7 +152,7 @@ static int resolve(const char *host, bool *timed_out, int *err)
     return rc;
 }
 
-static void check_host(sl_job *job, const job_source *src)
+void sl__job_env_host(sl_job *job, const job_source *src)
 {
     const char *path = sl__job_path_field(job, src->path, "host");
     bool timed_out;
@@ -178,7 +178,7 @@ static void check_host(sl_job *job, const job_source *src)
 
 /* ---------------------------------------------------------- directories */
 
-static void check_directory(sl_job *job, const job_source *src, bool at_start)
+void sl__job_env_directory(sl_job *job, const job_source *src, bool at_start)
 {
     const char *path = sl__job_path_field(job, src->path, "path");
     const char *dir = src->host;
@@ -274,8 +274,8 @@ static bool can_create(const char *file, bool is_dir, char *why, size_t n)
 
 /* The dead-letter file named by conf property key of conf (the
  * source's or the job's), reported at path. */
-static void check_dead_letter(sl_job *job, const sl_conf *conf, const char *key,
-                              const cJSON *at, const char *path)
+void sl__job_env_dead_letter(sl_job *job, const sl_conf *conf, const char *key,
+                             const cJSON *at, const char *path)
 {
     const char *file = sl_conf_get(conf, key);
     char why[PATH_MAX + 128];
@@ -286,7 +286,7 @@ static void check_dead_letter(sl_job *job, const sl_conf *conf, const char *key,
                     why);
 }
 
-static void check_prefix(sl_job *job, const job_sink *k)
+void sl__job_env_prefix(sl_job *job, const job_sink *k)
 {
     char why[PATH_MAX + 128];
 
@@ -309,28 +309,21 @@ sl_status sl_job_check_env(sl_job *job, unsigned flags)
         return SL_EINVAL;
     if (job->nproblems)
         return SL_EINVAL;
+    /* What each source and sink type checks is its registry row's. */
     for (i = 0; i < job->nsources; i++) {
         const job_source *src = &job->sources[i];
-        const char *type = src->def ? src->def->type : "";
-        if (strcmp(type, "socket") == 0) {
-            check_host(job, src);
-            check_dead_letter(
-                job, src->conf, "receiver.dead_letter", src->json,
-                sl__job_path_field(job, src->path, "dead_letter"));
-        } else if (strcmp(type, "directory") == 0) {
-            check_directory(job, src, at_start);
-            check_dead_letter(
-                job, src->conf, "file.dead_letter", src->json,
-                sl__job_path_field(job, src->path, "dead_letter"));
-        }
+        if (src->def && src->def->check_env)
+            src->def->check_env(job, src, at_start);
     }
-    check_dead_letter(
+    sl__job_env_dead_letter(
         job, job->conf, "dead_letter",
         cJSON_GetObjectItemCaseSensitive(job->root, "dead_letter"),
         "$.dead_letter");
-    for (i = 0; i < job->nsinks; i++)
-        if (job->sinks[i].kind == SINK_SAVE)
-            check_prefix(job, &job->sinks[i]);
+    for (i = 0; i < job->nsinks; i++) {
+        const job_sink *k = &job->sinks[i];
+        if (k->def && k->def->check_env)
+            k->def->check_env(job, k, at_start);
+    }
     return job->oom ? SL_ENOMEM : SL_OK;
 }
 

@@ -124,6 +124,8 @@ static const char *registry_at(const void *list, size_t i)
         return (f = sl_job_function_at(i)) ? f->name : NULL;
     case REG_SOURCE_TYPES:
         return sl_job_source_type_at(i);
+    case REG_SINK_TYPES:
+        return sl__job_sink_type_at(i);
     case REG_PROPERTIES:
         return (p = sl_conf_property_at(i)) ? p->name : NULL;
     }

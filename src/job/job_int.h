@@ -1,8 +1,8 @@
 /*
  * Internals of job files: the validated model of a job (sources, streams of
- * operators, sinks), the problem list, and the three registries (built-in
- * functions, operators, source types) that parse.c checks against and
- * build.c turns into a streaming context.
+ * operators, sinks), the problem list, and the registries (built-in
+ * functions, operators, source types, sink types) that the parser checks
+ * against and build.c turns into a streaming context.
  */
 #ifndef SL_JOB_JOB_INT_H
 #define SL_JOB_JOB_INT_H
@@ -192,20 +192,67 @@ const op_def *sl__job_op_find(const char *name);
 bool sl__job_op_is_window(const op_def *d);
 
 typedef struct job_source job_source;
+typedef struct job_sink job_sink;
 
-/* A source field and the conf property it sets (NULL: read by parse.c). */
+/* What validation can tell of a stream's records: nothing, that they
+ * are (key, value) pairs, or that they certainly are not. */
+typedef enum elem_kind { ELEM_UNKNOWN, ELEM_PAIR, ELEM_NOT_PAIR } elem_kind;
+
+/*
+ * The version of the source- and sink-type rows below. A row is a method
+ * table: methods are only appended, a row names the version it fills,
+ * and a method a row leaves NULL does nothing.
+ */
+#define JOB_TYPE_VERSION 1
+
+/* A source field and the conf property it sets (NULL: the row's read). */
 typedef struct source_field {
     const char *name;
     const char *conf;
 } source_field;
 
-/* One row of the source registry. */
+/*
+ * One row of the source-type registry (source_types.c): the one place a
+ * job file's source type maps to code. sources.c checks the fields and
+ * sets the conf ones on src->conf, between read and check.
+ */
 typedef struct source_def {
+    int version;
     const char *type;
     const source_field *fields; /* besides "type"; ends with a NULL name */
+    /* Read the fields the conf does not hold (host, path, batches). */
+    void (*read)(sl_job *job, job_source *src, const cJSON *j);
+    /* Rules between fields, after the conf ones are set. */
+    void (*check)(sl_job *job, job_source *src, const cJSON *j);
+    /* validate's checks of the machine (env.c's helpers). */
+    void (*check_env)(sl_job *job, const job_source *src, bool at_start);
+    /* Build src->stream on job->ctx; a failure is reported through
+     * sl__job_fail or sl__job_ctx_fail. */
+    sl_status (*build)(sl_job *job, job_source *src);
+    /* What its records are, for kinds.c; for ELEM_NOT_PAIR *what says it
+     * in words ("lines of text"). */
+    elem_kind (*elem)(const job_source *src, const char **what);
 } source_def;
 
 const source_def *sl__job_source_find(const char *type);
+
+/*
+ * One row of the sink-type registry (sink_types.c), as source_def for
+ * sinks. sinks.c reads "from", "type" and "name" of every sink.
+ */
+typedef struct sink_def {
+    int version;
+    const char *type;
+    const char *const *fields; /* besides from, type and name; NULL-ended */
+    void (*read)(sl_job *job, job_sink *k, const cJSON *j);
+    void (*check_env)(sl_job *job, const job_sink *k, bool at_start);
+    /* Register the output on from (the built stream of k->from). */
+    sl_status (*build)(sl_job *job, job_sink *k, sl_dstream *from);
+} sink_def;
+
+const sink_def *sl__job_sink_find(const char *type);
+/* The i-th sink type's name, or NULL past the last (for hints). */
+const char *sl__job_sink_type_at(size_t i);
 
 struct job_source {
     char *name, *path;
@@ -234,14 +281,15 @@ typedef struct job_stream {
     sl_dstream *stream;
 } job_stream;
 
-typedef enum sink_kind { SINK_TEXT, SINK_JSON, SINK_SAVE } sink_kind;
-
-typedef struct job_sink {
+struct job_sink {
+    char *name; /* "name", or "FROM.TYPE" */
     char *from, *path;
-    sink_kind kind;
-    size_t num;
+    const cJSON *json;
+    const sink_def *def;
+    bool json_format; /* console */
+    size_t num;       /* console text */
     char *prefix, *suffix;
-} job_sink;
+};
 
 struct sl_job {
     sl__arena arena; /* everything of the model */
@@ -275,20 +323,32 @@ struct sl_job {
     char errmsg[512];
 };
 
-/* What validation can tell of a stream's records: nothing, that they
- * are (key, value) pairs, or that they certainly are not. */
-typedef enum elem_kind { ELEM_UNKNOWN, ELEM_PAIR, ELEM_NOT_PAIR } elem_kind;
-
-/* parse.c's helpers for graph.c and kinds.c (job memory; NULL when out of
- * memory, with job->oom set). */
+/* fields.c's helpers for the parser, graph.c and kinds.c (job memory; NULL when
+ * out of memory, with job->oom set). */
 void *sl__job_alloc(sl_job *job, size_t n);
 char *sl__job_printf(sl_job *job, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-const char *sl__job_path_field(sl_job *job, const char *base, const char *name);
-const char *sl__job_path_index(sl_job *job, const char *base, size_t i);
+char *sl__job_path_field(sl_job *job, const char *base, const char *name);
+char *sl__job_path_index(sl_job *job, const char *base, size_t i);
 const char *sl__job_fmt_ms(sl_job *job, int64_t ms);
 job_source *sl__job_find_source(sl_job *job, const char *name);
 job_stream *sl__job_find_stream(sl_job *job, const char *name);
+
+/* env.c: the machine checks the type rows' check_env call. */
+void sl__job_env_host(sl_job *job, const job_source *src);
+void sl__job_env_directory(sl_job *job, const job_source *src, bool at_start);
+/* The file conf key names (if set) can be created; at, path: its field. */
+void sl__job_env_dead_letter(sl_job *job, const sl_conf *conf, const char *key,
+                             const cJSON *at, const char *path);
+/* Directories PREFIX-* can be created. */
+void sl__job_env_prefix(sl_job *job, const job_sink *k);
+
+/* build.c: record a build failure at path in job->errmsg; returns st. */
+sl_status sl__job_fail(sl_job *job, sl_status st, const char *path,
+                       const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* The context's last failure (its status and message) at path. */
+sl_status sl__job_ctx_fail(sl_job *job, const char *path);
 
 /* graph.c: cycles and build order, slides, depth and kinds, per stream. */
 void sl__job_walk_graph(sl_job *job, const cJSON *streams_json);
@@ -312,6 +372,7 @@ typedef enum job_registry {
     REG_OPERATORS,
     REG_FUNCTIONS,
     REG_SOURCE_TYPES,
+    REG_SINK_TYPES,
     REG_PROPERTIES
 } job_registry;
 

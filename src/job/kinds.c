@@ -32,41 +32,19 @@ static kind not_pair(sl_job *job, const char *who, const char *what)
     return k.why ? k : unknown;
 }
 
-/* A queue's records: pairs when every record is one. Records that are
- * not are left to the run-time checks: a queue is test data, often mixed
- * on purpose to see how a function fails. */
-static kind queue_kind(const job_source *src)
-{
-    size_t b, i;
-    bool any = false;
-    for (b = 0; b < src->nbatches; b++)
-        for (i = 0; src->batches[b] && i < src->batch_len[b]; i++, any = true)
-            if (src->batches[b][i].kind != SL_KIND_PAIR)
-                return unknown;
-    return any ? pairs : unknown;
-}
-
+/* What a source's records are, as its type's registry row tells. */
 static kind source_kind(sl_job *job, const job_source *src)
 {
-    const char *type = src->def ? src->def->type : "";
-    const char *who = sl__job_printf(job, "source '%s' (%s)", src->name, type);
-    bool named = false;
-    if (!who)
+    const char *what = NULL, *who;
+    elem_kind k;
+    if (!src->def || !src->def->elem)
         return unknown;
-    if (strcmp(type, "rate") == 0)
-        return not_pair(job, who, "(timestamp, value) tuples");
-    if (strcmp(type, "socket") == 0 || strcmp(type, "generator") == 0)
-        return not_pair(job, who, "lines of text");
-    if (strcmp(type, "queue") == 0)
-        return queue_kind(src);
-    if (strcmp(type, "directory") != 0 || !src->conf)
+    if ((k = src->def->elem(src, &what)) == ELEM_PAIR)
+        return pairs;
+    if (k != ELEM_NOT_PAIR || !what)
         return unknown;
-    sl_conf_get_bool(src->conf, "file.with_file_name", &named);
-    if (named)
-        return pairs; /* (file name, record) */
-    if (strcmp(sl_conf_get(src->conf, "file.format"), "lines") == 0)
-        return not_pair(job, who, "lines of text");
-    return unknown;
+    who = sl__job_printf(job, "source '%s' (%s)", src->name, src->def->type);
+    return who ? not_pair(job, who, what) : unknown;
 }
 
 static kind input_kind(sl_job *job, const char *name)

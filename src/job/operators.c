@@ -1,8 +1,8 @@
 /*
- * The operator and source-type registries of job files: for each operator
- * its parameters and the code that applies it to a stream with the job's
- * built-in functions; for each source type its fields. parse.c validates
- * against these tables, build.c calls the builders.
+ * The operator registry of job files: for each operator its parameters
+ * and the code that applies it to a stream with the job's built-in
+ * functions. streams.c validates against this table, build.c calls the
+ * builders.
  */
 #include "job/job_int.h"
 
@@ -504,77 +504,4 @@ bool sl__job_op_is_window(const op_def *d)
 const char *sl_job_operator_at(size_t i)
 {
     return i < NOPS ? ops[i].name : NULL;
-}
-
-/* ------------------------------------------------------ source registry */
-
-/* Each field: its name and the conf property it sets (NULL: read by
- * parse.c itself). */
-static const source_field socket_fields[] = {
-    {"host", NULL},
-    {"port", NULL},
-    {"connect_timeout", "receiver.connect_timeout"},
-    {"reconnect_min", "receiver.reconnect_min"},
-    {"reconnect_max", "receiver.reconnect_max"},
-    {"max_connect_attempts", "receiver.max_connect_attempts"},
-    {"connect_give_up_after", "receiver.connect_give_up_after"},
-    {"dead_letter", "receiver.dead_letter"},
-    {NULL, NULL}};
-static const source_field queue_fields[] = {
-    {"batches", NULL}, {"partitions", NULL}, {NULL, NULL}};
-static const source_field rate_fields[] = {
-    {"rows_per_second", "rate.rows_per_second"},
-    {"partitions", "rate.partitions"},
-    {NULL, NULL}};
-static const source_field generator_fields[] = {
-    {"lines_per_batch", "generator.lines_per_batch"},
-    {"words_per_line", "generator.words_per_line"},
-    {"vocabulary", "generator.vocabulary"},
-    {"zipf_s", "generator.zipf_s"},
-    {"seed", "generator.seed"},
-    {"partitions", "generator.partitions"},
-    {NULL, NULL}};
-static const source_field directory_fields[] = {
-    {"path", NULL},
-    {"watch", "file.watch"},
-    {"include_existing", "file.include_existing"},
-    {"max_files_per_trigger", "file.max_files_per_trigger"},
-    {"latest_first", "file.latest_first"},
-    {"max_file_age", "file.max_file_age"},
-    {"path_glob_filter", "file.path_glob_filter"},
-    {"recursive_file_lookup", "file.recursive_file_lookup"},
-    {"clean_source", "file.clean_source"},
-    {"source_archive_dir", "file.source_archive_dir"},
-    {"format", "file.format"},
-    {"separator", "file.csv.separator"},
-    {"quote", "file.csv.quote"},
-    {"header", "file.csv.header"},
-    {"columns", "file.csv.columns"},
-    {"dead_letter", "file.dead_letter"},
-    {"with_file_name", "file.with_file_name"},
-    {"split_bytes", "file.split_bytes"},
-    {"max_decompressed_bytes", "file.max_decompressed_bytes"},
-    {"create_if_missing", "file.create_if_missing"},
-    {NULL, NULL}};
-
-static const source_def sources[] = {
-    {"socket", socket_fields},       {"queue", queue_fields},
-    {"rate", rate_fields},           {"generator", generator_fields},
-    {"directory", directory_fields},
-};
-
-#define NSOURCES (sizeof sources / sizeof sources[0])
-
-const source_def *sl__job_source_find(const char *type)
-{
-    size_t i;
-    for (i = 0; i < NSOURCES; i++)
-        if (strcmp(sources[i].type, type) == 0)
-            return &sources[i];
-    return NULL;
-}
-
-const char *sl_job_source_type_at(size_t i)
-{
-    return i < NSOURCES ? sources[i].type : NULL;
 }

@@ -22,6 +22,7 @@ void sl__ctx_set_error(sl_context *ctx, sl_status st, const char *fmt, ...)
     if (n > 0 && (size_t)n < sizeof ctx->err.text)
         vsnprintf(ctx->err.text + n, sizeof ctx->err.text - (size_t)n, fmt, ap);
     va_end(ap);
+    ctx->err.code = st;
 }
 
 sl_status sl_context_set_error(sl_context *ctx, sl_status st, const char *fmt,
@@ -159,6 +160,11 @@ oom:
 const char *sl_context_errmsg(const sl_context *ctx)
 {
     return ctx ? ctx->err.text : "no context";
+}
+
+sl_status sl_context_errcode(const sl_context *ctx)
+{
+    return ctx ? ctx->err.code : SL_EINVAL;
 }
 
 sl_engine *sl_context_engine(sl_context *ctx)

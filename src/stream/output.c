@@ -4,6 +4,7 @@
  * every batch in registration order.
  */
 #include "stream/stream_int.h"
+#include "stream/stream.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -101,6 +102,33 @@ sl_status sl_dstream_save_as_text_files(sl_dstream *s, const char *prefix,
     return st;
 }
 
+sl_status sl__output_set_name(sl_context *ctx, const char *name)
+{
+    output *last = ctx->outputs;
+    char *copy = NULL;
+    while (last && last->next)
+        last = last->next;
+    if (!last) {
+        sl__ctx_set_error(ctx, SL_ESTATE, "no output to name");
+        return SL_ESTATE;
+    }
+    if (name && !(copy = sl__strdup(name))) {
+        sl__ctx_set_error(ctx, SL_ENOMEM, "out of memory");
+        return SL_ENOMEM;
+    }
+    sl_free(last->name);
+    last->name = copy;
+    return SL_OK;
+}
+
+const char *sl__output_name_at(const sl_context *ctx, size_t i)
+{
+    const output *o = ctx->outputs;
+    for (; o && i > 0; i--)
+        o = o->next;
+    return o ? o->name : NULL;
+}
+
 void sl__outputs_free(sl_context *ctx)
 {
     output *o, *next;
@@ -108,6 +136,7 @@ void sl__outputs_free(sl_context *ctx)
         next = o->next;
         sl_free(o->prefix);
         sl_free(o->suffix);
+        sl_free(o->name);
         sl_free(o);
     }
     ctx->outputs = NULL;

@@ -192,6 +192,7 @@ typedef struct output {
     void *user;
     size_t num;
     char *prefix, *suffix;
+    char *name; /* sl__output_set_name's, or NULL */
 } output;
 
 typedef struct listener {

@@ -42,6 +42,7 @@ K = '"sinks": [{"from": "nums", "type": "console"}]'
 NAME_RULE = "(1-64 letters, digits, '.', '_', '-')"
 DUR_RULE = "(an integer and a unit: ms, s, m, h)"
 KNOWN_SOURCES = "(known: socket, queue, rate, generator, directory)"
+KNOWN_SINKS = "(known: console, save_as_text_files)"
 OPS_DOC = '; the operators are listed in docs/job-file.md, section "Operators"'
 MAPP_HINT = ' (did you mean "map"?)' + OPS_DOC
 
@@ -666,15 +667,41 @@ CASES = [
                              '"format": "xml"}'),
      ['$.sinks[0].format: expected one of "text", "json"; got "xml"'], ()),
     ("sink_bad_type", sink('{"from": "nums", "type": "kafka"}'),
-     ['$.sinks[0].type: expected one of "console", "save_as_text_files"; '
-      'got "kafka"'], ()),
+     ['$.sinks[0].type: unknown sink type "kafka" ' + KNOWN_SINKS], ()),
     ("sink_no_prefix", sink('{"from": "nums", "type": '
                             '"save_as_text_files"}'),
      ["$.sinks[0].prefix: missing required field"], ()),
     ("sink_second_bad", sink('{"from": "nums", "type": "console"}',
                              '{"from": "nums", "type": "console", '
-                             '"format": "yaml"}'),
+                             '"name": "second", "format": "yaml"}'),
      ['$.sinks[1].format: expected one of "text", "json"; got "yaml"'], ()),
+    # Sink names: "name", or FROM.TYPE; one name is one sink (its identity
+    # for manifests and metrics), so a second is a problem naming both.
+    ("sink_names_default_twice", sink('{"from": "nums", "type": "console"}',
+                                      '{"from": "nums", "type": "console", '
+                                      '"format": "json"}'),
+     ['$.sinks[1]: sink name "nums.console" is also the name of $.sinks[0] '
+      '(a sink\'s name defaults to FROM.TYPE: give one a "name")'], ()),
+    ("sink_names_given_twice", sink('{"from": "nums", "type": "console", '
+                                    '"name": "out"}',
+                                    '{"from": "nums", "type": "console", '
+                                    '"name": "err"}',
+                                    '{"from": "nums", "type": '
+                                    '"save_as_text_files", "prefix": "p", '
+                                    '"name": "out"}'),
+     ['$.sinks[2].name: sink name "out" is also the name of $.sinks[0]'],
+     ()),
+    ("sink_name_is_a_default", sink('{"from": "nums", "type": "console"}',
+                                    '{"from": "nums", "type": "console", '
+                                    '"name": "nums.console"}'),
+     ['$.sinks[1].name: sink name "nums.console" is also the name of '
+      '$.sinks[0]'], ()),
+    ("sink_name_invalid", sink('{"from": "nums", "type": "console", '
+                               '"name": "a b"}'),
+     ['$.sinks[0].name: invalid name "a b" ' + NAME_RULE], ()),
+    ("sink_name_type", sink('{"from": "nums", "type": "console", '
+                            '"name": 3}'),
+     ["$.sinks[0].name: expected a string, got number"], ()),
     # ------------------------------------------- several problems, in order
     ("many_problems", doc(
         '"name": "x y", "batch_interval": "1x", "clock": "sun"',
@@ -785,13 +812,21 @@ CASES = [
      ['$.conf["receiver.max_bufferd_bytes"]: unknown configuration '
       'property "receiver.max_bufferd_bytes" (did you mean '
       '"receiver.max_buffered_bytes"?)'], ()),
+    # Sink types' hints come from the sink-type registry.
     ("hint_sink_print", sink('{"from": "nums", "type": "print"}'),
-     ['$.sinks[0].type: expected one of "console", "save_as_text_files"; '
-      'got "print" (did you mean "console"?)'], ()),
+     ['$.sinks[0].type: unknown sink type "print" (did you mean "console"?) '
+      + KNOWN_SINKS], ()),
     ("hint_sink_camel", sink('{"from": "nums", "type": "saveAsTextFiles", '
                              '"prefix": "x"}'),
-     ['$.sinks[0].type: expected one of "console", "save_as_text_files"; '
-      'got "saveAsTextFiles" (did you mean "save_as_text_files"?)'], ()),
+     ['$.sinks[0].type: unknown sink type "saveAsTextFiles" (did you mean '
+      '"save_as_text_files"?) ' + KNOWN_SINKS], ()),
+    ("hint_sink_typo", sink('{"from": "nums", "type": "consle"}'),
+     ['$.sinks[0].type: unknown sink type "consle" (did you mean "console"?) '
+      + KNOWN_SINKS], ()),
+    ("hint_sink_near_miss", sink('{"from": "nums", "type": '
+                                 '"save_as_textfile", "prefix": "x"}'),
+     ['$.sinks[0].type: unknown sink type "save_as_textfile" (did you mean '
+      '"save_as_text_files"?) ' + KNOWN_SINKS], ()),
     # A bare number where a duration is expected (Spark's Seconds(5)).
     ("duration_number_fraction", ops('{"op": "window", "window": 0.5}'),
      [OP0 + '.window: expected a duration string such as "5s", got number '
@@ -823,6 +858,10 @@ CASES = [
 # Valid jobs: each must print "FILE: valid" and exit 0.
 VALID = [
     ("valid_minimal", doc(H, SQ, K)),
+    # Two sinks of one type on one stream, told apart by "name".
+    ("valid_sink_names", sink('{"from": "nums", "type": "console"}',
+                              '{"from": "nums", "type": "console", '
+                              '"format": "json", "name": "nums.json"}')),
     # Dots and dashes inside a job's name stay valid.
     ("valid_name_dots", doc('"name": "...a.-b-", "batch_interval": "1s"',
                             SQ, K)),

@@ -247,7 +247,7 @@ SAVE_JOB = {
     "sinks": [{"from": "q", "type": "save_as_text_files", "prefix": "out/x",
                "suffix": "txt"},
               {"from": "q", "type": "save_as_text_files",
-               "prefix": "out/y"}],
+               "prefix": "out/y", "name": "q.y"}],
 }
 
 

@@ -1,0 +1,94 @@
+/*
+ * The sink-type registry of job files: for each type its fields, how
+ * they are read, the machine checks of validate and the output it
+ * registers on the built stream. The one place a sink type's name maps
+ * to code; the engine never knows it.
+ */
+#include "job/parse_int.h"
+
+#include <string.h>
+
+/* ------------------------------------------------------------ console */
+
+static void console_read(sl_job *job, job_sink *k, const cJSON *j)
+{
+    static const char *const formats[] = {"text", "json", NULL};
+    const cJSON *f;
+    int64_t n;
+    k->num = 10;
+    if ((f = sl__job_field(job, j, k->path, "format", false)))
+        k->json_format = sl__job_read_choice(
+                             job, f, sl__job_path_field(job, k->path, "format"),
+                             formats) == 1;
+    if ((f = sl__job_field(job, j, k->path, "num", false)) &&
+        sl__job_read_int(job, f, sl__job_path_field(job, k->path, "num"), 1,
+                         1000000, &n))
+        k->num = (size_t)n;
+}
+
+static sl_status console_build(sl_job *job, job_sink *k, sl_dstream *from)
+{
+    (void)job;
+    return k->json_format ? sl_dstream_print_json(from, k->from)
+                          : sl_dstream_print(from, k->num);
+}
+
+/* -------------------------------------------------- save_as_text_files */
+
+static void save_read(sl_job *job, job_sink *k, const cJSON *j)
+{
+    const char *path = sl__job_path_field(job, k->path, "prefix");
+    const cJSON *f;
+    const char *s;
+    if ((f = sl__job_field(job, j, k->path, "prefix", true)) &&
+        (s = sl__job_read_string(job, f, path))) {
+        if (!*s)
+            sl__job_problem(job, f, path, "must not be empty");
+        else
+            k->prefix = sl__job_strdup(job, s);
+    }
+    if ((f = sl__job_field(job, j, k->path, "suffix", false)) &&
+        (s = sl__job_read_string(job, f,
+                                 sl__job_path_field(job, k->path, "suffix"))))
+        k->suffix = sl__job_strdup(job, s);
+}
+
+static void save_check_env(sl_job *job, const job_sink *k, bool at_start)
+{
+    (void)at_start;
+    sl__job_env_prefix(job, k);
+}
+
+static sl_status save_build(sl_job *job, job_sink *k, sl_dstream *from)
+{
+    (void)job;
+    return sl_dstream_save_as_text_files(from, k->prefix, k->suffix);
+}
+
+/* ----------------------------------------------------------- registry */
+
+static const char *const console_fields[] = {"format", "num", NULL};
+static const char *const save_fields[] = {"prefix", "suffix", NULL};
+
+static const sink_def sinks[] = {
+    {JOB_TYPE_VERSION, "console", console_fields, console_read, NULL,
+     console_build},
+    {JOB_TYPE_VERSION, "save_as_text_files", save_fields, save_read,
+     save_check_env, save_build},
+};
+
+#define NSINKS (sizeof sinks / sizeof sinks[0])
+
+const sink_def *sl__job_sink_find(const char *type)
+{
+    size_t i;
+    for (i = 0; i < NSINKS; i++)
+        if (strcmp(sinks[i].type, type) == 0)
+            return &sinks[i];
+    return NULL;
+}
+
+const char *sl__job_sink_type_at(size_t i)
+{
+    return i < NSINKS ? sinks[i].type : NULL;
+}

@@ -1,0 +1,369 @@
+/*
+ * The source-type registry of job files: for each type its fields, how
+ * the fields the conf does not hold are read and checked, the machine
+ * checks of validate, the builder, and what its records are. The one
+ * place a source type's name maps to code; the engine never knows it.
+ */
+#include "job/parse_int.h"
+
+#include <sluice/connectors.h>
+
+#include <string.h>
+
+/* ------------------------------------------------------------- fields */
+
+/* Each field: its name and the conf property it sets (NULL: read by the
+ * row's read). */
+static const source_field socket_fields[] = {
+    {"host", NULL},
+    {"port", NULL},
+    {"connect_timeout", "receiver.connect_timeout"},
+    {"reconnect_min", "receiver.reconnect_min"},
+    {"reconnect_max", "receiver.reconnect_max"},
+    {"max_connect_attempts", "receiver.max_connect_attempts"},
+    {"connect_give_up_after", "receiver.connect_give_up_after"},
+    {"dead_letter", "receiver.dead_letter"},
+    {NULL, NULL}};
+static const source_field queue_fields[] = {
+    {"batches", NULL}, {"partitions", NULL}, {NULL, NULL}};
+static const source_field rate_fields[] = {
+    {"rows_per_second", "rate.rows_per_second"},
+    {"partitions", "rate.partitions"},
+    {NULL, NULL}};
+static const source_field generator_fields[] = {
+    {"lines_per_batch", "generator.lines_per_batch"},
+    {"words_per_line", "generator.words_per_line"},
+    {"vocabulary", "generator.vocabulary"},
+    {"zipf_s", "generator.zipf_s"},
+    {"seed", "generator.seed"},
+    {"partitions", "generator.partitions"},
+    {NULL, NULL}};
+static const source_field directory_fields[] = {
+    {"path", NULL},
+    {"watch", "file.watch"},
+    {"include_existing", "file.include_existing"},
+    {"max_files_per_trigger", "file.max_files_per_trigger"},
+    {"latest_first", "file.latest_first"},
+    {"max_file_age", "file.max_file_age"},
+    {"path_glob_filter", "file.path_glob_filter"},
+    {"recursive_file_lookup", "file.recursive_file_lookup"},
+    {"clean_source", "file.clean_source"},
+    {"source_archive_dir", "file.source_archive_dir"},
+    {"format", "file.format"},
+    {"separator", "file.csv.separator"},
+    {"quote", "file.csv.quote"},
+    {"header", "file.csv.header"},
+    {"columns", "file.csv.columns"},
+    {"dead_letter", "file.dead_letter"},
+    {"with_file_name", "file.with_file_name"},
+    {"split_bytes", "file.split_bytes"},
+    {"max_decompressed_bytes", "file.max_decompressed_bytes"},
+    {"create_if_missing", "file.create_if_missing"},
+    {NULL, NULL}};
+
+/* A required non-empty string field, in job memory; NULL after a problem. */
+static char *read_nonempty(sl_job *job, const job_source *src, const cJSON *j,
+                           const char *name)
+{
+    const cJSON *f = sl__job_field(job, j, src->path, name, true);
+    const char *path = sl__job_path_field(job, src->path, name);
+    const char *s;
+    if (!f || !(s = sl__job_read_string(job, f, path)))
+        return NULL;
+    if (!*s) {
+        sl__job_problem(job, f, path, "must not be empty");
+        return NULL;
+    }
+    return sl__job_strdup(job, s);
+}
+
+/* ------------------------------------------------------------- socket */
+
+static void socket_read(sl_job *job, job_source *src, const cJSON *j)
+{
+    const cJSON *port;
+    int64_t p;
+    src->host = read_nonempty(job, src, j, "host");
+    if ((port = sl__job_field(job, j, src->path, "port", true)) &&
+        sl__job_read_int(job, port, sl__job_path_field(job, src->path, "port"),
+                         1, 65535, &p))
+        src->port = (int)p;
+}
+
+static void socket_check_env(sl_job *job, const job_source *src, bool at_start)
+{
+    (void)at_start;
+    sl__job_env_host(job, src);
+    sl__job_env_dead_letter(job, src->conf, "receiver.dead_letter", src->json,
+                            sl__job_path_field(job, src->path, "dead_letter"));
+}
+
+static sl_status socket_build(sl_job *job, job_source *src)
+{
+    src->stream =
+        sl_socket_text_stream(job->ctx, src->host, src->port, src->conf);
+    return src->stream ? SL_OK : sl__job_ctx_fail(job, src->path);
+}
+
+static elem_kind lines_elem(const job_source *src, const char **what)
+{
+    (void)src;
+    *what = "lines of text";
+    return ELEM_NOT_PAIR;
+}
+
+/* -------------------------------------------------------------- queue */
+
+static void queue_read(sl_job *job, job_source *src, const cJSON *j)
+{
+    const cJSON *batches = sl__job_field(job, j, src->path, "batches", true);
+    const cJSON *parts = sl__job_field(job, j, src->path, "partitions", false);
+    const cJSON *b, *r;
+    const char *bpath;
+    int64_t n = 1;
+    size_t i = 0, k;
+
+    if (parts &&
+        sl__job_read_int(job, parts,
+                         sl__job_path_field(job, src->path, "partitions"), 1,
+                         1024, &n))
+        src->partitions = (size_t)n;
+    else
+        src->partitions = 1;
+    if (!batches)
+        return;
+    bpath = sl__job_path_field(job, src->path, "batches");
+    if (!cJSON_IsArray(batches)) {
+        sl__job_wrong_type(job, batches, bpath, "an array");
+        return;
+    }
+    src->nbatches = (size_t)cJSON_GetArraySize(batches);
+    src->batches = sl__job_alloc(job, src->nbatches * sizeof *src->batches);
+    src->batch_len = sl__job_alloc(job, src->nbatches * sizeof *src->batch_len);
+    if (!src->batches || !src->batch_len) {
+        src->nbatches = 0; /* out of memory: counts must match arrays */
+        return;
+    }
+    cJSON_ArrayForEach(b, batches)
+    {
+        const char *p = sl__job_path_index(job, bpath, i);
+        if (cJSON_IsNull(b)) {
+            src->batches[i++] = NULL;
+            continue;
+        }
+        if (!cJSON_IsArray(b)) {
+            sl__job_wrong_type(job, b, p, "an array or null");
+            i++;
+            continue;
+        }
+        src->batch_len[i] = (size_t)cJSON_GetArraySize(b);
+        src->batches[i] =
+            sl__job_alloc(job, (src->batch_len[i] ? src->batch_len[i] : 1) *
+                                   sizeof(sl_value));
+        if (!src->batches[i])
+            return;
+        k = 0;
+        cJSON_ArrayForEach(r, b)
+        {
+            if (!sl__job_read_value(job, r, sl__job_path_index(job, p, k),
+                                    &src->batches[i][k]))
+                break;
+            k++;
+        }
+        i++;
+    }
+}
+
+static sl_status queue_build(sl_job *job, job_source *src)
+{
+    size_t i;
+    sl_status st;
+    if (!(src->stream = sl_queue_stream(job->ctx, src->partitions)))
+        return sl__job_ctx_fail(job, src->path);
+    for (i = 0; i < src->nbatches; i++) {
+        st = src->batches[i]
+                 ? sl_queue_stream_push(src->stream, src->batches[i],
+                                        src->batch_len[i])
+                 : sl_queue_stream_push_none(src->stream);
+        if (st != SL_OK)
+            return sl__job_fail(job, st, src->path, "%s", sl_strerror(st));
+    }
+    return SL_OK;
+}
+
+/* A queue's records: pairs when every record is one. Records that are
+ * not are left to the run-time checks: a queue is test data, often mixed
+ * on purpose to see how a function fails. */
+static elem_kind queue_elem(const job_source *src, const char **what)
+{
+    size_t b, i;
+    bool any = false;
+    (void)what;
+    for (b = 0; b < src->nbatches; b++)
+        for (i = 0; src->batches[b] && i < src->batch_len[b]; i++, any = true)
+            if (src->batches[b][i].kind != SL_KIND_PAIR)
+                return ELEM_UNKNOWN;
+    return any ? ELEM_PAIR : ELEM_UNKNOWN;
+}
+
+/* ------------------------------------------------- rate and generator */
+
+static sl_status rate_build(sl_job *job, job_source *src)
+{
+    src->stream = sl_rate_stream(job->ctx, src->conf);
+    return src->stream ? SL_OK : sl__job_ctx_fail(job, src->path);
+}
+
+static elem_kind rate_elem(const job_source *src, const char **what)
+{
+    (void)src;
+    *what = "(timestamp, value) tuples";
+    return ELEM_NOT_PAIR;
+}
+
+static sl_status generator_build(sl_job *job, job_source *src)
+{
+    src->stream = sl_text_generator_stream(job->ctx, src->conf);
+    return src->stream ? SL_OK : sl__job_ctx_fail(job, src->path);
+}
+
+/* ---------------------------------------------------------- directory */
+
+static void directory_read(sl_job *job, job_source *src, const cJSON *j)
+{
+    src->host = read_nonempty(job, src, j, "path");
+}
+
+/* Whether path lies in dir (or is dir itself, unless file), by their
+ * text: both absolute or both relative, "." and trailing slashes aside. */
+static bool path_inside(const char *path, const char *dir, bool file)
+{
+    size_t n;
+    while (dir[0] == '.' && dir[1] == '/')
+        dir += 2;
+    while (path[0] == '.' && path[1] == '/')
+        path += 2;
+    n = strlen(dir);
+    while (n > 1 && dir[n - 1] == '/')
+        n--;
+    if (n == 1 && dir[0] == '.')
+        return path[0] != '/' && strncmp(path, "..", 2) != 0;
+    if ((path[0] == '/') != (dir[0] == '/') || strncmp(path, dir, n) != 0)
+        return false;
+    return path[n] == '/' || (!file && path[n] == '\0');
+}
+
+/* The directory source's rules between fields, checked here so that
+ * validate finds what building would refuse. */
+static void directory_check(sl_job *job, job_source *src, const cJSON *j)
+{
+    static const char *const single[] = {"separator", "quote"};
+    const cJSON *f, *g;
+    size_t i;
+    for (i = 0; i < 2; i++)
+        if ((f = cJSON_GetObjectItemCaseSensitive(j, single[i])) &&
+            cJSON_IsString(f)) {
+            if (strlen(f->valuestring) != 1)
+                sl__job_problem(job, f,
+                                sl__job_path_field(job, src->path, single[i]),
+                                "must be a single byte");
+            else if (strchr("\r\n", f->valuestring[0]))
+                sl__job_problem(job, f,
+                                sl__job_path_field(job, src->path, single[i]),
+                                "must not be a line break");
+        }
+    f = cJSON_GetObjectItemCaseSensitive(j, "separator");
+    g = cJSON_GetObjectItemCaseSensitive(j, "quote");
+    if (f && g && cJSON_IsString(f) && cJSON_IsString(g) &&
+        strcmp(f->valuestring, g->valuestring) == 0)
+        sl__job_problem(job, g, sl__job_path_field(job, src->path, "quote"),
+                        "must differ from \"separator\"");
+    if ((f = cJSON_GetObjectItemCaseSensitive(j, "header")) &&
+        cJSON_IsTrue(f) && cJSON_GetObjectItemCaseSensitive(j, "columns"))
+        sl__job_problem(job, f, sl__job_path_field(job, src->path, "header"),
+                        "\"header\" and \"columns\" exclude each other");
+    if ((f = cJSON_GetObjectItemCaseSensitive(j, "columns")) &&
+        cJSON_IsString(f)) {
+        const char *c = f->valuestring;
+        if (!*c || c[0] == ',' || c[strlen(c) - 1] == ',' || strstr(c, ",,"))
+            sl__job_problem(job, f,
+                            sl__job_path_field(job, src->path, "columns"),
+                            "a column name must be non-empty");
+    }
+    g = cJSON_GetObjectItemCaseSensitive(j, "source_archive_dir");
+    if ((f = cJSON_GetObjectItemCaseSensitive(j, "clean_source")) &&
+        cJSON_IsString(f) && strcmp(f->valuestring, "archive") == 0 &&
+        !(cJSON_IsString(g) && *g->valuestring))
+        sl__job_problem(job, f,
+                        sl__job_path_field(job, src->path, "clean_source"),
+                        "\"archive\" needs \"source_archive_dir\"");
+    /* Paths inside the watched tree (as written; links are the build's
+     * to find): archived files or dead letters would be read again. */
+    for (i = 0; i < 2 && src->host; i++) {
+        const char *name = i ? "dead_letter" : "source_archive_dir";
+        f = cJSON_GetObjectItemCaseSensitive(j, name);
+        if (cJSON_IsString(f) && path_inside(f->valuestring, src->host, i == 1))
+            sl__job_problem(job, f, sl__job_path_field(job, src->path, name),
+                            "lies inside the watched directory");
+    }
+}
+
+static void directory_check_env(sl_job *job, const job_source *src,
+                                bool at_start)
+{
+    sl__job_env_directory(job, src, at_start);
+    sl__job_env_dead_letter(job, src->conf, "file.dead_letter", src->json,
+                            sl__job_path_field(job, src->path, "dead_letter"));
+}
+
+static sl_status directory_build(sl_job *job, job_source *src)
+{
+    src->stream = sl_file_stream(job->ctx, src->host, src->conf);
+    return src->stream ? SL_OK : sl__job_ctx_fail(job, src->path);
+}
+
+/* (file name, record) pairs with with_file_name; lines of text in the
+ * lines format; otherwise whatever the files hold. */
+static elem_kind directory_elem(const job_source *src, const char **what)
+{
+    bool named = false;
+    if (!src->conf)
+        return ELEM_UNKNOWN;
+    sl_conf_get_bool(src->conf, "file.with_file_name", &named);
+    if (named)
+        return ELEM_PAIR;
+    if (strcmp(sl_conf_get(src->conf, "file.format"), "lines") == 0)
+        return lines_elem(src, what);
+    return ELEM_UNKNOWN;
+}
+
+/* ----------------------------------------------------------- registry */
+
+static const source_def sources[] = {
+    {JOB_TYPE_VERSION, "socket", socket_fields, socket_read, NULL,
+     socket_check_env, socket_build, lines_elem},
+    {JOB_TYPE_VERSION, "queue", queue_fields, queue_read, NULL, NULL,
+     queue_build, queue_elem},
+    {JOB_TYPE_VERSION, "rate", rate_fields, NULL, NULL, NULL, rate_build,
+     rate_elem},
+    {JOB_TYPE_VERSION, "generator", generator_fields, NULL, NULL, NULL,
+     generator_build, lines_elem},
+    {JOB_TYPE_VERSION, "directory", directory_fields, directory_read,
+     directory_check, directory_check_env, directory_build, directory_elem},
+};
+
+#define NSOURCES (sizeof sources / sizeof sources[0])
+
+const source_def *sl__job_source_find(const char *type)
+{
+    size_t i;
+    for (i = 0; i < NSOURCES; i++)
+        if (strcmp(sources[i].type, type) == 0)
+            return &sources[i];
+    return NULL;
+}
+
+const char *sl_job_source_type_at(size_t i)
+{
+    return i < NSOURCES ? sources[i].type : NULL;
+}
