@@ -48,7 +48,7 @@ static sl_value dbits(uint64_t bits)
 /* Encode v alone (no version byte) into b, which is reset first. */
 static void enc(sl__buf *b, sl_value v)
 {
-    sl__errmsg e = {{0}};
+    sl__errmsg e = {{0}, 0};
     b->len = 0;
     SL_CHECK_OK(sl__codec_encode(b, &v, &e));
 }
@@ -59,7 +59,7 @@ static void check_round_trip(sl_value v, unsigned flags)
     sl__buf b = {0};
     sl__arena a;
     sl__codec_alloc al;
-    sl__errmsg e = {{0}};
+    sl__errmsg e = {{0}, 0};
     sl_value out;
     size_t size = 0, used = 0;
 
@@ -152,7 +152,7 @@ static void test_depth_limit(void)
     sl__buf b = {0};
     sl__arena a;
     sl__codec_alloc al;
-    sl__errmsg e = {{0}};
+    sl__errmsg e = {{0}, 0};
     unsigned char deep[2 * (D + 1) + 1];
     sl_value out;
     size_t n = 0;
@@ -328,7 +328,7 @@ static void check_corrupt(const char *bytes, size_t n, const char *what)
 {
     sl__arena a;
     sl__codec_alloc al;
-    sl__errmsg e = {{0}};
+    sl__errmsg e = {{0}, 0};
     sl_value out;
     sl__arena_init(&a, 256);
     al = sl__codec_arena_alloc(&a);
@@ -366,7 +366,7 @@ static void test_reader(void)
     sl__codec_reader r;
     sl__arena a;
     sl__codec_alloc al;
-    sl__errmsg e = {{0}};
+    sl__errmsg e = {{0}, 0};
     sl_value out;
     int64_t i, n = 0, sum = 0;
 
@@ -413,7 +413,7 @@ static void test_encode_errors(void)
     sl_value bad = sl_composite(SL_KIND_PAIR, three, 3);
     sl_value odd = sl_null(), in_list;
     sl__buf b = {0};
-    sl__errmsg e = {{0}};
+    sl__errmsg e = {{0}, 0};
 
     odd.kind = 42;
     in_list = sl_composite(SL_KIND_LIST, &odd, 1);
