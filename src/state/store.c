@@ -479,19 +479,24 @@ sl__state_store *sl__state_new(size_t shards)
     return st;
 }
 
+/* Free everything a shard holds and leave it empty. */
+static void shard_clear(state_shard *sh)
+{
+    ent_trim(sh, 0);
+    sl_free(sh->chunks);
+    sl_free(sh->base.slots);
+    sl_free(sh->pending.slots);
+    heap_free(sh->heap);
+    memset(sh, 0, sizeof *sh);
+}
+
 void sl__state_free(sl__state_store *st)
 {
     size_t i;
     if (!st)
         return;
-    for (i = 0; i < st->nshards; i++) {
-        state_shard *sh = &st->shards[i];
-        ent_trim(sh, 0);
-        sl_free(sh->chunks);
-        sl_free(sh->base.slots);
-        sl_free(sh->pending.slots);
-        heap_free(sh->heap);
-    }
+    for (i = 0; i < st->nshards; i++)
+        shard_clear(&st->shards[i]);
     sl_free(st->shards);
     sl_free(st);
 }
@@ -638,7 +643,7 @@ static void tidy(state_shard *sh)
     heap_set_mark(sh);
 }
 
-sl_status sl__state_commit(sl__state_store *st)
+sl_status sl__state_prepare(sl__state_store *st)
 {
     size_t i;
     if (st->pending_version < 0)
@@ -646,6 +651,17 @@ sl_status sl__state_commit(sl__state_store *st)
     for (i = 0; i < st->nshards; i++)
         if (reserve(&st->shards[i]) != SL_OK)
             return SL_ENOMEM; /* nothing applied: retry or abort */
+    return SL_OK;
+}
+
+sl_status sl__state_commit(sl__state_store *st)
+{
+    size_t i;
+    /* After a successful prepare every table fits already: reserve only
+     * counts and allocates nothing, so this cannot fail. */
+    sl_status rc = sl__state_prepare(st);
+    if (rc != SL_OK)
+        return rc;
     for (i = 0; i < st->nshards; i++) {
         apply(&st->shards[i]); /* cannot fail now */
         tidy(&st->shards[i]);
@@ -760,4 +776,60 @@ const sl__state_entry *sl__state_next(const sl__state_store *st, size_t shard,
 {
     const state_shard *sh = &st->shards[shard];
     return *i < sh->n ? ent(sh, (*i)++) : NULL;
+}
+
+bool sl__state_pending(const sl__state_store *st)
+{
+    return st->pending_version >= 0;
+}
+
+/* A pending write changes the shard unless it puts the committed value
+ * with the committed update time again, or removes an absent key. */
+static bool write_changes(const state_shard *sh, const sl__state_entry *p)
+{
+    const sl__state_entry *b =
+        it_find(sh, &sh->base, 0, &p->key, p->hash, NULL);
+    if (p->updated_ms == REMOVED)
+        return b != NULL;
+    return !b || b->updated_ms != p->updated_ms ||
+           !sl_value_equal(&b->value, &p->value);
+}
+
+bool sl__state_shard_changed(const sl__state_store *st, size_t shard)
+{
+    const state_shard *sh = &st->shards[shard];
+    size_t j;
+    if (st->pending_version < 0)
+        return false;
+    for (j = 0; j < sh->pn; j++)
+        if (write_changes(sh, ent(sh, sh->n + j)))
+            return true;
+    return false;
+}
+
+/* Drop every entry, committed or pending: nothing committed. */
+static void store_clear(sl__state_store *st)
+{
+    size_t i;
+    for (i = 0; i < st->nshards; i++)
+        shard_clear(&st->shards[i]);
+    st->version = -1;
+    st->pending_version = -1;
+}
+
+sl_status sl__state_restore_begin(sl__state_store *st, int64_t version)
+{
+    if (version < 0)
+        return SL_EINVAL;
+    store_clear(st);
+    st->pending_version = version;
+    return SL_OK;
+}
+
+sl_status sl__state_restore_end(sl__state_store *st)
+{
+    sl_status rc = sl__state_commit(st);
+    if (rc != SL_OK)
+        store_clear(st);
+    return rc;
 }
