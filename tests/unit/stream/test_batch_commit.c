@@ -477,9 +477,45 @@ static void test_skip_initial_state(void)
     run_free(&r);
 }
 
+/* The window restore API: entries in any order come back newest first,
+ * "no batch" entries stay, and mistakes are refused. */
+static void test_window_restore_api(void)
+{
+    run r;
+    sl_value p0[2] = {sl_cstr("a"), sl_cstr("b")}, p1[1] = {sl_int(3)};
+    const sl_value *parts[2] = {p0, p1};
+    size_t lens[2] = {2, 1}, i = 0, n;
+    int64_t t;
+    sl__retained *k;
+
+    build(&r, 0, 1);
+    sl__window_restore_begin(r.win);
+    SL_CHECK_OK(sl__window_restore_put(r.win, 1000, parts, lens, 2));
+    SL_CHECK_OK(sl__window_restore_put(r.win, 3000, NULL, NULL, 0));
+    SL_CHECK_OK(sl__window_restore_put(r.win, 2000, parts + 1, lens + 1, 1));
+    SL_CHECK_INT(sl__window_restore_put(r.win, 2000, NULL, NULL, 0), SL_EINVAL);
+    SL_CHECK_INT(sl__window_restore_prev(r.win, 1000, parts, lens, 2),
+                 SL_EINVAL); /* a plain window has no previous result */
+    SL_CHECK_INT(sl__window_restore_put(r.state, 1000, NULL, NULL, 0),
+                 SL_EINVAL);
+    SL_CHECK(sl__window_next(r.win, false, &i, &t, &k));
+    SL_CHECK(t == 3000 && k == NULL);
+    SL_CHECK(sl__window_next(r.win, true, &i, &t, &k));
+    SL_CHECK(t == 2000 && k && sl__retained_parts(k) == 1);
+    SL_CHECK(sl__window_next(r.win, false, &i, &t, &k));
+    SL_CHECK(t == 1000 && k && sl__retained_parts(k) == 2);
+    SL_CHECK(sl__retained_part(k, 0, &n)[1].u.s[0] == 'b' && n == 2);
+    SL_CHECK(!sl__window_next(r.win, false, &i, &t, &k));
+    SL_CHECK(!sl__window_prev(r.rwin, false, &t, &k));
+    SL_CHECK_OK(sl__window_restore_prev(r.rwin, 4000, parts, lens, 2));
+    SL_CHECK(sl__window_prev(r.rwin, true, &t, &k) && t == 4000);
+    run_free(&r);
+}
+
 const char *SL_SUITE = "stream/batch_commit";
 const sl_test_case SL_TESTS[] = {
     {"failed_output", test_failed_output},
     {"interrupted", test_interrupted},
     {"skip_initial_state", test_skip_initial_state},
+    {"window_restore_api", test_window_restore_api},
     {NULL, NULL}};
