@@ -75,6 +75,7 @@ typedef struct state_shard {
     size_t live;       /* bytes the committed entries' copies use */
     heap_chunk *mark;  /* the heap as the last commit or abort left it */
     size_t mark_used, mark_heap_used;
+    bool prepared; /* base has room for the pending writes (see reserve) */
 } state_shard;
 
 struct sl__state_store {
@@ -617,6 +618,7 @@ static void apply(state_shard *sh)
 static void pending_reset(state_shard *sh)
 {
     sh->pn = 0;
+    sh->prepared = false;
     if (it_cap(&sh->pending) > IDX_KEEP) {
         sl_free(sh->pending.slots);
         memset(&sh->pending, 0, sizeof sh->pending);
@@ -648,9 +650,12 @@ sl_status sl__state_prepare(sl__state_store *st)
     size_t i;
     if (st->pending_version < 0)
         return SL_ESTATE;
-    for (i = 0; i < st->nshards; i++)
-        if (reserve(&st->shards[i]) != SL_OK)
+    for (i = 0; i < st->nshards; i++) {
+        state_shard *sh = &st->shards[i];
+        if (!sh->prepared && reserve(sh) != SL_OK)
             return SL_ENOMEM; /* nothing applied: retry or abort */
+        sh->prepared = true;
+    }
     return SL_OK;
 }
 
@@ -715,6 +720,7 @@ static sl_status pending_write(sl__state_store *st, const sl_value *key,
     sl__state_entry *p, *known, e;
     if (st->pending_version < 0)
         return SL_ESTATE;
+    sh->prepared = false; /* one more key may need room */
     p = it_find(sh, &sh->pending, sh->n, key, hash, NULL);
     known = p ? p : it_find(sh, &sh->base, 0, key, hash, NULL);
     if (!p && pending_room(sh) != SL_OK)
