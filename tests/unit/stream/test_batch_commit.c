@@ -61,7 +61,8 @@ static void put_line(lines *l, const char *s)
 static void flush_lines(lines *l, buf *b)
 {
     size_t i;
-    qsort(l->v, l->n, sizeof *l->v, cmp_str);
+    if (l->n)
+        qsort(l->v, l->n, sizeof *l->v, cmp_str);
     for (i = 0; i < l->n; i++) {
         put_str(b, l->v[i]);
         put_str(b, "\n");
