@@ -303,11 +303,15 @@ bool sl__is_window(const sl_dstream *s);
  * What a window keeps, for a checkpoint (job thread, between or during
  * batches). `after` false: as the last committed batch left it; true: as
  * the running batch's commit will leave it (the same between batches).
- * sl__window_next iterates the ring newest first: *i starts at 0, false at
- * the end; *rdd NULL means the parent had no batch at *time_ms. The
- * retained RDDs are borrowed until the next commit, abort or restore.
+ * sl__window_next iterates the ring newest first from a zeroed iterator,
+ * false at the end; *rdd NULL means the parent had no batch at *time_ms.
+ * The retained RDDs are borrowed until the next commit, abort or restore.
  */
-bool sl__window_next(const sl_dstream *s, bool after, size_t *i,
+typedef struct sl__window_iter {
+    const remembered *next; /* the entry to look at next */
+    bool started;
+} sl__window_iter;
+bool sl__window_next(const sl_dstream *s, bool after, sl__window_iter *it,
                      int64_t *time_ms, sl__retained **rdd);
 /* The inverse form's previous result and its time; false when none. */
 bool sl__window_prev(const sl_dstream *s, bool after, int64_t *time_ms,

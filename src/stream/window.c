@@ -137,22 +137,19 @@ void sl__window_retained(const sl_dstream *s, size_t *batches, size_t *bytes)
         }
 }
 
-bool sl__window_next(const sl_dstream *s, bool after, size_t *i,
+bool sl__window_next(const sl_dstream *s, bool after, sl__window_iter *it,
                      int64_t *time_ms, sl__retained **rdd)
 {
-    const remembered *m;
-    size_t k = 0;
-    for (m = s->ring; m; m = m->next) {
-        if (!ring_kept(s, m, after))
-            continue;
-        if (k++ == *i) {
-            ++*i;
-            *time_ms = m->time_ms;
-            *rdd = m->rdd;
-            return true;
-        }
-    }
-    return false;
+    const remembered *m = it->started ? it->next : s->ring;
+    it->started = true;
+    while (m && !ring_kept(s, m, after))
+        m = m->next;
+    if (!m)
+        return false;
+    it->next = m->next;
+    *time_ms = m->time_ms;
+    *rdd = m->rdd;
+    return true;
 }
 
 bool sl__window_prev(const sl_dstream *s, bool after, int64_t *time_ms,

@@ -217,11 +217,11 @@ static void retained_text(buf *b, const char *head, sl__retained *k)
 static void window_text(buf *b, const char *name, const sl_dstream *w,
                         int64_t shift)
 {
-    size_t i = 0;
+    sl__window_iter it = {0};
     int64_t t;
     sl__retained *k;
     char head[96];
-    while (sl__window_next(w, false, &i, &t, &k)) {
+    while (sl__window_next(w, false, &it, &t, &k)) {
         snprintf(head, sizeof head, "%s ring %lld", name,
                  (long long)(t + shift * 1000));
         retained_text(b, head, k);
@@ -382,8 +382,9 @@ static void restore_into(run *fresh, const run *r)
         sl__retained *ret;
         const sl_value *parts[16];
         size_t lens[16], p;
+        sl__window_iter it = {0};
         sl__window_restore_begin(wt[k]);
-        for (i = 0; sl__window_next(wf[k], false, &i, &t, &ret);) {
+        while (sl__window_next(wf[k], false, &it, &t, &ret)) {
             for (p = 0; ret && p < sl__retained_parts(ret); p++)
                 parts[p] = sl__retained_part(ret, p, &lens[p]);
             SL_CHECK_OK(sl__window_restore_put(
@@ -485,7 +486,8 @@ static void test_window_restore_api(void)
     run r;
     sl_value p0[2] = {sl_cstr("a"), sl_cstr("b")}, p1[1] = {sl_int(3)};
     const sl_value *parts[2] = {p0, p1};
-    size_t lens[2] = {2, 1}, i = 0, n;
+    size_t lens[2] = {2, 1}, n;
+    sl__window_iter i = {0};
     int64_t t;
     sl__retained *k;
 
