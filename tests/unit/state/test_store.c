@@ -1711,6 +1711,16 @@ static void test_shard_changed(void)
     SL_CHECK_OK(rm(st, a));
     SL_CHECK(sl__state_shard_changed(st, sa));
     sl__state_abort(st);
+
+    /* Equal by sl_value_equal is not unchanged: -0.0 is not 0.0. */
+    SL_CHECK_OK(sl__state_begin(st, 3));
+    SL_CHECK_OK(put(st, c, sl_double(0.0), 30));
+    SL_CHECK_OK(sl__state_commit(st));
+    SL_CHECK_OK(sl__state_begin(st, 4));
+    SL_CHECK_OK(put(st, c, sl_double(-0.0), 30));
+    SL_CHECK(
+        sl__state_shard_changed(st, sl__state_shard_of(st, sl__htab_hash(&c))));
+    sl__state_abort(st);
     sl__state_free(st);
 }
 
