@@ -1,6 +1,6 @@
 /*
- * One commit point per batch: a batch whose last output fails, or that a
- * stop interrupts, leaves every state store (update_state_by_key,
+ * One commit point per batch: a batch whose last or second output fails,
+ * or that a stop interrupts, leaves every state store (update_state_by_key,
  * map_with_state) and every window (plain, reduced with and without the
  * inverse) exactly as the batch before left them; restoring that state
  * into a fresh context through the recovery APIs and running the batch
@@ -88,6 +88,7 @@ typedef struct run {
     int64_t shift;       /* this context's batch 1 is batch shift + 1 */
     int64_t fail_at;     /* batch whose last output fails (0: none) */
     bool interrupt;      /* ... by a stop instead */
+    bool early;          /* the failing output is the second, not the last */
     buf out[RUN + 2];    /* per batch: what the outputs saw */
     char *snap[RUN + 2]; /* per batch: committed state after it */
     bool pending_seen;   /* the failing batch had changes to undo */
@@ -258,8 +259,9 @@ static sl_status last_output(sl_rdd *rdd, int64_t t, void *user)
     for (s = 0; s < sl__state_shards(r->state->store); s++)
         if (sl__state_shard_changed(r->state->store, s))
             r->pending_seen = true;
-    r->pending_seen =
-        r->pending_seen && r->win->ring_pending && r->rwin->next_result != NULL;
+    /* Run last, it comes after the inverse window computed its result. */
+    r->pending_seen = r->pending_seen && r->win->ring_pending &&
+                      (r->early || r->rwin->next_result != NULL);
     if (!r->interrupt)
         return SL_EUSER;
     sl_context_request_stop(r->ctx, false);
@@ -274,7 +276,7 @@ static void on_completed(const sl_batch_info *b, void *user)
         r->snap[id] = snapshot(r);
 }
 
-static void build(run *r, int64_t shift, int64_t batches)
+static void build(run *r, int64_t shift, int64_t batches, bool early)
 {
     char err[256], max[32];
     sl_conf *conf = sl_conf_new();
@@ -286,6 +288,7 @@ static void build(run *r, int64_t shift, int64_t batches)
 
     memset(r, 0, sizeof *r);
     r->shift = shift;
+    r->early = early;
     snprintf(max, sizeof max, "%lld", (long long)batches);
     SL_CHECK_OK(sl_conf_set(conf, "clock", "manual", err, sizeof err));
     SL_CHECK_OK(sl_conf_set(conf, "batch_interval", "1s", err, sizeof err));
@@ -312,12 +315,15 @@ static void build(run *r, int64_t shift, int64_t batches)
     SL_CHECK(r->state && r->mapped && r->snaps && r->win && r->rwin &&
              r->plain_rwin);
     SL_CHECK_OK(sl_dstream_foreach_rdd(r->state, out_state, r));
+    if (early)
+        SL_CHECK_OK(sl_dstream_foreach_rdd(r->q, last_output, r));
     SL_CHECK_OK(sl_dstream_foreach_rdd(r->mapped, out_mapped, r));
     SL_CHECK_OK(sl_dstream_foreach_rdd(r->snaps, out_snaps, r));
     SL_CHECK_OK(sl_dstream_foreach_rdd(r->win, out_win, r));
     SL_CHECK_OK(sl_dstream_foreach_rdd(r->rwin, out_rwin, r));
     SL_CHECK_OK(sl_dstream_foreach_rdd(r->plain_rwin, out_plain_rwin, r));
-    SL_CHECK_OK(sl_dstream_foreach_rdd(r->q, last_output, r));
+    if (!early)
+        SL_CHECK_OK(sl_dstream_foreach_rdd(r->q, last_output, r));
     memset(&l, 0, sizeof l);
     l.version = SL_LISTENER_VERSION;
     l.on_batch_completed = on_completed;
@@ -398,19 +404,19 @@ static void restore_into(run *fresh, const run *r)
     }
 }
 
-static void fail_and_rerun(int64_t fail_at, bool interrupt)
+static void fail_and_rerun(int64_t fail_at, bool interrupt, bool early)
 {
     run whole, failed, again;
     char *fresh;
     int64_t id;
 
     /* The uninterrupted run. */
-    build(&whole, 0, RUN);
+    build(&whole, 0, RUN, early);
     push_from(&whole, 1);
     run_all(&whole);
 
     /* The same, failing (or stopped) at fail_at. */
-    build(&failed, 0, RUN);
+    build(&failed, 0, RUN, early);
     failed.fail_at = fail_at;
     failed.interrupt = interrupt;
     push_from(&failed, 1);
@@ -426,7 +432,7 @@ static void fail_and_rerun(int64_t fail_at, bool interrupt)
 
     /* Recovery: a fresh context, its initial state skipped, restored from
      * the failed one, runs the failed batch and the rest again. */
-    build(&again, fail_at - 1, RUN - (fail_at - 1));
+    build(&again, fail_at - 1, RUN - (fail_at - 1), early);
     SL_CHECK_OK(sl__context_skip_initial_state(again.ctx));
     restore_into(&again, &failed);
     fresh = snapshot(&again);
@@ -448,13 +454,15 @@ static void fail_and_rerun(int64_t fail_at, bool interrupt)
 
 static void test_failed_output(void)
 {
-    fail_and_rerun(3, false);
-    fail_and_rerun(5, false);
+    fail_and_rerun(3, false, false);
+    fail_and_rerun(5, false, false);
+    fail_and_rerun(4, false, true); /* the second output fails */
 }
 
 static void test_interrupted(void)
 {
-    fail_and_rerun(4, true);
+    fail_and_rerun(4, true, false);
+    fail_and_rerun(2, true, true);
 }
 
 /* The initial state is dropped for streams made before the skip and not
@@ -464,7 +472,7 @@ static void test_skip_initial_state(void)
     run r;
     sl_dstream *later;
     sl_value init[1], k = sl_cstr("x"), v = sl_int(7);
-    build(&r, 0, 1);
+    build(&r, 0, 1, false);
     SL_CHECK_INT(sl__state_count(r.state->store), 1);
     SL_CHECK_INT(sl__state_count(r.mapped->store), 1);
     SL_CHECK_OK(sl__context_skip_initial_state(r.ctx));
@@ -491,7 +499,7 @@ static void test_window_restore_api(void)
     int64_t t;
     sl__retained *k;
 
-    build(&r, 0, 1);
+    build(&r, 0, 1, false);
     sl__window_restore_begin(r.win);
     SL_CHECK_OK(sl__window_restore_put(r.win, 1000, parts, lens, 2));
     SL_CHECK_OK(sl__window_restore_put(r.win, 3000, NULL, NULL, 0));
