@@ -78,6 +78,15 @@ sl_rdd *sl__retained_rdd(sl__retained *k);
 size_t sl__retained_bytes(const sl__retained *k);
 /** Free a retained copy. NULL ok. */
 void sl__retained_free(sl__retained *k);
+/** Partitions of a retained copy. */
+size_t sl__retained_parts(const sl__retained *k);
+/** Partition i's values (borrowed, valid until the copy is freed). */
+const sl_value *sl__retained_part(const sl__retained *k, size_t i, size_t *n);
+/** A retained copy of eng made from values: nparts partitions of lens[i]
+ * values each (copied). SL_ENOMEM. */
+sl_status sl__retained_from_values(sl_engine *eng, const sl_value *const *parts,
+                                   const size_t *lens, size_t nparts,
+                                   sl__retained **out);
 
 /** Number of records of every partition (materialising r); for tests. */
 sl_status sl__rdd_partition_sizes(sl_rdd *r, size_t *sizes, size_t cap);

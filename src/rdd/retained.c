@@ -75,3 +75,40 @@ void sl__retained_free(sl__retained *k)
     sl_free(k->block);
     sl_free(k);
 }
+
+size_t sl__retained_parts(const sl__retained *k)
+{
+    return k->node.nparts;
+}
+
+const sl_value *sl__retained_part(const sl__retained *k, size_t i, size_t *n)
+{
+    *n = k->node.mat[i].n;
+    return k->node.mat[i].items;
+}
+
+sl_status sl__retained_from_values(sl_engine *eng, const sl_value *const *parts,
+                                   const size_t *lens, size_t nparts,
+                                   sl__retained **out)
+{
+    sl_rdd node;
+    mat_part *mat;
+    size_t i;
+    sl_status st;
+    /* A materialised node over the caller's values: retaining it copies
+     * them deeply, exactly as a batch's results are kept. */
+    if (!(mat = sl_malloc((nparts + 1) * sizeof *mat)))
+        return SL_ENOMEM;
+    for (i = 0; i < nparts; i++) {
+        mat[i].items = (sl_value *)(uintptr_t)parts[i];
+        mat[i].n = lens[i];
+    }
+    memset(&node, 0, sizeof node);
+    node.eng = eng;
+    node.kind = RDD_MATERIAL;
+    node.nparts = nparts;
+    node.mat = mat;
+    st = sl__rdd_retain(&node, out);
+    sl_free(mat);
+    return st;
+}

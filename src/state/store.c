@@ -75,6 +75,7 @@ typedef struct state_shard {
     size_t live;       /* bytes the committed entries' copies use */
     heap_chunk *mark;  /* the heap as the last commit or abort left it */
     size_t mark_used, mark_heap_used;
+    bool prepared; /* base has room for the pending writes (see reserve) */
 } state_shard;
 
 struct sl__state_store {
@@ -479,19 +480,24 @@ sl__state_store *sl__state_new(size_t shards)
     return st;
 }
 
+/* Free everything a shard holds and leave it empty. */
+static void shard_clear(state_shard *sh)
+{
+    ent_trim(sh, 0);
+    sl_free(sh->chunks);
+    sl_free(sh->base.slots);
+    sl_free(sh->pending.slots);
+    heap_free(sh->heap);
+    memset(sh, 0, sizeof *sh);
+}
+
 void sl__state_free(sl__state_store *st)
 {
     size_t i;
     if (!st)
         return;
-    for (i = 0; i < st->nshards; i++) {
-        state_shard *sh = &st->shards[i];
-        ent_trim(sh, 0);
-        sl_free(sh->chunks);
-        sl_free(sh->base.slots);
-        sl_free(sh->pending.slots);
-        heap_free(sh->heap);
-    }
+    for (i = 0; i < st->nshards; i++)
+        shard_clear(&st->shards[i]);
     sl_free(st->shards);
     sl_free(st);
 }
@@ -612,6 +618,7 @@ static void apply(state_shard *sh)
 static void pending_reset(state_shard *sh)
 {
     sh->pn = 0;
+    sh->prepared = false;
     if (it_cap(&sh->pending) > IDX_KEEP) {
         sl_free(sh->pending.slots);
         memset(&sh->pending, 0, sizeof sh->pending);
@@ -638,14 +645,28 @@ static void tidy(state_shard *sh)
     heap_set_mark(sh);
 }
 
-sl_status sl__state_commit(sl__state_store *st)
+sl_status sl__state_prepare(sl__state_store *st)
 {
     size_t i;
     if (st->pending_version < 0)
         return SL_ESTATE;
-    for (i = 0; i < st->nshards; i++)
-        if (reserve(&st->shards[i]) != SL_OK)
+    for (i = 0; i < st->nshards; i++) {
+        state_shard *sh = &st->shards[i];
+        if (!sh->prepared && reserve(sh) != SL_OK)
             return SL_ENOMEM; /* nothing applied: retry or abort */
+        sh->prepared = true;
+    }
+    return SL_OK;
+}
+
+sl_status sl__state_commit(sl__state_store *st)
+{
+    size_t i;
+    /* After a successful prepare every table fits already: reserve only
+     * counts and allocates nothing, so this cannot fail. */
+    sl_status rc = sl__state_prepare(st);
+    if (rc != SL_OK)
+        return rc;
     for (i = 0; i < st->nshards; i++) {
         apply(&st->shards[i]); /* cannot fail now */
         tidy(&st->shards[i]);
@@ -699,6 +720,7 @@ static sl_status pending_write(sl__state_store *st, const sl_value *key,
     sl__state_entry *p, *known, e;
     if (st->pending_version < 0)
         return SL_ESTATE;
+    sh->prepared = false; /* one more key may need room */
     p = it_find(sh, &sh->pending, sh->n, key, hash, NULL);
     known = p ? p : it_find(sh, &sh->base, 0, key, hash, NULL);
     if (!p && pending_room(sh) != SL_OK)
@@ -760,4 +782,88 @@ const sl__state_entry *sl__state_next(const sl__state_store *st, size_t shard,
 {
     const state_shard *sh = &st->shards[shard];
     return *i < sh->n ? ent(sh, (*i)++) : NULL;
+}
+
+bool sl__state_pending(const sl__state_store *st)
+{
+    return st->pending_version >= 0;
+}
+
+/* Exactly the same value, bit for bit: sl_value_equal takes -0.0 for 0.0
+ * and one NaN for another, and a checkpoint that skipped such a change
+ * would restore another value than the one the job had. */
+static bool same_value(const sl_value *a, const sl_value *b)
+{
+    uint32_t i;
+    if (a->kind != b->kind || a->len != b->len)
+        return false;
+    switch (a->kind) {
+    case SL_KIND_NULL:
+        return true;
+    case SL_KIND_BOOL:
+        return a->u.b == b->u.b;
+    case SL_KIND_INT:
+        return a->u.i == b->u.i;
+    case SL_KIND_DOUBLE:
+        return memcmp(&a->u.d, &b->u.d, sizeof a->u.d) == 0;
+    case SL_KIND_STR:
+    case SL_KIND_BYTES:
+        return a->len == 0 || memcmp(a->u.s, b->u.s, a->len) == 0;
+    default: /* the composites: pair, tuple, list */
+        for (i = 0; i < a->len; i++)
+            if (!same_value(&a->u.items[i], &b->u.items[i]))
+                return false;
+        return true;
+    }
+}
+
+/* A pending write changes the shard unless it puts the committed value
+ * with the committed update time again, or removes an absent key. */
+static bool write_changes(const state_shard *sh, const sl__state_entry *p)
+{
+    const sl__state_entry *b =
+        it_find(sh, &sh->base, 0, &p->key, p->hash, NULL);
+    if (p->updated_ms == REMOVED)
+        return b != NULL;
+    return !b || b->updated_ms != p->updated_ms ||
+           !same_value(&b->value, &p->value);
+}
+
+bool sl__state_shard_changed(const sl__state_store *st, size_t shard)
+{
+    const state_shard *sh = &st->shards[shard];
+    size_t j;
+    if (st->pending_version < 0)
+        return false;
+    for (j = 0; j < sh->pn; j++)
+        if (write_changes(sh, ent(sh, sh->n + j)))
+            return true;
+    return false;
+}
+
+/* Drop every entry, committed or pending: nothing committed. */
+static void store_clear(sl__state_store *st)
+{
+    size_t i;
+    for (i = 0; i < st->nshards; i++)
+        shard_clear(&st->shards[i]);
+    st->version = -1;
+    st->pending_version = -1;
+}
+
+sl_status sl__state_restore_begin(sl__state_store *st, int64_t version)
+{
+    if (version < 0)
+        return SL_EINVAL;
+    store_clear(st);
+    st->pending_version = version;
+    return SL_OK;
+}
+
+sl_status sl__state_restore_end(sl__state_store *st)
+{
+    sl_status rc = sl__state_commit(st);
+    if (rc != SL_OK)
+        store_clear(st);
+    return rc;
 }

@@ -45,10 +45,42 @@ size_t sl__state_bytes(const sl__state_store *st);
  * ran before must not apply twice).
  */
 sl_status sl__state_begin(sl__state_store *st, int64_t version);
-/** Make the pending version the committed one. */
+/**
+ * First half of a commit: everything that can fail (growing the committed
+ * index tables). After SL_OK, sl__state_commit cannot fail, so a batch can
+ * prepare every store before it commits the first one. SL_ENOMEM leaves
+ * the pending version as it was (commit again or abort); SL_ESTATE when no
+ * version is being written.
+ */
+sl_status sl__state_prepare(sl__state_store *st);
+/** Make the pending version the committed one (prepares first when that
+ * was not done: SL_ENOMEM then; never fails after a successful prepare). */
 sl_status sl__state_commit(sl__state_store *st);
 /** Drop the pending version's writes. */
 void sl__state_abort(sl__state_store *st);
+/** True while a version is being written (between begin and commit or
+ * abort). */
+bool sl__state_pending(const sl__state_store *st);
+/**
+ * Whether the pending version changes shard: a put of a new key, of another
+ * value or update time, or a removal of a committed key. A shard that
+ * reports false needs no delta in a checkpoint. False with no version
+ * pending.
+ */
+bool sl__state_shard_changed(const sl__state_store *st, size_t shard);
+
+/*
+ * Restore (recovery): sl__state_restore_begin(st, v) drops everything the
+ * store holds, committed or pending, and starts writing version v with no
+ * "newer than committed" check; sl__state_put / sl__state_remove then load
+ * the entries (updated_ms as recorded), and sl__state_restore_end commits
+ * them as version v. Deltas after it go through the normal begin / commit.
+ */
+/** Empty the store and start restoring `version` (>= 0, else SL_EINVAL). */
+sl_status sl__state_restore_begin(sl__state_store *st, int64_t version);
+/** Commit the restored entries as the version given to restore_begin.
+ * SL_ENOMEM leaves the store empty with nothing committed. */
+sl_status sl__state_restore_end(sl__state_store *st);
 
 /** Committed state of key in its shard, or NULL. Any thread; one reader
  * per shard while a version is written. */
@@ -71,12 +103,15 @@ const sl__state_entry *sl__state_pending_get(const sl__state_store *st,
                                              const sl_value *key, uint64_t hash,
                                              bool *removed);
 /** Iterate shard's pending writes (removals included, see
- * sl__state_is_removal). */
+ * sl__state_is_removal), each key once with its last write and updated_ms:
+ * a checkpoint's delta. *i starts at 0; NULL at the end. */
 const sl__state_entry *sl__state_next_pending(const sl__state_store *st,
                                               size_t shard, size_t *i);
 /** True for a pending entry that removes its key. */
 bool sl__state_is_removal(const sl__state_entry *e);
-/** Iterate shard's committed entries: *i starts at 0; NULL at the end. */
+/** Iterate shard's committed entries: *i starts at 0; NULL at the end.
+ * Valid while the next version is written (a snapshot of the committed
+ * version), until the next commit or restore. */
 const sl__state_entry *sl__state_next(const sl__state_store *st, size_t shard,
                                       size_t *i);
 

@@ -4,6 +4,7 @@
  * parent with no batch (Spark's None): narrow operators pass it on; union,
  * transform and joins fail the job, as Spark's tests expect.
  */
+#include "state/store.h"
 #include "stream/stream_int.h"
 
 #include <string.h>
@@ -275,7 +276,7 @@ sl_status sl__stateful_advance(sl_context *ctx, batch *b)
     while (s && s->next_in_ctx)
         s = s->next_in_ctx;
     for (; s && st == SL_OK; s = s->newer_in_ctx) {
-        if (s->kind == DS_WINDOW || s->kind == DS_REDUCED_WINDOW)
+        if (sl__is_window(s))
             st = sl__window_advance(s, b);
         else if (sl__is_stateful(s))
             st = sl__state_advance(s, b);
@@ -283,15 +284,57 @@ sl_status sl__stateful_advance(sl_context *ctx, batch *b)
     return st;
 }
 
-sl_status sl__stateful_finish(sl_context *ctx, bool ok)
+static const char *state_op(const sl_dstream *s)
+{
+    return s->kind == DS_UPDATE_STATE ? "update_state_by_key"
+                                      : "map_with_state";
+}
+
+/* Every allocation of the commit happens here, for every stateful stream,
+ * before anything is published (windows allocated theirs while the batch
+ * ran), so that the commit itself cannot fail half way. */
+sl_status sl__batch_prepare_commit(sl_context *ctx, batch *b)
 {
     sl_dstream *s;
-    sl_status st = SL_OK, one;
-    for (s = ctx->streams; s; s = s->next_in_ctx)
-        if (sl__is_stateful(s) &&
-            (one = sl__state_finish(s, ok && st == SL_OK)) != SL_OK)
-            st = one;
-    return st;
+    sl_status st;
+    for (s = ctx->streams; s; s = s->next_in_ctx) {
+        /* No version pending: the stream had no batch at this time (its
+         * slide is longer than the batch interval). */
+        if (!sl__is_stateful(s) || !sl__state_pending(s->store))
+            continue;
+        if ((st = sl__state_prepare(s->store)) != SL_OK) {
+            sl__ctx_set_error(ctx, st,
+                              "%s: out of memory committing batch %lld's "
+                              "state",
+                              state_op(s), (long long)b->id);
+            return st;
+        }
+    }
+    return SL_OK;
+}
+
+void sl__batch_commit(sl_context *ctx, batch *b)
+{
+    sl_dstream *s;
+    SL__UNUSED(b);
+    for (s = ctx->streams; s; s = s->next_in_ctx) {
+        if (sl__is_window(s))
+            sl__window_commit(s);
+        else if (sl__is_stateful(s) && sl__state_pending(s->store))
+            (void)sl__state_commit(s->store); /* prepared: cannot fail */
+    }
+}
+
+void sl__batch_abort(sl_context *ctx, batch *b)
+{
+    sl_dstream *s;
+    SL__UNUSED(b);
+    for (s = ctx->streams; s; s = s->next_in_ctx) {
+        if (sl__is_window(s))
+            sl__window_abort(s);
+        else if (sl__is_stateful(s))
+            sl__state_abort(s->store);
+    }
 }
 
 /* ------------------------------------------------------------ remember */

@@ -55,14 +55,22 @@ static sl_status run_outputs(sl_context *ctx, batch *b)
     sl_status st = sl__stateful_advance(ctx, b);
     for (o = ctx->outputs; o && st == SL_OK; o = o->next)
         st = sl__output_run(ctx, o, b);
-    /* State written by this batch counts only if every output finished;
-     * a commit that fails fails the batch. */
+    /* The batch's one commit point: state stores and windows move on
+     * together only if every output finished, else none does, so the
+     * batch can run again from its input with the same result. */
     if (st == SL_OK)
-        st = sl__stateful_finish(ctx, true);
-    else
-        sl__stateful_finish(ctx, false);
-    if (st != SL_OK)
+        st = sl__batch_prepare_commit(ctx, b);
+    /* Checkpoint hook: the checkpoint writer goes here, between prepare
+     * (nothing can fail after it) and the in-memory commit: it writes the
+     * stores' deltas (sl__state_next_pending of changed shards), the
+     * windows' data (sl__window_next/prev with after = true) and then
+     * commits/<batch>; a failed write aborts the batch like a failed
+     * output. */
+    if (st != SL_OK) {
+        sl__batch_abort(ctx, b);
         return st;
+    }
+    sl__batch_commit(ctx, b);
     if (ctx->remember_ms > 0)
         sl__dstream_remember(ctx, b);
     for (i = 0; i < ctx->nplanned; i++) {

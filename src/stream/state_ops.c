@@ -131,27 +131,6 @@ sl_status sl__state_advance(sl_dstream *s, batch *b)
     return st;
 }
 
-sl_status sl__state_finish(sl_dstream *s, bool ok)
-{
-    sl_status st;
-    if (!ok) {
-        sl__state_abort(s->store);
-        return SL_OK;
-    }
-    st = sl__state_commit(s->store);
-    /* SL_ESTATE: no version was begun, as at the batch times of a stream
-     * whose slide is longer than the batch interval. */
-    if (st == SL_OK || st == SL_ESTATE)
-        return SL_OK;
-    sl__state_abort(s->store);
-    sl__ctx_set_error(s->ctx, st,
-                      "%s: out of memory committing the batch's "
-                      "state",
-                      s->kind == DS_UPDATE_STATE ? "update_state_by_key"
-                                                 : "map_with_state");
-    return st;
-}
-
 void sl__state_stream_free(sl_dstream *s)
 {
     sl__state_free(s->store);
@@ -163,12 +142,34 @@ bool sl__is_stateful(const sl_dstream *s)
     return s->kind == DS_UPDATE_STATE || s->kind == DS_MAP_WITH_STATE;
 }
 
-/* The initial state is version 0, before batch 1. */
+sl_status sl__context_skip_initial_state(sl_context *ctx)
+{
+    sl_dstream *s;
+    if (ctx->state != CTX_NEW) {
+        sl__ctx_set_error(ctx, SL_ESTATE,
+                          "the initial state can be skipped only before "
+                          "the context starts");
+        return SL_ESTATE;
+    }
+    ctx->skip_initial_state = true;
+    /* Streams made so far hold their initial state as version 0: an empty
+     * restore gives them nothing instead (it cannot fail: no entries). */
+    for (s = ctx->streams; s; s = s->next_in_ctx)
+        if (sl__is_stateful(s) && sl__state_restore_begin(s->store, 0) == SL_OK)
+            (void)sl__state_restore_end(s->store);
+    return SL_OK;
+}
+
+/* The initial state is version 0, before batch 1; a context restarted
+ * from a checkpoint skips it (its state is restored instead). */
 sl_status sl__state_load_initial(sl_dstream *s, const sl_value *initial,
                                  size_t n)
 {
     size_t i;
-    sl_status st = sl__state_begin(s->store, 0);
+    sl_status st;
+    if (s->ctx->skip_initial_state)
+        n = 0;
+    st = sl__state_begin(s->store, 0);
     for (i = 0; i < n && st == SL_OK; i++) {
         const sl_value *kv = &initial[i];
         if (kv->kind != SL_KIND_PAIR) {

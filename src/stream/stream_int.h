@@ -173,6 +173,15 @@ struct sl_dstream {
     sl_filter_fn keep;
     sl__retained *prev_result;
     int64_t prev_time;
+    /* The running batch's window changes, published together with the
+     * stores' by sl__batch_commit or undone by sl__batch_abort: the entry
+     * it pushed (already at the ring's head, so the batch reads it), the
+     * time at or before which the commit drops entries, and its result. */
+    remembered *ring_new;
+    int64_t ring_cut;
+    bool ring_pending;
+    sl__retained *next_result;
+    int64_t next_time;
     /* state (job thread; shards written by their own tasks) */
     struct sl__state_store *store;
     sl_update_state_fn update;
@@ -249,6 +258,7 @@ struct sl_context {
     int64_t due;     /* I/O thread: the last tick due at the last look */
     bool ticks_held; /* I/O thread: due ticks waited for a full queue */
     int64_t batches_done;
+    bool skip_initial_state; /* see sl__context_skip_initial_state */
 
     /* I/O thread */
     struct event_base *base;
@@ -280,8 +290,48 @@ bool sl__time_valid(const sl_dstream *s, int64_t time_ms);
 sl_status sl__window_advance(sl_dstream *s, batch *b);
 sl_status sl__window_rdd(sl_dstream *s, batch *b, sl_rdd **out);
 void sl__window_free(sl_dstream *s);
-/* Parent batches a window keeps now, and their bytes (job thread). */
+/* Parent batches a window keeps once the running batch commits (or now,
+ * between batches), and their bytes (job thread). */
 void sl__window_retained(const sl_dstream *s, size_t *batches, size_t *bytes);
+/* Publish the running batch's window changes: drop what slid out, take
+ * the new result as the previous one. Cannot fail. */
+void sl__window_commit(sl_dstream *s);
+/* Undo them: the window is as the last committed batch left it. */
+void sl__window_abort(sl_dstream *s);
+/* True for DS_WINDOW and DS_REDUCED_WINDOW streams. */
+bool sl__is_window(const sl_dstream *s);
+/*
+ * What a window keeps, for a checkpoint (job thread, between or during
+ * batches). `after` false: as the last committed batch left it; true: as
+ * the running batch's commit will leave it (the same between batches).
+ * sl__window_next iterates the ring newest first from a zeroed iterator,
+ * false at the end; *rdd NULL means the parent had no batch at *time_ms.
+ * The retained RDDs are borrowed until the next commit, abort or restore.
+ */
+typedef struct sl__window_iter {
+    const remembered *next; /* the entry to look at next */
+    bool started;
+} sl__window_iter;
+bool sl__window_next(const sl_dstream *s, bool after, sl__window_iter *it,
+                     int64_t *time_ms, sl__retained **rdd);
+/* The inverse form's previous result and its time; false when none. */
+bool sl__window_prev(const sl_dstream *s, bool after, int64_t *time_ms,
+                     sl__retained **rdd);
+/*
+ * Restore a window (recovery, before the first batch): restore_begin
+ * drops what it keeps; restore_put adds the parent's batch at time_ms from
+ * values, nparts partitions of lens[i] values (parts NULL: no batch then),
+ * in any order; restore_prev sets the inverse form's previous result.
+ * Values are copied. SL_ENOMEM, SL_EINVAL (not a window, a time already
+ * there, or a previous result on a plain window).
+ */
+void sl__window_restore_begin(sl_dstream *s);
+sl_status sl__window_restore_put(sl_dstream *s, int64_t time_ms,
+                                 const sl_value *const *parts,
+                                 const size_t *lens, size_t nparts);
+sl_status sl__window_restore_prev(sl_dstream *s, int64_t time_ms,
+                                  const sl_value *const *parts,
+                                  const size_t *lens, size_t nparts);
 
 /* state_ops.c */
 sl_status sl__state_advance(sl_dstream *s, batch *b);
@@ -290,9 +340,12 @@ sl_status sl__state_rdd(sl_dstream *s, batch *b, sl_rdd **out);
  * into one partition per shard and run fn over each (op names errors). */
 sl_status sl__state_batch_rdd(sl_dstream *s, batch *b, sl_partition_fn fn,
                               const char *op, sl_rdd **out);
-sl_status sl__state_finish(sl_dstream *s, bool ok);
 sl_status sl__state_load_initial(sl_dstream *s, const sl_value *initial,
                                  size_t n);
+/* Drop the initial state of update_state_by_key and map_with_state and
+ * apply none to streams made later: for a context restarted from a
+ * checkpoint, whose state comes from there. Before start, else SL_ESTATE. */
+sl_status sl__context_skip_initial_state(sl_context *ctx);
 bool sl__is_stateful(const sl_dstream *s);
 
 /* map_state.c */
@@ -302,7 +355,16 @@ void sl__state_stream_free(sl_dstream *s);
 
 /* compute.c */
 sl_status sl__stateful_advance(sl_context *ctx, batch *b);
-sl_status sl__stateful_finish(sl_context *ctx, bool ok);
+/*
+ * The batch commit point (job thread, after every output succeeded):
+ * prepare does everything that can fail for every store and window, after
+ * which commit publishes them all and cannot fail; abort (after a failed
+ * or interrupted batch, or a failed prepare or checkpoint write) leaves
+ * every store and window as the last committed batch left it.
+ */
+sl_status sl__batch_prepare_commit(sl_context *ctx, batch *b);
+void sl__batch_commit(sl_context *ctx, batch *b);
+void sl__batch_abort(sl_context *ctx, batch *b);
 
 /* dstream.c */
 sl_dstream *sl__dstream_new(sl_context *ctx, ds_kind kind,

@@ -2,7 +2,9 @@
  * Windowed streams (Spark's WindowedDStream and ReducedWindowedDStream):
  * each window keeps the parent's batches it still covers as compacted,
  * retained copies in a ring, advanced once per batch on the job thread
- * before the outputs run, and freed as soon as they slide out.
+ * before the outputs run, and freed as soon as they slide out. What a batch
+ * changes (the entry it pushes, the entries sliding out, the inverse form's
+ * new result) is published at the batch's commit, or undone by its abort.
  */
 #include "stream/stream_int.h"
 
@@ -30,9 +32,43 @@ static void drop_ring_before(sl_dstream *s, int64_t time_ms)
 
 void sl__window_free(sl_dstream *s)
 {
+    sl__window_abort(s);
     drop_ring_before(s, INT64_MAX);
     sl__retained_free(s->prev_result);
     s->prev_result = NULL;
+}
+
+bool sl__is_window(const sl_dstream *s)
+{
+    return s->kind == DS_WINDOW || s->kind == DS_REDUCED_WINDOW;
+}
+
+void sl__window_commit(sl_dstream *s)
+{
+    if (s->ring_pending)
+        drop_ring_before(s, s->ring_cut);
+    if (s->next_result) {
+        sl__retained_free(s->prev_result);
+        s->prev_result = s->next_result;
+        s->prev_time = s->next_time;
+    }
+    s->ring_new = NULL;
+    s->ring_pending = false;
+    s->next_result = NULL;
+}
+
+void sl__window_abort(sl_dstream *s)
+{
+    /* The batch's entry is the ring's head: nothing pushes after it. */
+    if (s->ring_new) {
+        s->ring = s->ring_new->next;
+        sl__retained_free(s->ring_new->rdd);
+        sl_free(s->ring_new);
+    }
+    sl__retained_free(s->next_result);
+    s->ring_new = NULL;
+    s->ring_pending = false;
+    s->next_result = NULL;
 }
 
 /* Copy the parent's batch at this time into the window's ring. The RDD is
@@ -62,11 +98,14 @@ static sl_status ring_push(sl_dstream *s, batch *b)
     }
     m->next = s->ring;
     s->ring = m;
+    s->ring_new = m;
     /* A window at time t covers (t - length, t]: no window from this batch
      * on needs what is at or before t - length. The inverse form also
-     * needs the batches leaving at its next slide. */
-    drop_ring_before(s, b->time_ms - s->window_ms -
-                            (s->kind == DS_REDUCED_WINDOW ? s->slide_ms : 0));
+     * needs the batches leaving at its next slide. They are dropped at the
+     * batch's commit, so a failed batch leaves them in place. */
+    s->ring_cut = b->time_ms - s->window_ms -
+                  (s->kind == DS_REDUCED_WINDOW ? s->slide_ms : 0);
+    s->ring_pending = true;
     return SL_OK;
 oom:
     sl__ctx_set_error(s->ctx, SL_ENOMEM, "window: out of memory");
@@ -78,15 +117,97 @@ sl_status sl__window_advance(sl_dstream *s, batch *b)
     return ring_push(s, b);
 }
 
+/* Whether ring entry m is part of the window as `after` asks for. */
+static bool ring_kept(const sl_dstream *s, const remembered *m, bool after)
+{
+    if (!after)
+        return m != s->ring_new;
+    return !s->ring_pending || m->time_ms > s->ring_cut;
+}
+
 void sl__window_retained(const sl_dstream *s, size_t *batches, size_t *bytes)
 {
     const remembered *m;
     *batches = 0;
     *bytes = 0;
-    for (m = s->ring; m; m = m->next) {
-        ++*batches;
-        *bytes += m->rdd ? sl__retained_bytes(m->rdd) : 0;
+    for (m = s->ring; m; m = m->next)
+        if (ring_kept(s, m, true)) {
+            ++*batches;
+            *bytes += m->rdd ? sl__retained_bytes(m->rdd) : 0;
+        }
+}
+
+bool sl__window_next(const sl_dstream *s, bool after, sl__window_iter *it,
+                     int64_t *time_ms, sl__retained **rdd)
+{
+    const remembered *m = it->started ? it->next : s->ring;
+    it->started = true;
+    while (m && !ring_kept(s, m, after))
+        m = m->next;
+    if (!m)
+        return false;
+    it->next = m->next;
+    *time_ms = m->time_ms;
+    *rdd = m->rdd;
+    return true;
+}
+
+bool sl__window_prev(const sl_dstream *s, bool after, int64_t *time_ms,
+                     sl__retained **rdd)
+{
+    bool next = after && s->next_result;
+    *rdd = next ? s->next_result : s->prev_result;
+    *time_ms = next ? s->next_time : s->prev_time;
+    return *rdd != NULL;
+}
+
+void sl__window_restore_begin(sl_dstream *s)
+{
+    sl__window_free(s);
+}
+
+sl_status sl__window_restore_put(sl_dstream *s, int64_t time_ms,
+                                 const sl_value *const *parts,
+                                 const size_t *lens, size_t nparts)
+{
+    remembered *m, **pp = &s->ring;
+    sl_status st;
+    if (!sl__is_window(s))
+        return SL_EINVAL;
+    /* Newest first, as ring_push keeps it; one entry per time. */
+    while (*pp && (*pp)->time_ms > time_ms)
+        pp = &(*pp)->next;
+    if (*pp && (*pp)->time_ms == time_ms)
+        return SL_EINVAL;
+    if (!(m = sl_malloc(sizeof *m)))
+        return SL_ENOMEM;
+    m->time_ms = time_ms;
+    m->rdd = NULL;
+    if (parts && (st = sl__retained_from_values(s->ctx->eng, parts, lens,
+                                                nparts, &m->rdd)) != SL_OK) {
+        sl_free(m);
+        return st;
     }
+    m->next = *pp;
+    *pp = m;
+    return SL_OK;
+}
+
+sl_status sl__window_restore_prev(sl_dstream *s, int64_t time_ms,
+                                  const sl_value *const *parts,
+                                  const size_t *lens, size_t nparts)
+{
+    sl__retained *k;
+    sl_status st;
+    if (s->kind != DS_REDUCED_WINDOW)
+        return SL_EINVAL;
+    st = sl__retained_from_values(s->ctx->eng, parts, lens, nparts, &k);
+    if (st != SL_OK)
+        return st;
+    sl__retained_free(s->prev_result);
+    s->prev_result = k;
+    s->prev_time = time_ms;
+    return SL_OK;
 }
 
 /* ------------------------------------------------------------- window */
@@ -302,9 +423,10 @@ static sl_status reduced_window(sl_dstream *s, batch *b, sl_rdd **out)
                           sl_engine_errmsg(s->ctx->eng));
         return st;
     }
-    sl__retained_free(s->prev_result);
-    s->prev_result = keep;
-    s->prev_time = b->time_ms;
+    /* Taken as the previous result at the batch's commit. */
+    sl__retained_free(s->next_result);
+    s->next_result = keep;
+    s->next_time = b->time_ms;
     *out = r;
     return SL_OK;
 }

@@ -1644,6 +1644,146 @@ static void test_compaction_enomem(void)
     SL_CHECK_OK(sl_set_allocator(NULL));
 }
 
+/*
+ * The batch commit point prepares every store first: after a successful
+ * prepare the commit allocates nothing, so it succeeds even when every
+ * allocation fails, and a failed prepare leaves the store as it was.
+ */
+static void test_prepare_then_commit(void)
+{
+    sl__state_store *st;
+    char *before, *after;
+
+    SL_CHECK_OK(sl_set_allocator(sl_test_failing_allocator()));
+    st = commit_fails();
+    before = contents(st);
+    sl_test_fail_after(0);
+    SL_CHECK_INT(sl__state_prepare(st), SL_ENOMEM);
+    after = contents(st);
+    SL_CHECK_STR(after, before);
+    free(after);
+    sl_test_fail_after(-1);
+    SL_CHECK_OK(sl__state_prepare(st));
+    sl_test_fail_after(0);
+    SL_CHECK_OK(sl__state_commit(st));
+    sl_test_fail_after(-1);
+    SL_CHECK_INT(check_version2(st), 0);
+    SL_CHECK(!sl__state_pending(st));
+    SL_CHECK_INT(sl__state_prepare(st), SL_ESTATE); /* nothing pending */
+    free(before);
+    sl__state_free(st);
+    SL_CHECK_OK(sl_set_allocator(NULL));
+}
+
+/* Shards whose pending writes change nothing report unchanged: no delta. */
+static void test_shard_changed(void)
+{
+    sl__state_store *st = sl__state_new(4);
+    sl_value a = sl_cstr("a"), b = sl_int(2), c = sl_cstr("c");
+    size_t sa = sl__state_shard_of(st, sl__htab_hash(&a)), s;
+    size_t sb = sl__state_shard_of(st, sl__htab_hash(&b));
+
+    SL_CHECK(!sl__state_shard_changed(st, sa)); /* nothing pending */
+    SL_CHECK_OK(sl__state_begin(st, 1));
+    SL_CHECK_OK(put(st, a, sl_int(1), 10));
+    SL_CHECK_OK(put(st, b, sl_cstr("two"), 10));
+    SL_CHECK(sl__state_shard_changed(st, sa)); /* new keys */
+    SL_CHECK_OK(sl__state_commit(st));
+    for (s = 0; s < 4; s++)
+        SL_CHECK(!sl__state_shard_changed(st, s));
+
+    SL_CHECK_OK(sl__state_begin(st, 2));
+    SL_CHECK_OK(put(st, a, sl_int(1), 10)); /* the same again */
+    SL_CHECK_OK(rm(st, c));                 /* absent: no change */
+    for (s = 0; s < 4; s++)
+        SL_CHECK(!sl__state_shard_changed(st, s));
+    SL_CHECK_OK(put(st, b, sl_cstr("two"), 20)); /* re-stamped */
+    SL_CHECK(sl__state_shard_changed(st, sb));
+    for (s = 0; s < 4; s++)
+        SL_CHECK(s == sb || !sl__state_shard_changed(st, s));
+    sl__state_abort(st);
+
+    SL_CHECK_OK(sl__state_begin(st, 2));
+    SL_CHECK_OK(put(st, a, sl_int(5), 10)); /* another value */
+    SL_CHECK(sl__state_shard_changed(st, sa));
+    sl__state_abort(st);
+    SL_CHECK_OK(sl__state_begin(st, 2));
+    SL_CHECK_OK(rm(st, a));
+    SL_CHECK(sl__state_shard_changed(st, sa));
+    sl__state_abort(st);
+
+    /* Equal by sl_value_equal is not unchanged: -0.0 is not 0.0. */
+    SL_CHECK_OK(sl__state_begin(st, 3));
+    SL_CHECK_OK(put(st, c, sl_double(0.0), 30));
+    SL_CHECK_OK(sl__state_commit(st));
+    SL_CHECK_OK(sl__state_begin(st, 4));
+    SL_CHECK_OK(put(st, c, sl_double(-0.0), 30));
+    SL_CHECK(
+        sl__state_shard_changed(st, sl__state_shard_of(st, sl__htab_hash(&c))));
+    sl__state_abort(st);
+    sl__state_free(st);
+}
+
+/* Fill st over several versions with puts, updates and removals. */
+static void churn(sl__state_store *st, int64_t versions, uint64_t seed)
+{
+    keybuf kb;
+    valbuf vb;
+    int64_t v;
+    size_t i;
+    for (v = 1; v <= versions; v++) {
+        SL_CHECK_OK(sl__state_begin(st, v));
+        for (i = 0; i < 300; i++) {
+            uint64_t r = splitmix(&seed);
+            sl_value k = key_of(r % 500, &kb);
+            if (r % 7 == 0)
+                SL_CHECK_OK(sl__state_remove(st, &k, sl__htab_hash(&k)));
+            else
+                SL_CHECK_OK(
+                    put(st, k, value_of((int64_t)(r % 1000), &vb), v * 1000));
+        }
+        SL_CHECK_OK(sl__state_commit(st));
+    }
+}
+
+/* Committed entries restored into a new store give the same store, as
+ * recovery from a snapshot does; deltas then apply as usual. */
+static void test_restore_round_trip(void)
+{
+    sl__state_store *a = sl__state_new(5), *b = sl__state_new(5);
+    const sl__state_entry *e;
+    char *ca, *cb;
+    size_t s, i;
+
+    churn(a, 6, 42);
+    churn(b, 2, 7); /* restore drops whatever b held */
+    SL_CHECK_OK(sl__state_begin(b, 3));
+    SL_CHECK_OK(put(b, sl_cstr("pending"), sl_int(1), 1));
+    SL_CHECK_OK(sl__state_restore_begin(b, sl__state_version(a)));
+    for (s = 0; s < sl__state_shards(a); s++)
+        for (i = 0; (e = sl__state_next(a, s, &i)) != NULL;)
+            SL_CHECK_OK(
+                sl__state_put(b, &e->key, e->hash, &e->value, e->updated_ms));
+    SL_CHECK_OK(put(b, sl_cstr("gone"), sl_int(1), 1));
+    SL_CHECK_OK(rm(b, sl_cstr("gone"))); /* a removal while restoring */
+    SL_CHECK_OK(sl__state_restore_end(b));
+    ca = contents(a);
+    cb = contents(b);
+    SL_CHECK(sl__state_count(a) > 100);
+    SL_CHECK_STR(cb, ca);
+    free(cb);
+    /* The next version is a normal one; an old one is still refused. */
+    SL_CHECK_INT(sl__state_begin(b, 6), SL_ESTATE);
+    SL_CHECK_OK(sl__state_begin(b, 7));
+    SL_CHECK_OK(put(b, sl_cstr("new"), sl_int(1), 7000));
+    SL_CHECK_OK(sl__state_commit(b));
+    SL_CHECK_INT(sl__state_count(b), sl__state_count(a) + 1);
+    SL_CHECK_INT(sl__state_restore_begin(b, -1), SL_EINVAL);
+    free(ca);
+    sl__state_free(a);
+    sl__state_free(b);
+}
+
 const char *SL_SUITE = "state_store";
 const sl_test_case SL_TESTS[] = {
     {"versions", test_versions},
@@ -1667,5 +1807,8 @@ const sl_test_case SL_TESTS[] = {
     {"commit_enomem_is_atomic", test_commit_enomem_is_atomic},
     {"commit_enomem_retry", test_commit_enomem_retry},
     {"compaction_enomem", test_compaction_enomem},
+    {"prepare_then_commit", test_prepare_then_commit},
+    {"shard_changed", test_shard_changed},
+    {"restore_round_trip", test_restore_round_trip},
     {NULL, NULL},
 };
