@@ -436,7 +436,8 @@ void *sl__io_main(void *arg)
     sl_context *ctx = arg;
     ctx->io_self = pthread_self();
     atomic_store(&ctx->io_self_set, true);
-    ctx->next_batch_id = 1;
+    /* A resumed context goes on after the batches of its earlier run. */
+    ctx->next_batch_id = ctx->resumed ? ctx->resume_batch_id + 1 : 1;
     if (collect_slides(ctx) != SL_OK) {
         sl__ctx_set_error(ctx, SL_ENOMEM, "out of memory at start");
         sl__ctx_fail(ctx, SL_ENOMEM);
