@@ -171,9 +171,15 @@ static sl_status queue_replan(void *state, int64_t batch_id, int64_t time_ms,
         return SL_ECORRUPT;
     }
     queue_skip_to(q, entry);
-    if (!taken)
-        return q->taken == entry ? queue_plan_entry(q, NULL, entry, plan)
-                                 : SL_ECORRUPT;
+    if (!taken && q->taken == entry)
+        return queue_plan_entry(q, NULL, entry, plan);
+    if (!taken) {
+        sl_plan_set_error(plan,
+                          "the batch took no entry at %lld, but entry %lld "
+                          "is next",
+                          (long long)entry, (long long)q->taken);
+        return SL_ECORRUPT;
+    }
     e = q->taken == entry ? queue_take(q, &seq) : NULL;
     if (!e || (int64_t)e->n != records || e->none != (none != 0)) {
         sl_plan_set_error(plan,

@@ -66,7 +66,8 @@ static sl_status build_source(sl_job *job, job_source *src)
         src->stream = sl_file_stream(job->ctx, src->host, src->conf);
     else
         src->stream = sl_queue_stream(job->ctx, src->partitions);
-    if (!src->stream)
+    /* The job-file name is the source's identity in a checkpoint. */
+    if (!src->stream || sl_dstream_set_name(src->stream, src->name) != SL_OK)
         return fail(job, ctx_status(job), src->path, "%s",
                     sl_context_errmsg(job->ctx));
     for (i = 0; i < src->nbatches; i++) {
@@ -78,6 +79,23 @@ static sl_status build_source(sl_job *job, job_source *src)
             return fail(job, st, src->path, "%s", sl_strerror(st));
     }
     return SL_OK;
+}
+
+/*
+ * Streams get their job-file names, so a checkpoint finds their state: the
+ * stream's last operator the stream's name, an earlier one NAME.opK (its
+ * position). An operator that returns its input (persist) keeps the name
+ * it has.
+ */
+static sl_status name_stream(const job_stream *s, size_t k, sl_dstream *cur)
+{
+    char name[96];
+    if (sl_dstream_name(cur))
+        return SL_OK;
+    if (k + 1 == s->nops)
+        return sl_dstream_set_name(cur, s->name);
+    snprintf(name, sizeof name, "%s.op%zu", s->name, k);
+    return sl_dstream_set_name(cur, name);
 }
 
 static sl_status build_stream(sl_job *job, job_stream *s)
@@ -93,7 +111,7 @@ static sl_status build_stream(sl_job *job, job_stream *s)
         for (i = 0; i < op->nwith; i++)
             w[i] = lookup(job, op->with[i]);
         cur = op->def->build(op, cur, w);
-        if (!cur)
+        if (!cur || name_stream(s, k, cur) != SL_OK)
             return fail(job, ctx_status(job), op->path, "%s",
                         sl_context_errmsg(job->ctx));
         w = with;
