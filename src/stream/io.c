@@ -238,6 +238,14 @@ static void produce(sl_context *ctx)
     int64_t id;
     batch *b;
     bool last;
+    if (!ctx->input_finished && ctx->max_batches > 0 &&
+        ctx->next_batch_id > ctx->max_batches) {
+        /* Resumed at or past max_batches (the id of the last batch,
+         * counted across restarts): only the replayed batches run. */
+        stop_receivers(ctx);
+        finish_input(ctx, false);
+        return;
+    }
     while (!ctx->input_finished && !stop_pending(ctx) &&
            (id = next_tick(ctx)) >= 0) {
         last = ctx->max_batches > 0 && id >= ctx->max_batches;
