@@ -64,6 +64,8 @@ static sl_status run_outputs(sl_context *ctx, batch *b)
     sl_status st = sl__batch_plan(ctx, b);
     if (st != SL_OK)
         return st;
+    /* The batch's input is fixed now (sl__batch_offsets): a checkpointed
+     * context writes offsets/<batch> here, before anything is computed. */
     st = sl__stateful_advance(ctx, b);
     for (o = ctx->outputs; o && st == SL_OK; o = o->next)
         st = sl__output_run(ctx, o, b);

@@ -390,8 +390,10 @@ typedef struct sl__resume {
  * off the interval grid with the system clock). */
 sl_status sl__context_resume(sl_context *ctx, const sl__resume *r);
 /* Queue batch id (time from the zero time) to run first, planned from
- * the recorded offsets (per planned source; copied, NULL entries for
- * none). Ids must rise and be at most the resumed last_batch_id. */
+ * the recorded offsets (ctx->nplanned entries, in ctx->planned order;
+ * copied; NULL entries for none). Ids must rise and be at most the
+ * resumed last_batch_id. The batch has no receiver blocks: replaying
+ * those from the WAL is the recovery's part. */
 sl_status sl__context_replay(sl_context *ctx, int64_t id,
                              const char *const *offsets);
 /* Report (log, error on the handle) every planned source and stateful
