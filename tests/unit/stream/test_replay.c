@@ -419,6 +419,68 @@ static void test_resume_at_max_batches(void)
     run_free(&a);
 }
 
+/* A receiver that gives two lines when it starts. */
+static sl_status two_lines_start(void *state, sl_receiver *r)
+{
+    size_t want = 6;
+    char *buf = sl_receiver_buffer(r, &want);
+    (void)state;
+    if (!buf || want < 6)
+        return SL_ENOMEM;
+    memcpy(buf, "r1\nr2\n", 6);
+    sl_receiver_commit(r, 6);
+    return SL_OK;
+}
+
+static void rc_noop(void *state)
+{
+    (void)state;
+}
+
+static const sl_receiver_ops two_lines_ops = {
+    SL_RECEIVER_OPS_VERSION,
+    "two_lines",
+    two_lines_start,
+    rc_noop,
+    rc_noop,
+    rc_noop,
+    rc_noop,
+};
+
+static int64_t g_first_seq = -1;
+
+/* The batch being run (job thread): its first block's sequence number. */
+static sl_status note_seq(sl_rdd *rdd, int64_t time_ms, void *user)
+{
+    sl_context *ctx = user;
+    (void)rdd;
+    (void)time_ms;
+    if (ctx->current && ctx->current->blocks[0])
+        g_first_seq = (int64_t)ctx->current->blocks[0]->seq;
+    return SL_OK;
+}
+
+/* Block sequence numbers go on from the resumed value, not from 0. */
+static void test_block_seq_resume(void)
+{
+    sl_context *ctx = new_ctx(1, NULL);
+    sl_dstream *s = sl_receiver_stream(ctx, &two_lines_ops, NULL);
+    uint64_t next = 100;
+    sl__resume res;
+    SL_CHECK(s != NULL);
+    SL_CHECK_OK(sl_dstream_foreach_rdd(s, note_seq, ctx));
+    memset(&res, 0, sizeof res);
+    res.next_block_seq = &next;
+    res.nreceivers = 1;
+    SL_CHECK_OK(sl__context_resume(ctx, &res));
+    res.nreceivers = 2; /* does not fit: refused */
+    SL_CHECK_INT(sl__context_resume(ctx, &res), SL_EINVAL);
+    g_first_seq = -1;
+    SL_CHECK_OK(finish(ctx));
+    sl_context_free(ctx);
+    SL_CHECK_INT(g_first_seq, 100);
+}
+
 static sl_status add_one(sl_task *t, const sl_value *key,
                          const sl_value *values, const sl_value *state,
                          sl_value *new_state, bool *remove, void *user)
@@ -465,5 +527,6 @@ const sl_test_case SL_TESTS[] = {
     {"dir_replaced_file", test_dir_replaced_file},
     {"ids_resume", test_ids_resume},
     {"resume_at_max_batches", test_resume_at_max_batches},
+    {"block_seq_resume", test_block_seq_resume},
     {"names", test_names},
     {NULL, NULL}};
