@@ -98,7 +98,14 @@ bool sl__watch_hidden(const char *name);
 
 /* ------------------------------------------------------------ the source */
 
-struct taken_batch;
+/* What one batch took, kept until its commit for clean_source. */
+typedef struct taken_batch {
+    struct taken_batch *next;
+    int64_t batch_id;
+    char **rel;
+    uint64_t *dev, *ino; /* the files meant: a newer one is not cleaned */
+    size_t n;
+} taken_batch;
 
 /* The source: options, watcher, batches to clean, counters. */
 typedef struct file_source {
@@ -129,7 +136,8 @@ typedef struct part_desc {
     int64_t size;       /* the file's size when planned */
     uint64_t dev, ino;  /* the file planned: a replacement is not read */
     uint32_t path_len;
-    uint32_t whole; /* read the file whole (compressed, json, csv) */
+    uint32_t whole;  /* read the file whole (compressed, json, csv) */
+    uint32_t replay; /* a replayed batch: a replaced file fails the task */
     /* followed by the full path, NUL-terminated */
 } part_desc;
 
@@ -139,5 +147,21 @@ enum { COMP_NONE, COMP_GZIP, COMP_ZSTD };
 int sl__file_compression(const char *path);
 /* The reader of one partition (a part_desc), on a worker: an sl_read_fn. */
 sl_status sl__file_read(sl_task *t, const void *desc, void *user);
+
+/* file_source.c: room for n files of batch batch_id; NULL on ENOMEM. */
+taken_batch *sl__file_taken_new(int64_t batch_id, size_t n);
+void sl__file_taken_free(taken_batch *tb);
+/* Keep tb for clean_source at the batch's commit (freed when no cleaning). */
+void sl__file_taken_keep(file_source *fs, taken_batch *tb);
+/* Plan the partitions of file e (its recorded size and identity); planned
+ * false when nothing was added. */
+sl_status sl__file_plan_file(file_source *fs, sl_plan *plan, const fentry *e,
+                             bool replay, bool *planned);
+
+/* file_replay.c: the planned-source methods replan and restore. */
+sl_status sl__file_replan(void *state, int64_t batch_id, int64_t time_ms,
+                          const char *offsets_json, sl_plan *plan);
+sl_status sl__file_restore(void *state, int64_t batch_id,
+                           const char *offsets_json);
 
 #endif /* SL_FILE_FILE_INT_H */

@@ -423,9 +423,11 @@ static sl_status read_part(read_ctx *rc, const part_desc *d, int comp)
         input_close(&rc->in);
         return st;
     }
+    /* Never past the size planned: what was appended since belongs to a
+     * later batch, and a replay reads exactly the bytes recorded. */
+    rc->in.stop = d->size;
     if (!d->whole) {
         rc->in.pos = from;
-        rc->in.stop = d->size;
         until = d->end - from;
         if (d->start)
             sl__lines_skip_first(&rc->lines);
@@ -458,7 +460,11 @@ sl_status sl__file_read(sl_task *t, const void *desc, void *user)
         return sl__task_fail(t, SL_ESTOPPED,
                              "interrupted by stop while reading '%s'", rc.path);
     if ((rc.in.fd = open_planned(fs, rc.path, &d)) < 0)
-        return SL_OK; /* reported */
+        return d.replay ? sl__task_fail(t, SL_ECORRUPT,
+                                        "'%s' of a replayed batch changed "
+                                        "since it was recorded",
+                                        rc.path)
+                        : SL_OK; /* reported */
     if ((st = sl__rec_reader_init(&rc.rr, &fs->rec, NULL, 0)) != SL_OK) {
         close(rc.in.fd);
         return st;

@@ -17,15 +17,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* What one batch took, kept until its commit for clean_source. */
-typedef struct taken_batch {
-    struct taken_batch *next;
-    int64_t batch_id;
-    char **rel;
-    uint64_t *dev, *ino; /* the files meant: a newer one is not cleaned */
-    size_t n;
-} taken_batch;
-
 /* ------------------------------------------------------------- planning */
 
 typedef struct pick {
@@ -55,8 +46,8 @@ static int latest_first(const void *a, const void *b)
  * count from the start). The reader checks that the file is still the one
  * found (device and inode) and reports it otherwise.
  */
-static sl_status plan_file(file_source *fs, sl_plan *plan, const fentry *e,
-                           bool *planned)
+sl_status sl__file_plan_file(file_source *fs, sl_plan *plan, const fentry *e,
+                             bool replay, bool *planned)
 {
     char *path = sl__file_join(fs->w.root, e->rel);
     size_t plen, dlen;
@@ -83,6 +74,7 @@ static sl_status plan_file(file_source *fs, sl_plan *plan, const fentry *e,
     }
     memcpy(desc + sizeof(part_desc), path, plen + 1);
     d.size = size;
+    d.replay = replay;
     d.dev = e->dev;
     d.ino = e->ino;
     d.path_len = (uint32_t)plen;
@@ -101,11 +93,16 @@ static sl_status plan_file(file_source *fs, sl_plan *plan, const fentry *e,
     return st;
 }
 
-/* Append s to the offsets JSON in *b (a growing buffer). */
-static bool json_add(char **b, size_t *len, size_t *cap, const char *s)
+/*
+ * Append file e to the offsets JSON in *b (a growing buffer): its path
+ * and what identifies its content as planned, so a replay reads the same
+ * bytes or refuses. Device, inode and mtime are strings: they need not fit
+ * the 2^53 a JSON number holds exactly.
+ */
+static bool json_add(char **b, size_t *len, size_t *cap, const fentry *e)
 {
-    sl_value v = sl_cstr(s);
-    size_t need = sl_value_format_json(&v, NULL, 0) + 4;
+    sl_value v = sl_cstr(e->rel);
+    size_t need = sl_value_format_json(&v, NULL, 0) + 160;
     if (*len + need > *cap) {
         size_t c = (*len + need) * 2;
         char *p = sl_realloc(*b, c);
@@ -116,11 +113,18 @@ static bool json_add(char **b, size_t *len, size_t *cap, const char *s)
     }
     if ((*b)[*len - 1] != '[')
         (*b)[(*len)++] = ',';
+    *len += (size_t)snprintf(*b + *len, *cap - *len, "{\"path\":");
     *len += sl_value_format_json(&v, *b + *len, *cap - *len);
+    *len +=
+        (size_t)snprintf(*b + *len, *cap - *len,
+                         ",\"dev\":\"%llu\",\"ino\":\"%llu\",\"size\":%lld,"
+                         "\"mtime_ns\":\"%lld\"}",
+                         (unsigned long long)e->dev, (unsigned long long)e->ino,
+                         (long long)e->size, (long long)e->mtime_ns);
     return true;
 }
 
-static taken_batch *taken_new(int64_t batch_id, size_t n)
+taken_batch *sl__file_taken_new(int64_t batch_id, size_t n)
 {
     taken_batch *tb = sl_malloc(sizeof *tb);
     if (!tb)
@@ -140,7 +144,7 @@ static taken_batch *taken_new(int64_t batch_id, size_t n)
     return tb;
 }
 
-static void taken_free(taken_batch *tb)
+void sl__file_taken_free(taken_batch *tb)
 {
     size_t i;
     if (!tb)
@@ -160,7 +164,7 @@ static sl_status file_plan(void *state, int64_t batch_id, int64_t time_ms,
     int64_t now = sl__now_mono_ms();
     pick *picks = NULL;
     size_t n = 0, cap = 0, i, take, jlen, jcap = 64;
-    taken_batch *tb = NULL, **tail;
+    taken_batch *tb = NULL;
     char *json = NULL;
     fentry *e, *next;
     sl_status st;
@@ -205,12 +209,13 @@ static sl_status file_plan(void *state, int64_t batch_id, int64_t time_ms,
                ? (size_t)fs->max_files
                : n;
     __atomic_store_n(&fs->waiting, (int64_t)(n - take), __ATOMIC_RELAXED);
-    if (!take) {
+    if (!take) { /* recorded too: a replay then takes nothing */
         sl_free(picks);
-        return SL_OK;
+        return sl_plan_set_offsets(plan, "{\"files\":[]}");
     }
-    if (!(tb = taken_new(batch_id, take)) || !(json = sl_malloc(jcap))) {
-        taken_free(tb);
+    if (!(tb = sl__file_taken_new(batch_id, take)) ||
+        !(json = sl_malloc(jcap))) {
+        sl__file_taken_free(tb);
         sl_free(picks);
         return SL_ENOMEM;
     }
@@ -220,12 +225,12 @@ static sl_status file_plan(void *state, int64_t batch_id, int64_t time_ms,
     for (i = 0; i < take && st == SL_OK; i++) {
         bool planned;
         e = picks[i].e;
-        if ((st = plan_file(fs, plan, e, &planned)) != SL_OK)
+        if ((st = sl__file_plan_file(fs, plan, e, false, &planned)) != SL_OK)
             break;
         e->state = F_TAKEN;
         if (!planned)
             continue; /* gone or replaced: reported */
-        if (!json_add(&json, &jlen, &jcap, e->rel) ||
+        if (!json_add(&json, &jlen, &jcap, e) ||
             !(tb->rel[tb->n] = sl__strdup(e->rel))) {
             st = SL_ENOMEM;
             break;
@@ -246,14 +251,24 @@ static sl_status file_plan(void *state, int64_t batch_id, int64_t time_ms,
     }
     sl_free(json);
     ADD(fs->taken_files, (int64_t)tb->n);
-    if (st != SL_OK || fs->clean == CLEAN_OFF) {
-        taken_free(tb);
+    if (st != SL_OK) {
+        sl__file_taken_free(tb);
         return st;
+    }
+    sl__file_taken_keep(fs, tb);
+    return SL_OK;
+}
+
+void sl__file_taken_keep(file_source *fs, taken_batch *tb)
+{
+    taken_batch **tail;
+    if (fs->clean == CLEAN_OFF) {
+        sl__file_taken_free(tb);
+        return;
     }
     for (tail = &fs->taken; *tail; tail = &(*tail)->next)
         ;
     *tail = tb;
-    return SL_OK;
 }
 
 /* ------------------------------------------------------------- cleaning */
@@ -321,7 +336,7 @@ static void file_commit(void *state, int64_t batch_id)
         fs->taken = tb->next;
         for (i = 0; tb->batch_id == batch_id && i < tb->n; i++)
             clean_one(fs, tb, i);
-        taken_free(tb);
+        sl__file_taken_free(tb);
     }
 }
 
@@ -333,7 +348,7 @@ static void file_free(void *state)
         return;
     while ((tb = fs->taken) != NULL) {
         fs->taken = tb->next;
-        taken_free(tb);
+        sl__file_taken_free(tb);
     }
     sl__watch_close(&fs->w);
     sl__dead_letters_close(fs->dead);
@@ -346,8 +361,10 @@ static void file_free(void *state)
     sl_free(fs);
 }
 
-static const sl_planned_ops file_ops = {SL_PLANNED_OPS_VERSION, "directory",
-                                        file_plan, file_commit, file_free};
+static const sl_planned_ops file_ops = {
+    SL_PLANNED_OPS_VERSION, "directory",      file_plan, file_commit, file_free,
+    sl__file_replan,        sl__file_restore,
+};
 
 /* ---------------------------------------------------------- construction */
 

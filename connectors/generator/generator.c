@@ -54,18 +54,17 @@ static sl_status gen_read(sl_task *t, const void *desc, void *user)
 }
 
 /* Job thread: split the batch's lines into contiguous ranges. */
-static sl_status gen_plan(void *state, int64_t batch_id, int64_t time_ms,
-                          sl_plan *plan)
+static sl_status gen_plan_lines(void *state, int64_t batch_id, int64_t lines,
+                                sl_plan *plan)
 {
     const gen_state *g = state;
-    int64_t per = g->lines / (int64_t)g->partitions;
-    int64_t extra = g->lines % (int64_t)g->partitions;
+    int64_t per = lines / (int64_t)g->partitions;
+    int64_t extra = lines % (int64_t)g->partitions;
     gen_desc d = {batch_id, 0, 0};
-    char offsets[96];
+    char offsets[128];
     size_t p;
     sl_status st;
 
-    (void)time_ms;
     for (p = 0; p < g->partitions; p++) {
         d.count = per + ((int64_t)p < extra);
         st = sl_plan_add_reader(plan, gen_read, &d, sizeof d, state);
@@ -73,9 +72,48 @@ static sl_status gen_plan(void *state, int64_t batch_id, int64_t time_ms,
             return st;
         d.first += d.count;
     }
-    snprintf(offsets, sizeof offsets, "{\"batch\":%lld,\"lines\":%lld}",
-             (long long)batch_id, (long long)g->lines);
+    sl_plan_add_records(plan, lines);
+    /* The seed as a signed number: the offsets reader reads int64. */
+    snprintf(offsets, sizeof offsets,
+             "{\"batch\":%lld,\"lines\":%lld,\"seed\":%lld}",
+             (long long)batch_id, (long long)lines, (long long)g->seed);
     return sl_plan_set_offsets(plan, offsets);
+}
+
+static sl_status gen_plan(void *state, int64_t batch_id, int64_t time_ms,
+                          sl_plan *plan)
+{
+    const gen_state *g = state;
+    (void)time_ms;
+    return gen_plan_lines(state, batch_id, g->lines, plan);
+}
+
+/*
+ * Line i of batch b is made from (seed, b, i): the recorded line count
+ * gives the same batch, and only a different seed (or vocabulary, words
+ * per line, which the job's fingerprint covers) could not.
+ */
+static sl_status gen_replan(void *state, int64_t batch_id, int64_t time_ms,
+                            const char *offsets_json, sl_plan *plan)
+{
+    const gen_state *g = state;
+    int64_t b, lines, seed;
+    (void)time_ms;
+    if (!sl__plan_offset_int(offsets_json, "batch", &b) ||
+        !sl__plan_offset_int(offsets_json, "lines", &lines) ||
+        !sl__plan_offset_int(offsets_json, "seed", &seed) || b != batch_id ||
+        lines < 0) {
+        sl_plan_set_error(plan, "unreadable offsets '%.100s'", offsets_json);
+        return SL_ECORRUPT;
+    }
+    if ((uint64_t)seed != g->seed) {
+        sl_plan_set_error(plan,
+                          "generator.seed is %lld, the batch was made with "
+                          "%lld",
+                          (long long)g->seed, (long long)seed);
+        return SL_ECONF;
+    }
+    return gen_plan_lines(state, batch_id, lines, plan);
 }
 
 static void gen_free(void *state)
@@ -89,7 +127,13 @@ static void gen_free(void *state)
 }
 
 static const sl_planned_ops gen_ops = {
-    SL_PLANNED_OPS_VERSION, "generator", gen_plan, NULL, gen_free,
+    SL_PLANNED_OPS_VERSION,
+    "generator",
+    gen_plan,
+    NULL,
+    gen_free,
+    gen_replan,
+    NULL,
 };
 
 /* Read the generator.* options; conf validated their ranges already. */

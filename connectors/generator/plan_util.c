@@ -3,6 +3,9 @@
  * (plan_util.h): generator.c and rate.c differ only in the state they
  * configure and the batches they plan.
  */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <sluice/connectors.h>
@@ -47,4 +50,23 @@ sl_dstream *sl__plan_source_stream(sl_context *ctx, const sl_conf *conf,
     }
     /* From here the context owns the state, also if this fails. */
     return sl_planned_stream(ctx, ops, state);
+}
+
+bool sl__plan_offset_int(const char *json, const char *key, int64_t *out)
+{
+    char pat[64];
+    const char *p;
+    char *end;
+    long long v;
+
+    snprintf(pat, sizeof pat, "\"%s\":", key);
+    if (!json || !(p = strstr(json, pat)))
+        return false;
+    p += strlen(pat);
+    errno = 0;
+    v = strtoll(p, &end, 10);
+    if (end == p || errno != 0 || (*end != ',' && *end != '}'))
+        return false;
+    *out = v;
+    return true;
 }

@@ -7,6 +7,7 @@
 #ifndef SL_CONNECTORS_GENERATOR_PLAN_UTIL_H
 #define SL_CONNECTORS_GENERATOR_PLAN_UTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -37,5 +38,12 @@ sl_dstream *sl__plan_source_stream(sl_context *ctx, const sl_conf *conf,
                                    const sl_planned_ops *ops, size_t state_size,
                                    sl__plan_configure_fn configure,
                                    const char *what);
+
+/**
+ * The integer after "key": in offsets JSON this connector wrote (flat,
+ * unspaced): false when the key is missing or not an integer. Replan and
+ * restore read their own offsets back with it.
+ */
+bool sl__plan_offset_int(const char *json, const char *key, int64_t *out);
 
 #endif /* SL_CONNECTORS_GENERATOR_PLAN_UTIL_H */

@@ -75,37 +75,80 @@ static sl_status rate_read(sl_task *t, const void *desc, void *user)
  * (RateStreamMicroBatchInputPartition: start + partitionId, step
  * numPartitions).
  */
-static sl_status rate_plan(void *state, int64_t batch_id, int64_t time_ms,
-                           sl_plan *plan)
+static sl_status rate_plan_range(rate_state *r, int64_t batch_id,
+                                 int64_t time_ms, int64_t start, int64_t end,
+                                 sl_plan *plan)
 {
-    rate_state *r = state;
-    int64_t zero = time_ms - batch_id * r->interval_ms, end = r->next;
     rate_desc d;
     char offsets[128];
     size_t p;
     sl_status st;
 
-    if (r->rows_per_second > 0)
-        end = rate_count(time_ms - zero, r->rows_per_second);
-    if (end < r->next)
-        end = r->next;
     d.end = end;
     d.step = (int64_t)r->partitions;
-    d.zero_ms = zero;
+    d.zero_ms = time_ms - batch_id * r->interval_ms;
     d.rows_per_second = r->rows_per_second;
     for (p = 0; p < r->partitions; p++) {
-        d.first = r->next + (int64_t)p;
+        d.first = start + (int64_t)p;
         st = sl_plan_add_reader(plan, rate_read, &d, sizeof d, NULL);
         if (st != SL_OK)
             return st;
     }
+    sl_plan_add_records(plan, end - start);
     snprintf(offsets, sizeof offsets,
              "{\"batch\":%lld,\"start\":%lld,\"end\":%lld}",
-             (long long)batch_id, (long long)r->next, (long long)end);
+             (long long)batch_id, (long long)start, (long long)end);
     st = sl_plan_set_offsets(plan, offsets);
     if (st == SL_OK)
         r->next = end;
     return st;
+}
+
+static sl_status rate_plan(void *state, int64_t batch_id, int64_t time_ms,
+                           sl_plan *plan)
+{
+    rate_state *r = state;
+    int64_t zero = time_ms - batch_id * r->interval_ms, end = r->next;
+
+    if (r->rows_per_second > 0)
+        end = rate_count(time_ms - zero, r->rows_per_second);
+    if (end < r->next)
+        end = r->next;
+    return rate_plan_range(r, batch_id, time_ms, r->next, end, plan);
+}
+
+/* Read {"batch":B,"start":S,"end":E} back; false when it is not that. */
+static bool rate_offsets(const char *json, int64_t *batch, int64_t *start,
+                         int64_t *end)
+{
+    return sl__plan_offset_int(json, "batch", batch) &&
+           sl__plan_offset_int(json, "start", start) &&
+           sl__plan_offset_int(json, "end", end) && *start >= 0 &&
+           *end >= *start;
+}
+
+/* The recorded value range again: its rows depend on the range and the
+ * batch time alone, so the batch is the same whatever the rate is now. */
+static sl_status rate_replan(void *state, int64_t batch_id, int64_t time_ms,
+                             const char *offsets_json, sl_plan *plan)
+{
+    int64_t b, start, end;
+    if (!rate_offsets(offsets_json, &b, &start, &end) || b != batch_id) {
+        sl_plan_set_error(plan, "unreadable offsets '%.100s'", offsets_json);
+        return SL_ECORRUPT;
+    }
+    return rate_plan_range(state, batch_id, time_ms, start, end, plan);
+}
+
+static sl_status rate_restore(void *state, int64_t batch_id,
+                              const char *offsets_json)
+{
+    rate_state *r = state;
+    int64_t b, start, end;
+    if (!rate_offsets(offsets_json, &b, &start, &end) || b != batch_id)
+        return SL_EPARSE;
+    r->next = end;
+    return SL_OK;
 }
 
 static void rate_free(void *state)
@@ -114,7 +157,8 @@ static void rate_free(void *state)
 }
 
 static const sl_planned_ops rate_ops = {
-    SL_PLANNED_OPS_VERSION, "rate", rate_plan, NULL, rate_free,
+    SL_PLANNED_OPS_VERSION, "rate", rate_plan, NULL, rate_free, rate_replan,
+    rate_restore,
 };
 
 /* Read the rate.* options; conf validated their ranges already. */

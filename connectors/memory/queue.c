@@ -4,7 +4,9 @@
  * partitions by position as parallelize does; a "none" entry yields no
  * batch at all and an empty queue yields empty batches.
  */
+#include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <sluice/connectors.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +23,10 @@ typedef struct queue_state {
     pthread_mutex_t lock;
     queue_entry *head, **tail;
     size_t partitions;
+    /* Entries are numbered from 0 in push order; this is the head's
+     * number (the entries taken so far). Offsets record it, so a queue
+     * pushed the same entries again after a restart replays a batch. */
+    int64_t taken;
 } queue_state;
 
 /* ------------------------------------------------------- deep copies */
@@ -58,36 +64,148 @@ static void deep_copy(const sl_value *v, sl_value *out, char **mem)
 
 /* ------------------------------------------------------------ source */
 
-static sl_status queue_plan(void *state, int64_t batch_id, int64_t time_ms,
-                            sl_plan *plan)
+/* The head entry, taken off the queue (NULL when empty); *seq its number. */
+static queue_entry *queue_take(queue_state *q, int64_t *seq)
 {
-    queue_state *q = state;
     queue_entry *e;
-    sl_status st = SL_OK;
-    size_t i;
-    (void)batch_id;
-    (void)time_ms;
     pthread_mutex_lock(&q->lock);
+    *seq = q->taken;
     e = q->head;
     if (e) {
         q->head = e->next;
         if (!q->head)
             q->tail = &q->head;
+        q->taken++;
     }
     pthread_mutex_unlock(&q->lock);
+    return e;
+}
+
+/* Plan entry e (number seq; NULL: the queue was empty, an empty batch). */
+static sl_status queue_plan_entry(queue_state *q, queue_entry *e, int64_t seq,
+                                  sl_plan *plan)
+{
+    sl_status st = SL_OK;
+    size_t i, n = e ? e->n : 0;
+    char offsets[96];
     if (e && e->none) {
         sl_plan_set_no_batch(plan);
     } else {
-        size_t n = e ? e->n : 0;
         for (i = 0; i < q->partitions && st == SL_OK; i++) {
             size_t lo = i * n / q->partitions, hi = (i + 1) * n / q->partitions;
             st = sl_plan_add_values(plan, e ? e->values + lo : NULL, hi - lo);
         }
     }
+    /* An empty queue takes nothing: "entry" is then the next one's number
+     * and "taken" 0. */
+    snprintf(offsets, sizeof offsets,
+             "{\"entry\":%lld,\"taken\":%d,\"records\":%lld,\"none\":%d}",
+             (long long)seq, e != NULL, (long long)n, e && e->none);
+    if (st == SL_OK)
+        st = sl_plan_set_offsets(plan, offsets);
     if (e)
         sl_free(e->mem);
     sl_free(e);
     return st;
+}
+
+static sl_status queue_plan(void *state, int64_t batch_id, int64_t time_ms,
+                            sl_plan *plan)
+{
+    queue_state *q = state;
+    int64_t seq;
+    queue_entry *e = queue_take(q, &seq);
+    (void)batch_id;
+    (void)time_ms;
+    return queue_plan_entry(q, e, seq, plan);
+}
+
+/* The integer after "key": in offsets this source wrote. */
+static bool offset_int(const char *json, const char *key, int64_t *out)
+{
+    char pat[32];
+    const char *p;
+    char *end;
+    long long v;
+    snprintf(pat, sizeof pat, "\"%s\":", key);
+    if (!(p = strstr(json, pat)))
+        return false;
+    p += strlen(pat);
+    errno = 0;
+    v = strtoll(p, &end, 10);
+    if (end == p || errno || (*end != ',' && *end != '}'))
+        return false;
+    *out = v;
+    return true;
+}
+
+/* Drop entries numbered below seq (taken by committed batches). */
+static void queue_skip_to(queue_state *q, int64_t seq)
+{
+    queue_entry *e;
+    int64_t n;
+    while (q->taken < seq && (e = queue_take(q, &n)) != NULL) {
+        sl_free(e->mem);
+        sl_free(e);
+    }
+}
+
+/*
+ * The application pushes the same entries again after a restart (the
+ * queue lives in memory); entry number `entry` must be at the head then
+ * and hold the recorded record count.
+ */
+static sl_status queue_replan(void *state, int64_t batch_id, int64_t time_ms,
+                              const char *offsets_json, sl_plan *plan)
+{
+    queue_state *q = state;
+    int64_t entry, taken, records, none, seq;
+    queue_entry *e;
+    (void)batch_id;
+    (void)time_ms;
+    if (!offset_int(offsets_json, "entry", &entry) ||
+        !offset_int(offsets_json, "taken", &taken) ||
+        !offset_int(offsets_json, "records", &records) ||
+        !offset_int(offsets_json, "none", &none)) {
+        sl_plan_set_error(plan, "unreadable offsets '%.100s'", offsets_json);
+        return SL_ECORRUPT;
+    }
+    queue_skip_to(q, entry);
+    if (!taken && q->taken == entry)
+        return queue_plan_entry(q, NULL, entry, plan);
+    if (!taken) {
+        sl_plan_set_error(plan,
+                          "the batch took no entry at %lld, but entry %lld "
+                          "is next",
+                          (long long)entry, (long long)q->taken);
+        return SL_ECORRUPT;
+    }
+    e = q->taken == entry ? queue_take(q, &seq) : NULL;
+    if (!e || (int64_t)e->n != records || e->none != (none != 0)) {
+        sl_plan_set_error(plan,
+                          "queue entry %lld is %s, the batch recorded %lld "
+                          "records%s (push the same entries before a "
+                          "restart)",
+                          (long long)entry, e ? "different" : "missing",
+                          (long long)records, none ? " (none)" : "");
+        if (e)
+            sl_free(e->mem);
+        sl_free(e);
+        return SL_ENOTFOUND;
+    }
+    return queue_plan_entry(q, e, seq, plan);
+}
+
+static sl_status queue_restore(void *state, int64_t batch_id,
+                               const char *offsets_json)
+{
+    int64_t entry, taken;
+    (void)batch_id;
+    if (!offset_int(offsets_json, "entry", &entry) ||
+        !offset_int(offsets_json, "taken", &taken))
+        return SL_EPARSE;
+    queue_skip_to(state, entry + (taken ? 1 : 0));
+    return SL_OK;
 }
 
 static void queue_free(void *state)
@@ -104,7 +222,8 @@ static void queue_free(void *state)
 }
 
 static const sl_planned_ops queue_ops = {
-    SL_PLANNED_OPS_VERSION, "queue", queue_plan, NULL, queue_free,
+    SL_PLANNED_OPS_VERSION, "queue",       queue_plan, NULL, queue_free,
+    queue_replan,           queue_restore,
 };
 
 sl_dstream *sl_queue_stream(sl_context *ctx, size_t partitions)

@@ -132,19 +132,54 @@ SL_EXPORT sl_status sl_receiver_stream_stats(sl_dstream *s,
 /** @brief The description of one batch that a planned source fills in. */
 typedef struct sl_plan sl_plan;
 
-/** @brief A planned source. Methods run on the job thread. */
+/**
+ * @brief A planned source. Methods run on the job thread.
+ *
+ * The life of a batch (docs/architecture.md): every planned source of a
+ * batch is planned first, before anything is computed; the offsets a plan
+ * sets (sl_plan_set_offsets) are kept on the batch and written to the
+ * checkpoint before it runs. After a restart, a batch recorded but not
+ * committed is planned again from its recorded offsets by replan, and the
+ * source's position is first set after the last committed batch by
+ * restore. commit comes only after every output finished the batch (and,
+ * with a checkpoint, after its commit entry is durable): only then may a
+ * source forget or clean up the batch's input.
+ */
 typedef struct sl_planned_ops {
     int version; /* SL_PLANNED_OPS_VERSION */
     const char *name;
-    /** Describe batch batch_id at time_ms: add its partitions to plan. */
+    /** Describe batch batch_id at time_ms: add its partitions to plan and
+     * set its offsets (a JSON value that replan can read back). */
     sl_status (*plan)(void *state, int64_t batch_id, int64_t time_ms,
                       sl_plan *plan);
     /** Every output of batch batch_id finished (optional). */
     void (*commit)(void *state, int64_t batch_id);
     /** Free the state. */
     void (*free)(void *state);
+    /* ------------------------------------------------ version 2 */
+    /**
+     * Plan batch batch_id again from the offsets a plan of it recorded
+     * (offsets_json, as set by sl_plan_set_offsets; never NULL): the
+     * batch must get byte for byte the same input, or the call fails
+     * (SL_ECORRUPT, SL_ENOTFOUND, ...) having said why with
+     * sl_plan_set_error. The plan sets the same offsets again. The
+     * source's position moves past the batch, as after plan; its commit
+     * follows as for a planned batch. Optional: a source without it
+     * cannot be replayed.
+     */
+    sl_status (*replan)(void *state, int64_t batch_id, int64_t time_ms,
+                        const char *offsets_json, sl_plan *plan);
+    /**
+     * Before the first batch after a restart: the last committed batch
+     * was batch_id and recorded offsets_json for this source; the next
+     * plan or replan continues after it. Called at most once, before any
+     * plan or replan. Optional (a source whose batches depend on the
+     * batch id alone needs none). SL_EPARSE for offsets it cannot read.
+     */
+    sl_status (*restore)(void *state, int64_t batch_id,
+                         const char *offsets_json);
 } sl_planned_ops;
-#define SL_PLANNED_OPS_VERSION 1
+#define SL_PLANNED_OPS_VERSION 2
 
 /**
  * @brief A stream fed by a planned source. The context owns state from then
@@ -179,6 +214,13 @@ SL_EXPORT void sl_plan_set_no_batch(sl_plan *p);
 /** @brief The batch's offset range as JSON (copied), for progress/checkpoints.
  */
 SL_EXPORT sl_status sl_plan_set_offsets(sl_plan *p, const char *json);
+/**
+ * @brief Why plan or replan is about to fail (a file replaced since it was
+ * recorded, offsets it cannot read): the engine reports the message,
+ * prefixed by the source and batch, when the method returns an error.
+ */
+SL_EXPORT void sl_plan_set_error(sl_plan *p, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 /** @brief Number of partitions added so far. */
 SL_EXPORT size_t sl_plan_partitions(const sl_plan *p);
 

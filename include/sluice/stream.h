@@ -141,7 +141,19 @@ typedef struct sl_batch_info {
      * (max_queued_batches): ids batch_id - absorbed_ticks .. batch_id - 1
      * never exist. */
     int64_t absorbed_ticks;
+    /* The offsets each planned source recorded for this batch, in the
+     * order the sources were made (valid during the callback only;
+     * 0 and NULL before the batch was planned, in on_batch_submitted). */
+    size_t num_sources;
+    const struct sl_source_offsets *sources;
 } sl_batch_info;
+
+/** @brief One planned source's recorded input of a batch. */
+typedef struct sl_source_offsets {
+    const char *name;    /* sl_dstream_name of the source, or its type */
+    const char *offsets; /* JSON from sl_plan_set_offsets, or NULL */
+    int64_t records;     /* records planned */
+} sl_source_offsets;
 
 /** @brief Batch listener; all members optional. Runs on the job thread. */
 typedef struct sl_listener {
@@ -249,6 +261,22 @@ SL_EXPORT sl_dstream *sl_dstream_cogroup(sl_dstream *a, sl_dstream *b,
  * @returns s.
  */
 SL_EXPORT sl_dstream *sl_dstream_persist(sl_dstream *s);
+
+/**
+ * @brief Give stream s a stable name: what identifies a source or a
+ * stateful stream in a checkpoint (its offsets, its state), so a restarted
+ * job finds its own. Names are unique in a context; before start. Job-file
+ * streams and sources get their job-file names.
+ * @param name copied; letters, digits and "_.-", 1 to 128 bytes.
+ * @returns SL_OK; SL_EINVAL for a bad name, or one another stream has;
+ * SL_ESTATE after start; SL_ENOMEM.
+ */
+SL_EXPORT sl_status sl_dstream_set_name(sl_dstream *s, const char *name);
+/**
+ * @brief The name sl_dstream_set_name gave s, or NULL (borrowed, valid
+ * while the context lives).
+ */
+SL_EXPORT const char *sl_dstream_name(const sl_dstream *s);
 
 /**
  * @brief The union of the remembered batches of s whose time t satisfies

@@ -51,6 +51,32 @@ sl_status sl__job_ctx_fail(sl_job *job, const char *path)
                         sl_context_errmsg(job->ctx));
 }
 
+/*
+ * Streams get their job-file names, so a checkpoint finds their state: the
+ * stream's last operator the stream's name, an earlier one NAME.opK (its
+ * position). An operator that returns its input (persist) keeps the name
+ * it has.
+ */
+static sl_status name_stream(const job_stream *s, size_t k, sl_dstream *cur)
+{
+    char name[96];
+    if (sl_dstream_name(cur))
+        return SL_OK;
+    if (k + 1 == s->nops)
+        return sl_dstream_set_name(cur, s->name);
+    snprintf(name, sizeof name, "%s.op%zu", s->name, k);
+    return sl_dstream_set_name(cur, name);
+}
+
+/* The job-file name is the source's identity in a checkpoint. */
+static sl_status build_source(sl_job *job, job_source *src)
+{
+    sl_status st = src->def->build(job, src);
+    if (st == SL_OK && sl_dstream_set_name(src->stream, src->name) != SL_OK)
+        return sl__job_ctx_fail(job, src->path);
+    return st;
+}
+
 static sl_status build_stream(sl_job *job, job_stream *s)
 {
     sl_dstream *cur = lookup(job, s->from), *with[64], **w = with;
@@ -64,7 +90,7 @@ static sl_status build_stream(sl_job *job, job_stream *s)
         for (i = 0; i < op->nwith; i++)
             w[i] = lookup(job, op->with[i]);
         cur = op->def->build(op, cur, w);
-        if (!cur)
+        if (!cur || name_stream(s, k, cur) != SL_OK)
             return sl__job_ctx_fail(job, op->path);
         w = with;
     }
@@ -119,7 +145,7 @@ sl_status sl_job_build(sl_job *job, sl_context **out)
         SL_OK)
         return sl__job_fail(job, SL_EIO, "$.dead_letter", "%s", err);
     for (i = 0; st == SL_OK && i < job->nsources; i++)
-        st = job->sources[i].def->build(job, &job->sources[i]);
+        st = build_source(job, &job->sources[i]);
     for (i = 0; st == SL_OK && i < job->norder; i++)
         st = build_stream(job, job->order[i]);
     for (i = 0; st == SL_OK && i < job->nsinks; i++)

@@ -255,9 +255,13 @@ sl_status sl_context_start(sl_context *ctx)
                           "save_as_text_files)");
         return SL_ESTATE;
     }
-    ctx->zero_ms = 0;
-    if (!ctx->manual_clock)
-        ctx->zero_ms = sl__now_wall_ms() / ctx->interval_ms * ctx->interval_ms;
+    if (!ctx->resumed) {
+        ctx->zero_ms = 0;
+        if (!ctx->manual_clock)
+            ctx->zero_ms =
+                sl__now_wall_ms() / ctx->interval_ms * ctx->interval_ms;
+    }
+    sl__context_queue_replay(ctx);
     ctx->state = CTX_RUNNING;
     if ((st = ctx_start_threads(ctx)) != SL_OK) {
         ctx->state = CTX_STOPPED;
@@ -420,6 +424,7 @@ sl_status sl_context_stop_report(const sl_context *ctx, sl_stop_report *out)
 void sl_context_free(sl_context *ctx)
 {
     listener *l, *nl;
+    batch *b;
     size_t i;
     if (!ctx)
         return;
@@ -427,6 +432,10 @@ void sl_context_free(sl_context *ctx)
      * its threads may still be finishing and must be joined. */
     if (ctx->state != CTX_NEW)
         sl_context_stop(ctx, false);
+    while ((b = ctx->replay) != NULL) { /* never started */
+        ctx->replay = b->next;
+        sl__batch_free(ctx, b);
+    }
     for (i = 0; i < ctx->nreceivers; i++)
         sl__receiver_free(ctx->receivers[i]);
     sl_free(ctx->receivers);

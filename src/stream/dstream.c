@@ -87,6 +87,7 @@ void sl__dstream_free_all(sl_context *ctx)
         sl__dstream_forget(s, INT64_MAX);
         sl__window_free(s);
         sl__state_stream_free(s);
+        sl_free(s->name);
         sl_free(s);
     }
     ctx->streams = NULL;

@@ -238,6 +238,14 @@ static void produce(sl_context *ctx)
     int64_t id;
     batch *b;
     bool last;
+    if (!ctx->input_finished && ctx->max_batches > 0 &&
+        ctx->next_batch_id > ctx->max_batches) {
+        /* Resumed at or past max_batches (the id of the last batch,
+         * counted across restarts): only the replayed batches run. */
+        stop_receivers(ctx);
+        finish_input(ctx, false);
+        return;
+    }
     while (!ctx->input_finished && !stop_pending(ctx) &&
            (id = next_tick(ctx)) >= 0) {
         last = ctx->max_batches > 0 && id >= ctx->max_batches;
@@ -436,7 +444,8 @@ void *sl__io_main(void *arg)
     sl_context *ctx = arg;
     ctx->io_self = pthread_self();
     atomic_store(&ctx->io_self_set, true);
-    ctx->next_batch_id = 1;
+    /* A resumed context goes on after the batches of its earlier run. */
+    ctx->next_batch_id = ctx->resumed ? ctx->resume_batch_id + 1 : 1;
     if (collect_slides(ctx) != SL_OK) {
         sl__ctx_set_error(ctx, SL_ENOMEM, "out of memory at start");
         sl__ctx_fail(ctx, SL_ENOMEM);

@@ -29,6 +29,10 @@ void sl__batch_free(sl_context *ctx, batch *b)
             sl__block_put(ctx, blk);
         }
     sl__scope_destroy(b->scope);
+    if (b->replay)
+        for (i = 0; i < ctx->nplanned; i++)
+            sl_free(b->replay[i]);
+    sl_free(b->replay);
     sl_free(b->blocks);
     sl_free(b);
 }
@@ -48,11 +52,21 @@ static void notify(sl_context *ctx, event_kind ev, const sl_batch_info *info)
     }
 }
 
+/*
+ * The life of a batch (docs/architecture.md): plan every source, then
+ * compute and run the outputs, commit state, and only then let the
+ * sources forget the batch's input. The batch's recorded offsets are
+ * complete after the plan step: that is where offsets/<batch> is written.
+ */
 static sl_status run_outputs(sl_context *ctx, batch *b)
 {
     output *o;
-    size_t i;
-    sl_status st = sl__stateful_advance(ctx, b);
+    sl_status st = sl__batch_plan(ctx, b);
+    if (st != SL_OK)
+        return st;
+    /* The batch's input is fixed now (sl__batch_offsets): a checkpointed
+     * context writes offsets/<batch> here, before anything is computed. */
+    st = sl__stateful_advance(ctx, b);
     for (o = ctx->outputs; o && st == SL_OK; o = o->next)
         st = sl__output_run(ctx, o, b);
     /* The batch's one commit point: state stores and windows move on
@@ -73,11 +87,9 @@ static sl_status run_outputs(sl_context *ctx, batch *b)
     sl__batch_commit(ctx, b);
     if (ctx->remember_ms > 0)
         sl__dstream_remember(ctx, b);
-    for (i = 0; i < ctx->nplanned; i++) {
-        sl_dstream *s = ctx->planned[i];
-        if (s->planned->commit && s->memo_batch == b->id)
-            s->planned->commit(s->planned_state, b->id);
-    }
+    /* The commit entry of a checkpointed batch goes here, before the
+     * sources' commit (clean_source must never run before it). */
+    sl__batch_commit_sources(ctx, b);
     return SL_OK;
 }
 
@@ -198,7 +210,7 @@ static void log_stop(sl_context *ctx, const stop_tally *left)
     sl__log(&ctx->log, SL_LOG_WARN,
             "stopped after %lld batches with input left unprocessed: %lld "
             "batches not processed, holding %lld records counted so far "
-            "(planned input is counted when read)%s",
+            "(planned input of batches never planned stays in its source)%s",
             (long long)ctx->batches_done, (long long)left->batches,
             (long long)left->records,
             left->timed_out ? "; the graceful stop timed out" : "");

@@ -1,10 +1,14 @@
 /*
  * Planned sources: streams whose source is asked, on the job thread, what
  * each batch holds (values, or partitions that worker tasks read), and
- * which becomes a source RDD in the batch's scope.
+ * which becomes a source RDD in the batch's scope. Every source of a batch
+ * is planned (or replanned from recorded offsets) before anything is
+ * computed, and the offsets each records stay on the batch.
  */
 #include "stream/stream_int.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 struct sl_plan {
@@ -15,13 +19,15 @@ struct sl_plan {
     int64_t records;
     char *offsets;
     sl_status status;
+    char err[256]; /* sl_plan_set_error */
 };
 
 sl_dstream *sl_planned_stream(sl_context *ctx, const sl_planned_ops *ops,
                               void *state)
 {
     sl_dstream *s, **np;
-    if (!ctx || !ops || ops->version < 1 || !ops->plan || !ops->free) {
+    if (!ctx || !ops || ops->version < 1 ||
+        ops->version > SL_PLANNED_OPS_VERSION || !ops->plan || !ops->free) {
         if (ops && ops->free)
             ops->free(state);
         if (ctx)
@@ -40,6 +46,7 @@ sl_dstream *sl_planned_stream(sl_context *ctx, const sl_planned_ops *ops,
         return NULL;
     }
     ctx->planned = np;
+    s->planned_index = ctx->nplanned;
     ctx->planned[ctx->nplanned++] = s;
     s->planned = ops;
     s->planned_state = state;
@@ -138,34 +145,149 @@ sl_status sl_plan_set_offsets(sl_plan *p, const char *json)
     return SL_OK;
 }
 
+void sl_plan_set_error(sl_plan *p, const char *fmt, ...)
+{
+    va_list ap;
+    if (!p || !fmt)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(p->err, sizeof p->err, fmt, ap);
+    va_end(ap);
+}
+
 size_t sl_plan_partitions(const sl_plan *p)
 {
     return p ? p->n : 0;
 }
 
-sl_status sl__planned_rdd(sl_dstream *s, batch *b, sl_rdd **out)
+/* The offsets to replan source i of b from, or NULL for a new batch. */
+static const char *replay_offsets(const batch *b, size_t i)
+{
+    return b->replay ? b->replay[i] : NULL;
+}
+
+/* Ask source s for its part of b: plan, or replan a recorded batch. */
+static sl_status call_plan(sl_dstream *s, batch *b, sl_plan *p)
+{
+    const sl_planned_ops *ops = s->planned;
+    const char *rec = replay_offsets(b, s->planned_index);
+    sl_status st;
+    if (!b->replay) {
+        st = ops->plan(s->planned_state, b->id, b->time_ms, p);
+    } else if (ops->version < 2 || !ops->replan) {
+        sl_plan_set_error(p, "the source cannot replay a batch");
+        return SL_ESTATE;
+    } else if (!rec) {
+        sl_plan_set_error(p, "no offsets were recorded for it");
+        return SL_ECORRUPT;
+    } else {
+        st = ops->replan(s->planned_state, b->id, b->time_ms, rec, p);
+    }
+    return st == SL_OK ? p->status : st;
+}
+
+static sl_status plan_one(sl_dstream *s, batch *b, src_plan *out)
 {
     sl_context *ctx = s->ctx;
+    const char *name = s->name ? s->name : s->planned->name;
     sl_plan p;
     sl_status st;
 
     memset(&p, 0, sizeof p);
     p.ctx = ctx;
-    st = s->planned->plan(s->planned_state, b->id, b->time_ms, &p);
-    if (st == SL_OK)
-        st = p.status;
-    if (st != SL_OK) {
-        sl__ctx_set_error(ctx, st, "source %s failed to plan batch %lld: %s",
-                          s->planned->name, (long long)b->id, sl_strerror(st));
+    if ((st = call_plan(s, b, &p)) != SL_OK) {
+        sl__ctx_set_error(ctx, st, "source %s failed to %s batch %lld: %s",
+                          name, b->replay ? "replay" : "plan", (long long)b->id,
+                          *p.err ? p.err : sl_strerror(st));
         sl_free(p.parts);
         return st;
     }
-    b->info.num_records += p.records;
-    *out = p.none ? NULL : sl__rdd_source(ctx->eng, p.parts, p.n);
+    out->records = p.records;
+    out->offsets = p.offsets;
+    out->rdd = p.none ? NULL : sl__rdd_source(ctx->eng, p.parts, p.n);
     sl_free(p.parts);
-    if (!p.none && !*out) {
-        sl__ctx_set_error(ctx, SL_ENOMEM, "out of memory");
+    if (!p.none && !out->rdd) {
+        sl__ctx_set_error(ctx, SL_ENOMEM, "source %s: out of memory", name);
         return SL_ENOMEM;
     }
+    return SL_OK;
+}
+
+sl_status sl__batch_plan(sl_context *ctx, batch *b)
+{
+    size_t i, n = ctx->nplanned;
+    sl_status st;
+    b->plans = sl__engine_scope_alloc(ctx->eng, (n + 1) * sizeof *b->plans);
+    b->offsets = sl__engine_scope_alloc(ctx->eng, (n + 1) * sizeof *b->offsets);
+    if (!b->plans || !b->offsets) {
+        sl__ctx_set_error(ctx, SL_ENOMEM, "batch %lld: out of memory",
+                          (long long)b->id);
+        return SL_ENOMEM;
+    }
+    memset(b->plans, 0, (n + 1) * sizeof *b->plans);
+    for (i = 0; i < n; i++) {
+        sl_dstream *s = ctx->planned[i];
+        if ((st = plan_one(s, b, &b->plans[i])) != SL_OK)
+            return st;
+        b->info.num_records += b->plans[i].records;
+        b->offsets[i].name = s->name ? s->name : s->planned->name;
+        b->offsets[i].offsets = b->plans[i].offsets;
+        b->offsets[i].records = b->plans[i].records;
+    }
+    b->planned = true;
+    b->info.num_sources = n;
+    b->info.sources = b->offsets;
+    return SL_OK;
+}
+
+void sl__batch_commit_sources(sl_context *ctx, batch *b)
+{
+    size_t i;
+    if (!b->planned)
+        return;
+    for (i = 0; i < ctx->nplanned; i++) {
+        sl_dstream *s = ctx->planned[i];
+        if (s->planned->commit)
+            s->planned->commit(s->planned_state, b->id);
+    }
+}
+
+bool sl__batch_offsets(const batch *b, const sl_context *ctx, size_t i,
+                       const char **name, const char **offsets)
+{
+    if (!b->planned || i >= ctx->nplanned)
+        return false;
+    *name = b->offsets[i].name;
+    *offsets = b->offsets[i].offsets;
+    return true;
+}
+
+sl_status sl__sources_restore(sl_context *ctx, int64_t batch_id,
+                              const char *const *offsets)
+{
+    size_t i;
+    sl_status st;
+    for (i = 0; i < ctx->nplanned; i++) {
+        sl_dstream *s = ctx->planned[i];
+        const sl_planned_ops *ops = s->planned;
+        if (ops->version < 2 || !ops->restore || !offsets[i])
+            continue;
+        st = ops->restore(s->planned_state, batch_id, offsets[i]);
+        if (st != SL_OK) {
+            sl__ctx_set_error(ctx, st,
+                              "source %s cannot restore its position after "
+                              "batch %lld: %s",
+                              s->name ? s->name : ops->name,
+                              (long long)batch_id, sl_strerror(st));
+            return st;
+        }
+    }
+    return SL_OK;
+}
+
+/* The source's part of b, planned before the batch was computed. */
+sl_status sl__planned_rdd(sl_dstream *s, batch *b, sl_rdd **out)
+{
+    *out = b->plans[s->planned_index].rdd;
     return SL_OK;
 }

@@ -72,6 +72,14 @@ sl_status sl__receiver_dead_letters(sl_receiver *r, struct sl__dead_letters *d,
 
 /* ----------------------------------------------------------- batches */
 
+/* One planned source's part of a batch, made by the plan step (job
+ * thread) before anything is computed; in the batch's scope. */
+typedef struct src_plan {
+    sl_rdd *rdd; /* NULL: no batch (Spark's None) */
+    int64_t records;
+    char *offsets; /* recorded offsets JSON, or NULL when none were set */
+} src_plan;
+
 typedef struct batch {
     struct batch *next;
     int64_t id, time_ms;
@@ -79,6 +87,14 @@ typedef struct batch {
     sl_batch_info info;
     sl__scope *scope;
     bool final;
+    /* per planned source (ctx->planned order), once planned */
+    src_plan *plans;
+    sl_source_offsets *offsets; /* what info.sources points to */
+    bool planned;
+    /* A batch run again after a restart: per planned source, the offsets
+     * recorded for it (sl_malloc'd, owned; NULL entries: none recorded).
+     * NULL for a new batch. */
+    char **replay;
 } batch;
 
 /* What a stop left undone; under ctx->lock. */
@@ -158,6 +174,8 @@ struct sl_dstream {
     sl_receiver *receiver;
     const sl_planned_ops *planned;
     void *planned_state;
+    size_t planned_index; /* in ctx->planned */
+    char *name;           /* sl_dstream_set_name, or NULL */
     /* job thread: the RDD of the batch being run */
     int64_t memo_batch;
     sl_rdd *memo_rdd; /* NULL with memo_batch set: no batch (Spark's None) */
@@ -259,6 +277,12 @@ struct sl_context {
     bool ticks_held; /* I/O thread: due ticks waited for a full queue */
     int64_t batches_done;
     bool skip_initial_state; /* see sl__context_skip_initial_state */
+    /* sl__context_resume: where a restarted context goes on (else batch
+     * ids from 1, the zero time from the clock, block sequences from 0) */
+    bool resumed;
+    int64_t resume_batch_id;      /* the last batch of the earlier run */
+    batch *replay, **replay_tail; /* batches to run again, queued first */
+    int64_t replay_last_id;
 
     /* I/O thread */
     struct event_base *base;
@@ -396,6 +420,51 @@ int64_t sl__batch_records(const sl_context *ctx, const batch *b);
 
 /* planned.c */
 sl_status sl__planned_rdd(sl_dstream *s, batch *b, sl_rdd **out);
+/* Plan (or replan) every planned source of b, in the batch's scope, and
+ * add their records to b->info; on failure the context's error says which
+ * source. Job thread, once per batch, before anything is computed. */
+sl_status sl__batch_plan(sl_context *ctx, batch *b);
+/* Every output finished b: the planned sources may forget its input. The
+ * one call site of the sources' commit (a checkpointed context calls it
+ * once commits/<batch> is durable). */
+void sl__batch_commit_sources(sl_context *ctx, batch *b);
+/* The recorded offsets of planned source i of b (its name in *name; the
+ * JSON NULL when the source set none), for the checkpoint writer. False
+ * when b is not planned or i is out of range. */
+bool sl__batch_offsets(const batch *b, const sl_context *ctx, size_t i,
+                       const char **name, const char **offsets);
+/* Set the position of every planned source after the last committed
+ * batch: offsets[i] is what source i recorded then (NULL: nothing).
+ * Before start. The context's error says which source failed. */
+sl_status sl__sources_restore(sl_context *ctx, int64_t batch_id,
+                              const char *const *offsets);
+
+/* context.c: identity across restarts */
+/* How a restarted context goes on, given before sl_context_start. */
+typedef struct sl__resume {
+    int64_t last_batch_id; /* the last batch recorded: new ids follow it */
+    int64_t zero_ms;       /* the time of batch 0 in the earlier run */
+    /* next block sequence per receiver (ctx->receivers order); NULL: 0 */
+    const uint64_t *next_block_seq;
+    size_t nreceivers;
+} sl__resume;
+/* Take ids, zero time and block sequences from r. SL_ESTATE after start,
+ * SL_EINVAL when r does not fit the context (receiver count, a zero time
+ * off the interval grid with the system clock). */
+sl_status sl__context_resume(sl_context *ctx, const sl__resume *r);
+/* Queue batch id (time from the zero time) to run first, planned from
+ * the recorded offsets (ctx->nplanned entries, in ctx->planned order;
+ * copied; NULL entries for none). Ids must rise and be at most the
+ * resumed last_batch_id. The batch has no receiver blocks: replaying
+ * those from the WAL is the recovery's part. */
+sl_status sl__context_replay(sl_context *ctx, int64_t id,
+                             const char *const *offsets);
+/* Report (log, error on the handle) every planned source and stateful
+ * stream without a name; SL_EINVAL when there is one. Recovery calls it
+ * for checkpointed contexts only. */
+sl_status sl__context_check_names(sl_context *ctx);
+/* sl_context_start: move the replay batches into the queue. */
+void sl__context_queue_replay(sl_context *ctx);
 
 /* output.c */
 sl_status sl__output_run(sl_context *ctx, output *o, batch *b);
