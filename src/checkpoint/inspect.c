@@ -76,6 +76,7 @@ typedef struct report {
     sl__ckpt_io io;
     const char *dir;
     char job_id[37];
+    uint32_t version; /* metadata's format version */
     size_t fingerprint_len;
     bool has_meta;
     int64_t *off, *com; /* sorted batch lists */
@@ -135,7 +136,7 @@ static void read_meta(report *r)
 
     snprintf(path, sizeof path, "%s/metadata", r->dir);
     st = sl__ckpt_read_file(&r->io, path, SL__CKPT_MAGIC_METADATA,
-                            SL__CKPT_VERSION, &p, &len, NULL);
+                            SL__CKPT_VERSION, &p, &len, &r->version);
     if (st == SL_ENOMEM) {
         r->rows.oom = true;
         return;
@@ -313,7 +314,7 @@ static void out_json(report *r)
         put(&r->rows,
             ", \"job_id\": \"%s\", \"format_version\": %d, "
             "\"fingerprint_bytes\": %zu, ",
-            r->job_id, SL__CKPT_VERSION, r->fingerprint_len);
+            r->job_id, (int)r->version, r->fingerprint_len);
     else
         put(&r->rows, ", \"job_id\": null, ");
     put_last(r, "last_offsets", r->off, r->noff);
@@ -348,7 +349,7 @@ static void out_table(report *r)
     put(&r->rows, "checkpoint  %s\n", r->dir);
     if (r->has_meta)
         put(&r->rows, "job id      %s\nformat      %d\n", r->job_id,
-            SL__CKPT_VERSION);
+            (int)r->version);
     if (r->noff)
         put(&r->rows, "last offsets %" PRId64 "\n", r->off[r->noff - 1]);
     if (r->ncom)
