@@ -107,6 +107,12 @@ sl_status sl__ckpt_io_mark_parent(sl__ckpt_io *io, const char *path);
  * directories not yet synced stay in the set.
  */
 sl_status sl__ckpt_io_sync_dirs(sl__ckpt_io *io);
+/**
+ * Create dir and its missing parents (mkdir -p), marking each parent of a
+ * created directory dirty so that the new entries are synced with the
+ * batch. An existing directory is fine.
+ */
+sl_status sl__ckpt_mkdirs(sl__ckpt_io *io, const char *dir);
 /** Delete path (missing is fine) and mark its directory dirty. */
 sl_status sl__ckpt_unlink(sl__ckpt_io *io, const char *path);
 

@@ -379,3 +379,30 @@ sl_status sl__ckpt_unlink(sl__ckpt_io *io, const char *path)
     }
     return sl__ckpt_io_mark_parent(io, path);
 }
+
+sl_status sl__ckpt_mkdirs(sl__ckpt_io *io, const char *dir)
+{
+    char *p = sl__strdup(dir), *slash, eb[128];
+    sl_status st = SL_OK;
+
+    if (!p)
+        return sl__err(&io->err, SL_ENOMEM, "out of memory");
+    /* Each prefix in turn: "a", "a/b", "a/b/c" (a leading "/" skipped). */
+    for (slash = p + 1;; slash++) {
+        bool end = (slash = strchr(slash, '/')) == NULL;
+        if (!end)
+            *slash = 0;
+        if (mkdir(p, 0755) == 0) {
+            st = sl__ckpt_io_mark_parent(io, p);
+        } else if (errno != EEXIST) {
+            io->last_errno = errno;
+            st = sl__err(&io->err, SL_EIO, "cannot create directory %s: %s", p,
+                         strerror_r(errno, eb, sizeof eb));
+        }
+        if (end || st != SL_OK)
+            break;
+        *slash = '/';
+    }
+    sl_free(p);
+    return st;
+}
