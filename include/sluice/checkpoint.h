@@ -26,7 +26,8 @@ typedef enum sl_checkpoint_format {
  *
  * Lists the job id, every batch with its offsets and commit entry sizes
  * and state (committed, uncommitted, commit only), the files and bytes
- * under each top-level directory, and every problem found: each log
+ * under each top-level directory, the state versions of each
+ * state/<op>/<shard> by file name, and every problem found: each log
  * entry and the metadata are read and checked (magic, version, length,
  * checksum), and a problem names the file and the reason.
  * @param dir the checkpoint directory

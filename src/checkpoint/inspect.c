@@ -85,6 +85,12 @@ typedef struct report {
         int64_t batch, off_bytes, com_bytes; /* -1: no such file */
     } * batches;
     size_t nbatches;
+    struct state_row {
+        char op[256], shard[256];
+        uint64_t deltas, snapshots, bytes;
+        int64_t first, last, last_snapshot; /* versions; -1: none */
+    } * state;
+    size_t nstate;
     struct dir_row {
         char name[256];
         uint64_t files, bytes;
@@ -288,6 +294,87 @@ static void gather_dirs(report *r)
         closedir(dp);
 }
 
+/* One shard directory's versions, from the names "<version>.delta" and
+ * "<version>.snapshot..." (design.md; the state layer checks contents). */
+static void scan_shard(const char *path, struct state_row *row)
+{
+    struct dirent *e;
+    struct stat sb;
+    char sub[4096], *end;
+    DIR *dp = opendir(path);
+
+    row->first = row->last = row->last_snapshot = -1;
+    while (dp && (e = readdir(dp)) != NULL) {
+        long long v;
+        if (e->d_name[0] < '0' || e->d_name[0] > '9')
+            continue;
+        v = strtoll(e->d_name, &end, 10);
+        if (!strcmp(end, ".delta"))
+            row->deltas++;
+        else if (!strncmp(end, ".snapshot", 9)) {
+            row->snapshots++;
+            if (v > row->last_snapshot)
+                row->last_snapshot = v;
+        } else
+            continue;
+        if (row->first < 0 || v < row->first)
+            row->first = v;
+        if (v > row->last)
+            row->last = v;
+        if (snprintf(sub, sizeof sub, "%s/%s", path, e->d_name) <
+                (int)sizeof sub &&
+            stat(sub, &sb) == 0)
+            row->bytes += (uint64_t)sb.st_size;
+    }
+    if (dp)
+        closedir(dp);
+}
+
+/* Add a row for state/<op>/<shard>. */
+static void add_shard(report *r, const char *op, const char *shard,
+                      const char *path)
+{
+    struct state_row *row = sl_realloc(r->state, (r->nstate + 1) * sizeof *row);
+    if (!row) {
+        r->rows.oom = true;
+        return;
+    }
+    r->state = row;
+    row += r->nstate++;
+    memset(row, 0, sizeof *row);
+    memcpy(row->op, op, strnlen(op, sizeof row->op - 1));
+    memcpy(row->shard, shard, strnlen(shard, sizeof row->shard - 1));
+    scan_shard(path, row);
+}
+
+/* Every state/<op>/<shard> directory, by name. */
+static void gather_state(report *r)
+{
+    char path[4096], shard[4096];
+    struct dirent *op, *sh;
+    DIR *dp, *sp;
+
+    snprintf(path, sizeof path, "%s/state", r->dir);
+    if (!(dp = opendir(path)))
+        return;
+    while ((op = readdir(dp)) != NULL) {
+        if (op->d_name[0] == '.')
+            continue;
+        snprintf(path, sizeof path, "%s/state/%s", r->dir, op->d_name);
+        if (!(sp = opendir(path)))
+            continue;
+        while ((sh = readdir(sp)) != NULL)
+            if (sh->d_name[0] != '.') {
+                /* A path too long to open is skipped, as du does. */
+                if (snprintf(shard, sizeof shard, "%s/%s", path, sh->d_name) <
+                    (int)sizeof shard)
+                    add_shard(r, op->d_name, sh->d_name, shard);
+            }
+        closedir(sp);
+    }
+    closedir(dp);
+}
+
 /* A row's state: committed, uncommitted (re-run by recovery) or a commit
  * left alone by retention cut short (ignored). */
 static const char *batch_state(const struct batch_row *b)
@@ -335,6 +422,20 @@ static void out_json(report *r)
         put(&r->rows, ", \"files\": %" PRIu64 ", \"bytes\": %" PRIu64 "}",
             r->dirs[i].files, r->dirs[i].bytes);
     }
+    put(&r->rows, "], \"state\": [");
+    for (i = 0; i < r->nstate; i++) {
+        const struct state_row *st = &r->state[i];
+        put(&r->rows, "%s{\"op\": ", i ? ", " : "");
+        put_json_str(&r->rows, st->op);
+        put(&r->rows, ", \"shard\": ");
+        put_json_str(&r->rows, st->shard);
+        put(&r->rows,
+            ", \"deltas\": %" PRIu64 ", \"snapshots\": %" PRIu64
+            ", \"first_version\": %" PRId64 ", \"last_version\": %" PRId64
+            ", \"last_snapshot\": %" PRId64 ", \"bytes\": %" PRIu64 "}",
+            st->deltas, st->snapshots, st->first, st->last, st->last_snapshot,
+            st->bytes);
+    }
     put(&r->rows, "], \"problems\": [");
     for (i = 0; i < r->nproblems; i++) {
         put(&r->rows, "%s", i ? ", " : "");
@@ -365,6 +466,19 @@ static void out_table(report *r)
     for (i = 0; i < r->ndirs; i++)
         put(&r->rows, "%-20s %10" PRIu64 " %14" PRIu64 "\n", r->dirs[i].name,
             r->dirs[i].files, r->dirs[i].bytes);
+    if (r->nstate)
+        put(&r->rows, "\n%-20s %-8s %8s %10s %10s %10s %12s\n", "state op",
+            "shard", "deltas", "snapshots", "versions", "snapshot", "bytes");
+    for (i = 0; i < r->nstate; i++) {
+        const struct state_row *st = &r->state[i];
+        char v[48];
+        snprintf(v, sizeof v, "%" PRId64 "-%" PRId64, st->first, st->last);
+        put(&r->rows,
+            "%-20s %-8s %8" PRIu64 " %10" PRIu64 " %10s %10" PRId64
+            " %12" PRIu64 "\n",
+            st->op, st->shard, st->deltas, st->snapshots, v, st->last_snapshot,
+            st->bytes);
+    }
     put(&r->rows, "\nproblems: %s\n", r->nproblems ? "" : "none");
     for (i = 0; i < r->nproblems; i++)
         put(&r->rows, "  %s\n", r->problems[i]);
@@ -379,6 +493,7 @@ static void report_free(report *r)
     sl_free(r->com);
     sl_free(r->batches);
     sl_free(r->dirs);
+    sl_free(r->state);
     sl_free(r->rows.s);
     sl__ckpt_io_free(&r->io);
 }
@@ -410,6 +525,7 @@ sl_status sl__ckpt_inspect(const char *dir, sl__ckpt_format fmt, char **out,
         qsort(r.com, r.ncom, sizeof *r.com, cmp_i64);
     gather_batches(&r);
     gather_dirs(&r);
+    gather_state(&r);
     if (fmt == SL__CKPT_FORMAT_JSON)
         out_json(&r);
     else

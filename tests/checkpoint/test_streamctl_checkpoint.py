@@ -49,8 +49,10 @@ def make_checkpoint(d, offsets, commits):
     for b in commits:
         header_file(os.path.join(d, "commits", str(b)), b"SLCM",
                     json.dumps({"batch": b, "files": []}).encode())
-    with open(os.path.join(d, "state", "counts", "0", "1.delta"), "wb") as f:
-        f.write(b"x" * 100)
+    for name, size in (("1.delta", 100), ("2.delta", 50),
+                       ("2.snapshot.zst", 30)):
+        with open(os.path.join(d, "state", "counts", "0", name), "wb") as f:
+            f.write(b"x" * size)
 
 
 def run(*args):
@@ -72,11 +74,16 @@ def test_inspect(d):
                      (4, "committed"), (5, "uncommitted")],
           "batches %r" % states)
     dirs = {x["name"]: x for x in desc["dirs"]}
-    check(dirs["state"]["files"] == 1 and dirs["state"]["bytes"] == 100,
+    check(dirs["state"]["files"] == 3 and dirs["state"]["bytes"] == 180,
           "state dir %r" % dirs.get("state"))
+    check(desc["state"] == [{"op": "counts", "shard": "0", "deltas": 2,
+                             "snapshots": 1, "first_version": 1,
+                             "last_version": 2, "last_snapshot": 2,
+                             "bytes": 180}], "state %r" % desc["state"])
     check(desc["problems"] == [], "problems %r" % desc["problems"])
     rc, out, err = run("checkpoint", "inspect", d)
-    check(rc == 0 and "problems: none" in out and "uncommitted" in out,
+    check(rc == 0 and "problems: none" in out and "uncommitted" in out
+          and "counts" in out,
           "inspect table: %d %r %r" % (rc, out, err))
 
 
