@@ -18,5 +18,6 @@
 #include "connectors.h"
 #include "functions.h"
 #include "job.h"
+#include "checkpoint.h"
 
 #endif /* SLUICE_H */

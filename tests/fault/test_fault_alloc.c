@@ -6,6 +6,8 @@
  * must return SL_ENOMEM (or NULL from a constructor), never crash, and free
  * everything: the allocator's live-block count must come back to zero, and
  * sl_set_allocator must not report blocks still held (SL_EBUSY).
+ * Covered: core, the checkpoint files and logs, the RDD engine, the
+ * streaming context and job files.
  */
 #include <stdatomic.h>
 #include <stdint.h>
@@ -19,6 +21,7 @@
 #include <sluice/sluice.h>
 
 #include "core/codec.h"
+#include "checkpoint/checkpoint.h"
 #include "core/core.h"
 #include "sl_test.h"
 #include "sl_test_util.h"
@@ -566,6 +569,90 @@ static void test_core_codec(void)
     fault_both("codec nested", op_codec, NULL);
 }
 
+/* ------------------------------------------------------ (c) checkpoint */
+
+/* The first failure of a checkpoint call, kept in *st. */
+static bool ck_ok(sl_status *st, sl_status got)
+{
+    if (*st == SL_OK)
+        *st = got;
+    return *st == SL_OK;
+}
+
+/* Logs, listings, retention, rollback and inspect on an open checkpoint. */
+static sl_status ck_ops(sl__ckpt *ck, const char *dir)
+{
+    sl_status st = SL_OK;
+    int64_t *b = NULL, last = 0;
+    size_t n = 0, problems;
+    char *out = NULL, err[256];
+    void *p = NULL;
+
+    for (int64_t i = 1; i <= 4 && ck_ok(&st, SL_OK); i++) {
+        ck_ok(&st, sl__ckpt_log_write(ck, SL__CKPT_OFFSETS, i, "{}", 2));
+        if (i < 4)
+            ck_ok(&st, sl__ckpt_log_write(ck, SL__CKPT_COMMITS, i, "[]", 2));
+    }
+    if (ck_ok(&st, sl__ckpt_log_read(ck, SL__CKPT_OFFSETS, 2, &p, &n)) &&
+        (n != 2 || memcmp(p, "{}", 2) != 0))
+        st = SL_ECORRUPT;
+    sl_free(p);
+    if (ck_ok(&st, sl__ckpt_uncommitted(ck, &b, &n)) && (n != 1 || b[0] != 4))
+        st = SL_ECORRUPT;
+    sl_free(b);
+    ck_ok(&st, sl__ckpt_retain(ck, 2, NULL, NULL));
+    ck_ok(&st, sl__ckpt_rollback(ck, 2, NULL, NULL));
+    if (ck_ok(&st, sl__ckpt_log_last(ck, SL__CKPT_OFFSETS, &last)) && last != 2)
+        st = SL_ECORRUPT;
+    for (int f = 0; f < 2 && ck_ok(&st, SL_OK); f++) {
+        ck_ok(&st, sl__ckpt_inspect(
+                       dir, f ? SL__CKPT_FORMAT_JSON : SL__CKPT_FORMAT_TABLE,
+                       &out, &problems, err, sizeof err));
+        if (st == SL_OK && (problems != 0 || !strstr(out, "committed")))
+            st = SL_ECORRUPT;
+        sl_free(out);
+        out = NULL;
+    }
+    return st;
+}
+
+/* Create a checkpoint in a new directory, use it, reopen it. */
+static sl_status op_checkpoint(void *arg)
+{
+    char tmpl[] = "/tmp/sl_fault_ckpt_XXXXXX", sub[64], cmd[96], err[256];
+    char *dir = mkdtemp(tmpl);
+    sl__ckpt *ck = NULL;
+    sl_status st;
+
+    (void)arg;
+    if (!dir)
+        return SL_EIO;
+    snprintf(sub, sizeof sub, "%s/ck", dir);
+    st = sl__ckpt_open(sub, true, "fp", 2, &ck, err, sizeof err);
+    if (st == SL_OK)
+        st = ck_ops(ck, sub);
+    sl__ckpt_close(ck);
+    ck = NULL;
+    if (st == SL_OK && (st = sl__ckpt_open(sub, false, NULL, 0, &ck, err,
+                                           sizeof err)) == SL_OK) {
+        size_t len;
+        const void *fp = sl__ckpt_fingerprint(ck, &len);
+        if (len != 2 || memcmp(fp, "fp", 2) != 0)
+            st = SL_ECORRUPT;
+    }
+    sl__ckpt_close(ck);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0 && st == SL_OK)
+        st = SL_EIO;
+    return st;
+}
+
+static void test_checkpoint(void)
+{
+    fault_both("checkpoint write, read, retain, rollback, inspect",
+               op_checkpoint, NULL);
+}
+
 /* ------------------------------------------------------ (b) RDD engine */
 
 static sl_status fn_words(sl_task *t, const sl_value *in, void *u)
@@ -1037,6 +1124,7 @@ const sl_test_case SL_TESTS[] = {
     {"core_htab", test_core_htab},
     {"core_value_copy", test_core_value_copy},
     {"core_codec", test_core_codec},
+    {"checkpoint", test_checkpoint},
     {"rdd_engine_1_worker", test_rdd_engine_1},
     {"rdd_engine_2_workers", test_rdd_engine_2},
     {"rdd_engine_all_ops", test_rdd_engine_more},

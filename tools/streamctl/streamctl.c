@@ -1,11 +1,14 @@
 /*
  * streamctl: runs and checks sluice job files. `streamctl run JOB.json`
  * runs a job in the foreground until it ends or gets SIGINT/SIGTERM;
- * `streamctl validate JOB.json...` reports every problem of each file.
+ * `streamctl validate JOB.json...` reports every problem of each file;
+ * `streamctl checkpoint inspect|rollback DIR` reads or rolls back a
+ * checkpoint directory (include/sluice/checkpoint.h).
  * The job-file work itself is libsluice's (include/sluice/job.h).
  */
 #include <sluice/sluice.h>
 
+#include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
@@ -38,6 +41,11 @@ static void usage_main(FILE *f)
         "  validate JOB.json...    check job files and report every problem\n"
         "                          with its JSON path\n"
         "  conf [--markdown]       list the configuration properties\n"
+        "  checkpoint inspect DIR [--format table|json]\n"
+        "                          describe a checkpoint directory: batches,\n"
+        "                          commits, sizes and problems\n"
+        "  checkpoint rollback DIR --to BATCH\n"
+        "                          discard the batches after BATCH\n"
         "  help [COMMAND]          show this help, or a command's\n"
         "\n"
         "options:\n"
@@ -115,6 +123,34 @@ static void usage_conf(FILE *f)
           "docs/programming-guide.md section 5 exactly as the guide has it.\n"
           "\n"
           "exit status: 0 printed; 2 bad command line.\n",
+          f);
+}
+
+static void usage_checkpoint(FILE *f)
+{
+    fputs("usage: streamctl checkpoint inspect DIR [--format table|json]\n"
+          "       streamctl checkpoint rollback DIR --to BATCH\n"
+          "\n"
+          "inspect describes the checkpoint directory DIR without changing\n"
+          "it: the job id, every batch with the sizes of its offsets and\n"
+          "commit entries and its state (committed; uncommitted: recovery\n"
+          "re-runs it; commit only: left by retention, ignored), the files\n"
+          "and bytes under each directory, and every problem: each entry\n"
+          "and the metadata are read and checked, and a problem names the\n"
+          "file and the reason (missing, bad magic, version N unsupported,\n"
+          "truncated: X of Y bytes, checksum mismatch). --format json\n"
+          "prints one JSON object (see docs/checkpoint-format.md); the\n"
+          "default is a table.\n"
+          "\n"
+          "rollback discards every batch after BATCH (its offsets and\n"
+          "commit entries), so that the job, restarted on DIR, goes on\n"
+          "after BATCH: to recover from a bad deploy. BATCH must be a\n"
+          "committed batch the checkpoint still keeps (at most\n"
+          "checkpoint.retain_batches back). Stop the job first.\n"
+          "\n"
+          "exit status: 0 done (inspect: no problem found); 1 inspect found\n"
+          "problems, or DIR cannot be read or rolled back (the reason on\n"
+          "stderr); 2 bad command line.\n",
           f);
 }
 
@@ -377,6 +413,91 @@ static int cmd_conf(int argc, char **argv)
     return fflush(stdout) == 0 ? EXIT_OK : EXIT_FAILED;
 }
 
+/* ----------------------------------------------------------- checkpoint */
+
+static int cmd_checkpoint_inspect(const char *dir, const char *format)
+{
+    sl_checkpoint_format fmt = SL_CHECKPOINT_TABLE;
+    char err[512] = "", *out = NULL;
+    size_t problems = 0;
+    sl_status st;
+
+    if (format && !strcmp(format, "json"))
+        fmt = SL_CHECKPOINT_JSON;
+    else if (format && strcmp(format, "table") != 0)
+        return usage_error(usage_checkpoint,
+                           "unknown format '%s' (table or json)", format);
+    st = sl_checkpoint_inspect(dir, fmt, &out, &problems, err, sizeof err);
+    if (st != SL_OK) {
+        fprintf(stderr, "streamctl: %s\n", err);
+        return EXIT_FAILED;
+    }
+    fputs(out, stdout);
+    sl_free(out);
+    if (fflush(stdout) != 0)
+        return EXIT_FAILED;
+    return problems ? EXIT_FAILED : EXIT_OK;
+}
+
+static int cmd_checkpoint_rollback(const char *dir, const char *to)
+{
+    char err[512] = "", *end;
+    long long batch;
+
+    errno = 0;
+    batch = to ? strtoll(to, &end, 10) : -1;
+    if (!to)
+        return usage_error(usage_checkpoint, "%s", "--to BATCH is required");
+    if (errno || end == to || *end || batch < 0)
+        return usage_error(usage_checkpoint, "bad batch number '%s'", to);
+    if (sl_checkpoint_rollback(dir, batch, err, sizeof err) != SL_OK) {
+        fprintf(stderr, "streamctl: %s\n", err);
+        return EXIT_FAILED;
+    }
+    printf("%s: rolled back to batch %lld\n", dir, batch);
+    return fflush(stdout) == 0 ? EXIT_OK : EXIT_FAILED;
+}
+
+/* checkpoint inspect|rollback DIR [--format F] [--to BATCH]. */
+static int cmd_checkpoint(int argc, char **argv)
+{
+    const char *what = NULL, *dir = NULL, *format = NULL, *to = NULL;
+    int i;
+
+    for (i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            usage_checkpoint(stdout);
+            return EXIT_OK;
+        }
+        if (!strcmp(a, "--format") || !strcmp(a, "--to")) {
+            if (i + 1 == argc)
+                return usage_error(usage_checkpoint, "%s needs a value", a);
+            *(!strcmp(a, "--to") ? &to : &format) = argv[++i];
+        } else if (a[0] == '-' && a[1]) {
+            return usage_error(usage_checkpoint, "unknown option '%s'", a);
+        } else if (!what || !dir) {
+            *(!what ? &what : &dir) = a;
+        } else {
+            return usage_error(usage_checkpoint, "unexpected argument '%s'", a);
+        }
+    }
+    if (!what || (strcmp(what, "inspect") && strcmp(what, "rollback")))
+        return usage_error(usage_checkpoint, "%s",
+                           what ? "unknown checkpoint command (inspect or "
+                                  "rollback)"
+                                : "inspect or rollback is required");
+    if (!dir)
+        return usage_error(usage_checkpoint, "%s",
+                           "a checkpoint directory is required");
+    if (!strcmp(what, "inspect"))
+        return to ? usage_error(usage_checkpoint, "%s", "--to is for rollback")
+                  : cmd_checkpoint_inspect(dir, format);
+    return format
+               ? usage_error(usage_checkpoint, "%s", "--format is for inspect")
+               : cmd_checkpoint_rollback(dir, to);
+}
+
 /*
  * Wait for the job's end or SIGINT/SIGTERM. Signals are blocked in every
  * thread and taken here with sigtimedwait, because stopping a context is
@@ -512,6 +633,8 @@ int main(int argc, char **argv)
             usage_validate(stdout);
         else if (!strcmp(what, "conf"))
             usage_conf(stdout);
+        else if (!strcmp(what, "checkpoint"))
+            usage_checkpoint(stdout);
         else
             return usage_error(usage_main, "unknown command '%s'", what);
         return EXIT_OK;
@@ -522,6 +645,8 @@ int main(int argc, char **argv)
         return cmd_validate(argc, argv);
     if (!strcmp(cmd, "conf"))
         return cmd_conf(argc, argv);
+    if (!strcmp(cmd, "checkpoint"))
+        return cmd_checkpoint(argc, argv);
     if (cmd[0] == '-')
         return usage_error(usage_main, "unknown option '%s'", cmd);
     return usage_error(usage_main, "unknown command '%s'", cmd);

@@ -1,0 +1,218 @@
+/*
+ * Internal interface of src/checkpoint, the on-disk half of checkpoints:
+ * atomic files with a checked header, the directory fsyncs a batch
+ * batches, and the checkpoint directory (metadata, offsets/ and commits/
+ * logs, retention, rollback, inspect). docs/checkpoint-format.md has the
+ * formats; the recovery logic that reads them lives in src/stream.
+ */
+#ifndef SL_CHECKPOINT_CHECKPOINT_H
+#define SL_CHECKPOINT_CHECKPOINT_H
+
+#include "core/core.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ------------------------------------------------ files with a header */
+
+/* Every checkpoint file: a 24-byte header, then the payload. */
+#define SL__CKPT_HEADER_SIZE 24
+
+/* Magic numbers of the file kinds written here (4 ASCII bytes, read
+ * little-endian). Other layers define theirs the same way. */
+#define SL__CKPT_MAGIC(a, b, c, d)                                             \
+    ((uint32_t)(a) | (uint32_t)(b) << 8 | (uint32_t)(c) << 16 |                \
+     (uint32_t)(d) << 24)
+#define SL__CKPT_MAGIC_METADATA SL__CKPT_MAGIC('S', 'L', 'M', 'D')
+#define SL__CKPT_MAGIC_OFFSETS SL__CKPT_MAGIC('S', 'L', 'O', 'F')
+#define SL__CKPT_MAGIC_COMMIT SL__CKPT_MAGIC('S', 'L', 'C', 'M')
+/* The format version of metadata, offsets and commits this build writes
+ * and the newest it reads. */
+#define SL__CKPT_VERSION 1
+
+/* The steps of an atomic write, for fault injection. */
+typedef enum sl__ckpt_step {
+    SL__CKPT_STEP_OPEN,    /* creating the temporary file */
+    SL__CKPT_STEP_WRITE,   /* writing header and payload */
+    SL__CKPT_STEP_FSYNC,   /* fsync of the temporary file */
+    SL__CKPT_STEP_RENAME,  /* rename onto the real name */
+    SL__CKPT_STEP_DIRSYNC, /* fsync of a dirty directory */
+    SL__CKPT_STEP_UNLINK   /* deleting a file (retention, rollback) */
+} sl__ckpt_step;
+
+/*
+ * Test hook: called before each step with the path it works on; a
+ * non-zero return is an errno the step fails with instead of running
+ * (ENOSPC simulates a full disk without a small file system).
+ */
+typedef int (*sl__ckpt_fault_fn)(void *user, sl__ckpt_step step,
+                                 const char *path);
+
+/*
+ * What atomic writes share: the error of the last failure, the
+ * directories written since the last sync (each fsynced once per batch),
+ * counters, and the fault hook. One per checkpoint directory; one thread
+ * at a time (the job thread).
+ */
+typedef struct sl__ckpt_io {
+    sl__errmsg err;
+    int last_errno; /* errno of the last failure (ENOSPC, EIO), or 0 */
+    char **dirty;   /* directories to fsync, each once */
+    size_t ndirty, capdirty;
+    uint64_t bytes_written; /* header + payload bytes renamed into place */
+    uint64_t files_written;
+    uint64_t dir_syncs;
+    sl__ckpt_fault_fn fault;
+    void *fault_user;
+} sl__ckpt_io;
+
+/** An io with nothing dirty and no fault hook. */
+void sl__ckpt_io_init(sl__ckpt_io *io);
+/** Free the dirty set (without syncing it). */
+void sl__ckpt_io_free(sl__ckpt_io *io);
+/** The message of the last failure ("" if none); borrowed. */
+const char *sl__ckpt_io_errmsg(const sl__ckpt_io *io);
+
+/**
+ * Write header (magic, version, length, crc32) and payload to path
+ * atomically: a hidden temporary name in the same directory, written,
+ * fsynced and renamed. The directory is only marked dirty: it counts as
+ * durable after sl__ckpt_io_sync_dirs. On failure (SL_EIO, or SL_ENOMEM)
+ * the temporary is removed, path keeps its previous content, and the
+ * message names the path, the step and the errno text.
+ */
+sl_status sl__ckpt_write_file(sl__ckpt_io *io, const char *path, uint32_t magic,
+                              uint32_t version, const void *payload,
+                              size_t len);
+
+/**
+ * Read path and check its header: SL_ENOTFOUND when it does not exist,
+ * SL_ECORRUPT with the path and the reason (bad magic, version N
+ * unsupported, truncated: X of Y bytes, N bytes after the payload,
+ * checksum mismatch), SL_EIO when it cannot be read. *payload (NUL
+ * terminated after len bytes for text payloads) is freed with sl_free;
+ * version may be NULL. Accepts versions 1 .. max_version.
+ */
+sl_status sl__ckpt_read_file(sl__ckpt_io *io, const char *path, uint32_t magic,
+                             uint32_t max_version, void **payload, size_t *len,
+                             uint32_t *version);
+
+/** Mark dir to be fsynced by the next sync (once however many files). */
+sl_status sl__ckpt_io_mark_dir(sl__ckpt_io *io, const char *dir);
+/** Mark the directory holding path. */
+sl_status sl__ckpt_io_mark_parent(sl__ckpt_io *io, const char *path);
+/**
+ * fsync every dirty directory once and empty the set. On failure the
+ * directories not yet synced stay in the set.
+ */
+sl_status sl__ckpt_io_sync_dirs(sl__ckpt_io *io);
+/**
+ * Create dir and its missing parents (mkdir -p), marking each parent of a
+ * created directory dirty so that the new entries are synced with the
+ * batch. An existing directory is fine.
+ */
+sl_status sl__ckpt_mkdirs(sl__ckpt_io *io, const char *dir);
+/** Delete path (missing is fine) and mark its directory dirty. */
+sl_status sl__ckpt_unlink(sl__ckpt_io *io, const char *path);
+
+/* ------------------------------------------- the checkpoint directory */
+
+typedef struct sl__ckpt sl__ckpt;
+
+/* The two per-batch logs. */
+typedef enum sl__ckpt_log { SL__CKPT_OFFSETS, SL__CKPT_COMMITS } sl__ckpt_log;
+
+/*
+ * Called by retention and rollback before their own files go, so that
+ * state, WAL and source logs drop what belongs to batches outside
+ * [first_kept, last_kept]. Delete through sl__ckpt_unlink so the
+ * directories are synced with the rest.
+ */
+typedef sl_status (*sl__ckpt_prune_fn)(void *user, sl__ckpt *ck,
+                                       int64_t first_kept, int64_t last_kept);
+
+/**
+ * Open the checkpoint directory dir. Without a metadata file and with
+ * create, the directory, offsets/ and commits/ are made and metadata
+ * written with a new random job id and the caller's config fingerprint
+ * (any bytes). An existing metadata is read as it is; comparing its
+ * fingerprint is the caller's. Leftover temporary files of an interrupted
+ * write are removed. Errors (SL_ENOTFOUND, SL_ECORRUPT, SL_EIO,
+ * SL_ENOMEM) are written to errbuf; free *out with sl__ckpt_close.
+ */
+sl_status sl__ckpt_open(const char *dir, bool create, const void *fingerprint,
+                        size_t fingerprint_len, sl__ckpt **out, char *errbuf,
+                        size_t errlen);
+/** Free the handle (accepts NULL); nothing is written. */
+void sl__ckpt_close(sl__ckpt *ck);
+/** The io shared by everything written into this directory. */
+sl__ckpt_io *sl__ckpt_io_of(sl__ckpt *ck);
+/** The last failure's message; borrowed. */
+const char *sl__ckpt_errmsg(const sl__ckpt *ck);
+/** The directory's path; borrowed. */
+const char *sl__ckpt_dir(const sl__ckpt *ck);
+/** The job id from metadata (36 characters, uuid-like); borrowed. */
+const char *sl__ckpt_job_id(const sl__ckpt *ck);
+/** The config fingerprint from metadata; borrowed. */
+const void *sl__ckpt_fingerprint(const sl__ckpt *ck, size_t *len);
+
+/**
+ * Write offsets/<batch> or commits/<batch> and then fsync every dirty
+ * directory (those of the batch's other files too): when this returns
+ * SL_OK the entry and what the batch wrote before it are durable.
+ */
+sl_status sl__ckpt_log_write(sl__ckpt *ck, sl__ckpt_log log, int64_t batch,
+                             const void *payload, size_t len);
+/** Read an entry, checked (see sl__ckpt_read_file); free with sl_free. */
+sl_status sl__ckpt_log_read(sl__ckpt *ck, sl__ckpt_log log, int64_t batch,
+                            void **payload, size_t *len);
+/**
+ * The batches of a log in ascending order (names that are not a batch
+ * number are ignored). *batches is freed with sl_free (NULL when n is 0).
+ */
+sl_status sl__ckpt_log_list(sl__ckpt *ck, sl__ckpt_log log, int64_t **batches,
+                            size_t *n);
+/** The newest batch of a log; SL_ENOTFOUND when the log is empty. */
+sl_status sl__ckpt_log_last(sl__ckpt *ck, sl__ckpt_log log, int64_t *batch);
+/**
+ * The batches with offsets but no commit, ascending (the ones recovery
+ * re-runs); freed with sl_free.
+ */
+sl_status sl__ckpt_uncommitted(sl__ckpt *ck, int64_t **batches, size_t *n);
+
+/**
+ * Keep the newest retain_batches committed batches (and every later
+ * one): prune (may be NULL) runs first, then older offsets and commits
+ * are deleted and the directories synced.
+ */
+sl_status sl__ckpt_retain(sl__ckpt *ck, int64_t retain_batches,
+                          sl__ckpt_prune_fn prune, void *user);
+/**
+ * Discard every batch after `to` (its offsets and commits, newest
+ * first, after prune), so that the job goes on from `to`. Refused
+ * (SL_ENOTFOUND) when `to` has no commit entry, as when retention
+ * already deleted it.
+ */
+sl_status sl__ckpt_rollback(sl__ckpt *ck, int64_t to, sl__ckpt_prune_fn prune,
+                            void *user);
+
+/* Output of sl__ckpt_inspect. */
+typedef enum sl__ckpt_format {
+    SL__CKPT_FORMAT_TABLE,
+    SL__CKPT_FORMAT_JSON
+} sl__ckpt_format;
+
+/**
+ * Describe the checkpoint directory dir without changing it: metadata,
+ * each batch with its offsets and commit sizes and state, the size of
+ * every top-level directory, the versions in each state/<op>/<shard> (by
+ * file name), and the problems found (each log file checked).
+ * Works on a directory that cannot be opened (its problem is listed).
+ * *out (NUL-terminated) is freed with sl_free; *problems counts them.
+ * Fails only for SL_ENOMEM or a missing dir (errbuf).
+ */
+sl_status sl__ckpt_inspect(const char *dir, sl__ckpt_format fmt, char **out,
+                           size_t *problems, char *errbuf, size_t errlen);
+
+#endif /* SL_CHECKPOINT_CHECKPOINT_H */

@@ -1,0 +1,167 @@
+#!/usr/bin/env python3
+"""streamctl checkpoint inspect and rollback on a checkpoint directory that
+this test writes itself from docs/checkpoint-format.md (so the documented
+header is checked against the C reader): the table and JSON descriptions,
+problems named by file and reason (exit 1), rollback of later batches,
+refusal beyond what is kept, and usage errors (exit 2).
+
+usage: test_streamctl_checkpoint.py STREAMCTL
+"""
+
+import json
+import os
+import struct
+import subprocess
+import sys
+import tempfile
+import zlib
+
+STREAMCTL = None
+
+
+class Failure(Exception):
+    pass
+
+
+def check(cond, msg):
+    if not cond:
+        raise Failure(msg)
+
+
+def header_file(path, magic, payload, version=1):
+    """Write path as docs/checkpoint-format.md "Headers" describes."""
+    head = struct.pack("<IQ", version, len(payload))
+    reserved = struct.pack("<I", 0)
+    crc = zlib.crc32(head + reserved + payload) & 0xFFFFFFFF
+    with open(path, "wb") as f:
+        f.write(magic + head + struct.pack("<I", crc) + reserved + payload)
+
+
+def make_checkpoint(d, offsets, commits):
+    os.makedirs(os.path.join(d, "offsets"))
+    os.makedirs(os.path.join(d, "commits"))
+    os.makedirs(os.path.join(d, "state", "counts", "0"))
+    header_file(os.path.join(d, "metadata"), b"SLMD",
+                b"0123abcd-0000-4000-8000-00000000cafe\n{\"fp\": 1}")
+    for b in offsets:
+        header_file(os.path.join(d, "offsets", str(b)), b"SLOF",
+                    json.dumps({"batch": b}).encode())
+    for b in commits:
+        header_file(os.path.join(d, "commits", str(b)), b"SLCM",
+                    json.dumps({"batch": b, "files": []}).encode())
+    for name, size in (("1.delta", 100), ("2.delta", 50),
+                       ("2.snapshot.zst", 30)):
+        with open(os.path.join(d, "state", "counts", "0", name), "wb") as f:
+            f.write(b"x" * size)
+
+
+def run(*args):
+    p = subprocess.run([STREAMCTL] + list(args), capture_output=True,
+                       text=True, timeout=30)
+    return p.returncode, p.stdout, p.stderr
+
+
+def test_inspect(d):
+    rc, out, err = run("checkpoint", "inspect", d, "--format", "json")
+    check(rc == 0, "inspect json: status %d, stderr %r" % (rc, err))
+    desc = json.loads(out)
+    check(desc["job_id"] == "0123abcd-0000-4000-8000-00000000cafe",
+          "job id %r" % desc["job_id"])
+    check(desc["last_offsets"] == 5 and desc["last_commit"] == 4,
+          "last entries %r" % out)
+    states = [(b["batch"], b["state"]) for b in desc["batches"]]
+    check(states == [(1, "committed"), (2, "committed"), (3, "committed"),
+                     (4, "committed"), (5, "uncommitted")],
+          "batches %r" % states)
+    dirs = {x["name"]: x for x in desc["dirs"]}
+    check(dirs["state"]["files"] == 3 and dirs["state"]["bytes"] == 180,
+          "state dir %r" % dirs.get("state"))
+    check(desc["state"] == [{"op": "counts", "shard": "0", "deltas": 2,
+                             "snapshots": 1, "first_version": 1,
+                             "last_version": 2, "last_snapshot": 2,
+                             "bytes": 180}], "state %r" % desc["state"])
+    check(desc["problems"] == [], "problems %r" % desc["problems"])
+    rc, out, err = run("checkpoint", "inspect", d)
+    check(rc == 0 and "problems: none" in out and "uncommitted" in out
+          and "counts" in out,
+          "inspect table: %d %r %r" % (rc, out, err))
+
+
+def test_problems(d):
+    path = os.path.join(d, "commits", "3")
+    with open(path, "r+b") as f:
+        f.seek(30)
+        b = f.read(1)
+        f.seek(30)
+        f.write(bytes([b[0] ^ 0x01]))
+    os.truncate(os.path.join(d, "offsets", "2"), 10)
+    rc, out, err = run("checkpoint", "inspect", d, "--format", "json")
+    check(rc == 1, "corrupt: status %d" % rc)
+    probs = json.loads(out)["problems"]
+    check(len(probs) == 2, "problems %r" % probs)
+    check(any(p.endswith("commits/3: checksum mismatch") for p in probs),
+          "flipped byte not named: %r" % probs)
+    check(any(p.endswith("offsets/2: truncated: 10 of 24 header bytes")
+              for p in probs), "truncation not named: %r" % probs)
+    os.unlink(os.path.join(d, "metadata"))
+    rc, out, err = run("checkpoint", "inspect", d)
+    check(rc == 1 and "metadata: missing" in out,
+          "missing metadata: %d %r" % (rc, out))
+
+
+def listing(d, sub):
+    return sorted(int(n) for n in os.listdir(os.path.join(d, sub)))
+
+
+def test_rollback(d):
+    rc, out, err = run("checkpoint", "rollback", d, "--to", "2")
+    check(rc == 0, "rollback: %d %r" % (rc, err))
+    check("rolled back to batch 2" in out, "rollback output %r" % out)
+    check(listing(d, "offsets") == [1, 2] and listing(d, "commits") == [1, 2],
+          "after rollback: %r %r" % (listing(d, "offsets"),
+                                     listing(d, "commits")))
+    rc, out, err = run("checkpoint", "rollback", d, "--to", "4")
+    check(rc == 1 and "cannot roll back to batch 4" in err
+          and "kept: 1 to 2" in err, "beyond: %d %r" % (rc, err))
+    rc, out, err = run("checkpoint", "rollback", d + "/nope", "--to", "1")
+    check(rc == 1 and "nope/metadata" in err, "no checkpoint: %d %r"
+          % (rc, err))
+
+
+def test_usage(d):
+    for args in (["checkpoint"], ["checkpoint", "inspect"],
+                 ["checkpoint", "rollback", d],
+                 ["checkpoint", "rollback", d, "--to", "x"],
+                 ["checkpoint", "inspect", d, "--format", "xml"],
+                 ["checkpoint", "inspect", d, "--to", "1"],
+                 ["checkpoint", "purge", d]):
+        rc, out, err = run(*args)
+        check(rc == 2 and "usage: streamctl checkpoint" in err,
+              "%r: status %d, stderr %r" % (args, rc, err))
+    rc, out, err = run("--help")
+    check("checkpoint inspect DIR" in out, "--help lacks checkpoint")
+    rc, out, err = run("help", "checkpoint")
+    check(rc == 0 and "--format table|json" in out, "help checkpoint")
+
+
+def main():
+    global STREAMCTL
+    STREAMCTL = sys.argv[1]
+    with tempfile.TemporaryDirectory() as tmp:
+        d = os.path.join(tmp, "ck")
+        make_checkpoint(d, range(1, 6), range(1, 5))
+        test_inspect(d)
+        test_usage(d)
+        test_rollback(d)
+        d2 = os.path.join(tmp, "ck2")
+        make_checkpoint(d2, range(1, 6), range(1, 5))
+        test_problems(d2)
+    print("ok")
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except Failure as e:
+        print("FAILED:", e)
+        sys.exit(1)
