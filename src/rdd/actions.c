@@ -89,8 +89,9 @@ sl_status sl_rdd_count(sl_rdd *r, int64_t *out)
         st = SL_ENOMEM;
         goto done;
     }
-    sl__engine_parallel(r->eng, r->nparts, count_task, &j);
-    st = sl__collect_task_errors(r->eng, j.tasks, r->nparts);
+    st = sl__engine_parallel(r->eng, r->nparts, count_task, &j);
+    if (st == SL_OK)
+        st = sl__collect_task_errors(r->eng, j.tasks, r->nparts);
     *out = 0;
     for (i = 0; st == SL_OK && i < r->nparts; i++)
         *out += j.counts[i];
@@ -222,8 +223,9 @@ sl_status sl_rdd_reduce(sl_rdd *r, sl_reduce_fn fn, void *user, sl_value *out)
         j.sinks[i].fn = fn;
         j.sinks[i].user = user;
     }
-    sl__engine_parallel(r->eng, r->nparts, reduce_part_task, &j);
-    st = sl__collect_task_errors(r->eng, j.tasks, r->nparts);
+    st = sl__engine_parallel(r->eng, r->nparts, reduce_part_task, &j);
+    if (st == SL_OK)
+        st = sl__collect_task_errors(r->eng, j.tasks, r->nparts);
     if (st == SL_OK)
         st = reduce_partials(&j, out);
 done:
@@ -277,8 +279,9 @@ sl_status sl_rdd_foreach_partition(sl_rdd *r, sl_partition_fn fn, void *user)
     j.tasks = sl_malloc((r->nparts + 1) * sizeof *j.tasks);
     if (!j.tasks)
         return SL_ENOMEM;
-    sl__engine_parallel(r->eng, r->nparts, foreach_task, &j);
-    st = sl__collect_task_errors(r->eng, j.tasks, r->nparts);
+    st = sl__engine_parallel(r->eng, r->nparts, foreach_task, &j);
+    if (st == SL_OK)
+        st = sl__collect_task_errors(r->eng, j.tasks, r->nparts);
     sl_free(j.tasks);
     return st;
 }
