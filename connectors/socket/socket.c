@@ -130,7 +130,7 @@ static bool sock_give_up(sock *s, int64_t now)
                          "cannot connect to %s after %lld attempts "
                          "(last error: %s)",
                          s->peer, (long long)s->failures_in_row,
-                         strerror(s->last_err));
+                         SL__STRERROR(s->last_err));
         return true;
     }
     if (s->give_up_ms > 0 && now - s->outage_start_ms >= s->give_up_ms) {
@@ -140,7 +140,7 @@ static bool sock_give_up(sock *s, int64_t now)
                          "error: %s)",
                          s->peer, (long long)s->failures_in_row,
                          (long long)(now - s->outage_start_ms),
-                         (long long)s->give_up_ms, strerror(s->last_err));
+                         (long long)s->give_up_ms, SL__STRERROR(s->last_err));
         return true;
     }
     return false;
@@ -164,7 +164,7 @@ static void sock_report_failure(sock *s, int64_t now, int64_t wait)
     sl_receiver_log(s->r, warn ? SL_LOG_WARN : SL_LOG_DEBUG,
                     "cannot connect to %s: %s (attempt %lld%s, no "
                     "connection for %lld ms); retrying in %lld ms",
-                    s->peer, strerror(s->last_err),
+                    s->peer, SL__STRERROR(s->last_err),
                     (long long)s->failures_in_row, limit,
                     (long long)(now - s->outage_start_ms), (long long)wait);
 }
@@ -309,7 +309,7 @@ static void sock_lost(sock *s, int err)
     if (err)
         sl_receiver_log(s->r, SL_LOG_INFO,
                         "connection to %s closed: %s; reconnecting in %lld ms",
-                        s->peer, strerror(err), (long long)wait);
+                        s->peer, SL__STRERROR(err), (long long)wait);
     else
         sl_receiver_log(s->r, SL_LOG_INFO,
                         "connection to %s closed; reconnecting in %lld ms",
@@ -414,7 +414,7 @@ static sl_status sock_resolve(sock *s)
     /* The job's final message names the host, not only the receiver. */
     sl_receiver_fail(s->r, rc == EAI_MEMORY ? SL_ENOMEM : SL_ENOTFOUND,
                      "cannot resolve %s (for %s): %s", s->host, s->peer,
-                     rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
+                     rc == EAI_SYSTEM ? SL__STRERROR(errno) : gai_strerror(rc));
     return rc == EAI_MEMORY ? SL_ENOMEM : SL_ENOTFOUND;
 }
 

@@ -320,14 +320,14 @@ static sl_status save_part(sl_task *t, sl_iter *it, void *user)
     f = fopen(path, "w");
     if (!f)
         return sl__task_fail(t, SL_EIO, "cannot create %s: %s", path,
-                             strerror(errno));
+                             SL__STRERROR(errno));
     while (st == SL_OK && sl_iter_next(it, &v))
         st = write_record(f, &v);
     if (fclose(f) != 0 && st == SL_OK)
         st = SL_EIO;
     if (st != SL_OK)
         return sl__task_fail(t, st, "cannot write %s: %s", path,
-                             strerror(errno));
+                             SL__STRERROR(errno));
     return SL_OK;
 }
 
@@ -342,7 +342,7 @@ sl_status sl_rdd_save_as_text_file(sl_rdd *r, const char *path)
         return SL_EINVAL;
     if (mkdir(path, 0777) != 0) {
         sl__engine_set_error(r->eng, "cannot create directory %s: %s", path,
-                             strerror(errno));
+                             SL__STRERROR(errno));
         return SL_EIO;
     }
     if ((st = sl_rdd_foreach_partition(r, save_part, &c)) != SL_OK)
@@ -351,7 +351,7 @@ sl_status sl_rdd_save_as_text_file(sl_rdd *r, const char *path)
     f = fopen(marker, "w");
     if (!f || fclose(f) != 0) {
         sl__engine_set_error(r->eng, "cannot create %s: %s", marker,
-                             strerror(errno));
+                             SL__STRERROR(errno));
         return SL_EIO;
     }
     return SL_OK;

@@ -229,7 +229,7 @@ static sl_status ctx_start_threads(sl_context *ctx)
 fail:
     sl__io_free(ctx);
     sl__ctx_set_error(ctx, SL_ENOMEM, "cannot start threads: %s",
-                      strerror(errno));
+                      SL__STRERROR(errno));
     return SL_ENOMEM;
 }
 

@@ -156,7 +156,7 @@ static sl_status stdout_checked(sl_context *ctx, const char *what)
                           what);
     else
         sl__ctx_set_error(ctx, SL_EIO, "%s: cannot write to stdout: %s", what,
-                          strerror(e));
+                          SL__STRERROR(e));
     return SL_EIO;
 }
 
