@@ -100,11 +100,11 @@ static int open_planned(file_source *fs, const char *path, const part_desc *d)
         skip_file(fs, path,
                   errno == ELOOP ? "replaced by a symbolic link since it was "
                                    "planned (links are not followed)"
-                                 : strerror(errno));
+                                 : SL__STRERROR(errno));
         return -1;
     }
     if (fstat(fd, &sb) != 0) {
-        skip_file(fs, path, strerror(errno));
+        skip_file(fs, path, SL__STRERROR(errno));
     } else if (!S_ISREG(sb.st_mode)) {
         snprintf(why, sizeof why, "replaced by %s since it was planned",
                  file_kind(sb.st_mode));
@@ -113,7 +113,7 @@ static int open_planned(file_source *fs, const char *path, const part_desc *d)
         skip_file(fs, path, "replaced by another file since it was planned");
     } else if ((fl = fcntl(fd, F_GETFL)) < 0 ||
                fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) != 0) {
-        skip_file(fs, path, strerror(errno));
+        skip_file(fs, path, SL__STRERROR(errno));
     } else {
         return fd;
     }
@@ -166,7 +166,7 @@ static sl_status file_bytes(input *in, char *dst, size_t n, size_t *got)
         r = n ? pread(in->fd, dst, n, in->pos) : 0;
     while (r < 0 && errno == EINTR);
     if (r < 0) {
-        snprintf(in->why, sizeof in->why, "%s", strerror(errno));
+        snprintf(in->why, sizeof in->why, "%s", SL__STRERROR(errno));
         return SL_EIO;
     }
     in->pos += r;

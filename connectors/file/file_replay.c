@@ -117,7 +117,8 @@ static sl_status check_file(file_source *fs, const fentry *e, sl_plan *plan)
     if (!path)
         return SL_ENOMEM;
     if (lstat(path, &sb) != 0)
-        sl_plan_set_error(plan, "file '%s' is gone: %s", path, strerror(errno));
+        sl_plan_set_error(plan, "file '%s' is gone: %s", path,
+                          SL__STRERROR(errno));
     else if (!S_ISREG(sb.st_mode) || (uint64_t)sb.st_dev != e->dev ||
              (uint64_t)sb.st_ino != e->ino)
         sl_plan_set_error(plan, "file '%s' was replaced since it was recorded",

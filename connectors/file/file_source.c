@@ -321,7 +321,7 @@ static void clean_one(file_source *fs, const taken_batch *tb, size_t i)
         sl_context_log(fs->ctx, SL_LOG_WARN,
                        "directory source %s: cannot %s '%s': %s", fs->w.root,
                        fs->clean == CLEAN_DELETE ? "delete" : "archive", rel,
-                       strerror(e));
+                       SL__STRERROR(e));
     sl_free(dst);
     sl_free(src);
 }
@@ -493,7 +493,7 @@ static sl_status configure(file_source *fs, const sl_conf *c, char *err,
         if (mkdir(dir, 0755) != 0 && errno != EEXIST)
             return sl__errbuf(err, errlen, SL_EIO,
                               "file.source_archive_dir '%s': %s", dir,
-                              strerror(errno));
+                              SL__STRERROR(errno));
         root = real(fs->w.root);
         arch = real(dir);
         if (!root || !arch) {
@@ -501,7 +501,7 @@ static sl_status configure(file_source *fs, const sl_conf *c, char *err,
             sl_free(arch);
             return sl__errbuf(err, errlen, SL_EIO,
                               "file.source_archive_dir '%s': %s", dir,
-                              strerror(errno));
+                              SL__STRERROR(errno));
         }
         n = strlen(root);
         inside =
@@ -541,7 +541,8 @@ static sl_status create_root(const char *dir, const sl_conf *c, char *err,
     sl_free(p);
     if (e)
         return sl__errbuf(err, errlen, SL_EIO,
-                          "cannot create directory '%s': %s", dir, strerror(e));
+                          "cannot create directory '%s': %s", dir,
+                          SL__STRERROR(e));
     return SL_OK;
 }
 

@@ -203,7 +203,7 @@ static sl_status add_watch(watcher *w, const char *rel)
         int e = errno;
         sl_context_log(w->ctx, SL_LOG_WARN,
                        "directory source %s: cannot watch '%s': %s", w->root,
-                       *rel ? rel : ".", strerror(e));
+                       *rel ? rel : ".", SL__STRERROR(e));
         return e == ENOMEM ? SL_ENOMEM : SL_EIO;
     }
     return note_watch(w, wd, rel);
@@ -400,7 +400,7 @@ static sl_status list_dir(watcher *w, const char *rel, int64_t now_ms,
         if (e != ENOENT) { /* a subdirectory may vanish meanwhile */
             sl_context_log(w->ctx, SL_LOG_WARN,
                            "directory source %s: cannot list '%s': %s", w->root,
-                           rel, strerror(e));
+                           rel, SL__STRERROR(e));
             keep_tree(w, rel);
         }
         return SL_OK;
@@ -443,7 +443,7 @@ static void root_unlisted(watcher *w)
     sl_context_log(w->ctx, SL_LOG_WARN,
                    "directory source %s: cannot list the directory: %s; "
                    "trying again at every batch",
-                   w->root, strerror(w->list_err));
+                   w->root, SL__STRERROR(w->list_err));
 }
 
 /* A full listing; files not listed any more are forgotten. */
@@ -554,7 +554,7 @@ static void unreachable(watcher *w, fentry *e, int err)
         sl_context_log(w->ctx, SL_LOG_WARN,
                        "directory source %s: cannot look at '%s': %s; "
                        "trying again at every batch",
-                       w->root, e->rel, strerror(err));
+                       w->root, e->rel, SL__STRERROR(err));
         w->nretry++;
     }
     e->stat_err = err;
@@ -697,7 +697,7 @@ static sl_status drain_events(watcher *w, int64_t now_ms)
                 return SL_OK;
             sl_context_log(w->ctx, SL_LOG_ERROR,
                            "directory source %s: reading inotify events: %s",
-                           w->root, strerror(errno));
+                           w->root, SL__STRERROR(errno));
             return SL_EIO;
         }
         for (p = buf; p < buf + n;) {
@@ -736,7 +736,7 @@ static sl_status find_root(watcher *w)
                            "directory source %s: a directory is at the path "
                            "again but cannot be watched: %s; trying again at "
                            "every batch",
-                           w->root, strerror(e));
+                           w->root, SL__STRERROR(e));
         w->root_err = e;
         return SL_OK;
     }
@@ -764,7 +764,7 @@ static void check_root(watcher *w)
     char why[128];
     if (stat(w->root, &sb) != 0)
         snprintf(why, sizeof why, "not found at its path (%s)",
-                 strerror(errno));
+                 SL__STRERROR(errno));
     else if (!S_ISDIR(sb.st_mode) || (uint64_t)sb.st_dev != w->root_dev ||
              (uint64_t)sb.st_ino != w->root_ino)
         snprintf(why, sizeof why, "replaced by another at its path");
@@ -831,7 +831,7 @@ sl_status sl__watch_open(watcher *w, char *err, size_t errlen)
     w->fd = -1;
     if (stat(w->root, &sb) != 0)
         return sl__errbuf(err, errlen, SL_EIO, "directory '%s': %s", w->root,
-                          strerror(errno));
+                          SL__STRERROR(errno));
     if (!S_ISDIR(sb.st_mode))
         return sl__errbuf(err, errlen, SL_EINVAL, "'%s' is not a directory",
                           w->root);
@@ -852,11 +852,11 @@ sl_status sl__watch_open(watcher *w, char *err, size_t errlen)
             if (w->mode == WATCH_INOTIFY)
                 return sl__errbuf(err, errlen, SL_EIO,
                                   "directory '%s': inotify: %s", w->root,
-                                  strerror(e));
+                                  SL__STRERROR(e));
             sl_context_log(w->ctx, SL_LOG_WARN,
                            "directory source %s: inotify unavailable (%s); "
                            "listing at every batch",
-                           w->root, strerror(e));
+                           w->root, SL__STRERROR(e));
         }
     }
     /* The listing at start, then (with include_existing) one more to see

@@ -6,6 +6,8 @@
  * A server that stays away is warned about (rate-limited) and, with
  * receiver.max_connect_attempts or receiver.connect_give_up_after, fails
  * the job: input that never comes must not look like a quiet stream.
+ * The host name is resolved on a thread of its own (getaddrinfo blocks,
+ * and the loop also drives the batch timer and the other receivers).
  */
 #include <sluice/connectors.h>
 
@@ -16,8 +18,12 @@
 #include <limits.h>
 #include <event2/event.h>
 #include <netdb.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/types.h>
@@ -28,6 +34,22 @@
 #define SOCK_READ_BUDGET (4 * 1024 * 1024) /* bytes per callback at most */
 #define SOCK_NOMEM_RETRY_MS 50             /* retry after a failed buffer */
 #define SOCK_WARN_MIN_MS 1000              /* connect warnings at most 1/s */
+
+/*
+ * One name resolution, shared by the receiver (on the I/O loop) and the
+ * resolver thread: whichever lets go last frees it, so a receiver stopped
+ * while getaddrinfo still runs neither waits for it nor is written to
+ * after it is gone.
+ */
+typedef struct sock_lookup {
+    atomic_int refs;
+    atomic_bool done; /* rc, err and addrs are set */
+    char *host;
+    char service[12];
+    int rc, err; /* getaddrinfo's result; errno for EAI_SYSTEM */
+    struct addrinfo *addrs;
+    int fd; /* eventfd: the thread signals the loop through it */
+} sock_lookup;
 
 typedef struct sock {
     char *host;
@@ -42,8 +64,10 @@ typedef struct sock {
 
     sl_receiver *r;
     struct event_base *base;
-    struct addrinfo *addrs; /* resolved once at start */
-    struct addrinfo *next;  /* next address to try in this attempt */
+    sock_lookup *lookup;      /* the resolution in flight, or NULL */
+    struct event *ev_resolve; /* lookup->fd readable: it has finished */
+    struct addrinfo *addrs;   /* resolved once, after start */
+    struct addrinfo *next;    /* next address to try in this attempt */
     int fd;
     struct event *ev_conn;  /* writable: a connect finished or timed out */
     struct event *ev_read;  /* EV_READ | EV_PERSIST on the connection */
@@ -77,12 +101,30 @@ static int64_t sock_now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* A timer that cannot be armed would leave the receiver waiting for
+ * ever, reading nothing: fail the job instead. */
 static void sock_timer_in(sock *s, int64_t ms)
 {
     struct timeval tv;
     tv.tv_sec = (time_t)(ms / 1000);
     tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
-    evtimer_add(s->ev_timer, &tv);
+    if (evtimer_add(s->ev_timer, &tv) != 0)
+        sl_receiver_fail(s->r, SL_ENOMEM,
+                         "cannot arm the timer for %s on the I/O loop (out "
+                         "of memory?)",
+                         s->peer);
+}
+
+/* Start or resume reading; false (the job failed) if the loop refused. */
+static bool sock_read_on(sock *s)
+{
+    if (event_add(s->ev_read, NULL) == 0)
+        return true;
+    sl_receiver_fail(s->r, SL_ENOMEM,
+                     "cannot watch the connection to %s on the I/O loop (out "
+                     "of memory?)",
+                     s->peer);
+    return false;
 }
 
 /* Forget the current connection or connection attempt. */
@@ -130,7 +172,7 @@ static bool sock_give_up(sock *s, int64_t now)
                          "cannot connect to %s after %lld attempts "
                          "(last error: %s)",
                          s->peer, (long long)s->failures_in_row,
-                         strerror(s->last_err));
+                         SL__STRERROR(s->last_err));
         return true;
     }
     if (s->give_up_ms > 0 && now - s->outage_start_ms >= s->give_up_ms) {
@@ -140,7 +182,7 @@ static bool sock_give_up(sock *s, int64_t now)
                          "error: %s)",
                          s->peer, (long long)s->failures_in_row,
                          (long long)(now - s->outage_start_ms),
-                         (long long)s->give_up_ms, strerror(s->last_err));
+                         (long long)s->give_up_ms, SL__STRERROR(s->last_err));
         return true;
     }
     return false;
@@ -164,7 +206,7 @@ static void sock_report_failure(sock *s, int64_t now, int64_t wait)
     sl_receiver_log(s->r, warn ? SL_LOG_WARN : SL_LOG_DEBUG,
                     "cannot connect to %s: %s (attempt %lld%s, no "
                     "connection for %lld ms); retrying in %lld ms",
-                    s->peer, strerror(s->last_err),
+                    s->peer, SL__STRERROR(s->last_err),
                     (long long)s->failures_in_row, limit,
                     (long long)(now - s->outage_start_ms), (long long)wait);
 }
@@ -221,7 +263,7 @@ static void sock_connected(sock *s)
     /* A receiver paused by the bound still connects, but reads only once
      * the engine resumes it. */
     if (!s->paused)
-        event_add(s->ev_read, NULL);
+        sock_read_on(s);
 }
 
 static void sock_on_connect(evutil_socket_t fd, short what, void *arg)
@@ -309,7 +351,7 @@ static void sock_lost(sock *s, int err)
     if (err)
         sl_receiver_log(s->r, SL_LOG_INFO,
                         "connection to %s closed: %s; reconnecting in %lld ms",
-                        s->peer, strerror(err), (long long)wait);
+                        s->peer, SL__STRERROR(err), (long long)wait);
     else
         sl_receiver_log(s->r, SL_LOG_INFO,
                         "connection to %s closed; reconnecting in %lld ms",
@@ -390,7 +432,7 @@ static void sock_on_timer(evutil_socket_t fd, short what, void *arg)
         /* Retry after out of memory. */
         s->starving = false;
         if (!s->paused)
-            event_add(s->ev_read, NULL);
+            sock_read_on(s);
         return;
     }
     sock_attempt(s);
@@ -398,30 +440,131 @@ static void sock_on_timer(evutil_socket_t fd, short what, void *arg)
 
 /* ------------------------------------------------------- receiver ops */
 
-static sl_status sock_resolve(sock *s)
+static void lookup_release(sock_lookup *lk)
 {
+    if (atomic_fetch_sub(&lk->refs, 1) != 1)
+        return;
+    if (lk->addrs)
+        freeaddrinfo(lk->addrs);
+    close(lk->fd);
+    sl_free(lk->host);
+    sl_free(lk);
+}
+
+/* The resolver thread: getaddrinfo, then one write that wakes the loop. */
+static void *lookup_main(void *arg)
+{
+    sock_lookup *lk = arg;
     struct addrinfo hints;
-    int rc;
+    uint64_t one = 1;
+    ssize_t n;
 
     memset(&hints, 0, sizeof hints);
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
     hints.ai_flags = AI_NUMERICSERV;
-    rc = getaddrinfo(s->host, s->service, &hints, &s->addrs);
+    lk->rc = getaddrinfo(lk->host, lk->service, &hints, &lk->addrs);
+    lk->err = errno;
+    if (lk->rc != 0)
+        lk->addrs = NULL;
+    atomic_store(&lk->done, true);
+    n = write(lk->fd, &one, sizeof one);
+    (void)n; /* an eventfd counter cannot be full after one write */
+    lookup_release(lk);
+    return NULL;
+}
+
+/* Drop the resolution: after a result, or at a stop while it runs. */
+static void sock_lookup_drop(sock *s)
+{
+    if (s->ev_resolve)
+        event_free(s->ev_resolve);
+    s->ev_resolve = NULL;
+    if (s->lookup)
+        lookup_release(s->lookup);
+    s->lookup = NULL;
+}
+
+/* On the loop: the name resolved (connect) or not (fail the job with the
+ * message a blocking resolve gave). */
+static void sock_on_resolved(evutil_socket_t fd, short what, void *arg)
+{
+    sock *s = arg;
+    sock_lookup *lk = s->lookup;
+    int rc, err;
+
+    (void)fd;
+    (void)what;
+    if (!atomic_load(&lk->done))
+        return; /* not ours to read yet (cannot happen: one write) */
+    rc = lk->rc;
+    err = lk->err;
+    s->addrs = lk->addrs;
+    lk->addrs = NULL;
+    sock_lookup_drop(s);
+    if (rc != 0) {
+        /* The job's final message names the host, not only the receiver. */
+        sl_receiver_fail(s->r, rc == EAI_MEMORY ? SL_ENOMEM : SL_ENOTFOUND,
+                         "cannot resolve %s (for %s): %s", s->host, s->peer,
+                         rc == EAI_SYSTEM ? SL__STRERROR(err)
+                                          : gai_strerror(rc));
+        return;
+    }
+    sock_attempt(s);
+}
+
+static sock_lookup *lookup_new(const sock *s)
+{
+    sock_lookup *lk = sl_malloc(sizeof *lk);
+
+    if (!lk)
+        return NULL;
+    memset(lk, 0, sizeof *lk);
+    atomic_init(&lk->refs, 1);
+    atomic_init(&lk->done, false);
+    memcpy(lk->service, s->service, sizeof lk->service);
+    lk->fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    lk->host = sl__strdup(s->host);
+    if (lk->fd < 0 || !lk->host) {
+        if (lk->fd >= 0)
+            close(lk->fd);
+        sl_free(lk->host);
+        sl_free(lk);
+        return NULL;
+    }
+    return lk;
+}
+
+/* Resolve off the loop: a detached thread, and an event for its result. */
+static sl_status sock_resolve(sock *s)
+{
+    pthread_attr_t attr;
+    pthread_t th;
+    int rc;
+
+    if (!(s->lookup = lookup_new(s)))
+        return SL_ENOMEM;
+    s->ev_resolve =
+        event_new(s->base, s->lookup->fd, EV_READ, sock_on_resolved, s);
+    if (!s->ev_resolve || event_add(s->ev_resolve, NULL) != 0)
+        goto drop;
+    if (pthread_attr_init(&attr) != 0)
+        goto drop;
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    atomic_fetch_add(&s->lookup->refs, 1); /* the thread's */
+    rc = pthread_create(&th, &attr, lookup_main, s->lookup);
+    pthread_attr_destroy(&attr);
     if (rc == 0)
         return SL_OK;
-    s->addrs = NULL;
-    /* The job's final message names the host, not only the receiver. */
-    sl_receiver_fail(s->r, rc == EAI_MEMORY ? SL_ENOMEM : SL_ENOTFOUND,
-                     "cannot resolve %s (for %s): %s", s->host, s->peer,
-                     rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
-    return rc == EAI_MEMORY ? SL_ENOMEM : SL_ENOTFOUND;
+    atomic_fetch_sub(&s->lookup->refs, 1);
+drop:
+    sock_lookup_drop(s);
+    return SL_ENOMEM;
 }
 
 static sl_status sock_start(void *state, sl_receiver *r)
 {
     sock *s = state;
-    sl_status st;
 
     s->r = r;
     s->base = sl_receiver_event_base(r);
@@ -445,17 +588,15 @@ static sl_status sock_start(void *state, sl_receiver *r)
     if (s->connect_timeout_ms < 1)
         s->connect_timeout_ms = 1;
     s->backoff_ms = s->reconnect_min_ms;
-    st = sock_resolve(s);
-    if (st != SL_OK)
-        return st;
     s->ev_timer = evtimer_new(s->base, sock_on_timer, s);
     if (!s->ev_timer)
-        goto free_addrs;
-    sock_attempt(s);
-    return SL_OK;
-free_addrs:
-    freeaddrinfo(s->addrs);
-    s->addrs = NULL;
+        return SL_ENOMEM;
+    /* The first attempt starts when the name has resolved. A failed start
+     * gets no stop: release the timer while the event base exists. */
+    if (sock_resolve(s) == SL_OK)
+        return SL_OK;
+    event_free(s->ev_timer);
+    s->ev_timer = NULL;
     return SL_ENOMEM;
 }
 
@@ -466,6 +607,7 @@ static void sock_stop(void *state)
     sock *s = state;
 
     s->stopped = true;
+    sock_lookup_drop(s);
     sock_close(s);
     if (s->ev_timer)
         event_free(s->ev_timer);
@@ -488,7 +630,7 @@ static void sock_resume(void *state)
 
     s->paused = false;
     if (s->ev_read && !s->starving && !s->stopped)
-        event_add(s->ev_read, NULL);
+        sock_read_on(s);
 }
 
 static void sock_free(void *state)
@@ -498,7 +640,7 @@ static void sock_free(void *state)
     if (!s)
         return;
     /* Normally stop already released the events and the descriptor. */
-    if (!s->stopped && (s->fd >= 0 || s->ev_timer))
+    if (!s->stopped && (s->fd >= 0 || s->ev_timer || s->lookup))
         sock_stop(s);
     if (s->addrs)
         freeaddrinfo(s->addrs);

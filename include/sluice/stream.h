@@ -446,6 +446,10 @@ SL_EXPORT sl_status sl_dstream_print_json(sl_dstream *s, const char *name);
  * @brief Save each batch under "PREFIX-<time ms>[.SUFFIX]" (a folder of
  * part-NNNNN files); empty batches still write their folder. suffix may be
  * NULL.
+ * @remark A batch run again replaces its own folder: it is written under a
+ * hidden staging name and renamed into place. A name or path too long
+ * (NAME_MAX with the staging decoration, PATH_MAX) fails the batch with
+ * SL_EINVAL.
  */
 SL_EXPORT sl_status sl_dstream_save_as_text_files(sl_dstream *s,
                                                   const char *prefix,

@@ -266,6 +266,18 @@ sl_status sl__err(sl__errmsg *e, sl_status st, const char *fmt, ...)
 sl_status sl__errbuf(char *buf, size_t len, sl_status st, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/**
+ * The text of errno value err, written into buf (n bytes) and returned.
+ * strerror() may share one static buffer between threads, and the engine
+ * reports errors from the job, I/O and worker threads: use this instead.
+ */
+const char *sl__strerror(int err, char *buf, size_t n);
+/**
+ * sl__strerror into a buffer that lives until the end of the enclosing
+ * block (a compound literal), for use as a printf argument.
+ */
+#define SL__STRERROR(err) sl__strerror((err), (char[128]){0}, 128)
+
 /* ------------------------------------------------- misc */
 
 /** Monotonic clock in ms. */

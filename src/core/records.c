@@ -812,7 +812,7 @@ sl_status sl__dead_letters_open(const char *path, sl__dead_letters **out,
         int e = errno;
         sl_free(d);
         return sl__errbuf(err, errlen, SL_EIO, "cannot open %s: %s", path,
-                          strerror(e));
+                          SL__STRERROR(e));
     }
     pthread_mutex_init(&d->lock, NULL);
     atomic_init(&d->count, 0);

@@ -168,7 +168,7 @@ void sl__job_env_host(sl_job *job, const job_source *src)
              src->host, LOOKUP_MS / 1000);
     else if (err)
         warn(job, path, "cannot look up host \"%s\": %s", src->host,
-             strerror(err));
+             SL__STRERROR(err));
     else if (rc)
         warn(job, path,
              "host \"%s\" does not resolve (%s); the source keeps trying "
@@ -194,7 +194,7 @@ void sl__job_env_directory(sl_job *job, const job_source *src, bool at_start)
             return;
         if (e != ENOENT)
             sl__job_problem(job, src->json, path, "cannot use \"%s\": %s", dir,
-                            strerror(e));
+                            SL__STRERROR(e));
         else if (at_start)
             sl__job_problem(job, src->json, path,
                             "directory \"%s\" does not exist (create it, or "
@@ -212,7 +212,7 @@ void sl__job_env_directory(sl_job *job, const job_source *src, bool at_start)
     else if (access(dir, R_OK | X_OK) != 0)
         sl__job_problem(job, src->json, path,
                         "directory \"%s\" is not readable: %s", dir,
-                        strerror(errno));
+                        SL__STRERROR(errno));
 }
 
 /* --------------------------------------------------------- output paths */
@@ -256,19 +256,19 @@ static bool can_create(const char *file, bool is_dir, char *why, size_t n)
             return because(why, n, "\"%s\" is a directory", file);
         if (access(file, W_OK) != 0)
             return because(why, n, "\"%s\" is not writable: %s", file,
-                           strerror(errno));
+                           SL__STRERROR(errno));
         return true;
     }
     if (stat(parent, &sb) != 0 && errno == ENOENT)
         return because(why, n, "directory \"%s\" does not exist", parent);
     if (stat(parent, &sb) != 0)
         return because(why, n, "cannot use \"%s\": %s", parent,
-                       strerror(errno));
+                       SL__STRERROR(errno));
     if (!S_ISDIR(sb.st_mode))
         return because(why, n, "\"%s\" is not a directory", parent);
     if (access(parent, W_OK | X_OK) != 0)
         return because(why, n, "directory \"%s\" is not writable: %s", parent,
-                       strerror(errno));
+                       SL__STRERROR(errno));
     return true;
 }
 

@@ -359,7 +359,7 @@ sl_job *sl_job_load(const char *path)
                             " (the limit of a job file)");
         else
             sl__job_problem(job, NULL, "$", "cannot read %s: %s",
-                            sl__job_quoted(job, path), strerror(err));
+                            sl__job_quoted(job, path), SL__STRERROR(err));
         if (job->oom) {
             sl_job_free(job);
             return NULL;

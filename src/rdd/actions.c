@@ -1,14 +1,13 @@
 /*
- * RDD actions: collect, count, take, reduce, foreach_partition and
- * save_as_text_file. count and reduce run the fused pipeline into a
- * counting or reducing sink, so they never materialise the records.
+ * RDD actions: collect, count, take, reduce and foreach_partition
+ * (save_as_text_file is in save_text.c). count and reduce run the fused
+ * pipeline into a counting or reducing sink, so they never materialise the
+ * records.
  */
 #include "rdd/rdd_int.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 
 sl_status sl_rdd_collect(sl_rdd *r, const sl_value **out, size_t *n)
 {
@@ -89,8 +88,9 @@ sl_status sl_rdd_count(sl_rdd *r, int64_t *out)
         st = SL_ENOMEM;
         goto done;
     }
-    sl__engine_parallel(r->eng, r->nparts, count_task, &j);
-    st = sl__collect_task_errors(r->eng, j.tasks, r->nparts);
+    st = sl__engine_parallel(r->eng, r->nparts, count_task, &j);
+    if (st == SL_OK)
+        st = sl__collect_task_errors(r->eng, j.tasks, r->nparts);
     *out = 0;
     for (i = 0; st == SL_OK && i < r->nparts; i++)
         *out += j.counts[i];
@@ -222,8 +222,9 @@ sl_status sl_rdd_reduce(sl_rdd *r, sl_reduce_fn fn, void *user, sl_value *out)
         j.sinks[i].fn = fn;
         j.sinks[i].user = user;
     }
-    sl__engine_parallel(r->eng, r->nparts, reduce_part_task, &j);
-    st = sl__collect_task_errors(r->eng, j.tasks, r->nparts);
+    st = sl__engine_parallel(r->eng, r->nparts, reduce_part_task, &j);
+    if (st == SL_OK)
+        st = sl__collect_task_errors(r->eng, j.tasks, r->nparts);
     if (st == SL_OK)
         st = reduce_partials(&j, out);
 done:
@@ -277,81 +278,11 @@ sl_status sl_rdd_foreach_partition(sl_rdd *r, sl_partition_fn fn, void *user)
     j.tasks = sl_malloc((r->nparts + 1) * sizeof *j.tasks);
     if (!j.tasks)
         return SL_ENOMEM;
-    sl__engine_parallel(r->eng, r->nparts, foreach_task, &j);
-    st = sl__collect_task_errors(r->eng, j.tasks, r->nparts);
+    st = sl__engine_parallel(r->eng, r->nparts, foreach_task, &j);
+    if (st == SL_OK)
+        st = sl__collect_task_errors(r->eng, j.tasks, r->nparts);
     sl_free(j.tasks);
     return st;
-}
-
-/* ---------------------------------------------------- save_as_text_file */
-
-typedef struct save_ctx {
-    const char *dir;
-} save_ctx;
-
-static sl_status write_record(FILE *f, const sl_value *v)
-{
-    char buf[512], *big;
-    size_t n = sl_value_format(v, buf, sizeof buf);
-    if (n < sizeof buf)
-        return fwrite(buf, 1, n, f) == n && putc('\n', f) != EOF ? SL_OK
-                                                                 : SL_EIO;
-    big = sl_malloc(n + 1);
-    if (!big)
-        return SL_ENOMEM;
-    sl_value_format(v, big, n + 1);
-    n = fwrite(big, 1, n, f) == n && putc('\n', f) != EOF;
-    sl_free(big);
-    return n ? SL_OK : SL_EIO;
-}
-
-static sl_status save_part(sl_task *t, sl_iter *it, void *user)
-{
-    const save_ctx *c = user;
-    char path[4096];
-    sl_value v;
-    sl_status st = SL_OK;
-    FILE *f;
-
-    snprintf(path, sizeof path, "%s/part-%05zu", c->dir, sl_task_partition(t));
-    f = fopen(path, "w");
-    if (!f)
-        return sl__task_fail(t, SL_EIO, "cannot create %s: %s", path,
-                             strerror(errno));
-    while (st == SL_OK && sl_iter_next(it, &v))
-        st = write_record(f, &v);
-    if (fclose(f) != 0 && st == SL_OK)
-        st = SL_EIO;
-    if (st != SL_OK)
-        return sl__task_fail(t, st, "cannot write %s: %s", path,
-                             strerror(errno));
-    return SL_OK;
-}
-
-sl_status sl_rdd_save_as_text_file(sl_rdd *r, const char *path)
-{
-    save_ctx c = {path};
-    char marker[4096];
-    sl_status st;
-    FILE *f;
-
-    if (!r || !path)
-        return SL_EINVAL;
-    if (mkdir(path, 0777) != 0) {
-        sl__engine_set_error(r->eng, "cannot create directory %s: %s", path,
-                             strerror(errno));
-        return SL_EIO;
-    }
-    if ((st = sl_rdd_foreach_partition(r, save_part, &c)) != SL_OK)
-        return st;
-    snprintf(marker, sizeof marker, "%s/_SUCCESS", path);
-    f = fopen(marker, "w");
-    if (!f || fclose(f) != 0) {
-        sl__engine_set_error(r->eng, "cannot create %s: %s", marker,
-                             strerror(errno));
-        return SL_EIO;
-    }
-    return SL_OK;
 }
 
 sl_status sl__rdd_partition_sizes(sl_rdd *r, size_t *sizes, size_t cap)

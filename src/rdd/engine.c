@@ -94,13 +94,19 @@ void *sl__engine_scope_alloc(sl_engine *eng, size_t n)
     return sl__scope_alloc(eng->scope, n);
 }
 
-bool sl__engine_on_worker(const sl_engine *eng)
+/* The worker of eng that is the calling thread, or NULL. */
+static worker *engine_worker_self(const sl_engine *eng)
 {
     size_t i;
     for (i = 0; i < eng->nworkers; i++)
         if (pthread_equal(pthread_self(), eng->workers[i].thread))
-            return true;
-    return false;
+            return &eng->workers[i];
+    return NULL;
+}
+
+bool sl__engine_on_worker(const sl_engine *eng)
+{
+    return engine_worker_self(eng) != NULL;
 }
 
 void sl__engine_set_time(sl_engine *eng, int64_t time_ms)
@@ -163,10 +169,33 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
+/*
+ * An action called inside a task (a map function, say) would wait for a
+ * loop that cannot start while this worker's own loop runs: refuse it.
+ * The message goes on the calling task, written by this worker only, so
+ * that the engine's message (the job thread's) is not raced; the task
+ * fails even if the function ignores the status.
+ */
+static sl_status refuse_nested(sl_engine *eng)
+{
+    worker *w = engine_worker_self(eng);
+
+    if (!w)
+        return SL_OK;
+    if (w->task)
+        sl__task_fail(w->task, SL_ESTATE,
+                      "RDD actions cannot run inside a task (a per-record or "
+                      "per-partition function on a worker thread); run them "
+                      "on the calling thread, e.g. in foreach_rdd");
+    return SL_ESTATE;
+}
+
 sl_status sl__engine_parallel(sl_engine *eng, size_t n, run_fn fn, void *arg)
 {
-    if (n == 0)
-        return SL_OK;
+    sl_status st = refuse_nested(eng);
+
+    if (st != SL_OK || n == 0)
+        return st;
     pthread_mutex_lock(&eng->run_lock);
     pthread_mutex_lock(&eng->lock);
     eng->run = fn;
@@ -361,6 +390,7 @@ void sl__task_init(sl_task *t, sl_engine *eng, worker *w, size_t part)
     t->w = w;
     t->partition = part;
     t->scratch = &w->scratch;
+    w->task = t;
     sl__arena_reset(t->scratch);
 }
 

@@ -90,5 +90,9 @@ sl_status sl__retained_from_values(sl_engine *eng, const sl_value *const *parts,
 
 /** Number of records of every partition (materialising r); for tests. */
 sl_status sl__rdd_partition_sizes(sl_rdd *r, size_t *sizes, size_t cap);
+/** sl_rdd_save_as_text_file for a re-runnable batch: written under the
+ * hidden staging name ".NAME.sluice-staging" beside path, then renamed
+ * into place, replacing an earlier run's output. Job thread. */
+sl_status sl__rdd_save_text_replace(sl_rdd *r, const char *path);
 
 #endif /* SL_RDD_RDD_H */

@@ -123,6 +123,7 @@ struct worker {
     sl_engine *eng;
     sl__arena scratch;
     size_t id;
+    sl_task *task; /* the task this worker runs (set by sl__task_init) */
 } __attribute__((aligned(SL__CACHE_LINE)));
 
 /* Memory of one scope: lineage nodes and every task's output arena. */

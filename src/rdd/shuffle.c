@@ -572,7 +572,8 @@ static sl_status shuffle_phases(shuffle_job *j)
 {
     sl_engine *eng = j->r->eng;
     sl_status st;
-    sl__engine_parallel(eng, j->M, map_task, j);
+    if ((st = sl__engine_parallel(eng, j->M, map_task, j)) != SL_OK)
+        return st;
     if ((st = sl__collect_task_errors(eng, j->tasks, j->M)) != SL_OK)
         return st;
     if (j->r->sh == SH_SORT) {
@@ -581,7 +582,8 @@ static sl_status shuffle_phases(shuffle_job *j)
             sl__engine_set_error(eng, "out of memory");
         return st;
     }
-    sl__engine_parallel(eng, j->R, reduce_task, j);
+    if ((st = sl__engine_parallel(eng, j->R, reduce_task, j)) != SL_OK)
+        return st;
     return sl__collect_task_errors(eng, j->tasks, j->R);
 }
 

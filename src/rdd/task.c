@@ -476,8 +476,9 @@ static sl_status materialize_here(sl_rdd *r)
         return SL_ENOMEM;
     }
     memset(j.parts, 0, (r->nparts + 1) * sizeof *j.parts);
-    sl__engine_parallel(eng, r->nparts, mat_task, &j);
-    st = sl__collect_task_errors(eng, j.tasks, r->nparts);
+    st = sl__engine_parallel(eng, r->nparts, mat_task, &j);
+    if (st == SL_OK)
+        st = sl__collect_task_errors(eng, j.tasks, r->nparts);
     sl_free(j.tasks);
     if (st == SL_OK)
         r->mat = j.parts;

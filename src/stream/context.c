@@ -13,16 +13,46 @@
 #include <time.h>
 #include <unistd.h>
 
+/* Format first, then copy under the lock: the lock is held for a copy
+ * only, and a writer never sees another's half-written text. */
+static void ctx_format_error(char *buf, size_t n, sl_status st, const char *fmt,
+                             va_list ap)
+{
+    int k = snprintf(buf, n, "%s: ", sl_errname(st));
+    if (k > 0 && (size_t)k < n)
+        vsnprintf(buf + k, n - (size_t)k, fmt, ap);
+}
+
+/* final: this message is the context's failure, kept from now on. */
+static void ctx_store_error(sl_context *ctx, sl_status st, const char *text,
+                            bool final)
+{
+    pthread_mutex_lock(&ctx->err_lock);
+    if (!ctx->err_final) {
+        snprintf(ctx->err.text, sizeof ctx->err.text, "%s", text);
+        ctx->err.code = st;
+        ctx->err_final = final;
+    }
+    pthread_mutex_unlock(&ctx->err_lock);
+}
+
 void sl__ctx_set_error(sl_context *ctx, sl_status st, const char *fmt, ...)
 {
+    char text[sizeof ctx->err.text];
     va_list ap;
-    int n =
-        snprintf(ctx->err.text, sizeof ctx->err.text, "%s: ", sl_errname(st));
+
     va_start(ap, fmt);
-    if (n > 0 && (size_t)n < sizeof ctx->err.text)
-        vsnprintf(ctx->err.text + n, sizeof ctx->err.text - (size_t)n, fmt, ap);
+    ctx_format_error(text, sizeof text, st, fmt, ap);
     va_end(ap);
-    ctx->err.code = st;
+    ctx_store_error(ctx, st, text, false);
+}
+
+const char *sl__ctx_errmsg_copy(sl_context *ctx, char *buf, size_t n)
+{
+    pthread_mutex_lock(&ctx->err_lock);
+    snprintf(buf, n, "%s", ctx->err.text);
+    pthread_mutex_unlock(&ctx->err_lock);
+    return buf;
 }
 
 sl_status sl_context_set_error(sl_context *ctx, sl_status st, const char *fmt,
@@ -89,11 +119,16 @@ static sl_status ctx_init_sync(sl_context *ctx)
 {
     if (pthread_mutex_init(&ctx->lock, NULL))
         return SL_ENOMEM;
-    if (pthread_cond_init(&ctx->cv, NULL)) {
-        pthread_mutex_destroy(&ctx->lock);
-        return SL_ENOMEM;
-    }
+    if (pthread_mutex_init(&ctx->err_lock, NULL))
+        goto destroy_lock;
+    if (pthread_cond_init(&ctx->cv, NULL))
+        goto destroy_err_lock;
     return SL_OK;
+destroy_err_lock:
+    pthread_mutex_destroy(&ctx->err_lock);
+destroy_lock:
+    pthread_mutex_destroy(&ctx->lock);
+    return SL_ENOMEM;
 }
 
 /*
@@ -145,6 +180,7 @@ sl_context *sl_context_new(sl_conf *conf, char *errbuf, size_t errlen)
     return ctx;
 free_sync:
     pthread_cond_destroy(&ctx->cv);
+    pthread_mutex_destroy(&ctx->err_lock);
     pthread_mutex_destroy(&ctx->lock);
 free_conf:
     if (own_default)
@@ -164,7 +200,14 @@ const char *sl_context_errmsg(const sl_context *ctx)
 
 sl_status sl_context_errcode(const sl_context *ctx)
 {
-    return ctx ? ctx->err.code : SL_EINVAL;
+    sl_status st;
+    if (!ctx)
+        return SL_EINVAL;
+    /* Written under err_lock together with the text (any thread). */
+    pthread_mutex_lock((pthread_mutex_t *)&ctx->err_lock);
+    st = ctx->err.code;
+    pthread_mutex_unlock((pthread_mutex_t *)&ctx->err_lock);
+    return st;
 }
 
 sl_engine *sl_context_engine(sl_context *ctx)
@@ -235,7 +278,7 @@ static sl_status ctx_start_threads(sl_context *ctx)
 fail:
     sl__io_free(ctx);
     sl__ctx_set_error(ctx, SL_ENOMEM, "cannot start threads: %s",
-                      strerror(errno));
+                      SL__STRERROR(errno));
     return SL_ENOMEM;
 }
 
@@ -296,11 +339,37 @@ void sl_context_request_stop(sl_context *ctx, bool graceful)
     sl__ctx_wake_io(ctx);
 }
 
+/* The first failure wins: its status, and the message on the context at
+ * that moment (the failing thread set it just before), are kept. */
 void sl__ctx_fail(sl_context *ctx, sl_status st)
 {
     pthread_mutex_lock(&ctx->lock);
-    if (ctx->failure == SL_OK)
+    if (ctx->failure == SL_OK) {
         ctx->failure = st;
+        pthread_mutex_lock(&ctx->err_lock);
+        ctx->err_final = true;
+        pthread_mutex_unlock(&ctx->err_lock);
+    }
+    pthread_mutex_unlock(&ctx->lock);
+    sl_context_request_stop(ctx, false);
+}
+
+/* A failure with its message, set together: a receiver and a batch that
+ * fail at the same moment cannot pair one's status with the other's text.
+ * Lock order: ctx->lock, then err_lock. */
+void sl__ctx_fail_msg(sl_context *ctx, sl_status st, const char *fmt, ...)
+{
+    char text[sizeof ctx->err.text];
+    va_list ap;
+
+    va_start(ap, fmt);
+    ctx_format_error(text, sizeof text, st, fmt, ap);
+    va_end(ap);
+    pthread_mutex_lock(&ctx->lock);
+    if (ctx->failure == SL_OK) {
+        ctx->failure = st;
+        ctx_store_error(ctx, st, text, true);
+    }
     pthread_mutex_unlock(&ctx->lock);
     sl_context_request_stop(ctx, false);
 }
@@ -454,6 +523,7 @@ void sl_context_free(sl_context *ctx)
     sl_engine_free(ctx->eng);
     sl_conf_free(ctx->conf);
     pthread_cond_destroy(&ctx->cv);
+    pthread_mutex_destroy(&ctx->err_lock);
     pthread_mutex_destroy(&ctx->lock);
     sl_free(ctx);
 }

@@ -105,7 +105,16 @@ static void schedule_tick(sl_context *ctx)
             tv.tv_usec = (wait % 1000) * 1000;
         }
     }
-    evtimer_add(ctx->tick_ev, &tv);
+    /* Without the timer no batch would ever come again: a job that looks
+     * alive but does nothing. Fail it instead. */
+    if (evtimer_add(ctx->tick_ev, &tv) != 0) {
+        sl__log(&ctx->log, SL_LOG_ERROR,
+                "cannot arm the batch timer of the I/O loop (out of "
+                "memory?): stopping the job");
+        sl__ctx_fail_msg(ctx, SL_ENOMEM,
+                         "cannot arm the batch timer of the I/O loop (out of "
+                         "memory?)");
+    }
 }
 
 static void graceful_stop(sl_context *ctx);

@@ -111,6 +111,8 @@ static bool stop_asked(sl_context *ctx)
  * later run (its source is not committed), which is not a failure. */
 static void note_interrupted(sl_context *ctx, batch *b)
 {
+    char why[sizeof ctx->err.text];
+
     pthread_mutex_lock(&ctx->lock);
     ctx->left.records += b->info.num_records;
     ctx->left.batches++;
@@ -118,7 +120,8 @@ static void note_interrupted(sl_context *ctx, batch *b)
     sl__log(&ctx->log, SL_LOG_WARN,
             "batch %lld (time %lld ms) interrupted by the stop: %s; its "
             "input is left unprocessed",
-            (long long)b->id, (long long)b->time_ms, ctx->err.text);
+            (long long)b->id, (long long)b->time_ms,
+            sl__ctx_errmsg_copy(ctx, why, sizeof why));
 }
 
 static void run_batch(sl_context *ctx, batch *b)
@@ -148,8 +151,10 @@ static void run_batch(sl_context *ctx, batch *b)
     if (st == SL_ESTOPPED && stop_asked(ctx)) {
         note_interrupted(ctx, b);
     } else if (st != SL_OK) {
+        char why[sizeof ctx->err.text];
         sl__log(&ctx->log, SL_LOG_ERROR, "batch %lld (time %lld ms) failed: %s",
-                (long long)b->id, (long long)b->time_ms, ctx->err.text);
+                (long long)b->id, (long long)b->time_ms,
+                sl__ctx_errmsg_copy(ctx, why, sizeof why));
         sl__ctx_fail(ctx, st);
     }
     notify(ctx, EV_COMPLETED, info);

@@ -7,6 +7,7 @@
 #include "stream/stream.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -185,7 +186,7 @@ static sl_status stdout_checked(sl_context *ctx, const char *what)
                           what);
     else
         sl__ctx_set_error(ctx, SL_EIO, "%s: cannot write to stdout: %s", what,
-                          strerror(e));
+                          SL__STRERROR(e));
     return SL_EIO;
 }
 
@@ -287,16 +288,21 @@ nomem:
 static sl_status run_save(sl_context *ctx, output *o, sl_rdd *rdd,
                           int64_t time_ms)
 {
-    char path[4096];
+    char path[PATH_MAX];
     int n = snprintf(path, sizeof path, "%s-%lld%s%s", o->prefix,
                      (long long)time_ms, o->suffix ? "." : "",
                      o->suffix ? o->suffix : "");
     sl_status st;
     if (n < 0 || (size_t)n >= sizeof path) {
-        sl__ctx_set_error(ctx, SL_EINVAL, "save_as_text_files: path too long");
+        sl__ctx_set_error(ctx, SL_EINVAL,
+                          "save_as_text_files: path longer than PATH_MAX "
+                          "(%d bytes): %s-%lld%s%s",
+                          PATH_MAX - 1, o->prefix, (long long)time_ms,
+                          o->suffix ? "." : "", o->suffix ? o->suffix : "");
         return SL_EINVAL;
     }
-    st = sl_rdd_save_as_text_file(rdd, path);
+    /* A batch run again (a retry, or recovery) replaces its own output. */
+    st = sl__rdd_save_text_replace(rdd, path);
     if (st != SL_OK)
         sl__ctx_set_error(ctx, st, "save_as_text_files: %s",
                           sl_engine_errmsg(ctx->eng));

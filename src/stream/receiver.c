@@ -457,16 +457,10 @@ void sl_receiver_fail(sl_receiver *r, sl_status st, const char *fmt, ...)
         st = SL_EIO; /* a failure must not read as success */
     r->failed = true;
     sl__log(&ctx->log, SL_LOG_ERROR, "receiver %s: %s", r->ops->name, msg);
-    /* Under the lock, so that a batch failing on the job thread at the
-     * same moment cannot interleave its message with ours: the first
-     * failure keeps both its status and its text. */
-    pthread_mutex_lock(&ctx->lock);
-    if (ctx->failure == SL_OK) {
-        ctx->failure = st;
-        sl__ctx_set_error(ctx, st, "receiver %s: %s", r->ops->name, msg);
-    }
-    pthread_mutex_unlock(&ctx->lock);
-    sl_context_request_stop(ctx, false);
+    /* Status and text together: a batch failing on the job thread at the
+     * same moment cannot interleave its message with ours; the first
+     * failure keeps both. */
+    sl__ctx_fail_msg(ctx, st, "receiver %s: %s", r->ops->name, msg);
 }
 
 sl_status sl_receiver_stream_stats(sl_dstream *s, sl_receiver_stats *out)

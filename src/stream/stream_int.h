@@ -235,7 +235,12 @@ typedef enum ctx_state { CTX_NEW, CTX_RUNNING, CTX_STOPPED } ctx_state;
 struct sl_context {
     sl_conf *conf;
     sl__logger log;
+    /* The message is written by the job, I/O and worker threads: err_lock
+     * guards it, and err_final keeps the first failure's text (set with
+     * that failure) from being overwritten by later errors. */
     sl__errmsg err;
+    pthread_mutex_t err_lock;
+    bool err_final;
     sl_engine *eng;
     int64_t interval_ms, max_batches, remember_ms;
     bool manual_clock;
@@ -308,6 +313,9 @@ void sl__ctx_set_error(sl_context *ctx, sl_status st, const char *fmt, ...)
 sl_status sl__ctx_check_building(sl_context *ctx);
 void sl__ctx_wake_io(sl_context *ctx);
 void sl__ctx_fail(sl_context *ctx, sl_status st);
+void sl__ctx_fail_msg(sl_context *ctx, sl_status st, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+const char *sl__ctx_errmsg_copy(sl_context *ctx, char *buf, size_t n);
 
 /* window.c */
 bool sl__time_valid(const sl_dstream *s, int64_t time_ms);

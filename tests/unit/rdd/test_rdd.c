@@ -1977,6 +1977,68 @@ static void test_many_short_jobs(void)
         SL_CHECK_INT(WEXITSTATUS(status), 0);
 }
 
+/* An action inside a task used to wait for a loop that could not start
+ * while its own loop ran: a hang. It now returns SL_ESTATE, and the task
+ * fails with a message saying why, even though the function below goes on
+ * as if nothing happened. */
+typedef struct nested {
+    sl_rdd *inner;
+    atomic_int estate; /* nested actions that returned SL_ESTATE */
+} nested;
+
+static sl_status count_inside(sl_task *t, const sl_value *in, sl_value *out,
+                              void *user)
+{
+    nested *n = user;
+    int64_t c = 0;
+    (void)t;
+    if (sl_rdd_count(n->inner, &c) == SL_ESTATE)
+        atomic_fetch_add(&n->estate, 1);
+    *out = *in;
+    return SL_OK;
+}
+
+static int nested_action(void *arg)
+{
+    const sl_value vals[] = {sl_int(1), sl_int(2), sl_int(3)};
+    size_t workers = *(const size_t *)arg, got = 0;
+    sl_engine *eng = sl_test_engine(workers);
+    nested n = {sl_rdd_parallelize(eng, vals, 3, 2), 0};
+    const sl_value *out;
+    sl_status st = sl_rdd_collect(
+        sl_rdd_map(sl_rdd_parallelize(eng, vals, 3, 3), count_inside, &n), &out,
+        &got);
+    int bad =
+        st != SL_ESTATE || atomic_load(&n.estate) < 1 ||
+        !strstr(sl_engine_errmsg(eng), "RDD actions cannot run inside a task");
+    if (bad)
+        fprintf(stderr, "nested action: %s, %d refused, \"%s\"\n",
+                sl_errname(st), atomic_load(&n.estate), sl_engine_errmsg(eng));
+    sl_engine_free(eng);
+    return bad;
+}
+
+static void test_nested_action_refused(void)
+{
+    size_t w;
+    for (w = 0; w < NWORKERS; w++) {
+        int status = 0;
+        bool forked = sl_test_run_in_child(nested_action, (void *)&WORKERS[w],
+                                           30, &status);
+        SL_CHECK(forked);
+        if (!forked)
+            return;
+        if (WIFSIGNALED(status))
+            sl_test_fail(__FILE__, __LINE__,
+                         "action inside a task on %zu workers: killed by "
+                         "signal %d%s",
+                         WORKERS[w], WTERMSIG(status),
+                         WTERMSIG(status) == SIGALRM ? " (hung)" : "");
+        else
+            SL_CHECK_INT(WEXITSTATUS(status), 0);
+    }
+}
+
 const char *SL_SUITE = "rdd";
 /* A string of 4 GiB or more cannot be a value (lengths are 32 bits): the
  * task fails with SL_EOVERFLOW instead of making a string cut short. The
@@ -2009,6 +2071,7 @@ static void test_task_str_too_long(void)
 
 const sl_test_case SL_TESTS[] = {
     {"task_str_too_long", test_task_str_too_long},
+    {"nested_action_refused", test_nested_action_refused},
     {"parallelize", test_parallelize},
     {"parallelize_split", test_parallelize_split},
     {"parallelize_copies", test_parallelize_copies},
