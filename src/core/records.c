@@ -690,13 +690,46 @@ void sl__lines_added(sl__line_splitter *s, size_t n)
     s->end += n;
 }
 
-/* Drop pending bytes up to the next "\n"; true once it was found. */
+/* n more bytes of the open long line at p: the first SL__DEAD_TEXT_MAX
+ * kept, all counted. */
+static void long_add(sl__line_splitter *s, const char *p, size_t n)
+{
+    size_t keep = SL__DEAD_TEXT_MAX - s->head_len;
+
+    keep = n < keep ? n : keep;
+    memcpy(s->head + s->head_len, p, keep);
+    s->head_len += keep;
+    s->long_len += n;
+    if (n > 0)
+        s->last = p[n - 1];
+}
+
+/* The open long line ended (at its "\n" or the stream's end): report it,
+ * its "\r" before the "\n" dropped as a short line's is. */
+static sl__line_result long_end(sl__line_splitter *s, const char **line,
+                                size_t *len)
+{
+    if (s->long_len > 0 && s->last == '\r')
+        s->long_len--;
+    if (s->head_len > s->long_len)
+        s->head_len = s->long_len;
+    s->long_open = false;
+    s->line_at = s->long_at;
+    *line = s->head;
+    *len = s->head_len;
+    return SL__LINE_LONG;
+}
+
+/* Drop pending bytes up to the next "\n" (kept by long_add while a long
+ * line is open); true once it was found. */
 static bool lines_skip(sl__line_splitter *s)
 {
-    const char *nl = s->end > s->start
-                         ? memchr(s->buf + s->start, '\n', s->end - s->start)
-                         : NULL;
+    const char *p = s->buf + s->start;
+    const char *nl =
+        s->end > s->start ? memchr(p, '\n', s->end - s->start) : NULL;
 
+    if (s->long_open)
+        long_add(s, p, nl ? (size_t)(nl - p) : s->end - s->start);
     if (!nl) {
         s->start = s->end;
         return false;
@@ -719,11 +752,13 @@ static sl__line_result lines_take(sl__line_splitter *s, size_t n, size_t next,
     s->scanned = 0;
     if (n > 0 && p[n - 1] == '\r')
         n--;
-    if (n > s->max)
-        return SL__LINE_LONG;
     *line = p;
     *len = n;
-    return SL__LINE_OK;
+    if (n <= s->max)
+        return SL__LINE_OK;
+    s->long_len = n;
+    *len = n < SL__DEAD_TEXT_MAX ? n : SL__DEAD_TEXT_MAX;
+    return SL__LINE_LONG;
 }
 
 sl__line_result sl__lines_next(sl__line_splitter *s, bool at_eof,
@@ -733,10 +768,12 @@ sl__line_result sl__lines_next(sl__line_splitter *s, bool at_eof,
     const char *nl;
 
     if (s->skipping && !lines_skip(s)) {
-        if (at_eof)
-            s->skipping = false;
-        return SL__LINE_MORE;
+        if (!at_eof)
+            return SL__LINE_MORE;
+        s->skipping = false;
     }
+    if (s->long_open)
+        return long_end(s, line, len);
     pending = s->end - s->start;
     nl = pending > s->scanned ? memchr(s->buf + s->start + s->scanned, '\n',
                                        pending - s->scanned)
@@ -747,17 +784,28 @@ sl__line_result sl__lines_next(sl__line_splitter *s, bool at_eof,
     }
     s->scanned = pending;
     if (pending >= s->max + 2) {
-        /* Over max even if "\r\n" came next: report it now, and drop it
-         * as it arrives instead of buffering it. */
-        s->line_at = s->offset + (int64_t)s->start;
+        /* Over max even if "\r\n" came next: drop it as it arrives
+         * instead of buffering it, its start kept, and report it at its
+         * end. */
+        s->long_open = true;
+        s->long_at = s->offset + (int64_t)s->start;
+        s->long_len = s->head_len = 0;
+        long_add(s, s->buf + s->start, pending);
         s->start = s->end;
         s->scanned = 0;
-        s->skipping = !at_eof;
-        return SL__LINE_LONG;
+        if (at_eof)
+            return long_end(s, line, len);
+        s->skipping = true;
+        return SL__LINE_MORE;
     }
     if (at_eof && pending > 0)
         return lines_take(s, pending, s->end, line, len);
     return SL__LINE_MORE;
+}
+
+size_t sl__lines_long_len(const sl__line_splitter *s)
+{
+    return s->long_len;
 }
 
 int64_t sl__lines_line_at(const sl__line_splitter *s)
@@ -905,10 +953,9 @@ static char *format_dead_letter(char *buf, const sl__dead_letter *r, bool raw,
     }
     if (r->truncated)
         put_lit(&p, ",\"truncated\":true");
-    if (r->file) {
-        put_field(&p, ",\"file\":", r->file, replaced);
+    put_field(&p, ",\"file\":", r->file, replaced);
+    if (r->file && r->line > 0)
         p += sprintf(p, ",\"line\":%lld", (long long)r->line);
-    }
     put_lit(&p, "}\n");
     return p;
 }

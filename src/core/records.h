@@ -115,14 +115,18 @@ size_t sl__rec_columns(const sl__rec_reader *r, const char *const **names);
 
 /* ------------------------------------------------------ streamed lines */
 
+/** Longest text a too-long record keeps in its dead letter (1 KiB). */
+#define SL__DEAD_TEXT_MAX 1024
+
 /*
  * Lines cut from a byte stream that arrives chunk by chunk, in one bounded
  * buffer: "\n" ends a line and a "\r" before it is dropped, a last line
  * without "\n" is a line (as sl__next_line cuts them). A line longer than
- * max bytes is never buffered whole: it is reported once and dropped up to
- * its "\n" (as the socket receiver does). The buffer grows to at most
- * max + 2 + chunk bytes, whatever the stream's length. The fields are
- * private to records.c.
+ * max bytes is never buffered whole: it is dropped up to its "\n" as it
+ * arrives, its first SL__DEAD_TEXT_MAX bytes kept (for its dead letter),
+ * and reported once at its end (as the socket receiver does). The buffer
+ * grows to at most max + 2 + chunk bytes, whatever the stream's length.
+ * The fields are private to records.c.
  */
 typedef struct sl__line_splitter {
     char *buf;
@@ -134,6 +138,12 @@ typedef struct sl__line_splitter {
     bool skipping;     /* dropping bytes up to the next "\n" */
     int64_t offset;    /* stream offset of buf[0] */
     int64_t line_at;   /* stream offset of the line last returned */
+    bool long_open;    /* skipping is the rest of a long line to report */
+    int64_t long_at;   /* ... its stream offset */
+    size_t long_len;   /* its bytes so far (at the end: without "\r") */
+    size_t head_len;   /* its first bytes kept in head */
+    char last;         /* its last byte so far */
+    char head[SL__DEAD_TEXT_MAX];
 } sl__line_splitter;
 
 /** What sl__lines_next found. */
@@ -171,12 +181,18 @@ void sl__lines_added(sl__line_splitter *s, size_t n);
 
 /**
  * The next line, a view into the buffer valid until sl__lines_space, in
- * *line and *len (SL__LINE_OK). At end of stream (at_eof), what is left
- * is the last line. SL__LINE_MORE when more bytes are needed (or, at end
- * of stream, when nothing is left).
+ * *line and *len (SL__LINE_OK); for SL__LINE_LONG, once the long line
+ * ended, its first bytes (at most SL__DEAD_TEXT_MAX; the whole length is
+ * sl__lines_long_len). At end of stream (at_eof), what is left is the
+ * last line. SL__LINE_MORE when more bytes are needed (or, at end of
+ * stream, when nothing is left).
  */
 sl__line_result sl__lines_next(sl__line_splitter *s, bool at_eof,
                                const char **line, size_t *len);
+
+/** Length of the long line the last sl__lines_next returned ("\r" of a
+ * CRLF not counted). */
+size_t sl__lines_long_len(const sl__line_splitter *s);
 
 /** Stream offset of the line the last sl__lines_next returned. */
 int64_t sl__lines_line_at(const sl__line_splitter *s);
@@ -200,13 +216,10 @@ int64_t sl__lines_pending_at(const sl__line_splitter *s);
  */
 typedef struct sl__dead_letters sl__dead_letters;
 
-/** Longest text a too-long record keeps in its dead letter (1 KiB). */
-#define SL__DEAD_TEXT_MAX 1024
-
 /** One record set aside: what sl__dead_letters_put writes. */
 typedef struct sl__dead_letter {
     int64_t time_ms;    /* when (wall clock, ms); 0 = now */
-    int64_t batch;      /* the batch's time (ms), or -1: none yet (null) */
+    int64_t batch;      /* the batch's id, or -1: none yet (null) */
     const char *source; /* origin: a source's name, or NULL and ... */
     const char *stream; /* ... a stream's name and */
     int op;             /* ... its operator's index (from 0) */
@@ -216,8 +229,8 @@ typedef struct sl__dead_letter {
     size_t text_len;
     bool truncated;    /* text is only the record's start */
     const char *value; /* instead of text: the value as JSON, or NULL */
-    const char *file;  /* a file's name and line (from 1), or NULL */
-    int64_t line;
+    const char *file;  /* a file's name and line (from 1; 0: unknown), or */
+    int64_t line;      /* NULL */
 } sl__dead_letter;
 
 /**

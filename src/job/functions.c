@@ -537,7 +537,7 @@ static void bad_dead_letter(sl_task *t, const job_fn *f, const sl_value *v)
 {
     char small[256], *json = small;
     size_t n = sl_value_format_json(v, small, sizeof small);
-    sl__dead_letter r = {.batch = sl_task_time(t),
+    sl__dead_letter r = {.batch = sl_task_batch_id(t),
                          .stream = f->stream,
                          .op = f->op,
                          .reason = "bad_value",

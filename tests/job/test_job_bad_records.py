@@ -15,7 +15,7 @@ and "X" are bad), stream l maps identity then lower (op 1; 7 is bad).
 - dead_letter: exit 0, the good records only, and the dead-letter file
   holds exactly the three bad values in the one dead-letter shape (origin
   {"stream", "op"}, reason "bad_value", the value as JSON, the batch's
-  time; time_ms the wall clock while the job ran);
+  id (1, 2); time_ms the wall clock while the job ran);
 - validate: on_bad_record "dead_letter" without a dead-letter file is a
   problem (exit 3); an unknown policy is one too.
 
@@ -49,12 +49,12 @@ GOOD = ['{"batch":1,"time_ms":1000,"stream":"n","records":[1,2.5]}',
         '{"batch":2,"time_ms":2000,"stream":"l","records":["x"]}']
 TO_NUMBER = "function to_number: needs a number or a string holding one, got "
 DEAD = [
-    {"batch": 1000, "origin": {"stream": "n", "op": 0},
+    {"batch": 1, "origin": {"stream": "n", "op": 0},
      "reason": "bad_value", "error": TO_NUMBER + '"abc"', "value": "abc"},
-    {"batch": 2000, "origin": {"stream": "l", "op": 1},
+    {"batch": 2, "origin": {"stream": "l", "op": 1},
      "reason": "bad_value", "error": "function lower: needs a string, got 7",
      "value": 7},
-    {"batch": 2000, "origin": {"stream": "n", "op": 0},
+    {"batch": 2, "origin": {"stream": "n", "op": 0},
      "reason": "bad_value", "error": TO_NUMBER + '"X"', "value": "X"},
 ]
 
