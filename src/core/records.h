@@ -233,29 +233,74 @@ typedef struct sl__dead_letter {
     int64_t line;      /* NULL */
 } sl__dead_letter;
 
+/*
+ * A context's counts of records set aside, which every dead-letter handle
+ * and the job's on_bad_record of the context add to (what
+ * sl_context_bad_record_stats reads); any thread.
+ */
+typedef struct sl__bad_counts {
+    _Atomic int64_t skipped, dead_lettered; /* on_bad_record's */
+    _Atomic int64_t written, failed;        /* dead letters' writes */
+    _Atomic int64_t dropped;                /* never written: too many waited */
+    const sl__logger *log;                  /* failed writes reported there */
+    _Atomic int64_t failed_logged_ms;       /* ... at most every 10 s */
+} sl__bad_counts;
+
+/**
+ * The dead-letter file a source writes to: its own key of own (NULL:
+ * none), else own's "dead_letter" (a job's sources get the job's), else
+ * ctx_conf's "dead_letter" (a C program's context); NULL when all are
+ * empty. Borrowed from the confs.
+ */
+const char *sl__dead_letter_path(const sl_conf *own, const char *key,
+                                 const sl_conf *ctx_conf);
+
+/** Count n dead letters that failed (or were dropped, dropped true) and
+ * report them, rate-limited, as an error naming what and why. */
+void sl__bad_counts_lost(sl__bad_counts *c, int64_t n, bool dropped,
+                         const char *what, const char *why);
+
 /**
  * Open (create with mode 0644, or append to) the dead-letter file at
- * path. SL_EIO or SL_ENOMEM with err saying why. Close with
- * sl__dead_letters_close.
+ * path; its writes and failed writes are counted in counts (NULL: only in
+ * the handle), a failed write reported to counts->log. SL_EIO or
+ * SL_ENOMEM with err saying why. Close with sl__dead_letters_close.
  */
-sl_status sl__dead_letters_open(const char *path, sl__dead_letters **out,
-                                char *err, size_t errlen);
+sl_status sl__dead_letters_open(const char *path, sl__bad_counts *counts,
+                                sl__dead_letters **out, char *err,
+                                size_t errlen);
 
 /**
  * Append one record set aside (time_ms 0: stamped now): strings
  * JSON-escaped through the one escaper (sl__json_escape: each ill-formed
  * UTF-8 sequence as U+FFFD, counted), and when the text is not UTF-8 its
  * exact bytes in base64 as "text_b64". One write per record; thread-safe.
- * SL_EIO, SL_ENOMEM.
+ * SL_EIO, SL_ENOMEM: the record is lost, counted (sl__dead_letters_failed
+ * and the counts) and reported here, so callers need not.
  */
 sl_status sl__dead_letters_put(sl__dead_letters *d, const sl__dead_letter *r);
 
+/** Most formatted bytes sl__dead_letters_put_async lets wait (4 MiB). */
+#define SL__DEAD_QUEUE_BYTES ((size_t)4 << 20)
+
+/**
+ * As sl__dead_letters_put, but the record is formatted here and written
+ * by the handle's writer thread (started by the first call), so a thread
+ * that must not block on the disk (the I/O thread) never does. When more
+ * than SL__DEAD_QUEUE_BYTES wait, the record is dropped: counted in the
+ * counts' dropped and reported (rate-limited). Written in call order;
+ * sl__dead_letters_close writes what waits first.
+ */
+void sl__dead_letters_put_async(sl__dead_letters *d, const sl__dead_letter *r);
+
 /** Lines written so far (thread-safe). */
 int64_t sl__dead_letters_count(const sl__dead_letters *d);
+/** Records whose write failed so far (thread-safe). */
+int64_t sl__dead_letters_failed(const sl__dead_letters *d);
 /** Ill-formed UTF-8 sequences written as U+FFFD so far (thread-safe). */
 int64_t sl__dead_letters_replaced(const sl__dead_letters *d);
 
-/** Close the file and free d. Accepts NULL. */
+/** Write what put_async queued, close the file and free d. Accepts NULL. */
 void sl__dead_letters_close(sl__dead_letters *d);
 
 #endif /* SL_CORE_RECORDS_H */

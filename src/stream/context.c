@@ -130,6 +130,7 @@ sl_context *sl_context_new(sl_conf *conf, char *errbuf, size_t errlen)
     if (!ctx->conf)
         goto free_ctx;
     ctx->log.level = SL_LOG_INFO;
+    ctx->bad.log = &ctx->log;
     ctx->outputs_tail = &ctx->outputs;
     ctx->listeners_tail = &ctx->listeners;
     ctx->queue_tail = &ctx->queue;
@@ -395,6 +396,27 @@ int64_t sl_context_unprocessed_records(const sl_context *ctx)
 int64_t sl_context_json_replacements(const sl_context *ctx)
 {
     return ctx ? atomic_load(&((sl_context *)ctx)->json_replaced) : 0;
+}
+
+sl__bad_counts *sl__context_bad_counts(sl_context *ctx)
+{
+    return &ctx->bad;
+}
+
+sl_status sl_context_bad_record_stats(const sl_context *ctx,
+                                      sl_bad_record_stats *out)
+{
+    sl__bad_counts *c;
+
+    if (!ctx || !out)
+        return SL_EINVAL;
+    c = &((sl_context *)ctx)->bad; /* atomics: read, not changed */
+    out->skipped = atomic_load(&c->skipped);
+    out->dead_lettered = atomic_load(&c->dead_lettered);
+    out->dead_letters_written = atomic_load(&c->written);
+    out->dead_letters_failed = atomic_load(&c->failed);
+    out->dead_letters_dropped = atomic_load(&c->dropped);
+    return SL_OK;
 }
 
 sl_status sl_context_stop_report(const sl_context *ctx, sl_stop_report *out)

@@ -912,7 +912,7 @@ static void test_dead_letters_content(void)
         return;
     snprintf(path, sizeof path, "%s/dead.jsonl", dir);
     old = umask(0);
-    SL_CHECK_OK(sl__dead_letters_open(path, &d, err, sizeof err));
+    SL_CHECK_OK(sl__dead_letters_open(path, NULL, &d, err, sizeof err));
     umask(old);
     SL_CHECK(stat(path, &sb) == 0 && (sb.st_mode & 0777) == 0644);
     SL_CHECK_OK(put_line(d, "in/data.csv", 3, "expected 3 columns, got 4",
@@ -923,7 +923,7 @@ static void test_dead_letters_content(void)
     SL_CHECK_INT(sl__dead_letters_count(d), 3);
     sl__dead_letters_close(d);
     /* Appended to, not truncated, when opened again. */
-    SL_CHECK_OK(sl__dead_letters_open(path, &d, NULL, 0));
+    SL_CHECK_OK(sl__dead_letters_open(path, NULL, &d, NULL, 0));
     SL_CHECK_INT(sl__dead_letters_count(d), 0);
     SL_CHECK_OK(put_line(d, "f", 9, "r", "t", 1));
     sl__dead_letters_close(d);
@@ -959,7 +959,7 @@ static void test_dead_letters_utf8(void)
     if (!dir)
         return;
     snprintf(path, sizeof path, "%s/dead.jsonl", dir);
-    SL_CHECK_OK(sl__dead_letters_open(path, &d, NULL, 0));
+    SL_CHECK_OK(sl__dead_letters_open(path, NULL, &d, NULL, 0));
     SL_CHECK_OK(put_line(d, "f", 1, "r", text, sizeof text - 1));
     sl__dead_letters_close(d);
     got = sl_test_read_file(path, &len);
@@ -1005,7 +1005,7 @@ static void test_dead_letters_shapes(void)
     if (!dir)
         return;
     snprintf(path, sizeof path, "%s/dead.jsonl", dir);
-    SL_CHECK_OK(sl__dead_letters_open(path, &d, NULL, 0));
+    SL_CHECK_OK(sl__dead_letters_open(path, NULL, &d, NULL, 0));
     SL_CHECK_OK(sl__dead_letters_put(d, &bad));
     SL_CHECK_OK(sl__dead_letters_put(d, &tl));
     tl.time_ms = 0;
@@ -1041,8 +1041,8 @@ static void test_dead_letters_open_fails(void)
     sl__dead_letters *d = (sl__dead_letters *)1;
     char err[256] = "";
 
-    SL_CHECK_INT(sl__dead_letters_open("/nonexistent-dir/x/dead.jsonl", &d, err,
-                                       sizeof err),
+    SL_CHECK_INT(sl__dead_letters_open("/nonexistent-dir/x/dead.jsonl", NULL,
+                                       &d, err, sizeof err),
                  SL_EIO);
     SL_CHECK(d == NULL);
     SL_CHECK_STR(err, "cannot open /nonexistent-dir/x/dead.jsonl: No such "
@@ -1118,7 +1118,7 @@ static void test_dead_letters_threads(void)
     if (!dir)
         return;
     snprintf(path, sizeof path, "%s/dead.jsonl", dir);
-    SL_CHECK_OK(sl__dead_letters_open(path, &d, NULL, 0));
+    SL_CHECK_OK(sl__dead_letters_open(path, NULL, &d, NULL, 0));
     for (i = 0; i < WRITERS; i++) {
         w[i] = (writer){d, i, 0};
         SL_CHECK_INT(pthread_create(&th[i], NULL, write_many, &w[i]), 0);
