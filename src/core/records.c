@@ -14,6 +14,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 /* The deepest JSON line accepted (cJSON itself allows 1000 levels). */
@@ -844,6 +845,49 @@ struct sl__dead_letters {
     char path[];
 };
 
+void sl__bad_counts_init(sl__bad_counts *c, const sl__logger *log)
+{
+    memset(c, 0, sizeof *c);
+    c->log = log;
+    pthread_mutex_init(&c->lock, NULL);
+    pthread_cond_init(&c->idle, NULL);
+}
+
+void sl__bad_counts_destroy(sl__bad_counts *c)
+{
+    pthread_cond_destroy(&c->idle);
+    pthread_mutex_destroy(&c->lock);
+}
+
+bool sl__bad_counts_drain(sl__bad_counts *c, int64_t timeout_ms)
+{
+    struct timespec until;
+    int rc = 0;
+
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += timeout_ms / 1000;
+    until.tv_nsec += (timeout_ms % 1000) * 1000000;
+    if (until.tv_nsec >= 1000000000) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000;
+    }
+    pthread_mutex_lock(&c->lock);
+    while (atomic_load(&c->pending) > 0 && rc == 0)
+        rc = pthread_cond_timedwait(&c->idle, &c->lock, &until);
+    pthread_mutex_unlock(&c->lock);
+    return atomic_load(&c->pending) == 0;
+}
+
+/* n queued lines were written or failed: wake a drain at 0. */
+static void counts_done(sl__bad_counts *c, int64_t n)
+{
+    if (!c || atomic_fetch_sub(&c->pending, n) != n)
+        return;
+    pthread_mutex_lock(&c->lock);
+    pthread_cond_broadcast(&c->idle);
+    pthread_mutex_unlock(&c->lock);
+}
+
 const char *sl__dead_letter_path(const sl_conf *own, const char *key,
                                  const sl_conf *ctx_conf)
 {
@@ -1082,6 +1126,7 @@ static void *dead_writer(void *arg)
     sl__dead_letters *d = arg;
     dead_line *batch, *next;
     size_t bytes;
+    int64_t n;
 
     pthread_mutex_lock(&d->qlock);
     for (;;) {
@@ -1093,12 +1138,13 @@ static void *dead_writer(void *arg)
         d->head = NULL;
         d->tail = &d->head;
         pthread_mutex_unlock(&d->qlock);
-        for (bytes = 0; batch; batch = next) {
+        for (bytes = 0, n = 0; batch; batch = next, n++) {
             next = batch->next;
             bytes += batch->len;
             write_line(d, batch->data, batch->len, batch->replaced);
             sl_free(batch);
         }
+        counts_done(d->counts, n);
         pthread_mutex_lock(&d->qlock);
         d->queued_bytes -= bytes; /* written: room for more */
     }
@@ -1116,6 +1162,8 @@ static bool dead_enqueue(sl__dead_letters *d, dead_line *l)
         pthread_create(&d->writer, NULL, dead_writer, d) != 0)
         return false;
     d->writer_started = true;
+    if (d->counts)
+        atomic_fetch_add(&d->counts->pending, 1);
     l->next = NULL;
     *d->tail = l;
     d->tail = &l->next;

@@ -9,6 +9,8 @@
 
 #include "core/core.h"
 
+#include <pthread.h>
+
 /* ------------------------------------------------------------ formats */
 
 /** The record formats of a text source. */
@@ -244,7 +246,21 @@ typedef struct sl__bad_counts {
     _Atomic int64_t dropped;                /* never written: too many waited */
     const sl__logger *log;                  /* failed writes reported there */
     _Atomic int64_t failed_logged_ms;       /* ... at most every 10 s */
+    _Atomic int64_t pending;                /* queued by put_async, unwritten */
+    pthread_mutex_t lock;                   /* for idle */
+    pthread_cond_t idle;                    /* pending fell to 0 */
 } sl__bad_counts;
+
+/** Set c up to report to log (which outlives c). */
+void sl__bad_counts_init(sl__bad_counts *c, const sl__logger *log);
+/** Release what init set up. */
+void sl__bad_counts_destroy(sl__bad_counts *c);
+/**
+ * Wait (at most timeout_ms) until every dead letter queued by put_async
+ * with these counts is written or failed, so that the counts are final
+ * once the threads that queue them are gone. false on the timeout.
+ */
+bool sl__bad_counts_drain(sl__bad_counts *c, int64_t timeout_ms);
 
 /**
  * The dead-letter file a source writes to: its own key of own (NULL:

@@ -130,7 +130,7 @@ sl_context *sl_context_new(sl_conf *conf, char *errbuf, size_t errlen)
     if (!ctx->conf)
         goto free_ctx;
     ctx->log.level = SL_LOG_INFO;
-    ctx->bad.log = &ctx->log;
+    sl__bad_counts_init(&ctx->bad, &ctx->log);
     ctx->outputs_tail = &ctx->outputs;
     ctx->listeners_tail = &ctx->listeners;
     ctx->queue_tail = &ctx->queue;
@@ -147,6 +147,7 @@ free_sync:
     pthread_cond_destroy(&ctx->cv);
     pthread_mutex_destroy(&ctx->lock);
 free_conf:
+    sl__bad_counts_destroy(&ctx->bad);
     if (own_default)
         sl_conf_free(ctx->conf);
 free_ctx:
@@ -316,6 +317,12 @@ static void ctx_join(sl_context *ctx)
         return;
     pthread_join(ctx->job_thread, NULL);
     pthread_join(ctx->io_thread, NULL);
+    /* No thread queues dead letters now: let the queued ones reach the
+     * disk so that sl_context_bad_record_stats is final (bounded, a
+     * stuck disk must not hang the stop). */
+    if (!sl__bad_counts_drain(&ctx->bad, 5000))
+        sl__log(&ctx->log, SL_LOG_WARN,
+                "dead letters still wait for the disk after 5 s");
     pthread_mutex_lock(&ctx->lock);
     ctx->threads_joined = true;
     pthread_cond_broadcast(&ctx->cv);
@@ -460,6 +467,7 @@ void sl_context_free(sl_context *ctx)
     sl_free(ctx->slides);
     sl_engine_free(ctx->eng);
     sl_conf_free(ctx->conf);
+    sl__bad_counts_destroy(&ctx->bad);
     pthread_cond_destroy(&ctx->cv);
     pthread_mutex_destroy(&ctx->lock);
     sl_free(ctx);
