@@ -268,57 +268,48 @@ static sl_status p_ne(sl_task *t, const job_fn *f, const sl_value *in,
     return SL_OK;
 }
 
-/* An order predicate's value must compare with its argument: a string
- * against a number would otherwise be silently never kept. */
-static sl_status check_comparable(sl_task *t, const job_fn *f,
-                                  const sl_value *in)
-{
-    int c;
-    if (sl_value_order(in, &f->arg, &c))
-        return SL_OK;
-    return fn_fail(
-        t, f, f->arg.kind == SL_KIND_STR ? "needs a string" : "needs a number",
-        in);
-}
+/* Predicates judge every value: one not comparable with the argument (a
+ * string against a number), or no integer for even and odd, is not kept
+ * (docs/programming-guide.md), so that they have no bad values of their
+ * own; only an "on" of a record that is no pair is one (pred_check). */
 
 static sl_status p_lt(sl_task *t, const job_fn *f, const sl_value *in,
                       bool *out)
 {
-    sl_status st = check_comparable(t, f, in);
-    *out = st == SL_OK && sl_fn_lt(in, arg_of(f));
-    return st;
+    SL__UNUSED(t);
+    *out = sl_fn_lt(in, arg_of(f));
+    return SL_OK;
 }
 
 static sl_status p_le(sl_task *t, const job_fn *f, const sl_value *in,
                       bool *out)
 {
-    sl_status st = check_comparable(t, f, in);
-    *out = st == SL_OK && sl_fn_le(in, arg_of(f));
-    return st;
+    SL__UNUSED(t);
+    *out = sl_fn_le(in, arg_of(f));
+    return SL_OK;
 }
 
 static sl_status p_gt(sl_task *t, const job_fn *f, const sl_value *in,
                       bool *out)
 {
-    sl_status st = check_comparable(t, f, in);
-    *out = st == SL_OK && sl_fn_gt(in, arg_of(f));
-    return st;
+    SL__UNUSED(t);
+    *out = sl_fn_gt(in, arg_of(f));
+    return SL_OK;
 }
 
 static sl_status p_ge(sl_task *t, const job_fn *f, const sl_value *in,
                       bool *out)
 {
-    sl_status st = check_comparable(t, f, in);
-    *out = st == SL_OK && sl_fn_ge(in, arg_of(f));
-    return st;
+    SL__UNUSED(t);
+    *out = sl_fn_ge(in, arg_of(f));
+    return SL_OK;
 }
 
 static sl_status p_even(sl_task *t, const job_fn *f, const sl_value *in,
                         bool *out)
 {
-    *out = false;
-    if (in->kind != SL_KIND_INT)
-        return fn_fail(t, f, "needs an integer", in);
+    SL__UNUSED(t);
+    SL__UNUSED(f);
     *out = sl_fn_even(in, NULL);
     return SL_OK;
 }
@@ -326,9 +317,8 @@ static sl_status p_even(sl_task *t, const job_fn *f, const sl_value *in,
 static sl_status p_odd(sl_task *t, const job_fn *f, const sl_value *in,
                        bool *out)
 {
-    *out = false;
-    if (in->kind != SL_KIND_INT)
-        return fn_fail(t, f, "needs an integer", in);
+    SL__UNUSED(t);
+    SL__UNUSED(f);
     *out = sl_fn_odd(in, NULL);
     return SL_OK;
 }
