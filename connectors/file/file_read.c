@@ -60,6 +60,7 @@ typedef struct read_ctx {
     sl__line_splitter lines; /* the bounded line buffer */
     input in;
     int64_t line_no; /* lines cut so far, from the file's start */
+    bool mid_file;   /* a split after the first: line_no is not the file's */
 } read_ctx;
 
 /* Report a file that is skipped, and count it. */
@@ -274,17 +275,20 @@ static sl_status input_read(input *in, char *dst, size_t room, size_t *got)
 
 /* -------------------------------------------------------------- records */
 
-/* Set one line of the file aside in the source's dead-letter file
- * (failures to write are the file's business: counted in nothing). */
+/* Set one line of the file aside in the source's dead-letter file (the
+ * writer counts and reports a failed write). truncated: line is only the
+ * start of the line. */
 static void dead_letter(read_ctx *rc, const char *reason, const char *why,
-                        const char *line, size_t len, int64_t line_no)
+                        const char *line, size_t len, int64_t line_no,
+                        bool truncated)
 {
-    sl__dead_letter r = {.batch = sl_task_time(rc->t),
+    sl__dead_letter r = {.batch = sl_task_batch_id(rc->t),
                          .source = rc->fs->name,
                          .reason = reason,
                          .error = why,
                          .text = line,
                          .text_len = len,
+                         .truncated = truncated,
                          .file = rc->path,
                          .line = line_no};
     sl__dead_letters_put(rc->fs->dead, &r);
@@ -314,7 +318,7 @@ static sl_status emit_line(read_ctx *rc, const char *line, size_t len)
         ADD(fs->malformed, 1);
         if (fs->dead) /* line numbers count from the file's start: only
                          whole files have malformed lines (JSON, CSV) */
-            dead_letter(rc, "malformed", err, line, len, rc->line_no);
+            dead_letter(rc, "malformed", err, line, len, rc->line_no, false);
         return SL_OK;
     }
     if (st != SL_OK || !fs->with_file_name)
@@ -325,12 +329,23 @@ static sl_status emit_line(read_ctx *rc, const char *line, size_t len)
     return sl_task_emit(rc->t, &rec);
 }
 
-/* A line over receiver.max_line_bytes: dropped, counted. */
-static void long_line(read_ctx *rc)
+/* A line over receiver.max_line_bytes: dropped, counted, and set aside
+ * with its first bytes (head, len of them) as the socket source does. */
+static void long_line(read_ctx *rc, const char *head, size_t len)
 {
+    char why[96];
+
     ADD(rc->fs->lines, 1);
     ADD(rc->fs->too_long, 1);
     rc->line_no++;
+    if (!rc->fs->dead)
+        return;
+    snprintf(why, sizeof why,
+             "line longer than receiver.max_line_bytes (%lld bytes)",
+             (long long)rc->fs->max_line);
+    /* A later split of a plain file does not know its line numbers. */
+    dead_letter(rc, "too_long", why, head, len, rc->mid_file ? 0 : rc->line_no,
+                sl__lines_long_len(&rc->lines) > len);
 }
 
 /*
@@ -353,7 +368,7 @@ static sl_status read_lines(read_ctx *rc, int64_t until)
             if (until >= 0 && sl__lines_line_at(s) >= until)
                 return SL_OK; /* the next split's */
             if (r == SL__LINE_LONG)
-                long_line(rc);
+                long_line(rc, line, len);
             else if ((st = emit_line(rc, line, len)) != SL_OK)
                 return st;
             continue;
@@ -393,7 +408,7 @@ static sl_status read_ended(read_ctx *rc, sl_status st)
         sl_context_log(fs->ctx, SL_LOG_WARN, "directory source: file '%s': %s",
                        rc->path, why);
         if (fs->dead)
-            dead_letter(rc, "too_long", why, "", 0, rc->line_no + 1);
+            dead_letter(rc, "too_long", why, "", 0, rc->line_no + 1, false);
         return SL_OK;
     }
     if (st != SL_ECORRUPT && st != SL_EIO)
@@ -431,6 +446,7 @@ static sl_status read_part(read_ctx *rc, const part_desc *d, int comp)
         until = d->end - from;
         if (d->start)
             sl__lines_skip_first(&rc->lines);
+        rc->mid_file = d->start > 0;
     }
     st = read_ended(rc, read_lines(rc, until));
     if (d->whole) {

@@ -412,7 +412,8 @@ static sl_status configure(file_source *fs, const sl_conf *c, char *err,
     const char *clean = sl_conf_get(c, "file.clean_source");
     const char *sep = sl_conf_get(c, "file.csv.separator");
     const char *quote = sl_conf_get(c, "file.csv.quote");
-    const char *dead = sl_conf_get(c, "file.dead_letter");
+    const char *dead =
+        sl__dead_letter_path(c, "file.dead_letter", fs->ctx->conf);
     const char *name = sl_conf_get(c, "source.name");
     bool b;
 
@@ -433,8 +434,6 @@ static sl_status configure(file_source *fs, const sl_conf *c, char *err,
     if (!(fs->w.glob = sl__strdup(sl_conf_get(c, "file.path_glob_filter"))) ||
         !(fs->name = sl__strdup(*name ? name : "directory")))
         return SL_ENOMEM;
-    if (!*dead) /* the job's dead-letter file, unless the source has one */
-        dead = sl_conf_get(c, "dead_letter");
 
     sl__rec_options_init(&fs->rec);
     if (sl__rec_format_parse(sl_conf_get(c, "file.format"), &fs->rec.format) !=
@@ -453,7 +452,7 @@ static sl_status configure(file_source *fs, const sl_conf *c, char *err,
         return SL_ENOMEM;
     if (sl__rec_options_check(&fs->rec, err, errlen) != SL_OK)
         return SL_ECONF;
-    if (*dead) {
+    if (dead) {
         /* Inside the watched tree, the source would read its own output. */
         char *root = real(fs->w.root), *copy = sl__strdup(dead), *slash;
         char *parent = NULL;
@@ -477,7 +476,8 @@ static sl_status configure(file_source *fs, const sl_conf *c, char *err,
                               "file.dead_letter '%s' lies inside the watched "
                               "directory",
                               dead);
-        if (sl__dead_letters_open(dead, &fs->dead, err, errlen) != SL_OK)
+        if (sl__dead_letters_open(dead, sl__context_bad_counts(fs->ctx),
+                                  &fs->dead, err, errlen) != SL_OK)
             return SL_EIO;
     }
 

@@ -662,21 +662,23 @@ static const sl_receiver_ops sock_ops = {
 
 /* ------------------------------------------------------- construction */
 
-/* The dead-letter file of conf (the source's receiver.dead_letter, else
- * the job's dead_letter) and the name its lines give as origin. */
-static sl_status sock_dead_letters(sock *s, const sl_conf *conf, char *err,
+/* The dead-letter file (the source's receiver.dead_letter, else its
+ * conf's dead_letter, else the context's) and the name its lines give as
+ * origin. */
+static sl_status sock_dead_letters(sock *s, sl_context *ctx,
+                                   const sl_conf *conf, char *err,
                                    size_t errlen)
 {
-    const char *path = conf ? sl_conf_get(conf, "receiver.dead_letter") : "";
+    const char *path =
+        sl__dead_letter_path(conf, "receiver.dead_letter", ctx->conf);
     const char *name = conf ? sl_conf_get(conf, "source.name") : "";
 
-    if (path && !*path)
-        path = sl_conf_get(conf, "dead_letter");
-    if (!path || !*path)
+    if (!path)
         return SL_OK;
     if (!(s->name = sl__strdup(name && *name ? name : "socket")))
         return sl__errbuf(err, errlen, SL_ENOMEM, "out of memory");
-    return sl__dead_letters_open(path, &s->dead, err, errlen);
+    return sl__dead_letters_open(path, sl__context_bad_counts(ctx), &s->dead,
+                                 err, errlen);
 }
 
 /* Take the connection options from conf when the caller gave one. */
@@ -703,8 +705,9 @@ static sl_status sock_read_conf(sock *s, const sl_conf *conf)
     return st;
 }
 
-static sl_status sock_new(const char *host, int port, const sl_conf *conf,
-                          sock **out, char *err, size_t errlen)
+static sl_status sock_new(sl_context *ctx, const char *host, int port,
+                          const sl_conf *conf, sock **out, char *err,
+                          size_t errlen)
 {
     size_t hlen = strlen(host);
     sock *s = sl_malloc(sizeof *s);
@@ -720,7 +723,7 @@ static sl_status sock_new(const char *host, int port, const sl_conf *conf,
     st = sock_read_conf(s, conf);
     if (st != SL_OK)
         goto free_sock;
-    if ((st = sock_dead_letters(s, conf, err, errlen)) != SL_OK)
+    if ((st = sock_dead_letters(s, ctx, conf, err, errlen)) != SL_OK)
         goto free_sock;
     memcpy(s->host, host, hlen + 1);
     snprintf(s->service, sizeof s->service, "%d", port);
@@ -756,7 +759,7 @@ sl_dstream *sl_socket_text_stream(sl_context *ctx, const char *host, int port,
                              port);
         return NULL;
     }
-    st = sock_new(host, port, conf, &s, err, sizeof err);
+    st = sock_new(ctx, host, port, conf, &s, err, sizeof err);
     if (st != SL_OK) {
         sl_context_set_error(ctx, st, "socket text stream: %s",
                              err[0]            ? err

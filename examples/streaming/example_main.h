@@ -177,11 +177,13 @@ static sl_status run_until_signal(sl_context *ctx, const sigset_t *sigs)
     return st;
 }
 
+/* The context's message starts with the status's name: printed alone, so
+ * that the status appears once (docs/programming-guide.md, "Errors"). */
 static void report_failure(sl_context *ctx, sl_status st)
 {
     const char *msg = sl_context_errmsg(ctx);
     if (msg && *msg)
-        fprintf(stderr, PROG ": %s: %s\n", sl_strerror(st), msg);
+        fprintf(stderr, PROG ": %s\n", msg);
     else
         fprintf(stderr, PROG ": %s (see the log above)\n", sl_strerror(st));
 }

@@ -70,6 +70,13 @@ SL_EXPORT sl_status sl_task_pair(sl_task *t, const sl_value *k,
  */
 SL_EXPORT int64_t sl_task_time(const sl_task *t);
 /**
+ * @brief Id of the batch the task belongs to (1, 2, ...), or -1 outside a
+ * batch (standalone RDD use, or a NULL task): what dead letters written
+ * from tasks name as their "batch".
+ * @remark Any thread; the job thread sets it before the batch's tasks run.
+ */
+SL_EXPORT int64_t sl_task_batch_id(const sl_task *t);
+/**
  * @brief Fail the task with a message (printf-style) that the job's error
  * then carries, e.g. a function naming the value it cannot handle.
  * @returns SL_EUSER, for `return sl_task_fail(t, ...)`. The first failure

@@ -100,6 +100,34 @@ SL_EXPORT int64_t sl_context_unprocessed_records(const sl_context *ctx);
  */
 SL_EXPORT int64_t sl_context_json_replacements(const sl_context *ctx);
 
+/** @brief Records set aside so far: bad records and dead letters. */
+typedef struct sl_bad_record_stats {
+    /** Values a job's built-in function could not handle, left out under
+     * on_bad_record "skip". */
+    int64_t skipped;
+    /** ... left out under on_bad_record "dead_letter" (each also counted
+     * below as written or failed). */
+    int64_t dead_lettered;
+    /** Lines appended to the context's dead-letter files, whatever the
+     * reason and origin (sources' and the job's). */
+    int64_t dead_letters_written;
+    /** Dead letters whose write failed (disk full, I/O error): lost, and
+     * reported as errors (at most one log line per 10 s). */
+    int64_t dead_letters_failed;
+    /** Socket sources' dead letters never written because more than 4 MiB
+     * of them waited for the disk (reported as failed ones are). */
+    int64_t dead_letters_dropped;
+} sl_bad_record_stats;
+
+/**
+ * @brief The context's counts of records set aside (on_bad_record, dead
+ * letters), for a program that shows them without reading logs.
+ * @returns SL_OK, or SL_EINVAL for a NULL argument.
+ * @remark Any thread, also after the context stopped (until it is freed).
+ */
+SL_EXPORT sl_status sl_context_bad_record_stats(const sl_context *ctx,
+                                                sl_bad_record_stats *out);
+
 /** @brief What a stop left undone. */
 typedef struct sl_stop_report {
     /** Records received or planned that no batch processed (dropped

@@ -67,12 +67,13 @@ static const sl__conf_row sl__conf_rows[] = {
             "blocks) before the socket receivers stop reading; TCP then "
             "pushes back on the sender."),
     SL__ROW("receiver.max_line_bytes", SL_CONF_SIZE, "1m", 1, SL__GB, NULL,
-            "Longest line accepted; longer lines are dropped up to their "
-            "newline and counted."),
+            "Longest line accepted (socket and directory sources); longer "
+            "lines are dropped up to their newline, counted, and written "
+            "to the dead-letter file (first 1 KiB) when there is one."),
     SL__ROW("receiver.dead_letter", SL_CONF_STRING, "", 0, 0, NULL,
             "The socket source's own dead-letter file for lines over "
             "receiver.max_line_bytes (instead of dead_letter); empty = "
-            "dead_letter's."),
+            "the stream conf's dead_letter, else the context's."),
     SL__ROW("receiver.block_bytes", SL_CONF_SIZE, "1m", 4 * SL__KB, SL__GB,
             NULL,
             "Size of a receive block (at least receiver.max_line_bytes + 2); "
@@ -161,7 +162,8 @@ static const sl__conf_row sl__conf_rows[] = {
             "Column names for CSV files without a header, comma-separated."),
     SL__ROW("file.dead_letter", SL_CONF_STRING, "", 0, 0, NULL,
             "The directory source's own dead-letter file (instead of "
-            "dead_letter); empty = dead_letter's."),
+            "dead_letter); empty = the stream conf's dead_letter, else the "
+            "context's."),
     SL__ROW("file.with_file_name", SL_CONF_BOOL, "false", 0, 0, NULL,
             "Each record becomes (file name, record), as Spark's "
             "input_file_name()."),
@@ -173,9 +175,10 @@ static const sl__conf_row sl__conf_rows[] = {
             "too long, bad values) are appended as JSON lines; empty = none."),
     SL__ROW("on_bad_record", SL_CONF_ENUM, "fail", 0, 0,
             "fail|skip|dead_letter",
-            "What a job's map or map_values does with a value its built-in "
-            "function cannot handle: fail the batch, skip the record "
-            "(counted, logged), or write it to dead_letter (counted)."),
+            "What a job's map, flat_map, filter (and their _values forms, "
+            "fanout's functions) does with a value its built-in function "
+            "cannot handle: fail the batch, skip the record (counted, "
+            "logged), or write it to dead_letter (counted)."),
     SL__ROW("source.name", SL_CONF_STRING, "", 0, 0, NULL,
             "The source's name in dead letters' origin; empty = its type "
             "(\"directory\", \"socket\")."),

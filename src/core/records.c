@@ -14,6 +14,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 /* The deepest JSON line accepted (cJSON itself allows 1000 levels). */
@@ -710,13 +711,46 @@ void sl__lines_added(sl__line_splitter *s, size_t n)
     s->end += n;
 }
 
-/* Drop pending bytes up to the next "\n"; true once it was found. */
+/* n more bytes of the open long line at p: the first SL__DEAD_TEXT_MAX
+ * kept, all counted. */
+static void long_add(sl__line_splitter *s, const char *p, size_t n)
+{
+    size_t keep = SL__DEAD_TEXT_MAX - s->head_len;
+
+    keep = n < keep ? n : keep;
+    memcpy(s->head + s->head_len, p, keep);
+    s->head_len += keep;
+    s->long_len += n;
+    if (n > 0)
+        s->last = p[n - 1];
+}
+
+/* The open long line ended (at its "\n" or the stream's end): report it,
+ * its "\r" before the "\n" dropped as a short line's is. */
+static sl__line_result long_end(sl__line_splitter *s, const char **line,
+                                size_t *len)
+{
+    if (s->long_len > 0 && s->last == '\r')
+        s->long_len--;
+    if (s->head_len > s->long_len)
+        s->head_len = s->long_len;
+    s->long_open = false;
+    s->line_at = s->long_at;
+    *line = s->head;
+    *len = s->head_len;
+    return SL__LINE_LONG;
+}
+
+/* Drop pending bytes up to the next "\n" (kept by long_add while a long
+ * line is open); true once it was found. */
 static bool lines_skip(sl__line_splitter *s)
 {
-    const char *nl = s->end > s->start
-                         ? memchr(s->buf + s->start, '\n', s->end - s->start)
-                         : NULL;
+    const char *p = s->buf + s->start;
+    const char *nl =
+        s->end > s->start ? memchr(p, '\n', s->end - s->start) : NULL;
 
+    if (s->long_open)
+        long_add(s, p, nl ? (size_t)(nl - p) : s->end - s->start);
     if (!nl) {
         s->start = s->end;
         return false;
@@ -739,11 +773,13 @@ static sl__line_result lines_take(sl__line_splitter *s, size_t n, size_t next,
     s->scanned = 0;
     if (n > 0 && p[n - 1] == '\r')
         n--;
-    if (n > s->max)
-        return SL__LINE_LONG;
     *line = p;
     *len = n;
-    return SL__LINE_OK;
+    if (n <= s->max)
+        return SL__LINE_OK;
+    s->long_len = n;
+    *len = n < SL__DEAD_TEXT_MAX ? n : SL__DEAD_TEXT_MAX;
+    return SL__LINE_LONG;
 }
 
 sl__line_result sl__lines_next(sl__line_splitter *s, bool at_eof,
@@ -753,10 +789,12 @@ sl__line_result sl__lines_next(sl__line_splitter *s, bool at_eof,
     const char *nl;
 
     if (s->skipping && !lines_skip(s)) {
-        if (at_eof)
-            s->skipping = false;
-        return SL__LINE_MORE;
+        if (!at_eof)
+            return SL__LINE_MORE;
+        s->skipping = false;
     }
+    if (s->long_open)
+        return long_end(s, line, len);
     pending = s->end - s->start;
     nl = pending > s->scanned ? memchr(s->buf + s->start + s->scanned, '\n',
                                        pending - s->scanned)
@@ -767,17 +805,28 @@ sl__line_result sl__lines_next(sl__line_splitter *s, bool at_eof,
     }
     s->scanned = pending;
     if (pending >= s->max + 2) {
-        /* Over max even if "\r\n" came next: report it now, and drop it
-         * as it arrives instead of buffering it. */
-        s->line_at = s->offset + (int64_t)s->start;
+        /* Over max even if "\r\n" came next: drop it as it arrives
+         * instead of buffering it, its start kept, and report it at its
+         * end. */
+        s->long_open = true;
+        s->long_at = s->offset + (int64_t)s->start;
+        s->long_len = s->head_len = 0;
+        long_add(s, s->buf + s->start, pending);
         s->start = s->end;
         s->scanned = 0;
-        s->skipping = !at_eof;
-        return SL__LINE_LONG;
+        if (at_eof)
+            return long_end(s, line, len);
+        s->skipping = true;
+        return SL__LINE_MORE;
     }
     if (at_eof && pending > 0)
         return lines_take(s, pending, s->end, line, len);
     return SL__LINE_MORE;
+}
+
+size_t sl__lines_long_len(const sl__line_splitter *s)
+{
+    return s->long_len;
 }
 
 int64_t sl__lines_line_at(const sl__line_splitter *s)
@@ -792,17 +841,110 @@ int64_t sl__lines_pending_at(const sl__line_splitter *s)
 
 /* ------------------------------------------------------- dead letters */
 
+/* A formatted dead letter waiting for the writer thread. */
+typedef struct dead_line {
+    struct dead_line *next;
+    size_t len, replaced;
+    char data[];
+} dead_line;
+
 struct sl__dead_letters {
     int fd;
     pthread_mutex_t lock; /* one line at a time from the workers */
-    _Atomic int64_t count;
+    _Atomic int64_t count, failed;
     _Atomic int64_t replaced; /* ill-formed UTF-8 sequences written as U+FFFD */
+    sl__bad_counts *counts;   /* the context's, or NULL */
+    /* sl__dead_letters_put_async's queue and writer (started by the
+     * first), under qlock */
+    pthread_mutex_t qlock;
+    pthread_cond_t qcv;
+    dead_line *head, **tail;
+    size_t queued_bytes; /* formatted bytes queued or being written */
+    bool writer_started, closing;
+    pthread_t writer;
+    char path[];
 };
 
-sl_status sl__dead_letters_open(const char *path, sl__dead_letters **out,
-                                char *err, size_t errlen)
+void sl__bad_counts_init(sl__bad_counts *c, const sl__logger *log)
 {
-    sl__dead_letters *d = sl_malloc(sizeof *d);
+    memset(c, 0, sizeof *c);
+    c->log = log;
+    pthread_mutex_init(&c->lock, NULL);
+    pthread_cond_init(&c->idle, NULL);
+}
+
+void sl__bad_counts_destroy(sl__bad_counts *c)
+{
+    pthread_cond_destroy(&c->idle);
+    pthread_mutex_destroy(&c->lock);
+}
+
+bool sl__bad_counts_drain(sl__bad_counts *c, int64_t timeout_ms)
+{
+    struct timespec until;
+    int rc = 0;
+
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += timeout_ms / 1000;
+    until.tv_nsec += (timeout_ms % 1000) * 1000000;
+    if (until.tv_nsec >= 1000000000) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000;
+    }
+    pthread_mutex_lock(&c->lock);
+    while (atomic_load(&c->pending) > 0 && rc == 0)
+        rc = pthread_cond_timedwait(&c->idle, &c->lock, &until);
+    pthread_mutex_unlock(&c->lock);
+    return atomic_load(&c->pending) == 0;
+}
+
+/* n queued lines were written or failed: wake a drain at 0. */
+static void counts_done(sl__bad_counts *c, int64_t n)
+{
+    if (!c || atomic_fetch_sub(&c->pending, n) != n)
+        return;
+    pthread_mutex_lock(&c->lock);
+    pthread_cond_broadcast(&c->idle);
+    pthread_mutex_unlock(&c->lock);
+}
+
+const char *sl__dead_letter_path(const sl_conf *own, const char *key,
+                                 const sl_conf *ctx_conf)
+{
+    const char *p = own ? sl_conf_get(own, key) : NULL;
+
+    if (!p || !*p)
+        p = own ? sl_conf_get(own, "dead_letter") : NULL;
+    if (!p || !*p)
+        p = ctx_conf ? sl_conf_get(ctx_conf, "dead_letter") : NULL;
+    return p && *p ? p : NULL;
+}
+
+void sl__bad_counts_lost(sl__bad_counts *c, int64_t n, bool dropped,
+                         const char *what, const char *why)
+{
+    int64_t now = sl__now_mono_ms(), last, total;
+
+    if (!c)
+        return;
+    total = atomic_fetch_add(dropped ? &c->dropped : &c->failed, n) + n;
+    last = atomic_load(&c->failed_logged_ms);
+    /* One report per 10 s across the threads: whoever swaps the stamp. */
+    if (last && now - last < 10000)
+        return;
+    if (!atomic_compare_exchange_strong(&c->failed_logged_ms, &last,
+                                        now ? now : 1))
+        return;
+    sl__log(c->log, SL_LOG_ERROR, "%s: %s; dead letter lost (%lld %s so far)",
+            what, why, (long long)total, dropped ? "dropped" : "failed");
+}
+
+sl_status sl__dead_letters_open(const char *path, sl__bad_counts *counts,
+                                sl__dead_letters **out, char *err,
+                                size_t errlen)
+{
+    size_t n = strlen(path);
+    sl__dead_letters *d = sl_malloc(sizeof *d + n + 1);
 
     *out = NULL;
     if (!d)
@@ -814,9 +956,18 @@ sl_status sl__dead_letters_open(const char *path, sl__dead_letters **out,
         return sl__errbuf(err, errlen, SL_EIO, "cannot open %s: %s", path,
                           SL__STRERROR(e));
     }
+    memcpy(d->path, path, n + 1);
     pthread_mutex_init(&d->lock, NULL);
+    pthread_mutex_init(&d->qlock, NULL);
+    pthread_cond_init(&d->qcv, NULL);
+    d->head = NULL;
+    d->tail = &d->head;
+    d->queued_bytes = 0;
+    d->writer_started = d->closing = false;
     atomic_init(&d->count, 0);
+    atomic_init(&d->failed, 0);
     atomic_init(&d->replaced, 0);
+    d->counts = counts;
     *out = d;
     return SL_OK;
 }
@@ -829,8 +980,9 @@ static void put_json_string(char **p, const char *s, size_t n, size_t *replaced)
     *(*p)++ = '"';
 }
 
-/* Write all n bytes of buf, through EINTR and short writes. */
-static sl_status write_all(int fd, const char *buf, size_t n)
+/* Write all n bytes of buf, through EINTR and short writes; *e is the
+ * errno of a failure (0 for a write of nothing). */
+static sl_status write_all(int fd, const char *buf, size_t n, int *e)
 {
     ssize_t w;
 
@@ -838,8 +990,10 @@ static sl_status write_all(int fd, const char *buf, size_t n)
         w = write(fd, buf, n);
         if (w < 0 && errno == EINTR)
             continue;
-        if (w <= 0)
+        if (w <= 0) {
+            *e = w < 0 ? errno : 0;
             return SL_EIO;
+        }
         buf += w;
         n -= (size_t)w;
     }
@@ -925,12 +1079,49 @@ static char *format_dead_letter(char *buf, const sl__dead_letter *r, bool raw,
     }
     if (r->truncated)
         put_lit(&p, ",\"truncated\":true");
-    if (r->file) {
-        put_field(&p, ",\"file\":", r->file, replaced);
+    put_field(&p, ",\"file\":", r->file, replaced);
+    if (r->file && r->line > 0)
         p += sprintf(p, ",\"line\":%lld", (long long)r->line);
-    }
     put_lit(&p, "}\n");
     return p;
+}
+
+/* A record that could not be written: counted and reported. */
+static sl_status put_failed(sl__dead_letters *d, sl_status st, int e)
+{
+    char what[600], buf[128];
+    const char *why = st == SL_ENOMEM ? "out of memory"
+                      : e             ? strerror_r(e, buf, sizeof buf)
+                                      : "nothing written";
+
+    atomic_fetch_add(&d->failed, 1);
+    snprintf(what, sizeof what, "cannot write to dead-letter file %s", d->path);
+    sl__bad_counts_lost(d->counts, 1, false, what, why);
+    return st;
+}
+
+/* Write one formatted line (len bytes, replaced U+FFFD in it), counted. */
+static sl_status write_line(sl__dead_letters *d, const char *buf, size_t len,
+                            size_t replaced)
+{
+    sl_status st;
+    int e = 0;
+
+    /* One write per record: O_APPEND keeps other writers' lines whole
+     * (other processes, and other handles on the same path), the lock
+     * this handle's. */
+    pthread_mutex_lock(&d->lock);
+    st = write_all(d->fd, buf, len, &e);
+    if (st == SL_OK) {
+        atomic_fetch_add(&d->count, 1);
+        atomic_fetch_add(&d->replaced, (int64_t)replaced);
+    }
+    pthread_mutex_unlock(&d->lock);
+    if (st != SL_OK)
+        return put_failed(d, st, e);
+    if (d->counts)
+        atomic_fetch_add(&d->counts->written, 1);
+    return SL_OK;
 }
 
 sl_status sl__dead_letters_put(sl__dead_letters *d, const sl__dead_letter *r)
@@ -941,20 +1132,87 @@ sl_status sl__dead_letters_put(sl__dead_letters *d, const sl__dead_letter *r)
     sl_status st;
 
     if (!buf)
-        return SL_ENOMEM;
+        return put_failed(d, SL_ENOMEM, 0);
     end = format_dead_letter(buf, r, raw, &replaced);
-    /* One write per record: O_APPEND keeps other writers' lines whole
-     * (other processes, and other handles on the same path), the lock
-     * this handle's. */
-    pthread_mutex_lock(&d->lock);
-    st = write_all(d->fd, buf, (size_t)(end - buf));
-    if (st == SL_OK) {
-        atomic_fetch_add(&d->count, 1);
-        atomic_fetch_add(&d->replaced, (int64_t)replaced);
-    }
-    pthread_mutex_unlock(&d->lock);
+    st = write_line(d, buf, (size_t)(end - buf), replaced);
     sl_free(buf);
     return st;
+}
+
+/* The writer thread: writes the queued lines in order until the handle
+ * closes, then what is left. */
+static void *dead_writer(void *arg)
+{
+    sl__dead_letters *d = arg;
+    dead_line *batch, *next;
+    size_t bytes;
+    int64_t n;
+
+    pthread_mutex_lock(&d->qlock);
+    for (;;) {
+        while (!d->head && !d->closing)
+            pthread_cond_wait(&d->qcv, &d->qlock);
+        if (!d->head)
+            break;
+        batch = d->head;
+        d->head = NULL;
+        d->tail = &d->head;
+        pthread_mutex_unlock(&d->qlock);
+        for (bytes = 0, n = 0; batch; batch = next, n++) {
+            next = batch->next;
+            bytes += batch->len;
+            write_line(d, batch->data, batch->len, batch->replaced);
+            sl_free(batch);
+        }
+        counts_done(d->counts, n);
+        pthread_mutex_lock(&d->qlock);
+        d->queued_bytes -= bytes; /* written: room for more */
+    }
+    pthread_mutex_unlock(&d->qlock);
+    return NULL;
+}
+
+/* Queue l for the writer (started here the first time); false when it
+ * cannot take it: too many bytes wait, or no thread. Under qlock. */
+static bool dead_enqueue(sl__dead_letters *d, dead_line *l)
+{
+    if (d->queued_bytes + l->len > SL__DEAD_QUEUE_BYTES)
+        return false;
+    if (!d->writer_started &&
+        pthread_create(&d->writer, NULL, dead_writer, d) != 0)
+        return false;
+    d->writer_started = true;
+    if (d->counts)
+        atomic_fetch_add(&d->counts->pending, 1);
+    l->next = NULL;
+    *d->tail = l;
+    d->tail = &l->next;
+    d->queued_bytes += l->len;
+    pthread_cond_signal(&d->qcv);
+    return true;
+}
+
+void sl__dead_letters_put_async(sl__dead_letters *d, const sl__dead_letter *r)
+{
+    bool raw = !r->value && r->text && !sl__utf8_valid(r->text, r->text_len);
+    size_t replaced = 0;
+    dead_line *l = sl_malloc(sizeof *l + dead_letter_size(r, raw));
+    bool queued;
+
+    if (!l) {
+        put_failed(d, SL_ENOMEM, 0);
+        return;
+    }
+    l->len = (size_t)(format_dead_letter(l->data, r, raw, &replaced) - l->data);
+    l->replaced = replaced;
+    pthread_mutex_lock(&d->qlock);
+    queued = dead_enqueue(d, l);
+    pthread_mutex_unlock(&d->qlock);
+    if (queued)
+        return;
+    sl_free(l);
+    sl__bad_counts_lost(d->counts, 1, true, d->path,
+                        "too many dead letters wait for the disk");
 }
 
 int64_t sl__dead_letters_replaced(const sl__dead_letters *d)
@@ -967,11 +1225,25 @@ int64_t sl__dead_letters_count(const sl__dead_letters *d)
     return atomic_load(&((sl__dead_letters *)d)->count);
 }
 
+int64_t sl__dead_letters_failed(const sl__dead_letters *d)
+{
+    return atomic_load(&((sl__dead_letters *)d)->failed);
+}
+
 void sl__dead_letters_close(sl__dead_letters *d)
 {
     if (!d)
         return;
+    if (d->writer_started) { /* the writer drains the queue first */
+        pthread_mutex_lock(&d->qlock);
+        d->closing = true;
+        pthread_cond_signal(&d->qcv);
+        pthread_mutex_unlock(&d->qlock);
+        pthread_join(d->writer, NULL);
+    }
     close(d->fd);
+    pthread_cond_destroy(&d->qcv);
+    pthread_mutex_destroy(&d->qlock);
     pthread_mutex_destroy(&d->lock);
     sl_free(d);
 }

@@ -9,6 +9,8 @@
 
 #include "core/core.h"
 
+#include <pthread.h>
+
 /* --------------------------------------------------------------- cJSON */
 
 struct cJSON;
@@ -133,14 +135,18 @@ size_t sl__rec_columns(const sl__rec_reader *r, const char *const **names);
 
 /* ------------------------------------------------------ streamed lines */
 
+/** Longest text a too-long record keeps in its dead letter (1 KiB). */
+#define SL__DEAD_TEXT_MAX 1024
+
 /*
  * Lines cut from a byte stream that arrives chunk by chunk, in one bounded
  * buffer: "\n" ends a line and a "\r" before it is dropped, a last line
  * without "\n" is a line (as sl__next_line cuts them). A line longer than
- * max bytes is never buffered whole: it is reported once and dropped up to
- * its "\n" (as the socket receiver does). The buffer grows to at most
- * max + 2 + chunk bytes, whatever the stream's length. The fields are
- * private to records.c.
+ * max bytes is never buffered whole: it is dropped up to its "\n" as it
+ * arrives, its first SL__DEAD_TEXT_MAX bytes kept (for its dead letter),
+ * and reported once at its end (as the socket receiver does). The buffer
+ * grows to at most max + 2 + chunk bytes, whatever the stream's length.
+ * The fields are private to records.c.
  */
 typedef struct sl__line_splitter {
     char *buf;
@@ -152,6 +158,12 @@ typedef struct sl__line_splitter {
     bool skipping;     /* dropping bytes up to the next "\n" */
     int64_t offset;    /* stream offset of buf[0] */
     int64_t line_at;   /* stream offset of the line last returned */
+    bool long_open;    /* skipping is the rest of a long line to report */
+    int64_t long_at;   /* ... its stream offset */
+    size_t long_len;   /* its bytes so far (at the end: without "\r") */
+    size_t head_len;   /* its first bytes kept in head */
+    char last;         /* its last byte so far */
+    char head[SL__DEAD_TEXT_MAX];
 } sl__line_splitter;
 
 /** What sl__lines_next found. */
@@ -189,12 +201,18 @@ void sl__lines_added(sl__line_splitter *s, size_t n);
 
 /**
  * The next line, a view into the buffer valid until sl__lines_space, in
- * *line and *len (SL__LINE_OK). At end of stream (at_eof), what is left
- * is the last line. SL__LINE_MORE when more bytes are needed (or, at end
- * of stream, when nothing is left).
+ * *line and *len (SL__LINE_OK); for SL__LINE_LONG, once the long line
+ * ended, its first bytes (at most SL__DEAD_TEXT_MAX; the whole length is
+ * sl__lines_long_len). At end of stream (at_eof), what is left is the
+ * last line. SL__LINE_MORE when more bytes are needed (or, at end of
+ * stream, when nothing is left).
  */
 sl__line_result sl__lines_next(sl__line_splitter *s, bool at_eof,
                                const char **line, size_t *len);
+
+/** Length of the long line the last sl__lines_next returned ("\r" of a
+ * CRLF not counted). */
+size_t sl__lines_long_len(const sl__line_splitter *s);
 
 /** Stream offset of the line the last sl__lines_next returned. */
 int64_t sl__lines_line_at(const sl__line_splitter *s);
@@ -218,13 +236,10 @@ int64_t sl__lines_pending_at(const sl__line_splitter *s);
  */
 typedef struct sl__dead_letters sl__dead_letters;
 
-/** Longest text a too-long record keeps in its dead letter (1 KiB). */
-#define SL__DEAD_TEXT_MAX 1024
-
 /** One record set aside: what sl__dead_letters_put writes. */
 typedef struct sl__dead_letter {
     int64_t time_ms;    /* when (wall clock, ms); 0 = now */
-    int64_t batch;      /* the batch's time (ms), or -1: none yet (null) */
+    int64_t batch;      /* the batch's id, or -1: none yet (null) */
     const char *source; /* origin: a source's name, or NULL and ... */
     const char *stream; /* ... a stream's name and */
     int op;             /* ... its operator's index (from 0) */
@@ -234,33 +249,92 @@ typedef struct sl__dead_letter {
     size_t text_len;
     bool truncated;    /* text is only the record's start */
     const char *value; /* instead of text: the value as JSON, or NULL */
-    const char *file;  /* a file's name and line (from 1), or NULL */
-    int64_t line;
+    const char *file;  /* a file's name and line (from 1; 0: unknown), or */
+    int64_t line;      /* NULL */
 } sl__dead_letter;
+
+/*
+ * A context's counts of records set aside, which every dead-letter handle
+ * and the job's on_bad_record of the context add to (what
+ * sl_context_bad_record_stats reads); any thread.
+ */
+typedef struct sl__bad_counts {
+    _Atomic int64_t skipped, dead_lettered; /* on_bad_record's */
+    _Atomic int64_t written, failed;        /* dead letters' writes */
+    _Atomic int64_t dropped;                /* never written: too many waited */
+    const sl__logger *log;                  /* failed writes reported there */
+    _Atomic int64_t failed_logged_ms;       /* ... at most every 10 s */
+    _Atomic int64_t pending;                /* queued by put_async, unwritten */
+    pthread_mutex_t lock;                   /* for idle */
+    pthread_cond_t idle;                    /* pending fell to 0 */
+} sl__bad_counts;
+
+/** Set c up to report to log (which outlives c). */
+void sl__bad_counts_init(sl__bad_counts *c, const sl__logger *log);
+/** Release what init set up. */
+void sl__bad_counts_destroy(sl__bad_counts *c);
+/**
+ * Wait (at most timeout_ms) until every dead letter queued by put_async
+ * with these counts is written or failed, so that the counts are final
+ * once the threads that queue them are gone. false on the timeout.
+ */
+bool sl__bad_counts_drain(sl__bad_counts *c, int64_t timeout_ms);
+
+/**
+ * The dead-letter file a source writes to: its own key of own (NULL:
+ * none), else own's "dead_letter" (a job's sources get the job's), else
+ * ctx_conf's "dead_letter" (a C program's context); NULL when all are
+ * empty. Borrowed from the confs.
+ */
+const char *sl__dead_letter_path(const sl_conf *own, const char *key,
+                                 const sl_conf *ctx_conf);
+
+/** Count n dead letters that failed (or were dropped, dropped true) and
+ * report them, rate-limited, as an error naming what and why. */
+void sl__bad_counts_lost(sl__bad_counts *c, int64_t n, bool dropped,
+                         const char *what, const char *why);
 
 /**
  * Open (create with mode 0644, or append to) the dead-letter file at
- * path. SL_EIO or SL_ENOMEM with err saying why. Close with
- * sl__dead_letters_close.
+ * path; its writes and failed writes are counted in counts (NULL: only in
+ * the handle), a failed write reported to counts->log. SL_EIO or
+ * SL_ENOMEM with err saying why. Close with sl__dead_letters_close.
  */
-sl_status sl__dead_letters_open(const char *path, sl__dead_letters **out,
-                                char *err, size_t errlen);
+sl_status sl__dead_letters_open(const char *path, sl__bad_counts *counts,
+                                sl__dead_letters **out, char *err,
+                                size_t errlen);
 
 /**
  * Append one record set aside (time_ms 0: stamped now): strings
  * JSON-escaped through the one escaper (sl__json_escape: each ill-formed
  * UTF-8 sequence as U+FFFD, counted), and when the text is not UTF-8 its
  * exact bytes in base64 as "text_b64". One write per record; thread-safe.
- * SL_EIO, SL_ENOMEM.
+ * SL_EIO, SL_ENOMEM: the record is lost, counted (sl__dead_letters_failed
+ * and the counts) and reported here, so callers need not.
  */
 sl_status sl__dead_letters_put(sl__dead_letters *d, const sl__dead_letter *r);
 
+/** Most formatted bytes sl__dead_letters_put_async lets wait (4 MiB). */
+#define SL__DEAD_QUEUE_BYTES ((size_t)4 << 20)
+
+/**
+ * As sl__dead_letters_put, but the record is formatted here and written
+ * by the handle's writer thread (started by the first call), so a thread
+ * that must not block on the disk (the I/O thread) never does. When more
+ * than SL__DEAD_QUEUE_BYTES wait, the record is dropped: counted in the
+ * counts' dropped and reported (rate-limited). Written in call order;
+ * sl__dead_letters_close writes what waits first.
+ */
+void sl__dead_letters_put_async(sl__dead_letters *d, const sl__dead_letter *r);
+
 /** Lines written so far (thread-safe). */
 int64_t sl__dead_letters_count(const sl__dead_letters *d);
+/** Records whose write failed so far (thread-safe). */
+int64_t sl__dead_letters_failed(const sl__dead_letters *d);
 /** Ill-formed UTF-8 sequences written as U+FFFD so far (thread-safe). */
 int64_t sl__dead_letters_replaced(const sl__dead_letters *d);
 
-/** Close the file and free d. Accepts NULL. */
+/** Write what put_async queued, close the file and free d. Accepts NULL. */
 void sl__dead_letters_close(sl__dead_letters *d);
 
 #endif /* SL_CORE_RECORDS_H */

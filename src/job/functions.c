@@ -4,13 +4,16 @@
  * include/sluice/functions.h. A job_fn (registry row + argument + "on") is
  * the user pointer of the operator it serves; a value of a kind a function
  * cannot handle fails the task (fn_fail) with a message naming the function
- * and the value.
+ * and the value, or, where the operator can leave the record out (map,
+ * flat_map, filter and their _values forms, through `guarded`), follows
+ * the job's on_bad_record.
  */
 #include "job/job_int.h"
 
 #include <sluice/functions.h>
 
 #include "core/records.h"
+#include "stream/stream.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,23 +22,18 @@
 /* ------------------------------------------------------------- helpers */
 
 /*
- * The reason a map function could not handle its value, kept for the
- * entry point when the job's policy is skip or dead_letter: a worker runs
- * one function at a time, so a thread-local holds it between the two.
+ * The reason a function could not handle its value, kept for `guarded`
+ * while it runs an operator's function whose record may be left out
+ * (dropping; skip or dead_letter): a worker runs one record at a time, so
+ * thread-locals hold it between the two, also through the functions
+ * inside a fanout.
  */
 static _Thread_local char bad_why[192];
-static _Thread_local bool bad_pending;
+static _Thread_local bool bad_pending, dropping;
 
-/* Whether f's bad values follow a policy other than fail: map functions
- * only, whose record can be left out (a reduce has no record to drop). */
-static bool may_drop(const job_fn *f)
-{
-    return f->bad && f->bad->policy != BAD_FAIL &&
-           f->def->info.kind == SL_JOB_FN_MAP;
-}
-
-/* Fail the task: "NAME: WHAT, got VALUE" with the value shortened; under
- * a skip or dead_letter policy, note it for the entry point instead. */
+/* Fail the task: "NAME: WHAT, got VALUE" with the value shortened; while
+ * dropping, note it for `guarded` instead. Without a task (a window's
+ * filter), only SL_ETYPE. */
 static sl_status fn_fail(sl_task *t, const job_fn *f, const char *what,
                          const sl_value *v)
 {
@@ -43,10 +41,10 @@ static sl_status fn_fail(sl_task *t, const job_fn *f, const char *what,
     size_t n = sl_value_format_json(v, text, sizeof text);
     if (n >= sizeof text)
         memcpy(text + sizeof text - 4, "...", 4);
-    if (may_drop(f)) {
+    if (dropping || !t) {
         snprintf(bad_why, sizeof bad_why, "function %s: %s, got %s",
                  f->def->info.name, what, text);
-        bad_pending = true;
+        bad_pending = dropping;
         return SL_ETYPE;
     }
     return sl_task_fail(t, "function %s: %s, got %s", f->def->info.name, what,
@@ -234,66 +232,95 @@ static sl_status f_flatten(sl_task *t, const job_fn *f, const sl_value *in)
     return sl_fn_flatten(t, in, NULL);
 }
 
-/* The calls are built per record in task memory, which the task rewinds
- * per record: the job_fn is shared by the workers and stays read-only. */
+/* Every function's result first, then the emits (what sl_fn_fanout does
+ * call by call): a value the second cannot handle must leave nothing of
+ * the record behind when on_bad_record leaves it out. The results live in
+ * task memory, which the task rewinds per record. */
 static sl_status f_fanout(sl_task *t, const job_fn *f, const sl_value *in)
 {
-    sl_fn_call *calls = sl_task_alloc(t, f->nsubs * sizeof *calls);
-    sl_fanout fan;
+    sl_value *outs = sl_task_alloc(t, f->nsubs * sizeof *outs + 1);
+    sl_status st = SL_OK;
     size_t i;
-    if (!calls)
+    if (!outs)
         return SL_ENOMEM;
-    for (i = 0; i < f->nsubs; i++) {
-        calls[i].fn = sl__job_fn_map;
-        calls[i].user = f->subs[i];
-    }
-    fan.calls = calls;
-    fan.n = f->nsubs;
-    return sl_fn_fanout(t, in, &fan);
+    for (i = 0; st == SL_OK && i < f->nsubs; i++)
+        st = sl__job_fn_map(t, in, &outs[i], f->subs[i]);
+    for (i = 0; st == SL_OK && i < f->nsubs; i++)
+        st = sl_task_emit(t, &outs[i]);
+    return st;
 }
 
 /* ---------------------------------------------------------- predicates */
 
-static bool p_eq(const job_fn *f, const sl_value *in)
+static sl_status p_eq(sl_task *t, const job_fn *f, const sl_value *in,
+                      bool *out)
 {
-    return sl_fn_eq(in, arg_of(f));
+    SL__UNUSED(t);
+    *out = sl_fn_eq(in, arg_of(f));
+    return SL_OK;
 }
 
-static bool p_ne(const job_fn *f, const sl_value *in)
+static sl_status p_ne(sl_task *t, const job_fn *f, const sl_value *in,
+                      bool *out)
 {
-    return sl_fn_ne(in, arg_of(f));
+    SL__UNUSED(t);
+    *out = sl_fn_ne(in, arg_of(f));
+    return SL_OK;
 }
 
-static bool p_lt(const job_fn *f, const sl_value *in)
+/* Predicates judge every value: one not comparable with the argument (a
+ * string against a number), or no integer for even and odd, is not kept
+ * (docs/programming-guide.md), so that they have no bad values of their
+ * own; only an "on" of a record that is no pair is one (pred_check). */
+
+static sl_status p_lt(sl_task *t, const job_fn *f, const sl_value *in,
+                      bool *out)
 {
-    return sl_fn_lt(in, arg_of(f));
+    SL__UNUSED(t);
+    *out = sl_fn_lt(in, arg_of(f));
+    return SL_OK;
 }
 
-static bool p_le(const job_fn *f, const sl_value *in)
+static sl_status p_le(sl_task *t, const job_fn *f, const sl_value *in,
+                      bool *out)
 {
-    return sl_fn_le(in, arg_of(f));
+    SL__UNUSED(t);
+    *out = sl_fn_le(in, arg_of(f));
+    return SL_OK;
 }
 
-static bool p_gt(const job_fn *f, const sl_value *in)
+static sl_status p_gt(sl_task *t, const job_fn *f, const sl_value *in,
+                      bool *out)
 {
-    return sl_fn_gt(in, arg_of(f));
+    SL__UNUSED(t);
+    *out = sl_fn_gt(in, arg_of(f));
+    return SL_OK;
 }
 
-static bool p_ge(const job_fn *f, const sl_value *in)
+static sl_status p_ge(sl_task *t, const job_fn *f, const sl_value *in,
+                      bool *out)
 {
-    return sl_fn_ge(in, arg_of(f));
+    SL__UNUSED(t);
+    *out = sl_fn_ge(in, arg_of(f));
+    return SL_OK;
 }
 
-static bool p_even(const job_fn *f, const sl_value *in)
+static sl_status p_even(sl_task *t, const job_fn *f, const sl_value *in,
+                        bool *out)
 {
+    SL__UNUSED(t);
     SL__UNUSED(f);
-    return sl_fn_even(in, NULL);
+    *out = sl_fn_even(in, NULL);
+    return SL_OK;
 }
 
-static bool p_odd(const job_fn *f, const sl_value *in)
+static sl_status p_odd(sl_task *t, const job_fn *f, const sl_value *in,
+                       bool *out)
 {
+    SL__UNUSED(t);
     SL__UNUSED(f);
-    return sl_fn_odd(in, NULL);
+    *out = sl_fn_odd(in, NULL);
+    return SL_OK;
 }
 
 /* ----------------------------------------------------- reduce functions */
@@ -478,17 +505,23 @@ sl_status sl__job_fn_map(sl_task *t, const sl_value *in, sl_value *out,
                            : sl_task_pair(t, sl_pair_key(in), &y, out);
 }
 
-sl_status sl__job_fn_flat_map(sl_task *t, const sl_value *in, void *user)
+/* Whether predicate f holds for in (its "on" part), in *keep; a value it
+ * cannot judge goes through fn_fail. */
+static sl_status pred_check(sl_task *t, const job_fn *f, const sl_value *in,
+                            bool *keep)
 {
-    const job_fn *f = user;
-    return f->def->flat(t, f, in);
+    const sl_value *x = part(f, in);
+    if (!x)
+        return need_pair(t, f, in);
+    return f->def->pred(t, f, x, keep);
 }
 
 bool sl__job_fn_pred(const sl_value *in, void *user)
 {
-    const job_fn *f = user;
-    const sl_value *x = part(f, in);
-    return x && f->def->pred(f, x);
+    bool keep = false;
+    /* No task here (a window's filter of its keys): a value the predicate
+     * cannot judge is not kept, as Spark's filterFunc returning false. */
+    return pred_check(NULL, user, in, &keep) == SL_OK && keep;
 }
 
 sl_status sl__job_fn_reduce(sl_task *t, const sl_value *a, const sl_value *b,
@@ -519,7 +552,8 @@ sl_status sl__job_bad_open(job_bad *b, const sl_conf *conf, sl_context *ctx,
         return sl__errbuf(err, errlen, SL_ECONF,
                           "on_bad_record \"dead_letter\" needs a "
                           "dead_letter file");
-    return sl__dead_letters_open(path, &b->dead, err, errlen);
+    return sl__dead_letters_open(path, sl__context_bad_counts(ctx), &b->dead,
+                                 err, errlen);
 }
 
 void sl__job_bad_close(job_bad *b)
@@ -537,22 +571,23 @@ static void bad_dead_letter(sl_task *t, const job_fn *f, const sl_value *v)
 {
     char small[256], *json = small;
     size_t n = sl_value_format_json(v, small, sizeof small);
-    sl__dead_letter r = {.batch = sl_task_time(t),
+    sl__dead_letter r = {.batch = sl_task_batch_id(t),
                          .stream = f->stream,
                          .op = f->op,
                          .reason = "bad_value",
                          .error = bad_why};
 
     if (n >= sizeof small) { /* the whole value, however long */
-        if (!(json = sl_malloc(n + 1)))
+        if (!(json = sl_malloc(n + 1))) {
+            sl__bad_counts_lost(sl__context_bad_counts(f->bad->ctx), 1, false,
+                                "dead letter of a bad value", "out of memory");
             return;
+        }
         sl_value_format_json(v, json, n + 1);
     }
     r.value = json;
-    if (sl__dead_letters_put(f->bad->dead, &r) != SL_OK)
-        sl_context_log(f->bad->ctx, SL_LOG_WARN,
-                       "stream %s op %d: cannot write a dead letter", f->stream,
-                       f->op);
+    /* A failed write is counted and reported by the writer. */
+    sl__dead_letters_put(f->bad->dead, &r);
     if (json != small)
         sl_free(json);
 }
@@ -562,10 +597,13 @@ static void bad_dead_letter(sl_task *t, const job_fn *f, const sl_value *v)
 static void bad_record(sl_task *t, const job_fn *f, const sl_value *v)
 {
     job_bad *b = f->bad;
+    sl__bad_counts *c = sl__context_bad_counts(b->ctx);
     int64_t count = atomic_fetch_add(&b->count, 1) + 1;
     bool due;
 
     bad_pending = false;
+    atomic_fetch_add(b->policy == BAD_SKIP ? &c->skipped : &c->dead_lettered,
+                     1);
     if (b->policy == BAD_DEAD_LETTER)
         bad_dead_letter(t, f, v);
     pthread_mutex_lock(&b->lock);
@@ -580,15 +618,64 @@ static void bad_record(sl_task *t, const job_fn *f, const sl_value *v)
                        (long long)count);
 }
 
-sl_status sl__job_fn_map_or_drop(sl_task *t, const sl_value *in, void *user)
+/* What an operator does with one record through its function f. */
+typedef sl_status (*body_fn)(sl_task *t, const job_fn *f, const sl_value *in);
+
+/*
+ * Run body for the record in under the job's on_bad_record: the one path
+ * of every operator whose record can be left out. Under skip or
+ * dead_letter a value a built-in cannot handle (fn_fail, also inside a
+ * fanout) leaves the record out, counted; under fail it fails the task.
+ * Bodies emit only once the whole record is handled, so a record left
+ * out leaves nothing behind.
+ */
+static sl_status guarded(sl_task *t, const job_fn *f, const sl_value *in,
+                         body_fn body)
+{
+    sl_status st;
+
+    if (!f->bad || f->bad->policy == BAD_FAIL)
+        return body(t, f, in);
+    bad_pending = false;
+    dropping = true;
+    st = body(t, f, in);
+    dropping = false;
+    if (st == SL_OK || !bad_pending)
+        return st;
+    bad_record(t, f, in);
+    return SL_OK;
+}
+
+static sl_status map_body(sl_task *t, const job_fn *f, const sl_value *in)
 {
     sl_value out;
-    sl_status st = sl__job_fn_map(t, in, &out, user);
+    sl_status st = sl__job_fn_map(t, in, &out, (void *)f);
+    return st != SL_OK ? st : sl_task_emit(t, &out);
+}
 
-    if (st == SL_OK)
-        return sl_task_emit(t, &out);
-    if (!bad_pending)
-        return st;
-    bad_record(t, user, in);
-    return SL_OK;
+static sl_status flat_body(sl_task *t, const job_fn *f, const sl_value *in)
+{
+    return f->def->flat(t, f, in);
+}
+
+static sl_status filter_body(sl_task *t, const job_fn *f, const sl_value *in)
+{
+    bool keep = false;
+    sl_status st = pred_check(t, f, in, &keep);
+    return st != SL_OK ? st : keep ? sl_task_emit(t, in) : SL_OK;
+}
+
+sl_status sl__job_fn_map_or_drop(sl_task *t, const sl_value *in, void *user)
+{
+    return guarded(t, user, in, map_body);
+}
+
+sl_status sl__job_fn_flat_map(sl_task *t, const sl_value *in, void *user)
+{
+    return guarded(t, user, in, flat_body);
+}
+
+sl_status sl__job_fn_filter(sl_task *t, const sl_value *in, void *user)
+{
+    return guarded(t, user, in, filter_body);
 }

@@ -69,7 +69,8 @@ typedef struct fn_def {
     sl_status (*map)(sl_task *t, const job_fn *f, const sl_value *in,
                      sl_value *out);
     sl_status (*flat)(sl_task *t, const job_fn *f, const sl_value *in);
-    bool (*pred)(const job_fn *f, const sl_value *in);
+    sl_status (*pred)(sl_task *t, const job_fn *f, const sl_value *in,
+                      bool *out); /* t NULL: no task to fail */
     sl_status (*reduce)(sl_task *t, const job_fn *f, const sl_value *a,
                         const sl_value *b, sl_value *out);
 } fn_def;
@@ -119,6 +120,9 @@ sl_status sl__job_fn_reduce(sl_task *t, const sl_value *a, const sl_value *b,
 /* map and map_values under a policy other than fail: a flat_map that
  * emits the mapped record, or nothing for a bad one. */
 sl_status sl__job_fn_map_or_drop(sl_task *t, const sl_value *in, void *user);
+/* A filter as a flat_map (emits in when the predicate holds), so that a
+ * value the predicate cannot judge follows on_bad_record. */
+sl_status sl__job_fn_filter(sl_task *t, const sl_value *in, void *user);
 /* Open the dead-letter file (BAD_DEAD_LETTER) at build; err says why. */
 sl_status sl__job_bad_open(job_bad *b, const sl_conf *conf, sl_context *ctx,
                            char *err, size_t errlen);

@@ -221,7 +221,7 @@ static sl_dstream *b_flat_map(job_op *op, sl_dstream *in, sl_dstream *const *w)
 static sl_dstream *b_filter(job_op *op, sl_dstream *in, sl_dstream *const *w)
 {
     SL__UNUSED(w);
-    return sl_dstream_filter(in, sl__job_fn_pred, op->fn);
+    return sl_dstream_flat_map(in, sl__job_fn_filter, op->fn);
 }
 
 static sl_dstream *b_map_values(job_op *op, sl_dstream *in,

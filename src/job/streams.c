@@ -269,9 +269,7 @@ static void read_op(sl_job *job, job_stream *s, job_op *op, const cJSON *j)
         case P_FN:
             op->fn = read_fn(job, p, pp, d->fn_kind, d->name);
             s->bad |= !op->fn;
-            if (op->fn &&
-                (!strcmp(d->name, "map") || !strcmp(d->name, "map_values"))) {
-                /* on_bad_record applies where a record can be left out */
+            if (op->fn) { /* on_bad_record: where the builder lets it */
                 op->fn->bad = &job->bad;
                 op->fn->stream = s->name;
                 op->fn->op = (int)(op - s->ops);

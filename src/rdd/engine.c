@@ -109,8 +109,9 @@ bool sl__engine_on_worker(const sl_engine *eng)
     return engine_worker_self(eng) != NULL;
 }
 
-void sl__engine_set_time(sl_engine *eng, int64_t time_ms)
+void sl__engine_set_batch(sl_engine *eng, int64_t id, int64_t time_ms)
 {
+    eng->batch_id = id;
     eng->batch_time_ms = time_ms;
 }
 
@@ -296,6 +297,7 @@ sl_engine *sl__engine_create(const sl_conf *conf, const sl__logger *log,
     memset(eng, 0, sizeof *eng);
     eng->log = *log;
     eng->nworkers = workers > 0 ? (size_t)workers : sl__cpu_count();
+    eng->batch_id = -1; /* no batch yet */
     atomic_init(&eng->next_task, 0);
     if (scope_init(&eng->base) != SL_OK)
         goto fail_alloc;

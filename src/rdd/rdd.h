@@ -52,8 +52,9 @@ bool sl__engine_on_worker(const sl_engine *eng);
 /** Ask running and later readers to stop early (sl_task_interrupted);
  * any thread. */
 void sl__engine_interrupt(sl_engine *eng, bool on);
-/** The batch time tasks report with sl_task_time (job thread). */
-void sl__engine_set_time(sl_engine *eng, int64_t time_ms);
+/** The batch tasks report with sl_task_batch_id and sl_task_time (job
+ * thread); (-1, 0) between batches. */
+void sl__engine_set_batch(sl_engine *eng, int64_t id, int64_t time_ms);
 /** Memory in the current scope. */
 void *sl__engine_scope_alloc(sl_engine *eng, size_t n);
 /** The current scope's arena (for deep copies that live with it). */

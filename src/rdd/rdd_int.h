@@ -143,6 +143,7 @@ struct sl_engine {
     sl__errmsg err;
     sl__scope base;          /* scope of standalone use */
     int64_t batch_time_ms;   /* set by the job thread for each batch */
+    int64_t batch_id;        /* ... and its id; -1 outside a batch */
     atomic_bool interrupted; /* sl_task_interrupted: cut long reads short */
     sl__scope *scope;        /* current scope (base, or a batch's) */
 

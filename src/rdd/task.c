@@ -62,7 +62,12 @@ sl_status sl__task_copy(sl_task *t, const sl_value *v, sl_value *out)
 
 int64_t sl_task_time(const sl_task *t)
 {
-    return t->eng->batch_time_ms;
+    return t ? t->eng->batch_time_ms : 0;
+}
+
+int64_t sl_task_batch_id(const sl_task *t)
+{
+    return t ? t->eng->batch_id : -1;
 }
 
 size_t sl_task_partition(const sl_task *t)

@@ -166,6 +166,7 @@ sl_context *sl_context_new(sl_conf *conf, char *errbuf, size_t errlen)
     if (!ctx->conf)
         goto free_ctx;
     ctx->log.level = SL_LOG_INFO;
+    sl__bad_counts_init(&ctx->bad, &ctx->log);
     ctx->outputs_tail = &ctx->outputs;
     ctx->listeners_tail = &ctx->listeners;
     ctx->queue_tail = &ctx->queue;
@@ -183,6 +184,7 @@ free_sync:
     pthread_mutex_destroy(&ctx->err_lock);
     pthread_mutex_destroy(&ctx->lock);
 free_conf:
+    sl__bad_counts_destroy(&ctx->bad);
     if (own_default)
         sl_conf_free(ctx->conf);
 free_ctx:
@@ -394,6 +396,12 @@ static void ctx_join(sl_context *ctx)
         return;
     pthread_join(ctx->job_thread, NULL);
     pthread_join(ctx->io_thread, NULL);
+    /* No thread queues dead letters now: let the queued ones reach the
+     * disk so that sl_context_bad_record_stats is final (bounded, a
+     * stuck disk must not hang the stop). */
+    if (!sl__bad_counts_drain(&ctx->bad, 5000))
+        sl__log(&ctx->log, SL_LOG_WARN,
+                "dead letters still wait for the disk after 5 s");
     pthread_mutex_lock(&ctx->lock);
     ctx->threads_joined = true;
     pthread_cond_broadcast(&ctx->cv);
@@ -476,6 +484,27 @@ int64_t sl_context_json_replacements(const sl_context *ctx)
     return ctx ? atomic_load(&((sl_context *)ctx)->json_replaced) : 0;
 }
 
+sl__bad_counts *sl__context_bad_counts(sl_context *ctx)
+{
+    return &ctx->bad;
+}
+
+sl_status sl_context_bad_record_stats(const sl_context *ctx,
+                                      sl_bad_record_stats *out)
+{
+    sl__bad_counts *c;
+
+    if (!ctx || !out)
+        return SL_EINVAL;
+    c = &((sl_context *)ctx)->bad; /* atomics: read, not changed */
+    out->skipped = atomic_load(&c->skipped);
+    out->dead_lettered = atomic_load(&c->dead_lettered);
+    out->dead_letters_written = atomic_load(&c->written);
+    out->dead_letters_failed = atomic_load(&c->failed);
+    out->dead_letters_dropped = atomic_load(&c->dropped);
+    return SL_OK;
+}
+
 sl_status sl_context_stop_report(const sl_context *ctx, sl_stop_report *out)
 {
     sl_context *c = (sl_context *)ctx; /* the lock, not the context, changes */
@@ -522,6 +551,7 @@ void sl_context_free(sl_context *ctx)
     sl_free(ctx->slides);
     sl_engine_free(ctx->eng);
     sl_conf_free(ctx->conf);
+    sl__bad_counts_destroy(&ctx->bad);
     pthread_cond_destroy(&ctx->cv);
     pthread_mutex_destroy(&ctx->err_lock);
     pthread_mutex_destroy(&ctx->lock);

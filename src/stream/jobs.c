@@ -140,8 +140,9 @@ static void run_batch(sl_context *ctx, batch *b)
         st = SL_ENOMEM;
     } else {
         sl__engine_set_scope(ctx->eng, b->scope);
-        sl__engine_set_time(ctx->eng, b->time_ms);
+        sl__engine_set_batch(ctx->eng, b->id, b->time_ms);
         st = run_outputs(ctx, b);
+        sl__engine_set_batch(ctx->eng, -1, 0);
         sl__engine_set_scope(ctx->eng, NULL);
     }
     info->end_ms = sl__now_wall_ms();

@@ -311,9 +311,9 @@ static void dead_done(sl_receiver *r)
     snprintf(why, sizeof why,
              "line longer than receiver.max_line_bytes (%lld bytes)",
              (long long)r->ctx->max_line);
-    if (sl__dead_letters_put(r->dead, &dl) != SL_OK)
-        sl__log(&r->ctx->log, SL_LOG_WARN,
-                "receiver %s: cannot write a dead letter", r->ops->name);
+    /* Formatted here, written by the file's own writer thread: the I/O
+     * thread never waits for the disk (a full queue drops and counts). */
+    sl__dead_letters_put_async(r->dead, &dl);
 }
 
 /* An over-long line is found: its start (len bytes at start) and seg

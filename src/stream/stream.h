@@ -1,12 +1,15 @@
 /*
  * The stream layer's internal interface to the layers above it (job
- * files, later SQL): what they need of the engine beyond the public API.
- * Implemented in the files of src/stream named at each call.
+ * files, later SQL) and the connectors: what they need of a context beyond
+ * the public API. Implemented in the files of src/stream named at each
+ * call; its private details are in stream_int.h.
  */
 #ifndef SL_STREAM_STREAM_H
 #define SL_STREAM_STREAM_H
 
 #include <sluice/stream.h>
+
+#include "core/records.h"
 
 /*
  * output.c: name the output registered last on ctx (a job file's sink
@@ -18,5 +21,11 @@ sl_status sl__output_set_name(sl_context *ctx, const char *name);
 /* The name of ctx's i-th output in registration order (borrowed), NULL
  * when it has none or past the last. */
 const char *sl__output_name_at(const sl_context *ctx, size_t i);
+
+/* context.c: the context's counts of records set aside
+ * (sl_context_bad_record_stats), for the dead-letter files and
+ * on_bad_record policies that belong to it. Borrowed; lives as long as the
+ * context. */
+sl__bad_counts *sl__context_bad_counts(sl_context *ctx);
 
 #endif /* SL_STREAM_STREAM_H */

@@ -12,6 +12,7 @@
 
 #include "core/core.h"
 #include "rdd/rdd.h"
+#include "stream/stream.h"
 
 struct event;
 struct event_base;
@@ -296,6 +297,7 @@ struct sl_context {
     atomic_bool wake_pending;
     atomic_llong buffered_bytes;
     atomic_llong json_replaced; /* ill-formed UTF-8 the JSON sinks replaced */
+    sl__bad_counts bad;         /* records set aside (any thread) */
     int64_t json_warned_ms;     /* job thread */
     int64_t max_buffered, max_line;
     size_t block_cap; /* every block: max(block_bytes, max_line + 1) */

@@ -33,7 +33,7 @@ static sl__dead_letters *fuzz_dead_letters(void)
 {
     static sl__dead_letters *d;
 
-    if (!d && sl__dead_letters_open("/dev/null", &d, NULL, 0) != SL_OK)
+    if (!d && sl__dead_letters_open("/dev/null", NULL, &d, NULL, 0) != SL_OK)
         fuzz_fail("cannot open /dev/null");
     return d;
 }

@@ -556,6 +556,23 @@ static int report_left(sl_context *ctx, const char *name)
     return EXIT_LEFT;
 }
 
+/* Records the job set aside, when there were any: one line on stderr. */
+static void report_bad(const sl_context *ctx, const char *name)
+{
+    sl_bad_record_stats b;
+    if (sl_context_bad_record_stats(ctx, &b) != SL_OK ||
+        (b.skipped | b.dead_lettered | b.dead_letters_written |
+         b.dead_letters_failed | b.dead_letters_dropped) == 0)
+        return;
+    fprintf(stderr,
+            "streamctl: job \"%s\": bad records: %lld skipped, %lld "
+            "dead-lettered; dead letters: %lld written, %lld failed, %lld "
+            "dropped\n",
+            name, (long long)b.skipped, (long long)b.dead_lettered,
+            (long long)b.dead_letters_written, (long long)b.dead_letters_failed,
+            (long long)b.dead_letters_dropped);
+}
+
 static int cmd_run(int argc, char **argv)
 {
     const char *file;
@@ -592,6 +609,7 @@ static int cmd_run(int argc, char **argv)
     }
     if ((st = sl_context_start(ctx)) == SL_OK)
         st = run_until_signal(ctx, &sigs);
+    report_bad(ctx, sl_job_name(job));
     if (st != SL_OK) {
         const char *msg = sl_context_errmsg(ctx);
         fprintf(stderr, "streamctl: job \"%s\" failed: %s%s%s\n",

@@ -5,7 +5,10 @@
  * (exact content, appending, four threads writing at once).
  */
 #include <cJSON.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -920,7 +923,7 @@ static void test_dead_letters_content(void)
         return;
     snprintf(path, sizeof path, "%s/dead.jsonl", dir);
     old = umask(0);
-    SL_CHECK_OK(sl__dead_letters_open(path, &d, err, sizeof err));
+    SL_CHECK_OK(sl__dead_letters_open(path, NULL, &d, err, sizeof err));
     umask(old);
     SL_CHECK(stat(path, &sb) == 0 && (sb.st_mode & 0777) == 0644);
     SL_CHECK_OK(put_line(d, "in/data.csv", 3, "expected 3 columns, got 4",
@@ -931,7 +934,7 @@ static void test_dead_letters_content(void)
     SL_CHECK_INT(sl__dead_letters_count(d), 3);
     sl__dead_letters_close(d);
     /* Appended to, not truncated, when opened again. */
-    SL_CHECK_OK(sl__dead_letters_open(path, &d, NULL, 0));
+    SL_CHECK_OK(sl__dead_letters_open(path, NULL, &d, NULL, 0));
     SL_CHECK_INT(sl__dead_letters_count(d), 0);
     SL_CHECK_OK(put_line(d, "f", 9, "r", "t", 1));
     sl__dead_letters_close(d);
@@ -967,7 +970,7 @@ static void test_dead_letters_utf8(void)
     if (!dir)
         return;
     snprintf(path, sizeof path, "%s/dead.jsonl", dir);
-    SL_CHECK_OK(sl__dead_letters_open(path, &d, NULL, 0));
+    SL_CHECK_OK(sl__dead_letters_open(path, NULL, &d, NULL, 0));
     SL_CHECK_OK(put_line(d, "f", 1, "r", text, sizeof text - 1));
     sl__dead_letters_close(d);
     got = sl_test_read_file(path, &len);
@@ -1013,7 +1016,7 @@ static void test_dead_letters_shapes(void)
     if (!dir)
         return;
     snprintf(path, sizeof path, "%s/dead.jsonl", dir);
-    SL_CHECK_OK(sl__dead_letters_open(path, &d, NULL, 0));
+    SL_CHECK_OK(sl__dead_letters_open(path, NULL, &d, NULL, 0));
     SL_CHECK_OK(sl__dead_letters_put(d, &bad));
     SL_CHECK_OK(sl__dead_letters_put(d, &tl));
     tl.time_ms = 0;
@@ -1049,8 +1052,8 @@ static void test_dead_letters_open_fails(void)
     sl__dead_letters *d = (sl__dead_letters *)1;
     char err[256] = "";
 
-    SL_CHECK_INT(sl__dead_letters_open("/nonexistent-dir/x/dead.jsonl", &d, err,
-                                       sizeof err),
+    SL_CHECK_INT(sl__dead_letters_open("/nonexistent-dir/x/dead.jsonl", NULL,
+                                       &d, err, sizeof err),
                  SL_EIO);
     SL_CHECK(d == NULL);
     SL_CHECK_STR(err, "cannot open /nonexistent-dir/x/dead.jsonl: No such "
@@ -1126,7 +1129,7 @@ static void test_dead_letters_threads(void)
     if (!dir)
         return;
     snprintf(path, sizeof path, "%s/dead.jsonl", dir);
-    SL_CHECK_OK(sl__dead_letters_open(path, &d, NULL, 0));
+    SL_CHECK_OK(sl__dead_letters_open(path, NULL, &d, NULL, 0));
     for (i = 0; i < WRITERS; i++) {
         w[i] = (writer){d, i, 0};
         SL_CHECK_INT(pthread_create(&th[i], NULL, write_many, &w[i]), 0);
@@ -1159,7 +1162,128 @@ static void test_dead_letters_threads(void)
 }
 
 const char *SL_SUITE = "core/records";
+/* A logger that keeps the last message and counts them. */
+typedef struct kept_log {
+    int n;
+    char last[512];
+} kept_log;
+
+static void keep_log(sl_log_level level, const char *msg, void *user)
+{
+    kept_log *k = user;
+    (void)level;
+    k->n++;
+    snprintf(k->last, sizeof k->last, "%s", msg);
+}
+
+/* Read from fd until want lines arrived (10 s at most each read). */
+static size_t read_lines_from(int fd, size_t want, size_t *bytes)
+{
+    char buf[65536];
+    size_t lines = 0;
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    ssize_t n, i;
+
+    *bytes = 0;
+    while (lines < want && poll(&p, 1, 10000) == 1) {
+        if ((n = read(fd, buf, sizeof buf)) <= 0)
+            break;
+        for (i = 0; i < n; i++)
+            lines += buf[i] == '\n';
+        *bytes += (size_t)n;
+    }
+    return lines;
+}
+
+/*
+ * put_async never waits for the disk: with its writer stuck on a pipe
+ * nobody reads, at most SL__DEAD_QUEUE_BYTES wait and the rest is dropped,
+ * counted and reported once (rate-limited); once the pipe is read, every
+ * queued line arrives whole, and the counts add up.
+ */
+static void test_dead_letters_async_bounded(void)
+{
+    char dir[] = "/tmp/sl_dead_async_XXXXXX", path[600], text[1000];
+    kept_log kept = {0};
+    sl__logger log = {keep_log, &kept, SL_LOG_ERROR};
+    sl__dead_letter r = {.time_ms = 1,
+                         .batch = -1,
+                         .source = "s",
+                         .reason = "too_long",
+                         .error = "e",
+                         .text = text,
+                         .text_len = sizeof text};
+    sl__dead_letters *d = NULL;
+    sl__bad_counts c;
+    size_t i, n = 6000, lines, bytes, kept_lines;
+    int rfd;
+
+    SL_CHECK(mkdtemp(dir) != NULL);
+    snprintf(path, sizeof path, "%s/fifo", dir);
+    SL_CHECK(mkfifo(path, 0600) == 0);
+    rfd = open(path, O_RDONLY | O_NONBLOCK); /* the writer's open won't wait */
+    SL_CHECK(rfd >= 0);
+    memset(text, 'a', sizeof text);
+    sl__bad_counts_init(&c, &log);
+    SL_CHECK_OK(sl__dead_letters_open(path, &c, &d, NULL, 0));
+    for (i = 0; d && i < n; i++) /* 6.6 MB: over the pipe and the queue */
+        sl__dead_letters_put_async(d, &r);
+    SL_CHECK(atomic_load(&c.dropped) > 0);
+    kept_lines = n - (size_t)atomic_load(&c.dropped);
+    /* At most the queue's bytes plus the pipe's 64 KiB got through. */
+    SL_CHECK(kept_lines * 1100 <= SL__DEAD_QUEUE_BYTES + 2 * 65536 + 1100);
+    SL_CHECK_INT(kept.n, 1);
+    SL_CHECK(strstr(kept.last, "too many dead letters wait for the disk; "
+                               "dead letter lost (1 dropped so far)") != NULL);
+    fcntl(rfd, F_SETFL, 0);
+    lines = read_lines_from(rfd, kept_lines, &bytes);
+    SL_CHECK_INT(lines, kept_lines);
+    SL_CHECK(sl__bad_counts_drain(&c, 10000));
+    sl__dead_letters_close(d);
+    SL_CHECK_INT(atomic_load(&c.written), kept_lines);
+    SL_CHECK_INT(atomic_load(&c.failed), 0);
+    SL_CHECK_INT(atomic_load(&c.pending), 0);
+    SL_CHECK_INT(bytes % lines, 0); /* identical lines, none torn */
+    sl__bad_counts_destroy(&c);
+    close(rfd);
+    unlink(path);
+    rmdir(dir);
+}
+
+/* A write that fails (a full disk) is counted, in the handle and the
+ * counts, and reported with the file and the reason. */
+static void test_dead_letters_failed_write(void)
+{
+    kept_log kept = {0};
+    sl__logger log = {keep_log, &kept, SL_LOG_ERROR};
+    sl__dead_letter r = {.time_ms = 1,
+                         .source = "s",
+                         .reason = "malformed",
+                         .error = "e",
+                         .text = "t",
+                         .text_len = 1};
+    sl__dead_letters *d = NULL;
+    sl__bad_counts c;
+
+    sl__bad_counts_init(&c, &log);
+    SL_CHECK_OK(sl__dead_letters_open("/dev/full", &c, &d, NULL, 0));
+    SL_CHECK_INT(sl__dead_letters_put(d, &r), SL_EIO);
+    SL_CHECK_INT(sl__dead_letters_put(d, &r), SL_EIO);
+    SL_CHECK_INT(sl__dead_letters_failed(d), 2);
+    SL_CHECK_INT(sl__dead_letters_count(d), 0);
+    SL_CHECK_INT(atomic_load(&c.failed), 2);
+    SL_CHECK_INT(atomic_load(&c.written), 0);
+    SL_CHECK_INT(kept.n, 1); /* the second within 10 s: not reported */
+    SL_CHECK_STR(kept.last, "cannot write to dead-letter file /dev/full: No "
+                            "space left on device; dead letter lost (1 "
+                            "failed so far)");
+    sl__dead_letters_close(d);
+    sl__bad_counts_destroy(&c);
+}
+
 const sl_test_case SL_TESTS[] = {
+    {"dead_letters_async_bounded", test_dead_letters_async_bounded},
+    {"dead_letters_failed_write", test_dead_letters_failed_write},
     {"format_names", test_format_names},
     {"options", test_options},
     {"lines", test_lines},

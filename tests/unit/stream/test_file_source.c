@@ -258,6 +258,82 @@ static void test_compressed(void)
     free(dir);
 }
 
+/* Check that the dead letter at *p (one line) is, after its time_ms,
+ * exactly `,"batch":1,...` with text (a run of n c's), truncated, the
+ * file and line; *p moves to the next line. */
+static void check_too_long(char **p, const char *dir, char c, size_t n,
+                           bool truncated, int line)
+{
+    char *nl = strchr(*p, '\n'), *rest, expect[1600], text[1100];
+
+    SL_CHECK(nl != NULL && strncmp(*p, "{\"time_ms\":", 11) == 0);
+    if (!nl)
+        return;
+    *nl = '\0';
+    rest = strstr(*p, ",\"batch\":");
+    memset(text, c, n);
+    text[n] = '\0';
+    snprintf(expect, sizeof expect,
+             ",\"batch\":1,\"origin\":{\"source\":\"d\"},\"reason\":"
+             "\"too_long\",\"error\":\"line longer than "
+             "receiver.max_line_bytes (16 bytes)\",\"text\":\"%s\"%s,"
+             "\"file\":\"%s/t.txt\",\"line\":%d}",
+             text, truncated ? ",\"truncated\":true" : "", dir, line);
+    SL_CHECK_STR(rest ? rest : *p, expect);
+    *p = nl + 1;
+}
+
+/* Lines over receiver.max_line_bytes: counted, and each a too_long dead
+ * letter with its first 1 KiB (truncated when longer), its CRLF's "\r"
+ * not counted, the batch's id and the file's line number. */
+static void test_too_long_dead_letters(void)
+{
+    char *dir = make_dir(), dead[512], *text, *p, *data;
+    const char *settings[] = {"receiver.max_line_bytes",
+                              "16",
+                              "file.dead_letter",
+                              dead,
+                              "source.name",
+                              "d",
+                              NULL};
+    collected got = {0};
+    sl_file_stats st;
+    size_t n, len = 0;
+
+    snprintf(dead, sizeof dead, "%s.dead", dir);
+    data = malloc(4096);
+    len += (size_t)sprintf(data + len, "ok\n%030d\n", 0);
+    memset(data + len, 'y', 2000);
+    len += 2000;
+    len += (size_t)sprintf(data + len, "\r\nzzzzzzzzzzzzzzzzzzzz\r\nshort\n"
+                                       "wwwwwwwwwwwwwwwww");
+    write_file(dir, "t.txt", data, len);
+    run_dir(dir, settings, &got, &st);
+    SL_CHECK_INT(st.lines_too_long, 4);
+    qsort(got.lines, got.n, sizeof *got.lines, cmp_str);
+    SL_CHECK_INT(got.n, 2);
+    if (got.n == 2) {
+        SL_CHECK_STR(got.lines[0], "\"ok\"");
+        SL_CHECK_STR(got.lines[1], "\"short\"");
+    }
+    text = sl_test_read_file(dead, &n);
+    SL_CHECK(text != NULL);
+    if (text) {
+        p = text;
+        check_too_long(&p, dir, '0', 30, false, 2);
+        check_too_long(&p, dir, 'y', 1024, true, 3);
+        check_too_long(&p, dir, 'z', 20, false, 4);
+        check_too_long(&p, dir, 'w', 17, false, 6);
+        SL_CHECK_STR(p, "");
+        free(text);
+    }
+    unlink(dead);
+    free(data);
+    collected_free(&got);
+    sl_test_remove_tree(dir);
+    free(dir);
+}
+
 /* CSV with a header, with_file_name, a dead-letter file. */
 static void test_csv_dead_letters(void)
 {
@@ -647,6 +723,7 @@ const sl_test_case SL_TESTS[] = {
     {"splits_every_line_once", test_splits_every_line_once},
     {"compressed", test_compressed},
     {"csv_dead_letters", test_csv_dead_letters},
+    {"too_long_dead_letters", test_too_long_dead_letters},
     {"compressed_streamed", test_compressed_streamed},
     {"max_decompressed", test_max_decompressed},
     {"csv_json_streamed", test_csv_json_streamed},

@@ -6,17 +6,21 @@
  * counting after a lost connection. The refused port is a socket bound on
  * 127.0.0.1 that does not listen: connecting to it is refused, and no
  * other process can take the port meanwhile; listen() later lets the
- * receiver in.
+ * receiver in. Also the socket source's dead letters when only the
+ * context's conf names the file, and the context's counts of them.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sluice/sluice.h>
 #include <string.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "sl_test.h"
+#include "sl_test_util.h"
 
 static int bound_socket(int *port)
 {
@@ -241,6 +245,70 @@ static void test_unresolvable_host(void)
     sl_context_free(ctx);
 }
 
+/* Poll the context's counts until n dead letters are written, 10 s at
+ * most. */
+static sl_bad_record_stats wait_written(sl_context *ctx, int64_t n)
+{
+    sl_bad_record_stats b;
+    int64_t deadline = now_ms() + 10000;
+    for (;;) {
+        SL_CHECK_OK(sl_context_bad_record_stats(ctx, &b));
+        if (b.dead_letters_written >= n || now_ms() >= deadline)
+            return b;
+        usleep(5000);
+    }
+}
+
+/* A C program that sets dead_letter on the context's conf only (no
+ * stream conf, or one without it): the socket source writes its
+ * over-long lines there, and sl_context_bad_record_stats counts them. */
+static void test_context_dead_letter(void)
+{
+    char path[] = "/tmp/sl_sock_dead_XXXXXX", expect[256], *got, *rest;
+    const char *const ctx_opts[] = {"dead_letter", path,
+                                    "receiver.max_line_bytes", "16", NULL};
+    const char *const stream_opts[] = {"source.name", "s", NULL};
+    const char line[] = "ok\nxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n";
+    sl_bad_record_stats b;
+    sl_dstream *s;
+    sl_context *ctx;
+    int k, port, fd, conn;
+    size_t n;
+
+    for (k = 0; k < 2; k++) {
+        close(mkstemp(path));
+        fd = bound_socket(&port);
+        SL_CHECK(listen(fd, 4) == 0);
+        ctx = start_socket("127.0.0.1", port, ctx_opts, k ? stream_opts : NULL,
+                           &s);
+        SL_CHECK((conn = accept(fd, NULL, NULL)) >= 0);
+        SL_CHECK(write(conn, line, sizeof line - 1) == sizeof line - 1);
+        b = wait_written(ctx, 1);
+        SL_CHECK_INT(b.dead_letters_written, 1);
+        sl_context_stop(ctx, false);
+        SL_CHECK_OK(sl_context_bad_record_stats(ctx, &b));
+        SL_CHECK_INT(b.dead_letters_written, 1);
+        SL_CHECK_INT(b.dead_letters_failed + b.dead_letters_dropped, 0);
+        SL_CHECK_INT(b.skipped + b.dead_lettered, 0);
+        sl_context_free(ctx);
+        close(conn);
+        close(fd);
+        got = sl_test_read_file(path, &n);
+        SL_CHECK(got != NULL);
+        snprintf(expect, sizeof expect,
+                 ",\"batch\":null,\"origin\":{\"source\":\"%s\"},"
+                 "\"reason\":\"too_long\",\"error\":\"line longer than "
+                 "receiver.max_line_bytes (16 bytes)\",\"text\":\"%.40s\"}\n",
+                 k ? "s" : "socket", line + 3);
+        rest = got ? strstr(got, ",\"batch\"") : NULL;
+        SL_CHECK(got && strncmp(got, "{\"time_ms\":", 11) == 0);
+        SL_CHECK_STR(rest ? rest : "", expect);
+        free(got);
+        unlink(path);
+        memcpy(path + strlen(path) - 6, "XXXXXX", 6);
+    }
+}
+
 const char *SL_SUITE = "stream/socket_connect";
 const sl_test_case SL_TESTS[] = {
     {"max_attempts", test_max_attempts},
@@ -248,5 +316,6 @@ const sl_test_case SL_TESTS[] = {
     {"retry_forever_then_connect", test_retry_forever_then_connect},
     {"lost_connection_counts", test_lost_connection_counts},
     {"unresolvable_host", test_unresolvable_host},
+    {"context_dead_letter", test_context_dead_letter},
     {NULL, NULL},
 };
