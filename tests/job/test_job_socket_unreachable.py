@@ -123,7 +123,7 @@ def case_max_attempts(tmp):
     finally:
         sock.close()
     check(rc == 1, "exit status %s, expected 1; stderr %r" % (rc, err))
-    want = ("streamctl: job \"unreachable\" failed: input/output error: "
+    want = ("streamctl: job \"unreachable\" failed: "
             "SL_EIO: receiver socket: cannot connect to 127.0.0.1:%d after "
             "3 attempts (last error: Connection refused)" % port)
     check(want in err, "stderr lacks %r: %r" % (want, err))

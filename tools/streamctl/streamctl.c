@@ -612,9 +612,10 @@ static int cmd_run(int argc, char **argv)
     report_bad(ctx, sl_job_name(job));
     if (st != SL_OK) {
         const char *msg = sl_context_errmsg(ctx);
-        fprintf(stderr, "streamctl: job \"%s\" failed: %s%s%s\n",
-                sl_job_name(job), sl_strerror(st), msg && *msg ? ": " : "",
-                msg ? msg : "");
+        /* The context's message starts with its status's name: print
+         * the status once. */
+        fprintf(stderr, "streamctl: job \"%s\" failed: %s\n",
+                sl_job_name(job), msg && *msg ? msg : sl_strerror(st));
         goto out;
     }
     rc = report_left(ctx, sl_job_name(job));
