@@ -614,8 +614,8 @@ static int cmd_run(int argc, char **argv)
         const char *msg = sl_context_errmsg(ctx);
         /* The context's message starts with its status's name: print
          * the status once. */
-        fprintf(stderr, "streamctl: job \"%s\" failed: %s\n",
-                sl_job_name(job), msg && *msg ? msg : sl_strerror(st));
+        fprintf(stderr, "streamctl: job \"%s\" failed: %s\n", sl_job_name(job),
+                msg && *msg ? msg : sl_strerror(st));
         goto out;
     }
     rc = report_left(ctx, sl_job_name(job));
