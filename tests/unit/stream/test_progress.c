@@ -8,6 +8,7 @@
  */
 #include <cJSON.h>
 #include <math.h>
+#include <pthread.h>
 #include <sluice/sluice.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -275,6 +276,27 @@ static void test_entry_fields(void)
         free(s.entries[i]);
 }
 
+/* Read the kept entries while batches run (TSan checks the ring's lock);
+ * every read is a JSON array. */
+static void *reader(void *arg)
+{
+    sl_context *ctx = arg;
+    char *all;
+    int reads = 0;
+    while (sl_context_await_termination_or_timeout(ctx, 0) == SL_ETIMEDOUT ||
+           reads == 0) {
+        if (sl_context_recent_progress(ctx, 0, &all, NULL) != SL_OK)
+            return "failed";
+        if (all[0] != '[' || all[strlen(all) - 1] != ']') {
+            sl_free(all);
+            return "not an array";
+        }
+        sl_free(all);
+        reads++;
+    }
+    return NULL;
+}
+
 /* progress.retain 2: the last two entries, oldest first; max picks the
  * newest. */
 static void test_recent(void)
@@ -282,13 +304,18 @@ static void test_recent(void)
     seen s;
     char *all, *last, want[8192];
     size_t len, i;
+    pthread_t th;
+    void *why;
     memset(&s, 0, sizeof s);
     build(&s);
     SL_CHECK_OK(sl_context_recent_progress(s.ctx, 0, &all, &len));
     SL_CHECK_STR(all, "[]");
     sl_free(all);
     SL_CHECK_OK(sl_context_start(s.ctx));
+    SL_CHECK_INT(pthread_create(&th, NULL, reader, s.ctx), 0);
     SL_CHECK_OK(sl_context_await_termination(s.ctx));
+    SL_CHECK_INT(pthread_join(th, &why), 0);
+    SL_CHECK_STR(why ? (const char *)why : "ok", "ok");
     SL_CHECK_INT(s.n, BATCHES);
     SL_CHECK_OK(sl_context_recent_progress(s.ctx, 0, &all, &len));
     snprintf(want, sizeof want, "[%s,%s]", s.entries[1], s.entries[2]);
