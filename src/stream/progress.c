@@ -16,6 +16,15 @@
 #include <sys/random.h>
 #include <time.h>
 
+/* What the entries remember of a planned source between batches. */
+typedef struct sl__src_track {
+    char *prev; /* the last entry's end: the next entry's start */
+    size_t prev_cap;
+    int64_t records, malformed; /* its counters at the last entry */
+    sl_source_progress now;     /* its counters for this entry */
+    int64_t rows;               /* this entry's rows */
+} sl__src_track;
+
 int64_t sl__now_mono_us(void)
 {
     struct timespec ts;
@@ -77,10 +86,9 @@ void sl__progress_destroy(sl_context *ctx)
     for (i = 0; i < p->cap; i++)
         sl_free(p->ring[i]);
     sl_free(p->ring);
-    for (i = 0; i < p->nprev; i++)
-        sl_free(p->prev[i]);
-    sl_free(p->prev);
-    sl_free(p->prev_cap);
+    for (i = 0; i < p->nsrc; i++)
+        sl_free(p->src[i].prev);
+    sl_free(p->src);
     sl_free(p->buf);
     sl_free(p->job_name);
     pthread_mutex_destroy(&p->lock);
@@ -90,22 +98,14 @@ sl_status sl__progress_start(sl_context *ctx)
 {
     sl__progress *p = &ctx->progress;
     new_id(p->run_id);
-    if (ctx->nplanned == 0 || p->prev)
+    if (ctx->nplanned == 0 || p->src)
         return SL_OK;
-    p->prev = sl_malloc(ctx->nplanned * sizeof *p->prev);
-    p->prev_cap = sl_malloc(ctx->nplanned * sizeof *p->prev_cap);
-    if (p->prev && p->prev_cap) {
-        memset(p->prev, 0, ctx->nplanned * sizeof *p->prev);
-        memset(p->prev_cap, 0, ctx->nplanned * sizeof *p->prev_cap);
-    } else {
-        sl_free(p->prev);
-        sl_free(p->prev_cap);
-        p->prev = NULL;
-        p->prev_cap = NULL;
+    if (!(p->src = sl_malloc(ctx->nplanned * sizeof *p->src))) {
         sl__ctx_set_error(ctx, SL_ENOMEM, "progress: out of memory");
         return SL_ENOMEM;
     }
-    p->nprev = ctx->nplanned;
+    memset(p->src, 0, ctx->nplanned * sizeof *p->src);
+    p->nsrc = ctx->nplanned;
     return SL_OK;
 }
 
@@ -218,6 +218,7 @@ static void put_head(sl_context *ctx, const batch *b)
     double span_s =
         (double)ctx->interval_ms * (double)(1 + info->absorbed_ticks) / 1000.0;
     int64_t total_us = b->phase_us[SL__PHASE_TOTAL];
+    int64_t rows = info->num_records + p->extra_rows;
 
     if (gmtime_r(&secs, &tm))
         strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
@@ -232,10 +233,9 @@ static void put_head(sl_context *ctx, const batch *b)
         "\"input_rows\":%lld,\"input_rows_per_s\":%.3f,"
         "\"processed_rows_per_s\":%.3f,",
         (long long)b->id, (long long)b->time_ms, when,
-        (long long)(info->end_ms % 1000), (long long)info->num_records,
-        span_s > 0 ? (double)info->num_records / span_s : 0.0,
-        total_us > 0 ? (double)info->num_records * 1e6 / (double)total_us
-                     : 0.0);
+        (long long)(info->end_ms % 1000), (long long)rows,
+        span_s > 0 ? (double)rows / span_s : 0.0,
+        total_us > 0 ? (double)rows * 1e6 / (double)total_us : 0.0);
 }
 
 static void put_durations(sl_context *ctx, const batch *b)
@@ -285,31 +285,57 @@ static void put_state(sl_context *ctx)
     put(p, "],");
 }
 
-/* Keep offsets as planned source i's next start (the buffer grows only
+/* Keep offsets as planned source t's next start (the buffer grows only
  * when an entry is longer than every one before). NULL: none. */
-static void keep_prev(sl__progress *p, size_t i, const char *offsets)
+static void keep_prev(sl__src_track *t, const char *offsets)
 {
     size_t n;
     char *grown;
-    if (i >= p->nprev)
-        return;
     if (!offsets) {
-        if (p->prev[i])
-            p->prev[i][0] = '\0';
+        if (t->prev)
+            t->prev[0] = '\0';
         return;
     }
     n = strlen(offsets) + 1;
-    if (n > p->prev_cap[i]) {
-        if (!(grown = sl_realloc(p->prev[i], n))) {
-            p->prev_cap[i] = 0; /* unknown start rather than a wrong one */
-            sl_free(p->prev[i]);
-            p->prev[i] = NULL;
+    if (n > t->prev_cap) {
+        if (!(grown = sl_realloc(t->prev, n))) {
+            t->prev_cap = 0; /* unknown start rather than a wrong one */
+            sl_free(t->prev);
+            t->prev = NULL;
             return;
         }
-        p->prev[i] = grown;
-        p->prev_cap[i] = n;
+        t->prev = grown;
+        t->prev_cap = n;
     }
-    memcpy(p->prev[i], offsets, n);
+    memcpy(t->prev, offsets, n);
+}
+
+/*
+ * Before the entry is written: ask each planned source for its counters
+ * (version 3). A source whose readers count what they read (not announced
+ * at plan) gets the records read since the last entry as its rows, which
+ * the entry's input_rows adds to the batch's num_records.
+ */
+static void collect_sources(sl_context *ctx, const batch *b)
+{
+    sl__progress *p = &ctx->progress;
+    size_t i;
+    p->extra_rows = 0;
+    for (i = 0; i < p->nsrc; i++) {
+        const sl_dstream *s = ctx->planned[i];
+        sl__src_track *t = &p->src[i];
+        int64_t planned = b->planned ? b->plans[i].records : 0;
+        t->now.records = t->now.malformed = t->now.lag = -1;
+        if (s->planned->version >= 3 && s->planned->progress)
+            s->planned->progress(s->planned_state, &t->now);
+        t->rows = planned;
+        if (t->now.records >= 0 && planned == 0) {
+            t->rows = t->now.records - t->records;
+            p->extra_rows += t->rows;
+        }
+        if (t->now.records >= 0)
+            t->records = t->now.records;
+    }
 }
 
 /* Recorded offsets are JSON already (sl_plan_set_offsets): put as is. */
@@ -319,23 +345,34 @@ static void put_raw(sl__progress *p, const char *json)
 }
 
 /* A planned source: start is the end the previous batch recorded (null
- * for the first batch of a run), end what this batch recorded. */
+ * for the first batch of a run), end what this batch recorded; malformed
+ * what it set aside since the last entry, null (and lag) where unknown. */
 static void put_planned(sl_context *ctx, const batch *b, size_t i)
 {
     sl__progress *p = &ctx->progress;
     const sl_dstream *s = ctx->planned[i];
+    sl__src_track *t = &p->src[i];
     const char *end = b->planned ? b->offsets[i].offsets : NULL;
     put(p, "{\"name\":");
     put_str(p, s->name ? s->name : s->planned->name);
     put(p, ",\"description\":");
     put_str(p, s->planned->name);
     put(p, ",\"start\":");
-    put_raw(p, i < p->nprev ? p->prev[i] : NULL);
+    put_raw(p, t->prev);
     put(p, ",\"end\":");
     put_raw(p, end);
-    put(p, ",\"rows\":%lld,\"malformed\":null,\"lag\":null}",
-        b->planned ? (long long)b->plans[i].records : 0LL);
-    keep_prev(p, i, end);
+    put(p, ",\"rows\":%lld,\"malformed\":", (long long)t->rows);
+    if (t->now.malformed >= 0) {
+        put(p, "%lld", (long long)(t->now.malformed - t->malformed));
+        t->malformed = t->now.malformed;
+    } else {
+        put(p, "null");
+    }
+    if (t->now.lag >= 0)
+        put(p, ",\"lag\":%lld}", (long long)t->now.lag);
+    else
+        put(p, ",\"lag\":null}");
+    keep_prev(t, end);
 }
 
 /* A receiver: its range is the sealed blocks' sequence numbers [start,
@@ -447,6 +484,7 @@ void sl__progress_batch(sl_context *ctx, batch *b)
     listener *l;
     p->len = 0;
     p->failed = false;
+    collect_sources(ctx, b);
     put_head(ctx, b);
     put_durations(ctx, b);
     put_state(ctx);

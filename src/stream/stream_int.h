@@ -265,11 +265,9 @@ typedef struct sl__progress {
     char job_id[40]; /* checkpoint's job id, else random per context */
     char run_id[40]; /* random, made at each start */
     char *job_name;  /* sl__context_set_job_name, or NULL */
-    /* per planned source: the offsets the last entry reported as end, the
-     * start of the next entry (grown as needed) */
-    char **prev;
-    size_t *prev_cap;
-    size_t nprev;
+    struct sl__src_track *src; /* per planned source (progress.c) */
+    size_t nsrc;
+    int64_t extra_rows; /* the entry's rows the batch info does not hold */
 } sl__progress;
 
 /* ------------------------------------------------------------ context */

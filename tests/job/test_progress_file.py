@@ -141,6 +141,41 @@ def test_progress(tmp):
           "second run's batches %r" % [e["batch"] for e in second])
 
 
+def test_directory(tmp):
+    """A directory source counts what its readers read and set aside: the
+    entry has the lines read as rows, the malformed line as malformed."""
+    inbox = os.path.join(tmp, "in")
+    os.mkdir(inbox)
+    with open(os.path.join(inbox, "f1.json"), "w") as f:
+        f.write('{"a": 1}\nnot json\n{"a": 2}\n')
+    job = os.path.join(tmp, "dir.json")
+    prog = os.path.join(tmp, "progress.jsonl")
+    with open(job, "w") as f:
+        json.dump({"name": "dir-progress", "batch_interval": "100ms",
+                   "clock": "manual", "max_batches": 2,
+                   "conf": {"log.level": "error"},
+                   "sources": {"files": {"type": "directory", "path": inbox,
+                                         "format": "json",
+                                         "include_existing": True}},
+                   "sinks": [{"from": "files", "type": "console",
+                              "format": "json"}]}, f)
+    rc, out, err = run(["run", "--progress", prog, job], tmp)
+    check(rc == 0, "status %d, stderr %r" % (rc, err))
+    entries = read_entries(prog)
+    check(len(entries) == 2, "%d entries" % len(entries))
+    want = [(3, 1, 2), (0, 0, 0)]  # rows, malformed, records written
+    for e, (rows, bad, written) in zip(entries, want):
+        keys(e, ENTRY_KEYS, "entry")
+        src = e["sources"][0]
+        keys(src, SOURCE_KEYS, "source")
+        got = (e["input_rows"], src["rows"], src["malformed"],
+               e["sinks"][0]["rows"])
+        check(got == (rows, rows, bad, written),
+              "batch %d: input_rows, rows, malformed, sink rows %r, want %r"
+              % (e["batch"], got, (rows, rows, bad, written)))
+        check(src["lag"] is None, "lag %r" % src["lag"])
+
+
 def test_option_errors(tmp):
     job = os.path.join(tmp, "job.json")
     with open(job, "w") as f:
@@ -161,6 +196,7 @@ def main():
         return 2
     STREAMCTL = os.path.abspath(sys.argv[1])
     return joblib.run_cases([("progress", test_progress),
+                             ("directory", test_directory),
                              ("option_errors", test_option_errors)])
 
 
