@@ -361,9 +361,25 @@ static void file_free(void *state)
     sl_free(fs);
 }
 
+/* Lines read (records, headers and lines set aside) and lines set aside,
+ * malformed or over-long, for the progress entry; the backlog is counted
+ * in files, not records, so the lag stays unknown. */
+static void file_progress(void *state, sl_source_progress *out)
+{
+    file_source *fs = state;
+    out->records = GET(fs->lines);
+    out->malformed = GET(fs->malformed) + GET(fs->too_long);
+}
+
 static const sl_planned_ops file_ops = {
-    SL_PLANNED_OPS_VERSION, "directory",      file_plan, file_commit, file_free,
-    sl__file_replan,        sl__file_restore,
+    SL_PLANNED_OPS_VERSION,
+    "directory",
+    file_plan,
+    file_commit,
+    file_free,
+    sl__file_replan,
+    sl__file_restore,
+    file_progress,
 };
 
 /* ---------------------------------------------------------- construction */

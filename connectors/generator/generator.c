@@ -134,6 +134,7 @@ static const sl_planned_ops gen_ops = {
     gen_free,
     gen_replan,
     NULL,
+    NULL,
 };
 
 /* Read the generator.* options; conf validated their ranges already. */

@@ -132,6 +132,22 @@ SL_EXPORT sl_status sl_receiver_stream_stats(sl_dstream *s,
 /** @brief The description of one batch that a planned source fills in. */
 typedef struct sl_plan sl_plan;
 
+/** @brief A planned source's counters for progress entries (version 3). */
+typedef struct sl_source_progress {
+    /** Input records read so far, cumulative, for a source whose reader
+     * partitions find their records while the batch runs (none announced
+     * at plan): the entry's rows are what each batch added. -1: not
+     * counted (the records announced at plan are the rows). */
+    int64_t records;
+    /** Input records set aside so far, cumulative over the source's life
+     * (malformed or over-long lines); the entry shows what each batch
+     * added. -1: not counted. */
+    int64_t malformed;
+    /** Input available to the source but not yet planned, in records.
+     * -1: unknown. */
+    int64_t lag;
+} sl_source_progress;
+
 /**
  * @brief A planned source. Methods run on the job thread.
  *
@@ -178,8 +194,15 @@ typedef struct sl_planned_ops {
      */
     sl_status (*restore)(void *state, int64_t batch_id,
                          const char *offsets_json);
+    /* ------------------------------------------------ version 3 */
+    /**
+     * The source's counters for the progress entry, after each batch that
+     * ran (optional; without it both are unknown, null in the entry).
+     * Fill what the source knows; leave -1 where it does not count.
+     */
+    void (*progress)(void *state, sl_source_progress *out);
 } sl_planned_ops;
-#define SL_PLANNED_OPS_VERSION 2
+#define SL_PLANNED_OPS_VERSION 3
 
 /**
  * @brief A stream fed by a planned source. The context owns state from then

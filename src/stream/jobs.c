@@ -61,14 +61,23 @@ static void notify(sl_context *ctx, event_kind ev, const sl_batch_info *info)
 static sl_status run_outputs(sl_context *ctx, batch *b)
 {
     output *o;
+    int64_t t = sl__now_mono_us(), t0 = t, end;
     sl_status st = sl__batch_plan(ctx, b);
+    b->phase_us[SL__PHASE_PLAN] = sl__now_mono_us() - t;
     if (st != SL_OK)
         return st;
+    t = sl__now_mono_us();
     /* The batch's input is fixed now (sl__batch_offsets): a checkpointed
      * context writes offsets/<batch> here, before anything is computed. */
+    b->phase_us[SL__PHASE_OFFSETS] = sl__now_mono_us() - t;
+    t = sl__now_mono_us();
     st = sl__stateful_advance(ctx, b);
+    b->phase_us[SL__PHASE_COMPUTE] = sl__now_mono_us() - t;
+    /* Each output adds its graph's time to compute and its writing to
+     * sinks (sl__output_run). */
     for (o = ctx->outputs; o && st == SL_OK; o = o->next)
         st = sl__output_run(ctx, o, b);
+    t = sl__now_mono_us();
     /* The batch's one commit point: state stores and windows move on
      * together only if every output finished, else none does, so the
      * batch can run again from its input with the same result. */
@@ -79,7 +88,8 @@ static sl_status run_outputs(sl_context *ctx, batch *b)
      * stores' deltas (sl__state_next_pending of changed shards), the
      * windows' data (sl__window_next/prev with after = true) and then
      * commits/<batch>; a failed write aborts the batch like a failed
-     * output. */
+     * output. It reports what it wrote with
+     * sl__batch_set_checkpoint_stats. */
     if (st != SL_OK) {
         sl__batch_abort(ctx, b);
         return st;
@@ -90,6 +100,9 @@ static sl_status run_outputs(sl_context *ctx, batch *b)
     /* The commit entry of a checkpointed batch goes here, before the
      * sources' commit (clean_source must never run before it). */
     sl__batch_commit_sources(ctx, b);
+    end = sl__now_mono_us();
+    b->phase_us[SL__PHASE_COMMIT] = end - t;
+    b->phase_us[SL__PHASE_TOTAL] = end - t0;
     return SL_OK;
 }
 
@@ -159,6 +172,8 @@ static void run_batch(sl_context *ctx, batch *b)
         sl__ctx_fail(ctx, st);
     }
     notify(ctx, EV_COMPLETED, info);
+    if (st == SL_OK)
+        sl__progress_batch(ctx, b);
     sl__log(&ctx->log, SL_LOG_DEBUG,
             "batch %lld: %lld records, %lld ms processing", (long long)b->id,
             (long long)info->num_records, (long long)info->processing_ms);
@@ -191,6 +206,7 @@ static batch *next_batch(sl_context *ctx)
         b = ctx->queue;
         ctx->queue = b->next;
         ctx->nqueued--;
+        b->queued_behind = (int64_t)ctx->nqueued;
         if (!ctx->queue)
             ctx->queue_tail = &ctx->queue;
         ctx->job_busy = true;

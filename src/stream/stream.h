@@ -28,4 +28,13 @@ const char *sl__output_name_at(const sl_context *ctx, size_t i);
  * context. */
 sl__bad_counts *sl__context_bad_counts(sl_context *ctx);
 
+/*
+ * progress.c: the progress entry's "job" (a job file's name; copied, NULL
+ * clears it; SL_ENOMEM) and "job_id" (the checkpoint's job id, at most 39
+ * characters, before start: SL_EINVAL, SL_ESTATE). Without a job id the
+ * context has a random one of its own.
+ */
+sl_status sl__context_set_job_name(sl_context *ctx, const char *name);
+sl_status sl__context_set_job_id(sl_context *ctx, const char *id);
+
 #endif /* SL_STREAM_STREAM_H */

@@ -72,7 +72,7 @@ static void on_completed(const sl_batch_info *b, void *user)
 static seen *watch(sl_context *ctx)
 {
     static seen s;
-    sl_listener l = {SL_LISTENER_VERSION, NULL, NULL, on_completed};
+    sl_listener l = {SL_LISTENER_VERSION, NULL, NULL, on_completed, NULL};
     memset(&s, 0, sizeof s);
     pthread_mutex_init(&s.lock, NULL);
     SL_CHECK_OK(sl_context_add_listener(ctx, &l, &s));
@@ -286,7 +286,7 @@ static void endless_free(void *state)
 
 static const sl_planned_ops endless_ops = {
     SL_PLANNED_OPS_VERSION, "endless", endless_plan, endless_commit,
-    endless_free,           NULL,      NULL};
+    endless_free,           NULL,      NULL,         NULL};
 
 /* Start an endless reader's stream with output fn, stop gracefully once it
  * reads: the stop is quick, not a failure, leaves the batch unprocessed
