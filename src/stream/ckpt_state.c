@@ -44,26 +44,43 @@ bool sl__ckpt_op_dirname(const char *name, char *out, size_t cap)
     return true;
 }
 
+/* An unnamed window (such as the one inside reduce_by_key_and_window
+ * without an inverse) is named by its place among the context's windows,
+ * oldest first: "~window-<k>". Escaped names never start with '~' (it is
+ * escaped as %7E), so these cannot clash with a user's name; the
+ * checkpoint's fingerprint keeps the pipeline's shape, so k is stable. */
+static void window_ordinal(const sl_dstream *s, char *out, size_t cap)
+{
+    const sl_dstream *o;
+    size_t k = 0;
+    for (o = s->next_in_ctx; o; o = o->next_in_ctx)
+        k += sl__is_window(o);
+    snprintf(out, cap, "~window-%zu", k);
+}
+
 bool sl__ckpt_op_path(sl_context *ctx, sl__ckpt *ck, const char *top,
                       const sl_dstream *s, char *out)
 {
     char op[256]; /* NAME_MAX + 1 */
-    if (!s->name) {
+    if (!s->name && sl__is_window(s)) {
+        window_ordinal(s, op, sizeof op);
+    } else if (!s->name) {
         sl__ctx_set_error(ctx, SL_EINVAL,
-                          "checkpoint: a stateful or window stream has no "
-                          "name (sl_dstream_set_name)");
+                          "checkpoint: a stateful stream has no name "
+                          "(sl_dstream_set_name)");
         return false;
+    } else if (!sl__ckpt_op_dirname(s->name, op, sizeof op)) {
+        goto too_long;
     }
-    if (!sl__ckpt_op_dirname(s->name, op, sizeof op) ||
-        snprintf(out, SL__CKPT_PATH_MAX, "%s/%s/%s", sl__ckpt_dir(ck), top,
-                 op) >= SL__CKPT_PATH_MAX - SL__CKPT_PATH_ROOM) {
-        sl__ctx_set_error(ctx, SL_EINVAL,
-                          "checkpoint: stream name \"%s\" is too long for a "
-                          "path (%zu bytes escaped at most)",
-                          s->name, sizeof op - 1);
-        return false;
-    }
-    return true;
+    if (snprintf(out, SL__CKPT_PATH_MAX, "%s/%s/%s", sl__ckpt_dir(ck), top,
+                 op) < SL__CKPT_PATH_MAX - SL__CKPT_PATH_ROOM)
+        return true;
+too_long:
+    sl__ctx_set_error(ctx, SL_EINVAL,
+                      "checkpoint: the path of stream \"%s\" is too long "
+                      "(names: %zu bytes escaped at most)",
+                      s->name ? s->name : op, sizeof op - 1);
+    return false;
 }
 
 bool sl__ckpt_path(char *out, const char *fmt, ...)
