@@ -48,7 +48,8 @@ static sl_status encode_window(const sl_dstream *s, sl__buf *b, sl__errmsg *err)
     unsigned flags =
         (s->ring_new ? HAS_ENTRY : 0) | (s->next_result ? HAS_PREV : 0);
     sl_status st;
-    if ((st = sl__codec_begin(b)) || (st = sl__codec_put_uvarint(b, flags)))
+    if ((st = sl__codec_begin(b)) || (st = sl__codec_put_uvarint(b, flags)) ||
+        (st = sl__codec_put_uvarint(b, zigzag(s->ckpt_last[0]))))
         return st;
     if (s->ring_new &&
         ((st = sl__codec_put_uvarint(b, zigzag(s->ring_new->time_ms))) ||
@@ -61,22 +62,39 @@ static sl_status encode_window(const sl_dstream *s, sl__buf *b, sl__errmsg *err)
     return SL_OK;
 }
 
+/* s->ckpt_last[0]: the newest window file (-1: none), which the next one
+ * names as its base so that a restore finds a missing file. */
+static sl_status load_last(sl__ckpt_io *io, sl_dstream *s, const char *dir)
+{
+    int64_t *v;
+    size_t n;
+    sl_status st;
+    if (s->ckpt_last)
+        return SL_OK;
+    if (!(s->ckpt_last = sl_malloc(sizeof *s->ckpt_last)))
+        return sl__err(&io->err, SL_ENOMEM, "out of memory");
+    if ((st = sl__ckpt_list_versions(io, dir, ".window", &v, &n)) == SL_OK)
+        s->ckpt_last[0] = n ? v[n - 1] : -1;
+    sl_free(v);
+    return st;
+}
+
 sl_status sl__ckpt_write_window(sl_context *ctx, sl__ckpt *ck, sl_dstream *s,
                                 const batch *b)
 {
     sl__ckpt_io *io = sl__ckpt_io_of(ck);
-    char path[SL__CKPT_PATH_MAX];
+    char dir[SL__CKPT_PATH_MAX], path[SL__CKPT_PATH_MAX];
     sl__buf raw = {0}, packed = {0};
     sl__errmsg err = {{0}, SL_OK};
     sl_status st;
 
     if (!s->ring_new && !s->next_result)
         return SL_OK; /* nothing entered: the batch writes nothing */
-    if (!sl__ckpt_op_path(ctx, ck, "windows", s, path))
+    if (!sl__ckpt_op_path(ctx, ck, "windows", s, dir))
         return SL_EINVAL;
-    if ((st = sl__ckpt_mkdirs(io, path)) != SL_OK)
+    if ((st = load_last(io, s, dir)) || (st = sl__ckpt_mkdirs(io, dir)))
         goto io_fail;
-    sl__ckpt_path(path + strlen(path), "/%lld.window", (long long)b->id);
+    sl__ckpt_path(path, "%s/%lld.window", dir, (long long)b->id);
     if ((st = encode_window(s, &raw, &err)) != SL_OK) {
         sl__ctx_set_error(ctx, st, "checkpoint: cannot write %s: %s", path,
                           st == SL_ENOMEM ? "out of memory" : err.text);
@@ -87,6 +105,7 @@ sl_status sl__ckpt_write_window(sl_context *ctx, sl__ckpt *ck, sl_dstream *s,
                                   SL__WINDOW_FILE_VERSION, packed.data,
                                   packed.len)))
         goto io_fail;
+    s->ckpt_last[0] = b->id;
     goto out;
 io_fail:
     sl__ctx_set_error(ctx, st, "checkpoint: %s", sl__ckpt_io_errmsg(io));
@@ -105,6 +124,7 @@ typedef struct win_restore {
     const char *path;
     bool have_newest, entries_done, prev_done;
     int64_t newest, cut;
+    int64_t expect; /* the base the last file read named (-2: any) */
     sl__arena arena;
 } win_restore;
 
@@ -187,14 +207,16 @@ static sl_status load_raw(win_restore *w, const void *raw, size_t len,
                           sl__errmsg *err)
 {
     sl__codec_reader r;
-    uint64_t flags;
+    uint64_t flags, base;
     sl_status st;
 
     if ((st = sl__codec_reader_init(&r, raw, len, SL__CODEC_BORROW, err)))
         return st;
     if (!sl__codec_get_uvarint(&r.pos, r.end, &flags) ||
-        flags > (HAS_ENTRY | HAS_PREV))
+        flags > (HAS_ENTRY | HAS_PREV) ||
+        !sl__codec_get_uvarint(&r.pos, r.end, &base))
         return sl__err(err, SL_ECORRUPT, "bad flags");
+    w->expect = unzigzag(base);
     if ((flags & HAS_ENTRY) && (st = get_part(w, &r, false, err)))
         return st;
     if ((flags & HAS_PREV) && (st = get_part(w, &r, true, err)))
@@ -246,13 +268,30 @@ static sl_status restore_files(win_restore *w, const char *dir,
     size_t i;
 
     w->path = path;
+    w->expect = -2;
     for (i = n; i > 0 && !st; i--) {
         sl__ckpt_path(path, "%s/%lld.window", dir, (long long)v[i - 1]);
-        if (v[i - 1] > version)
+        if (v[i - 1] > version) {
             st = sl__ckpt_unlink(w->io, path);
-        else if (!w->entries_done || !w->prev_done)
+            continue;
+        }
+        if (w->s->ckpt_last[0] < v[i - 1]) /* the newest kept */
+            w->s->ckpt_last[0] = v[i - 1];
+        if (w->expect != -2 && w->expect != v[i - 1])
+            break;
+        if (!w->entries_done || !w->prev_done)
             st = load_file(w);
+        else
+            return SL_OK;
     }
+    /* The last file read names one that is not there (deleted): what it
+     * held is missing from the window. Before the first file no base is
+     * needed; retention deleted what no restore reads. */
+    if (!st && w->expect >= 0 && (!w->entries_done || !w->prev_done))
+        st = sl__err(&w->io->err, SL_ENOTFOUND,
+                     "%s/%lld.window: missing (the window file after it "
+                     "names it)",
+                     dir, (long long)w->expect);
     return st;
 }
 
@@ -274,6 +313,13 @@ sl_status sl__ckpt_restore_window(sl_context *ctx, sl__ckpt *ck, sl_dstream *s,
     w.cut = s->window_ms + (s->kind == DS_REDUCED_WINDOW ? s->slide_ms : 0);
     sl__arena_init(&w.arena, 4096);
     sl__window_restore_begin(s);
+    sl_free(s->ckpt_last);
+    if (!(s->ckpt_last = sl_malloc(sizeof *s->ckpt_last))) {
+        sl__ctx_set_error(ctx, SL_ENOMEM, "checkpoint: out of memory");
+        sl__arena_free(&w.arena);
+        return SL_ENOMEM;
+    }
+    s->ckpt_last[0] = -1;
     if (!(st = sl__ckpt_list_versions(w.io, dir, ".window", &v, &n)))
         st = restore_files(&w, dir, v, n, version);
     sl__arena_free(&w.arena);

@@ -382,7 +382,8 @@ static char *new_ck(sl__ckpt **ck)
 static void drop_ck(char *d, sl__ckpt *ck)
 {
     sl__ckpt_close(ck);
-    sl_test_remove_tree(d);
+    if (!getenv("SL_TEST_KEEP")) /* for a look at the files */
+        sl_test_remove_tree(d);
     free(d);
 }
 
@@ -396,6 +397,9 @@ static sl_status restore_at(run *out, sl__ckpt *ck, int64_t v)
     SL_CHECK_OK(sl__context_skip_initial_state(out->ctx));
     SL_CHECK_OK(sl__context_resume(out->ctx, &res));
     st = sl__ckpt_restore_state(out->ctx, ck, v);
+    if (st && getenv("SL_TEST_VERBOSE"))
+        fprintf(stderr, "restore at %lld: %s\n", (long long)v,
+                sl_context_errmsg(out->ctx));
     return st;
 }
 
