@@ -321,10 +321,10 @@ static sl_status load_delta(sl__ckpt_io *io, sl__state_store *st,
     if (base != SL__STATE_BASE_UNKNOWN && base != *last)
         return sl__err(&io->err, SL_ECORRUPT,
                        "%s: follows version %lld, but the file before it is "
-                       "%s%lld (a state file is missing: %s/%lld.delta or "
-                       ".snapshot)",
-                       path, (long long)base, *last < 0 ? "none " : "",
-                       (long long)*last, dir, (long long)base);
+                       "version %lld: missing %s/%lld.delta or "
+                       "%s/%lld.snapshot",
+                       path, (long long)base, (long long)*last, dir,
+                       (long long)base, dir, (long long)base);
     *last = d;
     return SL_OK;
 }

@@ -342,14 +342,12 @@ sl_status sl__ckpt_prune_window(sl_context *ctx, sl__ckpt *ck, sl_dstream *s,
 
     if (!sl__ckpt_op_path(ctx, ck, "windows", s, dir))
         return SL_EINVAL;
-    /* A restore of keep_from reads entries back to its last push minus
-     * the cut (the parent's slide before it at most), and the previous
-     * result of its last slide: keep a window, two slides and the
-     * parent's slide, in batches, and one more. */
+    /* A restore of keep_from reads entries back to its last push (the
+     * parent's slide before it at most) minus the cut (window and slide),
+     * the first of them older than the ring holds included, and the
+     * previous result of its last slide (within a slide). */
     parent_slide = s->parents[0]->slide_ms;
-    span =
-        (s->window_ms + 2 * s->slide_ms + parent_slide) / s->ctx->interval_ms +
-        1;
+    span = (s->window_ms + s->slide_ms + parent_slide) / s->ctx->interval_ms;
     if ((st = sl__ckpt_list_versions(io, dir, ".window", &v, &n)))
         goto out;
     for (i = 0; i < n && !st && v[i] < keep_from - span; i++) {

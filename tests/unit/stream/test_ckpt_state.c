@@ -486,9 +486,170 @@ static void test_restart_with_snapshots(void)
     restart_each(2);
 }
 
+/* A whole checkpointed run into a new directory. */
+static char *checkpointed_run(run *whole, sl__ckpt **ck, int64_t every)
+{
+    char *d = new_ck(ck);
+    build(whole, *ck, every, RUN);
+    push_from(whole, 1);
+    run_all(whole);
+    SL_CHECK_OK(whole->ck_status);
+    return d;
+}
+
+static int count_files(const char *d, const char *pattern)
+{
+    char cmd[512], line[64];
+    FILE *f;
+    int n = -1;
+    snprintf(cmd, sizeof cmd, "cd '%s' && ls %s 2>/dev/null | wc -l", d,
+             pattern);
+    f = popen(cmd, "r");
+    if (f && fgets(line, sizeof line, f))
+        n = atoi(line);
+    if (f)
+        pclose(f);
+    return n;
+}
+
+/* Batches 7..9 have no input: update_state_by_key keeps every state as
+ * it was, so its shards write no delta (before, every key was put again
+ * with a new time and every shard wrote one each batch). */
+static void test_unchanged_shard_no_delta(void)
+{
+    sl__ckpt *ck;
+    run whole;
+    char *d = checkpointed_run(&whole, &ck, 0);
+    SL_CHECK_INT(count_files(d, "state/%2Ecounts/*/[789].delta"), 0);
+    SL_CHECK(count_files(d, "state/%2Ecounts/*/[1-6].delta") > 0);
+    /* A shard without keys of batch 1 (k0, k2, k3 are in 0 and 1) has
+     * no delta of batch 1. */
+    SL_CHECK_INT(count_files(d, "state/%2Ecounts/2/1.delta"), 0);
+    run_free(&whole);
+    drop_ck(d, ck);
+}
+
+/* Damage one file of a copy with shell command cmd (run in the copy),
+ * then restore at 6: refused, the message naming `named`. */
+static void damaged(const char *d, const char *cmd, const char *named)
+{
+    sl__ckpt *ck2;
+    char *c = copy_ck(d, &ck2), sh[512];
+    run again;
+    sl_status st;
+    snprintf(sh, sizeof sh, "cd '%s' && %s", c, cmd);
+    SL_CHECK_INT(system(sh), 0);
+    st = restore_at(&again, ck2, 6);
+    SL_CHECK(st == SL_ECORRUPT || st == SL_ENOTFOUND);
+    if (!strstr(sl_context_errmsg(again.ctx), named))
+        sl_test_fail(__FILE__, __LINE__, "\"%s\" does not name %s",
+                     sl_context_errmsg(again.ctx), named);
+    run_free(&again);
+    drop_ck(c, ck2);
+}
+
+static void test_corruption_named(void)
+{
+    sl__ckpt *ck;
+    run whole;
+    char *d = checkpointed_run(&whole, &ck, 0);
+    /* k0's shard 0 has a delta every data batch. */
+    damaged(d, "rm $(ls state/%2Ecounts/*/3.delta | head -1)", "/3.delta");
+    damaged(d, "truncate -s 30 $(ls state/%2Ecounts/*/4.delta | head -1)",
+            "/4.delta");
+    damaged(d,
+            "printf 'X' | dd of=state/sums/2/0.snapshot bs=1 seek=30 "
+            "conv=notrunc 2>/dev/null",
+            "state/sums/2/0.snapshot");
+    damaged(d, "rm state/sums/2/0.snapshot", "state/sums/2/0.snapshot");
+    damaged(d, "truncate -s 10 windows/rwin/5.window", "windows/rwin/5.window");
+    damaged(d,
+            "printf 'X' | dd of=windows/win/6.window bs=1 seek=26 "
+            "conv=notrunc 2>/dev/null",
+            "windows/win/6.window");
+    damaged(d, "rm windows/win/5.window", "windows/win/5.window");
+    run_free(&whole);
+    drop_ck(d, ck);
+}
+
+static int fail_batch4(void *user, sl__ckpt_step step, const char *path)
+{
+    (void)user;
+    return step == SL__CKPT_STEP_RENAME && strstr(path, "%2Ecounts/") &&
+                   strstr(path, "/4.delta")
+               ? ENOSPC
+               : 0;
+}
+
+/* A write failing at batch 4 fails the batch; the directory still
+ * restores version 3 exactly (batch 4's deltas written before the failure
+ * are dropped by the restore). */
+static void test_write_failure(void)
+{
+    sl__ckpt *ck;
+    run whole, failed;
+    char *d = checkpointed_run(&whole, &ck, 0), *d2;
+    sl__ckpt *ck2;
+
+    d2 = new_ck(&ck2);
+    sl__ckpt_io_of(ck2)->fault = fail_batch4;
+    build(&failed, ck2, 0, RUN);
+    push_from(&failed, 1);
+    run_all(&failed);
+    SL_CHECK_INT(failed.ck_status, SL_EIO);
+    SL_CHECK(strstr(sl__ckpt_io_errmsg(sl__ckpt_io_of(ck2)), "/4.delta") !=
+             NULL);
+    /* Files of batch 4 before the failing one are there. */
+    SL_CHECK(count_files(d2, "state/sums/*/4.delta") > 0);
+    SL_CHECK(count_files(d2, "windows/*/4.window") > 0);
+    run_free(&failed);
+    sl__ckpt_io_of(ck2)->fault = NULL;
+    check_restart(&whole, ck2, 3);
+    SL_CHECK_INT(count_files(d2, "state/*/*/4.delta"), 0);
+    SL_CHECK_INT(count_files(d2, "windows/*/4.window"), 0);
+    drop_ck(d2, ck2);
+    run_free(&whole);
+    drop_ck(d, ck);
+}
+
+/* Retention keeps what versions >= 7 need (and they restore exactly);
+ * rollback by name (no context) drops versions after 7. */
+static void test_prune_and_rollback(void)
+{
+    sl__ckpt *ck, *ck2;
+    run whole, shape;
+    char *d = checkpointed_run(&whole, &ck, 2), *c;
+    int64_t v;
+
+    build(&shape, NULL, 0, RUN);
+    SL_CHECK_OK(sl__ckpt_prune_state(shape.ctx, ck, 7));
+    SL_CHECK_OK(sl__ckpt_io_sync_dirs(sl__ckpt_io_of(ck)));
+    run_free(&shape);
+    SL_CHECK_INT(count_files(d, "state/*/*/[0-5].snapshot"), 0);
+    SL_CHECK_INT(count_files(d, "state/*/*/[0-6].delta"), 0);
+    SL_CHECK(count_files(d, "state/*/*/6.snapshot") > 0);
+    SL_CHECK_INT(count_files(d, "windows/*/1.window"), 0);
+    for (v = 7; v < RUN; v++) {
+        c = copy_ck(d, &ck2);
+        check_restart(&whole, ck2, v);
+        drop_ck(c, ck2);
+    }
+    SL_CHECK_OK(sl__ckpt_prune_hook(NULL, ck, INT64_MIN, 7));
+    SL_CHECK_INT(count_files(d, "state/*/*/[89].*"), 0);
+    SL_CHECK_INT(count_files(d, "windows/*/[89].window"), 0);
+    SL_CHECK(count_files(d, "windows/*/7.window") > 0);
+    check_restart(&whole, ck, 7);
+    run_free(&whole);
+    drop_ck(d, ck);
+}
+
 const char *SL_SUITE = "ckpt_state";
 const sl_test_case SL_TESTS[] = {
     {"restart_deltas_only", test_restart_deltas_only},
     {"restart_with_snapshots", test_restart_with_snapshots},
+    {"unchanged_shard_no_delta", test_unchanged_shard_no_delta},
+    {"corruption_named", test_corruption_named},
+    {"write_failure", test_write_failure},
+    {"prune_and_rollback", test_prune_and_rollback},
     {NULL, NULL},
 };
