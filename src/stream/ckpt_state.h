@@ -77,10 +77,6 @@ bool sl__ckpt_op_dirname(const char *name, char *out, size_t cap);
 
 /* Shared by ckpt_state.c and ckpt_window.c. */
 #define SL__CKPT_PATH_MAX 4096
-/* The files "<version><suffix>" of dir, versions ascending (*v freed with
- * sl_free; a missing dir is none). SL_ENOMEM, SL_EIO (io's message). */
-sl_status sl__ckpt_list_versions(sl__ckpt_io *io, const char *dir,
-                                 const char *suffix, int64_t **v, size_t *n);
 /* DIR/<top>/<op of s> into out; false (context error) when it does not
  * fit with SL__CKPT_PATH_ROOM bytes to spare or s has no name. */
 #define SL__CKPT_PATH_ROOM 64

@@ -10,6 +10,7 @@
  * leaves the previous version restorable; retention and rollback by name.
  */
 #include <errno.h>
+#include <sluice/checkpoint.h>
 #include <sluice/sluice.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -278,6 +279,11 @@ static void on_completed(const sl_batch_info *b, void *user)
     int64_t id = b->batch_id;
     if (id >= 0 && id <= RUN + 1 && !r->snap[id])
         r->snap[id] = snapshot(r);
+    /* The log entries a checkpointed context writes (for rollback). */
+    if (r->ck && b->status == SL_OK && !r->ck_status)
+        r->ck_status = sl__ckpt_log_write(r->ck, SL__CKPT_OFFSETS, id, "{}", 2);
+    if (r->ck && b->status == SL_OK && !r->ck_status)
+        r->ck_status = sl__ckpt_log_write(r->ck, SL__CKPT_COMMITS, id, "{}", 2);
     if (r->ck && b->status == SL_OK && !r->ck_status)
         r->ck_status = sl__ckpt_snapshot_state(r->ctx, r->ck, id, r->every);
 }
@@ -639,6 +645,11 @@ static void test_prune_and_rollback(void)
     SL_CHECK_INT(count_files(d, "windows/*/[89].window"), 0);
     SL_CHECK(count_files(d, "windows/*/7.window") > 0);
     check_restart(&whole, ck, 7);
+    /* streamctl checkpoint rollback's API takes state files along. */
+    SL_CHECK_OK(sl_checkpoint_rollback(d, 6, NULL, 0));
+    SL_CHECK_INT(count_files(d, "state/*/*/7.*"), 0);
+    SL_CHECK_INT(count_files(d, "windows/*/7.window"), 0);
+    SL_CHECK(count_files(d, "windows/*/6.window") > 0);
     run_free(&whole);
     drop_ck(d, ck);
 }
