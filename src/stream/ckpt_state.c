@@ -10,12 +10,8 @@
 #include "state/state_files.h"
 #include "state/store.h"
 
-#include <dirent.h>
-#include <errno.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <sys/stat.h>
 
 bool sl__ckpt_op_dirname(const char *name, char *out, size_t cap)
