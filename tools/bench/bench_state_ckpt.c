@@ -4,8 +4,9 @@
  * shards, written as 16 fsynced snapshot files (codec + zstd + checked
  * header + rename + directory fsync) and loaded back into an empty store,
  * beside a baseline of writing and fsyncing the same number of bytes raw
- * (what any format of that size costs) and reading them back. Two runs:
- * int keys and values, and 12-byte string keys with int values. Target
+ * (what any format of that size costs) and reading them back. Three runs:
+ * sequential int keys and values, 12-byte string keys with int values,
+ * and random 64-bit int keys and values (incompressible). Target
  * (issue 11): under 1 s each.
  */
 #include <fcntl.h>
@@ -27,16 +28,31 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static sl__state_store *fill(size_t n, bool strings)
+/* Keys: 0 sequential ints, 1 12-byte strings, 2 random 64-bit ints with
+ * random values (nothing for zstd to find). */
+static uint64_t splitmix(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
+
+static sl__state_store *fill(size_t n, int kind)
 {
     sl__state_store *st = sl__state_new(SHARDS);
+    uint64_t seed = 42;
     char buf[32];
     size_t i;
 
     sl__state_begin(st, 1);
     for (i = 0; i < n; i++) {
         sl_value key = sl_int((int64_t)i), val = sl_int((int64_t)i * 3);
-        if (strings) {
+        if (kind == 2) {
+            key = sl_int((int64_t)splitmix(&seed));
+            val = sl_int((int64_t)splitmix(&seed));
+        }
+        if (kind == 1) {
             snprintf(buf, sizeof buf, "key-%08zu", i % 100000000);
             key = sl_str(buf, 12);
         }
@@ -81,9 +97,9 @@ static void baseline(const char *dir, size_t bytes, double *w, double *r)
     free(b);
 }
 
-static void run(const char *what, const char *dir, size_t n, bool strings)
+static void run(const char *what, const char *dir, size_t n, int kind)
 {
-    sl__state_store *st = fill(n, strings), *back = sl__state_new(SHARDS);
+    sl__state_store *st = fill(n, kind), *back = sl__state_new(SHARDS);
     sl__ckpt_io io;
     char path[512];
     struct stat sb;
@@ -132,8 +148,9 @@ int main(int argc, char **argv)
     char dir[] = "/tmp/bench_state_ckpt_XXXXXX", cmd[128];
     if (!n || !mkdtemp(dir))
         return 1;
-    run("int keys, int values", dir, n, false);
-    run("12-byte string keys", dir, n, true);
+    run("int keys, int values", dir, n, 0);
+    run("12-byte string keys", dir, n, 1);
+    run("random int keys, values", dir, n, 2);
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     return system(cmd) == 0 ? 0 : 1;
 }
