@@ -38,7 +38,9 @@ sl_status sl_checkpoint_rollback(const char *dir, int64_t to, char *errbuf,
      * a mistake to report, not a new checkpoint to make. */
     if ((st = sl__ckpt_open(dir, false, NULL, 0, &ck, errbuf, errlen)) != SL_OK)
         return st;
-    if ((st = sl__ckpt_rollback(ck, to, NULL, NULL)) != SL_OK)
+    /* State and window files after `to` go too, by name: no job (and
+     * no window lengths) is needed for that. */
+    if ((st = sl__ckpt_rollback(ck, to, sl__ckpt_prune_names, NULL)) != SL_OK)
         sl__errbuf(errbuf, errlen, st, "%s", sl__ckpt_errmsg(ck));
     sl__ckpt_close(ck);
     return st;

@@ -215,4 +215,30 @@ typedef enum sl__ckpt_format {
 sl_status sl__ckpt_inspect(const char *dir, sl__ckpt_format fmt, char **out,
                            size_t *problems, char *errbuf, size_t errlen);
 
+/* ---------------------------------- state and window files by name */
+
+/*
+ * names.c: the versioned files of state/<op>/<shard>/ and windows/<op>/
+ * by their names alone ("<version><suffix>"), for retention and rollback
+ * without a job (their contents are src/state's and src/stream's).
+ */
+/** The files "<version><suffix>" of dir, versions ascending (*v freed
+ * with sl_free; a missing dir has none). SL_ENOMEM, SL_EIO (io's
+ * message). */
+sl_status sl__ckpt_list_versions(sl__ckpt_io *io, const char *dir,
+                                 const char *suffix, int64_t **v, size_t *n);
+/** Delete (sl__ckpt_unlink) dir's "<v[i]><suffix>" with v[i] > after. */
+sl_status sl__ckpt_drop_after(sl__ckpt_io *io, const char *dir,
+                              const char *suffix, const int64_t *v, size_t n,
+                              int64_t after);
+/**
+ * A prune hook (sl__ckpt_prune_fn; user unused) by names: in every state
+ * shard directory the versions after last_kept, then those the newest
+ * snapshot at or before first_kept replaces (older snapshots, deltas up
+ * to it); in every windows/<op> the files after last_kept. Window
+ * retention needs the window's length: src/stream's hook adds it.
+ */
+sl_status sl__ckpt_prune_names(void *user, sl__ckpt *ck, int64_t first_kept,
+                               int64_t last_kept);
+
 #endif /* SL_CHECKPOINT_CHECKPOINT_H */

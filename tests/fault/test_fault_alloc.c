@@ -6,7 +6,8 @@
  * must return SL_ENOMEM (or NULL from a constructor), never crash, and free
  * everything: the allocator's live-block count must come back to zero, and
  * sl_set_allocator must not report blocks still held (SL_EBUSY).
- * Covered: core, the checkpoint files and logs, the RDD engine, the
+ * Covered: core, the checkpoint files and logs, state files, the RDD
+ * engine, the
  * streaming context and job files.
  */
 #include <stdatomic.h>
@@ -24,6 +25,8 @@
 #include "checkpoint/checkpoint.h"
 #include "core/core.h"
 #include "sl_test.h"
+#include "state/state_files.h"
+#include "state/store.h"
 #include "sl_test_util.h"
 
 /* ------------------------------------------------- counting allocator */
@@ -653,6 +656,78 @@ static void test_checkpoint(void)
                op_checkpoint, NULL);
 }
 
+/* A store with strings and a removal, its delta and snapshot files
+ * written and loaded into a second store, then pruned by name. */
+static sl_status state_files_ops(sl__ckpt *ck, const char *dir,
+                                 sl__state_store *a, sl__state_store *b)
+{
+    sl__ckpt_io *io = sl__ckpt_io_of(ck);
+    char snap[96], delta[96];
+    sl_value k, v;
+    int64_t ver;
+    sl_status st = SL_OK;
+
+    snprintf(snap, sizeof snap, "%s/1.snapshot", dir);
+    snprintf(delta, sizeof delta, "%s/2.delta", dir);
+    ck_ok(&st, sl__state_begin(a, 1));
+    for (int i = 0; i < 20 && st == SL_OK; i++) {
+        k = sl_int(i);
+        v = sl_cstr("a state string longer than sixteen bytes");
+        ck_ok(&st, sl__state_put(a, &k, sl__htab_hash(&k), &v, i));
+    }
+    ck_ok(&st, sl__state_commit(a));
+    ck_ok(&st, sl__state_write_snapshot(io, snap, a, 0, 1));
+    ck_ok(&st, sl__state_begin(a, 2));
+    k = sl_int(3);
+    ck_ok(&st, sl__state_remove(a, &k, sl__htab_hash(&k)));
+    ck_ok(&st, sl__state_write_delta_on(io, delta, a, 0, 2, 1));
+    ck_ok(&st, sl__state_commit(a));
+    ck_ok(&st, sl__state_restore_begin(b, 2));
+    ck_ok(&st, sl__state_load_file(io, snap, b, 0, &ver));
+    ck_ok(&st, sl__state_load_file(io, delta, b, 0, &ver));
+    if (st == SL_OK)
+        st = sl__state_restore_end(b);
+    else
+        sl__state_abort(b);
+    if (st == SL_OK && sl__state_count(b) != 19)
+        st = SL_ECORRUPT;
+    ck_ok(&st, sl__ckpt_prune_names(NULL, ck, 2, INT64_MAX));
+    return st;
+}
+
+static sl_status op_state_files(void *arg)
+{
+    char tmpl[] = "/tmp/sl_fault_state_XXXXXX", sub[64], cmd[96], err[256];
+    char *dir = mkdtemp(tmpl);
+    sl__state_store *a = NULL, *b = NULL;
+    sl__ckpt *ck = NULL;
+    sl_status st;
+
+    (void)arg;
+    if (!dir)
+        return SL_EIO;
+    snprintf(sub, sizeof sub, "%s/state/op/0", dir);
+    st = sl__ckpt_open(dir, true, "fp", 2, &ck, err, sizeof err);
+    if (st == SL_OK && (!(a = sl__state_new(1)) || !(b = sl__state_new(1))))
+        st = SL_ENOMEM;
+    if (st == SL_OK)
+        st = sl__ckpt_mkdirs(sl__ckpt_io_of(ck), sub);
+    if (st == SL_OK)
+        st = state_files_ops(ck, sub, a, b);
+    sl__state_free(a);
+    sl__state_free(b);
+    sl__ckpt_close(ck);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0 && st == SL_OK)
+        st = SL_EIO;
+    return st;
+}
+
+static void test_state_files(void)
+{
+    fault_both("state files write, load, prune", op_state_files, NULL);
+}
+
 /* ------------------------------------------------------ (b) RDD engine */
 
 static sl_status fn_words(sl_task *t, const sl_value *in, void *u)
@@ -1125,6 +1200,7 @@ const sl_test_case SL_TESTS[] = {
     {"core_value_copy", test_core_value_copy},
     {"core_codec", test_core_codec},
     {"checkpoint", test_checkpoint},
+    {"state_files", test_state_files},
     {"rdd_engine_1_worker", test_rdd_engine_1},
     {"rdd_engine_2_workers", test_rdd_engine_2},
     {"rdd_engine_all_ops", test_rdd_engine_more},

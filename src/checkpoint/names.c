@@ -1,0 +1,180 @@
+/*
+ * The state layer's files in a checkpoint directory by name, for
+ * retention and rollback without a running job (streamctl checkpoint
+ * rollback): state/<op>/<shard>/<version>.delta|.snapshot and
+ * windows/<op>/<batch>.window (docs/checkpoint-format.md). Their contents
+ * are src/state's and src/stream's.
+ */
+#include "checkpoint/checkpoint.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PATH_MAX_ 4096
+
+/* The path printed into out (PATH_MAX_ bytes); false when too long. */
+static bool path_fmt(char *out, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static bool path_fmt(char *out, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+    va_start(ap, fmt);
+    n = vsnprintf(out, PATH_MAX_, fmt, ap);
+    va_end(ap);
+    return n >= 0 && n < PATH_MAX_;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The version of name when it is "<decimal><suffix>", else -1. */
+static int64_t name_version(const char *name, const char *suffix)
+{
+    char *end;
+    long long v;
+    if (name[0] < '0' || name[0] > '9')
+        return -1;
+    errno = 0;
+    v = strtoll(name, &end, 10);
+    return errno || strcmp(end, suffix) ? -1 : (int64_t)v;
+}
+
+sl_status sl__ckpt_list_versions(sl__ckpt_io *io, const char *dir,
+                                 const char *suffix, int64_t **v, size_t *n)
+{
+    DIR *dp = opendir(dir);
+    struct dirent *e;
+    size_t cap = 0;
+    int64_t *grown, x;
+
+    *v = NULL;
+    *n = 0;
+    if (!dp)
+        return errno == ENOENT
+                   ? SL_OK
+                   : sl__err(&io->err, SL_EIO, "cannot list %s", dir);
+    while ((e = readdir(dp)) != NULL) {
+        if ((x = name_version(e->d_name, suffix)) < 0)
+            continue;
+        if (*n == cap) {
+            cap = cap ? 2 * cap : 16;
+            if (!(grown = sl_realloc(*v, cap * sizeof *grown))) {
+                closedir(dp);
+                sl_free(*v);
+                *v = NULL;
+                *n = 0;
+                return sl__err(&io->err, SL_ENOMEM, "out of memory");
+            }
+            *v = grown;
+        }
+        (*v)[(*n)++] = x;
+    }
+    closedir(dp);
+    if (*n)
+        qsort(*v, *n, sizeof **v, cmp_i64);
+    return SL_OK;
+}
+
+/* Delete dir's "<v><suffix>" files with v > after (those of batches that
+ * never committed: a re-run must not find them). */
+sl_status sl__ckpt_drop_after(sl__ckpt_io *io, const char *dir,
+                              const char *suffix, const int64_t *v, size_t n,
+                              int64_t after)
+{
+    char path[PATH_MAX_];
+    sl_status st = SL_OK;
+    size_t i;
+    for (i = 0; i < n && !st; i++)
+        if (v[i] > after) {
+            path_fmt(path, "%s/%lld%s", dir, (long long)v[i], suffix);
+            st = sl__ckpt_unlink(io, path);
+        }
+    return st;
+}
+
+/* One shard directory: drop versions after last_kept, then what the
+ * newest snapshot at or before first_kept replaces. */
+static sl_status prune_shard(sl__ckpt_io *io, const char *dir,
+                             int64_t first_kept, int64_t last_kept)
+{
+    int64_t *snap = NULL, *del = NULL, base = -1;
+    size_t ns = 0, nd = 0, i;
+    sl_status st;
+
+    if ((st = sl__ckpt_list_versions(io, dir, ".snapshot", &snap, &ns)) ||
+        (st = sl__ckpt_list_versions(io, dir, ".delta", &del, &nd)) ||
+        (st = sl__ckpt_drop_after(io, dir, ".snapshot", snap, ns, last_kept)) ||
+        (st = sl__ckpt_drop_after(io, dir, ".delta", del, nd, last_kept)))
+        goto out;
+    for (i = 0; i < ns; i++)
+        if (snap[i] <= first_kept && snap[i] <= last_kept)
+            base = snap[i];
+    for (i = 0; i < ns && !st && base >= 0 && snap[i] < base; i++)
+        st = sl__ckpt_drop_after(io, dir, ".snapshot", &snap[i], 1, INT64_MIN);
+    for (i = 0; i < nd && !st && base >= 0 && del[i] <= base; i++)
+        st = sl__ckpt_drop_after(io, dir, ".delta", &del[i], 1, INT64_MIN);
+out:
+    sl_free(snap);
+    sl_free(del);
+    return st;
+}
+
+/* Every directory two levels under top (state/<op>/<shard>) or one
+ * (windows/<op>), with fn. */
+static sl_status each_dir(sl__ckpt *ck, const char *top, int depth,
+                          sl_status (*fn)(sl__ckpt_io *, const char *, int64_t,
+                                          int64_t),
+                          int64_t first_kept, int64_t last_kept)
+{
+    char path[PATH_MAX_];
+    struct dirent *e;
+    sl_status st = SL_OK;
+    DIR *dp = opendir(top);
+
+    if (!dp)
+        return SL_OK;
+    while (!st && (e = readdir(dp)) != NULL) {
+        if (e->d_name[0] == '.' || !path_fmt(path, "%s/%s", top, e->d_name))
+            continue;
+        st = depth > 1
+                 ? each_dir(ck, path, depth - 1, fn, first_kept, last_kept)
+                 : fn(sl__ckpt_io_of(ck), path, first_kept, last_kept);
+    }
+    closedir(dp);
+    return st;
+}
+
+/* windows/<op>: by name, only the files after last_kept. */
+static sl_status prune_window_dir(sl__ckpt_io *io, const char *dir,
+                                  int64_t first_kept, int64_t last_kept)
+{
+    int64_t *v;
+    size_t n;
+    sl_status st = sl__ckpt_list_versions(io, dir, ".window", &v, &n);
+    (void)first_kept;
+    if (!st)
+        st = sl__ckpt_drop_after(io, dir, ".window", v, n, last_kept);
+    sl_free(v);
+    return st;
+}
+
+sl_status sl__ckpt_prune_names(void *user, sl__ckpt *ck, int64_t first_kept,
+                               int64_t last_kept)
+{
+    char top[PATH_MAX_];
+    sl_status st = SL_OK;
+    (void)user;
+    if (path_fmt(top, "%s/state", sl__ckpt_dir(ck)))
+        st = each_dir(ck, top, 2, prune_shard, first_kept, last_kept);
+    if (!st && path_fmt(top, "%s/windows", sl__ckpt_dir(ck)))
+        st = each_dir(ck, top, 1, prune_window_dir, first_kept, last_kept);
+    return st;
+}
