@@ -57,6 +57,16 @@ sl_status sl_dstream_set_name(sl_dstream *s, const char *name)
     return SL_OK;
 }
 
+sl_status sl__dstream_set_params(sl_dstream *s, const char *text)
+{
+    char *copy = sl__strdup(text);
+    if (!copy)
+        return SL_ENOMEM;
+    sl_free(s->params);
+    s->params = copy;
+    return SL_OK;
+}
+
 const char *sl_dstream_name(const sl_dstream *s)
 {
     return s ? s->name : NULL;

@@ -66,6 +66,8 @@ static sl_status run_outputs(sl_context *ctx, batch *b)
         return st;
     /* The batch's input is fixed now (sl__batch_offsets): a checkpointed
      * context writes offsets/<batch> here, before anything is computed. */
+    if ((st = sl__recovery_batch_offsets(ctx, b)) != SL_OK)
+        return st;
     st = sl__stateful_advance(ctx, b);
     for (o = ctx->outputs; o && st == SL_OK; o = o->next)
         st = sl__output_run(ctx, o, b);
@@ -74,12 +76,12 @@ static sl_status run_outputs(sl_context *ctx, batch *b)
      * batch can run again from its input with the same result. */
     if (st == SL_OK)
         st = sl__batch_prepare_commit(ctx, b);
-    /* Checkpoint hook: the checkpoint writer goes here, between prepare
-     * (nothing can fail after it) and the in-memory commit: it writes the
-     * stores' deltas (sl__state_next_pending of changed shards), the
-     * windows' data (sl__window_next/prev with after = true) and then
+    /* The checkpoint writer, between prepare (nothing can fail after it)
+     * and the in-memory commit: the batch's state files, then
      * commits/<batch>; a failed write aborts the batch like a failed
-     * output. */
+     * output (the batch runs again after a restart). */
+    if (st == SL_OK)
+        st = sl__recovery_batch_commit(ctx, b);
     if (st != SL_OK) {
         sl__batch_abort(ctx, b);
         return st;
@@ -87,10 +89,10 @@ static sl_status run_outputs(sl_context *ctx, batch *b)
     sl__batch_commit(ctx, b);
     if (ctx->remember_ms > 0)
         sl__dstream_remember(ctx, b);
-    /* The commit entry of a checkpointed batch goes here, before the
-     * sources' commit (clean_source must never run before it). */
+    /* commits/<batch> is durable: only now may the sources forget the
+     * batch's input (clean_source). Then snapshot and retention. */
     sl__batch_commit_sources(ctx, b);
-    return SL_OK;
+    return sl__recovery_batch_done(ctx, b);
 }
 
 static bool stopping_now(const sl_context *ctx)

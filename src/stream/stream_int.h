@@ -16,6 +16,8 @@
 
 struct event;
 struct event_base;
+struct sl__buf;
+struct sl__ckpt;
 
 /* ------------------------------------------------------------- blocks */
 
@@ -177,6 +179,7 @@ struct sl_dstream {
     void *planned_state;
     size_t planned_index; /* in ctx->planned */
     char *name;           /* sl_dstream_set_name, or NULL */
+    char *params; /* sl__dstream_set_params: in the fingerprint, or NULL */
     /* job thread: the RDD of the batch being run */
     int64_t memo_batch;
     sl_rdd *memo_rdd; /* NULL with memo_batch set: no batch (Spark's None) */
@@ -289,6 +292,11 @@ struct sl_context {
     int64_t resume_batch_id;      /* the last batch of the earlier run */
     batch *replay, **replay_tail; /* batches to run again, queued first */
     int64_t replay_last_id;
+    /* recovery.c: the checkpoint directory in use (NULL: none), its
+     * settings, and whether sl__recovery_prepare ran */
+    struct sl__ckpt *ck;
+    int64_t snapshot_every, retain_batches;
+    bool ck_prepared;
 
     /* I/O thread */
     struct event_base *base;
@@ -475,6 +483,33 @@ sl_status sl__context_replay(sl_context *ctx, int64_t id,
 sl_status sl__context_check_names(sl_context *ctx);
 /* sl_context_start: move the replay batches into the queue. */
 void sl__context_queue_replay(sl_context *ctx);
+
+/* fingerprint.c: the configuration a checkpoint's metadata keeps */
+/* Append ctx's fingerprint text to out. SL_ENOMEM, SL_ERANGE. */
+sl_status sl__fingerprint_build(sl_context *ctx, struct sl__buf *out);
+/* The differences from old to cur as "; "-separated sentences in msg
+ * ("batch interval changed from 1000 ms to 2000 ms"); their count. */
+size_t sl__fingerprint_diff(const char *old, size_t lold, const char *cur,
+                            size_t lcur, char *msg, size_t n);
+/* Operator parameters a builder (the job layer) knows and the stream
+ * does not, as text for the fingerprint (copied). SL_ENOMEM. */
+sl_status sl__dstream_set_params(sl_dstream *s, const char *text);
+
+/* recovery.c: the checkpoint wiring (docs/checkpoint-format.md,
+ * "Recovery"). prepare: open or create the directory named by
+ * checkpoint.path, check names and fingerprint, and set up the resume and
+ * the batches to re-run; once, before start (sl_context_start calls it).
+ * Without checkpoint.path it does nothing. */
+sl_status sl__recovery_prepare(sl_context *ctx);
+/* Job thread, per batch: after the plan step (offsets/<batch>), after
+ * sl__batch_prepare_commit (state files and commits/<batch>), and after
+ * the sources' commit (snapshot and retention). No-ops without a
+ * checkpoint; the context's error names the file on failure. */
+sl_status sl__recovery_batch_offsets(sl_context *ctx, batch *b);
+sl_status sl__recovery_batch_commit(sl_context *ctx, batch *b);
+sl_status sl__recovery_batch_done(sl_context *ctx, batch *b);
+/* Close the checkpoint (context free). */
+void sl__recovery_close(sl_context *ctx);
 
 /* output.c */
 sl_status sl__output_run(sl_context *ctx, output *o, batch *b);

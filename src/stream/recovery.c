@@ -1,0 +1,384 @@
+/*
+ * The checkpoint wiring of a context: at start, open (or create) the
+ * checkpoint directory, refuse a job whose fingerprint changed, and set
+ * up where the job goes on (ids, zero time, sources' positions, batches
+ * to re-run from their recorded offsets); per batch, on the job thread,
+ * write offsets/<batch> before it computes and commits/<batch> after its
+ * outputs and state, then retention. docs/checkpoint-format.md,
+ * "Recovery", is the algorithm step by step.
+ */
+#include "stream/stream_int.h"
+
+#include "checkpoint/checkpoint.h"
+#include "core/codec.h"
+#include "core/records.h"
+
+#include <cJSON.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+/* ------------------------------------------------------------ helpers */
+
+static sl_status buf_printf(sl__buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static sl_status buf_printf(sl__buf *b, const char *fmt, ...)
+{
+    char tmp[256];
+    va_list ap;
+    int n;
+    va_start(ap, fmt);
+    n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= sizeof tmp)
+        return SL_ERANGE;
+    return sl__buf_append(b, tmp, (size_t)n);
+}
+
+/* s as a JSON string, quotes included. */
+static sl_status buf_json_string(sl__buf *b, const char *s)
+{
+    size_t n = strlen(s), m = sl__json_escape(NULL, s, n, NULL);
+    sl_status st = sl__buf_reserve(b, m + 2);
+    if (st != SL_OK)
+        return st;
+    b->data[b->len++] = '"';
+    sl__json_escape((char *)b->data + b->len, s, n, NULL);
+    b->len += m;
+    b->data[b->len++] = '"';
+    return SL_OK;
+}
+
+static const char *source_name(const sl_dstream *s)
+{
+    return s->name ? s->name : s->planned->name;
+}
+
+/* ---------------------------------------------------- offsets entries */
+
+/*
+ * offsets/<batch>: {"batch", "time_ms", "zero_ms", "absorbed_ticks",
+ * "sources": [{"name", "offsets"}]}; each source's offsets are its own
+ * JSON text kept as a JSON string (byte for byte, whatever numbers it
+ * holds), null when it recorded none.
+ */
+static sl_status offsets_payload(sl_context *ctx, const batch *b, sl__buf *out)
+{
+    size_t i;
+    sl_status st =
+        buf_printf(out,
+                   "{\"batch\":%lld,\"time_ms\":%lld,\"zero_ms\":%lld,"
+                   "\"absorbed_ticks\":%lld,\"sources\":[",
+                   (long long)b->id, (long long)b->time_ms,
+                   (long long)ctx->zero_ms, (long long)b->info.absorbed_ticks);
+    for (i = 0; i < ctx->nplanned && st == SL_OK; i++) {
+        const char *name, *offs;
+        if (!sl__batch_offsets(b, ctx, i, &name, &offs))
+            return SL_ESTATE;
+        st = sl__buf_append(out, i ? ",{\"name\":" : "{\"name\":", 9 + !!i);
+        if (st == SL_OK)
+            st = buf_json_string(out, name);
+        if (st == SL_OK)
+            st = sl__buf_append(out, ",\"offsets\":", 11);
+        if (st == SL_OK)
+            st = offs ? buf_json_string(out, offs)
+                      : sl__buf_append(out, "null", 4);
+        if (st == SL_OK)
+            st = sl__buf_append(out, "}", 1);
+    }
+    if (st == SL_OK)
+        st = sl__buf_append(out, "]}", 2);
+    return st;
+}
+
+/* A parsed offsets entry: the zero time and, per planned source (ctx
+ * order), its offsets text (NULL: none recorded) pointing into json. */
+typedef struct offsets_entry {
+    cJSON *json;
+    int64_t zero_ms;
+    const char **offsets;
+} offsets_entry;
+
+static void offsets_entry_free(offsets_entry *e)
+{
+    if (e->json) {
+        sl__json_lock();
+        cJSON_Delete(e->json);
+        sl__json_unlock();
+    }
+    sl_free(e->offsets);
+    memset(e, 0, sizeof *e);
+}
+
+/* Match the entry's sources to ctx's planned sources by name. */
+static sl_status offsets_match(sl_context *ctx, const cJSON *srcs,
+                               offsets_entry *e, const char *path)
+{
+    const cJSON *it;
+    size_t i;
+    for (i = 0; i < ctx->nplanned; i++) {
+        const char *want = source_name(ctx->planned[i]);
+        bool found = false;
+        cJSON_ArrayForEach(it, srcs)
+        {
+            const cJSON *n = cJSON_GetObjectItemCaseSensitive(it, "name");
+            const cJSON *o = cJSON_GetObjectItemCaseSensitive(it, "offsets");
+            if (!cJSON_IsString(n) || strcmp(n->valuestring, want) != 0)
+                continue;
+            found = true;
+            e->offsets[i] = cJSON_IsString(o) ? o->valuestring : NULL;
+        }
+        if (!found) {
+            sl__ctx_set_error(ctx, SL_ECORRUPT,
+                              "%s: no offsets for source '%s'", path, want);
+            return SL_ECORRUPT;
+        }
+    }
+    return SL_OK;
+}
+
+static sl_status offsets_read(sl_context *ctx, int64_t id, offsets_entry *e)
+{
+    char path[4096];
+    void *payload = NULL;
+    size_t len;
+    const cJSON *z, *srcs;
+    sl_status st;
+    memset(e, 0, sizeof *e);
+    snprintf(path, sizeof path, "%s/offsets/%lld", sl__ckpt_dir(ctx->ck),
+             (long long)id);
+    st = sl__ckpt_log_read(ctx->ck, SL__CKPT_OFFSETS, id, &payload, &len);
+    if (st != SL_OK) {
+        sl__ctx_set_error(ctx, st, "%s", sl__ckpt_errmsg(ctx->ck));
+        return st;
+    }
+    e->json = sl__json_parse(payload, len, NULL, false);
+    sl_free(payload);
+    e->offsets = sl_malloc((ctx->nplanned + 1) * sizeof *e->offsets);
+    if (!e->json || !e->offsets) {
+        st = e->offsets ? SL_ECORRUPT : SL_ENOMEM;
+        goto fail;
+    }
+    memset(e->offsets, 0, (ctx->nplanned + 1) * sizeof *e->offsets);
+    z = cJSON_GetObjectItemCaseSensitive(e->json, "zero_ms");
+    srcs = cJSON_GetObjectItemCaseSensitive(e->json, "sources");
+    if (!cJSON_IsNumber(z) || !cJSON_IsArray(srcs)) {
+        st = SL_ECORRUPT;
+        goto fail;
+    }
+    e->zero_ms = (int64_t)z->valuedouble;
+    if ((st = offsets_match(ctx, srcs, e, path)) != SL_OK) {
+        offsets_entry_free(e);
+        return st;
+    }
+    return SL_OK;
+fail:
+    offsets_entry_free(e);
+    sl__ctx_set_error(ctx, st, "%s: %s", path,
+                      st == SL_ENOMEM ? "out of memory"
+                                      : "not an offsets entry of this build "
+                                        "(bad JSON or fields)");
+    return st;
+}
+
+/* ------------------------------------------------------------- start */
+
+static sl_status open_checkpoint(sl_context *ctx, const char *dir)
+{
+    sl__buf fp = {0};
+    char err[1024], diff[2048];
+    const void *old;
+    size_t lold;
+    sl_status st = sl__fingerprint_build(ctx, &fp);
+    if (st != SL_OK) {
+        sl__ctx_set_error(ctx, st, "checkpoint %s: cannot describe the job: %s",
+                          dir, sl_strerror(st));
+        goto out;
+    }
+    st = sl__ckpt_open(dir, true, fp.data, fp.len, &ctx->ck, err, sizeof err);
+    if (st != SL_OK) {
+        sl__ctx_set_error(ctx, st, "checkpoint %s: %s", dir, err);
+        goto out;
+    }
+    old = sl__ckpt_fingerprint(ctx->ck, &lold);
+    if (sl__fingerprint_diff(old, lold, (const char *)fp.data, fp.len, diff,
+                             sizeof diff)) {
+        sl__ctx_set_error(ctx, SL_ECONF,
+                          "checkpoint %s was written by an incompatible job: "
+                          "%s",
+                          dir, diff);
+        st = SL_ECONF;
+    }
+out:
+    sl__buf_free(&fp);
+    return st;
+}
+
+/* Queue every batch with offsets and no commit to run again. */
+static sl_status queue_uncommitted(sl_context *ctx, int64_t after)
+{
+    int64_t *ids = NULL;
+    size_t n = 0, i;
+    offsets_entry e;
+    sl_status st = sl__ckpt_uncommitted(ctx->ck, &ids, &n);
+    if (st != SL_OK) {
+        sl__ctx_set_error(ctx, st, "%s", sl__ckpt_errmsg(ctx->ck));
+        return st;
+    }
+    for (i = 0; i < n && st == SL_OK; i++) {
+        if (ids[i] <= after)
+            continue; /* older than the last commit: never re-run */
+        if ((st = offsets_read(ctx, ids[i], &e)) != SL_OK)
+            break;
+        st = sl__context_replay(ctx, ids[i], e.offsets);
+        offsets_entry_free(&e);
+        if (st == SL_OK)
+            sl__log(&ctx->log, SL_LOG_INFO,
+                    "recovery: batch %lld has no commit: it runs again from "
+                    "its recorded input",
+                    (long long)ids[i]);
+    }
+    sl_free(ids);
+    return st;
+}
+
+/* The sources' positions and the state after the last committed batch. */
+static sl_status restore_committed(sl_context *ctx, int64_t committed)
+{
+    offsets_entry e;
+    sl_status st;
+    if (committed <= 0)
+        return SL_OK; /* nothing ran to its end: a fresh start */
+    if ((st = offsets_read(ctx, committed, &e)) != SL_OK)
+        return st;
+    st = sl__sources_restore(ctx, committed, e.offsets);
+    offsets_entry_free(&e);
+    if (st == SL_OK)
+        st = sl__context_skip_initial_state(ctx);
+    /* State seam: the statefiles part restores every store and window to
+     * the version of batch `committed` here (sl__ckpt_restore_state). */
+    return st;
+}
+
+static sl_status recover(sl_context *ctx)
+{
+    int64_t last, committed = 0;
+    offsets_entry e;
+    sl__resume r;
+    sl_status st = sl__ckpt_log_last(ctx->ck, SL__CKPT_OFFSETS, &last);
+    if (st == SL_ENOTFOUND)
+        return SL_OK; /* a new checkpoint: the job starts from scratch */
+    if (st == SL_OK)
+        st = sl__ckpt_log_last(ctx->ck, SL__CKPT_COMMITS, &committed);
+    if (st == SL_ENOTFOUND)
+        st = SL_OK;
+    if (st != SL_OK) {
+        sl__ctx_set_error(ctx, st, "%s", sl__ckpt_errmsg(ctx->ck));
+        return st;
+    }
+    if ((st = offsets_read(ctx, last, &e)) != SL_OK)
+        return st;
+    memset(&r, 0, sizeof r);
+    r.last_batch_id = last;
+    r.zero_ms = e.zero_ms;
+    offsets_entry_free(&e);
+    if ((st = sl__context_resume(ctx, &r)) != SL_OK)
+        return st;
+    if ((st = restore_committed(ctx, committed)) != SL_OK)
+        return st;
+    if ((st = queue_uncommitted(ctx, committed)) != SL_OK)
+        return st;
+    sl__log(&ctx->log, SL_LOG_INFO,
+            "recovered from checkpoint %s: last batch %lld, last commit %lld",
+            sl__ckpt_dir(ctx->ck), (long long)last, (long long)committed);
+    return SL_OK;
+}
+
+sl_status sl__recovery_prepare(sl_context *ctx)
+{
+    const char *dir = sl_conf_get(ctx->conf, "checkpoint.path");
+    sl_status st;
+    if (ctx->ck_prepared)
+        return ctx->ck ? SL_OK : SL_ESTATE;
+    if (!dir || !*dir) {
+        ctx->ck_prepared = true;
+        return SL_OK;
+    }
+    ctx->snapshot_every =
+        sl__conf_int(ctx->conf, "checkpoint.snapshot_every_batches");
+    ctx->retain_batches = sl__conf_int(ctx->conf, "checkpoint.retain_batches");
+    if ((st = sl__context_check_names(ctx)) != SL_OK)
+        return st;
+    if ((st = open_checkpoint(ctx, dir)) == SL_OK)
+        st = recover(ctx);
+    if (st != SL_OK) {
+        sl__ckpt_close(ctx->ck);
+        ctx->ck = NULL;
+        return st;
+    }
+    ctx->ck_prepared = true;
+    return SL_OK;
+}
+
+void sl__recovery_close(sl_context *ctx)
+{
+    sl__ckpt_close(ctx->ck);
+    ctx->ck = NULL;
+}
+
+/* --------------------------------------------------------- per batch */
+
+static sl_status write_failed(sl_context *ctx, const batch *b, const char *what,
+                              sl_status st)
+{
+    sl__ctx_set_error(
+        ctx, st, "batch %lld: cannot write its %s: %s", (long long)b->id, what,
+        st == SL_ENOMEM ? "out of memory" : sl__ckpt_errmsg(ctx->ck));
+    return st;
+}
+
+sl_status sl__recovery_batch_offsets(sl_context *ctx, batch *b)
+{
+    sl__buf p = {0};
+    sl_status st;
+    /* A re-run batch keeps the entry it was recorded with. */
+    if (!ctx->ck || b->replay)
+        return SL_OK;
+    st = offsets_payload(ctx, b, &p);
+    if (st == SL_OK)
+        st =
+            sl__ckpt_log_write(ctx->ck, SL__CKPT_OFFSETS, b->id, p.data, p.len);
+    sl__buf_free(&p);
+    return st == SL_OK ? SL_OK : write_failed(ctx, b, "offsets entry", st);
+}
+
+sl_status sl__recovery_batch_commit(sl_context *ctx, batch *b)
+{
+    sl__buf p = {0};
+    sl_status st;
+    if (!ctx->ck)
+        return SL_OK;
+    /* State seam: the statefiles part writes the stores' deltas and the
+     * windows' data of b here (sl__ckpt_write_state), before the entry
+     * that makes them count. The sinks' files are listed once the sink
+     * interface reports them. */
+    st = buf_printf(&p, "{\"batch\":%lld,\"time_ms\":%lld,\"files\":[]}",
+                    (long long)b->id, (long long)b->time_ms);
+    if (st == SL_OK)
+        st =
+            sl__ckpt_log_write(ctx->ck, SL__CKPT_COMMITS, b->id, p.data, p.len);
+    sl__buf_free(&p);
+    return st == SL_OK ? SL_OK : write_failed(ctx, b, "commit entry", st);
+}
+
+sl_status sl__recovery_batch_done(sl_context *ctx, batch *b)
+{
+    sl_status st;
+    if (!ctx->ck)
+        return SL_OK;
+    /* State seam: a snapshot every snapshot_every batches, and the state
+     * layer's prune hook for retention (sl__ckpt_prune_state). */
+    st = sl__ckpt_retain(ctx->ck, ctx->retain_batches, NULL, NULL);
+    return st == SL_OK ? SL_OK : write_failed(ctx, b, "retention", st);
+}
