@@ -77,6 +77,41 @@ static sl_status build_source(sl_job *job, job_source *src)
     return st;
 }
 
+/*
+ * The operator's job-file text (without "initial", applied at the first
+ * start only) goes into a checkpoint's fingerprint: functions and their
+ * arguments are what the C API cannot describe.
+ */
+static sl_status op_params(sl_job *job, const job_stream *s, size_t k,
+                           sl_dstream *cur)
+{
+    const cJSON *ops = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(job->root, "streams"), s->name),
+        "ops");
+    const cJSON *op = cJSON_GetArrayItem(ops, (int)k);
+    cJSON *copy;
+    char *text = NULL;
+    sl_status st;
+    if (!op)
+        return SL_OK;
+    sl__json_lock();
+    copy = cJSON_Duplicate(op, true);
+    if (copy) {
+        cJSON_DeleteItemFromObjectCaseSensitive(copy, "initial");
+        text = cJSON_PrintUnformatted(copy);
+        cJSON_Delete(copy);
+    }
+    sl__json_unlock();
+    if (!text)
+        return SL_ENOMEM;
+    st = sl__dstream_set_params(cur, text);
+    sl__json_lock();
+    cJSON_free(text);
+    sl__json_unlock();
+    return st;
+}
+
 static sl_status build_stream(sl_job *job, job_stream *s)
 {
     sl_dstream *cur = lookup(job, s->from), *with[64], **w = with;
@@ -92,6 +127,8 @@ static sl_status build_stream(sl_job *job, job_stream *s)
         cur = op->def->build(op, cur, w);
         if (!cur || name_stream(s, k, cur) != SL_OK)
             return sl__job_ctx_fail(job, op->path);
+        if (op_params(job, s, k, cur) != SL_OK)
+            return sl__job_fail(job, SL_ENOMEM, op->path, "out of memory");
         w = with;
     }
     if (!cur)

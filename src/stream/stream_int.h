@@ -491,9 +491,6 @@ sl_status sl__fingerprint_build(sl_context *ctx, struct sl__buf *out);
  * ("batch interval changed from 1000 ms to 2000 ms"); their count. */
 size_t sl__fingerprint_diff(const char *old, size_t lold, const char *cur,
                             size_t lcur, char *msg, size_t n);
-/* Operator parameters a builder (the job layer) knows and the stream
- * does not, as text for the fingerprint (copied). SL_ENOMEM. */
-sl_status sl__dstream_set_params(sl_dstream *s, const char *text);
 
 /* recovery.c: the checkpoint wiring (docs/checkpoint-format.md,
  * "Recovery"). prepare: open or create the directory named by
