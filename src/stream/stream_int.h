@@ -209,6 +209,10 @@ struct sl_dstream {
     sl_update_state_fn update;
     sl_map_with_state_fn map_state;
     int64_t timeout_ms;
+    /* ckpt_state.c: per shard, the version of its newest state file on
+     * disk (-1: none), which the next delta records as its base; NULL
+     * until the first checkpoint write or restore. */
+    int64_t *ckpt_last;
 };
 
 /* ----------------------------------------------------------- outputs */
