@@ -67,6 +67,11 @@ sl_status sl__dstream_set_params(sl_dstream *s, const char *text)
     return SL_OK;
 }
 
+sl_dstream *sl__dstream_parent(sl_dstream *s)
+{
+    return s && s->nparents ? s->parents[0] : NULL;
+}
+
 const char *sl_dstream_name(const sl_dstream *s)
 {
     return s ? s->name : NULL;
@@ -80,6 +85,7 @@ sl_status sl__context_check_names(sl_context *ctx)
         const char *what = s->kind == DS_PLANNED    ? "source"
                            : s->kind == DS_RECEIVER ? "receiver source"
                            : sl__is_stateful(s)     ? "stateful stream"
+                           : sl__is_window(s)       ? "window stream"
                                                     : NULL;
         if (!what || s->name)
             continue;

@@ -12,6 +12,7 @@
 #include "checkpoint/checkpoint.h"
 #include "core/codec.h"
 #include "core/records.h"
+#include "stream/ckpt_state.h"
 
 #include <cJSON.h>
 #include <stdarg.h>
@@ -254,10 +255,12 @@ static sl_status restore_committed(sl_context *ctx, int64_t committed)
         return st;
     st = sl__sources_restore(ctx, committed, e.offsets);
     offsets_entry_free(&e);
+    /* State comes from the checkpoint, never again from initial state:
+     * every store and window as batch `committed` left it. */
     if (st == SL_OK)
         st = sl__context_skip_initial_state(ctx);
-    /* State seam: the statefiles part restores every store and window to
-     * the version of batch `committed` here (sl__ckpt_restore_state). */
+    if (st == SL_OK)
+        st = sl__ckpt_restore_state(ctx, ctx->ck, committed);
     return st;
 }
 
@@ -359,10 +362,11 @@ sl_status sl__recovery_batch_commit(sl_context *ctx, batch *b)
     sl_status st;
     if (!ctx->ck)
         return SL_OK;
-    /* State seam: the statefiles part writes the stores' deltas and the
-     * windows' data of b here (sl__ckpt_write_state), before the entry
-     * that makes them count. The sinks' files are listed once the sink
-     * interface reports them. */
+    /* The stores' deltas and the windows' data of b, before the entry
+     * that makes them count (sl__ckpt_log_write syncs their directories).
+     * The sinks' files are listed once the sink interface reports them. */
+    if ((st = sl__ckpt_write_state(ctx, ctx->ck, b)) != SL_OK)
+        return st;
     st = buf_printf(&p, "{\"batch\":%lld,\"time_ms\":%lld,\"files\":[]}",
                     (long long)b->id, (long long)b->time_ms);
     if (st == SL_OK)
@@ -377,8 +381,13 @@ sl_status sl__recovery_batch_done(sl_context *ctx, batch *b)
     sl_status st;
     if (!ctx->ck)
         return SL_OK;
-    /* State seam: a snapshot every snapshot_every batches, and the state
-     * layer's prune hook for retention (sl__ckpt_prune_state). */
-    st = sl__ckpt_retain(ctx->ck, ctx->retain_batches, NULL, NULL);
+    /* A snapshot every snapshot_every batches (synced before retention
+     * may drop the deltas it replaces), then retention with the state
+     * layer's prune hook. */
+    st = sl__ckpt_snapshot_state(ctx, ctx->ck, b->id, ctx->snapshot_every);
+    if (st != SL_OK)
+        return st;
+    st =
+        sl__ckpt_retain(ctx->ck, ctx->retain_batches, sl__ckpt_prune_hook, ctx);
     return st == SL_OK ? SL_OK : write_failed(ctx, b, "retention", st);
 }

@@ -33,5 +33,8 @@ sl__bad_counts *sl__context_bad_counts(sl_context *ctx);
  * for a checkpoint's config fingerprint: a restart with other parameters
  * is refused, naming the stream. Copied; SL_ENOMEM. */
 sl_status sl__dstream_set_params(sl_dstream *s, const char *text);
+/* identity.c: the first parent of s (the stream it was made from), NULL
+ * for a source. Borrowed. */
+sl_dstream *sl__dstream_parent(sl_dstream *s);
 
 #endif /* SL_STREAM_STREAM_H */

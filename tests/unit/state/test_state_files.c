@@ -82,8 +82,7 @@ static void path_of(char *out, size_t shard, int64_t v, const char *kind)
 }
 
 /* Write every shard's delta (changed ones) and commit. */
-static void commit_with_deltas(sl__ckpt_io *io, sl__state_store *st,
-                               int64_t v)
+static void commit_with_deltas(sl__ckpt_io *io, sl__state_store *st, int64_t v)
 {
     char p[256];
     size_t s;
@@ -184,9 +183,9 @@ static void test_round_trip(void)
     /* An older version: 1 alone. */
     SL_CHECK_OK(restore(&io, back, -1, 1));
     SL_CHECK_INT(sl__state_count(back), 104);
-    SL_CHECK(sl__state_get(back, &(sl_value){SL_KIND_INT, 0, {.i = 3}},
-                           sl__htab_hash(&(sl_value){
-                               SL_KIND_INT, 0, {.i = 3}})) != NULL);
+    SL_CHECK(sl__state_get(
+                 back, &(sl_value){SL_KIND_INT, 0, {.i = 3}},
+                 sl__htab_hash(&(sl_value){SL_KIND_INT, 0, {.i = 3}})) != NULL);
     /* The next version goes through the normal begin after a restore. */
     SL_CHECK_OK(sl__state_begin(back, 4));
     sl__state_abort(back);
