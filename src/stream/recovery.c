@@ -249,8 +249,16 @@ static sl_status restore_committed(sl_context *ctx, int64_t committed)
 {
     offsets_entry e;
     sl_status st;
-    if (committed <= 0)
-        return SL_OK; /* nothing ran to its end: a fresh start */
+    if (committed <= 0) {
+        /* No batch ran to its end: a fresh start (initial state applies)
+         * whose state and window files of uncommitted batches go, or the
+         * re-run's files would name them as their base. */
+        st = sl__ckpt_prune_hook(ctx, ctx->ck, INT64_MIN, 0);
+        if (st == SL_OK &&
+            (st = sl__ckpt_io_sync_dirs(sl__ckpt_io_of(ctx->ck))) != SL_OK)
+            sl__ctx_set_error(ctx, st, "%s", sl__ckpt_errmsg(ctx->ck));
+        return st;
+    }
     if ((st = offsets_read(ctx, committed, &e)) != SL_OK)
         return st;
     st = sl__sources_restore(ctx, committed, e.offsets);
@@ -298,12 +306,111 @@ static sl_status recover(sl_context *ctx)
     return SL_OK;
 }
 
+/* The fingerprint of dir's metadata (sl_malloc'd, *len bytes): NULL with
+ * SL_OK when dir has no metadata. Reads only. */
+static sl_status read_fingerprint(sl_context *ctx, const char *dir, char **fp,
+                                  size_t *len)
+{
+    sl__ckpt_io io;
+    char path[4096];
+    void *payload = NULL;
+    const char *nl;
+    size_t n;
+    sl_status st;
+    *fp = NULL;
+    snprintf(path, sizeof path, "%s/metadata", dir);
+    sl__ckpt_io_init(&io);
+    st = sl__ckpt_read_file(&io, path, SL__CKPT_MAGIC_METADATA,
+                            SL__CKPT_VERSION, &payload, &n, NULL);
+    if (st == SL_ENOTFOUND) {
+        st = SL_OK;
+    } else if (st != SL_OK) {
+        sl__ctx_set_error(ctx, st, "%s", sl__ckpt_io_errmsg(&io));
+    } else if (!(nl = memchr(payload, '\n', n))) {
+        st = SL_ECORRUPT;
+        sl__ctx_set_error(ctx, st, "%s: no job id line", path);
+    } else {
+        *len = n - (size_t)(nl + 1 - (const char *)payload);
+        memmove(payload, nl + 1, *len);
+        *fp = payload;
+        payload = NULL;
+    }
+    sl_free(payload);
+    sl__ckpt_io_free(&io);
+    return st;
+}
+
+sl_status sl_context_check_checkpoint(sl_context *ctx, const char *dir)
+{
+    sl__buf cur = {0};
+    char *old = NULL, diff[2048];
+    size_t lold = 0;
+    sl_status st;
+    if (!ctx || !dir || !*dir)
+        return SL_EINVAL;
+    if ((st = sl__context_check_names(ctx)) != SL_OK)
+        return st;
+    if ((st = read_fingerprint(ctx, dir, &old, &lold)) != SL_OK || !old)
+        return st;
+    if ((st = sl__fingerprint_build(ctx, &cur)) != SL_OK) {
+        sl__ctx_set_error(ctx, st, "cannot describe the job: %s",
+                          sl_strerror(st));
+    } else if (sl__fingerprint_diff(old, lold, cur.data, cur.len, diff,
+                                    sizeof diff)) {
+        st = SL_ECONF;
+        sl__ctx_set_error(ctx, st,
+                          "checkpoint %s was written by an incompatible job: "
+                          "%s",
+                          dir, diff);
+    }
+    sl_free(old);
+    sl__buf_free(&cur);
+    return st;
+}
+
+sl_context *sl_context_get_or_create(const char *dir,
+                                     sl_context_create_fn create, void *user,
+                                     char *errbuf, size_t errlen)
+{
+    sl_context *ctx;
+    const char *set;
+    char err[256];
+    if (!dir || !*dir || !create) {
+        sl__errbuf(errbuf, errlen, SL_EINVAL,
+                   "a checkpoint directory and a create function are needed");
+        return NULL;
+    }
+    if (!(ctx = create(user, errbuf, errlen)))
+        return NULL;
+    set = sl_conf_get(ctx->conf, "checkpoint.path");
+    if (set && *set && strcmp(set, dir) != 0) {
+        sl__errbuf(errbuf, errlen, SL_EINVAL,
+                   "the context's checkpoint.path '%s' is not '%s'", set, dir);
+        goto fail;
+    }
+    if (sl_conf_set(ctx->conf, "checkpoint.path", dir, err, sizeof err) !=
+        SL_OK) {
+        sl__errbuf(errbuf, errlen, SL_EINVAL, "checkpoint.path: %s", err);
+        goto fail;
+    }
+    if (sl__ctx_check_building(ctx) != SL_OK ||
+        sl__recovery_prepare(ctx) != SL_OK) {
+        sl__errbuf(errbuf, errlen, sl_context_errcode(ctx), "%s",
+                   sl_context_errmsg(ctx));
+        goto fail;
+    }
+    return ctx;
+fail:
+    sl_context_free(ctx);
+    return NULL;
+}
+
 sl_status sl__recovery_prepare(sl_context *ctx)
 {
     const char *dir = sl_conf_get(ctx->conf, "checkpoint.path");
     sl_status st;
     if (ctx->ck_prepared)
-        return ctx->ck ? SL_OK : SL_ESTATE;
+        return SL_OK; /* sl_context_get_or_create did it */
     if (!dir || !*dir) {
         ctx->ck_prepared = true;
         return SL_OK;

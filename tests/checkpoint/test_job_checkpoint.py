@@ -1,0 +1,159 @@
+#!/usr/bin/env python3
+"""Job files with a "checkpoint": stop and restart carries on where an
+uninterrupted run would (state, inverse windows, batch ids, max_batches
+counted across restarts); a restart whose first batches never committed
+starts over cleanly (no state files of uncommitted batches are taken as a
+base); an incompatible job is refused naming what changed, by `run` and by
+`validate --checkpoint`.
+
+usage: test_job_checkpoint.py STREAMCTL
+"""
+
+import copy
+import glob
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+STREAMCTL = None
+
+BASE = {
+    "name": "ckjob",
+    "batch_interval": "1s",
+    "clock": "manual",
+    "max_batches": 8,
+    "workers": 2,
+    "conf": {"generator.lines_per_batch": 30, "generator.words_per_line": 3,
+             "generator.vocabulary": 12, "log.level": "warn"},
+    "sources": {"lines": {"type": "generator"}},
+    "streams": {
+        "pairs": {"from": "lines",
+                  "ops": [{"op": "flat_map", "fn": "split_words"},
+                          {"op": "map", "fn": "pair_one"}]},
+        "totals": {"from": "pairs",
+                   "ops": [{"op": "update_state_by_key", "fn": "sum"}]},
+        "recent": {"from": "pairs",
+                   "ops": [{"op": "reduce_by_key_and_window", "fn": "sum",
+                            "inverse": "subtract", "window": "3s",
+                            "slide": "1s"}]},
+    },
+    "sinks": [{"from": "totals", "type": "console", "format": "json"},
+              {"from": "recent", "type": "console", "format": "json"}],
+}
+
+
+def write_job(d, name, ck, **changes):
+    j = copy.deepcopy(BASE)
+    if ck:
+        j["checkpoint"] = ck
+    for k, v in changes.items():
+        j[k] = v
+    path = os.path.join(d, name)
+    with open(path, "w") as f:
+        json.dump(j, f)
+    return path
+
+
+def run(args, want_rc=0):
+    p = subprocess.run([STREAMCTL] + args, capture_output=True, text=True,
+                       timeout=60)
+    if p.returncode != want_rc:
+        sys.exit("streamctl %s: exit %d, wanted %d\n%s" %
+                 (" ".join(args), p.returncode, want_rc, p.stderr))
+    return p
+
+
+def batches(out):
+    """{(batch, stream): sorted records} of json console lines."""
+    got = {}
+    for line in out.splitlines():
+        o = json.loads(line)
+        key = (o["batch"], o["stream"])
+        if key in got:
+            sys.exit("batch %s of %s written twice" % key)
+        got[key] = sorted(json.dumps(r) for r in o["records"])
+    return got
+
+
+def check(name, cond, detail=""):
+    if not cond:
+        sys.exit("FAIL %s %s" % (name, detail))
+    print("ok   %s" % name)
+
+
+def test_restart(d):
+    ref = batches(run(["run", write_job(d, "ref.json", None)]).stdout)
+    ck = os.path.join(d, "ck1")
+    first = run(["run", write_job(d, "a.json", ck, max_batches=3)]).stdout
+    second = run(["run", write_job(d, "b.json", ck)]).stdout
+    got = batches(first)
+    got.update(batches(second))
+    check("restart_equals_uninterrupted", got == ref,
+          "differs at %s" % sorted(k for k in ref if got.get(k) != ref[k]))
+    check("restart_ids_continue",
+          min(k[0] for k in batches(second)) == 4)
+    again = run(["run", write_job(d, "c.json", ck)]).stdout
+    check("restart_at_last_batch_runs_nothing", again.strip() == "")
+    return ref
+
+
+def test_first_batches_uncommitted(d, ref):
+    ck = os.path.join(d, "ck2")
+    run(["run", write_job(d, "d.json", ck, max_batches=2)])
+    for f in glob.glob(os.path.join(ck, "commits", "*")):
+        os.unlink(f)
+    out = run(["run", write_job(d, "e.json", ck, max_batches=3)]).stdout
+    got = batches(out)
+    check("uncommitted_rerun_from_scratch",
+          sorted(got) == [(b, s) for b in (1, 2, 3)
+                          for s in ("recent", "totals")] and
+          all(got[k] == ref[k] for k in got))
+    out = run(["run", write_job(d, "f.json", ck, max_batches=5)]).stdout
+    got = batches(out)
+    check("uncommitted_then_restore",
+          all(got[k] == ref[k] for k in got) and
+          sorted({k[0] for k in got}) == [4, 5])
+
+
+def test_incompatible(d):
+    ck = os.path.join(d, "ck3")
+    run(["run", write_job(d, "g.json", {"path": ck}, max_batches=2)])
+    bad = write_job(d, "h.json", ck, batch_interval="500ms")
+    p = run(["run", bad], want_rc=1)
+    check("run_refuses_interval",
+          "batch interval changed from 1000 ms to 500 ms" in p.stderr,
+          p.stderr)
+    streams = copy.deepcopy(BASE["streams"])
+    streams["recent"]["ops"][0]["window"] = "4s"
+    bad = write_job(d, "i.json", ck, streams=streams)
+    p = run(["validate", "--checkpoint", ck, bad], want_rc=3)
+    check("validate_names_window",
+          "stream 'recent' (reduce_by_key_and_window) window changed from "
+          "3000 ms to 4000 ms" in p.stderr, p.stderr)
+    ok = write_job(d, "j.json", ck, workers=1,
+                   sinks=[{"from": "totals", "type": "console"}])
+    p = run(["validate", "--checkpoint", ck, ok])
+    check("validate_compatible", "compatible" in p.stdout, p.stdout)
+    files = sorted(os.listdir(os.path.join(ck, "offsets")))
+    run(["validate", "--checkpoint", ck, ok])
+    check("validate_changes_nothing",
+          files == sorted(os.listdir(os.path.join(ck, "offsets"))))
+
+
+def main():
+    global STREAMCTL
+    STREAMCTL = sys.argv[1]
+    d = tempfile.mkdtemp(prefix="sl-ckjob-")
+    try:
+        ref = test_restart(d)
+        test_first_batches_uncommitted(d, ref)
+        test_incompatible(d)
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
