@@ -245,6 +245,7 @@ void *sl__job_main(void *arg)
         if (final && ctx->max_batches > 0)
             sl_context_request_stop(ctx, true);
     }
+    sl__recovery_final(ctx);
     pthread_mutex_lock(&ctx->lock);
     while (!ctx->input_done)
         pthread_cond_wait(&ctx->cv, &ctx->lock);

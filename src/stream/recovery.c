@@ -491,10 +491,36 @@ sl_status sl__recovery_batch_done(sl_context *ctx, batch *b)
     /* A snapshot every snapshot_every batches (synced before retention
      * may drop the deltas it replaces), then retention with the state
      * layer's prune hook. */
+    ctx->ck_last_commit = b->id;
     st = sl__ckpt_snapshot_state(ctx, ctx->ck, b->id, ctx->snapshot_every);
     if (st != SL_OK)
         return st;
     st =
         sl__ckpt_retain(ctx->ck, ctx->retain_batches, sl__ckpt_prune_hook, ctx);
     return st == SL_OK ? SL_OK : write_failed(ctx, b, "retention", st);
+}
+
+void sl__recovery_final(sl_context *ctx)
+{
+    bool skip;
+    if (!ctx->ck || ctx->ck_last_commit <= 0)
+        return;
+    /* After a failure or an immediate stop (a second signal: stop at
+     * once) the deltas stand; the checkpoint is consistent either way. */
+    pthread_mutex_lock(&ctx->lock);
+    skip =
+        ctx->failure != SL_OK || (ctx->stop_requested && !ctx->stop_graceful);
+    pthread_mutex_unlock(&ctx->lock);
+    if (skip)
+        return;
+    /* every = 1: due at any batch. A failure leaves the deltas, which
+     * restore just as well; it is only reported. */
+    if (sl__ckpt_snapshot_state(ctx, ctx->ck, ctx->ck_last_commit, 1) !=
+        SL_OK) {
+        char why[sizeof ctx->err.text];
+        sl__log(&ctx->log, SL_LOG_WARN,
+                "final checkpoint snapshot of batch %lld not written: %s",
+                (long long)ctx->ck_last_commit,
+                sl__ctx_errmsg_copy(ctx, why, sizeof why));
+    }
 }

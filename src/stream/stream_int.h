@@ -300,6 +300,7 @@ struct sl_context {
      * settings, and whether sl__recovery_prepare ran */
     struct sl__ckpt *ck;
     int64_t snapshot_every, retain_batches;
+    int64_t ck_last_commit; /* job thread: the last batch committed here */
     bool ck_prepared;
 
     /* I/O thread */
@@ -509,6 +510,10 @@ sl_status sl__recovery_prepare(sl_context *ctx);
 sl_status sl__recovery_batch_offsets(sl_context *ctx, batch *b);
 sl_status sl__recovery_batch_commit(sl_context *ctx, batch *b);
 sl_status sl__recovery_batch_done(sl_context *ctx, batch *b);
+/* Job thread, after its last batch: a clean end (graceful stop,
+ * max_batches) writes a snapshot of the last committed batch, so that a
+ * restart reads no deltas. Failures are logged only. */
+void sl__recovery_final(sl_context *ctx);
 /* Close the checkpoint (context free). */
 void sl__recovery_close(sl_context *ctx);
 

@@ -95,6 +95,10 @@ def test_restart(d):
           "differs at %s" % sorted(k for k in ref if got.get(k) != ref[k]))
     check("restart_ids_continue",
           min(k[0] for k in batches(second)) == 4)
+    # A clean end snapshots the last batch (snapshot_every_batches is 10).
+    check("final_snapshot",
+          len(glob.glob(os.path.join(ck, "state", "totals", "*",
+                                     "8.snapshot"))) == 16)
     again = run(["run", write_job(d, "c.json", ck)]).stdout
     check("restart_at_last_batch_runs_nothing", again.strip() == "")
     return ref

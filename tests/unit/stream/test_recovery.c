@@ -224,6 +224,86 @@ static void test_refused(void)
     drop_dir(ck);
 }
 
+typedef struct create_arg {
+    run *r;
+    const char *interval;
+    int calls;
+} create_arg;
+
+static sl_context *create_ctx(void *user, char *errbuf, size_t errlen)
+{
+    create_arg *a = user;
+    (void)errbuf;
+    (void)errlen;
+    a->calls++;
+    return build(NULL, 5, a->interval, true, a->r);
+}
+
+static sl_context *fail_create(void *user, char *errbuf, size_t errlen)
+{
+    (void)user;
+    snprintf(errbuf, errlen, "no context today");
+    return NULL;
+}
+
+/* getOrCreate: creates the checkpoint, goes on from it, refuses a job
+ * that changed, passes create's failure on. */
+static void test_get_or_create(void)
+{
+    char *ck = new_dir(), err[512];
+    run a, b;
+    create_arg arg;
+    sl_context *ctx;
+    memset(&a, 0, sizeof a);
+    memset(&b, 0, sizeof b);
+    arg.r = &a;
+    arg.interval = "1s";
+    arg.calls = 0;
+    ctx = sl_context_get_or_create(ck, create_ctx, &arg, err, sizeof err);
+    SL_CHECK(ctx != NULL);
+    SL_CHECK(exists(ck, "metadata"));
+    SL_CHECK_OK(sl_context_start(ctx));
+    SL_CHECK_OK(sl_context_await_termination(ctx));
+    sl_context_free(ctx);
+    SL_CHECK_INT(a.nids, 5);
+    /* the same job again: nothing left to run (max_batches 5) */
+    arg.r = &b;
+    ctx = sl_context_get_or_create(ck, create_ctx, &arg, err, sizeof err);
+    SL_CHECK(ctx != NULL);
+    SL_CHECK_OK(sl_context_check_checkpoint(ctx, ck));
+    SL_CHECK_OK(sl_context_start(ctx));
+    SL_CHECK_OK(sl_context_await_termination(ctx));
+    sl_context_free(ctx);
+    SL_CHECK_INT(b.nids, 0);
+    SL_CHECK_INT(arg.calls, 2);
+    arg.interval = "2s";
+    ctx = sl_context_get_or_create(ck, create_ctx, &arg, err, sizeof err);
+    SL_CHECK(ctx == NULL);
+    SL_CHECK(strstr(err, "batch interval changed from 1000 ms to 2000 ms") !=
+             NULL);
+    ctx = sl_context_get_or_create(ck, fail_create, NULL, err, sizeof err);
+    SL_CHECK(ctx == NULL);
+    SL_CHECK_STR(err, "no context today");
+    run_free(&a);
+    run_free(&b);
+    drop_dir(ck);
+}
+
+/* check_checkpoint reads only: a directory without metadata is fine and
+ * stays empty. */
+static void test_check_reads_only(void)
+{
+    char *ck = new_dir();
+    run a;
+    sl_context *ctx;
+    memset(&a, 0, sizeof a);
+    ctx = build(NULL, 2, "1s", true, &a);
+    SL_CHECK_OK(sl_context_check_checkpoint(ctx, ck));
+    SL_CHECK(!exists(ck, "."));
+    sl_context_free(ctx);
+    drop_dir(ck);
+}
+
 #define HDR "sluice-fingerprint 1\n"
 #define JOB1 "job\tbatch interval\t1000 ms\njob\tstate shards\t16\n"
 #define CNT "stream 'c'\tkind\treduce_by_key_and_window\n"
@@ -293,4 +373,6 @@ const sl_test_case SL_TESTS[] = {
     {"refused", test_refused},
     {"fingerprint_messages", test_fingerprint_messages},
     {"fingerprint_content", test_fingerprint_content},
+    {"get_or_create", test_get_or_create},
+    {"check_reads_only", test_check_reads_only},
     {NULL, NULL}};
