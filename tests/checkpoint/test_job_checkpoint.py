@@ -147,6 +147,39 @@ def test_incompatible(d):
           files == sorted(os.listdir(os.path.join(ck, "offsets"))))
 
 
+def test_directory_restart(d):
+    """Files present before the first start, one per batch: a restart
+    takes none of the files earlier batches took (every kept batch's
+    files are marked taken, not only the last commit's)."""
+    src = os.path.join(d, "in")
+    os.makedirs(src)
+    for i in range(5):
+        with open(os.path.join(src, "f%d.txt" % i), "w") as f:
+            f.write("line%d\n" % i)
+    ck = os.path.join(d, "ck4")
+
+    def job(n):
+        j = {"name": "dir", "batch_interval": "1s", "clock": "manual",
+             "max_batches": n, "checkpoint": ck,
+             "conf": {"log.level": "warn"},
+             "sources": {"files": {"type": "directory", "path": src,
+                                   "include_existing": True,
+                                   "max_files_per_trigger": 1}},
+             "sinks": [{"from": "files", "type": "console",
+                        "format": "json"}]}
+        path = os.path.join(d, "dir%d.json" % n)
+        with open(path, "w") as f:
+            json.dump(j, f)
+        return path
+
+    lines = []
+    for n in (4, 8, 10):
+        for line in run(["run", job(n)]).stdout.splitlines():
+            lines.extend(json.loads(line)["records"])
+    check("directory_restart_takes_each_file_once",
+          sorted(lines) == ["line%d" % i for i in range(5)], lines)
+
+
 def main():
     global STREAMCTL
     STREAMCTL = sys.argv[1]
@@ -155,6 +188,7 @@ def main():
         ref = test_restart(d)
         test_first_batches_uncommitted(d, ref)
         test_incompatible(d)
+        test_directory_restart(d)
     finally:
         shutil.rmtree(d, ignore_errors=True)
 
