@@ -239,12 +239,33 @@ typedef struct sl_listener {
     void (*on_batch_submitted)(const sl_batch_info *b, void *user);
     void (*on_batch_started)(const sl_batch_info *b, void *user);
     void (*on_batch_completed)(const sl_batch_info *b, void *user);
+    /* ------------------------------------------------ version 2 */
+    /** After on_batch_completed of a batch that ran without failing: its
+     * progress entry, one JSON object (json[len] is NUL; valid during the
+     * call only). Its fields are listed in docs/architecture.md
+     * (progress); later versions add fields, never rename them. */
+    void (*on_progress)(const char *json, size_t len, void *user);
 } sl_listener;
-#define SL_LISTENER_VERSION 1
+#define SL_LISTENER_VERSION 2
 
-/** @brief Add a listener (copied). Before start. */
+/**
+ * @brief Add a listener (copied; only the members its version has are
+ * read). Before start.
+ */
 SL_EXPORT sl_status sl_context_add_listener(sl_context *ctx,
                                             const sl_listener *l, void *user);
+
+/**
+ * @brief The last progress entries the context kept (conf progress.retain,
+ * default 100), oldest first, as one JSON array.
+ * @param max at most this many, the newest (0: every one kept).
+ * @param out the array's text, NUL-terminated; free it with sl_free.
+ * @param len its length without the NUL (may be NULL).
+ * @returns SL_OK, SL_EINVAL, SL_ENOMEM.
+ * @remark Any thread, also while batches run and after the context stopped.
+ */
+SL_EXPORT sl_status sl_context_recent_progress(sl_context *ctx, size_t max,
+                                               char **out, size_t *len);
 
 /* -------------------------------------------------------------- operators */
 

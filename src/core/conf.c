@@ -57,6 +57,10 @@ static const sl__conf_row sl__conf_rows[] = {
             "Longest a graceful stop may take to run what was received "
             "(0s = the larger of 10 batch intervals and 10s); then the job "
             "stops as an immediate stop does and reports what was left."),
+    SL__ROW("progress.retain", SL_CONF_INT, "100", 0, 100000, NULL,
+            "Progress entries (one per batch) kept in memory for "
+            "sl_context_recent_progress; 0 keeps none (listeners still "
+            "receive every entry)."),
     SL__ROW("workers", SL_CONF_INT, "0", 0, 1024, NULL,
             "Worker threads that run partition tasks (0 = number of cores)."),
     SL__ROW("log.level", SL_CONF_ENUM, "info", 0, 0, "error|warn|info|debug",

@@ -216,6 +216,8 @@ sl_status sl_job_build(sl_job *job, sl_context **out)
         st = build_stream(job, job->order[i]);
     for (i = 0; st == SL_OK && i < job->nsinks; i++)
         st = build_sink(job, &job->sinks[i]);
+    if (st == SL_OK && sl__context_set_job_name(job->ctx, sl_job_name(job)))
+        return sl__job_fail(job, SL_ENOMEM, "$", "out of memory");
     if (st != SL_OK)
         return st;
     job->errmsg[0] = '\0';

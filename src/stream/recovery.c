@@ -451,7 +451,11 @@ sl_status sl__recovery_prepare(sl_context *ctx)
     ctx->retain_batches = sl__conf_int(ctx->conf, "checkpoint.retain_batches");
     if ((st = sl__context_check_names(ctx)) != SL_OK)
         return st;
+    /* The progress entry's job_id: the checkpoint's, stable across
+     * restarts. */
     if ((st = open_checkpoint(ctx, dir)) == SL_OK)
+        st = sl__context_set_job_id(ctx, sl__ckpt_job_id(ctx->ck));
+    if (st == SL_OK)
         st = recover(ctx);
     if (st != SL_OK) {
         sl__ckpt_close(ctx->ck);
@@ -483,8 +487,12 @@ sl_status sl__recovery_batch_offsets(sl_context *ctx, batch *b)
 {
     sl__buf p = {0};
     sl_status st;
+    if (!ctx->ck)
+        return SL_OK;
+    ctx->ck_bytes0 = sl__ckpt_io_of(ctx->ck)->bytes_written;
+    ctx->ck_files0 = sl__ckpt_io_of(ctx->ck)->files_written;
     /* A re-run batch keeps the entry it was recorded with. */
-    if (!ctx->ck || b->replay)
+    if (b->replay)
         return SL_OK;
     st = offsets_payload(ctx, b, &p);
     if (st == SL_OK)
@@ -528,6 +536,9 @@ sl_status sl__recovery_batch_done(sl_context *ctx, batch *b)
         return st;
     st =
         sl__ckpt_retain(ctx->ck, ctx->retain_batches, sl__ckpt_prune_hook, ctx);
+    sl__batch_set_checkpoint_stats(
+        b, (int64_t)(sl__ckpt_io_of(ctx->ck)->bytes_written - ctx->ck_bytes0),
+        (int64_t)(sl__ckpt_io_of(ctx->ck)->files_written - ctx->ck_files0));
     return st == SL_OK ? SL_OK : write_failed(ctx, b, "retention", st);
 }
 

@@ -36,5 +36,13 @@ sl_status sl__dstream_set_params(sl_dstream *s, const char *text);
 /* identity.c: the first parent of s (the stream it was made from), NULL
  * for a source. Borrowed. */
 sl_dstream *sl__dstream_parent(sl_dstream *s);
+/*
+ * progress.c: the progress entry's "job" (a job file's name; copied, NULL
+ * clears it; SL_ENOMEM) and "job_id" (the checkpoint's job id, at most 39
+ * characters, before start: SL_EINVAL, SL_ESTATE). Without a job id the
+ * context has a random one of its own.
+ */
+sl_status sl__context_set_job_name(sl_context *ctx, const char *name);
+sl_status sl__context_set_job_id(sl_context *ctx, const char *id);
 
 #endif /* SL_STREAM_STREAM_H */

@@ -53,6 +53,8 @@ struct sl_receiver {
     uint64_t next_seq; /* sequence number of the next sealed block */
     bool started, stopped, paused;
     bool failed; /* sl_receiver_fail was called: its message stands */
+    int64_t reported_too_long; /* job thread: lines_too_long at the last
+                                * progress entry */
     /* dead letters of over-long lines (I/O thread; the file's owner is
      * the source): the first SL__DEAD_TEXT_MAX bytes kept as they pass */
     struct sl__dead_letters *dead;
@@ -74,6 +76,18 @@ sl_status sl__receiver_dead_letters(sl_receiver *r, struct sl__dead_letters *d,
                                     const char *origin);
 
 /* ----------------------------------------------------------- batches */
+
+/* The timed phases of a batch, in the order they run (progress entry's
+ * duration_ms; jobs.c times them). */
+typedef enum sl__phase {
+    SL__PHASE_PLAN,
+    SL__PHASE_OFFSETS,
+    SL__PHASE_COMPUTE,
+    SL__PHASE_SINKS,
+    SL__PHASE_COMMIT,
+    SL__PHASE_TOTAL,
+    SL__PHASES
+} sl__phase;
 
 /* One planned source's part of a batch, made by the plan step (job
  * thread) before anything is computed; in the batch's scope. */
@@ -98,6 +112,12 @@ typedef struct batch {
      * recorded for it (sl_malloc'd, owned; NULL entries: none recorded).
      * NULL for a new batch. */
     char **replay;
+    /* For its progress entry (job thread): each phase's time (monotonic,
+     * microseconds), the batches queued behind it when it started, and
+     * what its checkpoint wrote (sl__batch_set_checkpoint_stats). */
+    int64_t phase_us[SL__PHASES];
+    int64_t queued_behind;
+    int64_t ckpt_bytes, ckpt_files;
 } batch;
 
 /* What a stop left undone; under ctx->lock. */
@@ -227,7 +247,9 @@ typedef struct output {
     void *user;
     size_t num;
     char *prefix, *suffix;
-    char *name; /* sl__output_set_name's, or NULL */
+    char *name;   /* sl__output_set_name's, or NULL */
+    int64_t rows; /* job thread: records the running batch wrote; -1 when
+                   * the output does not count them (foreach_rdd) */
 } output;
 
 typedef struct listener {
@@ -235,6 +257,27 @@ typedef struct listener {
     sl_listener l;
     void *user;
 } listener;
+
+/* ----------------------------------------------------------- progress */
+
+/* The progress entries of a context (progress.c). The ring is read by any
+ * thread under lock; the rest belongs to the job thread. */
+typedef struct sl__progress {
+    pthread_mutex_t lock;
+    char **ring; /* the last cap entries, oldest at head */
+    size_t cap, head, count;
+    char *buf; /* the entry being built, grown as needed */
+    size_t buf_cap, len;
+    bool failed;     /* the entry being built ran out of memory */
+    char job_id[40]; /* checkpoint's job id, else random per context */
+    char run_id[40]; /* random, made at each start */
+    char *job_name;  /* sl__context_set_job_name, or NULL */
+    /* per planned source: the offsets the last entry reported as end, the
+     * start of the next entry (grown as needed) */
+    char **prev;
+    size_t *prev_cap;
+    size_t nprev;
+} sl__progress;
 
 /* ------------------------------------------------------------ context */
 
@@ -301,6 +344,7 @@ struct sl_context {
     struct sl__ckpt *ck;
     int64_t snapshot_every, retain_batches;
     int64_t ck_last_commit; /* job thread: the last batch committed here */
+    uint64_t ck_bytes0, ck_files0; /* io counters when the batch began */
     bool ck_prepared;
 
     /* I/O thread */
@@ -318,6 +362,8 @@ struct sl_context {
     bool input_finished; /* the I/O thread made its last batch */
     block *free_blocks;  /* pool, under lock */
     size_t nfree_blocks;
+
+    sl__progress progress;
 };
 
 /* context.c */
@@ -516,6 +562,20 @@ sl_status sl__recovery_batch_done(sl_context *ctx, batch *b);
 void sl__recovery_final(sl_context *ctx);
 /* Close the checkpoint (context free). */
 void sl__recovery_close(sl_context *ctx);
+/* progress.c */
+sl_status sl__progress_init(sl_context *ctx);
+void sl__progress_destroy(sl_context *ctx);
+/* At start: a new run id, the per-source tables. SL_ENOMEM. */
+sl_status sl__progress_start(sl_context *ctx);
+/* Build b's entry (after it ran and committed), keep it in the ring and
+ * hand it to the listeners' on_progress. Job thread; a failure to build
+ * it is logged, never fails the batch. */
+void sl__progress_batch(sl_context *ctx, batch *b);
+/* What the checkpoint wrote for b (its progress entry's "checkpoint";
+ * 0 and 0 without a checkpoint). Job thread, before the entry is built. */
+void sl__batch_set_checkpoint_stats(batch *b, int64_t bytes, int64_t files);
+/* Monotonic clock in microseconds. */
+int64_t sl__now_mono_us(void);
 
 /* output.c */
 sl_status sl__output_run(sl_context *ctx, output *o, batch *b);

@@ -180,6 +180,28 @@ def test_directory_restart(d):
           sorted(lines) == ["line%d" % i for i in range(5)], lines)
 
 
+def test_progress(d):
+    """The progress entry's job_id is the checkpoint's (the same after a
+    restart) and "checkpoint" counts what each batch wrote there."""
+    ck = os.path.join(d, "ck5")
+    prog = os.path.join(d, "progress.jsonl")
+    run(["run", "--progress", prog, write_job(d, "p1.json", ck,
+                                              max_batches=2)])
+    run(["run", "--progress", prog, write_job(d, "p2.json", ck,
+                                              max_batches=4)])
+    with open(prog) as f:
+        entries = [json.loads(line) for line in f]
+    with open(os.path.join(ck, "metadata"), "rb") as f:
+        job_id = f.read()[24:60].decode()
+    check("progress_job_id_from_checkpoint",
+          [e["batch"] for e in entries] == [1, 2, 3, 4] and
+          all(e["job_id"] == job_id for e in entries) and
+          len({e["run_id"] for e in entries}) == 2, entries)
+    check("progress_checkpoint_bytes",
+          all(e["checkpoint"]["bytes"] > 0 and e["checkpoint"]["files"] >= 2
+              for e in entries), [e["checkpoint"] for e in entries])
+
+
 def main():
     global STREAMCTL
     STREAMCTL = sys.argv[1]
@@ -189,6 +211,7 @@ def main():
         test_first_batches_uncommitted(d, ref)
         test_incompatible(d)
         test_directory_restart(d)
+        test_progress(d)
     finally:
         shutil.rmtree(d, ignore_errors=True)
 

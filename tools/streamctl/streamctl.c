@@ -64,7 +64,7 @@ static void usage_main(FILE *f)
 
 static void usage_run(FILE *f)
 {
-    fputs("usage: streamctl run JOB.json\n"
+    fputs("usage: streamctl run [--progress FILE] JOB.json\n"
           "\n"
           "Build the job described by JOB.json and run it in the foreground.\n"
           "Output sinks write to stdout (console) or to files\n"
@@ -80,6 +80,10 @@ static void usage_run(FILE *f)
           "warnings are printed, and a missing directory (without\n"
           "create_if_missing) or an unwritable output is reported with its\n"
           "JSON path and the job does not start (exit status 1).\n"
+          "\n"
+          "--progress FILE appends each batch's progress entry (one JSON\n"
+          "object: rows, phase durations, sources, sinks, state) to FILE as\n"
+          "one line, flushed after each batch.\n"
           "\n"
           "exit status: 0 stopped cleanly; 1 the job failed; 2 bad command\n"
           "line; 3 the job file is unreadable or invalid; 4 the job stopped\n"
@@ -628,9 +632,74 @@ static void report_bad(const sl_context *ctx, const char *name)
             (long long)b.dead_letters_dropped);
 }
 
+/* --progress FILE: where each batch's progress entry is appended. */
+typedef struct progress_file {
+    FILE *f;
+    const char *path;
+    bool failed; /* a write failed: said once on stderr */
+} progress_file;
+
+/* One JSON line per batch, flushed so a reader sees whole entries. */
+static void on_progress(const char *json, size_t len, void *user)
+{
+    progress_file *p = user;
+    if (p->failed)
+        return;
+    if (fwrite(json, 1, len, p->f) != len || fputc('\n', p->f) == EOF ||
+        fflush(p->f) != 0) {
+        p->failed = true;
+        fprintf(stderr,
+                "streamctl: --progress %s: cannot write: %s; no further "
+                "progress entries are written\n",
+                p->path, strerror(errno));
+    }
+}
+
+/* Take "--progress FILE" out of argv (into *path); the rest stays in
+ * order for file_args. -1 after a usage error. */
+static int take_progress(int *argc, char **argv, const char **path)
+{
+    int i, n = 2;
+    for (i = 2; i < *argc; i++) {
+        if (!strcmp(argv[i], "--"))
+            break;
+        if (strcmp(argv[i], "--progress")) {
+            argv[n++] = argv[i];
+            continue;
+        }
+        if (i + 1 == *argc) {
+            usage_error(usage_run, "%s", "--progress needs a file");
+            return -1;
+        }
+        *path = argv[++i];
+    }
+    while (i < *argc)
+        argv[n++] = argv[i++];
+    *argc = n;
+    return 0;
+}
+
+static int open_progress(sl_context *ctx, progress_file *p)
+{
+    sl_listener l = {SL_LISTENER_VERSION, NULL, NULL, NULL, on_progress};
+    if (!p->path)
+        return EXIT_OK;
+    if (!(p->f = fopen(p->path, "a"))) {
+        fprintf(stderr, "streamctl: --progress %s: %s\n", p->path,
+                strerror(errno));
+        return EXIT_FAILED;
+    }
+    if (sl_context_add_listener(ctx, &l, p) != SL_OK) {
+        fprintf(stderr, "streamctl: --progress: out of memory\n");
+        return EXIT_FAILED;
+    }
+    return EXIT_OK;
+}
+
 static int cmd_run(int argc, char **argv)
 {
     const char *file;
+    progress_file progress = {NULL, NULL, false};
     sl_context *ctx;
     sigset_t sigs;
     bool oom;
@@ -638,7 +707,8 @@ static int cmd_run(int argc, char **argv)
     sl_job *job;
     int rc = EXIT_FAILED;
 
-    if (file_args(argc, argv, 2, usage_run, &file, 1, NULL) < 0)
+    if (take_progress(&argc, argv, &progress.path) < 0 ||
+        file_args(argc, argv, 2, usage_run, &file, 1, NULL) < 0)
         return EXIT_USAGE;
     /* A closed stdout (a pipe into `head`) then fails the console sink
      * with a message and exit status 1, instead of killing the process
@@ -662,6 +732,8 @@ static int cmd_run(int argc, char **argv)
                 sl_job_errmsg(job));
         goto out;
     }
+    if (open_progress(ctx, &progress) != EXIT_OK)
+        goto out;
     if ((st = sl_context_start(ctx)) == SL_OK)
         st = run_until_signal(ctx, &sigs);
     report_bad(ctx, sl_job_name(job));
@@ -676,6 +748,13 @@ static int cmd_run(int argc, char **argv)
 out:
     fflush(stdout);
     sl_job_free(job);
+    if (progress.failed && rc == EXIT_OK)
+        rc = EXIT_FAILED; /* asked for, not all written: said above */
+    if (progress.f && fclose(progress.f) != 0 && rc == EXIT_OK) {
+        fprintf(stderr, "streamctl: --progress %s: %s\n", progress.path,
+                strerror(errno));
+        rc = EXIT_FAILED;
+    }
     return rc;
 }
 
