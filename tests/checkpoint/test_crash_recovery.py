@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Crash test: a checkpointed job killed with SIGKILL at random instants and
-restarted each time until it reaches its last batch writes, batch for batch
+restarted each time until it reaches its last batch (some interruptions
+are a SIGINT cut short by a second one) writes, batch for batch
 and record for record, the output of one uninterrupted run.
 
 The job: the deterministic text generator on the manual clock (all input
@@ -104,26 +105,44 @@ def last_offsets(ck):
 
 
 def crash_loop(streamctl, path, ck, kills_wanted, rng):
-    """Kill at random points of the job's progress: for each kill a batch
-    is drawn, and once the checkpoint's offsets reach it the job is killed
-    after a random 0-30 ms more (during a batch, a checkpoint write or a
-    recovery), independent of the machine's speed."""
-    targets = sorted(rng.randint(1, BATCHES - 1) for _ in range(kills_wanted))
-    kills = starts = 0
+    """Interrupt at random points of the job's progress: for each
+    interruption a batch is drawn, and once the checkpoint's offsets reach
+    it the job gets, after a random 0-30 ms more (during a batch, a
+    checkpoint write or a recovery), a SIGKILL, or one time in four a
+    SIGINT and a second one 0-20 ms later (a graceful stop cut short:
+    streamctl then dies of the signal), independent of the machine's
+    speed. Returns (kills, double SIGINTs, starts)."""
+    n = kills_wanted + kills_wanted // 2
+    targets = sorted(rng.randint(1, BATCHES - 1) for _ in range(n))
+    kills = ints = starts = 0
     deadline = time.monotonic() + 900
     while True:
         starts += 1
         p = subprocess.Popen([streamctl, "run", path],
                              stdout=subprocess.DEVNULL,
                              stderr=subprocess.PIPE)
-        if kills < kills_wanted:
-            while p.poll() is None and last_offsets(ck) < targets[kills]:
+        k = kills + ints
+        if kills < kills_wanted and k < n:
+            while p.poll() is None and last_offsets(ck) < targets[k]:
                 if time.monotonic() > deadline:
                     p.kill()
                     sys.exit("crash loop did not finish in time")
                 time.sleep(0.002)
             time.sleep(rng.uniform(0, 0.03))
             if p.poll() is None:
+                if rng.random() < 0.25:
+                    p.send_signal(signal.SIGINT)
+                    time.sleep(rng.uniform(0, 0.02))
+                    if p.poll() is None:
+                        p.send_signal(signal.SIGINT)
+                    p.wait(timeout=300)
+                    err = p.stderr.read().decode()
+                    p.stderr.close()
+                    if p.returncode not in (0, 4, -signal.SIGINT):
+                        sys.exit("SIGINT twice: exit %d: %s"
+                                 % (p.returncode, err[-2000:]))
+                    ints += 1
+                    continue
                 p.send_signal(signal.SIGKILL)
                 p.wait()
                 p.stderr.close()
@@ -135,10 +154,12 @@ def crash_loop(streamctl, path, ck, kills_wanted, rng):
         if p.returncode != 0:
             sys.exit("start %d failed (%d): %s"
                      % (starts, p.returncode, err[-2000:]))
+        if kills < kills_wanted and last_offsets(ck) < BATCHES:
+            continue  # a graceful stop's restart, with kills still due
         if kills < kills_wanted:
             sys.exit("the job finished after %d of %d kills"
                      % (kills, kills_wanted))
-        return kills, starts
+        return kills, ints, starts
 
 
 def compare(ref, got):
@@ -178,12 +199,13 @@ def main():
         run_once(a.streamctl, job(ref_dir, False))
         run_s = time.monotonic() - t0
         print("uninterrupted run: %.2f s" % run_s)
-        kills, starts = crash_loop(a.streamctl, job(ck_dir, True),
-                                   os.path.join(ck_dir, "ck"), a.kills, rng)
+        kills, ints, starts = crash_loop(a.streamctl, job(ck_dir, True),
+                                         os.path.join(ck_dir, "ck"), a.kills,
+                                         rng)
         ref, got = read_output(ref_dir), read_output(ck_dir)
         lost, dup, bad = compare(ref, got)
-        print("kills %d starts %d batches %d lost %d duplicated %d"
-              % (kills, starts, len(ref), lost, dup))
+        print("kills %d double-SIGINTs %d starts %d batch dirs %d lost %d "
+              "duplicated %d" % (kills, ints, starts, len(ref), lost, dup))
         if len(ref) != 2 * BATCHES:
             sys.exit("the reference run wrote %d batch directories, not %d"
                      % (len(ref), 2 * BATCHES))
