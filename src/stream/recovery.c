@@ -303,6 +303,20 @@ static sl_status restore_committed(sl_context *ctx, int64_t committed)
     return st;
 }
 
+/* The last commit entry is what recovery trusts most: read and check it
+ * (a torn or damaged one refuses the start, named). */
+static sl_status commit_check(sl_context *ctx, int64_t committed)
+{
+    void *p = NULL;
+    size_t len;
+    sl_status st =
+        sl__ckpt_log_read(ctx->ck, SL__CKPT_COMMITS, committed, &p, &len);
+    sl_free(p);
+    if (st != SL_OK)
+        sl__ctx_set_error(ctx, st, "%s", sl__ckpt_errmsg(ctx->ck));
+    return st;
+}
+
 static sl_status recover(sl_context *ctx)
 {
     int64_t last, committed = 0;
@@ -319,6 +333,8 @@ static sl_status recover(sl_context *ctx)
         sl__ctx_set_error(ctx, st, "%s", sl__ckpt_errmsg(ctx->ck));
         return st;
     }
+    if (committed > 0 && (st = commit_check(ctx, committed)) != SL_OK)
+        return st;
     if ((st = offsets_read(ctx, last, &e)) != SL_OK)
         return st;
     memset(&r, 0, sizeof r);

@@ -208,6 +208,15 @@ static void test_refused(void)
     SL_CHECK_INT(sl_context_start(ctx), SL_EINVAL);
     SL_CHECK(strstr(sl_context_errmsg(ctx), "no name") != NULL);
     sl_context_free(ctx);
+    /* a truncated last commit entry */
+    snprintf(p, sizeof p, "%s/commits/2", ck);
+    SL_CHECK(truncate(p, 20) == 0);
+    ctx = build(ck, 4, "1s", true, &a);
+    SL_CHECK_INT(sl_context_start(ctx), SL_ECORRUPT);
+    SL_CHECK(strstr(sl_context_errmsg(ctx), "commits/2") != NULL);
+    SL_CHECK(strstr(sl_context_errmsg(ctx), "truncated") != NULL);
+    sl_context_free(ctx);
+    SL_CHECK(unlink(p) == 0); /* batch 2 is uncommitted now */
     /* a flipped byte in the last offsets entry */
     snprintf(p, sizeof p, "%s/offsets/2", ck);
     f = fopen(p, "r+b");
