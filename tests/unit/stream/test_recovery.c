@@ -229,6 +229,18 @@ static void test_refused(void)
     SL_CHECK(strstr(sl_context_errmsg(ctx), "offsets/2") != NULL);
     SL_CHECK(strstr(sl_context_errmsg(ctx), "checksum mismatch") != NULL);
     sl_context_free(ctx);
+    /* a flipped byte in metadata */
+    snprintf(p, sizeof p, "%s/metadata", ck);
+    f = fopen(p, "r+b");
+    SL_CHECK(f != NULL);
+    fseek(f, 40, SEEK_SET);
+    fputc('#', f);
+    fclose(f);
+    ctx = build(ck, 4, "1s", true, &a);
+    SL_CHECK_INT(sl_context_start(ctx), SL_ECORRUPT);
+    SL_CHECK(strstr(sl_context_errmsg(ctx), "metadata") != NULL);
+    SL_CHECK(strstr(sl_context_errmsg(ctx), "checksum mismatch") != NULL);
+    sl_context_free(ctx);
     run_free(&a);
     drop_dir(ck);
 }
