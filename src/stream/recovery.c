@@ -499,10 +499,19 @@ static sl_status write_failed(sl_context *ctx, const batch *b, const char *what,
     return st;
 }
 
-sl_status sl__recovery_batch_offsets(sl_context *ctx, batch *b)
+static sl_status write_offsets(sl_context *ctx, batch *b)
 {
     sl__buf p = {0};
-    sl_status st;
+    sl_status st = offsets_payload(ctx, b, &p);
+    if (st == SL_OK)
+        st =
+            sl__ckpt_log_write(ctx->ck, SL__CKPT_OFFSETS, b->id, p.data, p.len);
+    sl__buf_free(&p);
+    return st == SL_OK ? SL_OK : write_failed(ctx, b, "offsets entry", st);
+}
+
+sl_status sl__recovery_batch_offsets(sl_context *ctx, batch *b)
+{
     if (!ctx->ck)
         return SL_OK;
     ctx->ck_bytes0 = sl__ckpt_io_of(ctx->ck)->bytes_written;
@@ -510,12 +519,15 @@ sl_status sl__recovery_batch_offsets(sl_context *ctx, batch *b)
     /* A re-run batch keeps the entry it was recorded with. */
     if (b->replay)
         return SL_OK;
-    st = offsets_payload(ctx, b, &p);
-    if (st == SL_OK)
-        st =
-            sl__ckpt_log_write(ctx->ck, SL__CKPT_OFFSETS, b->id, p.data, p.len);
-    sl__buf_free(&p);
-    return st == SL_OK ? SL_OK : write_failed(ctx, b, "offsets entry", st);
+    /* No input (planned sources only): recovery needs this batch only if
+     * it changes state, known after prepare; the entry waits till then.
+     * A job's last batch (max_batches, a graceful stop) is always
+     * recorded, so that a restart after a clean end runs nothing again. */
+    if (ctx->nreceivers == 0 && !b->final && sl__batch_planned_empty(b, ctx)) {
+        b->ck_deferred = true;
+        return SL_OK;
+    }
+    return write_offsets(ctx, b);
 }
 
 sl_status sl__recovery_batch_commit(sl_context *ctx, batch *b)
@@ -529,6 +541,17 @@ sl_status sl__recovery_batch_commit(sl_context *ctx, batch *b)
      * The sinks' files are listed once the sink interface reports them. */
     if ((st = sl__ckpt_write_state(ctx, ctx->ck, b)) != SL_OK)
         return st;
+    if (b->ck_deferred) {
+        /* No input and no state or window file: nothing recovery needs
+         * (a gap, made again after a restart if it comes after the last
+         * recorded batch). Otherwise its offsets go first, now. */
+        if (sl__ckpt_io_of(ctx->ck)->files_written == ctx->ck_files0) {
+            b->ck_gap = true;
+            return SL_OK;
+        }
+        if ((st = write_offsets(ctx, b)) != SL_OK)
+            return st;
+    }
     st = buf_printf(&p, "{\"batch\":%lld,\"time_ms\":%lld,\"files\":[]}",
                     (long long)b->id, (long long)b->time_ms);
     if (st == SL_OK)
@@ -546,6 +569,10 @@ sl_status sl__recovery_batch_done(sl_context *ctx, batch *b)
     /* A snapshot every snapshot_every batches (synced before retention
      * may drop the deltas it replaces), then retention with the state
      * layer's prune hook. */
+    if (b->ck_gap) {
+        sl__batch_set_checkpoint_stats(b, 0, 0);
+        return SL_OK; /* nothing written: no snapshot, nothing to retain */
+    }
     ctx->ck_last_commit = b->id;
     st = sl__ckpt_snapshot_state(ctx, ctx->ck, b->id, ctx->snapshot_every);
     if (st != SL_OK)

@@ -92,9 +92,10 @@ typedef enum sl__phase {
 /* One planned source's part of a batch, made by the plan step (job
  * thread) before anything is computed; in the batch's scope. */
 typedef struct src_plan {
-    sl_rdd *rdd; /* NULL: no batch (Spark's None) */
-    int64_t records;
-    char *offsets; /* recorded offsets JSON, or NULL when none were set */
+    sl_rdd *rdd;     /* NULL: no batch (Spark's None) */
+    int64_t records; /* known at plan time (values; readers may add) */
+    size_t readers;  /* reader partitions: input whose size is unknown */
+    char *offsets;   /* recorded offsets JSON, or NULL when none were set */
 } src_plan;
 
 typedef struct batch {
@@ -108,6 +109,9 @@ typedef struct batch {
     src_plan *plans;
     sl_source_offsets *offsets; /* what info.sources points to */
     bool planned;
+    /* recovery.c: no input, so offsets/<batch> waits to see whether the
+     * batch changes any state (else it writes nothing: a gap) */
+    bool ck_deferred, ck_gap;
     /* A batch run again after a restart: per planned source, the offsets
      * recorded for it (sl_malloc'd, owned; NULL entries: none recorded).
      * NULL for a new batch. */
@@ -502,6 +506,9 @@ void sl__batch_commit_sources(sl_context *ctx, batch *b);
  * when b is not planned or i is out of range. */
 bool sl__batch_offsets(const batch *b, const sl_context *ctx, size_t i,
                        const char **name, const char **offsets);
+/* True when b is planned and no planned source gave it input: no records
+ * and no reader partitions (whose records are known only when read). */
+bool sl__batch_planned_empty(const batch *b, const sl_context *ctx);
 /* Set the position of every planned source after the last committed
  * batch: offsets[i] is what source i recorded then (NULL: nothing).
  * Before start. The context's error says which source failed. */

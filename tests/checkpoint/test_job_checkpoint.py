@@ -202,6 +202,48 @@ def test_progress(d):
               for e in entries), [e["checkpoint"] for e in entries])
 
 
+def test_empty_batches_write_nothing(d):
+    """A batch with no input and no state or window change writes no
+    offsets or commit entry (a gap); a restart after such batches goes on
+    after the last recorded one and loses and repeats no record."""
+    ck = os.path.join(d, "ck6")
+
+    def job(n):
+        j = {"name": "gaps", "batch_interval": "1s", "clock": "manual",
+             "max_batches": n, "checkpoint": ck,
+             "conf": {"log.level": "warn"},
+             "sources": {"q": {"type": "queue",
+                               "batches": [[1, 2], [3], [], [], [4]]}},
+             "sinks": [{"from": "q", "type": "console", "format": "json"}]}
+        path = os.path.join(d, "gaps%d.json" % n)
+        with open(path, "w") as f:
+            json.dump(j, f)
+        return path
+
+    first = [json.loads(x) for x in run(["run", job(6)]).stdout.splitlines()]
+    entries = sorted(int(n) for n in os.listdir(os.path.join(ck, "offsets")))
+    commits = sorted(int(n) for n in os.listdir(os.path.join(ck, "commits")))
+    # 3 and 4 are gaps; 6, empty too, is the run's last batch: recorded,
+    # so that the restart after this clean end runs nothing again
+    check("empty_batches_write_nothing", entries == [1, 2, 5, 6] and
+          commits == [1, 2, 5, 6], (entries, commits))
+    second = [json.loads(x) for x in run(["run", job(8)]).stdout.splitlines()]
+    recs = [r for o in first + second for r in o["records"]]
+    check("gap_restart_goes_on_after_last_recorded",
+          sorted(recs) == [1, 2, 3, 4] and
+          [o["batch"] for o in second] == [7, 8], second)
+    # a crash after gaps: batches after the last recorded one are made
+    # again (empty here), nothing is lost or doubled
+    check("gap_not_last_not_recorded",
+          not os.path.exists(os.path.join(ck, "offsets", "7")))
+    os.unlink(os.path.join(ck, "offsets", "8"))
+    os.unlink(os.path.join(ck, "commits", "8"))
+    third = [json.loads(x) for x in run(["run", job(9)]).stdout.splitlines()]
+    check("gap_after_crash_made_again",
+          [o["batch"] for o in third] == [7, 8, 9] and
+          all(o["records"] == [] for o in third), third)
+
+
 def main():
     global STREAMCTL
     STREAMCTL = sys.argv[1]
@@ -212,6 +254,7 @@ def main():
         test_incompatible(d)
         test_directory_restart(d)
         test_progress(d)
+        test_empty_batches_write_nothing(d)
     finally:
         shutil.rmtree(d, ignore_errors=True)
 
