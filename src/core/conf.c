@@ -200,6 +200,18 @@ static const sl__conf_row sl__conf_rows[] = {
     SL__ROW("state.shards", SL_CONF_INT, "16", 1, 4096, NULL,
             "Shards of every keyed state store; fixed for a job once "
             "state exists."),
+    SL__ROW("checkpoint.path", SL_CONF_STRING, "", 0, 0, NULL,
+            "Checkpoint directory (created when missing): the job records "
+            "each batch's input, state and commits there and a restarted "
+            "job goes on from it; empty = no checkpoint."),
+    SL__ROW("checkpoint.snapshot_every_batches", SL_CONF_INT, "10", 1, 1000000,
+            NULL,
+            "A state store writes a full snapshot every this many batches "
+            "(deltas in between); a graceful stop writes one too."),
+    SL__ROW("checkpoint.retain_batches", SL_CONF_INT, "100", 1, 100000000, NULL,
+            "Committed batches the checkpoint keeps (the ones a rollback "
+            "can go back to); older offsets, commits and state files are "
+            "deleted."),
 };
 
 #define SL__CONF_NROWS (sizeof sl__conf_rows / sizeof sl__conf_rows[0])

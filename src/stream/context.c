@@ -312,6 +312,8 @@ sl_status sl_context_start(sl_context *ctx)
                           "save_as_text_files)");
         return SL_ESTATE;
     }
+    if ((st = sl__recovery_prepare(ctx)) != SL_OK)
+        return st;
     if (!ctx->resumed) {
         ctx->zero_ms = 0;
         if (!ctx->manual_clock)
@@ -561,6 +563,7 @@ void sl_context_free(sl_context *ctx)
         sl_free(l);
     }
     sl__io_free(ctx);
+    sl__recovery_close(ctx);
     sl__blocks_free_pool(ctx);
     sl_free(ctx->slides);
     sl_engine_free(ctx->eng);

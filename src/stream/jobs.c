@@ -69,7 +69,10 @@ static sl_status run_outputs(sl_context *ctx, batch *b)
     t = sl__now_mono_us();
     /* The batch's input is fixed now (sl__batch_offsets): a checkpointed
      * context writes offsets/<batch> here, before anything is computed. */
+    st = sl__recovery_batch_offsets(ctx, b);
     b->phase_us[SL__PHASE_OFFSETS] = sl__now_mono_us() - t;
+    if (st != SL_OK)
+        return st;
     t = sl__now_mono_us();
     st = sl__stateful_advance(ctx, b);
     b->phase_us[SL__PHASE_COMPUTE] = sl__now_mono_us() - t;
@@ -83,13 +86,13 @@ static sl_status run_outputs(sl_context *ctx, batch *b)
      * batch can run again from its input with the same result. */
     if (st == SL_OK)
         st = sl__batch_prepare_commit(ctx, b);
-    /* Checkpoint hook: the checkpoint writer goes here, between prepare
-     * (nothing can fail after it) and the in-memory commit: it writes the
-     * stores' deltas (sl__state_next_pending of changed shards), the
-     * windows' data (sl__window_next/prev with after = true) and then
+    /* The checkpoint writer, between prepare (nothing can fail after it)
+     * and the in-memory commit: the batch's state files, then
      * commits/<batch>; a failed write aborts the batch like a failed
-     * output. It reports what it wrote with
-     * sl__batch_set_checkpoint_stats. */
+     * output (the batch runs again after a restart). What it wrote goes
+     * to the progress entry (sl__batch_set_checkpoint_stats). */
+    if (st == SL_OK)
+        st = sl__recovery_batch_commit(ctx, b);
     if (st != SL_OK) {
         sl__batch_abort(ctx, b);
         return st;
@@ -97,13 +100,14 @@ static sl_status run_outputs(sl_context *ctx, batch *b)
     sl__batch_commit(ctx, b);
     if (ctx->remember_ms > 0)
         sl__dstream_remember(ctx, b);
-    /* The commit entry of a checkpointed batch goes here, before the
-     * sources' commit (clean_source must never run before it). */
+    /* commits/<batch> is durable: only now may the sources forget the
+     * batch's input (clean_source). Then snapshot and retention. */
     sl__batch_commit_sources(ctx, b);
+    st = sl__recovery_batch_done(ctx, b);
     end = sl__now_mono_us();
     b->phase_us[SL__PHASE_COMMIT] = end - t;
     b->phase_us[SL__PHASE_TOTAL] = end - t0;
-    return SL_OK;
+    return st;
 }
 
 static bool stopping_now(const sl_context *ctx)
@@ -259,6 +263,7 @@ void *sl__job_main(void *arg)
         if (final && ctx->max_batches > 0)
             sl_context_request_stop(ctx, true);
     }
+    sl__recovery_final(ctx);
     pthread_mutex_lock(&ctx->lock);
     while (!ctx->input_done)
         pthread_cond_wait(&ctx->cv, &ctx->lock);

@@ -192,6 +192,7 @@ static sl_status plan_one(sl_dstream *s, batch *b, src_plan *out)
     const char *name = s->name ? s->name : s->planned->name;
     sl_plan p;
     sl_status st;
+    size_t i;
 
     memset(&p, 0, sizeof p);
     p.ctx = ctx;
@@ -204,6 +205,8 @@ static sl_status plan_one(sl_dstream *s, batch *b, src_plan *out)
     }
     out->records = p.records;
     out->offsets = p.offsets;
+    for (i = 0; i < p.n; i++)
+        out->readers += p.parts[i].kind == SRC_READER;
     out->rdd = p.none ? NULL : sl__rdd_source(ctx->eng, p.parts, p.n);
     sl_free(p.parts);
     if (!p.none && !out->rdd) {
@@ -259,6 +262,17 @@ bool sl__batch_offsets(const batch *b, const sl_context *ctx, size_t i,
         return false;
     *name = b->offsets[i].name;
     *offsets = b->offsets[i].offsets;
+    return true;
+}
+
+bool sl__batch_planned_empty(const batch *b, const sl_context *ctx)
+{
+    size_t i;
+    if (!b->planned)
+        return false;
+    for (i = 0; i < ctx->nplanned; i++)
+        if (b->plans[i].records > 0 || b->plans[i].readers > 0)
+            return false;
     return true;
 }
 

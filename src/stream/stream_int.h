@@ -16,6 +16,8 @@
 
 struct event;
 struct event_base;
+struct sl__buf;
+struct sl__ckpt;
 
 /* ------------------------------------------------------------- blocks */
 
@@ -90,9 +92,10 @@ typedef enum sl__phase {
 /* One planned source's part of a batch, made by the plan step (job
  * thread) before anything is computed; in the batch's scope. */
 typedef struct src_plan {
-    sl_rdd *rdd; /* NULL: no batch (Spark's None) */
-    int64_t records;
-    char *offsets; /* recorded offsets JSON, or NULL when none were set */
+    sl_rdd *rdd;     /* NULL: no batch (Spark's None) */
+    int64_t records; /* known at plan time (values; readers may add) */
+    size_t readers;  /* reader partitions: input whose size is unknown */
+    char *offsets;   /* recorded offsets JSON, or NULL when none were set */
 } src_plan;
 
 typedef struct batch {
@@ -106,6 +109,9 @@ typedef struct batch {
     src_plan *plans;
     sl_source_offsets *offsets; /* what info.sources points to */
     bool planned;
+    /* recovery.c: no input, so offsets/<batch> waits to see whether the
+     * batch changes any state (else it writes nothing: a gap) */
+    bool ck_deferred, ck_gap;
     /* A batch run again after a restart: per planned source, the offsets
      * recorded for it (sl_malloc'd, owned; NULL entries: none recorded).
      * NULL for a new batch. */
@@ -197,6 +203,7 @@ struct sl_dstream {
     void *planned_state;
     size_t planned_index; /* in ctx->planned */
     char *name;           /* sl_dstream_set_name, or NULL */
+    char *params; /* sl__dstream_set_params: in the fingerprint, or NULL */
     /* job thread: the RDD of the batch being run */
     int64_t memo_batch;
     sl_rdd *memo_rdd; /* NULL with memo_batch set: no batch (Spark's None) */
@@ -334,6 +341,13 @@ struct sl_context {
     int64_t resume_batch_id;      /* the last batch of the earlier run */
     batch *replay, **replay_tail; /* batches to run again, queued first */
     int64_t replay_last_id;
+    /* recovery.c: the checkpoint directory in use (NULL: none), its
+     * settings, and whether sl__recovery_prepare ran */
+    struct sl__ckpt *ck;
+    int64_t snapshot_every, retain_batches;
+    int64_t ck_last_commit; /* job thread: the last batch committed here */
+    uint64_t ck_bytes0, ck_files0; /* io counters when the batch began */
+    bool ck_prepared;
 
     /* I/O thread */
     struct event_base *base;
@@ -490,6 +504,9 @@ void sl__batch_commit_sources(sl_context *ctx, batch *b);
  * when b is not planned or i is out of range. */
 bool sl__batch_offsets(const batch *b, const sl_context *ctx, size_t i,
                        const char **name, const char **offsets);
+/* True when b is planned and no planned source gave it input: no records
+ * and no reader partitions (whose records are known only when read). */
+bool sl__batch_planned_empty(const batch *b, const sl_context *ctx);
 /* Set the position of every planned source after the last committed
  * batch: offsets[i] is what source i recorded then (NULL: nothing).
  * Before start. The context's error says which source failed. */
@@ -523,6 +540,33 @@ sl_status sl__context_check_names(sl_context *ctx);
 /* sl_context_start: move the replay batches into the queue. */
 void sl__context_queue_replay(sl_context *ctx);
 
+/* fingerprint.c: the configuration a checkpoint's metadata keeps */
+/* Append ctx's fingerprint text to out. SL_ENOMEM, SL_ERANGE. */
+sl_status sl__fingerprint_build(sl_context *ctx, struct sl__buf *out);
+/* The differences from old to cur as "; "-separated sentences in msg
+ * ("batch interval changed from 1000 ms to 2000 ms"); their count. */
+size_t sl__fingerprint_diff(const char *old, size_t lold, const char *cur,
+                            size_t lcur, char *msg, size_t n);
+
+/* recovery.c: the checkpoint wiring (docs/checkpoint-format.md,
+ * "Recovery"). prepare: open or create the directory named by
+ * checkpoint.path, check names and fingerprint, and set up the resume and
+ * the batches to re-run; once, before start (sl_context_start calls it).
+ * Without checkpoint.path it does nothing. */
+sl_status sl__recovery_prepare(sl_context *ctx);
+/* Job thread, per batch: after the plan step (offsets/<batch>), after
+ * sl__batch_prepare_commit (state files and commits/<batch>), and after
+ * the sources' commit (snapshot and retention). No-ops without a
+ * checkpoint; the context's error names the file on failure. */
+sl_status sl__recovery_batch_offsets(sl_context *ctx, batch *b);
+sl_status sl__recovery_batch_commit(sl_context *ctx, batch *b);
+sl_status sl__recovery_batch_done(sl_context *ctx, batch *b);
+/* Job thread, after its last batch: a clean end (graceful stop,
+ * max_batches) writes a snapshot of the last committed batch, so that a
+ * restart reads no deltas. Failures are logged only. */
+void sl__recovery_final(sl_context *ctx);
+/* Close the checkpoint (context free). */
+void sl__recovery_close(sl_context *ctx);
 /* progress.c */
 sl_status sl__progress_init(sl_context *ctx);
 void sl__progress_destroy(sl_context *ctx);

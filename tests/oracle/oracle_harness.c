@@ -6,6 +6,7 @@
 #include "oracle_harness.h"
 
 #include "sl_test.h"
+#include "sl_test_util.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -380,8 +381,9 @@ typedef struct oracle_case {
 } oracle_case;
 
 static const char *const KNOWN_PARAMS[] = {
-    "batch_ms",          "input_partitions", "compare",       "num_batches_run",
-    "output_partitions", "queries_ms",       "value_compare", "slide_batches",
+    "batch_ms",        "input_partitions",  "compare",
+    "num_batches_run", "output_partitions", "queries_ms",
+    "value_compare",   "slide_batches",     "restart_after_batches",
 };
 
 static struct {
@@ -885,19 +887,24 @@ static sl_status collect_batch(sl_rdd *rdd, int64_t time_ms, void *user)
     return st;
 }
 
-static sl_context *make_context(const oracle_case *c, int workers, sbuf *err)
+/* A context for c running to batch max_batches, checkpointed in ckdir
+ * (NULL: none). */
+static sl_context *make_context(const oracle_case *c, int workers,
+                                int64_t max_batches, const char *ckdir,
+                                sbuf *err)
 {
     char text[3][32], errbuf[256] = "";
-    const char *keys[5] = {"clock", "batch_interval", "max_batches", "workers",
-                           "log.level"};
-    const char *vals[5] = {"manual", text[0], text[1], text[2], "warn"};
+    const char *keys[6] = {"clock",   "batch_interval", "max_batches",
+                           "workers", "log.level",      "checkpoint.path"};
+    const char *vals[6] = {"manual", text[0], text[1],
+                           text[2],  "warn",  ckdir ? ckdir : ""};
     sl_conf *conf = sl_conf_new();
     sl_context *ctx = NULL;
     size_t i;
     snprintf(text[0], sizeof text[0], "%" PRId64 "ms", c->batch_ms);
-    snprintf(text[1], sizeof text[1], "%" PRId64, c->num_batches);
+    snprintf(text[1], sizeof text[1], "%" PRId64, max_batches);
     snprintf(text[2], sizeof text[2], "%d", workers);
-    for (i = 0; conf && i < 5; i++)
+    for (i = 0; conf && i < 6; i++)
         if (sl_conf_set(conf, keys[i], vals[i], errbuf, sizeof errbuf)) {
             sb_printf(err, "conf %s=%s: %s", keys[i], vals[i], errbuf);
             sl_conf_free(conf);
@@ -997,10 +1004,35 @@ static bool build_outputs(const oracle_case *c, sl_dstream *const *in,
     return true;
 }
 
-/* Build, run to max_batches (or failure) and collect one case. */
-static void run_case(const oracle_case *c, int workers, run_out *r)
+/*
+ * A checkpointed run needs names on its sources and stateful streams: the
+ * inputs are "in0", "in1", the outputs "out0".. (those the pipeline did
+ * not name).
+ */
+static sl_status name_streams(sl_dstream *const *in, size_t nin,
+                              sl_dstream *const *outs, size_t nout)
 {
-    sl_context *ctx = make_context(c, workers, &r->err);
+    char name[32];
+    size_t i;
+    sl_status st = SL_OK;
+    for (i = 0; i < nin && st == SL_OK; i++) {
+        snprintf(name, sizeof name, "in%zu", i);
+        st = sl_dstream_set_name(in[i], name);
+    }
+    for (i = 0; i < nout && st == SL_OK; i++) {
+        snprintf(name, sizeof name, "out%zu", i);
+        if (!sl_dstream_name(outs[i]))
+            st = sl_dstream_set_name(outs[i], name);
+    }
+    return st;
+}
+
+/* Build, run to max_batches (or failure) and collect one case; with
+ * ckdir, checkpointed there (a second call goes on from the first). */
+static void run_phase(const oracle_case *c, int workers, int64_t max_batches,
+                      const char *ckdir, run_out *r)
+{
+    sl_context *ctx = make_context(c, workers, max_batches, ckdir, &r->err);
     sl_dstream *in[2] = {NULL, NULL}, *outs[ORACLE_MAX_OUTPUTS] = {NULL};
     sl_dstream *out;
     sl_rdd *early = NULL;
@@ -1015,6 +1047,8 @@ static void run_case(const oracle_case *c, int workers, run_out *r)
     r->glom = c->cmp == CMP_PROPERTY;
     for (o = 0; st == SL_OK && o < r->nout; o++)
         st = sl_dstream_foreach_rdd(outs[o], collect_batch, &r->out[o]);
+    if (st == SL_OK && ckdir)
+        st = name_streams(in, c->pl->ninputs, outs, r->nout);
     if (st == SL_OK && c->cmp == CMP_SET) {
         st = sl_context_remember(ctx, REMEMBER_MS);
         r->early_slice = sl_dstream_slice(out, 0, c->batch_ms, &early);
@@ -1042,6 +1076,33 @@ static void run_case(const oracle_case *c, int workers, run_out *r)
         run_slices(c, out, r);
 free_ctx:
     sl_context_free(ctx);
+}
+
+/*
+ * One case. With params.restart_after_batches: run to that batch with a
+ * checkpoint, then build everything again in a new context on the same
+ * checkpoint and run to num_batches_run (Spark's CheckpointSuite: stop,
+ * restart from the checkpoint, carry on); both runs' batches are
+ * collected in order, so a batch done twice shows as an extra batch.
+ */
+static void run_case(const oracle_case *c, int workers, run_out *r)
+{
+    int64_t restart = oracle_param_int(c->params, "restart_after_batches");
+    char tmpl[] = "/tmp/sl-oracle-ck-XXXXXX", ck[64];
+    if (restart <= 0) {
+        run_phase(c, workers, c->num_batches, NULL, r);
+        return;
+    }
+    if (restart >= c->num_batches || !mkdtemp(tmpl)) {
+        sb_puts(&r->err, "params.restart_after_batches is not within the "
+                         "run, or no temporary directory");
+        return;
+    }
+    snprintf(ck, sizeof ck, "%s/ck", tmpl);
+    run_phase(c, workers, restart, ck, r);
+    if (r->status == SL_OK && !r->err.n)
+        run_phase(c, workers, c->num_batches, ck, r);
+    sl_test_remove_tree(tmpl);
 }
 
 /* ------------------------------------------------- checking a run */

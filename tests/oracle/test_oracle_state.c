@@ -13,9 +13,10 @@
  * snapshot; assert_last_snapshot_equals: the last one): only the 20 run
  * batches of its 26 input batches are pushed.
  *
- * Not run, with the reasons listed: "driver failure recovery" (needs a
- * checkpoint and a restart), and MapWithStateRDDSuite's record-level case
- * (test_oracle_state_record runs it).
+ * "driver failure recovery" runs with a checkpoint, stopped after
+ * restart_after_batches and restarted from it in a new context (the
+ * harness). Not run, with the reason listed: MapWithStateRDDSuite's
+ * record-level case (test_oracle_state_record runs it).
  * Any other case the harness cannot run fails the test.
  *
  * Params read here besides the harness's own: pre_map (must be
@@ -245,6 +246,9 @@ static const oracle_pipeline PIPELINES[] = {
      1, build_nothing},
     {"mapWithState - state removing", 1, build_toggle},
     {"mapWithState - state timing out", 1, build_timeout},
+    /* the harness stops after restart_after_batches and goes on from the
+     * checkpoint in a new context */
+    {"mapWithState - driver failure recovery", 1, build_sum},
 };
 
 static const char *const OUTPUTS[] = {"mapped", "state_snapshots", NULL};
@@ -256,9 +260,6 @@ static const oracle_assertion ASSERTIONS[] = {
 };
 
 static const oracle_exclusion EXCLUSIONS[] = {
-    {NULL, "mapWithState - driver failure recovery",
-     "needs checkpoints (stop after 3 batches and restart from the "
-     "checkpoint)"},
     {"MapWithStateRDDSuite",
      "updating state and generating mapped data in MapWithStateRDDRecord",
      "record-level: run by test_oracle_state_record, one key per "
@@ -273,6 +274,7 @@ static const char *const STATE_PARAMS[] = {
     "timeout_ms",
     "state_partitions",
     "default_state_checkpoint_interval_batches",
+    "checkpoint_interval_ms",
     NULL,
 };
 

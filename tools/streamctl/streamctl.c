@@ -93,7 +93,8 @@ static void usage_run(FILE *f)
 
 static void usage_validate(FILE *f)
 {
-    fputs("usage: streamctl validate [--no-env] JOB.json...\n"
+    fputs("usage: streamctl validate [--no-env] [--checkpoint DIR] "
+          "JOB.json...\n"
           "\n"
           "Check each job file without running it: JSON syntax, fields and\n"
           "their types, operator, function and source names, references\n"
@@ -111,6 +112,11 @@ static void usage_validate(FILE *f)
           "\n"
           "options:\n"
           "  --no-env    skip the checks of the machine\n"
+          "  --checkpoint DIR\n"
+          "              also check that each valid job could go on from the\n"
+          "              checkpoint in DIR (nothing runs, DIR is not\n"
+          "              changed): an incompatible job is invalid, with\n"
+          "              what changed on stderr\n"
           "\n"
           "exit status: 0 every file is valid (warnings or not); 1 out of\n"
           "memory; 2 bad command line; 3 some file is unreadable or invalid.\n",
@@ -255,8 +261,48 @@ static int file_args(int argc, char **argv, int from, void (*usage)(FILE *),
     return n;
 }
 
+/* validate --checkpoint: could the valid job go on from dir? Builds the
+ * job's context (nothing runs) and compares it with dir's metadata. */
+static int check_checkpoint(const char *file, sl_job *job, const char *dir)
+{
+    sl_context *ctx;
+    sl_status st = sl_job_build(job, &ctx);
+    if (st != SL_OK) {
+        fprintf(stderr, "%s: %s\n", file, sl_job_errmsg(job));
+        return st == SL_ENOMEM ? EXIT_FAILED : EXIT_INVALID;
+    }
+    st = sl_context_check_checkpoint(ctx, dir);
+    if (st == SL_OK)
+        return EXIT_OK;
+    fprintf(stderr, "%s: %s\n", file, sl_context_errmsg(ctx));
+    return st == SL_ENOMEM ? EXIT_FAILED : EXIT_INVALID;
+}
+
+/* Take "--checkpoint DIR" out of argv (the rest goes to file_args). */
+static int take_checkpoint_arg(int *argc, char **argv, const char **dir)
+{
+    int i, j;
+    for (i = 2; i < *argc; i++) {
+        if (!strcmp(argv[i], "--"))
+            break;
+        if (strcmp(argv[i], "--checkpoint") != 0)
+            continue;
+        if (i + 1 >= *argc || !*argv[i + 1]) {
+            usage_error(usage_validate, "%s", "--checkpoint needs a directory");
+            return -1;
+        }
+        *dir = argv[i + 1];
+        for (j = i; j + 2 < *argc; j++)
+            argv[j] = argv[j + 2];
+        *argc -= 2;
+        i--;
+    }
+    return 0;
+}
+
 static int cmd_validate(int argc, char **argv)
 {
+    const char *ckdir = NULL;
     const char **files = malloc((size_t)argc * sizeof *files);
     int n, i, rc = EXIT_OK;
     bool no_env = false;
@@ -265,6 +311,10 @@ static int cmd_validate(int argc, char **argv)
     if (!files) {
         fputs("streamctl: out of memory\n", stderr);
         return EXIT_FAILED;
+    }
+    if (take_checkpoint_arg(&argc, argv, &ckdir) < 0) {
+        free(files);
+        return EXIT_USAGE;
     }
     n = file_args(argc, argv, 2, usage_validate, files, argc, &no_env);
     if (n < 0) {
@@ -276,7 +326,12 @@ static int cmd_validate(int argc, char **argv)
         int frc = EXIT_INVALID;
         if ((job = load_valid(files[i], &oom))) {
             frc = no_env ? EXIT_OK : check_env(files[i], job, 0, EXIT_INVALID);
-            if (frc == EXIT_OK)
+            if (frc == EXIT_OK && ckdir)
+                frc = check_checkpoint(files[i], job, ckdir);
+            if (frc == EXIT_OK && ckdir)
+                printf("%s: valid, compatible with checkpoint %s\n", files[i],
+                       ckdir);
+            else if (frc == EXIT_OK)
                 printf("%s: valid\n", files[i]);
             sl_job_free(job);
         } else if (oom) {

@@ -65,7 +65,10 @@ static const char *const all_names[] = {"batch_interval",
                                         "max_record_bytes",
                                         "file.max_decompressed_bytes",
                                         "file.create_if_missing",
-                                        "state.shards"};
+                                        "state.shards",
+                                        "checkpoint.path",
+                                        "checkpoint.snapshot_every_batches",
+                                        "checkpoint.retain_batches"};
 #define NNAMES (sizeof all_names / sizeof all_names[0])
 
 static void test_table_covers_list(void)
@@ -113,6 +116,8 @@ static const struct {
     {"generator.seed", 42},
     {"generator.partitions", 0},
     {"state.shards", 16},
+    {"checkpoint.snapshot_every_batches", 10},
+    {"checkpoint.retain_batches", 100},
     {"max_record_bytes", INT64_C(64) << 20},
     {"file.max_files_per_trigger", 0},
     {"file.max_file_age", INT64_C(168) * 3600 * 1000},
