@@ -61,6 +61,9 @@ static const sl__conf_row sl__conf_rows[] = {
             "Worker threads that run partition tasks (0 = number of cores)."),
     SL__ROW("log.level", SL_CONF_ENUM, "info", 0, 0, "error|warn|info|debug",
             "Most verbose level logged."),
+    SL__ROW("checkpoint.path", SL_CONF_STRING, "", 0, 0, NULL,
+            "Checkpoint directory (docs/checkpoint-format.md); empty = no "
+            "checkpoint."),
     SL__ROW("receiver.max_buffered_bytes", SL_CONF_SIZE, "64m", 64 * SL__KB,
             64 * SL__GB, NULL,
             "Received input held in memory (complete lines in receive "
@@ -78,6 +81,11 @@ static const sl__conf_row sl__conf_rows[] = {
             NULL,
             "Size of a receive block (at least receiver.max_line_bytes + 2); "
             "a block is sealed when full and at every batch."),
+    SL__ROW("receiver.wal", SL_CONF_BOOL, "true", 0, 0, NULL,
+            "With a checkpoint (checkpoint.path), write the socket "
+            "receivers' sealed blocks to the write-ahead log under "
+            "<checkpoint>/wal before their batch runs, so a crash loses "
+            "at most input not yet in a batch (docs/checkpoint-format.md)."),
     SL__ROW("receiver.reconnect_min", SL_CONF_DURATION, "100ms", 1, SL__HOUR,
             NULL,
             "First back-off between reconnect attempts; it doubles after "

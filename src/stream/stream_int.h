@@ -96,6 +96,9 @@ typedef struct batch {
      * recorded for it (sl_malloc'd, owned; NULL entries: none recorded).
      * NULL for a new batch. */
     char **replay;
+    /* Its blocks are in the receiver WAL, synced (or there is no WAL):
+     * the job thread runs only a logged batch. Under ctx->lock. */
+    bool logged;
 } batch;
 
 /* What a stop left undone; under ctx->lock. */
@@ -289,6 +292,8 @@ struct sl_context {
     int64_t resume_batch_id;      /* the last batch of the earlier run */
     batch *replay, **replay_tail; /* batches to run again, queued first */
     int64_t replay_last_id;
+    /* The receiver WAL and its writer thread (wal_glue.c), or NULL. */
+    struct sl__walg *walg;
 
     /* I/O thread */
     struct event_base *base;
