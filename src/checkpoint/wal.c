@@ -49,6 +49,8 @@ struct sl__wal {
     uint64_t size;      /* its bytes */
     unsigned char *buf; /* record being built */
     size_t capbuf;
+    ZSTD_CCtx *cctx; /* made at the first append */
+    int level;       /* zstd level of the records */
     size_t torn;
     char note[512];
 };
@@ -313,6 +315,7 @@ sl_status sl__wal_open(const char *dir, sl__wal **out, char *errbuf,
     sl__ckpt_io_init(&w->io);
     w->fd = -1;
     w->run = 1;
+    w->level = 1;
     if ((st = sl__ckpt_mkdirs(&w->io, dir)) != SL_OK ||
         (st = sl__ckpt_io_sync_dirs(&w->io)) != SL_OK ||
         (st = load_dir(w)) != SL_OK) {
@@ -336,6 +339,7 @@ void sl__wal_close(sl__wal *w)
     }
     sl_free(w->segs);
     sl_free(w->buf);
+    ZSTD_freeCCtx(w->cctx);
     sl_free(w->dir);
     sl__ckpt_io_free(&w->io);
     sl_free(w);
@@ -359,6 +363,11 @@ const char *sl__wal_note(const sl__wal *w)
 sl__ckpt_io *sl__wal_io(sl__wal *w)
 {
     return &w->io;
+}
+
+void sl__wal_set_level(sl__wal *w, int level)
+{
+    w->level = level;
 }
 
 size_t sl__wal_segments(const sl__wal *w)
@@ -435,8 +444,12 @@ static sl_status build_rec(sl__wal *w, const unsigned char *fixed,
     }
     memcpy(w->buf + REC_HEAD, fixed, BODY_FIXED);
     memcpy(w->buf + REC_HEAD + BODY_FIXED, name, nlen);
-    /* Level 1: the WAL sits on the batch's path; text still shrinks 3-5x. */
-    z = ZSTD_compress(w->buf + head, need - head, data, len, 1);
+    /* One context for all records: ZSTD_compress would set up and free
+     * one per block. */
+    if (!w->cctx && !(w->cctx = ZSTD_createCCtx()))
+        return sl__err(&w->io.err, SL_ENOMEM, "out of memory");
+    z = ZSTD_compressCCtx(w->cctx, w->buf + head, need - head, data, len,
+                          w->level);
     if (ZSTD_isError(z))
         return sl__err(&w->io.err, SL_EIO, "WAL: compression failed: %s",
                        ZSTD_getErrorName(z));

@@ -79,6 +79,8 @@ void sl__wal_blocks_free(sl__wal_block *b, size_t n);
  * first_needed (the oldest batch without a durable commit entry).
  */
 sl_status sl__wal_prune(sl__wal *w, int64_t first_needed);
+/** The zstd level of later appends (1 until set; negative: faster). */
+void sl__wal_set_level(sl__wal *w, int level);
 /** Segments on disk (for tests and inspect). */
 size_t sl__wal_segments(const sl__wal *w);
 

@@ -31,6 +31,7 @@ sl_status sl__wal_glue_open(sl_context *ctx)
     const char *path = sl_conf_get(ctx->conf, "checkpoint.path");
     char dir[4096], err[sizeof ctx->err.text];
     bool on = true;
+    int64_t level;
     sl__walg *g;
     sl_status st;
 
@@ -49,6 +50,8 @@ sl_status sl__wal_glue_open(sl_context *ctx)
         sl_free(g);
         return st;
     }
+    if (sl_conf_get_int(ctx->conf, "receiver.wal_zstd_level", &level) == SL_OK)
+        sl__wal_set_level(g->w, (int)level);
     if (sl__wal_torn(g->w) > 0)
         sl__log(
             &ctx->log, SL_LOG_WARN, "%zu %s; the last: %s", sl__wal_torn(g->w),
