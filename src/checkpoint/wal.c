@@ -295,7 +295,8 @@ static sl_status load_dir(sl__wal *w)
     closedir(d);
     if (st != SL_OK)
         return st;
-    qsort(w->segs, w->nsegs, sizeof *w->segs, seg_cmp);
+    if (w->nsegs > 1)
+        qsort(w->segs, w->nsegs, sizeof *w->segs, seg_cmp);
     for (size_t i = 0; i < w->nsegs && st == SL_OK; i++)
         st = scan_segment(w, &w->segs[i]);
     return st;
@@ -443,7 +444,8 @@ static sl_status build_rec(sl__wal *w, const unsigned char *fixed,
         w->capbuf = need;
     }
     memcpy(w->buf + REC_HEAD, fixed, BODY_FIXED);
-    memcpy(w->buf + REC_HEAD + BODY_FIXED, name, nlen);
+    if (nlen > 0)
+        memcpy(w->buf + REC_HEAD + BODY_FIXED, name, nlen);
     /* One context for all records: ZSTD_compress would set up and free
      * one per block. */
     if (!w->cctx && !(w->cctx = ZSTD_createCCtx()))
@@ -624,7 +626,8 @@ sl_status sl__wal_read_batch(sl__wal *w, int64_t batch, sl__wal_block **out,
         sl__wal_blocks_free(v, got);
         return st;
     }
-    qsort(v, got, sizeof *v, blk_cmp);
+    if (got > 1)
+        qsort(v, got, sizeof *v, blk_cmp);
     *out = v;
     *n = got;
     return SL_OK;
