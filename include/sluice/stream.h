@@ -71,6 +71,56 @@ SL_EXPORT sl_status sl_context_remember(sl_context *ctx, int64_t ms);
  */
 SL_EXPORT sl_status sl_context_start(sl_context *ctx);
 /**
+ * @brief Builds a context and its whole graph: the create function of
+ * sl_context_get_or_create. Returns NULL with the reason in errbuf.
+ */
+typedef sl_context *(*sl_context_create_fn)(void *user, char *errbuf,
+                                            size_t errlen);
+
+/**
+ * @brief A context that goes on from the checkpoint in dir (Spark's
+ * StreamingContext.getOrCreate).
+ *
+ * create builds the context with every source, stream and output, named
+ * (sl_dstream_set_name on each source, stateful and window stream). It is
+ * called every time, first start or restart: C functions cannot be read
+ * back from a checkpoint, so the graph always comes from the code and the
+ * checkpoint gives where it goes on. The context's checkpoint.path is set
+ * to dir (a different one set by create is an error); dir is created when
+ * missing. With a checkpoint already in dir, the job must be compatible
+ * (same batch interval, state shards, pipeline shape, names and operator
+ * parameters; sinks, workers and log level may change): sl_context_start
+ * then re-runs the batches without a commit, restores state and windows
+ * to the last commit, skips initial state and continues batch ids and
+ * times. Nothing runs before sl_context_start.
+ * @param dir the checkpoint directory
+ * @param create builds the context; called once, on the caller's thread
+ * @param user passed to create
+ * @param errbuf receives the reason of a failure (may be NULL)
+ * @param errlen size of errbuf
+ * @returns the context (free with sl_context_free), or NULL: create
+ * failed, the checkpoint is incompatible (the message names what
+ * changed), a file of it is torn or corrupt (named with the reason), or a
+ * source or stateful stream has no name.
+ */
+SL_EXPORT sl_context *sl_context_get_or_create(const char *dir,
+                                               sl_context_create_fn create,
+                                               void *user, char *errbuf,
+                                               size_t errlen);
+
+/**
+ * @brief Check, without changing anything, whether the built context ctx
+ * (not started) could go on from the checkpoint in dir.
+ * @returns SL_OK when it is compatible or dir holds no checkpoint yet;
+ * SL_ECONF when the job differs (sl_context_errmsg names each change, as
+ * "batch interval changed from 1000 ms to 2000 ms"); SL_ECORRUPT or
+ * SL_EIO for an unreadable metadata file (named); SL_EINVAL for an
+ * unnamed source or stateful stream; SL_ENOMEM.
+ */
+SL_EXPORT sl_status sl_context_check_checkpoint(sl_context *ctx,
+                                                const char *dir);
+
+/**
  * @brief Stop. Graceful: stop reading (receivers stop; file reads in
  * progress are cut short at their next chunk, sl_task_interrupted), seal
  * the open blocks, run every queued batch, flush sinks; if that takes longer
@@ -189,12 +239,33 @@ typedef struct sl_listener {
     void (*on_batch_submitted)(const sl_batch_info *b, void *user);
     void (*on_batch_started)(const sl_batch_info *b, void *user);
     void (*on_batch_completed)(const sl_batch_info *b, void *user);
+    /* ------------------------------------------------ version 2 */
+    /** After on_batch_completed of a batch that ran without failing: its
+     * progress entry, one JSON object (json[len] is NUL; valid during the
+     * call only). Its fields are listed in docs/architecture.md
+     * (progress); later versions add fields, never rename them. */
+    void (*on_progress)(const char *json, size_t len, void *user);
 } sl_listener;
-#define SL_LISTENER_VERSION 1
+#define SL_LISTENER_VERSION 2
 
-/** @brief Add a listener (copied). Before start. */
+/**
+ * @brief Add a listener (copied; only the members its version has are
+ * read). Before start.
+ */
 SL_EXPORT sl_status sl_context_add_listener(sl_context *ctx,
                                             const sl_listener *l, void *user);
+
+/**
+ * @brief The last progress entries the context kept (conf progress.retain,
+ * default 100), oldest first, as one JSON array.
+ * @param max at most this many, the newest (0: every one kept).
+ * @param out the array's text, NUL-terminated; free it with sl_free.
+ * @param len its length without the NUL (may be NULL).
+ * @returns SL_OK, SL_EINVAL, SL_ENOMEM.
+ * @remark Any thread, also while batches run and after the context stopped.
+ */
+SL_EXPORT sl_status sl_context_recent_progress(sl_context *ctx, size_t max,
+                                               char **out, size_t *len);
 
 /* -------------------------------------------------------------- operators */
 

@@ -57,13 +57,14 @@ static const sl__conf_row sl__conf_rows[] = {
             "Longest a graceful stop may take to run what was received "
             "(0s = the larger of 10 batch intervals and 10s); then the job "
             "stops as an immediate stop does and reports what was left."),
+    SL__ROW("progress.retain", SL_CONF_INT, "100", 0, 100000, NULL,
+            "Progress entries (one per batch) kept in memory for "
+            "sl_context_recent_progress; 0 keeps none (listeners still "
+            "receive every entry)."),
     SL__ROW("workers", SL_CONF_INT, "0", 0, 1024, NULL,
             "Worker threads that run partition tasks (0 = number of cores)."),
     SL__ROW("log.level", SL_CONF_ENUM, "info", 0, 0, "error|warn|info|debug",
             "Most verbose level logged."),
-    SL__ROW("checkpoint.path", SL_CONF_STRING, "", 0, 0, NULL,
-            "Checkpoint directory (docs/checkpoint-format.md); empty = no "
-            "checkpoint."),
     SL__ROW("receiver.max_buffered_bytes", SL_CONF_SIZE, "64m", 64 * SL__KB,
             64 * SL__GB, NULL,
             "Received input held in memory (complete lines in receive "
@@ -208,6 +209,18 @@ static const sl__conf_row sl__conf_rows[] = {
     SL__ROW("state.shards", SL_CONF_INT, "16", 1, 4096, NULL,
             "Shards of every keyed state store; fixed for a job once "
             "state exists."),
+    SL__ROW("checkpoint.path", SL_CONF_STRING, "", 0, 0, NULL,
+            "Checkpoint directory (created when missing): the job records "
+            "each batch's input, state and commits there and a restarted "
+            "job goes on from it; empty = no checkpoint."),
+    SL__ROW("checkpoint.snapshot_every_batches", SL_CONF_INT, "10", 1, 1000000,
+            NULL,
+            "A state store writes a full snapshot every this many batches "
+            "(deltas in between); a graceful stop writes one too."),
+    SL__ROW("checkpoint.retain_batches", SL_CONF_INT, "100", 1, 100000000, NULL,
+            "Committed batches the checkpoint keeps (the ones a rollback "
+            "can go back to); older offsets, commits and state files are "
+            "deleted."),
 };
 
 #define SL__CONF_NROWS (sizeof sl__conf_rows / sizeof sl__conf_rows[0])

@@ -68,6 +68,33 @@ static sl_status name_stream(const job_stream *s, size_t k, sl_dstream *cur)
     return sl_dstream_set_name(cur, name);
 }
 
+/*
+ * An operator may make streams of its own between its input and its
+ * result (reduce_by_key_and_window without an inverse: a window, then
+ * reduce_by_key); a checkpoint needs their names too: the result's name
+ * and ".in", ".in.in" for each one up the chain.
+ */
+static sl_status name_inner(sl_dstream *cur, const sl_dstream *in)
+{
+    char name[160];
+    size_t i;
+    if (!sl_dstream_name(cur))
+        return SL_OK;
+    snprintf(name, sizeof name, "%s", sl_dstream_name(cur));
+    for (i = 0; i < 8; i++) {
+        sl_dstream *p = sl__dstream_parent(cur);
+        if (!p || p == in || sl_dstream_name(p))
+            return SL_OK;
+        if (strlen(name) + 4 > 128)
+            return SL_OK; /* check_names reports it at start */
+        strcat(name, ".in");
+        if (sl_dstream_set_name(p, name) != SL_OK)
+            return SL_EINVAL;
+        cur = p;
+    }
+    return SL_OK;
+}
+
 /* The job-file name is the source's identity in a checkpoint. */
 static sl_status build_source(sl_job *job, job_source *src)
 {
@@ -77,9 +104,44 @@ static sl_status build_source(sl_job *job, job_source *src)
     return st;
 }
 
+/*
+ * The operator's job-file text (without "initial", applied at the first
+ * start only) goes into a checkpoint's fingerprint: functions and their
+ * arguments are what the C API cannot describe.
+ */
+static sl_status op_params(sl_job *job, const job_stream *s, size_t k,
+                           sl_dstream *cur)
+{
+    const cJSON *ops = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(job->root, "streams"), s->name),
+        "ops");
+    const cJSON *op = cJSON_GetArrayItem(ops, (int)k);
+    cJSON *copy;
+    char *text = NULL;
+    sl_status st;
+    if (!op)
+        return SL_OK;
+    sl__json_lock();
+    copy = cJSON_Duplicate(op, true);
+    if (copy) {
+        cJSON_DeleteItemFromObjectCaseSensitive(copy, "initial");
+        text = cJSON_PrintUnformatted(copy);
+        cJSON_Delete(copy);
+    }
+    sl__json_unlock();
+    if (!text)
+        return SL_ENOMEM;
+    st = sl__dstream_set_params(cur, text);
+    sl__json_lock();
+    cJSON_free(text);
+    sl__json_unlock();
+    return st;
+}
+
 static sl_status build_stream(sl_job *job, job_stream *s)
 {
-    sl_dstream *cur = lookup(job, s->from), *with[64], **w = with;
+    sl_dstream *cur = lookup(job, s->from), *with[64], **w = with, *prev = cur;
     size_t k, i;
 
     for (k = 0; k < s->nops && cur; k++) {
@@ -90,8 +152,12 @@ static sl_status build_stream(sl_job *job, job_stream *s)
         for (i = 0; i < op->nwith; i++)
             w[i] = lookup(job, op->with[i]);
         cur = op->def->build(op, cur, w);
-        if (!cur || name_stream(s, k, cur) != SL_OK)
+        if (!cur || name_stream(s, k, cur) != SL_OK ||
+            name_inner(cur, k ? prev : lookup(job, s->from)) != SL_OK)
             return sl__job_ctx_fail(job, op->path);
+        prev = cur;
+        if (op_params(job, s, k, cur) != SL_OK)
+            return sl__job_fail(job, SL_ENOMEM, op->path, "out of memory");
         w = with;
     }
     if (!cur)
@@ -150,6 +216,8 @@ sl_status sl_job_build(sl_job *job, sl_context **out)
         st = build_stream(job, job->order[i]);
     for (i = 0; st == SL_OK && i < job->nsinks; i++)
         st = build_sink(job, &job->sinks[i]);
+    if (st == SL_OK && sl__context_set_job_name(job->ctx, sl_job_name(job)))
+        return sl__job_fail(job, SL_ENOMEM, "$", "out of memory");
     if (st != SL_OK)
         return st;
     job->errmsg[0] = '\0';

@@ -190,12 +190,53 @@ static bool read_json(sl_job *job, const char *text, size_t len)
     return job->root != NULL;
 }
 
+/* "checkpoint": a string (the path alone) or {"path", "snapshot_every_
+ * batches", "retain_batches"}; each sets its checkpoint.* property. */
+static void read_checkpoint(sl_job *job, const cJSON *f)
+{
+    static const char *const fields[] = {"path", "snapshot_every_batches",
+                                         "retain_batches", NULL};
+    const cJSON *c;
+    if (cJSON_IsString(f)) {
+        if (!*f->valuestring)
+            sl__job_problem(job, f, "$.checkpoint",
+                            "the checkpoint path is empty");
+        else
+            sl__job_set_conf(job, job->conf, f, "$.checkpoint",
+                             "checkpoint.path");
+        return;
+    }
+    if (!cJSON_IsObject(f)) {
+        sl__job_wrong_type(job, f, "$.checkpoint",
+                           "a string (the directory) or an object");
+        return;
+    }
+    sl__job_check_fields(job, f, "$.checkpoint", fields);
+    if ((c = sl__job_field(job, f, "$.checkpoint", "path", true))) {
+        if (cJSON_IsString(c) && !*c->valuestring)
+            sl__job_problem(job, c, "$.checkpoint.path",
+                            "the checkpoint path is empty");
+        else if (sl__job_read_string(job, c, "$.checkpoint.path"))
+            sl__job_set_conf(job, job->conf, c, "$.checkpoint.path",
+                             "checkpoint.path");
+    }
+    if ((c = sl__job_field(job, f, "$.checkpoint", "snapshot_every_batches",
+                           false)))
+        sl__job_set_conf(job, job->conf, c,
+                         "$.checkpoint.snapshot_every_batches",
+                         "checkpoint.snapshot_every_batches");
+    if ((c = sl__job_field(job, f, "$.checkpoint", "retain_batches", false)))
+        sl__job_set_conf(job, job->conf, c, "$.checkpoint.retain_batches",
+                         "checkpoint.retain_batches");
+}
+
 void sl__job_parse(sl_job *job, const char *text, size_t len)
 {
     static const char *const fields[] = {
         "name",    "batch_interval", "clock",       "max_batches",
         "workers", "conf",           "dead_letter", "on_bad_record",
-        "sources", "streams",        "sinks",       NULL};
+        "sources", "streams",        "sinks",       "checkpoint",
+        NULL};
     static const char *const clocks[] = {"system", "manual", NULL};
     const cJSON *f, *root;
     const char *s;
@@ -248,6 +289,8 @@ void sl__job_parse(sl_job *job, const char *text, size_t len)
     if ((f = sl__job_field(job, root, "$", "dead_letter", false)) &&
         sl__job_read_string(job, f, "$.dead_letter"))
         sl__job_set_conf(job, job->conf, f, "$.dead_letter", "dead_letter");
+    if ((f = sl__job_field(job, root, "$", "checkpoint", false)))
+        read_checkpoint(job, f);
     if ((f = sl__job_field(job, root, "$", "on_bad_record", false)))
         sl__job_set_conf(job, job->conf, f, "$.on_bad_record", "on_bad_record");
     if (!strcmp(sl_conf_get(job->conf, "on_bad_record"), "dead_letter") &&

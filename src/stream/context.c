@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -176,10 +177,16 @@ sl_context *sl_context_new(sl_conf *conf, char *errbuf, size_t errlen)
         goto free_conf;
     if (ctx_init_sync(ctx) != SL_OK)
         goto free_conf;
+    if (sl__progress_init(ctx) != SL_OK) {
+        sl__errbuf(errbuf, errlen, SL_ENOMEM, "out of memory");
+        goto free_sync;
+    }
     ctx->eng = sl__engine_create(ctx->conf, &ctx->log, errbuf, errlen);
     if (!ctx->eng)
-        goto free_sync;
+        goto free_progress;
     return ctx;
+free_progress:
+    sl__progress_destroy(ctx);
 free_sync:
     pthread_cond_destroy(&ctx->cv);
     pthread_mutex_destroy(&ctx->err_lock);
@@ -254,7 +261,12 @@ sl_status sl_context_add_listener(sl_context *ctx, const sl_listener *l,
     if (!n)
         return SL_ENOMEM;
     memset(n, 0, sizeof *n);
-    n->l = *l;
+    /* A program built against an older header passes a shorter table:
+     * read only the members its version has. */
+    if (l->version < 2)
+        memcpy(&n->l, l, offsetof(sl_listener, on_progress));
+    else
+        n->l = *l;
     n->user = user;
     *ctx->listeners_tail = n;
     ctx->listeners_tail = &n->next;
@@ -309,12 +321,16 @@ sl_status sl_context_start(sl_context *ctx)
                           "save_as_text_files)");
         return SL_ESTATE;
     }
+    if ((st = sl__recovery_prepare(ctx)) != SL_OK)
+        return st;
     if (!ctx->resumed) {
         ctx->zero_ms = 0;
         if (!ctx->manual_clock)
             ctx->zero_ms =
                 sl__now_wall_ms() / ctx->interval_ms * ctx->interval_ms;
     }
+    if ((st = sl__progress_start(ctx)) != SL_OK)
+        return st;
     if ((st = sl__wal_glue_open(ctx)) != SL_OK)
         return st;
     sl__context_queue_replay(ctx);
@@ -559,12 +575,14 @@ void sl_context_free(sl_context *ctx)
         sl_free(l);
     }
     sl__io_free(ctx);
+    sl__recovery_close(ctx);
     sl__wal_glue_free(ctx);
     sl__blocks_free_pool(ctx);
     sl_free(ctx->slides);
     sl_engine_free(ctx->eng);
     sl_conf_free(ctx->conf);
     sl__bad_counts_destroy(&ctx->bad);
+    sl__progress_destroy(ctx);
     pthread_cond_destroy(&ctx->cv);
     pthread_mutex_destroy(&ctx->err_lock);
     pthread_mutex_destroy(&ctx->lock);

@@ -88,6 +88,7 @@ void sl__dstream_free_all(sl_context *ctx)
         sl__window_free(s);
         sl__state_stream_free(s);
         sl_free(s->name);
+        sl_free(s->params);
         sl_free(s);
     }
     ctx->streams = NULL;

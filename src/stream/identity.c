@@ -57,6 +57,21 @@ sl_status sl_dstream_set_name(sl_dstream *s, const char *name)
     return SL_OK;
 }
 
+sl_status sl__dstream_set_params(sl_dstream *s, const char *text)
+{
+    char *copy = sl__strdup(text);
+    if (!copy)
+        return SL_ENOMEM;
+    sl_free(s->params);
+    s->params = copy;
+    return SL_OK;
+}
+
+sl_dstream *sl__dstream_parent(sl_dstream *s)
+{
+    return s && s->nparents ? s->parents[0] : NULL;
+}
+
 const char *sl_dstream_name(const sl_dstream *s)
 {
     return s ? s->name : NULL;
@@ -70,6 +85,7 @@ sl_status sl__context_check_names(sl_context *ctx)
         const char *what = s->kind == DS_PLANNED    ? "source"
                            : s->kind == DS_RECEIVER ? "receiver source"
                            : sl__is_stateful(s)     ? "stateful stream"
+                           : sl__is_window(s)       ? "window stream"
                                                     : NULL;
         if (!what || s->name)
             continue;

@@ -62,25 +62,38 @@ static void notify(sl_context *ctx, event_kind ev, const sl_batch_info *info)
 static sl_status run_outputs(sl_context *ctx, batch *b)
 {
     output *o;
+    int64_t t = sl__now_mono_us(), t0 = t, end;
     sl_status st = sl__batch_plan(ctx, b);
+    b->phase_us[SL__PHASE_PLAN] = sl__now_mono_us() - t;
     if (st != SL_OK)
         return st;
+    t = sl__now_mono_us();
     /* The batch's input is fixed now (sl__batch_offsets): a checkpointed
      * context writes offsets/<batch> here, before anything is computed. */
+    st = sl__recovery_batch_offsets(ctx, b);
+    b->phase_us[SL__PHASE_OFFSETS] = sl__now_mono_us() - t;
+    if (st != SL_OK)
+        return st;
+    t = sl__now_mono_us();
     st = sl__stateful_advance(ctx, b);
+    b->phase_us[SL__PHASE_COMPUTE] = sl__now_mono_us() - t;
+    /* Each output adds its graph's time to compute and its writing to
+     * sinks (sl__output_run). */
     for (o = ctx->outputs; o && st == SL_OK; o = o->next)
         st = sl__output_run(ctx, o, b);
+    t = sl__now_mono_us();
     /* The batch's one commit point: state stores and windows move on
      * together only if every output finished, else none does, so the
      * batch can run again from its input with the same result. */
     if (st == SL_OK)
         st = sl__batch_prepare_commit(ctx, b);
-    /* Checkpoint hook: the checkpoint writer goes here, between prepare
-     * (nothing can fail after it) and the in-memory commit: it writes the
-     * stores' deltas (sl__state_next_pending of changed shards), the
-     * windows' data (sl__window_next/prev with after = true) and then
+    /* The checkpoint writer, between prepare (nothing can fail after it)
+     * and the in-memory commit: the batch's state files, then
      * commits/<batch>; a failed write aborts the batch like a failed
-     * output. */
+     * output (the batch runs again after a restart). What it wrote goes
+     * to the progress entry (sl__batch_set_checkpoint_stats). */
+    if (st == SL_OK)
+        st = sl__recovery_batch_commit(ctx, b);
     if (st != SL_OK) {
         sl__batch_abort(ctx, b);
         return st;
@@ -88,13 +101,17 @@ static sl_status run_outputs(sl_context *ctx, batch *b)
     sl__batch_commit(ctx, b);
     if (ctx->remember_ms > 0)
         sl__dstream_remember(ctx, b);
-    /* The commit entry of a checkpointed batch goes here, before the
-     * sources' commit (clean_source must never run before it). */
+    /* commits/<batch> is durable: only now may the sources forget the
+     * batch's input (clean_source). Then snapshot and retention. */
     sl__batch_commit_sources(ctx, b);
+    st = sl__recovery_batch_done(ctx, b);
     /* After the commit entry, too: the WAL keeps what uncommitted batches
      * need, and batches run in order. */
     sl__wal_glue_prune(ctx, b->id + 1);
-    return SL_OK;
+    end = sl__now_mono_us();
+    b->phase_us[SL__PHASE_COMMIT] = end - t;
+    b->phase_us[SL__PHASE_TOTAL] = end - t0;
+    return st;
 }
 
 static bool stopping_now(const sl_context *ctx)
@@ -163,6 +180,8 @@ static void run_batch(sl_context *ctx, batch *b)
         sl__ctx_fail(ctx, st);
     }
     notify(ctx, EV_COMPLETED, info);
+    if (st == SL_OK)
+        sl__progress_batch(ctx, b);
     sl__log(&ctx->log, SL_LOG_DEBUG,
             "batch %lld: %lld records, %lld ms processing", (long long)b->id,
             (long long)info->num_records, (long long)info->processing_ms);
@@ -198,6 +217,7 @@ static batch *next_batch(sl_context *ctx)
         b = ctx->queue;
         ctx->queue = b->next;
         ctx->nqueued--;
+        b->queued_behind = (int64_t)ctx->nqueued;
         if (!ctx->queue)
             ctx->queue_tail = &ctx->queue;
         ctx->job_busy = true;
@@ -250,6 +270,7 @@ void *sl__job_main(void *arg)
         if (final && ctx->max_batches > 0)
             sl_context_request_stop(ctx, true);
     }
+    sl__recovery_final(ctx);
     pthread_mutex_lock(&ctx->lock);
     while (!ctx->input_done)
         pthread_cond_wait(&ctx->cv, &ctx->lock);

@@ -206,6 +206,7 @@ static sl_status run_print(sl_context *ctx, output *o, sl_rdd *rdd,
     printf("%s\nTime: %lld ms\n%s\n", dashes, (long long)time_ms, dashes);
     for (i = 0; i < got && i < o->num; i++)
         put_record(stdout, &items[i]);
+    o->rows = (int64_t)i;
     if (got > o->num)
         fputs("...\n", stdout);
     fputc('\n', stdout);
@@ -277,6 +278,7 @@ static sl_status run_json(sl_context *ctx, output *o, sl_rdd *rdd, batch *b)
     fflush(stdout);
     funlockfile(stdout);
     sl_free(buf);
+    o->rows = (int64_t)n;
     note_replaced(ctx, b, replaced);
     return stdout_checked(ctx, "print_json");
 nomem:
@@ -341,16 +343,10 @@ sl_status sl__user_fn_failed(sl_context *ctx, const char *what, int64_t time_ms,
     return SL_EUSER;
 }
 
-sl_status sl__output_run(sl_context *ctx, output *o, batch *b)
+/* Write rdd through o (the batch's sinks phase). */
+static sl_status output_write(sl_context *ctx, output *o, sl_rdd *rdd, batch *b)
 {
-    sl_rdd *rdd;
     sl_status st;
-    if (!sl__time_valid(o->stream, b->time_ms))
-        return SL_OK; /* not a batch time of this stream's slide */
-    if ((st = sl__dstream_rdd(o->stream, b, &rdd)) != SL_OK)
-        return st;
-    if (!rdd)
-        return SL_OK; /* no batch at this time: Spark skips the output */
     switch (o->kind) {
     case OUT_PRINT:
         return run_print(ctx, o, rdd, b->time_ms);
@@ -365,4 +361,30 @@ sl_status sl__output_run(sl_context *ctx, output *o, batch *b)
             return sl__user_fn_failed(ctx, "foreach_rdd", b->time_ms, st);
         return SL_OK;
     }
+}
+
+/*
+ * Run o for b, timing the stream graph's RDD (compute) apart from the
+ * writing (sinks). RDDs are lazy: the jobs an output's action runs count
+ * as the sinks phase.
+ */
+sl_status sl__output_run(sl_context *ctx, output *o, batch *b)
+{
+    sl_rdd *rdd;
+    sl_status st;
+    int64_t t0 = sl__now_mono_us(), t1;
+    /* Only print and print_json count what they write. */
+    o->rows = o->kind == OUT_PRINT || o->kind == OUT_JSON ? 0 : -1;
+    if (!sl__time_valid(o->stream, b->time_ms))
+        return SL_OK; /* not a batch time of this stream's slide */
+    st = sl__dstream_rdd(o->stream, b, &rdd);
+    t1 = sl__now_mono_us();
+    b->phase_us[SL__PHASE_COMPUTE] += t1 - t0;
+    if (st != SL_OK)
+        return st;
+    if (!rdd)
+        return SL_OK; /* no batch at this time: Spark skips the output */
+    st = output_write(ctx, o, rdd, b);
+    b->phase_us[SL__PHASE_SINKS] += sl__now_mono_us() - t1;
+    return st;
 }

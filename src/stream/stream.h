@@ -28,4 +28,21 @@ const char *sl__output_name_at(const sl_context *ctx, size_t i);
  * context. */
 sl__bad_counts *sl__context_bad_counts(sl_context *ctx);
 
+/* identity.c: operator parameters a builder (the job layer) knows and
+ * the stream does not (its functions by name, their arguments), as text
+ * for a checkpoint's config fingerprint: a restart with other parameters
+ * is refused, naming the stream. Copied; SL_ENOMEM. */
+sl_status sl__dstream_set_params(sl_dstream *s, const char *text);
+/* identity.c: the first parent of s (the stream it was made from), NULL
+ * for a source. Borrowed. */
+sl_dstream *sl__dstream_parent(sl_dstream *s);
+/*
+ * progress.c: the progress entry's "job" (a job file's name; copied, NULL
+ * clears it; SL_ENOMEM) and "job_id" (the checkpoint's job id, at most 39
+ * characters, before start: SL_EINVAL, SL_ESTATE). Without a job id the
+ * context has a random one of its own.
+ */
+sl_status sl__context_set_job_name(sl_context *ctx, const char *name);
+sl_status sl__context_set_job_id(sl_context *ctx, const char *id);
+
 #endif /* SL_STREAM_STREAM_H */

@@ -16,6 +16,8 @@
 
 struct event;
 struct event_base;
+struct sl__buf;
+struct sl__ckpt;
 
 /* ------------------------------------------------------------- blocks */
 
@@ -51,6 +53,8 @@ struct sl_receiver {
     uint64_t next_seq; /* sequence number of the next sealed block */
     bool started, stopped, paused;
     bool failed; /* sl_receiver_fail was called: its message stands */
+    int64_t reported_too_long; /* job thread: lines_too_long at the last
+                                * progress entry */
     /* dead letters of over-long lines (I/O thread; the file's owner is
      * the source): the first SL__DEAD_TEXT_MAX bytes kept as they pass */
     struct sl__dead_letters *dead;
@@ -72,6 +76,18 @@ sl_status sl__receiver_dead_letters(sl_receiver *r, struct sl__dead_letters *d,
                                     const char *origin);
 
 /* ----------------------------------------------------------- batches */
+
+/* The timed phases of a batch, in the order they run (progress entry's
+ * duration_ms; jobs.c times them). */
+typedef enum sl__phase {
+    SL__PHASE_PLAN,
+    SL__PHASE_OFFSETS,
+    SL__PHASE_COMPUTE,
+    SL__PHASE_SINKS,
+    SL__PHASE_COMMIT,
+    SL__PHASE_TOTAL,
+    SL__PHASES
+} sl__phase;
 
 /* One planned source's part of a batch, made by the plan step (job
  * thread) before anything is computed; in the batch's scope. */
@@ -99,6 +115,12 @@ typedef struct batch {
     /* Its blocks are in the receiver WAL, synced (or there is no WAL):
      * the job thread runs only a logged batch. Under ctx->lock. */
     bool logged;
+    /* For its progress entry (job thread): each phase's time (monotonic,
+     * microseconds), the batches queued behind it when it started, and
+     * what its checkpoint wrote (sl__batch_set_checkpoint_stats). */
+    int64_t phase_us[SL__PHASES];
+    int64_t queued_behind;
+    int64_t ckpt_bytes, ckpt_files;
 } batch;
 
 /* What a stop left undone; under ctx->lock. */
@@ -180,6 +202,7 @@ struct sl_dstream {
     void *planned_state;
     size_t planned_index; /* in ctx->planned */
     char *name;           /* sl_dstream_set_name, or NULL */
+    char *params; /* sl__dstream_set_params: in the fingerprint, or NULL */
     /* job thread: the RDD of the batch being run */
     int64_t memo_batch;
     sl_rdd *memo_rdd; /* NULL with memo_batch set: no batch (Spark's None) */
@@ -209,6 +232,10 @@ struct sl_dstream {
     sl_update_state_fn update;
     sl_map_with_state_fn map_state;
     int64_t timeout_ms;
+    /* ckpt_state.c: per shard, the version of its newest state file on
+     * disk (-1: none), which the next delta records as its base; NULL
+     * until the first checkpoint write or restore. */
+    int64_t *ckpt_last;
 };
 
 /* ----------------------------------------------------------- outputs */
@@ -223,7 +250,9 @@ typedef struct output {
     void *user;
     size_t num;
     char *prefix, *suffix;
-    char *name; /* sl__output_set_name's, or NULL */
+    char *name;   /* sl__output_set_name's, or NULL */
+    int64_t rows; /* job thread: records the running batch wrote; -1 when
+                   * the output does not count them (foreach_rdd) */
 } output;
 
 typedef struct listener {
@@ -231,6 +260,27 @@ typedef struct listener {
     sl_listener l;
     void *user;
 } listener;
+
+/* ----------------------------------------------------------- progress */
+
+/* The progress entries of a context (progress.c). The ring is read by any
+ * thread under lock; the rest belongs to the job thread. */
+typedef struct sl__progress {
+    pthread_mutex_t lock;
+    char **ring; /* the last cap entries, oldest at head */
+    size_t cap, head, count;
+    char *buf; /* the entry being built, grown as needed */
+    size_t buf_cap, len;
+    bool failed;     /* the entry being built ran out of memory */
+    char job_id[40]; /* checkpoint's job id, else random per context */
+    char run_id[40]; /* random, made at each start */
+    char *job_name;  /* sl__context_set_job_name, or NULL */
+    /* per planned source: the offsets the last entry reported as end, the
+     * start of the next entry (grown as needed) */
+    char **prev;
+    size_t *prev_cap;
+    size_t nprev;
+} sl__progress;
 
 /* ------------------------------------------------------------ context */
 
@@ -294,6 +344,13 @@ struct sl_context {
     int64_t replay_last_id;
     /* The receiver WAL and its writer thread (wal_glue.c), or NULL. */
     struct sl__walg *walg;
+    /* recovery.c: the checkpoint directory in use (NULL: none), its
+     * settings, and whether sl__recovery_prepare ran */
+    struct sl__ckpt *ck;
+    int64_t snapshot_every, retain_batches;
+    int64_t ck_last_commit; /* job thread: the last batch committed here */
+    uint64_t ck_bytes0, ck_files0; /* io counters when the batch began */
+    bool ck_prepared;
 
     /* I/O thread */
     struct event_base *base;
@@ -310,6 +367,8 @@ struct sl_context {
     bool input_finished; /* the I/O thread made its last batch */
     block *free_blocks;  /* pool, under lock */
     size_t nfree_blocks;
+
+    sl__progress progress;
 };
 
 /* context.c */
@@ -480,6 +539,48 @@ sl_status sl__context_replay(sl_context *ctx, int64_t id,
 sl_status sl__context_check_names(sl_context *ctx);
 /* sl_context_start: move the replay batches into the queue. */
 void sl__context_queue_replay(sl_context *ctx);
+
+/* fingerprint.c: the configuration a checkpoint's metadata keeps */
+/* Append ctx's fingerprint text to out. SL_ENOMEM, SL_ERANGE. */
+sl_status sl__fingerprint_build(sl_context *ctx, struct sl__buf *out);
+/* The differences from old to cur as "; "-separated sentences in msg
+ * ("batch interval changed from 1000 ms to 2000 ms"); their count. */
+size_t sl__fingerprint_diff(const char *old, size_t lold, const char *cur,
+                            size_t lcur, char *msg, size_t n);
+
+/* recovery.c: the checkpoint wiring (docs/checkpoint-format.md,
+ * "Recovery"). prepare: open or create the directory named by
+ * checkpoint.path, check names and fingerprint, and set up the resume and
+ * the batches to re-run; once, before start (sl_context_start calls it).
+ * Without checkpoint.path it does nothing. */
+sl_status sl__recovery_prepare(sl_context *ctx);
+/* Job thread, per batch: after the plan step (offsets/<batch>), after
+ * sl__batch_prepare_commit (state files and commits/<batch>), and after
+ * the sources' commit (snapshot and retention). No-ops without a
+ * checkpoint; the context's error names the file on failure. */
+sl_status sl__recovery_batch_offsets(sl_context *ctx, batch *b);
+sl_status sl__recovery_batch_commit(sl_context *ctx, batch *b);
+sl_status sl__recovery_batch_done(sl_context *ctx, batch *b);
+/* Job thread, after its last batch: a clean end (graceful stop,
+ * max_batches) writes a snapshot of the last committed batch, so that a
+ * restart reads no deltas. Failures are logged only. */
+void sl__recovery_final(sl_context *ctx);
+/* Close the checkpoint (context free). */
+void sl__recovery_close(sl_context *ctx);
+/* progress.c */
+sl_status sl__progress_init(sl_context *ctx);
+void sl__progress_destroy(sl_context *ctx);
+/* At start: a new run id, the per-source tables. SL_ENOMEM. */
+sl_status sl__progress_start(sl_context *ctx);
+/* Build b's entry (after it ran and committed), keep it in the ring and
+ * hand it to the listeners' on_progress. Job thread; a failure to build
+ * it is logged, never fails the batch. */
+void sl__progress_batch(sl_context *ctx, batch *b);
+/* What the checkpoint wrote for b (its progress entry's "checkpoint";
+ * 0 and 0 without a checkpoint). Job thread, before the entry is built. */
+void sl__batch_set_checkpoint_stats(batch *b, int64_t bytes, int64_t files);
+/* Monotonic clock in microseconds. */
+int64_t sl__now_mono_us(void);
 
 /* output.c */
 sl_status sl__output_run(sl_context *ctx, output *o, batch *b);

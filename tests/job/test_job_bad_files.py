@@ -400,6 +400,21 @@ CASES = [
       '"pair"; got "all"'], ()),
     # ---------------------------------------------------------- ranges
     # The spec says "integer >= 0" without a maximum: any is accepted.
+    ("checkpoint_number", doc(H, '"checkpoint": 3', SQ, K),
+     ["$.checkpoint: expected a string (the directory) or an object, "
+      "got number"], ()),
+    ("checkpoint_empty_path", doc(H, '"checkpoint": ""', SQ, K),
+     ["$.checkpoint: the checkpoint path is empty"], ()),
+    ("checkpoint_no_path", doc(H, '"checkpoint": {"retain_batches": 5}', SQ,
+                               K),
+     ["$.checkpoint.path: missing required field"], ()),
+    ("checkpoint_bad_fields",
+     doc(H, '"checkpoint": {"path": "ck", "snapshot_every_batches": 0, '
+         '"retain_batches": "x", "keep": 1}', SQ, K),
+     [R(r"\$\.checkpoint\.snapshot_every_batches: 0 is out of range "
+        r"\(1\.\.\d+\)"),
+      R(r"\$\.checkpoint\.retain_batches: expected an integer, got string"),
+      "$.checkpoint.keep: unknown field"], ()),
     ("max_batches_negative", doc(H, '"max_batches": -1', SQ, K),
      [R(r"\$\.max_batches: -1 is out of range \(0\.\.\d+\)")], ()),
     ("workers_negative", doc(H, '"workers": -3', SQ, K),

@@ -5,8 +5,8 @@ Usage: test_job_oracle.py STREAMCTL SOURCE_ROOT [--keep-jobs DIR]
 
 Reads SOURCE_ROOT/tests/oracle/spark_vectors.json (described in
 tests/oracle/README.md) and takes every case of the suites
-BasicOperationsSuite, WindowOperationsSuite, MapWithStateSuite and
-MapWithStateRDDSuite. Each case is either
+BasicOperationsSuite, WindowOperationsSuite, MapWithStateSuite,
+MapWithStateRDDSuite and CheckpointSuite. Each case is either
 
 - run: PIPELINES maps its Spark test name to a function that builds the
   job file's "streams" and the streams to output from the case's params
@@ -18,7 +18,12 @@ MapWithStateRDDSuite. Each case is either
   a json console sink per output. `streamctl run` runs it (cwd a temporary
   directory, 60 s at most), with workers = 2 and then workers = 1; each
   run's stdout lines are checked against what Spark's test asserts, and the
-  two runs must print the same lines; or
+  two runs must print the same lines. A case with
+  params.restart_after_batches gets a "checkpoint" (snapshot every
+  checkpoint_interval_ms / batch_ms batches) and runs twice in one
+  directory: to that batch, then again from the checkpoint to the end; the
+  two runs' lines together are checked (a re-run batch would show as a
+  batch printed twice); or
 - not run: NOT_RUN gives the specific reason (arbitrary user code,
   checkpoints, a query rather than an operator, a record-level test).
 
@@ -56,12 +61,16 @@ SUITES = (
     "WindowOperationsSuite",
     "MapWithStateSuite",
     "MapWithStateRDDSuite",
+    "CheckpointSuite",
 )
 TIMEOUT_S = 60
 WORKERS = (2, 1)
 # Params every case may have; a row names the others it reads.
-COMMON_PARAMS = {"batch_ms", "input_partitions", "compare", "num_batches_run"}
+COMMON_PARAMS = {"batch_ms", "input_partitions", "compare", "num_batches_run",
+                 "restart_after_batches"}
 LINE_KEYS = {"batch", "time_ms", "stream", "records"}
+# Job name -> the batch a checkpointed case stops at before its restart.
+CASE_RESTART = {}
 
 
 class CaseError(Exception):
@@ -245,6 +254,8 @@ def window_params(p):
     w, s = positive(p, "window_batches"), positive(p, "slide_batches")
     cp = p.get("checkpoint_interval_ms")
     run_ms = positive(p, "num_batches_run") * b
+    if "restart_after_batches" in p:
+        cp = None  # a checkpointed case: it sets snapshot_every_batches
     if cp is not None and (not isinstance(cp, int) or cp <= run_ms):
         raise CaseError("checkpoint_interval_ms %r falls within the run (%d "
                         "ms): job files have no stream checkpoints" %
@@ -439,6 +450,22 @@ PIPELINES = {
          {"pre_map", "timeout_ms",
           "default_state_checkpoint_interval_batches"}),
 }
+# Checkpoint cases: run to restart_after_batches with a checkpoint, then
+# again on it to num_batches_run (run_job); the outputs of both runs
+# together must be Spark's.
+PIPELINES[("MapWithStateSuite", "mapWithState - driver failure recovery")] = (
+    1, pl_map_with_state("state"), {"pre_map", "checkpoint_interval_ms"})
+PIPELINES[("CheckpointSuite",
+           "recovery with map and reduceByKey operations")] = (
+    1, lambda p: single(word_counts()), set())
+PIPELINES[("CheckpointSuite",
+           "recovery with invertible reduceByKeyAndWindow operation")] = (
+    1, lambda p: single([op("map", fn="pair_one"),
+                         op("reduce_by_key_and_window", fn="sum",
+                            inverse="subtract", **window_params(p))]),
+    WINDOW_PARAMS | {"checkpoint_interval_ms"})
+PIPELINES[("CheckpointSuite", "recovery with updateStateByKey operation")] = (
+    1, pl_update_state, {"checkpoint_interval_ms"})
 for _name in RBKW_CASES:
     PIPELINES[("WindowOperationsSuite", RBKW + _name)] = (
         1, pl_reduce_by_key_and_window(RBKW + _name),
@@ -485,9 +512,6 @@ NOT_RUN = {
         "the mapping function removes a key's state when it exists and "
         "emits the key only then (conditional removal); map_with_state's "
         "built-in functions only fold values into the state",
-    ("MapWithStateSuite", "mapWithState - driver failure recovery"):
-        "needs a checkpoint and a restart from it after 3 batches; "
-        "streamctl run has no checkpointed restart",
     ("MapWithStateRDDSuite", "updating state and generating mapped data in "
                              "MapWithStateRDDRecord"):
         "record-level test of Spark's MapWithStateRDDRecord internals (one "
@@ -543,6 +567,17 @@ def make_job(index, case, workers):
         "sinks": [{"from": s, "type": "console", "format": "json"}
                   for _, s in outputs],
     }
+    restart = p.get("restart_after_batches")
+    if restart is not None:
+        if not isinstance(restart, int) or not 0 < restart < nbatches:
+            raise CaseError("params.restart_after_batches is not within the "
+                            "run")
+        job["checkpoint"] = {"path": "ck"}
+        CASE_RESTART[job["name"]] = restart
+        cp = p.get("checkpoint_interval_ms")
+        if cp is not None:
+            job["checkpoint"]["snapshot_every_batches"] = max(
+                1, cp // positive(p, "batch_ms"))
     return job, outputs
 
 
@@ -560,6 +595,28 @@ class Run:
         self.problems = []
 
 
+def run_restarting(streamctl, job, path, cwd):
+    """`streamctl run` of the job; a checkpointed job is run to the
+    restart batch first, then again on its checkpoint to the end, and the
+    result has both runs' stdout (the second's exit status and stderr)."""
+    def run(j):
+        with open(path, "w") as f:
+            json.dump(j, f, indent=1)
+        return subprocess.run([streamctl, "run", path], cwd=cwd,
+                              stdin=subprocess.DEVNULL,
+                              capture_output=True, timeout=TIMEOUT_S)
+    if "checkpoint" not in job:
+        return run(job)
+    first = dict(job)
+    first["max_batches"] = CASE_RESTART[job["name"]]
+    a = run(first)
+    if a.returncode != 0:
+        return a
+    b = run(job)
+    b.stdout = a.stdout + b.stdout
+    return b
+
+
 def run_job(streamctl, job, outputs, keep_dir, tag):
     r = Run()
     with tempfile.TemporaryDirectory(prefix="sl-oracle-") as tmp:
@@ -570,9 +627,7 @@ def run_job(streamctl, job, outputs, keep_dir, tag):
             with open(os.path.join(keep_dir, tag + ".json"), "w") as f:
                 json.dump(job, f, indent=1)
         try:
-            proc = subprocess.run([streamctl, "run", path], cwd=tmp,
-                                  stdin=subprocess.DEVNULL,
-                                  capture_output=True, timeout=TIMEOUT_S)
+            proc = run_restarting(streamctl, job, path, tmp)
         except subprocess.TimeoutExpired:
             r.problems.append("still running after %d s (killed)" % TIMEOUT_S)
             return r

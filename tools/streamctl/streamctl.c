@@ -64,7 +64,7 @@ static void usage_main(FILE *f)
 
 static void usage_run(FILE *f)
 {
-    fputs("usage: streamctl run JOB.json\n"
+    fputs("usage: streamctl run [--progress FILE] JOB.json\n"
           "\n"
           "Build the job described by JOB.json and run it in the foreground.\n"
           "Output sinks write to stdout (console) or to files\n"
@@ -81,6 +81,10 @@ static void usage_run(FILE *f)
           "create_if_missing) or an unwritable output is reported with its\n"
           "JSON path and the job does not start (exit status 1).\n"
           "\n"
+          "--progress FILE appends each batch's progress entry (one JSON\n"
+          "object: rows, phase durations, sources, sinks, state) to FILE as\n"
+          "one line, flushed after each batch.\n"
+          "\n"
           "exit status: 0 stopped cleanly; 1 the job failed; 2 bad command\n"
           "line; 3 the job file is unreadable or invalid; 4 the job stopped\n"
           "with input left unprocessed (what was left is on stderr).\n",
@@ -89,7 +93,8 @@ static void usage_run(FILE *f)
 
 static void usage_validate(FILE *f)
 {
-    fputs("usage: streamctl validate [--no-env] JOB.json...\n"
+    fputs("usage: streamctl validate [--no-env] [--checkpoint DIR] "
+          "JOB.json...\n"
           "\n"
           "Check each job file without running it: JSON syntax, fields and\n"
           "their types, operator, function and source names, references\n"
@@ -107,6 +112,11 @@ static void usage_validate(FILE *f)
           "\n"
           "options:\n"
           "  --no-env    skip the checks of the machine\n"
+          "  --checkpoint DIR\n"
+          "              also check that each valid job could go on from the\n"
+          "              checkpoint in DIR (nothing runs, DIR is not\n"
+          "              changed): an incompatible job is invalid, with\n"
+          "              what changed on stderr\n"
           "\n"
           "exit status: 0 every file is valid (warnings or not); 1 out of\n"
           "memory; 2 bad command line; 3 some file is unreadable or invalid.\n",
@@ -250,8 +260,48 @@ static int file_args(int argc, char **argv, int from, void (*usage)(FILE *),
     return n;
 }
 
+/* validate --checkpoint: could the valid job go on from dir? Builds the
+ * job's context (nothing runs) and compares it with dir's metadata. */
+static int check_checkpoint(const char *file, sl_job *job, const char *dir)
+{
+    sl_context *ctx;
+    sl_status st = sl_job_build(job, &ctx);
+    if (st != SL_OK) {
+        fprintf(stderr, "%s: %s\n", file, sl_job_errmsg(job));
+        return st == SL_ENOMEM ? EXIT_FAILED : EXIT_INVALID;
+    }
+    st = sl_context_check_checkpoint(ctx, dir);
+    if (st == SL_OK)
+        return EXIT_OK;
+    fprintf(stderr, "%s: %s\n", file, sl_context_errmsg(ctx));
+    return st == SL_ENOMEM ? EXIT_FAILED : EXIT_INVALID;
+}
+
+/* Take "--checkpoint DIR" out of argv (the rest goes to file_args). */
+static int take_checkpoint_arg(int *argc, char **argv, const char **dir)
+{
+    int i, j;
+    for (i = 2; i < *argc; i++) {
+        if (!strcmp(argv[i], "--"))
+            break;
+        if (strcmp(argv[i], "--checkpoint") != 0)
+            continue;
+        if (i + 1 >= *argc || !*argv[i + 1]) {
+            usage_error(usage_validate, "%s", "--checkpoint needs a directory");
+            return -1;
+        }
+        *dir = argv[i + 1];
+        for (j = i; j + 2 < *argc; j++)
+            argv[j] = argv[j + 2];
+        *argc -= 2;
+        i--;
+    }
+    return 0;
+}
+
 static int cmd_validate(int argc, char **argv)
 {
+    const char *ckdir = NULL;
     const char **files = malloc((size_t)argc * sizeof *files);
     int n, i, rc = EXIT_OK;
     bool no_env = false;
@@ -260,6 +310,10 @@ static int cmd_validate(int argc, char **argv)
     if (!files) {
         fputs("streamctl: out of memory\n", stderr);
         return EXIT_FAILED;
+    }
+    if (take_checkpoint_arg(&argc, argv, &ckdir) < 0) {
+        free(files);
+        return EXIT_USAGE;
     }
     n = file_args(argc, argv, 2, usage_validate, files, argc, &no_env);
     if (n < 0) {
@@ -271,7 +325,12 @@ static int cmd_validate(int argc, char **argv)
         int frc = EXIT_INVALID;
         if ((job = load_valid(files[i], &oom))) {
             frc = no_env ? EXIT_OK : check_env(files[i], job, 0, EXIT_INVALID);
-            if (frc == EXIT_OK)
+            if (frc == EXIT_OK && ckdir)
+                frc = check_checkpoint(files[i], job, ckdir);
+            if (frc == EXIT_OK && ckdir)
+                printf("%s: valid, compatible with checkpoint %s\n", files[i],
+                       ckdir);
+            else if (frc == EXIT_OK)
                 printf("%s: valid\n", files[i]);
             sl_job_free(job);
         } else if (oom) {
@@ -573,9 +632,74 @@ static void report_bad(const sl_context *ctx, const char *name)
             (long long)b.dead_letters_dropped);
 }
 
+/* --progress FILE: where each batch's progress entry is appended. */
+typedef struct progress_file {
+    FILE *f;
+    const char *path;
+    bool failed; /* a write failed: said once on stderr */
+} progress_file;
+
+/* One JSON line per batch, flushed so a reader sees whole entries. */
+static void on_progress(const char *json, size_t len, void *user)
+{
+    progress_file *p = user;
+    if (p->failed)
+        return;
+    if (fwrite(json, 1, len, p->f) != len || fputc('\n', p->f) == EOF ||
+        fflush(p->f) != 0) {
+        p->failed = true;
+        fprintf(stderr,
+                "streamctl: --progress %s: cannot write: %s; no further "
+                "progress entries are written\n",
+                p->path, strerror(errno));
+    }
+}
+
+/* Take "--progress FILE" out of argv (into *path); the rest stays in
+ * order for file_args. -1 after a usage error. */
+static int take_progress(int *argc, char **argv, const char **path)
+{
+    int i, n = 2;
+    for (i = 2; i < *argc; i++) {
+        if (!strcmp(argv[i], "--"))
+            break;
+        if (strcmp(argv[i], "--progress")) {
+            argv[n++] = argv[i];
+            continue;
+        }
+        if (i + 1 == *argc) {
+            usage_error(usage_run, "%s", "--progress needs a file");
+            return -1;
+        }
+        *path = argv[++i];
+    }
+    while (i < *argc)
+        argv[n++] = argv[i++];
+    *argc = n;
+    return 0;
+}
+
+static int open_progress(sl_context *ctx, progress_file *p)
+{
+    sl_listener l = {SL_LISTENER_VERSION, NULL, NULL, NULL, on_progress};
+    if (!p->path)
+        return EXIT_OK;
+    if (!(p->f = fopen(p->path, "a"))) {
+        fprintf(stderr, "streamctl: --progress %s: %s\n", p->path,
+                strerror(errno));
+        return EXIT_FAILED;
+    }
+    if (sl_context_add_listener(ctx, &l, p) != SL_OK) {
+        fprintf(stderr, "streamctl: --progress: out of memory\n");
+        return EXIT_FAILED;
+    }
+    return EXIT_OK;
+}
+
 static int cmd_run(int argc, char **argv)
 {
     const char *file;
+    progress_file progress = {NULL, NULL, false};
     sl_context *ctx;
     sigset_t sigs;
     bool oom;
@@ -583,7 +707,8 @@ static int cmd_run(int argc, char **argv)
     sl_job *job;
     int rc = EXIT_FAILED;
 
-    if (file_args(argc, argv, 2, usage_run, &file, 1, NULL) < 0)
+    if (take_progress(&argc, argv, &progress.path) < 0 ||
+        file_args(argc, argv, 2, usage_run, &file, 1, NULL) < 0)
         return EXIT_USAGE;
     /* A closed stdout (a pipe into `head`) then fails the console sink
      * with a message and exit status 1, instead of killing the process
@@ -607,6 +732,8 @@ static int cmd_run(int argc, char **argv)
                 sl_job_errmsg(job));
         goto out;
     }
+    if (open_progress(ctx, &progress) != EXIT_OK)
+        goto out;
     if ((st = sl_context_start(ctx)) == SL_OK)
         st = run_until_signal(ctx, &sigs);
     report_bad(ctx, sl_job_name(job));
@@ -621,6 +748,13 @@ static int cmd_run(int argc, char **argv)
 out:
     fflush(stdout);
     sl_job_free(job);
+    if (progress.failed && rc == EXIT_OK)
+        rc = EXIT_FAILED; /* asked for, not all written: said above */
+    if (progress.f && fclose(progress.f) != 0 && rc == EXIT_OK) {
+        fprintf(stderr, "streamctl: --progress %s: %s\n", progress.path,
+                strerror(errno));
+        rc = EXIT_FAILED;
+    }
     return rc;
 }
 

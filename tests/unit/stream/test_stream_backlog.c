@@ -72,7 +72,7 @@ static void on_completed(const sl_batch_info *b, void *user)
 static seen *watch(sl_context *ctx)
 {
     static seen s;
-    sl_listener l = {SL_LISTENER_VERSION, NULL, NULL, on_completed};
+    sl_listener l = {SL_LISTENER_VERSION, NULL, NULL, on_completed, NULL};
     memset(&s, 0, sizeof s);
     pthread_mutex_init(&s.lock, NULL);
     SL_CHECK_OK(sl_context_add_listener(ctx, &l, &s));

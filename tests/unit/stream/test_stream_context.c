@@ -266,7 +266,7 @@ static void on_completed(const sl_batch_info *b, void *user)
 }
 
 static const sl_listener LISTENER = {SL_LISTENER_VERSION, on_submitted,
-                                     on_started, on_completed};
+                                     on_started, on_completed, NULL};
 
 static atomic_long g_fe_calls;
 
@@ -1027,7 +1027,7 @@ static void on_stop_completed(const sl_batch_info *b, void *user)
  */
 static void run_stop(bool graceful)
 {
-    sl_listener l = {SL_LISTENER_VERSION, NULL, NULL, on_stop_completed};
+    sl_listener l = {SL_LISTENER_VERSION, NULL, NULL, on_stop_completed, NULL};
     static stop_rec rec;
     sl_context *ctx = new_ctx(1, false, "50ms", 0);
     sl_dstream *q;

@@ -1,0 +1,505 @@
+/*
+ * The progress entry: after every batch, one JSON object saying what the
+ * batch read, how long each phase took, what state and sinks hold, built
+ * on the job thread into one reused buffer, handed to the listeners'
+ * on_progress and kept (the last progress.retain) for sl_context_recent_
+ * progress. docs/architecture.md (progress) lists its fields.
+ */
+#include "stream/stream_int.h"
+
+#include "state/store.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+int64_t sl__now_mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* A uuid-like (version 4) id from the kernel's random source; without one
+ * (a sandbox without getrandom) the clocks make it unique enough for an
+ * id that only tells runs apart. */
+static void new_id(char out[40])
+{
+    unsigned char r[16];
+    size_t got = 0;
+    int i, o = 0;
+    while (got < sizeof r) {
+        ssize_t n = getrandom(r + got, sizeof r - got, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            int64_t a = sl__now_mono_us(), b = sl__now_wall_ms();
+            memcpy(r, &a, sizeof a);
+            memcpy(r + 8, &b, sizeof b);
+            break;
+        }
+        got += (size_t)n;
+    }
+    r[6] = (unsigned char)((r[6] & 0x0f) | 0x40);
+    r[8] = (unsigned char)((r[8] & 0x3f) | 0x80);
+    for (i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            out[o++] = '-';
+        o += snprintf(out + o, 3, "%02x", r[i]);
+    }
+    out[o] = '\0';
+}
+
+sl_status sl__progress_init(sl_context *ctx)
+{
+    sl__progress *p = &ctx->progress;
+    int64_t retain = sl__conf_int(ctx->conf, "progress.retain");
+    if (pthread_mutex_init(&p->lock, NULL))
+        return SL_ENOMEM;
+    p->cap = (size_t)retain;
+    if (p->cap && !(p->ring = sl_malloc(p->cap * sizeof *p->ring))) {
+        pthread_mutex_destroy(&p->lock);
+        return SL_ENOMEM;
+    }
+    if (p->cap)
+        memset(p->ring, 0, p->cap * sizeof *p->ring);
+    new_id(p->job_id);
+    return SL_OK;
+}
+
+void sl__progress_destroy(sl_context *ctx)
+{
+    sl__progress *p = &ctx->progress;
+    size_t i;
+    for (i = 0; i < p->cap; i++)
+        sl_free(p->ring[i]);
+    sl_free(p->ring);
+    for (i = 0; i < p->nprev; i++)
+        sl_free(p->prev[i]);
+    sl_free(p->prev);
+    sl_free(p->prev_cap);
+    sl_free(p->buf);
+    sl_free(p->job_name);
+    pthread_mutex_destroy(&p->lock);
+}
+
+sl_status sl__progress_start(sl_context *ctx)
+{
+    sl__progress *p = &ctx->progress;
+    new_id(p->run_id);
+    if (ctx->nplanned == 0 || p->prev)
+        return SL_OK;
+    p->prev = sl_malloc(ctx->nplanned * sizeof *p->prev);
+    p->prev_cap = sl_malloc(ctx->nplanned * sizeof *p->prev_cap);
+    if (p->prev && p->prev_cap) {
+        memset(p->prev, 0, ctx->nplanned * sizeof *p->prev);
+        memset(p->prev_cap, 0, ctx->nplanned * sizeof *p->prev_cap);
+    } else {
+        sl_free(p->prev);
+        sl_free(p->prev_cap);
+        p->prev = NULL;
+        p->prev_cap = NULL;
+        sl__ctx_set_error(ctx, SL_ENOMEM, "progress: out of memory");
+        return SL_ENOMEM;
+    }
+    p->nprev = ctx->nplanned;
+    return SL_OK;
+}
+
+sl_status sl__context_set_job_name(sl_context *ctx, const char *name)
+{
+    char *copy = NULL;
+    if (name && !(copy = sl__strdup(name)))
+        return SL_ENOMEM;
+    sl_free(ctx->progress.job_name);
+    ctx->progress.job_name = copy;
+    return SL_OK;
+}
+
+sl_status sl__context_set_job_id(sl_context *ctx, const char *id)
+{
+    if (!id || strlen(id) >= sizeof ctx->progress.job_id)
+        return SL_EINVAL;
+    if (sl__ctx_check_building(ctx) != SL_OK)
+        return SL_ESTATE;
+    strcpy(ctx->progress.job_id, id);
+    return SL_OK;
+}
+
+void sl__batch_set_checkpoint_stats(batch *b, int64_t bytes, int64_t files)
+{
+    b->ckpt_bytes = bytes;
+    b->ckpt_files = files;
+}
+
+/* ------------------------------------------------------------- building */
+
+/* Room for more bytes (and a NUL) in the entry; false (and the entry
+ * marked failed) when memory runs out. */
+static bool reserve(sl__progress *p, size_t more)
+{
+    size_t cap;
+    char *grown;
+    if (p->failed)
+        return false;
+    if (p->len + more + 1 <= p->buf_cap)
+        return true;
+    cap = p->buf_cap ? p->buf_cap : 1024;
+    while (cap < p->len + more + 1)
+        cap *= 2;
+    if (!(grown = sl_realloc(p->buf, cap))) {
+        p->failed = true;
+        return false;
+    }
+    p->buf = grown;
+    p->buf_cap = cap;
+    return true;
+}
+
+static void put(sl__progress *p, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void put(sl__progress *p, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+    va_start(ap, fmt);
+    n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0 || !reserve(p, (size_t)n))
+        return;
+    va_start(ap, fmt);
+    vsnprintf(p->buf + p->len, p->buf_cap - p->len, fmt, ap);
+    va_end(ap);
+    p->len += (size_t)n;
+}
+
+/* s as a JSON string through the one escaper, or null. */
+static void put_str(sl__progress *p, const char *s)
+{
+    size_t n, need;
+    if (!s) {
+        put(p, "null");
+        return;
+    }
+    n = strlen(s);
+    need = sl__json_escape(NULL, s, n, NULL);
+    if (!reserve(p, need + 2))
+        return;
+    p->buf[p->len++] = '"';
+    p->len += sl__json_escape(p->buf + p->len, s, n, NULL);
+    p->buf[p->len++] = '"';
+    p->buf[p->len] = '\0';
+}
+
+/* Microseconds as milliseconds with three decimals. */
+static void put_ms(sl__progress *p, const char *key, int64_t us, bool comma)
+{
+    if (us < 0)
+        us = 0;
+    put(p, "\"%s\":%lld.%03lld%s", key, (long long)(us / 1000),
+        (long long)(us % 1000), comma ? "," : "");
+}
+
+static void put_head(sl_context *ctx, const batch *b)
+{
+    sl__progress *p = &ctx->progress;
+    const sl_batch_info *info = &b->info;
+    time_t secs = (time_t)(info->end_ms / 1000);
+    struct tm tm;
+    char when[32] = "";
+    /* Rows per second of stream time the batch covers (absorbed ticks
+     * included), so the same input gives the same rate on any clock;
+     * processed: per second of the batch's own run (Spark's
+     * processedRowsPerSecond). */
+    double span_s =
+        (double)ctx->interval_ms * (double)(1 + info->absorbed_ticks) / 1000.0;
+    int64_t total_us = b->phase_us[SL__PHASE_TOTAL];
+
+    if (gmtime_r(&secs, &tm))
+        strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
+    put(p, "{\"job\":");
+    put_str(p, p->job_name);
+    put(p, ",\"job_id\":");
+    put_str(p, p->job_id);
+    put(p, ",\"run_id\":");
+    put_str(p, p->run_id);
+    put(p,
+        ",\"batch\":%lld,\"batch_time_ms\":%lld,\"timestamp\":\"%s.%03lldZ\","
+        "\"input_rows\":%lld,\"input_rows_per_s\":%.3f,"
+        "\"processed_rows_per_s\":%.3f,",
+        (long long)b->id, (long long)b->time_ms, when,
+        (long long)(info->end_ms % 1000), (long long)info->num_records,
+        span_s > 0 ? (double)info->num_records / span_s : 0.0,
+        total_us > 0 ? (double)info->num_records * 1e6 / (double)total_us
+                     : 0.0);
+}
+
+static void put_durations(sl_context *ctx, const batch *b)
+{
+    sl__progress *p = &ctx->progress;
+    put(p, "\"duration_ms\":{");
+    put_ms(p, "plan", b->phase_us[SL__PHASE_PLAN], true);
+    put_ms(p, "offsets", b->phase_us[SL__PHASE_OFFSETS], true);
+    put_ms(p, "compute", b->phase_us[SL__PHASE_COMPUTE], true);
+    put_ms(p, "sinks", b->phase_us[SL__PHASE_SINKS], true);
+    put_ms(p, "commit", b->phase_us[SL__PHASE_COMMIT], true);
+    put_ms(p, "total", b->phase_us[SL__PHASE_TOTAL], false);
+    put(p,
+        "},\"scheduling_delay_ms\":%lld,\"queued_batches\":%lld,"
+        "\"absorbed_ticks\":%lld,",
+        (long long)b->info.scheduling_delay_ms, (long long)b->queued_behind,
+        (long long)b->info.absorbed_ticks);
+}
+
+static const char *state_op(const sl_dstream *s)
+{
+    if (s->name)
+        return s->name;
+    return s->kind == DS_UPDATE_STATE ? "update_state_by_key"
+                                      : "map_with_state";
+}
+
+/* Every state store, in the order the streams were made. No watermark
+ * exists yet, so nothing is dropped as late. */
+static void put_state(sl_context *ctx)
+{
+    sl__progress *p = &ctx->progress;
+    const sl_dstream *s = ctx->streams;
+    bool first = true;
+    while (s && s->next_in_ctx)
+        s = s->next_in_ctx;
+    put(p, "\"state\":[");
+    for (; s; s = s->newer_in_ctx) {
+        if (!s->store)
+            continue;
+        put(p, "%s{\"op\":", first ? "" : ",");
+        put_str(p, state_op(s));
+        put(p, ",\"rows\":%zu,\"bytes\":%zu,\"dropped_late\":0}",
+            sl__state_count(s->store), sl__state_bytes(s->store));
+        first = false;
+    }
+    put(p, "],");
+}
+
+/* Keep offsets as planned source i's next start (the buffer grows only
+ * when an entry is longer than every one before). NULL: none. */
+static void keep_prev(sl__progress *p, size_t i, const char *offsets)
+{
+    size_t n;
+    char *grown;
+    if (i >= p->nprev)
+        return;
+    if (!offsets) {
+        if (p->prev[i])
+            p->prev[i][0] = '\0';
+        return;
+    }
+    n = strlen(offsets) + 1;
+    if (n > p->prev_cap[i]) {
+        if (!(grown = sl_realloc(p->prev[i], n))) {
+            p->prev_cap[i] = 0; /* unknown start rather than a wrong one */
+            sl_free(p->prev[i]);
+            p->prev[i] = NULL;
+            return;
+        }
+        p->prev[i] = grown;
+        p->prev_cap[i] = n;
+    }
+    memcpy(p->prev[i], offsets, n);
+}
+
+/* Recorded offsets are JSON already (sl_plan_set_offsets): put as is. */
+static void put_raw(sl__progress *p, const char *json)
+{
+    put(p, "%s", json && *json ? json : "null");
+}
+
+/* A planned source: start is the end the previous batch recorded (null
+ * for the first batch of a run), end what this batch recorded. */
+static void put_planned(sl_context *ctx, const batch *b, size_t i)
+{
+    sl__progress *p = &ctx->progress;
+    const sl_dstream *s = ctx->planned[i];
+    const char *end = b->planned ? b->offsets[i].offsets : NULL;
+    put(p, "{\"name\":");
+    put_str(p, s->name ? s->name : s->planned->name);
+    put(p, ",\"description\":");
+    put_str(p, s->planned->name);
+    put(p, ",\"start\":");
+    put_raw(p, i < p->nprev ? p->prev[i] : NULL);
+    put(p, ",\"end\":");
+    put_raw(p, end);
+    put(p, ",\"rows\":%lld,\"malformed\":null,\"lag\":null}",
+        b->planned ? (long long)b->plans[i].records : 0LL);
+    keep_prev(p, i, end);
+}
+
+/* A receiver: its range is the sealed blocks' sequence numbers [start,
+ * end); malformed, the over-long lines dropped since the last entry. */
+static void put_receiver(sl_context *ctx, const batch *b, size_t i)
+{
+    sl__progress *p = &ctx->progress;
+    sl_receiver *r = ctx->receivers[i];
+    const block *blk = b->blocks[i], *last = NULL;
+    int64_t rows = 0, too_long = atomic_load(&r->lines_too_long);
+    for (; blk; blk = blk->next) {
+        rows += blk->records;
+        last = blk;
+    }
+    put(p, "{\"name\":");
+    put_str(p, r->stream->name ? r->stream->name : r->ops->name);
+    put(p, ",\"description\":");
+    put_str(p, r->ops->name);
+    if (last)
+        put(p, ",\"start\":%llu,\"end\":%llu",
+            (unsigned long long)b->blocks[i]->seq,
+            (unsigned long long)last->seq + 1);
+    else
+        put(p, ",\"start\":null,\"end\":null");
+    put(p, ",\"rows\":%lld,\"malformed\":%lld,\"lag\":null}", (long long)rows,
+        (long long)(too_long - r->reported_too_long));
+    r->reported_too_long = too_long;
+}
+
+static void put_sources(sl_context *ctx, const batch *b)
+{
+    sl__progress *p = &ctx->progress;
+    size_t i;
+    put(p, "\"sources\":[");
+    for (i = 0; i < ctx->nreceivers; i++) {
+        put(p, "%s", i ? "," : "");
+        put_receiver(ctx, b, i);
+    }
+    for (i = 0; i < ctx->nplanned; i++) {
+        put(p, "%s", i || ctx->nreceivers ? "," : "");
+        put_planned(ctx, b, i);
+    }
+    put(p, "],");
+}
+
+static const char *out_kind_name(out_kind k)
+{
+    switch (k) {
+    case OUT_PRINT:
+        return "print";
+    case OUT_JSON:
+        return "print_json";
+    case OUT_SAVE:
+        return "save_as_text_files";
+    case OUT_FOREACH:
+        break;
+    }
+    return "foreach_rdd";
+}
+
+/* Every output: its name (a job file's sink name; else its kind and
+ * position) and the records it wrote, null where it does not count them. */
+static void put_sinks(sl_context *ctx, const batch *b)
+{
+    sl__progress *p = &ctx->progress;
+    const output *o;
+    size_t i = 0;
+    put(p, "\"sinks\":[");
+    for (o = ctx->outputs; o; o = o->next, i++) {
+        if (o->name) {
+            put(p, "%s{\"name\":", i ? "," : "");
+            put_str(p, o->name);
+        } else {
+            put(p, "%s{\"name\":\"%s-%zu\"", i ? "," : "",
+                out_kind_name(o->kind), i);
+        }
+        if (o->rows < 0)
+            put(p, ",\"rows\":null}");
+        else
+            put(p, ",\"rows\":%lld}", (long long)o->rows);
+    }
+    put(p, "],\"checkpoint\":{\"bytes\":%lld,\"files\":%lld}}",
+        (long long)b->ckpt_bytes, (long long)b->ckpt_files);
+}
+
+/* Keep a copy of the entry, dropping the oldest past progress.retain. */
+static void keep_entry(sl__progress *p)
+{
+    char *copy;
+    size_t slot;
+    if (p->cap == 0 || !(copy = sl_malloc(p->len + 1)))
+        return;
+    memcpy(copy, p->buf, p->len + 1);
+    pthread_mutex_lock(&p->lock);
+    slot = (p->head + p->count) % p->cap;
+    if (p->count == p->cap) {
+        sl_free(p->ring[p->head]);
+        p->head = (p->head + 1) % p->cap;
+    } else {
+        p->count++;
+    }
+    p->ring[slot] = copy;
+    pthread_mutex_unlock(&p->lock);
+}
+
+void sl__progress_batch(sl_context *ctx, batch *b)
+{
+    sl__progress *p = &ctx->progress;
+    listener *l;
+    p->len = 0;
+    p->failed = false;
+    put_head(ctx, b);
+    put_durations(ctx, b);
+    put_state(ctx);
+    put_sources(ctx, b);
+    /* Later issues add event_time here (absent without a watermark). */
+    put_sinks(ctx, b);
+    if (p->failed) {
+        sl__log(&ctx->log, SL_LOG_WARN,
+                "batch %lld: no progress entry: out of memory",
+                (long long)b->id);
+        return;
+    }
+    keep_entry(p);
+    for (l = ctx->listeners; l; l = l->next)
+        if (l->l.version >= 2 && l->l.on_progress)
+            l->l.on_progress(p->buf, p->len, l->user);
+}
+
+/* ------------------------------------------------------------- reading */
+
+sl_status sl_context_recent_progress(sl_context *ctx, size_t max, char **out,
+                                     size_t *len)
+{
+    sl__progress *p;
+    size_t i, n, first, need = 2;
+    char *s;
+    if (!ctx || !out)
+        return SL_EINVAL;
+    p = &ctx->progress;
+    pthread_mutex_lock(&p->lock);
+    n = max && max < p->count ? max : p->count;
+    first = p->count - n;
+    for (i = first; i < p->count; i++)
+        need += strlen(p->ring[(p->head + i) % p->cap]) + 1;
+    if (!(s = sl_malloc(need + 1))) {
+        pthread_mutex_unlock(&p->lock);
+        return SL_ENOMEM;
+    }
+    need = 0;
+    s[need++] = '[';
+    for (i = first; i < p->count; i++) {
+        const char *e = p->ring[(p->head + i) % p->cap];
+        size_t k = strlen(e);
+        if (i > first)
+            s[need++] = ',';
+        memcpy(s + need, e, k);
+        need += k;
+    }
+    pthread_mutex_unlock(&p->lock);
+    s[need++] = ']';
+    s[need] = '\0';
+    *out = s;
+    if (len)
+        *len = need;
+    return SL_OK;
+}

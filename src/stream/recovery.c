@@ -1,0 +1,568 @@
+/*
+ * The checkpoint wiring of a context: at start, open (or create) the
+ * checkpoint directory, refuse a job whose fingerprint changed, and set
+ * up where the job goes on (ids, zero time, sources' positions, batches
+ * to re-run from their recorded offsets); per batch, on the job thread,
+ * write offsets/<batch> before it computes and commits/<batch> after its
+ * outputs and state, then retention. docs/checkpoint-format.md,
+ * "Recovery", is the algorithm step by step.
+ */
+#include "stream/stream_int.h"
+
+#include "checkpoint/checkpoint.h"
+#include "core/codec.h"
+#include "core/records.h"
+#include "stream/ckpt_state.h"
+
+#include <cJSON.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+/* ------------------------------------------------------------ helpers */
+
+static sl_status buf_printf(sl__buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static sl_status buf_printf(sl__buf *b, const char *fmt, ...)
+{
+    char tmp[256];
+    va_list ap;
+    int n;
+    va_start(ap, fmt);
+    n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= sizeof tmp)
+        return SL_ERANGE;
+    return sl__buf_append(b, tmp, (size_t)n);
+}
+
+/* s as a JSON string, quotes included. */
+static sl_status buf_json_string(sl__buf *b, const char *s)
+{
+    size_t n = strlen(s), m = sl__json_escape(NULL, s, n, NULL);
+    sl_status st = sl__buf_reserve(b, m + 2);
+    if (st != SL_OK)
+        return st;
+    b->data[b->len++] = '"';
+    sl__json_escape((char *)b->data + b->len, s, n, NULL);
+    b->len += m;
+    b->data[b->len++] = '"';
+    return SL_OK;
+}
+
+static const char *source_name(const sl_dstream *s)
+{
+    return s->name ? s->name : s->planned->name;
+}
+
+/* ---------------------------------------------------- offsets entries */
+
+/*
+ * offsets/<batch>: {"batch", "time_ms", "zero_ms", "absorbed_ticks",
+ * "sources": [{"name", "offsets"}]}; each source's offsets are its own
+ * JSON text kept as a JSON string (byte for byte, whatever numbers it
+ * holds), null when it recorded none.
+ */
+static sl_status offsets_payload(sl_context *ctx, const batch *b, sl__buf *out)
+{
+    size_t i;
+    sl_status st =
+        buf_printf(out,
+                   "{\"batch\":%lld,\"time_ms\":%lld,\"zero_ms\":%lld,"
+                   "\"absorbed_ticks\":%lld,\"sources\":[",
+                   (long long)b->id, (long long)b->time_ms,
+                   (long long)ctx->zero_ms, (long long)b->info.absorbed_ticks);
+    for (i = 0; i < ctx->nplanned && st == SL_OK; i++) {
+        const char *name, *offs;
+        if (!sl__batch_offsets(b, ctx, i, &name, &offs))
+            return SL_ESTATE;
+        st = sl__buf_append(out, i ? ",{\"name\":" : "{\"name\":", 9 + !!i);
+        if (st == SL_OK)
+            st = buf_json_string(out, name);
+        if (st == SL_OK)
+            st = sl__buf_append(out, ",\"offsets\":", 11);
+        if (st == SL_OK)
+            st = offs ? buf_json_string(out, offs)
+                      : sl__buf_append(out, "null", 4);
+        if (st == SL_OK)
+            st = sl__buf_append(out, "}", 1);
+    }
+    if (st == SL_OK)
+        st = sl__buf_append(out, "]}", 2);
+    return st;
+}
+
+/* A parsed offsets entry: the zero time and, per planned source (ctx
+ * order), its offsets text (NULL: none recorded) pointing into json. */
+typedef struct offsets_entry {
+    cJSON *json;
+    int64_t zero_ms;
+    const char **offsets;
+} offsets_entry;
+
+static void offsets_entry_free(offsets_entry *e)
+{
+    if (e->json) {
+        sl__json_lock();
+        cJSON_Delete(e->json);
+        sl__json_unlock();
+    }
+    sl_free(e->offsets);
+    memset(e, 0, sizeof *e);
+}
+
+/* Match the entry's sources to ctx's planned sources by name. */
+static sl_status offsets_match(sl_context *ctx, const cJSON *srcs,
+                               offsets_entry *e, const char *path)
+{
+    const cJSON *it;
+    size_t i;
+    for (i = 0; i < ctx->nplanned; i++) {
+        const char *want = source_name(ctx->planned[i]);
+        bool found = false;
+        cJSON_ArrayForEach(it, srcs)
+        {
+            const cJSON *n = cJSON_GetObjectItemCaseSensitive(it, "name");
+            const cJSON *o = cJSON_GetObjectItemCaseSensitive(it, "offsets");
+            if (!cJSON_IsString(n) || strcmp(n->valuestring, want) != 0)
+                continue;
+            found = true;
+            e->offsets[i] = cJSON_IsString(o) ? o->valuestring : NULL;
+        }
+        if (!found) {
+            sl__ctx_set_error(ctx, SL_ECORRUPT,
+                              "%s: no offsets for source '%s'", path, want);
+            return SL_ECORRUPT;
+        }
+    }
+    return SL_OK;
+}
+
+static sl_status offsets_read(sl_context *ctx, int64_t id, offsets_entry *e)
+{
+    char path[4096];
+    void *payload = NULL;
+    size_t len;
+    const cJSON *z, *srcs;
+    sl_status st;
+    memset(e, 0, sizeof *e);
+    snprintf(path, sizeof path, "%s/offsets/%lld", sl__ckpt_dir(ctx->ck),
+             (long long)id);
+    st = sl__ckpt_log_read(ctx->ck, SL__CKPT_OFFSETS, id, &payload, &len);
+    if (st != SL_OK) {
+        sl__ctx_set_error(ctx, st, "%s", sl__ckpt_errmsg(ctx->ck));
+        return st;
+    }
+    e->json = sl__json_parse(payload, len, NULL, false);
+    sl_free(payload);
+    e->offsets = sl_malloc((ctx->nplanned + 1) * sizeof *e->offsets);
+    if (!e->json || !e->offsets) {
+        st = e->offsets ? SL_ECORRUPT : SL_ENOMEM;
+        goto fail;
+    }
+    memset(e->offsets, 0, (ctx->nplanned + 1) * sizeof *e->offsets);
+    z = cJSON_GetObjectItemCaseSensitive(e->json, "zero_ms");
+    srcs = cJSON_GetObjectItemCaseSensitive(e->json, "sources");
+    if (!cJSON_IsNumber(z) || !cJSON_IsArray(srcs)) {
+        st = SL_ECORRUPT;
+        goto fail;
+    }
+    e->zero_ms = (int64_t)z->valuedouble;
+    if ((st = offsets_match(ctx, srcs, e, path)) != SL_OK) {
+        offsets_entry_free(e);
+        return st;
+    }
+    return SL_OK;
+fail:
+    offsets_entry_free(e);
+    sl__ctx_set_error(ctx, st, "%s: %s", path,
+                      st == SL_ENOMEM ? "out of memory"
+                                      : "not an offsets entry of this build "
+                                        "(bad JSON or fields)");
+    return st;
+}
+
+/* ------------------------------------------------------------- start */
+
+static sl_status open_checkpoint(sl_context *ctx, const char *dir)
+{
+    sl__buf fp = {0};
+    char err[1024], diff[2048];
+    const void *old;
+    size_t lold;
+    sl_status st = sl__fingerprint_build(ctx, &fp);
+    if (st != SL_OK) {
+        sl__ctx_set_error(ctx, st, "checkpoint %s: cannot describe the job: %s",
+                          dir, sl_strerror(st));
+        goto out;
+    }
+    st = sl__ckpt_open(dir, true, fp.data, fp.len, &ctx->ck, err, sizeof err);
+    if (st != SL_OK) {
+        sl__ctx_set_error(ctx, st, "checkpoint %s: %s", dir, err);
+        goto out;
+    }
+    old = sl__ckpt_fingerprint(ctx->ck, &lold);
+    if (sl__fingerprint_diff(old, lold, (const char *)fp.data, fp.len, diff,
+                             sizeof diff)) {
+        sl__ctx_set_error(ctx, SL_ECONF,
+                          "checkpoint %s was written by an incompatible job: "
+                          "%s",
+                          dir, diff);
+        st = SL_ECONF;
+    }
+out:
+    sl__buf_free(&fp);
+    return st;
+}
+
+/* Queue every batch with offsets and no commit to run again. */
+static sl_status queue_uncommitted(sl_context *ctx, int64_t after)
+{
+    int64_t *ids = NULL;
+    size_t n = 0, i;
+    offsets_entry e;
+    sl_status st = sl__ckpt_uncommitted(ctx->ck, &ids, &n);
+    if (st != SL_OK) {
+        sl__ctx_set_error(ctx, st, "%s", sl__ckpt_errmsg(ctx->ck));
+        return st;
+    }
+    for (i = 0; i < n && st == SL_OK; i++) {
+        if (ids[i] <= after)
+            continue; /* older than the last commit: never re-run */
+        if ((st = offsets_read(ctx, ids[i], &e)) != SL_OK)
+            break;
+        st = sl__context_replay(ctx, ids[i], e.offsets);
+        offsets_entry_free(&e);
+        if (st == SL_OK)
+            sl__log(&ctx->log, SL_LOG_INFO,
+                    "recovery: batch %lld has no commit: it runs again from "
+                    "its recorded input",
+                    (long long)ids[i]);
+    }
+    sl_free(ids);
+    return st;
+}
+
+/*
+ * Every source's position after batch `committed`: restored from each
+ * committed batch the checkpoint keeps, oldest first, so that a source
+ * that remembers what it took (the directory source's files) learns every
+ * kept batch's input, and the last call leaves the position after
+ * `committed`. Batches retention deleted are not known here (the
+ * directory source's seen-files log in sources/ is not written yet).
+ */
+static sl_status restore_sources(sl_context *ctx, int64_t committed)
+{
+    int64_t *ids = NULL, *offs = NULL;
+    size_t n = 0, no = 0, i, j = 0;
+    offsets_entry e;
+    sl_status st = sl__ckpt_log_list(ctx->ck, SL__CKPT_COMMITS, &ids, &n);
+    if (st == SL_OK)
+        st = sl__ckpt_log_list(ctx->ck, SL__CKPT_OFFSETS, &offs, &no);
+    if (st != SL_OK)
+        sl__ctx_set_error(ctx, st, "%s", sl__ckpt_errmsg(ctx->ck));
+    for (i = 0; i < n && st == SL_OK && ids[i] <= committed; i++) {
+        /* "commit only" entries (retention stopped midway) have no
+         * offsets left: skipped; the last commit's are required. */
+        while (j < no && offs[j] < ids[i])
+            j++;
+        if (ids[i] != committed && (j == no || offs[j] != ids[i]))
+            continue;
+        if ((st = offsets_read(ctx, ids[i], &e)) != SL_OK)
+            break;
+        st = sl__sources_restore(ctx, ids[i], e.offsets);
+        offsets_entry_free(&e);
+    }
+    sl_free(ids);
+    sl_free(offs);
+    return st;
+}
+
+/* The sources' positions and the state after the last committed batch. */
+static sl_status restore_committed(sl_context *ctx, int64_t committed)
+{
+    sl_status st;
+    if (committed <= 0) {
+        /* No batch ran to its end: a fresh start (initial state applies)
+         * whose state and window files of uncommitted batches go, or the
+         * re-run's files would name them as their base. */
+        st = sl__ckpt_prune_hook(ctx, ctx->ck, INT64_MIN, 0);
+        if (st == SL_OK &&
+            (st = sl__ckpt_io_sync_dirs(sl__ckpt_io_of(ctx->ck))) != SL_OK)
+            sl__ctx_set_error(ctx, st, "%s", sl__ckpt_errmsg(ctx->ck));
+        return st;
+    }
+    st = restore_sources(ctx, committed);
+    /* State comes from the checkpoint, never again from initial state:
+     * every store and window as batch `committed` left it. */
+    if (st == SL_OK)
+        st = sl__context_skip_initial_state(ctx);
+    if (st == SL_OK)
+        st = sl__ckpt_restore_state(ctx, ctx->ck, committed);
+    return st;
+}
+
+static sl_status recover(sl_context *ctx)
+{
+    int64_t last, committed = 0;
+    offsets_entry e;
+    sl__resume r;
+    sl_status st = sl__ckpt_log_last(ctx->ck, SL__CKPT_OFFSETS, &last);
+    if (st == SL_ENOTFOUND)
+        return SL_OK; /* a new checkpoint: the job starts from scratch */
+    if (st == SL_OK)
+        st = sl__ckpt_log_last(ctx->ck, SL__CKPT_COMMITS, &committed);
+    if (st == SL_ENOTFOUND)
+        st = SL_OK;
+    if (st != SL_OK) {
+        sl__ctx_set_error(ctx, st, "%s", sl__ckpt_errmsg(ctx->ck));
+        return st;
+    }
+    if ((st = offsets_read(ctx, last, &e)) != SL_OK)
+        return st;
+    memset(&r, 0, sizeof r);
+    r.last_batch_id = last;
+    r.zero_ms = e.zero_ms;
+    offsets_entry_free(&e);
+    if ((st = sl__context_resume(ctx, &r)) != SL_OK)
+        return st;
+    if ((st = restore_committed(ctx, committed)) != SL_OK)
+        return st;
+    if ((st = queue_uncommitted(ctx, committed)) != SL_OK)
+        return st;
+    sl__log(&ctx->log, SL_LOG_INFO,
+            "recovered from checkpoint %s: last batch %lld, last commit %lld",
+            sl__ckpt_dir(ctx->ck), (long long)last, (long long)committed);
+    return SL_OK;
+}
+
+/* The fingerprint of dir's metadata (sl_malloc'd, *len bytes): NULL with
+ * SL_OK when dir has no metadata. Reads only. */
+static sl_status read_fingerprint(sl_context *ctx, const char *dir, char **fp,
+                                  size_t *len)
+{
+    sl__ckpt_io io;
+    char path[4096];
+    void *payload = NULL;
+    const char *nl;
+    size_t n;
+    sl_status st;
+    *fp = NULL;
+    snprintf(path, sizeof path, "%s/metadata", dir);
+    sl__ckpt_io_init(&io);
+    st = sl__ckpt_read_file(&io, path, SL__CKPT_MAGIC_METADATA,
+                            SL__CKPT_VERSION, &payload, &n, NULL);
+    if (st == SL_ENOTFOUND) {
+        st = SL_OK;
+    } else if (st != SL_OK) {
+        sl__ctx_set_error(ctx, st, "%s", sl__ckpt_io_errmsg(&io));
+    } else if (!(nl = memchr(payload, '\n', n))) {
+        st = SL_ECORRUPT;
+        sl__ctx_set_error(ctx, st, "%s: no job id line", path);
+    } else {
+        *len = n - (size_t)(nl + 1 - (const char *)payload);
+        memmove(payload, nl + 1, *len);
+        *fp = payload;
+        payload = NULL;
+    }
+    sl_free(payload);
+    sl__ckpt_io_free(&io);
+    return st;
+}
+
+sl_status sl_context_check_checkpoint(sl_context *ctx, const char *dir)
+{
+    sl__buf cur = {0};
+    char *old = NULL, diff[2048];
+    size_t lold = 0;
+    sl_status st;
+    if (!ctx || !dir || !*dir)
+        return SL_EINVAL;
+    if ((st = sl__context_check_names(ctx)) != SL_OK)
+        return st;
+    if ((st = read_fingerprint(ctx, dir, &old, &lold)) != SL_OK || !old)
+        return st;
+    if ((st = sl__fingerprint_build(ctx, &cur)) != SL_OK) {
+        sl__ctx_set_error(ctx, st, "cannot describe the job: %s",
+                          sl_strerror(st));
+    } else if (sl__fingerprint_diff(old, lold, cur.data, cur.len, diff,
+                                    sizeof diff)) {
+        st = SL_ECONF;
+        sl__ctx_set_error(ctx, st,
+                          "checkpoint %s was written by an incompatible job: "
+                          "%s",
+                          dir, diff);
+    }
+    sl_free(old);
+    sl__buf_free(&cur);
+    return st;
+}
+
+sl_context *sl_context_get_or_create(const char *dir,
+                                     sl_context_create_fn create, void *user,
+                                     char *errbuf, size_t errlen)
+{
+    sl_context *ctx;
+    const char *set;
+    char err[256];
+    if (!dir || !*dir || !create) {
+        sl__errbuf(errbuf, errlen, SL_EINVAL,
+                   "a checkpoint directory and a create function are needed");
+        return NULL;
+    }
+    if (!(ctx = create(user, errbuf, errlen)))
+        return NULL;
+    set = sl_conf_get(ctx->conf, "checkpoint.path");
+    if (set && *set && strcmp(set, dir) != 0) {
+        sl__errbuf(errbuf, errlen, SL_EINVAL,
+                   "the context's checkpoint.path '%s' is not '%s'", set, dir);
+        goto fail;
+    }
+    if (sl_conf_set(ctx->conf, "checkpoint.path", dir, err, sizeof err) !=
+        SL_OK) {
+        sl__errbuf(errbuf, errlen, SL_EINVAL, "checkpoint.path: %s", err);
+        goto fail;
+    }
+    if (sl__ctx_check_building(ctx) != SL_OK ||
+        sl__recovery_prepare(ctx) != SL_OK) {
+        sl__errbuf(errbuf, errlen, sl_context_errcode(ctx), "%s",
+                   sl_context_errmsg(ctx));
+        goto fail;
+    }
+    return ctx;
+fail:
+    sl_context_free(ctx);
+    return NULL;
+}
+
+sl_status sl__recovery_prepare(sl_context *ctx)
+{
+    const char *dir = sl_conf_get(ctx->conf, "checkpoint.path");
+    sl_status st;
+    if (ctx->ck_prepared)
+        return SL_OK; /* sl_context_get_or_create did it */
+    if (!dir || !*dir) {
+        ctx->ck_prepared = true;
+        return SL_OK;
+    }
+    ctx->snapshot_every =
+        sl__conf_int(ctx->conf, "checkpoint.snapshot_every_batches");
+    ctx->retain_batches = sl__conf_int(ctx->conf, "checkpoint.retain_batches");
+    if ((st = sl__context_check_names(ctx)) != SL_OK)
+        return st;
+    /* The progress entry's job_id: the checkpoint's, stable across
+     * restarts. */
+    if ((st = open_checkpoint(ctx, dir)) == SL_OK)
+        st = sl__context_set_job_id(ctx, sl__ckpt_job_id(ctx->ck));
+    if (st == SL_OK)
+        st = recover(ctx);
+    if (st != SL_OK) {
+        sl__ckpt_close(ctx->ck);
+        ctx->ck = NULL;
+        return st;
+    }
+    ctx->ck_prepared = true;
+    return SL_OK;
+}
+
+void sl__recovery_close(sl_context *ctx)
+{
+    sl__ckpt_close(ctx->ck);
+    ctx->ck = NULL;
+}
+
+/* --------------------------------------------------------- per batch */
+
+static sl_status write_failed(sl_context *ctx, const batch *b, const char *what,
+                              sl_status st)
+{
+    sl__ctx_set_error(
+        ctx, st, "batch %lld: cannot write its %s: %s", (long long)b->id, what,
+        st == SL_ENOMEM ? "out of memory" : sl__ckpt_errmsg(ctx->ck));
+    return st;
+}
+
+sl_status sl__recovery_batch_offsets(sl_context *ctx, batch *b)
+{
+    sl__buf p = {0};
+    sl_status st;
+    if (!ctx->ck)
+        return SL_OK;
+    ctx->ck_bytes0 = sl__ckpt_io_of(ctx->ck)->bytes_written;
+    ctx->ck_files0 = sl__ckpt_io_of(ctx->ck)->files_written;
+    /* A re-run batch keeps the entry it was recorded with. */
+    if (b->replay)
+        return SL_OK;
+    st = offsets_payload(ctx, b, &p);
+    if (st == SL_OK)
+        st =
+            sl__ckpt_log_write(ctx->ck, SL__CKPT_OFFSETS, b->id, p.data, p.len);
+    sl__buf_free(&p);
+    return st == SL_OK ? SL_OK : write_failed(ctx, b, "offsets entry", st);
+}
+
+sl_status sl__recovery_batch_commit(sl_context *ctx, batch *b)
+{
+    sl__buf p = {0};
+    sl_status st;
+    if (!ctx->ck)
+        return SL_OK;
+    /* The stores' deltas and the windows' data of b, before the entry
+     * that makes them count (sl__ckpt_log_write syncs their directories).
+     * The sinks' files are listed once the sink interface reports them. */
+    if ((st = sl__ckpt_write_state(ctx, ctx->ck, b)) != SL_OK)
+        return st;
+    st = buf_printf(&p, "{\"batch\":%lld,\"time_ms\":%lld,\"files\":[]}",
+                    (long long)b->id, (long long)b->time_ms);
+    if (st == SL_OK)
+        st =
+            sl__ckpt_log_write(ctx->ck, SL__CKPT_COMMITS, b->id, p.data, p.len);
+    sl__buf_free(&p);
+    return st == SL_OK ? SL_OK : write_failed(ctx, b, "commit entry", st);
+}
+
+sl_status sl__recovery_batch_done(sl_context *ctx, batch *b)
+{
+    sl_status st;
+    if (!ctx->ck)
+        return SL_OK;
+    /* A snapshot every snapshot_every batches (synced before retention
+     * may drop the deltas it replaces), then retention with the state
+     * layer's prune hook. */
+    ctx->ck_last_commit = b->id;
+    st = sl__ckpt_snapshot_state(ctx, ctx->ck, b->id, ctx->snapshot_every);
+    if (st != SL_OK)
+        return st;
+    st =
+        sl__ckpt_retain(ctx->ck, ctx->retain_batches, sl__ckpt_prune_hook, ctx);
+    sl__batch_set_checkpoint_stats(
+        b, (int64_t)(sl__ckpt_io_of(ctx->ck)->bytes_written - ctx->ck_bytes0),
+        (int64_t)(sl__ckpt_io_of(ctx->ck)->files_written - ctx->ck_files0));
+    return st == SL_OK ? SL_OK : write_failed(ctx, b, "retention", st);
+}
+
+void sl__recovery_final(sl_context *ctx)
+{
+    bool skip;
+    if (!ctx->ck || ctx->ck_last_commit <= 0)
+        return;
+    /* After a failure or an immediate stop (a second signal: stop at
+     * once) the deltas stand; the checkpoint is consistent either way. */
+    pthread_mutex_lock(&ctx->lock);
+    skip =
+        ctx->failure != SL_OK || (ctx->stop_requested && !ctx->stop_graceful);
+    pthread_mutex_unlock(&ctx->lock);
+    if (skip)
+        return;
+    /* every = 1: due at any batch. A failure leaves the deltas, which
+     * restore just as well; it is only reported. */
+    if (sl__ckpt_snapshot_state(ctx, ctx->ck, ctx->ck_last_commit, 1) !=
+        SL_OK) {
+        char why[sizeof ctx->err.text];
+        sl__log(&ctx->log, SL_LOG_WARN,
+                "final checkpoint snapshot of batch %lld not written: %s",
+                (long long)ctx->ck_last_commit,
+                sl__ctx_errmsg_copy(ctx, why, sizeof why));
+    }
+}

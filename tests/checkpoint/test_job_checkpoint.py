@@ -1,0 +1,220 @@
+#!/usr/bin/env python3
+"""Job files with a "checkpoint": stop and restart carries on where an
+uninterrupted run would (state, inverse windows, batch ids, max_batches
+counted across restarts); a restart whose first batches never committed
+starts over cleanly (no state files of uncommitted batches are taken as a
+base); an incompatible job is refused naming what changed, by `run` and by
+`validate --checkpoint`.
+
+usage: test_job_checkpoint.py STREAMCTL
+"""
+
+import copy
+import glob
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+STREAMCTL = None
+
+BASE = {
+    "name": "ckjob",
+    "batch_interval": "1s",
+    "clock": "manual",
+    "max_batches": 8,
+    "workers": 2,
+    "conf": {"generator.lines_per_batch": 30, "generator.words_per_line": 3,
+             "generator.vocabulary": 12, "log.level": "warn"},
+    "sources": {"lines": {"type": "generator"}},
+    "streams": {
+        "pairs": {"from": "lines",
+                  "ops": [{"op": "flat_map", "fn": "split_words"},
+                          {"op": "map", "fn": "pair_one"}]},
+        "totals": {"from": "pairs",
+                   "ops": [{"op": "update_state_by_key", "fn": "sum"}]},
+        "recent": {"from": "pairs",
+                   "ops": [{"op": "reduce_by_key_and_window", "fn": "sum",
+                            "inverse": "subtract", "window": "3s",
+                            "slide": "1s"}]},
+    },
+    "sinks": [{"from": "totals", "type": "console", "format": "json"},
+              {"from": "recent", "type": "console", "format": "json"}],
+}
+
+
+def write_job(d, name, ck, **changes):
+    j = copy.deepcopy(BASE)
+    if ck:
+        j["checkpoint"] = ck
+    for k, v in changes.items():
+        j[k] = v
+    path = os.path.join(d, name)
+    with open(path, "w") as f:
+        json.dump(j, f)
+    return path
+
+
+def run(args, want_rc=0):
+    p = subprocess.run([STREAMCTL] + args, capture_output=True, text=True,
+                       timeout=60)
+    if p.returncode != want_rc:
+        sys.exit("streamctl %s: exit %d, wanted %d\n%s" %
+                 (" ".join(args), p.returncode, want_rc, p.stderr))
+    return p
+
+
+def batches(out):
+    """{(batch, stream): sorted records} of json console lines."""
+    got = {}
+    for line in out.splitlines():
+        o = json.loads(line)
+        key = (o["batch"], o["stream"])
+        if key in got:
+            sys.exit("batch %s of %s written twice" % key)
+        got[key] = sorted(json.dumps(r) for r in o["records"])
+    return got
+
+
+def check(name, cond, detail=""):
+    if not cond:
+        sys.exit("FAIL %s %s" % (name, detail))
+    print("ok   %s" % name)
+
+
+def test_restart(d):
+    ref = batches(run(["run", write_job(d, "ref.json", None)]).stdout)
+    ck = os.path.join(d, "ck1")
+    first = run(["run", write_job(d, "a.json", ck, max_batches=3)]).stdout
+    second = run(["run", write_job(d, "b.json", ck)]).stdout
+    got = batches(first)
+    got.update(batches(second))
+    check("restart_equals_uninterrupted", got == ref,
+          "differs at %s" % sorted(k for k in ref if got.get(k) != ref[k]))
+    check("restart_ids_continue",
+          min(k[0] for k in batches(second)) == 4)
+    # A clean end snapshots the last batch (snapshot_every_batches is 10).
+    check("final_snapshot",
+          len(glob.glob(os.path.join(ck, "state", "totals", "*",
+                                     "8.snapshot"))) == 16)
+    again = run(["run", write_job(d, "c.json", ck)]).stdout
+    check("restart_at_last_batch_runs_nothing", again.strip() == "")
+    return ref
+
+
+def test_first_batches_uncommitted(d, ref):
+    ck = os.path.join(d, "ck2")
+    run(["run", write_job(d, "d.json", ck, max_batches=2)])
+    for f in glob.glob(os.path.join(ck, "commits", "*")):
+        os.unlink(f)
+    out = run(["run", write_job(d, "e.json", ck, max_batches=3)]).stdout
+    got = batches(out)
+    check("uncommitted_rerun_from_scratch",
+          sorted(got) == [(b, s) for b in (1, 2, 3)
+                          for s in ("recent", "totals")] and
+          all(got[k] == ref[k] for k in got))
+    out = run(["run", write_job(d, "f.json", ck, max_batches=5)]).stdout
+    got = batches(out)
+    check("uncommitted_then_restore",
+          all(got[k] == ref[k] for k in got) and
+          sorted({k[0] for k in got}) == [4, 5])
+
+
+def test_incompatible(d):
+    ck = os.path.join(d, "ck3")
+    run(["run", write_job(d, "g.json", {"path": ck}, max_batches=2)])
+    bad = write_job(d, "h.json", ck, batch_interval="500ms")
+    p = run(["run", bad], want_rc=1)
+    check("run_refuses_interval",
+          "batch interval changed from 1000 ms to 500 ms" in p.stderr,
+          p.stderr)
+    streams = copy.deepcopy(BASE["streams"])
+    streams["recent"]["ops"][0]["window"] = "4s"
+    bad = write_job(d, "i.json", ck, streams=streams)
+    p = run(["validate", "--checkpoint", ck, bad], want_rc=3)
+    check("validate_names_window",
+          "stream 'recent' (reduce_by_key_and_window) window changed from "
+          "3000 ms to 4000 ms" in p.stderr, p.stderr)
+    ok = write_job(d, "j.json", ck, workers=1,
+                   sinks=[{"from": "totals", "type": "console"}])
+    p = run(["validate", "--checkpoint", ck, ok])
+    check("validate_compatible", "compatible" in p.stdout, p.stdout)
+    files = sorted(os.listdir(os.path.join(ck, "offsets")))
+    run(["validate", "--checkpoint", ck, ok])
+    check("validate_changes_nothing",
+          files == sorted(os.listdir(os.path.join(ck, "offsets"))))
+
+
+def test_directory_restart(d):
+    """Files present before the first start, one per batch: a restart
+    takes none of the files earlier batches took (every kept batch's
+    files are marked taken, not only the last commit's)."""
+    src = os.path.join(d, "in")
+    os.makedirs(src)
+    for i in range(5):
+        with open(os.path.join(src, "f%d.txt" % i), "w") as f:
+            f.write("line%d\n" % i)
+    ck = os.path.join(d, "ck4")
+
+    def job(n):
+        j = {"name": "dir", "batch_interval": "1s", "clock": "manual",
+             "max_batches": n, "checkpoint": ck,
+             "conf": {"log.level": "warn"},
+             "sources": {"files": {"type": "directory", "path": src,
+                                   "include_existing": True,
+                                   "max_files_per_trigger": 1}},
+             "sinks": [{"from": "files", "type": "console",
+                        "format": "json"}]}
+        path = os.path.join(d, "dir%d.json" % n)
+        with open(path, "w") as f:
+            json.dump(j, f)
+        return path
+
+    lines = []
+    for n in (4, 8, 10):
+        for line in run(["run", job(n)]).stdout.splitlines():
+            lines.extend(json.loads(line)["records"])
+    check("directory_restart_takes_each_file_once",
+          sorted(lines) == ["line%d" % i for i in range(5)], lines)
+
+
+def test_progress(d):
+    """The progress entry's job_id is the checkpoint's (the same after a
+    restart) and "checkpoint" counts what each batch wrote there."""
+    ck = os.path.join(d, "ck5")
+    prog = os.path.join(d, "progress.jsonl")
+    run(["run", "--progress", prog, write_job(d, "p1.json", ck,
+                                              max_batches=2)])
+    run(["run", "--progress", prog, write_job(d, "p2.json", ck,
+                                              max_batches=4)])
+    with open(prog) as f:
+        entries = [json.loads(line) for line in f]
+    with open(os.path.join(ck, "metadata"), "rb") as f:
+        job_id = f.read()[24:60].decode()
+    check("progress_job_id_from_checkpoint",
+          [e["batch"] for e in entries] == [1, 2, 3, 4] and
+          all(e["job_id"] == job_id for e in entries) and
+          len({e["run_id"] for e in entries}) == 2, entries)
+    check("progress_checkpoint_bytes",
+          all(e["checkpoint"]["bytes"] > 0 and e["checkpoint"]["files"] >= 2
+              for e in entries), [e["checkpoint"] for e in entries])
+
+
+def main():
+    global STREAMCTL
+    STREAMCTL = sys.argv[1]
+    d = tempfile.mkdtemp(prefix="sl-ckjob-")
+    try:
+        ref = test_restart(d)
+        test_first_batches_uncommitted(d, ref)
+        test_incompatible(d)
+        test_directory_restart(d)
+        test_progress(d)
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
