@@ -8,6 +8,7 @@
 
 #include "checkpoint/wal.h"
 
+#include <cJSON.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -18,6 +19,9 @@ typedef struct sl__walg {
     /* under ctx->lock */
     bool quit, busy;
     int64_t prune_to, pruned_to;
+    /* job thread: next block sequence per receiver after the batches
+     * recorded so far (sl__wal_glue_offsets_json) */
+    uint64_t *next_seq;
 } sl__walg;
 
 static const char *receiver_name(const sl_context *ctx, size_t i)
@@ -43,10 +47,18 @@ sl_status sl__wal_glue_open(sl_context *ctx)
         return SL_ENOMEM;
     }
     memset(g, 0, sizeof *g);
+    if (!(g->next_seq = sl_malloc(ctx->nreceivers * sizeof *g->next_seq))) {
+        sl_free(g);
+        sl__ctx_set_error(ctx, SL_ENOMEM, "out of memory");
+        return SL_ENOMEM;
+    }
+    for (size_t i = 0; i < ctx->nreceivers; i++)
+        g->next_seq[i] = ctx->receivers[i]->next_seq;
     g->prune_to = g->pruned_to = INT64_MIN;
     snprintf(dir, sizeof dir, "%s/wal", path);
     if ((st = sl__wal_open(dir, &g->w, err, sizeof err)) != SL_OK) {
         sl__ctx_set_error(ctx, st, "receiver WAL: %s", err);
+        sl_free(g->next_seq);
         sl_free(g);
         return st;
     }
@@ -190,6 +202,7 @@ void sl__wal_glue_free(sl_context *ctx)
         return;
     sl__wal_glue_join(ctx);
     sl__wal_close(ctx->walg->w);
+    sl_free(ctx->walg->next_seq);
     sl_free(ctx->walg);
     ctx->walg = NULL;
 }
@@ -333,5 +346,107 @@ sl_status sl__wal_glue_replay(sl_context *ctx, int64_t id,
     if ((st = attach(ctx, b, v, nv)) == SL_OK)
         st = check_ranges(ctx, b, expect, n);
     sl__wal_blocks_free(v, nv);
+    return st;
+}
+
+/* ------------------------------------------------ the offsets entry */
+
+sl_status sl__wal_glue_offsets_json(sl_context *ctx, const batch *b,
+                                    sl__buf *out)
+{
+    sl__walg *g = ctx->walg;
+    sl_status st;
+    char one[512];
+
+    if (!g)
+        return SL_OK;
+    st = sl__buf_append(out, ",\"receivers\":[", 14);
+    for (size_t i = 0; i < ctx->nreceivers && st == SL_OK; i++) {
+        uint64_t first, count;
+        int n;
+        sl__batch_block_range(b, i, &first, &count);
+        if (count > 0)
+            g->next_seq[i] = first + count;
+        /* Stream names are letters, digits and _.- (identity.c): no
+         * escaping needed. */
+        n = snprintf(one, sizeof one,
+                     "%s{\"name\":\"%s\",\"first_seq\":%llu,"
+                     "\"count\":%llu,\"next_seq\":%llu}",
+                     i ? "," : "", receiver_name(ctx, i),
+                     (unsigned long long)first, (unsigned long long)count,
+                     (unsigned long long)g->next_seq[i]);
+        st = sl__buf_append(out, one, (size_t)n);
+    }
+    return st == SL_OK ? sl__buf_append(out, "]", 1) : st;
+}
+
+/* Receiver i's object in the entry's "receivers": by name, else by
+ * position (a receiver without a name). */
+static const cJSON *entry_receiver(sl_context *ctx, const cJSON *recs, size_t i)
+{
+    const cJSON *it;
+    const char *want = receiver_name(ctx, i);
+    cJSON_ArrayForEach(it, recs)
+    {
+        const cJSON *n = cJSON_GetObjectItemCaseSensitive(it, "name");
+        if (*want && cJSON_IsString(n) && !strcmp(n->valuestring, want))
+            return it;
+    }
+    return *want ? NULL : cJSON_GetArrayItem(recs, (int)i);
+}
+
+static uint64_t num_field(const cJSON *o, const char *name)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+    return cJSON_IsNumber(v) && v->valuedouble > 0 ? (uint64_t)v->valuedouble
+                                                   : 0;
+}
+
+void sl__wal_glue_resume_seqs(sl_context *ctx, const cJSON *entry,
+                              uint64_t *seqs)
+{
+    const cJSON *recs = cJSON_GetObjectItemCaseSensitive(entry, "receivers");
+    for (size_t i = 0; i < ctx->nreceivers; i++) {
+        const cJSON *r =
+            cJSON_IsArray(recs) ? entry_receiver(ctx, recs, i) : NULL;
+        seqs[i] = r ? num_field(r, "next_seq") : 0;
+        if (ctx->walg)
+            ctx->walg->next_seq[i] = seqs[i];
+    }
+}
+
+sl_status sl__wal_glue_replay_entry(sl_context *ctx, int64_t id,
+                                    const cJSON *entry)
+{
+    const cJSON *recs = cJSON_GetObjectItemCaseSensitive(entry, "receivers");
+    sl__wal_range *rg;
+    size_t n = 0;
+    uint64_t lost = 0;
+    sl_status st;
+
+    if ((st = sl__wal_glue_open(ctx)) != SL_OK || !cJSON_IsArray(recs) ||
+        ctx->nreceivers == 0)
+        return st;
+    if (!(rg = sl_malloc(ctx->nreceivers * sizeof *rg))) {
+        sl__ctx_set_error(ctx, SL_ENOMEM, "out of memory");
+        return SL_ENOMEM;
+    }
+    for (size_t i = 0; i < ctx->nreceivers; i++) {
+        const cJSON *r = entry_receiver(ctx, recs, i);
+        if (!r)
+            continue;
+        rg[n].receiver = (uint32_t)i;
+        rg[n].first_seq = num_field(r, "first_seq");
+        rg[n].count = num_field(r, "count");
+        lost += rg[n++].count;
+    }
+    if (ctx->walg)
+        st = sl__wal_glue_replay(ctx, id, rg, n);
+    else if (lost > 0)
+        sl__log(&ctx->log, SL_LOG_WARN,
+                "recovery: batch %lld runs again without its %llu receiver "
+                "blocks: receiver.wal is off",
+                (long long)id, (unsigned long long)lost);
+    sl_free(rg);
     return st;
 }

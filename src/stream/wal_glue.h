@@ -7,7 +7,10 @@
 #ifndef SL_STREAM_WAL_GLUE_H
 #define SL_STREAM_WAL_GLUE_H
 
+#include "core/codec.h"
 #include "stream/stream_int.h"
+
+struct cJSON;
 
 /* What offsets/<batch> records of one receiver's input: the batch holds
  * its blocks first_seq .. first_seq + count - 1 (sequences are
@@ -56,6 +59,31 @@ void sl__batch_block_range(const batch *b, size_t i, uint64_t *first_seq,
  */
 sl_status sl__wal_glue_replay(sl_context *ctx, int64_t id,
                               const sl__wal_range *expect, size_t n);
+/*
+ * offsets/<batch>'s receiver part (recovery.c): appends
+ * `,"receivers":[{"name","first_seq","count","next_seq"}...]` for b (one
+ * per receiver, ctx order; nothing when the WAL is off). next_seq is the
+ * receiver's next block sequence after every recorded batch so far (kept
+ * across batches without blocks). Job thread, in batch order.
+ */
+sl_status sl__wal_glue_offsets_json(sl_context *ctx, const batch *b,
+                                    sl__buf *out);
+/*
+ * From the newest offsets entry (parsed): each receiver's next block
+ * sequence into seqs (ctx->nreceivers entries, 0 when not recorded), and
+ * the carried values for later entries. Recovery, before start.
+ */
+void sl__wal_glue_resume_seqs(sl_context *ctx, const struct cJSON *entry,
+                              uint64_t *seqs);
+/*
+ * Recovery of an uncommitted batch queued by sl__context_replay: its
+ * receiver blocks from the WAL, checked against the entry's "receivers"
+ * (matched by name, else by position). With the WAL off, a batch that
+ * recorded receiver blocks runs without them and the loss is logged.
+ */
+sl_status sl__wal_glue_replay_entry(sl_context *ctx, int64_t id,
+                                    const struct cJSON *entry);
+
 /*
  * Every batch before first_needed has a durable commit entry: the writer
  * deletes the segments only they used (asynchronously). Job thread.
