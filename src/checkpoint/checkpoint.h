@@ -98,6 +98,24 @@ sl_status sl__ckpt_read_file(sl__ckpt_io *io, const char *path, uint32_t magic,
                              uint32_t max_version, void **payload, size_t *len,
                              uint32_t *version);
 
+/**
+ * The header of a file whose payload is the len bytes at payload, into h
+ * (SL__CKPT_HEADER_SIZE bytes): for files written some other way than
+ * sl__ckpt_write_file, such as the WAL's append-only segments (whose
+ * header covers an empty payload and is followed by checked records).
+ */
+void sl__ckpt_header_make(unsigned char *h, uint32_t magic, uint32_t version,
+                          const void *payload, size_t len);
+/**
+ * Check the n bytes at b as a whole file of this kind, as
+ * sl__ckpt_read_file does (same reasons, SL_ECORRUPT); version may be
+ * NULL.
+ */
+sl_status sl__ckpt_header_check(sl__ckpt_io *io, const char *path,
+                                const unsigned char *b, size_t n,
+                                uint32_t magic, uint32_t max_version,
+                                uint32_t *version);
+
 /** Mark dir to be fsynced by the next sync (once however many files). */
 sl_status sl__ckpt_io_mark_dir(sl__ckpt_io *io, const char *dir);
 /** Mark the directory holding path. */

@@ -257,6 +257,23 @@ static sl_status check(sl__ckpt_io *io, const char *path,
     return SL_OK;
 }
 
+void sl__ckpt_header_make(unsigned char *h, uint32_t magic, uint32_t version,
+                          const void *payload, size_t len)
+{
+    header_make(h, magic, version, payload, len);
+}
+
+sl_status sl__ckpt_header_check(sl__ckpt_io *io, const char *path,
+                                const unsigned char *b, size_t n,
+                                uint32_t magic, uint32_t max_version,
+                                uint32_t *version)
+{
+    sl_status st = check(io, path, b, n, magic, max_version);
+    if (st == SL_OK && version)
+        *version = get32(b + 4);
+    return st;
+}
+
 sl_status sl__ckpt_read_file(sl__ckpt_io *io, const char *path, uint32_t magic,
                              uint32_t max_version, void **payload, size_t *len,
                              uint32_t *version)

@@ -4,6 +4,7 @@
  * io.c and the job thread in jobs.c; this file starts and joins them.
  */
 #include "stream/stream_int.h"
+#include "stream/wal_glue.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -280,15 +281,23 @@ static sl_status ctx_start_threads(sl_context *ctx)
         sl__ctx_set_error(ctx, SL_ENOMEM, "cannot set up the I/O loop");
         return SL_ENOMEM;
     }
-    if (pthread_create(&ctx->io_thread, NULL, sl__io_main, ctx) != 0)
+    /* The WAL writer first: the I/O thread's batches wait for it. */
+    if (sl__wal_glue_start(ctx) != SL_OK)
         goto fail;
+    if (pthread_create(&ctx->io_thread, NULL, sl__io_main, ctx) != 0)
+        goto fail_wal;
     if (pthread_create(&ctx->job_thread, NULL, sl__job_main, ctx) != 0) {
         sl_context_request_stop(ctx, false);
         pthread_join(ctx->io_thread, NULL);
-        goto fail;
+        goto fail_wal;
     }
     ctx->threads_started = true;
     return SL_OK;
+fail_wal:
+    pthread_mutex_lock(&ctx->lock);
+    sl__wal_glue_quit(ctx);
+    pthread_mutex_unlock(&ctx->lock);
+    sl__wal_glue_join(ctx);
 fail:
     sl__io_free(ctx);
     sl__ctx_set_error(ctx, SL_ENOMEM, "cannot start threads: %s",
@@ -321,6 +330,8 @@ sl_status sl_context_start(sl_context *ctx)
                 sl__now_wall_ms() / ctx->interval_ms * ctx->interval_ms;
     }
     if ((st = sl__progress_start(ctx)) != SL_OK)
+        return st;
+    if ((st = sl__wal_glue_open(ctx)) != SL_OK)
         return st;
     sl__context_queue_replay(ctx);
     ctx->state = CTX_RUNNING;
@@ -412,6 +423,7 @@ static void ctx_join(sl_context *ctx)
         return;
     pthread_join(ctx->job_thread, NULL);
     pthread_join(ctx->io_thread, NULL);
+    sl__wal_glue_join(ctx);
     /* No thread queues dead letters now: let the queued ones reach the
      * disk so that sl_context_bad_record_stats is final (bounded, a
      * stuck disk must not hang the stop). */
@@ -564,6 +576,7 @@ void sl_context_free(sl_context *ctx)
     }
     sl__io_free(ctx);
     sl__recovery_close(ctx);
+    sl__wal_glue_free(ctx);
     sl__blocks_free_pool(ctx);
     sl_free(ctx->slides);
     sl_engine_free(ctx->eng);

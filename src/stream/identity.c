@@ -193,6 +193,7 @@ void sl__context_queue_replay(sl_context *ctx)
         ctx->replay = b->next;
         b->next = NULL;
         b->info.submission_ms = now;
+        b->logged = true; /* its blocks came from the WAL, or it has none */
         *ctx->queue_tail = b;
         ctx->queue_tail = &b->next;
         ctx->nqueued++;

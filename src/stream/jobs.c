@@ -5,6 +5,7 @@
  * blocks, and ends the context when input is over or a batch failed.
  */
 #include "stream/stream_int.h"
+#include "stream/wal_glue.h"
 
 #include <string.h>
 
@@ -104,6 +105,9 @@ static sl_status run_outputs(sl_context *ctx, batch *b)
      * batch's input (clean_source). Then snapshot and retention. */
     sl__batch_commit_sources(ctx, b);
     st = sl__recovery_batch_done(ctx, b);
+    /* After the commit entry, too: the WAL keeps what uncommitted batches
+     * need, and batches run in order. */
+    sl__wal_glue_prune(ctx, b->id + 1);
     end = sl__now_mono_us();
     b->phase_us[SL__PHASE_COMMIT] = end - t;
     b->phase_us[SL__PHASE_TOTAL] = end - t0;
@@ -204,7 +208,10 @@ static batch *next_batch(sl_context *ctx)
 {
     batch *b = NULL;
     pthread_mutex_lock(&ctx->lock);
-    while (!ctx->queue && !ctx->input_done && !stopping_now(ctx))
+    /* With a WAL, the head batch runs once its blocks are synced there. */
+    while (
+        !stopping_now(ctx) &&
+        (ctx->queue ? !sl__wal_glue_ready(ctx, ctx->queue) : !ctx->input_done))
         pthread_cond_wait(&ctx->cv, &ctx->lock);
     if (!stopping_now(ctx) && ctx->queue) {
         b = ctx->queue;
@@ -267,7 +274,9 @@ void *sl__job_main(void *arg)
     pthread_mutex_lock(&ctx->lock);
     while (!ctx->input_done)
         pthread_cond_wait(&ctx->cv, &ctx->lock);
+    sl__wal_glue_wait_idle(ctx); /* the writer may be reading the queue */
     drop_queue(ctx);
+    sl__wal_glue_quit(ctx);
     left = ctx->left;
     ctx->state = CTX_STOPPED;
     ctx->terminated = true;

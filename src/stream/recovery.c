@@ -13,6 +13,7 @@
 #include "core/codec.h"
 #include "core/records.h"
 #include "stream/ckpt_state.h"
+#include "stream/wal_glue.h"
 
 #include <cJSON.h>
 #include <stdarg.h>
@@ -89,7 +90,12 @@ static sl_status offsets_payload(sl_context *ctx, const batch *b, sl__buf *out)
             st = sl__buf_append(out, "}", 1);
     }
     if (st == SL_OK)
-        st = sl__buf_append(out, "]}", 2);
+        st = sl__buf_append(out, "]", 1);
+    /* The receivers' block ranges: the durable point of their input. */
+    if (st == SL_OK)
+        st = sl__wal_glue_offsets_json(ctx, b, out);
+    if (st == SL_OK)
+        st = sl__buf_append(out, "}", 1);
     return st;
 }
 
@@ -233,6 +239,8 @@ static sl_status queue_uncommitted(sl_context *ctx, int64_t after)
         if ((st = offsets_read(ctx, ids[i], &e)) != SL_OK)
             break;
         st = sl__context_replay(ctx, ids[i], e.offsets);
+        if (st == SL_OK) /* its receiver blocks, from the WAL */
+            st = sl__wal_glue_replay_entry(ctx, ids[i], e.json);
         offsets_entry_free(&e);
         if (st == SL_OK)
             sl__log(&ctx->log, SL_LOG_INFO,
@@ -319,6 +327,7 @@ static sl_status commit_check(sl_context *ctx, int64_t committed)
 
 static sl_status recover(sl_context *ctx)
 {
+    uint64_t *seqs;
     int64_t last, committed = 0;
     offsets_entry e;
     sl__resume r;
@@ -340,8 +349,21 @@ static sl_status recover(sl_context *ctx)
     memset(&r, 0, sizeof r);
     r.last_batch_id = last;
     r.zero_ms = e.zero_ms;
+    /* Block sequences go on after the last recorded batch's. */
+    if (!(seqs = sl_malloc((ctx->nreceivers + 1) * sizeof *seqs))) {
+        offsets_entry_free(&e);
+        sl__ctx_set_error(ctx, SL_ENOMEM, "out of memory");
+        return SL_ENOMEM;
+    }
+    if ((st = sl__wal_glue_open(ctx)) == SL_OK) {
+        sl__wal_glue_resume_seqs(ctx, e.json, seqs);
+        r.next_block_seq = seqs;
+        r.nreceivers = ctx->nreceivers;
+        st = sl__context_resume(ctx, &r);
+    }
     offsets_entry_free(&e);
-    if ((st = sl__context_resume(ctx, &r)) != SL_OK)
+    sl_free(seqs);
+    if (st != SL_OK)
         return st;
     if ((st = restore_committed(ctx, committed)) != SL_OK)
         return st;

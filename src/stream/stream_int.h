@@ -116,6 +116,9 @@ typedef struct batch {
      * recorded for it (sl_malloc'd, owned; NULL entries: none recorded).
      * NULL for a new batch. */
     char **replay;
+    /* Its blocks are in the receiver WAL, synced (or there is no WAL):
+     * the job thread runs only a logged batch. Under ctx->lock. */
+    bool logged;
     /* For its progress entry (job thread): each phase's time (monotonic,
      * microseconds), the batches queued behind it when it started, and
      * what its checkpoint wrote (sl__batch_set_checkpoint_stats). */
@@ -341,6 +344,8 @@ struct sl_context {
     int64_t resume_batch_id;      /* the last batch of the earlier run */
     batch *replay, **replay_tail; /* batches to run again, queued first */
     int64_t replay_last_id;
+    /* The receiver WAL and its writer thread (wal_glue.c), or NULL. */
+    struct sl__walg *walg;
     /* recovery.c: the checkpoint directory in use (NULL: none), its
      * settings, and whether sl__recovery_prepare ran */
     struct sl__ckpt *ck;

@@ -239,6 +239,8 @@ static int build(bench *b, const char *host, int port)
 
 typedef struct options {
     const char *host, *out, *batch, *workers, *max_buffered;
+    const char *checkpoint; /* checkpoint.path (the receiver WAL), or "" */
+    const char *wal_level;  /* receiver.wal_zstd_level */
     int port;
     int64_t expect, timeout_s;
 } options;
@@ -254,6 +256,8 @@ static void usage(FILE *f)
             "  --batch D           batch interval (100ms)\n"
             "  --workers N         worker threads (0: one per core)\n"
             "  --max-buffered S    receiver.max_buffered_bytes (64m)\n"
+            "  --checkpoint DIR    checkpoint.path: the receiver WAL on\n"
+            "  --wal-level N       receiver.wal_zstd_level (1)\n"
             "  --timeout SECONDS   give up after this long (600)\n");
 }
 
@@ -268,12 +272,14 @@ static int parse_args(int argc, char **argv, options *o)
         {"workers", required_argument, NULL, 'w'},
         {"max-buffered", required_argument, NULL, 'm'},
         {"timeout", required_argument, NULL, 't'},
+        {"checkpoint", required_argument, NULL, 'c'},
+        {"wal-level", required_argument, NULL, 'l'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     int c;
 
-    *o = (options){"127.0.0.1", NULL, "100ms", "0", "64m", 0, -1, 600};
+    *o = (options){"127.0.0.1", NULL, "100ms", "0", "64m", "", "1", 0, -1, 600};
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case 'p':
@@ -300,6 +306,12 @@ static int parse_args(int argc, char **argv, options *o)
         case 't':
             o->timeout_s = atoll(optarg);
             break;
+        case 'c':
+            o->checkpoint = optarg;
+            break;
+        case 'l':
+            o->wal_level = optarg;
+            break;
         case 'h':
             usage(stdout);
             exit(0);
@@ -323,6 +335,9 @@ static sl_context *make_context(const options *o)
         sl_conf_set(conf, "batch_interval", o->batch, err, sizeof err) ||
         sl_conf_set(conf, "workers", o->workers, err, sizeof err) ||
         sl_conf_set(conf, "receiver.max_buffered_bytes", o->max_buffered, err,
+                    sizeof err) ||
+        sl_conf_set(conf, "checkpoint.path", o->checkpoint, err, sizeof err) ||
+        sl_conf_set(conf, "receiver.wal_zstd_level", o->wal_level, err,
                     sizeof err) ||
         sl_conf_set(conf, "log.level", "error", err, sizeof err)) {
         fprintf(stderr, PROG ": %s\n", conf ? err : "out of memory");

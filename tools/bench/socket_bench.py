@@ -107,7 +107,7 @@ def run_mawk(path, out):
     return time.monotonic() - t0
 
 
-def run_sluice(bench_socket, path, out, max_buffered, workers):
+def run_sluice(bench_socket, path, out, max_buffered, workers, extra=()):
     """The sender listens and bench_socket connects; timed from the accept
     until bench_socket reports the last byte's batch done."""
     size = os.path.getsize(path)
@@ -119,6 +119,7 @@ def run_sluice(bench_socket, path, out, max_buffered, workers):
     cmd = [bench_socket, "--port", str(listener.getsockname()[1]),
            "--expect-bytes", str(size), "--out", out,
            "--max-buffered", max_buffered, "--workers", str(workers)]
+    cmd += list(extra)
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
     try:
         conn, _ = listener.accept()
