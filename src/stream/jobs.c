@@ -82,15 +82,18 @@ static sl_status run_outputs(sl_context *ctx, batch *b)
      * output. */
     if (st != SL_OK) {
         sl__batch_abort(ctx, b);
+        sl__outputs_abort(ctx, b);
         return st;
     }
     sl__batch_commit(ctx, b);
     if (ctx->remember_ms > 0)
         sl__dstream_remember(ctx, b);
     /* The commit entry of a checkpointed batch goes here, before the
-     * sources' commit (clean_source must never run before it). */
+     * sources' commit (clean_source must never run before it), and
+     * before the sinks' commit (sl__outputs_files lists what goes in it). */
+    st = sl__outputs_commit(ctx, b);
     sl__batch_commit_sources(ctx, b);
-    return SL_OK;
+    return st;
 }
 
 static bool stopping_now(const sl_context *ctx)

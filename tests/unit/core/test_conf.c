@@ -64,6 +64,7 @@ static const char *const all_names[] = {"batch_interval",
                                         "max_record_bytes",
                                         "file.max_decompressed_bytes",
                                         "file.create_if_missing",
+                                        "file_sink.format",
                                         "state.shards"};
 #define NNAMES (sizeof all_names / sizeof all_names[0])
 
