@@ -293,6 +293,8 @@ struct job_sink {
     bool json_format; /* console */
     size_t num;       /* console text */
     char *prefix, *suffix;
+    char *dir;          /* file: "path" */
+    const char *format; /* file: "format" (a file_sink.format value) */
 };
 
 struct sl_job {
