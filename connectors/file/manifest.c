@@ -109,6 +109,42 @@ static sl_status read_one(sl__ckpt_io *io, const char *path,
     return SL_OK;
 }
 
+typedef struct find {
+    const char *name;
+    bool found;
+} find;
+
+static void match_name(void *user, const char *name)
+{
+    find *f = user;
+    f->found = f->found || strcmp(f->name, name) == 0;
+}
+
+sl_status sl__manifest_lists(const char *dir, const char *name, char *errbuf,
+                             size_t errlen)
+{
+    char path[4400];
+    long long batch = 0;
+    const char *p = name + 5;
+    find f = {name, false};
+    sl__ckpt_io io;
+    sl_status st;
+
+    if (strncmp(name, "part-", 5) != 0 || *p < '0' || *p > '9')
+        return SL_ENOTFOUND;
+    for (; *p >= '0' && *p <= '9'; p++)
+        batch = batch * 10 + (*p - '0');
+    snprintf(path, sizeof path, "%s/" SL__MANIFEST_DIR "/%lld", dir, batch);
+    sl__ckpt_io_init(&io);
+    st = read_one(&io, path, match_name, &f);
+    if (st != SL_OK && st != SL_ENOTFOUND)
+        snprintf(errbuf, errlen, "%s", sl__ckpt_io_errmsg(&io));
+    sl__ckpt_io_free(&io);
+    if (st == SL_OK && !f.found)
+        st = SL_ENOTFOUND;
+    return st;
+}
+
 static bool is_batch_name(const char *s)
 {
     if (!*s)

@@ -38,4 +38,13 @@ sl_status sl__manifest_each(const char *dir,
                             void (*fn)(void *user, const char *name),
                             void *user, char *errbuf, size_t errlen);
 
+/*
+ * Whether name (a file in dir) is listed by the manifest of its batch
+ * (the batch comes from the name, "part-<batch>-..."): SL_OK when it is,
+ * SL_ENOTFOUND when not (yet), SL_ECORRUPT with the reason in errbuf for a
+ * manifest that fails its check.
+ */
+sl_status sl__manifest_lists(const char *dir, const char *name, char *errbuf,
+                             size_t errlen);
+
 #endif /* SL_FILE_MANIFEST_H */
