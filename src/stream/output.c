@@ -224,17 +224,23 @@ static sl_status sink_failed(sl_context *ctx, output *o, const char *what,
 {
     char why[sizeof ctx->err.text];
     const char *eng = sl_engine_errmsg(ctx->eng);
-
+    size_t skip;
     bool own;
 
     pthread_mutex_lock(&ctx->err_lock);
     own = ctx->err.code == st && ctx->err.text[0];
     snprintf(why, sizeof why, "%s", ctx->err.text);
     pthread_mutex_unlock(&ctx->err_lock);
+    skip = strlen(sl_errname(st)) + 2;
     if (*eng)
         snprintf(why, sizeof why, "%s", eng);
     else if (!own)
         snprintf(why, sizeof why, "%s", sl_strerror(st));
+    /* The sink's message carries the status name already: once is
+     * enough. */
+    if (own && !*eng && strncmp(why, sl_errname(st), skip - 2) == 0 &&
+        strncmp(why + skip - 2, ": ", 2) == 0)
+        memmove(why, why + skip, strlen(why + skip) + 1);
     sl__ctx_set_error(ctx, st, "sink %s: %s of batch %lld: %s", o->name, what,
                       (long long)b->id, why);
     return st;

@@ -303,6 +303,50 @@ static void add_name(void *user, const char *name)
              name);
 }
 
+typedef struct listed {
+    char all[1024];
+    size_t n;
+} listed;
+
+static sl_status list_file(void *user, const char *sink, const sl_sink_file *f)
+{
+    listed *l = user;
+    char line[600];
+    snprintf(line, sizeof line, "%s %s %llu\n", sink, strrchr(f->path, '/') + 1,
+             (unsigned long long)f->bytes);
+    snprintf(l->all + strlen(l->all), sizeof l->all - strlen(l->all), "%s",
+             line);
+    l->n++;
+    return SL_OK;
+}
+
+/* What commits/<batch> gets: the files the sinks wrote for the batch,
+ * only for the batch they last wrote. */
+static void test_outputs_files(void)
+{
+    char *dir = tmpdir();
+    sl_value v[3] = {sl_int(7), sl_int(8), sl_int(9)};
+    sl_context *ctx = new_ctx(1);
+    sl_dstream *q = sl_queue_stream(ctx, 1);
+    batch b;
+    listed l;
+    SL_CHECK_OK(sl_queue_stream_push(q, v, 3));
+    SL_CHECK_OK(sl_file_sink(q, "out", dir, NULL));
+    SL_CHECK_OK(run_ctx(ctx));
+    memset(&b, 0, sizeof b);
+    memset(&l, 0, sizeof l);
+    b.id = 1;
+    SL_CHECK_OK(sl__outputs_files(ctx, &b, list_file, &l));
+    SL_CHECK_STR(l.all, "out part-00000001-00000.json 6\n");
+    b.id = 2;
+    memset(&l, 0, sizeof l);
+    SL_CHECK_OK(sl__outputs_files(ctx, &b, list_file, &l));
+    SL_CHECK_INT(l.n, 0);
+    sl_context_free(ctx);
+    sl_test_remove_tree(dir);
+    free(dir);
+}
+
 /* A re-run batch replaces its files: none of the earlier run's is left,
  * even where the re-run has fewer partitions, and its manifest lists the
  * new set. */
@@ -388,6 +432,7 @@ const sl_test_case SL_TESTS[] = {
     {"write_fails", test_write_fails},
     {"names", test_names},
     {"formats", test_formats},
+    {"outputs_files", test_outputs_files},
     {"rerun_replaces", test_rerun_replaces},
     {"leftovers_cleaned", test_leftovers_cleaned},
     {"manifest_checked", test_manifest_checked},
