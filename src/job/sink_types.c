@@ -91,6 +91,12 @@ static void file_read(sl_job *job, job_sink *k, const cJSON *j)
         k->format = formats[i];
 }
 
+static void file_check_env(sl_job *job, const job_sink *k, bool at_start)
+{
+    (void)at_start;
+    sl__job_env_sink_dir(job, k);
+}
+
 /* The exactly-once file sink (connectors/file/file_sink.c); its format
  * goes through the one property, file_sink.format. */
 static sl_status file_build(sl_job *job, job_sink *k, sl_dstream *from)
@@ -120,7 +126,8 @@ static const sink_def sinks[] = {
      console_build},
     {JOB_TYPE_VERSION, "save_as_text_files", save_fields, save_read,
      save_check_env, save_build},
-    {JOB_TYPE_VERSION, "file", file_fields, file_read, NULL, file_build},
+    {JOB_TYPE_VERSION, "file", file_fields, file_read, file_check_env,
+     file_build},
 };
 
 #define NSINKS (sizeof sinks / sizeof sinks[0])
