@@ -2,8 +2,9 @@
  * The exactly-once file sink (sink.h, sl_file_sink): each batch's
  * partitions are written on the workers under hidden staging names,
  * fsynced, renamed to names fixed by batch and partition, and listed in the
- * manifest log (manifest.c) once all are in place. A re-run batch first
- * drops its manifest and its files, so it replaces rather than adds.
+ * manifest log (manifest.c) once all are in place. A re-run batch writes
+ * over its earlier files and removes those it did not write again, so it
+ * replaces rather than adds.
  */
 #include "file/manifest.h"
 
@@ -141,6 +142,26 @@ static sl_status finish_part(part_out *w, sl_status st)
     return st;
 }
 
+/* Whether path holds bytes bytes with this crc (an earlier run's file of
+ * a re-run batch). */
+static bool same_bytes(const char *path, uint64_t bytes, uint32_t crc)
+{
+    char buf[65536];
+    uint32_t c = 0;
+    struct stat sb;
+    size_t n;
+    FILE *f;
+    if (stat(path, &sb) != 0 || (uint64_t)sb.st_size != bytes)
+        return false;
+    if (!(f = fopen(path, "r")))
+        return false;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+        c = (uint32_t)crc32(c, (const Bytef *)buf, (uInt)n);
+    n = (size_t)ferror(f);
+    fclose(f);
+    return n == 0 && c == crc;
+}
+
 /* Worker task: partition p into its staging file, then into place. An
  * empty partition writes no file. */
 static sl_status write_part(sl_task *t, sl_iter *it, void *user)
@@ -161,8 +182,15 @@ static sl_status write_part(sl_task *t, sl_iter *it, void *user)
     do
         st = put_record(&w, k->format, &v);
     while (st == SL_OK && sl_iter_next(it, &v));
-    if ((st = finish_part(&w, st)) == SL_OK && rename(staging, k->paths[p]))
-        st = SL_EIO;
+    if ((st = finish_part(&w, st)) == SL_OK) {
+        /* A re-run that wrote the same bytes keeps the file (and its
+         * inode): a directory source that took it does not take it again
+         * as a file renamed over it. */
+        if (same_bytes(k->paths[p], w.bytes, w.crc))
+            (void)unlink(staging);
+        else if (rename(staging, k->paths[p]) != 0)
+            st = SL_EIO;
+    }
     if (st != SL_OK) {
         int e = errno;
         (void)unlink(staging);
@@ -201,8 +229,19 @@ static bool has_manifest(const fsink *k, int64_t batch)
     return stat(path, &sb) == 0;
 }
 
+/* Whether name is one of the files the running batch wrote. */
+static bool written_now(const fsink *k, const char *name)
+{
+    size_t i;
+    for (i = 0; i < k->nfiles; i++)
+        if (strcmp(strrchr(k->files[i].path, '/') + 1, name) == 0)
+            return true;
+    return false;
+}
+
 /*
- * Remove the part files of batch `only` (a re-run) or, with only < 0 (at
+ * Remove the part files of batch `only` that its run did not write now
+ * (a re-run with other partitions) or, with only < 0 (at
  * open), every staging leftover and the part files of every batch without
  * a manifest: what an interrupted write left, which its re-run writes
  * again.
@@ -222,13 +261,15 @@ static sl_status clean_dir(fsink *k, int64_t only)
     while (st == SL_OK && (e = readdir(d)) != NULL) {
         if ((b = part_batch(e->d_name, &staging)) < 0)
             continue;
-        if (only >= 0 ? b != only : !staging && has_manifest(k, b))
+        if (only >= 0 ? b != only || (!staging && written_now(k, e->d_name))
+                      : !staging && has_manifest(k, b))
             continue;
         snprintf(path, sizeof path, "%s/%s", k->dir, e->d_name);
         st = sl__ckpt_unlink(&k->io, path);
     }
     closedir(d);
-    return st == SL_OK ? sl__ckpt_io_sync_dirs(&k->io) : st;
+    /* A re-run's removals are synced with its manifest entry. */
+    return st == SL_OK && only < 0 ? sl__ckpt_io_sync_dirs(&k->io) : st;
 }
 
 /* ---------------------------------------------------------- the sink */
@@ -291,22 +332,21 @@ static sl_status fsink_write(void *state, int64_t batch, int64_t time_ms,
                              sl_rdd *rdd)
 {
     fsink *k = state;
-    char mpath[PATH_MAX + 64];
     sl_status st;
     (void)time_ms;
     sl__err(&k->io.err, SL_OK, "%s", "");
-    /* A re-run: its manifest goes first, so that a crash while the files
-     * are replaced leaves a batch that open cleans up and the run writes
-     * again, never a manifest naming a mix. */
-    snprintf(mpath, sizeof mpath, "%s/" SL__MANIFEST_DIR "/%lld", k->dir,
-             (long long)batch);
-    if ((st = sl__ckpt_unlink(&k->io, mpath)) != SL_OK ||
-        (st = clean_dir(k, batch)) != SL_OK ||
-        (st = prepare_slots(k, batch, sl_rdd_num_partitions(rdd))) != SL_OK)
+    /* A re-run writes its files over the earlier run's (keeping those
+     * with the same bytes), then removes the earlier ones it did not
+     * write, then replaces the manifest entry. Recorded batches replay
+     * byte for byte, so an entry never names a file of other content; a
+     * batch that never got its entry is cleaned up by open. */
+    if ((st = prepare_slots(k, batch, sl_rdd_num_partitions(rdd))) != SL_OK)
         return fail(k, st);
     if ((st = sl_rdd_foreach_partition(rdd, write_part, k)) != SL_OK)
         return st; /* the engine's message names the file */
     compact_slots(k);
+    if ((st = clean_dir(k, batch)) != SL_OK)
+        return fail(k, st);
     /* The renames count once the directory is synced, which the manifest
      * write does (the sink directory is dirty, then the manifest's). */
     if ((st = sl__ckpt_io_mark_dir(&k->io, k->dir)) != SL_OK ||

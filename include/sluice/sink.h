@@ -75,8 +75,9 @@ SL_EXPORT sl_status sl_dstream_add_sink(sl_dstream *s, const char *name,
  * on the workers as "part-<batch:08>-<partition:05>.<format>" in dir
  * (made if missing) under hidden staging names, fsynced, renamed into
  * place and then listed in the checked manifest "_sluice_metadata/<batch>".
- * A batch run again replaces its own files; on open, staging leftovers and
- * part files of batches without a manifest are removed.
+ * A batch run again replaces its own files (keeping those whose bytes did
+ * not change); on open, staging leftovers and part files of batches
+ * without a manifest are removed.
  * @param name the sink's name (NULL: the default, as sl_dstream_add_sink).
  * @param conf borrowed, may be NULL (the defaults): "file_sink.format"
  * ("json", "csv" or "text"; default "json").
