@@ -8,6 +8,7 @@
  * or archived when file.clean_source says so.
  */
 #include "file/file_int.h"
+#include "file/manifest.h"
 #include "stream/stream_int.h"
 
 #include <errno.h>
@@ -157,6 +158,38 @@ void sl__file_taken_free(taken_batch *tb)
     sl_free(tb);
 }
 
+/*
+ * A file in a directory that a file sink writes (it has _sluice_metadata/)
+ * is complete only once the manifest of its batch lists it: Spark's
+ * FileStreamSource over a FileStreamSink's output. A file whose manifest
+ * is corrupt is reported, counted as failed and never read.
+ */
+static bool in_manifest(file_source *fs, fentry *e)
+{
+    const char *slash = strrchr(e->rel, '/');
+    char *dir, err[600];
+    sl_status st;
+    if (!(dir = slash ? sl__file_join(fs->w.root, e->rel) : NULL) && slash)
+        return false; /* out of memory: looked at again next batch */
+    if (dir)
+        dir[strlen(fs->w.root) + 1 + (size_t)(slash - e->rel)] = '\0';
+    if (!sl__manifest_present(dir ? dir : fs->w.root)) {
+        sl_free(dir);
+        return true;
+    }
+    st = sl__manifest_lists(dir ? dir : fs->w.root, slash ? slash + 1 : e->rel,
+                            err, sizeof err);
+    sl_free(dir);
+    if (st == SL_OK || st == SL_ENOTFOUND)
+        return st == SL_OK;
+    ADD(fs->failed, 1);
+    e->state = F_IGNORED;
+    sl_context_log(fs->ctx, SL_LOG_ERROR,
+                   "directory source %s: not reading '%s': %s", fs->w.root,
+                   e->rel, err);
+    return false;
+}
+
 static sl_status file_plan(void *state, int64_t batch_id, int64_t time_ms,
                            sl_plan *plan)
 {
@@ -177,7 +210,7 @@ static sl_status file_plan(void *state, int64_t batch_id, int64_t time_ms,
         for (e = fs->w.files.buckets[i]; e; e = next) {
             next = e->next;
             if (now - e->found_ms <= fs->w.max_age_ms) {
-                if (e->state != F_READY)
+                if (e->state != F_READY || !in_manifest(fs, e))
                     continue;
                 if (n == cap) {
                     pick *p =

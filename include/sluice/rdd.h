@@ -210,6 +210,14 @@ SL_EXPORT sl_rdd *sl_rdd_persist(sl_rdd *r);
 
 /** @brief Number of partitions r has (computing nothing). */
 SL_EXPORT size_t sl_rdd_num_partitions(sl_rdd *r);
+/**
+ * @brief Id of the streaming batch r belongs to (1, 2, ..., continued
+ * across restarts from a checkpoint), or -1 outside a batch (standalone
+ * RDD use, NULL r). In a foreach_rdd callback: the batch being output,
+ * the id a sink's write_batch gets and the checkpoint records.
+ * @remark Job thread (where foreach_rdd callbacks run).
+ */
+SL_EXPORT int64_t sl_rdd_batch_id(const sl_rdd *r);
 
 /* ---------------------------------------------------------------- actions */
 

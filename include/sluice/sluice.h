@@ -15,6 +15,7 @@
 #include "rdd.h"
 #include "stream.h"
 #include "source.h"
+#include "sink.h"
 #include "connectors.h"
 #include "functions.h"
 #include "job.h"

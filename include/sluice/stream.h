@@ -523,7 +523,10 @@ SL_EXPORT sl_dstream *sl_dstream_state_snapshots(sl_dstream *mapped);
 
 /* ---------------------------------------------------------------- outputs */
 
-/** @brief Per-batch output callback (job thread). */
+/**
+ * @brief Per-batch output callback (job thread). sl_rdd_batch_id(rdd) is
+ * the batch's id, the same when a restart runs the batch again.
+ */
 typedef sl_status (*sl_foreach_rdd_fn)(sl_rdd *rdd, int64_t time_ms,
                                        void *user);
 
@@ -533,6 +536,8 @@ SL_EXPORT sl_status sl_dstream_foreach_rdd(sl_dstream *s, sl_foreach_rdd_fn fn,
  * @brief Print each batch as Spark's print(num): a dashes line,
  * "Time: <ms> ms", a dashes line, the first num records, "..." if there are
  * more, a blank line. num = 0 means 10. Writes to stdout.
+ * @remark A sink (sink.h) of type "console": at-least-once across a crash
+ * (a batch re-run from a checkpoint prints again).
  */
 SL_EXPORT sl_status sl_dstream_print(sl_dstream *s, size_t num);
 /**

@@ -206,6 +206,11 @@ static const sl__conf_row sl__conf_rows[] = {
     SL__ROW("file.create_if_missing", SL_CONF_BOOL, "false", 0, 0, NULL,
             "Create the watched directory (mkdir -p, mode 0755) at start "
             "when it is missing; off: a missing directory fails the start."),
+    SL__ROW("file_sink.format", SL_CONF_ENUM, "json", 0, 0, "json|csv|text",
+            "Record format of the file sink's part files: json (one "
+            "record per line as the console's json format), csv (tuples, "
+            "lists and pairs as fields, RFC 4180 quoting) or text (the "
+            "value as text, as save_as_text_files)."),
     SL__ROW("state.shards", SL_CONF_INT, "16", 1, 4096, NULL,
             "Shards of every keyed state store; fixed for a job once "
             "state exists."),

@@ -298,6 +298,48 @@ void sl__job_env_prefix(sl_job *job, const job_sink *k)
                     "cannot write output files \"%s-*\": %s", k->prefix, why);
 }
 
+/*
+ * The file sink makes its directory and the missing parents (mkdir -p):
+ * the nearest one that exists must be a directory it can write into.
+ */
+static bool can_make_dirs(const char *path, char *why, size_t n)
+{
+    char dir[PATH_MAX];
+    struct stat sb;
+    char *slash;
+
+    if (strlen(path) >= sizeof dir)
+        return because(why, n, "path too long");
+    strcpy(dir, path);
+    while (stat(dir, &sb) != 0) {
+        /* ENOTDIR: a parent is a file, which the loop then names. */
+        if (errno != ENOENT && errno != ENOTDIR)
+            return because(why, n, "cannot use \"%s\": %s", dir,
+                           SL__STRERROR(errno));
+        if (!(slash = strrchr(dir, '/')))
+            strcpy(dir, ".");
+        else
+            slash[slash == dir] = '\0'; /* "/x" -> "/" */
+    }
+    if (!S_ISDIR(sb.st_mode))
+        return because(why, n, "\"%s\" is not a directory", dir);
+    if (access(dir, W_OK | X_OK) != 0)
+        return because(why, n, "directory \"%s\" is not writable: %s", dir,
+                       SL__STRERROR(errno));
+    return true;
+}
+
+void sl__job_env_sink_dir(sl_job *job, const job_sink *k)
+{
+    char why[PATH_MAX + 128];
+
+    if (!k->dir || can_make_dirs(k->dir, why, sizeof why))
+        return;
+    sl__job_problem(job, NULL, sl__job_path_field(job, k->path, "path"),
+                    "cannot write the file sink's directory \"%s\": %s", k->dir,
+                    why);
+}
+
 /* ------------------------------------------------------------------ API */
 
 sl_status sl_job_check_env(sl_job *job, unsigned flags)

@@ -293,6 +293,8 @@ struct job_sink {
     bool json_format; /* console */
     size_t num;       /* console text */
     char *prefix, *suffix;
+    char *dir;          /* file: "path" */
+    const char *format; /* file: "format" (a file_sink.format value) */
 };
 
 struct sl_job {
@@ -346,6 +348,9 @@ void sl__job_env_dead_letter(sl_job *job, const sl_conf *conf, const char *key,
                              const cJSON *at, const char *path);
 /* Directories PREFIX-* can be created. */
 void sl__job_env_prefix(sl_job *job, const job_sink *k);
+/* The file sink's "path": it or its nearest existing parent a writable
+ * directory. */
+void sl__job_env_sink_dir(sl_job *job, const job_sink *k);
 
 /* build.c: record a build failure at path in job->errmsg; returns st. */
 sl_status sl__job_fail(sl_job *job, sl_status st, const char *path,

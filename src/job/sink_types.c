@@ -6,6 +6,9 @@
  */
 #include "job/parse_int.h"
 
+#include <sluice/sink.h>
+#include <sluice/source.h>
+
 #include <string.h>
 
 /* ------------------------------------------------------------ console */
@@ -65,16 +68,66 @@ static sl_status save_build(sl_job *job, job_sink *k, sl_dstream *from)
     return sl_dstream_save_as_text_files(from, k->prefix, k->suffix);
 }
 
+/* ---------------------------------------------------------------- file */
+
+static void file_read(sl_job *job, job_sink *k, const cJSON *j)
+{
+    static const char *const formats[] = {"json", "csv", "text", NULL};
+    const char *path = sl__job_path_field(job, k->path, "path");
+    const cJSON *f;
+    const char *s;
+    int i;
+    k->format = "json";
+    if ((f = sl__job_field(job, j, k->path, "path", true)) &&
+        (s = sl__job_read_string(job, f, path))) {
+        if (!*s)
+            sl__job_problem(job, f, path, "must not be empty");
+        else
+            k->dir = sl__job_strdup(job, s);
+    }
+    if ((f = sl__job_field(job, j, k->path, "format", false)) &&
+        (i = sl__job_read_choice(
+             job, f, sl__job_path_field(job, k->path, "format"), formats)) >= 0)
+        k->format = formats[i];
+}
+
+static void file_check_env(sl_job *job, const job_sink *k, bool at_start)
+{
+    (void)at_start;
+    sl__job_env_sink_dir(job, k);
+}
+
+/* The exactly-once file sink (connectors/file/file_sink.c); its format
+ * goes through the one property, file_sink.format. */
+static sl_status file_build(sl_job *job, job_sink *k, sl_dstream *from)
+{
+    char err[256];
+    sl_conf *conf = sl_conf_new();
+    sl_status st;
+    if (!conf)
+        return SL_ENOMEM;
+    st = sl_conf_set(conf, "file_sink.format", k->format, err, sizeof err);
+    if (st == SL_OK)
+        st = sl_file_sink(from, k->name, k->dir, conf);
+    else
+        sl_context_set_error(job->ctx, st, "%s", err);
+    sl_conf_free(conf);
+    return st;
+}
+
 /* ----------------------------------------------------------- registry */
 
 static const char *const console_fields[] = {"format", "num", NULL};
 static const char *const save_fields[] = {"prefix", "suffix", NULL};
+static const char *const file_fields[] = {"path", "format", NULL};
 
 static const sink_def sinks[] = {
     {JOB_TYPE_VERSION, "console", console_fields, console_read, NULL,
      console_build},
     {JOB_TYPE_VERSION, "save_as_text_files", save_fields, save_read,
      save_check_env, save_build},
+    {JOB_TYPE_VERSION, "file", file_fields, file_read, file_check_env,
+     file_build},
 };
 
 #define NSINKS (sizeof sinks / sizeof sinks[0])

@@ -70,6 +70,11 @@ int64_t sl_task_batch_id(const sl_task *t)
     return t ? t->eng->batch_id : -1;
 }
 
+int64_t sl_rdd_batch_id(const sl_rdd *r)
+{
+    return r ? r->eng->batch_id : -1;
+}
+
 size_t sl_task_partition(const sl_task *t)
 {
     return t->partition;

@@ -96,15 +96,19 @@ static sl_status run_outputs(sl_context *ctx, batch *b)
         st = sl__recovery_batch_commit(ctx, b);
     if (st != SL_OK) {
         sl__batch_abort(ctx, b);
+        sl__outputs_abort(ctx, b);
         return st;
     }
     sl__batch_commit(ctx, b);
     if (ctx->remember_ms > 0)
         sl__dstream_remember(ctx, b);
-    /* commits/<batch> is durable: only now may the sources forget the
-     * batch's input (clean_source). Then snapshot and retention. */
+    /* commits/<batch> is durable: the sinks may now publish the batch,
+     * and only now may the sources forget its input (clean_source). Then
+     * snapshot and retention. */
+    st = sl__outputs_commit(ctx, b);
     sl__batch_commit_sources(ctx, b);
-    st = sl__recovery_batch_done(ctx, b);
+    if (st == SL_OK)
+        st = sl__recovery_batch_done(ctx, b);
     /* After the commit entry, too: the WAL keeps what uncommitted batches
      * need, and batches run in order. */
     sl__wal_glue_prune(ctx, b->id + 1);

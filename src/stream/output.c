@@ -1,13 +1,12 @@
 /*
- * Output operations: foreach_rdd, print (as Spark's DStream.print) and
- * save_as_text_files. Registered before start, run on the job thread for
- * every batch in registration order.
+ * Output operations: foreach_rdd and the sinks of sink.h (print,
+ * print_json and save_as_text_files among them, builtin_sinks.c).
+ * Registered before start, run on the job thread for every batch in
+ * registration order; sinks are then committed or aborted with the batch.
  */
 #include "stream/stream_int.h"
 #include "stream/stream.h"
 
-#include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -26,6 +25,7 @@ static sl_status add_output(sl_dstream *s, output *proto)
     *o = *proto;
     o->stream = s;
     o->next = NULL;
+    o->written = -1;
     *s->ctx->outputs_tail = o;
     s->ctx->outputs_tail = &o->next;
     return SL_OK;
@@ -46,61 +46,100 @@ sl_status sl_dstream_foreach_rdd(sl_dstream *s, sl_foreach_rdd_fn fn,
     return add_output(s, &o);
 }
 
-sl_status sl_dstream_print(sl_dstream *s, size_t num)
+static bool name_taken(const sl_context *ctx, const char *name)
+{
+    const output *o;
+    for (o = ctx->outputs; o; o = o->next)
+        if (o->name && strcmp(o->name, name) == 0)
+            return true;
+    return false;
+}
+
+/* The default name, "<stream name or output index>.<type>", made unique
+ * by the output index when the stream has two sinks of one type. */
+static char *default_name(const sl_dstream *s, const char *type)
+{
+    char buf[512];
+    size_t i = 0;
+    const output *o;
+    for (o = s->ctx->outputs; o; o = o->next)
+        i++;
+    if (s->name)
+        snprintf(buf, sizeof buf, "%s.%s", s->name, type);
+    else
+        snprintf(buf, sizeof buf, "%zu.%s", i, type);
+    if (name_taken(s->ctx, buf))
+        snprintf(buf + strlen(buf), sizeof buf - strlen(buf), ".%zu", i);
+    return sl__strdup(buf);
+}
+
+static sl_status check_sink(sl_dstream *s, const char *name,
+                            const sl_sink_ops *ops)
+{
+    if (!ops || ops->version < 1 || !ops->write_batch || !ops->type) {
+        sl__ctx_set_error(s->ctx, SL_EINVAL,
+                          "sink: ops need a version, a type and write_batch");
+        return SL_EINVAL;
+    }
+    if (name && (!*name || name_taken(s->ctx, name))) {
+        sl__ctx_set_error(s->ctx, SL_EINVAL,
+                          *name ? "sink name \"%s\" is taken by another output"
+                                : "sink name%s is empty",
+                          name);
+        return SL_EINVAL;
+    }
+    return SL_OK;
+}
+
+sl_status sl_dstream_add_sink(sl_dstream *s, const char *name,
+                              const sl_sink_ops *ops, void *state)
 {
     output o;
+    sl_status st;
+    if (!s) {
+        st = SL_EINVAL;
+        goto free_state;
+    }
+    if ((st = check_sink(s, name, ops)) != SL_OK)
+        goto free_state;
     memset(&o, 0, sizeof o);
-    o.kind = OUT_PRINT;
-    o.num = num ? num : 10;
-    return add_output(s, &o);
+    o.kind = OUT_SINK;
+    o.ops = ops;
+    o.user = state;
+    o.named = name != NULL;
+    o.name = name ? sl__strdup(name) : default_name(s, ops->type);
+    if (!o.name) {
+        sl__ctx_set_error(s->ctx, SL_ENOMEM, "out of memory");
+        st = SL_ENOMEM;
+        goto free_state;
+    }
+    if ((st = add_output(s, &o)) == SL_OK)
+        return SL_OK;
+    sl_free(o.name);
+free_state:
+    if (ops && ops->free)
+        ops->free(state);
+    return st;
+}
+
+sl_status sl_dstream_print(sl_dstream *s, size_t num)
+{
+    return sl__print_sink_add(s, num);
 }
 
 sl_status sl_dstream_print_json(sl_dstream *s, const char *name)
 {
-    output o;
-    sl_status st;
-    size_t n;
-    sl_value v = sl_cstr(name ? name : "");
-    memset(&o, 0, sizeof o);
-    o.kind = OUT_JSON;
-    /* The name is stored already quoted and escaped, as it is printed. */
-    n = sl_value_format_json(&v, NULL, 0);
-    o.prefix = sl_malloc(n + 1);
-    if (!o.prefix) {
-        if (s)
-            sl__ctx_set_error(s->ctx, SL_ENOMEM, "out of memory");
-        return s ? SL_ENOMEM : SL_EINVAL;
-    }
-    sl_value_format_json(&v, o.prefix, n + 1);
-    if ((st = add_output(s, &o)) != SL_OK)
-        sl_free(o.prefix);
-    return st;
+    return sl__json_sink_add(s, name);
 }
 
 sl_status sl_dstream_save_as_text_files(sl_dstream *s, const char *prefix,
                                         const char *suffix)
 {
-    output o;
-    sl_status st;
     if (s && (!prefix || !*prefix)) {
         sl__ctx_set_error(s->ctx, SL_EINVAL, "prefix is empty");
         return SL_EINVAL;
     }
-    memset(&o, 0, sizeof o);
-    o.kind = OUT_SAVE;
-    o.prefix = sl__strdup(prefix);
-    o.suffix = suffix && *suffix ? sl__strdup(suffix) : NULL;
-    if (s && (!o.prefix || (suffix && *suffix && !o.suffix))) {
-        st = SL_ENOMEM;
-        sl__ctx_set_error(s->ctx, st, "out of memory");
-    } else {
-        st = add_output(s, &o);
-    }
-    if (st != SL_OK) {
-        sl_free(o.prefix);
-        sl_free(o.suffix);
-    }
-    return st;
+    return sl__save_sink_add(s, prefix, suffix);
 }
 
 sl_status sl__output_set_name(sl_context *ctx, const char *name)
@@ -135,8 +174,8 @@ void sl__outputs_free(sl_context *ctx)
     output *o, *next;
     for (o = ctx->outputs; o; o = next) {
         next = o->next;
-        sl_free(o->prefix);
-        sl_free(o->suffix);
+        if (o->kind == OUT_SINK && o->ops->free)
+            o->ops->free(o->user);
         sl_free(o->name);
         sl_free(o);
     }
@@ -145,171 +184,6 @@ void sl__outputs_free(sl_context *ctx)
 }
 
 /* ------------------------------------------------------------- running */
-
-static void put_record(FILE *f, const sl_value *v)
-{
-    char buf[1024];
-    size_t n = sl_value_format(v, buf, sizeof buf);
-    if (n < sizeof buf) {
-        fwrite(buf, 1, n, f);
-    } else {
-        char *big = sl_malloc(n + 1);
-        if (big) {
-            sl_value_format(v, big, n + 1);
-            fwrite(big, 1, n, f);
-            sl_free(big);
-        } else {
-            fwrite(buf, 1, sizeof buf - 1, f);
-        }
-    }
-    fputc('\n', f);
-}
-
-/*
- * A console output that could not be written (stdout closed, a pipe whose
- * reader went away with SIGPIPE ignored, a full disk) fails the batch:
- * output is never lost silently.
- */
-static sl_status stdout_checked(sl_context *ctx, const char *what)
-{
-    int e = errno;
-    if (!ferror(stdout))
-        return SL_OK;
-    clearerr(stdout);
-    /* A descriptor 1 that is closed, or open for reading only (what a
-     * careful launcher puts there when stdout was closed), is not a
-     * failing device: say that the output was closed. */
-    if (e == EBADF)
-        sl__ctx_set_error(ctx, SL_EIO,
-                          "%s: cannot write to stdout: standard output is "
-                          "closed",
-                          what);
-    else
-        sl__ctx_set_error(ctx, SL_EIO, "%s: cannot write to stdout: %s", what,
-                          SL__STRERROR(e));
-    return SL_EIO;
-}
-
-/* Spark's print(): take num + 1 records to know whether to print "...". */
-static sl_status run_print(sl_context *ctx, output *o, sl_rdd *rdd,
-                           int64_t time_ms)
-{
-    static const char dashes[] = "-------------------------------------------";
-    const sl_value *items;
-    size_t got, i;
-    sl_status st = sl_rdd_take(rdd, o->num + 1, &items, &got);
-    if (st != SL_OK) {
-        sl__ctx_set_error(ctx, st, "print: %s", sl_engine_errmsg(ctx->eng));
-        return st;
-    }
-    flockfile(stdout);
-    printf("%s\nTime: %lld ms\n%s\n", dashes, (long long)time_ms, dashes);
-    for (i = 0; i < got && i < o->num; i++)
-        put_record(stdout, &items[i]);
-    o->rows = (int64_t)i;
-    if (got > o->num)
-        fputs("...\n", stdout);
-    fputc('\n', stdout);
-    fflush(stdout);
-    funlockfile(stdout);
-    return stdout_checked(ctx, "print");
-}
-
-/* Count what the JSON writer replaced: a warning at the first, then at most
- * every 10 s, so that bad input cannot flood the log (job thread). */
-static void note_replaced(sl_context *ctx, const batch *b, size_t n)
-{
-    int64_t total;
-    if (n == 0)
-        return;
-    total = atomic_fetch_add(&ctx->json_replaced, (long long)n) + (int64_t)n;
-    if (!sl__rate_due(&ctx->json_warned_ms, 10000))
-        return;
-    sl__log(&ctx->log, SL_LOG_WARN,
-            "print_json: batch %lld: %zu invalid UTF-8 sequences written as "
-            "U+FFFD (%lld so far)",
-            (long long)b->id, n, (long long)total);
-}
-
-/* One JSON line per batch, written in one go so lines never interleave. */
-static sl_status run_json(sl_context *ctx, output *o, sl_rdd *rdd, batch *b)
-{
-    const sl_value *items;
-    size_t n, i, len, cap, need, rep, replaced = 0;
-    char *buf, *grown;
-    sl_status st = sl_rdd_collect(rdd, &items, &n);
-    if (st != SL_OK) {
-        sl__ctx_set_error(ctx, st, "print_json: %s",
-                          sl_engine_errmsg(ctx->eng));
-        return st;
-    }
-    cap = 256 + strlen(o->prefix);
-    if (!(buf = sl_malloc(cap)))
-        goto nomem;
-    len = (size_t)snprintf(buf, cap,
-                           "{\"batch\":%lld,\"time_ms\":%lld,\"stream\":%s,"
-                           "\"records\":[",
-                           (long long)b->info.batch_id, (long long)b->time_ms,
-                           o->prefix);
-    for (i = 0; i < n; i++) {
-        if (i)
-            buf[len++] = ',';
-        /* Format in place; only a record that does not fit is formatted
-         * twice (room kept for the NUL, ',' or "]}\n" after it). */
-        rep = 0;
-        need = sl__value_format_json(&items[i], buf + len, cap - len, &rep);
-        need += 4;
-        if (len + need > cap) {
-            cap = (len + need) * 2;
-            if (!(grown = sl_realloc(buf, cap)))
-                goto nomem;
-            buf = grown;
-            rep = 0;
-            sl__value_format_json(&items[i], buf + len, cap - len, &rep);
-        }
-        len += need - 4;
-        replaced += rep;
-    }
-    buf[len++] = ']';
-    buf[len++] = '}';
-    buf[len++] = '\n';
-    flockfile(stdout);
-    fwrite(buf, 1, len, stdout);
-    fflush(stdout);
-    funlockfile(stdout);
-    sl_free(buf);
-    o->rows = (int64_t)n;
-    note_replaced(ctx, b, replaced);
-    return stdout_checked(ctx, "print_json");
-nomem:
-    sl_free(buf);
-    sl__ctx_set_error(ctx, SL_ENOMEM, "print_json: out of memory");
-    return SL_ENOMEM;
-}
-
-static sl_status run_save(sl_context *ctx, output *o, sl_rdd *rdd,
-                          int64_t time_ms)
-{
-    char path[PATH_MAX];
-    int n = snprintf(path, sizeof path, "%s-%lld%s%s", o->prefix,
-                     (long long)time_ms, o->suffix ? "." : "",
-                     o->suffix ? o->suffix : "");
-    sl_status st;
-    if (n < 0 || (size_t)n >= sizeof path) {
-        sl__ctx_set_error(ctx, SL_EINVAL,
-                          "save_as_text_files: path longer than PATH_MAX "
-                          "(%d bytes): %s-%lld%s%s",
-                          PATH_MAX - 1, o->prefix, (long long)time_ms,
-                          o->suffix ? "." : "", o->suffix ? o->suffix : "");
-        return SL_EINVAL;
-    }
-    /* A batch run again (a retry, or recovery) replaces its own output. */
-    st = sl__rdd_save_text_replace(rdd, path);
-    if (st != SL_OK)
-        sl__ctx_set_error(ctx, st, "save_as_text_files: %s",
-                          sl_engine_errmsg(ctx->eng));
-    return st;
-}
 
 void sl__user_fn_begin(sl_context *ctx)
 {
@@ -343,24 +217,111 @@ sl_status sl__user_fn_failed(sl_context *ctx, const char *what, int64_t time_ms,
     return SL_EUSER;
 }
 
+/* A sink failed: its own reason (sl_context_set_error, or an action's
+ * message on the engine) prefixed by its name, else the status's text. */
+static sl_status sink_failed(sl_context *ctx, output *o, const char *what,
+                             batch *b, sl_status st)
+{
+    char why[sizeof ctx->err.text];
+    const char *eng = sl_engine_errmsg(ctx->eng);
+    size_t skip;
+    bool own;
+
+    pthread_mutex_lock(&ctx->err_lock);
+    own = ctx->err.code == st && ctx->err.text[0];
+    snprintf(why, sizeof why, "%s", ctx->err.text);
+    pthread_mutex_unlock(&ctx->err_lock);
+    skip = strlen(sl_errname(st)) + 2;
+    if (*eng)
+        snprintf(why, sizeof why, "%s", eng);
+    else if (!own)
+        snprintf(why, sizeof why, "%s", sl_strerror(st));
+    /* The sink's message carries the status name already: once is
+     * enough. */
+    if (own && !*eng && strncmp(why, sl_errname(st), skip - 2) == 0 &&
+        strncmp(why + skip - 2, ": ", 2) == 0)
+        memmove(why, why + skip, strlen(why + skip) + 1);
+    sl__ctx_set_error(ctx, st, "sink %s: %s of batch %lld: %s", o->name, what,
+                      (long long)b->id, why);
+    return st;
+}
+
+static sl_status run_sink(sl_context *ctx, output *o, sl_rdd *rdd, batch *b)
+{
+    sl_status st;
+    sl__user_fn_begin(ctx);
+    if (!o->opened && o->ops->open) {
+        if ((st = o->ops->open(o->user, o->name)) != SL_OK)
+            return sink_failed(ctx, o, "open", b, st);
+    }
+    o->opened = true;
+    o->written = b->id;
+    if ((st = o->ops->write_batch(o->user, b->id, b->time_ms, rdd)) != SL_OK) {
+        /* A stop cutting an action short is an interruption, not a
+         * failure of the sink (run_batch tells them apart by status). */
+        if (st == SL_ESTOPPED)
+            return sl__user_fn_failed(ctx, "sink", b->time_ms, st);
+        return sink_failed(ctx, o, "write", b, st);
+    }
+    return SL_OK;
+}
+
 /* Write rdd through o (the batch's sinks phase). */
 static sl_status output_write(sl_context *ctx, output *o, sl_rdd *rdd, batch *b)
 {
     sl_status st;
-    switch (o->kind) {
-    case OUT_PRINT:
-        return run_print(ctx, o, rdd, b->time_ms);
-    case OUT_JSON:
-        return run_json(ctx, o, rdd, b);
-    case OUT_SAVE:
-        return run_save(ctx, o, rdd, b->time_ms);
-    default:
-        sl__user_fn_begin(ctx);
-        st = o->fn(rdd, b->time_ms, o->user);
-        if (st != SL_OK)
-            return sl__user_fn_failed(ctx, "foreach_rdd", b->time_ms, st);
-        return SL_OK;
+    if (o->kind == OUT_SINK) {
+        if ((st = run_sink(ctx, o, rdd, b)) == SL_OK && o->ops->rows)
+            o->rows = o->ops->rows(o->user, b->id);
+        return st;
     }
+    sl__user_fn_begin(ctx);
+    st = o->fn(rdd, b->time_ms, o->user);
+    if (st != SL_OK)
+        return sl__user_fn_failed(ctx, "foreach_rdd", b->time_ms, st);
+    return SL_OK;
+}
+
+sl_status sl__outputs_commit(sl_context *ctx, batch *b)
+{
+    output *o;
+    sl_status st;
+    for (o = ctx->outputs; o; o = o->next) {
+        if (o->kind != OUT_SINK || !o->ops->commit)
+            continue;
+        sl__user_fn_begin(ctx);
+        if ((st = o->ops->commit(o->user, b->id)) != SL_OK)
+            return sink_failed(ctx, o, "commit", b, st);
+    }
+    return SL_OK;
+}
+
+void sl__outputs_abort(sl_context *ctx, batch *b)
+{
+    output *o;
+    for (o = ctx->outputs; o; o = o->next)
+        if (o->kind == OUT_SINK && o->ops->abort)
+            o->ops->abort(o->user, b->id);
+}
+
+sl_status sl__outputs_files(sl_context *ctx, batch *b, sl__output_file_fn fn,
+                            void *user)
+{
+    const sl_sink_file *files;
+    output *o;
+    size_t i, n;
+    sl_status st;
+    for (o = ctx->outputs; o; o = o->next) {
+        /* Only a sink that wrote this very batch has files for it. */
+        if (o->kind != OUT_SINK || !o->ops->files || o->written != b->id)
+            continue;
+        if ((st = o->ops->files(o->user, b->id, &files, &n)) != SL_OK)
+            return sink_failed(ctx, o, "file list", b, st);
+        for (i = 0; i < n; i++)
+            if ((st = fn(user, o->name, &files[i])) != SL_OK)
+                return st;
+    }
+    return SL_OK;
 }
 
 /*
@@ -373,8 +334,8 @@ sl_status sl__output_run(sl_context *ctx, output *o, batch *b)
     sl_rdd *rdd;
     sl_status st;
     int64_t t0 = sl__now_mono_us(), t1;
-    /* Only print and print_json count what they write. */
-    o->rows = o->kind == OUT_PRINT || o->kind == OUT_JSON ? 0 : -1;
+    /* Only sinks with a rows method count what they write. */
+    o->rows = o->kind == OUT_SINK && o->ops->rows ? 0 : -1;
     if (!sl__time_valid(o->stream, b->time_ms))
         return SL_OK; /* not a batch time of this stream's slide */
     st = sl__dstream_rdd(o->stream, b, &rdd);

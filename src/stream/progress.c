@@ -418,23 +418,9 @@ static void put_sources(sl_context *ctx, const batch *b)
     put(p, "],");
 }
 
-static const char *out_kind_name(out_kind k)
-{
-    switch (k) {
-    case OUT_PRINT:
-        return "print";
-    case OUT_JSON:
-        return "print_json";
-    case OUT_SAVE:
-        return "save_as_text_files";
-    case OUT_FOREACH:
-        break;
-    }
-    return "foreach_rdd";
-}
-
-/* Every output: its name (a job file's sink name; else its kind and
- * position) and the records it wrote, null where it does not count them. */
+/* Every output: its name (a sink's name; foreach_rdd-POSITION for a
+ * foreach_rdd) and the records it wrote, null where it does not count
+ * them. */
 static void put_sinks(sl_context *ctx, const batch *b)
 {
     sl__progress *p = &ctx->progress;
@@ -446,8 +432,7 @@ static void put_sinks(sl_context *ctx, const batch *b)
             put(p, "%s{\"name\":", i ? "," : "");
             put_str(p, o->name);
         } else {
-            put(p, "%s{\"name\":\"%s-%zu\"", i ? "," : "",
-                out_kind_name(o->kind), i);
+            put(p, "%s{\"name\":\"foreach_rdd-%zu\"", i ? "," : "", i);
         }
         if (o->rows < 0)
             put(p, ",\"rows\":null}");

@@ -552,35 +552,67 @@ sl_status sl__recovery_batch_offsets(sl_context *ctx, batch *b)
     return write_offsets(ctx, b);
 }
 
+/* The commit entry's list of what the sinks wrote. */
+typedef struct sink_files {
+    sl__buf *out;
+    size_t n;
+} sink_files;
+
+static sl_status add_sink_file(void *user, const char *sink,
+                               const sl_sink_file *f)
+{
+    sink_files *sf = user;
+    sl_status st = buf_printf(sf->out, "%s{\"sink\":", sf->n++ ? "," : "");
+    if (st == SL_OK)
+        st = buf_json_string(sf->out, sink);
+    if (st == SL_OK)
+        st = sl__buf_append(sf->out, ",\"path\":", 8);
+    if (st == SL_OK)
+        st = buf_json_string(sf->out, f->path);
+    if (st == SL_OK)
+        st = buf_printf(sf->out, ",\"bytes\":%llu,\"crc32\":%lu}",
+                        (unsigned long long)f->bytes, (unsigned long)f->crc32);
+    return st;
+}
+
 sl_status sl__recovery_batch_commit(sl_context *ctx, batch *b)
 {
     sl__buf p = {0};
+    sink_files sf = {&p, 0};
     sl_status st;
     if (!ctx->ck)
         return SL_OK;
     /* The stores' deltas and the windows' data of b, before the entry
-     * that makes them count (sl__ckpt_log_write syncs their directories).
-     * The sinks' files are listed once the sink interface reports them. */
+     * that makes them count (sl__ckpt_log_write syncs their directories);
+     * the entry lists the files the sinks wrote, with their checksums. */
     if ((st = sl__ckpt_write_state(ctx, ctx->ck, b)) != SL_OK)
         return st;
-    if (b->ck_deferred) {
-        /* No input and no state or window file: nothing recovery needs
-         * (a gap, made again after a restart if it comes after the last
-         * recorded batch). Otherwise its offsets go first, now. */
-        if (sl__ckpt_io_of(ctx->ck)->files_written == ctx->ck_files0) {
-            b->ck_gap = true;
-            return SL_OK;
-        }
-        if ((st = write_offsets(ctx, b)) != SL_OK)
-            return st;
-    }
-    st = buf_printf(&p, "{\"batch\":%lld,\"time_ms\":%lld,\"files\":[]}",
+    st = buf_printf(&p, "{\"batch\":%lld,\"time_ms\":%lld,\"files\":[",
                     (long long)b->id, (long long)b->time_ms);
     if (st == SL_OK)
-        st =
-            sl__ckpt_log_write(ctx->ck, SL__CKPT_COMMITS, b->id, p.data, p.len);
+        st = sl__outputs_files(ctx, b, add_sink_file, &sf);
+    if (st == SL_OK)
+        st = sl__buf_append(&p, "]}", 2);
+    if (st != SL_OK)
+        goto out;
+    if (b->ck_deferred) {
+        /* No input, and no state, window or sink file: nothing recovery
+         * needs (a gap, made again after a restart if it comes after the
+         * last recorded batch). Otherwise its offsets go first, now. */
+        if (sl__ckpt_io_of(ctx->ck)->files_written == ctx->ck_files0 &&
+            sf.n == 0) {
+            b->ck_gap = true;
+            goto out;
+        }
+        if ((st = write_offsets(ctx, b)) != SL_OK)
+            goto out;
+    }
+    st = sl__ckpt_log_write(ctx->ck, SL__CKPT_COMMITS, b->id, p.data, p.len);
+    if (st != SL_OK)
+        st = write_failed(ctx, b, "commit entry", st);
+out:
     sl__buf_free(&p);
-    return st == SL_OK ? SL_OK : write_failed(ctx, b, "commit entry", st);
+    return st;
 }
 
 sl_status sl__recovery_batch_done(sl_context *ctx, batch *b)

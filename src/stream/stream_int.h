@@ -7,6 +7,7 @@
 #define SL_STREAM_STREAM_INT_H
 
 #include <pthread.h>
+#include <sluice/sink.h>
 #include <sluice/source.h>
 #include <sluice/stream.h>
 
@@ -244,19 +245,21 @@ struct sl_dstream {
 
 /* ----------------------------------------------------------- outputs */
 
-typedef enum out_kind { OUT_FOREACH, OUT_PRINT, OUT_JSON, OUT_SAVE } out_kind;
+typedef enum out_kind { OUT_FOREACH, OUT_SINK } out_kind;
 
 typedef struct output {
     struct output *next;
     out_kind kind;
     sl_dstream *stream;
-    sl_foreach_rdd_fn fn;
+    sl_foreach_rdd_fn fn; /* OUT_FOREACH */
     void *user;
-    size_t num;
-    char *prefix, *suffix;
-    char *name;   /* sl__output_set_name's, or NULL */
-    int64_t rows; /* job thread: records the running batch wrote; -1 when
-                   * the output does not count them (foreach_rdd) */
+    const sl_sink_ops *ops; /* OUT_SINK, with its state in user */
+    bool opened;            /* ops->open ran */
+    int64_t written;        /* the batch write_batch last wrote, or -1 */
+    char *name;             /* the sink's name; NULL for foreach_rdd */
+    bool named;             /* name given, not a default */
+    int64_t rows;           /* job thread: records the running batch wrote;
+                             * -1 when the output does not count them */
 } output;
 
 typedef struct listener {
@@ -589,6 +592,23 @@ int64_t sl__now_mono_us(void);
 
 /* output.c */
 sl_status sl__output_run(sl_context *ctx, output *o, batch *b);
+/* b is committed (with a checkpoint: commits/<batch> is durable): every
+ * sink's commit, in order; the first failure is the context's error. */
+sl_status sl__outputs_commit(sl_context *ctx, batch *b);
+/* b failed or was interrupted: every sink's abort. */
+void sl__outputs_abort(sl_context *ctx, batch *b);
+/* The files every sink wrote for b, for commits/<batch>: fn gets each
+ * sink's name and file (borrowed for the call); stops at fn's first
+ * error. */
+typedef sl_status (*sl__output_file_fn)(void *user, const char *sink,
+                                        const sl_sink_file *f);
+sl_status sl__outputs_files(sl_context *ctx, batch *b, sl__output_file_fn fn,
+                            void *user);
+/* builtin_sinks.c: print, print_json and save_as_text_files as sinks. */
+sl_status sl__print_sink_add(sl_dstream *s, size_t num);
+sl_status sl__json_sink_add(sl_dstream *s, const char *name);
+sl_status sl__save_sink_add(sl_dstream *s, const char *prefix,
+                            const char *suffix);
 /* Run a per-batch user callback (foreach_rdd, transform) with the engine's
  * message cleared first, and on failure set the context's error to "WHAT
  * function failed at time T ms: " and the engine's reason when the callback

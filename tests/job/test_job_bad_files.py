@@ -42,7 +42,7 @@ K = '"sinks": [{"from": "nums", "type": "console"}]'
 NAME_RULE = "(1-64 letters, digits, '.', '_', '-')"
 DUR_RULE = "(an integer and a unit: ms, s, m, h)"
 KNOWN_SOURCES = "(known: socket, queue, rate, generator, directory)"
-KNOWN_SINKS = "(known: console, save_as_text_files)"
+KNOWN_SINKS = "(known: console, save_as_text_files, file)"
 OPS_DOC = '; the operators are listed in docs/job-file.md, section "Operators"'
 MAPP_HINT = ' (did you mean "map"?)' + OPS_DOC
 
@@ -686,6 +686,15 @@ CASES = [
     ("sink_no_prefix", sink('{"from": "nums", "type": '
                             '"save_as_text_files"}'),
      ["$.sinks[0].prefix: missing required field"], ()),
+    ("sink_file_no_path", sink('{"from": "nums", "type": "file"}'),
+     ["$.sinks[0].path: missing required field"], ()),
+    ("sink_file_bad_format", sink('{"from": "nums", "type": "file", '
+                                  '"path": "out", "format": "xml"}'),
+     ['$.sinks[0].format: expected one of "json", "csv", "text"; got "xml"'],
+     ()),
+    ("sink_file_empty_path", sink('{"from": "nums", "type": "file", '
+                                  '"path": ""}'),
+     ["$.sinks[0].path: must not be empty"], ()),
     ("sink_second_bad", sink('{"from": "nums", "type": "console"}',
                              '{"from": "nums", "type": "console", '
                              '"name": "second", "format": "yaml"}'),

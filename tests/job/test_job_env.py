@@ -66,6 +66,10 @@ def save(prefix):
     return [{"from": "up", "type": "save_as_text_files", "prefix": prefix}]
 
 
+def fsink(path):
+    return [{"from": "up", "type": "file", "path": path}]
+
+
 def sock(host):
     return {"type": "socket", "host": host, "port": 9}
 
@@ -135,6 +139,14 @@ ROWS = [
      3, False),
     ("output prefix in an existing directory: nothing",
      job({"a": dirsrc("{T}/in")}, save("{T}/out/counts")), ["in/", "out/"],
+     [], 0, False),
+    ("file sink below a file: problem",
+     job({"a": dirsrc("{T}/in")}, fsink("{T}/file/out")), ["in/", "file"],
+     [re.escape('$.sinks[0].path: cannot write the file sink\'s directory '
+                '"{T}/file/out": "{T}/file" is not a directory')],
+     3, False),
+    ("file sink in missing directories: nothing (made at start)",
+     job({"a": dirsrc("{T}/in")}, fsink("{T}/a/b/out")), ["in/"],
      [], 0, False),
     ("host resolves: nothing", job({"s": sock("127.0.0.1")}), [], [], 0,
      False),

@@ -207,7 +207,8 @@ static void check_sinks(const cJSON *sinks, int64_t printed)
     SL_CHECK_STR(str(a, "name"), "ckpt");
     SL_CHECK(is_null(a, "rows")); /* foreach_rdd counts nothing */
     check_keys(b, "name,rows");
-    SL_CHECK_STR(str(b, "name"), "print_json-1");
+    /* a sink without a given name: STREAM.TYPE */
+    SL_CHECK_STR(str(b, "name"), "counts.console");
     SL_CHECK_INT(num(b, "rows"), printed);
 }
 

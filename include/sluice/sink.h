@@ -1,0 +1,97 @@
+/*
+ * sluice sink interface: what every output of a stream plugs into (the
+ * console, save_as_text_files, the exactly-once file sink and user sinks).
+ * A sink is a versioned method table, only ever appended to, and a name
+ * that is its identity in manifests, metrics and checkpoints.
+ */
+#ifndef SLUICE_SINK_H
+#define SLUICE_SINK_H
+
+#include "core.h"
+#include "rdd.h"
+#include "stream.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** @brief One file a sink wrote for a batch (for commits/<batch>). */
+typedef struct sl_sink_file {
+    const char *path; /* as the sink names it (absolute or relative) */
+    uint64_t bytes;
+    uint32_t crc32; /* zlib's crc32 of the whole file */
+} sl_sink_file;
+
+/**
+ * @brief A sink. Every method runs on the job thread; write_batch may run
+ * RDD actions (sl_rdd_foreach_partition writes partitions on the workers).
+ *
+ * The life of a batch: write_batch, then, once every output finished the
+ * batch and its state moved on (with a checkpoint: after commits/<batch>
+ * is durable), commit; if the batch failed or was interrupted, abort
+ * instead. A batch that a restart runs again calls write_batch again with
+ * the same id: a sink that wants exactly-once output replaces what an
+ * earlier, uncommitted write of that id left. A failing method returns a
+ * status and says why with sl_context_set_error on the context it was
+ * made for.
+ */
+typedef struct sl_sink_ops {
+    int version;      /* SL_SINK_OPS_VERSION */
+    const char *type; /* "console", "file", ...: the default name's suffix */
+    /** Before the first batch (optional): e.g. clean up after a crash. */
+    sl_status (*open)(void *state, const char *name);
+    /** Write batch batch_id at time_ms (rdd borrowed for the call). */
+    sl_status (*write_batch)(void *state, int64_t batch_id, int64_t time_ms,
+                             sl_rdd *rdd);
+    /** The batch is committed (optional). A failure fails the context;
+     * the batch stays committed. */
+    sl_status (*commit)(void *state, int64_t batch_id);
+    /** The batch failed or was interrupted (optional); also called for a
+     * batch the sink's write_batch never saw. */
+    void (*abort)(void *state, int64_t batch_id);
+    /** The files write_batch wrote for batch_id (optional): *out is
+     * borrowed until the next write_batch; n = 0 for none. */
+    sl_status (*files)(void *state, int64_t batch_id, const sl_sink_file **out,
+                       size_t *n);
+    /** Free the state (the context's free, or a failed add). */
+    void (*free)(void *state);
+    /** Records write_batch wrote for batch_id (optional): the progress
+     * entry's sinks[].rows, which is null for a sink without it. */
+    int64_t (*rows)(void *state, int64_t batch_id);
+} sl_sink_ops;
+#define SL_SINK_OPS_VERSION 1
+
+/**
+ * @brief Add sink ops (with state) as an output of s, run for every batch
+ * in registration order with the other outputs.
+ * @param name the sink's identity (copied); NULL for the default
+ * "<stream name or output index>.<type>". Two outputs with one explicit
+ * name are an error (SL_EINVAL).
+ * @remark The context owns state from then on (ops->free releases it),
+ * also on failure. Before start, else SL_ESTATE.
+ */
+SL_EXPORT sl_status sl_dstream_add_sink(sl_dstream *s, const char *name,
+                                        const sl_sink_ops *ops, void *state);
+
+/**
+ * @brief The exactly-once file sink: each batch's partitions are written
+ * on the workers as "part-<batch:08>-<partition:05>.<format>" in dir
+ * (made if missing) under hidden staging names, fsynced, renamed into
+ * place and then listed in the checked manifest "_sluice_metadata/<batch>".
+ * A batch run again replaces its own files (keeping those whose bytes did
+ * not change); on open, staging leftovers and part files of batches
+ * without a manifest are removed.
+ * @param name the sink's name (NULL: the default, as sl_dstream_add_sink).
+ * @param conf borrowed, may be NULL (the defaults): "file_sink.format"
+ * ("json", "csv" or "text"; default "json").
+ * @remark Records as "json": one sl_value_format_json record per line;
+ * "csv": a tuple, list or pair as fields, anything else as one field,
+ * quoted as RFC 4180; "text": sl_value_format per line.
+ */
+SL_EXPORT sl_status sl_file_sink(sl_dstream *s, const char *name,
+                                 const char *dir, const sl_conf *conf);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* SLUICE_SINK_H */

@@ -1,0 +1,288 @@
+/*
+ * The built-in sinks of the stream layer as sink.h implementations: print
+ * (Spark's DStream.print), print_json (one JSON line per batch) and
+ * save_as_text_files (replay-safe, src/rdd/save_text.c). The console ones
+ * are at-least-once across a crash: a batch re-run after a restart prints
+ * again (docs/checkpoint-format.md).
+ */
+#include "stream/stream_int.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+
+/* The state of each: its context (for errors and the JSON counters) and
+ * its parameters. */
+typedef struct builtin {
+    sl_context *ctx;
+    size_t num;   /* print */
+    char *prefix; /* print_json: the stream label, quoted; save: prefix */
+    char *suffix; /* save, or NULL */
+    int64_t rows; /* print, print_json: records the last batch wrote */
+} builtin;
+
+static void builtin_free(void *state)
+{
+    builtin *o = state;
+    if (!o)
+        return;
+    sl_free(o->prefix);
+    sl_free(o->suffix);
+    sl_free(o);
+}
+
+static void put_record(FILE *f, const sl_value *v)
+{
+    char buf[1024];
+    size_t n = sl_value_format(v, buf, sizeof buf);
+    if (n < sizeof buf) {
+        fwrite(buf, 1, n, f);
+    } else {
+        char *big = sl_malloc(n + 1);
+        if (big) {
+            sl_value_format(v, big, n + 1);
+            fwrite(big, 1, n, f);
+            sl_free(big);
+        } else {
+            fwrite(buf, 1, sizeof buf - 1, f);
+        }
+    }
+    fputc('\n', f);
+}
+
+/*
+ * A console output that could not be written (stdout closed, a pipe whose
+ * reader went away with SIGPIPE ignored, a full disk) fails the batch:
+ * output is never lost silently.
+ */
+static sl_status stdout_checked(sl_context *ctx, const char *what)
+{
+    int e = errno;
+    if (!ferror(stdout))
+        return SL_OK;
+    clearerr(stdout);
+    /* A descriptor 1 that is closed, or open for reading only (what a
+     * careful launcher puts there when stdout was closed), is not a
+     * failing device: say that the output was closed. */
+    if (e == EBADF)
+        sl__ctx_set_error(ctx, SL_EIO,
+                          "%s: cannot write to stdout: standard output is "
+                          "closed",
+                          what);
+    else
+        sl__ctx_set_error(ctx, SL_EIO, "%s: cannot write to stdout: %s", what,
+                          SL__STRERROR(e));
+    return SL_EIO;
+}
+
+/* Spark's print(): take num + 1 records to know whether to print "...". */
+static sl_status print_write(void *state, int64_t batch_id, int64_t time_ms,
+                             sl_rdd *rdd)
+{
+    builtin *o = state;
+    sl_context *ctx = o->ctx;
+    static const char dashes[] = "-------------------------------------------";
+    const sl_value *items;
+    size_t got, i;
+    sl_status st = sl_rdd_take(rdd, o->num + 1, &items, &got);
+    (void)batch_id;
+    if (st != SL_OK) {
+        sl__ctx_set_error(ctx, st, "print: %s", sl_engine_errmsg(ctx->eng));
+        return st;
+    }
+    flockfile(stdout);
+    printf("%s\nTime: %lld ms\n%s\n", dashes, (long long)time_ms, dashes);
+    for (i = 0; i < got && i < o->num; i++)
+        put_record(stdout, &items[i]);
+    o->rows = (int64_t)i;
+    if (got > o->num)
+        fputs("...\n", stdout);
+    fputc('\n', stdout);
+    fflush(stdout);
+    funlockfile(stdout);
+    return stdout_checked(ctx, "print");
+}
+
+/* Count what the JSON writer replaced: a warning at the first, then at most
+ * every 10 s, so that bad input cannot flood the log (job thread). */
+static void note_replaced(sl_context *ctx, int64_t batch_id, size_t n)
+{
+    int64_t total;
+    if (n == 0)
+        return;
+    total = atomic_fetch_add(&ctx->json_replaced, (long long)n) + (int64_t)n;
+    if (!sl__rate_due(&ctx->json_warned_ms, 10000))
+        return;
+    sl__log(&ctx->log, SL_LOG_WARN,
+            "print_json: batch %lld: %zu invalid UTF-8 sequences written as "
+            "U+FFFD (%lld so far)",
+            (long long)batch_id, n, (long long)total);
+}
+
+/* One JSON line per batch, written in one go so lines never interleave. */
+static sl_status json_write(void *state, int64_t batch_id, int64_t time_ms,
+                            sl_rdd *rdd)
+{
+    builtin *o = state;
+    sl_context *ctx = o->ctx;
+    const sl_value *items;
+    size_t n, i, len, cap, need, rep, replaced = 0;
+    char *buf, *grown;
+    sl_status st = sl_rdd_collect(rdd, &items, &n);
+    if (st != SL_OK) {
+        sl__ctx_set_error(ctx, st, "print_json: %s",
+                          sl_engine_errmsg(ctx->eng));
+        return st;
+    }
+    cap = 256 + strlen(o->prefix);
+    if (!(buf = sl_malloc(cap)))
+        goto nomem;
+    len = (size_t)snprintf(buf, cap,
+                           "{\"batch\":%lld,\"time_ms\":%lld,\"stream\":%s,"
+                           "\"records\":[",
+                           (long long)batch_id, (long long)time_ms, o->prefix);
+    for (i = 0; i < n; i++) {
+        if (i)
+            buf[len++] = ',';
+        /* Format in place; only a record that does not fit is formatted
+         * twice (room kept for the NUL, ',' or "]}\n" after it). */
+        rep = 0;
+        need = sl__value_format_json(&items[i], buf + len, cap - len, &rep);
+        need += 4;
+        if (len + need > cap) {
+            cap = (len + need) * 2;
+            if (!(grown = sl_realloc(buf, cap)))
+                goto nomem;
+            buf = grown;
+            rep = 0;
+            sl__value_format_json(&items[i], buf + len, cap - len, &rep);
+        }
+        len += need - 4;
+        replaced += rep;
+    }
+    buf[len++] = ']';
+    buf[len++] = '}';
+    buf[len++] = '\n';
+    flockfile(stdout);
+    fwrite(buf, 1, len, stdout);
+    fflush(stdout);
+    funlockfile(stdout);
+    sl_free(buf);
+    o->rows = (int64_t)n;
+    note_replaced(ctx, batch_id, replaced);
+    return stdout_checked(ctx, "print_json");
+nomem:
+    sl_free(buf);
+    sl__ctx_set_error(ctx, SL_ENOMEM, "print_json: out of memory");
+    return SL_ENOMEM;
+}
+
+static sl_status save_write(void *state, int64_t batch_id, int64_t time_ms,
+                            sl_rdd *rdd)
+{
+    builtin *o = state;
+    sl_context *ctx = o->ctx;
+    char path[PATH_MAX];
+    int n = snprintf(path, sizeof path, "%s-%lld%s%s", o->prefix,
+                     (long long)time_ms, o->suffix ? "." : "",
+                     o->suffix ? o->suffix : "");
+    sl_status st;
+    (void)batch_id;
+    if (n < 0 || (size_t)n >= sizeof path) {
+        sl__ctx_set_error(ctx, SL_EINVAL,
+                          "save_as_text_files: path longer than PATH_MAX "
+                          "(%d bytes): %s-%lld%s%s",
+                          PATH_MAX - 1, o->prefix, (long long)time_ms,
+                          o->suffix ? "." : "", o->suffix ? o->suffix : "");
+        return SL_EINVAL;
+    }
+    /* A batch run again (a retry, or recovery) replaces its own output. */
+    st = sl__rdd_save_text_replace(rdd, path);
+    if (st != SL_OK)
+        sl__ctx_set_error(ctx, st, "save_as_text_files: %s",
+                          sl_engine_errmsg(ctx->eng));
+    return st;
+}
+
+/* The console sinks count what they print (the progress entry's rows). */
+static int64_t builtin_rows(void *state, int64_t batch_id)
+{
+    (void)batch_id;
+    return ((const builtin *)state)->rows;
+}
+
+static const sl_sink_ops print_ops = {.version = SL_SINK_OPS_VERSION,
+                                      .type = "console",
+                                      .write_batch = print_write,
+                                      .free = builtin_free,
+                                      .rows = builtin_rows};
+static const sl_sink_ops json_ops = {.version = SL_SINK_OPS_VERSION,
+                                     .type = "console",
+                                     .write_batch = json_write,
+                                     .free = builtin_free,
+                                     .rows = builtin_rows};
+static const sl_sink_ops save_ops = {.version = SL_SINK_OPS_VERSION,
+                                     .type = "save_as_text_files",
+                                     .write_batch = save_write,
+                                     .free = builtin_free};
+
+static builtin *builtin_new(sl_dstream *s)
+{
+    builtin *o = sl_malloc(sizeof *o);
+    if (o) {
+        memset(o, 0, sizeof *o);
+        o->ctx = s->ctx;
+    } else
+        sl__ctx_set_error(s->ctx, SL_ENOMEM, "out of memory");
+    return o;
+}
+
+sl_status sl__print_sink_add(sl_dstream *s, size_t num)
+{
+    builtin *o;
+    if (!s)
+        return SL_EINVAL;
+    if (!(o = builtin_new(s)))
+        return SL_ENOMEM;
+    o->num = num ? num : 10;
+    return sl_dstream_add_sink(s, NULL, &print_ops, o);
+}
+
+sl_status sl__json_sink_add(sl_dstream *s, const char *name)
+{
+    builtin *o;
+    size_t n;
+    sl_value v = sl_cstr(name ? name : "");
+    if (!s)
+        return SL_EINVAL;
+    if (!(o = builtin_new(s)))
+        return SL_ENOMEM;
+    /* The name is stored already quoted and escaped, as it is printed. */
+    n = sl_value_format_json(&v, NULL, 0);
+    if (!(o->prefix = sl_malloc(n + 1))) {
+        builtin_free(o);
+        sl__ctx_set_error(s->ctx, SL_ENOMEM, "out of memory");
+        return SL_ENOMEM;
+    }
+    sl_value_format_json(&v, o->prefix, n + 1);
+    return sl_dstream_add_sink(s, NULL, &json_ops, o);
+}
+
+sl_status sl__save_sink_add(sl_dstream *s, const char *prefix,
+                            const char *suffix)
+{
+    builtin *o;
+    if (!s)
+        return SL_EINVAL;
+    if (!(o = builtin_new(s)))
+        return SL_ENOMEM;
+    o->prefix = sl__strdup(prefix);
+    o->suffix = suffix && *suffix ? sl__strdup(suffix) : NULL;
+    if (!o->prefix || (suffix && *suffix && !o->suffix)) {
+        builtin_free(o);
+        sl__ctx_set_error(s->ctx, SL_ENOMEM, "out of memory");
+        return SL_ENOMEM;
+    }
+    return sl_dstream_add_sink(s, NULL, &save_ops, o);
+}
