@@ -224,6 +224,14 @@ size_t sl__json_escape_emit(sl__emit_fn emit, void *user, const char *s,
                             size_t n, size_t *replaced);
 /** The same into out (exactly the returned length; NULL: measure only). */
 size_t sl__json_escape(char *out, const char *s, size_t n, size_t *replaced);
+/**
+ * a and b are the same bits: kind, length, bytes and items, stricter than
+ * sl_value_equal (-0.0 differs from 0.0, a NaN is itself only by its bits),
+ * so that a state kept as it was is exactly the committed one (a
+ * checkpoint that skipped such a change would restore another value).
+ * (value.c)
+ */
+bool sl__value_identical(const sl_value *a, const sl_value *b);
 /** True when s[0, n) is well-formed UTF-8. */
 bool sl__utf8_valid(const char *s, size_t n);
 /** data as base64 (RFC 4648, padded) into out; NULL: measure only. */

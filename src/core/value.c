@@ -23,6 +23,34 @@ static bool double_equal(double a, double b)
     return a == b || (isnan(a) && isnan(b));
 }
 
+bool sl__value_identical(const sl_value *a, const sl_value *b)
+{
+    uint32_t i;
+    if (a->kind != b->kind || a->len != b->len)
+        return false;
+    switch (a->kind) {
+    case SL_KIND_NULL:
+        return true;
+    case SL_KIND_BOOL:
+        return a->u.b == b->u.b;
+    case SL_KIND_INT:
+        return a->u.i == b->u.i;
+    case SL_KIND_DOUBLE:
+        return memcmp(&a->u.d, &b->u.d, sizeof a->u.d) == 0;
+    case SL_KIND_STR:
+    case SL_KIND_BYTES:
+        return a->len == 0 || memcmp(a->u.s, b->u.s, a->len) == 0;
+    case SL_KIND_PAIR:
+    case SL_KIND_TUPLE:
+    case SL_KIND_LIST:
+        for (i = 0; i < a->len; i++)
+            if (!sl__value_identical(&a->u.items[i], &b->u.items[i]))
+                return false;
+        return true;
+    }
+    return false; /* a kind this build does not know is never the same */
+}
+
 bool sl_value_equal(const sl_value *a, const sl_value *b)
 {
     uint32_t i;

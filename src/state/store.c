@@ -789,34 +789,6 @@ bool sl__state_pending(const sl__state_store *st)
     return st->pending_version >= 0;
 }
 
-/* Exactly the same value, bit for bit: sl_value_equal takes -0.0 for 0.0
- * and one NaN for another, and a checkpoint that skipped such a change
- * would restore another value than the one the job had. */
-static bool same_value(const sl_value *a, const sl_value *b)
-{
-    uint32_t i;
-    if (a->kind != b->kind || a->len != b->len)
-        return false;
-    switch (a->kind) {
-    case SL_KIND_NULL:
-        return true;
-    case SL_KIND_BOOL:
-        return a->u.b == b->u.b;
-    case SL_KIND_INT:
-        return a->u.i == b->u.i;
-    case SL_KIND_DOUBLE:
-        return memcmp(&a->u.d, &b->u.d, sizeof a->u.d) == 0;
-    case SL_KIND_STR:
-    case SL_KIND_BYTES:
-        return a->len == 0 || memcmp(a->u.s, b->u.s, a->len) == 0;
-    default: /* the composites: pair, tuple, list */
-        for (i = 0; i < a->len; i++)
-            if (!same_value(&a->u.items[i], &b->u.items[i]))
-                return false;
-        return true;
-    }
-}
-
 /* A pending write changes the shard unless it puts the committed value
  * with the committed update time again, or removes an absent key. */
 static bool write_changes(const state_shard *sh, const sl__state_entry *p)
@@ -826,7 +798,7 @@ static bool write_changes(const state_shard *sh, const sl__state_entry *p)
     if (p->updated_ms == REMOVED)
         return b != NULL;
     return !b || b->updated_ms != p->updated_ms ||
-           !same_value(&b->value, &p->value);
+           !sl__value_identical(&b->value, &p->value);
 }
 
 bool sl__state_shard_changed(const sl__state_store *st, size_t shard)

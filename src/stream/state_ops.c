@@ -16,38 +16,6 @@ typedef struct shard_run {
     sl__htab seen; /* keys that had new values in this batch */
 } shard_run;
 
-/* Whether a and b are the same bits: kind, length, bytes, items. Stricter
- * than sl_value_equal (NaN equals itself, -0.0 differs from 0.0) so that a
- * state kept as it was is exactly the committed one. */
-static bool same_bits(const sl_value *a, const sl_value *b)
-{
-    uint32_t i;
-    if (a->kind != b->kind || a->len != b->len)
-        return false;
-    switch (a->kind) {
-    case SL_KIND_NULL:
-        return true;
-    case SL_KIND_BOOL:
-        return a->u.b == b->u.b;
-    case SL_KIND_INT:
-        return a->u.i == b->u.i;
-    case SL_KIND_DOUBLE:
-        return !memcmp(&a->u.d, &b->u.d, sizeof a->u.d);
-    case SL_KIND_STR:
-    case SL_KIND_BYTES:
-        return !a->len || !memcmp(a->u.s, b->u.s, a->len);
-    default:
-        break;
-    }
-    /* A kind this build does not know is never taken as unchanged. */
-    if (!sl_kind_is_composite(a->kind))
-        return false;
-    for (i = 0; i < a->len; i++)
-        if (!same_bits(&a->u.items[i], &b->u.items[i]))
-            return false;
-    return true;
-}
-
 /* Run the user's function for one key and record its verdict. A state
  * bit-identical to the committed one is not put again: updated_ms means
  * "last change" for this operator, and a shard whose keys all kept their
@@ -68,7 +36,7 @@ static sl_status update_key(sl_task *t, const sl_dstream *s,
         return st;
     if (remove)
         return e ? sl__state_remove(s->store, key, hash) : SL_OK;
-    if ((!e || !same_bits(&e->value, &state)) &&
+    if ((!e || !sl__value_identical(&e->value, &state)) &&
         (st = sl__state_put(s->store, key, hash, &state, sl_task_time(t))))
         return st;
     /* The record must not point into the store: the commit after the
