@@ -1,7 +1,9 @@
 /*
  * The command line, signal handling and main() shared by the network word
  * count examples: each example defines PROG, ABOUT and build_job(), then
- * includes this file. Ctrl-C or SIGTERM stops the job gracefully.
+ * includes this file. Ctrl-C or SIGTERM stops the job gracefully. An
+ * example that defines EXAMPLE_CHECKPOINT takes a checkpoint directory
+ * after HOST PORT and goes on from it (sl_context_get_or_create).
  */
 #ifndef SL_EXAMPLE_MAIN_H
 #define SL_EXAMPLE_MAIN_H
@@ -20,8 +22,9 @@
 typedef struct options {
     const char *host; /* or the directory, for EXAMPLE_DIRECTORY */
     int port;
-    const char *batch;   /* duration text, NULL for the default */
-    const char *workers; /* count text, NULL for the default */
+    const char *batch;      /* duration text, NULL for the default */
+    const char *workers;    /* count text, NULL for the default */
+    const char *checkpoint; /* directory, for EXAMPLE_CHECKPOINT */
 } options;
 
 /* Network examples take HOST PORT; directory ones define EXAMPLE_DIRECTORY
@@ -30,6 +33,10 @@ typedef struct options {
 #define EXAMPLE_ARGS "DIR"
 #define EXAMPLE_NARGS 1
 #define EXAMPLE_MISSING "DIR is required"
+#elif defined(EXAMPLE_CHECKPOINT)
+#define EXAMPLE_ARGS "HOST PORT CHECKPOINT_DIR"
+#define EXAMPLE_NARGS 3
+#define EXAMPLE_MISSING "HOST, PORT and CHECKPOINT_DIR are required"
 #else
 #define EXAMPLE_ARGS "HOST PORT"
 #define EXAMPLE_NARGS 2
@@ -79,7 +86,7 @@ static const char *option_value(int argc, char **argv, int *i, const char *name)
 /* Parse the command line; exits 0 for --help and 2 for a bad one. */
 static void parse_args(int argc, char **argv, options *o)
 {
-    const char *pos[2];
+    const char *pos[3];
     int i, npos = 0;
     const char *v;
 
@@ -108,11 +115,13 @@ static void parse_args(int argc, char **argv, options *o)
         goto bad;
     }
     o->host = pos[0];
-    if (EXAMPLE_NARGS == 2 && !parse_port(pos[1], &o->port)) {
+    if (EXAMPLE_NARGS >= 2 && !parse_port(pos[1], &o->port)) {
         fprintf(stderr, PROG ": invalid port '%s' (expected 1..65535)\n",
                 pos[1]);
         goto bad;
     }
+    if (EXAMPLE_NARGS == 3)
+        o->checkpoint = pos[2];
     return;
 bad:
     usage(stderr);
@@ -188,18 +197,38 @@ static void report_failure(sl_context *ctx, sl_status st)
         fprintf(stderr, PROG ": %s (see the log above)\n", sl_strerror(st));
 }
 
+/* A context with the example's job built in (sl_context_create_fn): on
+ * a restart from a checkpoint too, since C functions cannot be read back
+ * from one. NULL with the reason in errbuf. */
+static sl_context *create_job(void *user, char *errbuf, size_t errlen)
+{
+    const options *o = user;
+    sl_conf *conf = make_conf(o);
+    sl_context *ctx = sl_context_new(conf, errbuf, errlen);
+
+    if (!ctx) {
+        sl_conf_free(conf); /* the context owns it on success only */
+        return NULL;
+    }
+    if (!build_job(ctx, o)) {
+        snprintf(errbuf, errlen, "cannot build the job: %s",
+                 sl_context_errmsg(ctx));
+        sl_context_free(ctx);
+        return NULL;
+    }
+    return ctx;
+}
+
 int main(int argc, char **argv)
 {
     options o;
     sigset_t sigs;
-    char err[256] = "";
+    char err[512] = "";
     sl_context *ctx;
-    sl_conf *conf;
     sl_status st;
     int rc = 1;
 
     parse_args(argc, argv, &o);
-    conf = make_conf(&o);
     /* Each batch is printed as a whole even when stdout is a pipe. */
     setvbuf(stdout, NULL, _IOLBF, 0);
     /* Before any sluice thread exists, so that they all inherit the mask. */
@@ -208,16 +237,12 @@ int main(int argc, char **argv)
     sigaddset(&sigs, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 
-    ctx = sl_context_new(conf, err, sizeof err);
+    ctx = o.checkpoint ? sl_context_get_or_create(o.checkpoint, create_job, &o,
+                                                  err, sizeof err)
+                       : create_job(&o, err, sizeof err);
     if (!ctx) {
         fprintf(stderr, PROG ": %s\n", err);
-        sl_conf_free(conf);
         return 1;
-    }
-    if (!build_job(ctx, &o)) {
-        fprintf(stderr, PROG ": cannot build the job: %s\n",
-                sl_context_errmsg(ctx));
-        goto free_ctx;
     }
     st = sl_context_start(ctx);
     if (st == SL_OK)

@@ -196,6 +196,14 @@ static void note_absorbed(sl_context *ctx, batch *b, int64_t absorbed)
     if (absorbed == 0)
         return;
     ctx->ticks_absorbed += absorbed;
+    if (b->id <= ctx->missed_until) {
+        /* Downtime, not overload: say so once per batch, as info. */
+        sl__log(&ctx->log, SL_LOG_INFO,
+                "batch %lld absorbed %lld ticks missed while the job was "
+                "down",
+                (long long)b->id, (long long)absorbed);
+        return;
+    }
     if (!sl__rate_due(&ctx->absorbed_logged_ms, 10000))
         return;
     sl__log(&ctx->log, SL_LOG_WARN,
@@ -229,6 +237,24 @@ static int64_t next_tick(sl_context *ctx)
     while (ctx->ticks_held && id < ctx->due && !tick_is_boundary(ctx, id))
         id++;
     return id;
+}
+
+/*
+ * Ticks that passed while a resumed job was down are absorbed like ticks
+ * held for a full queue: the first batch takes the last missed tick's id
+ * and time, stopping at slide boundaries and at max_batches (issue 11,
+ * "Recovery"), instead of one catch-up batch per missed tick.
+ */
+static void hold_missed_ticks(sl_context *ctx)
+{
+    int64_t due;
+    if (!ctx->resumed || ctx->manual_clock)
+        return;
+    due = (sl__now_wall_ms() - ctx->zero_ms) / ctx->interval_ms;
+    if (due <= ctx->next_batch_id)
+        return;
+    ctx->missed_until = due;
+    ctx->ticks_held = true;
 }
 
 static void arm_deadline(sl_context *ctx)
@@ -455,6 +481,7 @@ void *sl__io_main(void *arg)
     atomic_store(&ctx->io_self_set, true);
     /* A resumed context goes on after the batches of its earlier run. */
     ctx->next_batch_id = ctx->resumed ? ctx->resume_batch_id + 1 : 1;
+    hold_missed_ticks(ctx);
     if (collect_slides(ctx) != SL_OK) {
         sl__ctx_set_error(ctx, SL_ENOMEM, "out of memory at start");
         sl__ctx_fail(ctx, SL_ENOMEM);

@@ -337,8 +337,9 @@ struct sl_context {
     int64_t *slides; /* I/O thread: slides longer than the interval */
     size_t nslides;
     int64_t ticks_absorbed, absorbed_logged_ms; /* I/O thread */
-    int64_t due;     /* I/O thread: the last tick due at the last look */
-    bool ticks_held; /* I/O thread: due ticks waited for a full queue */
+    int64_t due;          /* I/O thread: the last tick due at the last look */
+    bool ticks_held;      /* I/O thread: due ticks waited for a full queue */
+    int64_t missed_until; /* I/O thread: the last tick due at a resume */
     int64_t batches_done;
     bool skip_initial_state; /* see sl__context_skip_initial_state */
     /* sl__context_resume: where a restarted context goes on (else batch

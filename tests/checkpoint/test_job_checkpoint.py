@@ -14,9 +14,11 @@ import glob
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 
 STREAMCTL = None
 
@@ -244,6 +246,60 @@ def test_empty_batches_write_nothing(d):
           all(o["records"] == [] for o in third), third)
 
 
+def test_system_clock_stop_restart(d):
+    """System clock, max_batches 10: stopped by SIGINT near batch 3, down
+    for 1.5 s, restarted: the restart ends at batch 10 exactly (max_batches
+    counted across restarts), the ticks missed while down are absorbed
+    (absorbed_ticks in the progress entries; ids continue without a gap
+    nor a repeat) and no absorbed tick is a slide boundary of the 1 s
+    window (every 5th tick) or past 10."""
+    ck = os.path.join(d, "ck7")
+    shutil.rmtree(ck, ignore_errors=True)
+    prog = os.path.join(d, "progress7.jsonl")
+    path = write_job(d, "s.json", ck, clock="system", batch_interval="200ms",
+                     max_batches=10)
+    p = subprocess.Popen([STREAMCTL, "run", path], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    first = []
+    try:
+        for line in p.stdout:
+            first.append(json.loads(line)["batch"])
+            if first[-1] >= 2:
+                break
+        p.send_signal(signal.SIGINT)
+        out, err = p.communicate(timeout=30)
+    finally:
+        if p.poll() is None:
+            p.kill()
+    first += [json.loads(x)["batch"] for x in out.splitlines()]
+    check("system_clock_sigint_exit_0", p.returncode == 0, err)
+    last = max(first)
+    check("system_clock_stopped_early", 2 <= last < 8, first)
+    time.sleep(1.5)
+    second = run(["run", "--progress", prog, path]).stdout
+    ids = sorted({json.loads(x)["batch"] for x in second.splitlines()})
+    with open(prog) as f:
+        entries = [json.loads(x) for x in f]
+    check("system_clock_restart_ends_at_max_batches",
+          ids and ids[0] > last and ids[-1] == 10, (last, ids))
+    spans = [(e["batch"] - e["absorbed_ticks"], e["batch"]) for e in entries]
+    check("system_clock_restart_ids_continue",
+          [e["batch"] for e in entries] == ids and spans[0][0] == last + 1 and
+          all(a[1] + 1 == b[0] for a, b in zip(spans, spans[1:])), spans)
+    # Down past tick 10: one batch takes the missed ticks up to the
+    # boundary at 5 (if not passed yet), one the rest up to 10; not one
+    # batch each (nor a few, as a full queue would make).
+    # Down for 1.5 s (7.5 ticks) past the stop: one batch takes the missed
+    # ticks up to the boundary at 5 (if not passed yet), one the rest up to
+    # 10; not one batch each (nor a few, as a full queue would make).
+    check("system_clock_missed_ticks_one_batch",
+          ids == [b for b in (5, 10) if b > last], spans)
+    check("system_clock_missed_ticks_absorbed",
+          sum(e["absorbed_ticks"] for e in entries) > 0 and
+          not any(t % 5 == 0 for lo, hi in spans for t in range(lo, hi)),
+          spans)
+
+
 def main():
     global STREAMCTL
     STREAMCTL = sys.argv[1]
@@ -255,6 +311,7 @@ def main():
         test_directory_restart(d)
         test_progress(d)
         test_empty_batches_write_nothing(d)
+        test_system_clock_stop_restart(d)
     finally:
         shutil.rmtree(d, ignore_errors=True)
 

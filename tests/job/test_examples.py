@@ -13,10 +13,14 @@ is:
 - a directory source's path becomes a directory under a fresh temporary
   directory that does not exist yet (create_if_missing must make it), and
   a file is moved into it (as the docs say: write a file elsewhere, then
-  mv it in).
+  mv it in);
+- a checkpoint directory becomes one under the temporary directory.
 A few words are sent, and each word must show up in the printed output
 with a count of at least what was sent. Then SIGTERM must stop the job
-with exit status 0. A file with any other source type fails the test
+with exit status 0. A job with a checkpoint is then started again on the
+same directory and sent the words again: its running counts must go on
+from the first run's (at least twice what was sent) and SIGTERM must stop
+it with 0 again. A file with any other source type fails the test
 until this test learns how to feed it. Exits 77 (skip) without ncat when
 an example needs it. Every wait is bounded.
 """
@@ -80,14 +84,20 @@ def run_one(path, tmp):
             s["port"] = port
         else:
             s["path"] = indir
+    if "checkpoint" in doc:
+        doc["checkpoint"] = os.path.join(tmp, "checkpoint")
     changed = os.path.join(tmp, os.path.basename(path))
     with open(changed, "w") as f:
         json.dump(doc, f)
-    if "socket" in kinds:
-        with Ncat(port) as ncat:
-            run_job(changed, lambda job: feed_socket(job, ncat), indir)
-    else:
-        run_job(changed, lambda job: feed_directory(job, indir, tmp), indir)
+    runs = 2 if "checkpoint" in doc else 1
+    for n in range(1, runs + 1):
+        expect = {w: c * n for w, c in EXPECT.items()}
+        if "socket" in kinds:
+            with Ncat(port) as ncat:
+                run_job(changed, lambda job: feed_socket(job, ncat), expect)
+        else:
+            run_job(changed, lambda job: feed_directory(job, indir, tmp),
+                    expect)
 
 
 def feed_socket(job, ncat):
@@ -106,7 +116,7 @@ def feed_directory(job, indir, tmp):
     os.rename(staged, os.path.join(indir, "words.txt"))
 
 
-def run_job(path, feed, indir):
+def run_job(path, feed, expect):
     with Job([STREAMCTL, "run", path]) as job:
         feed(job)
 
@@ -114,9 +124,9 @@ def run_job(path, feed, indir):
             check(job.alive(), "the job exited (status %s) before its "
                   "output" % job.proc.returncode)
             seen = seen_counts(job)
-            return all(seen.get(w, 0) >= c for w, c in EXPECT.items())
-        wait_until(enough, OUTPUT_S, "the counts of %r in the output"
-                   % sorted(EXPECT))
+            return all(seen.get(w, 0) >= c for w, c in expect.items())
+        wait_until(enough, OUTPUT_S, "the counts %r in the output"
+                   % sorted(expect.items()))
         rc = job.stop(signal.SIGTERM)
         err = job.err.text()
         check(rc == 0, "exit status %d after SIGTERM: %s" % (rc, err[-2000:]))
@@ -124,7 +134,7 @@ def run_job(path, feed, indir):
 
 
 def test():
-    check(len(JOBS) >= 4, "expected the 4 shipped example job files, "
+    check(len(JOBS) >= 5, "expected the 5 shipped example job files, "
           "found %r" % JOBS)
     for path in JOBS:
         validate_as_shipped(path)
