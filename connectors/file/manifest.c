@@ -71,8 +71,12 @@ sl_status sl__manifest_write(sl__ckpt_io *io, const char *dir, int64_t batch,
                        dir);
     if (!(text = manifest_text(batch, files, n, &len)))
         return sl__err(&io->err, SL_ENOMEM, "out of memory");
-    st = sl__ckpt_write_file(io, path, SL__MANIFEST_MAGIC, SL__MANIFEST_VERSION,
-                             text, len);
+    /* The part files' renames are durable before the entry that lists
+     * them exists: a reader trusting the manifest never misses a file. */
+    st = sl__ckpt_io_sync_dirs(io);
+    if (st == SL_OK)
+        st = sl__ckpt_write_file(io, path, SL__MANIFEST_MAGIC,
+                                 SL__MANIFEST_VERSION, text, len);
     sl_free(text);
     if (st == SL_OK)
         st = sl__ckpt_io_sync_dirs(io);

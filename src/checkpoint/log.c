@@ -262,10 +262,14 @@ sl_status sl__ckpt_log_write(sl__ckpt *ck, sl__ckpt_log log, int64_t batch,
 
     if (!path)
         return sl__err(&ck->io.err, SL_ENOMEM, "out of memory");
-    st = sl__ckpt_write_file(&ck->io, path, log_magic[log], SL__CKPT_VERSION,
-                             payload, len);
-    /* The entry counts only once its directory, and every directory the
-     * batch wrote into before it, is durable. */
+    /* What the entry names (the directories the batch wrote into) is
+     * synced before the entry is renamed into place: synced only after,
+     * a crash between the two could keep the entry and lose a file it
+     * counts on. Then the entry's own directory. */
+    st = sl__ckpt_io_sync_dirs(&ck->io);
+    if (st == SL_OK)
+        st = sl__ckpt_write_file(&ck->io, path, log_magic[log],
+                                 SL__CKPT_VERSION, payload, len);
     if (st == SL_OK)
         st = sl__ckpt_io_sync_dirs(&ck->io);
     sl_free(path);

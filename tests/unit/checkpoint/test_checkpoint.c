@@ -22,6 +22,7 @@
 
 #include "checkpoint/checkpoint.h"
 #include "core/core.h"
+#include "file/manifest.h"
 #include "sl_test.h"
 #include "sl_test_util.h"
 
@@ -572,6 +573,92 @@ static void test_injected_failures(void)
     free(d);
 }
 
+/* ------------------------------------------------ durability order */
+
+/* The steps an io ran, as "STEP:path" lines, for order checks. */
+typedef struct step_log {
+    char text[4096];
+} step_log;
+
+static int record_step(void *user, sl__ckpt_step step, const char *path)
+{
+    static const char *const names[] = {"open",   "write",   "fsync",
+                                        "rename", "dirsync", "unlink"};
+    step_log *l = user;
+    size_t n = strlen(l->text);
+    snprintf(l->text + n, sizeof l->text - n, "%s:%s\n", names[step], path);
+    return 0;
+}
+
+/* Where "step:path" first shows in the log; -1 when it does not. */
+static long step_pos(const step_log *l, const char *step, const char *path)
+{
+    char want[1024];
+    const char *at;
+    snprintf(want, sizeof want, "%s:%s\n", step, path);
+    at = strstr(l->text, want);
+    return at ? (long)(at - l->text) : -1;
+}
+
+#define SL_CHECK_BEFORE(l, s1, p1, s2, p2)                                     \
+    do {                                                                       \
+        long a_ = step_pos(l, s1, p1), b_ = step_pos(l, s2, p2);               \
+        if (a_ < 0 || b_ < 0 || a_ > b_)                                       \
+            sl_test_fail(__FILE__, __LINE__, "%s %s not before %s %s in:\n%s", \
+                         s1, p1, s2, p2, (l)->text);                           \
+        else                                                                   \
+            CU_PASS(s1 " before " s2);                                         \
+    } while (0)
+
+/* A log entry is renamed into place only after the directories of the
+ * files written before it are fsynced: else a crash between the rename and
+ * the sync could keep commits/<batch> and lose a state file it counts on.
+ * The file sink's manifest entry likewise waits for the part files'
+ * directory. */
+static void test_entry_after_dirsync(void)
+{
+    char *d = tmpdir(), state[512], file[600], entry[512], commits[512],
+         out[512], part[600], mdir[600], mentry[700];
+    sl__ckpt *ck = open_new(d);
+    sl__ckpt_io *io = sl__ckpt_io_of(ck), sio;
+    step_log l = {{0}};
+    sl_sink_file f;
+
+    snprintf(state, sizeof state, "%s/state", d);
+    snprintf(file, sizeof file, "%s/1.delta", state);
+    snprintf(entry, sizeof entry, "%s/commits/1", d);
+    snprintf(commits, sizeof commits, "%s/commits", d);
+    SL_CHECK_OK(sl__ckpt_mkdirs(io, state));
+    io->fault = record_step;
+    io->fault_user = &l;
+    SL_CHECK_OK(sl__ckpt_write_file(io, file, MAGIC, 1, "delta", 5));
+    SL_CHECK_OK(sl__ckpt_log_write(ck, SL__CKPT_COMMITS, 1, "{}", 2));
+    SL_CHECK_BEFORE(&l, "dirsync", state, "rename", entry);
+    SL_CHECK_BEFORE(&l, "rename", entry, "dirsync", commits);
+    io->fault = NULL;
+    sl__ckpt_close(ck);
+
+    /* The manifest: OUT's renames synced before the entry exists. */
+    snprintf(out, sizeof out, "%s/out", d);
+    snprintf(mdir, sizeof mdir, "%s/" SL__MANIFEST_DIR, out);
+    snprintf(mentry, sizeof mentry, "%s/1", mdir);
+    snprintf(part, sizeof part, "%s/part-00000001-00000.json", out);
+    sl__ckpt_io_init(&sio);
+    SL_CHECK_OK(sl__ckpt_mkdirs(&sio, mdir));
+    SL_CHECK_OK(sl__ckpt_io_sync_dirs(&sio));
+    SL_CHECK_OK(sl__ckpt_io_mark_dir(&sio, out));
+    l.text[0] = 0;
+    sio.fault = record_step;
+    sio.fault_user = &l;
+    f = (sl_sink_file){part, 3, 0};
+    SL_CHECK_OK(sl__manifest_write(&sio, out, 1, &f, 1));
+    SL_CHECK_BEFORE(&l, "dirsync", out, "rename", mentry);
+    SL_CHECK_INT(sio.ndirty, 0);
+    sl__ckpt_io_free(&sio);
+    rm_rf(d);
+    free(d);
+}
+
 /* A real full disk: a 64 KiB tmpfs, written until it is full. */
 static void test_tmpfs_full(void)
 {
@@ -634,5 +721,6 @@ const sl_test_case SL_TESTS[] = {
     {"inspect", test_inspect},
     {"injected_failures", test_injected_failures},
     {"tmpfs_full", test_tmpfs_full},
+    {"entry_after_dirsync", test_entry_after_dirsync},
     {NULL, NULL},
 };
