@@ -209,15 +209,9 @@ static sl_status write_part(sl_task *t, sl_iter *it, void *user)
  * form ".part-B-P.ext.tmp"); -1 for any other name. */
 static int64_t part_batch(const char *name, bool *staging)
 {
-    long long b = 0;
+    int64_t b;
     *staging = name[0] == '.';
-    if (*staging)
-        name++;
-    if (strncmp(name, "part-", 5) != 0 || name[5] < '0' || name[5] > '9')
-        return -1;
-    for (name += 5; *name >= '0' && *name <= '9'; name++)
-        b = b * 10 + (*name - '0');
-    return *name == '-' ? b : -1;
+    return sl__manifest_part_batch(name + *staging, &b) ? b : -1;
 }
 
 static bool has_manifest(const fsink *k, int64_t batch)
