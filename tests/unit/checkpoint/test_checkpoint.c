@@ -14,7 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <sluice/checkpoint.h>
@@ -573,6 +575,51 @@ static void test_injected_failures(void)
     free(d);
 }
 
+/* ------------------------------------------------ one user at a time */
+
+/* A checkpoint open by one job is refused to a second opener (another
+ * job, a rollback) by name; free again once the first closes it, and
+ * after its holder was killed. */
+static void test_lock(void)
+{
+    char *d = tmpdir(), sub[256], err[512] = "";
+    sl__ckpt *ck, *ck2 = NULL;
+    int pipefd[2], status;
+    char c;
+    pid_t pid;
+
+    snprintf(sub, sizeof sub, "%s/ck", d);
+    ck = open_new(sub);
+    write_batches(ck, 1, 1, SL__CKPT_COMMITS);
+    SL_CHECK_INT(sl__ckpt_open(sub, true, "fp-1", 4, &ck2, err, sizeof err),
+                 SL_EBUSY);
+    SL_CHECK(ck2 == NULL);
+    SL_CHECK_HAS(err, "is in use by another job");
+    SL_CHECK_HAS(err, "/ck/lock");
+    SL_CHECK_INT(sl_checkpoint_rollback(sub, 1, err, sizeof err), SL_EBUSY);
+    sl__ckpt_close(ck);
+    SL_CHECK_OK(sl_checkpoint_rollback(sub, 1, err, sizeof err));
+    /* A holder killed with SIGKILL leaves the lock behind it. */
+    SL_CHECK_INT(pipe(pipefd), 0);
+    if ((pid = fork()) == 0) {
+        sl__ckpt *held = NULL;
+        char e[256];
+        if (sl__ckpt_open(sub, false, NULL, 0, &held, e, sizeof e) == SL_OK &&
+            write(pipefd[1], "x", 1) == 1)
+            pause();
+        _exit(1);
+    }
+    SL_CHECK_INT(read(pipefd[0], &c, 1), 1);
+    SL_CHECK_INT(kill(pid, SIGKILL), 0);
+    SL_CHECK_INT(waitpid(pid, &status, 0), pid);
+    SL_CHECK_OK(sl__ckpt_open(sub, false, NULL, 0, &ck2, err, sizeof err));
+    sl__ckpt_close(ck2);
+    close(pipefd[0]);
+    close(pipefd[1]);
+    rm_rf(d);
+    free(d);
+}
+
 /* ------------------------------------------------ durability order */
 
 /* The steps an io ran, as "STEP:path" lines, for order checks. */
@@ -722,5 +769,6 @@ const sl_test_case SL_TESTS[] = {
     {"injected_failures", test_injected_failures},
     {"tmpfs_full", test_tmpfs_full},
     {"entry_after_dirsync", test_entry_after_dirsync},
+    {"lock", test_lock},
     {NULL, NULL},
 };
