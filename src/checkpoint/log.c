@@ -556,11 +556,17 @@ sl_status sl__ckpt_rollback(sl__ckpt *ck, int64_t to, sl__ckpt_prune_fn prune,
         return st;
     }
     sl_free(com);
-    if (prune && (st = prune(user, ck, INT64_MIN, to)) != SL_OK)
-        return st;
-    /* Commits first: a batch cut short keeps offsets and is re-run, never
-     * the other way round (a commit without its offsets). */
+    /* Commits first, durably, and only then the state and window files
+     * after `to`: cut short the other way, a restart would trust the last
+     * commit left over a state whose later deltas are gone (a shard that
+     * did not change has none, so nothing would notice). A batch cut
+     * short keeps its offsets and is re-run, never the other way round
+     * (a commit without its offsets). */
     if ((st = delete_outside(ck, SL__CKPT_COMMITS, INT64_MIN, to)) == SL_OK)
+        st = sl__ckpt_io_sync_dirs(&ck->io);
+    if (st == SL_OK && prune)
+        st = prune(user, ck, INT64_MIN, to);
+    if (st == SL_OK)
         st = delete_outside(ck, SL__CKPT_OFFSETS, INT64_MIN, to);
     if (st == SL_OK)
         st = sl__ckpt_io_sync_dirs(&ck->io);
