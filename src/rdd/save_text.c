@@ -65,7 +65,7 @@ static sl_status save_part(sl_task *t, sl_iter *it, void *user)
                              "path of part %zu longer than PATH_MAX (%d "
                              "bytes) in %s",
                              sl_task_partition(t), PATH_MAX - 1, c->dir);
-    f = fopen(path, "w");
+    f = fopen(path, "we");
     if (!f)
         return sl__task_fail(t, SL_EIO, "cannot create %s: %s", path,
                              SL__STRERROR(errno));
@@ -88,7 +88,7 @@ static sl_status save_into(sl_rdd *r, const char *dir)
     if ((st = sl_rdd_foreach_partition(r, save_part, &c)) != SL_OK)
         return st;
     snprintf(marker, sizeof marker, "%s/_SUCCESS", dir);
-    f = fopen(marker, "w");
+    f = fopen(marker, "we");
     if (!f || close_part(f, SL_OK) != SL_OK) {
         sl__engine_set_error(r->eng, "cannot create %s: %s", marker,
                              SL__STRERROR(errno));
