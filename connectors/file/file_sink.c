@@ -153,7 +153,7 @@ static bool same_bytes(const char *path, uint64_t bytes, uint32_t crc)
     FILE *f;
     if (stat(path, &sb) != 0 || (uint64_t)sb.st_size != bytes)
         return false;
-    if (!(f = fopen(path, "r")))
+    if (!(f = fopen(path, "re")))
         return false;
     while ((n = fread(buf, 1, sizeof buf, f)) > 0)
         c = (uint32_t)crc32(c, (const Bytef *)buf, (uInt)n);
@@ -176,7 +176,7 @@ static sl_status write_part(sl_task *t, sl_iter *it, void *user)
     if (!sl_iter_next(it, &v))
         return SL_OK;
     staging_of(k->paths[p], staging, sizeof staging);
-    if (!(w.f = fopen(staging, "w")))
+    if (!(w.f = fopen(staging, "we")))
         return sl__task_fail(t, SL_EIO, "file sink: cannot create %s: %s",
                              staging, SL__STRERROR(errno));
     do
@@ -209,15 +209,9 @@ static sl_status write_part(sl_task *t, sl_iter *it, void *user)
  * form ".part-B-P.ext.tmp"); -1 for any other name. */
 static int64_t part_batch(const char *name, bool *staging)
 {
-    long long b = 0;
+    int64_t b;
     *staging = name[0] == '.';
-    if (*staging)
-        name++;
-    if (strncmp(name, "part-", 5) != 0 || name[5] < '0' || name[5] > '9')
-        return -1;
-    for (name += 5; *name >= '0' && *name <= '9'; name++)
-        b = b * 10 + (*name - '0');
-    return *name == '-' ? b : -1;
+    return sl__manifest_part_batch(name + *staging, &b) ? b : -1;
 }
 
 static bool has_manifest(const fsink *k, int64_t batch)

@@ -71,8 +71,12 @@ sl_status sl__manifest_write(sl__ckpt_io *io, const char *dir, int64_t batch,
                        dir);
     if (!(text = manifest_text(batch, files, n, &len)))
         return sl__err(&io->err, SL_ENOMEM, "out of memory");
-    st = sl__ckpt_write_file(io, path, SL__MANIFEST_MAGIC, SL__MANIFEST_VERSION,
-                             text, len);
+    /* The part files' renames are durable before the entry that lists
+     * them exists: a reader trusting the manifest never misses a file. */
+    st = sl__ckpt_io_sync_dirs(io);
+    if (st == SL_OK)
+        st = sl__ckpt_write_file(io, path, SL__MANIFEST_MAGIC,
+                                 SL__MANIFEST_VERSION, text, len);
     sl_free(text);
     if (st == SL_OK)
         st = sl__ckpt_io_sync_dirs(io);
@@ -120,21 +124,34 @@ static void match_name(void *user, const char *name)
     f->found = f->found || strcmp(f->name, name) == 0;
 }
 
+bool sl__manifest_part_batch(const char *name, int64_t *batch)
+{
+    const char *p = name + 5;
+    int64_t b = 0;
+
+    if (strncmp(name, "part-", 5) != 0 || *p < '0' || *p > '9')
+        return false;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        if (b > (INT64_MAX - (*p - '0')) / 10)
+            return false;
+        b = b * 10 + (*p - '0');
+    }
+    *batch = b;
+    return *p == '-';
+}
+
 sl_status sl__manifest_lists(const char *dir, const char *name, char *errbuf,
                              size_t errlen)
 {
     char path[4400];
-    long long batch = 0;
-    const char *p = name + 5;
+    int64_t batch;
     find f = {name, false};
     sl__ckpt_io io;
     sl_status st;
 
-    if (strncmp(name, "part-", 5) != 0 || *p < '0' || *p > '9')
+    if (!sl__manifest_part_batch(name, &batch))
         return SL_ENOTFOUND;
-    for (; *p >= '0' && *p <= '9'; p++)
-        batch = batch * 10 + (*p - '0');
-    snprintf(path, sizeof path, "%s/" SL__MANIFEST_DIR "/%lld", dir, batch);
+    snprintf(path, sizeof path, "%s/" SL__MANIFEST_DIR "/%" PRId64, dir, batch);
     sl__ckpt_io_init(&io);
     st = read_one(&io, path, match_name, &f);
     if (st != SL_OK && st != SL_ENOTFOUND)

@@ -39,6 +39,13 @@ sl_status sl__manifest_each(const char *dir,
                             void *user, char *errbuf, size_t errlen);
 
 /*
+ * The batch of a part file's name, "part-<batch>-...": false for any other
+ * name, a batch above INT64_MAX included (names in a directory are
+ * anyone's input: a long number is not ours, never an overflow).
+ */
+bool sl__manifest_part_batch(const char *name, int64_t *batch);
+
+/*
  * Whether name (a file in dir) is listed by the manifest of its batch
  * (the batch comes from the name, "part-<batch>-..."): SL_OK when it is,
  * SL_ENOTFOUND when not (yet), SL_ECORRUPT with the reason in errbuf for a

@@ -13,8 +13,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 struct sl__ckpt {
@@ -23,7 +25,8 @@ struct sl__ckpt {
     char job_id[37];
     void *fingerprint; /* metadata's payload after the job id line */
     size_t fingerprint_len;
-    void *meta; /* metadata's whole payload */
+    void *meta;  /* metadata's whole payload */
+    int lock_fd; /* DIR/lock, flock'ed while the handle lives; or -1 */
 };
 
 static const char *const log_dirs[] = {
@@ -163,6 +166,61 @@ static void remove_temps(sl__ckpt *ck, const char *sub)
     sl_free(d);
 }
 
+/* How long an open waits for another process's lock: a job killed with
+ * SIGKILL drops it as it exits, which a supervisor's restart can race. */
+#define LOCK_WAIT_MS 2000
+
+/*
+ * Take DIR/lock (flock, exclusive) before anything is read or written: two
+ * processes on one checkpoint (a job started twice, a rollback while it
+ * runs) would each rename their own offsets, commits and state files over
+ * the other's. The kernel releases the lock when its holder dies. A
+ * missing DIR without create is left to open_meta to report.
+ */
+static sl_status take_lock(sl__ckpt *ck, bool create_it, char *errbuf,
+                           size_t errlen)
+{
+    char *path, eb[128];
+    struct timespec nap = {0, 50 * 1000 * 1000};
+    int fd, waited = 0;
+    sl_status st;
+
+    if (create_it && (st = make_dir(ck, ck->dir, errbuf, errlen)) != SL_OK)
+        return st;
+    if (!(path = path_join(ck->dir, "lock", NULL)))
+        return sl__errbuf(errbuf, errlen, SL_ENOMEM, "out of memory");
+    fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        st = errno == ENOENT && !create_it
+                 ? SL_OK
+                 : sl__errbuf(errbuf, errlen, SL_EIO, "cannot open %s: %s",
+                              path, strerror_r(errno, eb, sizeof eb));
+        sl_free(path);
+        return st;
+    }
+    while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        if (errno == EINTR)
+            continue;
+        if (errno != EWOULDBLOCK || waited >= LOCK_WAIT_MS) {
+            st = errno == EWOULDBLOCK
+                     ? sl__errbuf(errbuf, errlen, SL_EBUSY,
+                                  "checkpoint %s is in use by another job or "
+                                  "tool (it holds %s)",
+                                  ck->dir, path)
+                     : sl__errbuf(errbuf, errlen, SL_EIO, "cannot lock %s: %s",
+                                  path, strerror_r(errno, eb, sizeof eb));
+            close(fd);
+            sl_free(path);
+            return st;
+        }
+        nanosleep(&nap, NULL);
+        waited += 50;
+    }
+    sl_free(path);
+    ck->lock_fd = fd;
+    return SL_OK;
+}
+
 /* Read an existing metadata, or create one. */
 static sl_status open_meta(sl__ckpt *ck, bool create_it, const void *fp,
                            size_t fplen, char *errbuf, size_t errlen)
@@ -200,11 +258,14 @@ sl_status sl__ckpt_open(const char *dir, bool create_it,
     if (!ck)
         return sl__errbuf(errbuf, errlen, SL_ENOMEM, "out of memory");
     memset(ck, 0, sizeof *ck);
+    ck->lock_fd = -1;
     sl__ckpt_io_init(&ck->io);
     if (!(ck->dir = sl__strdup(dir))) {
         st = sl__errbuf(errbuf, errlen, SL_ENOMEM, "out of memory");
         goto fail;
     }
+    if ((st = take_lock(ck, create_it, errbuf, errlen)) != SL_OK)
+        goto fail;
     st = open_meta(ck, create_it, fingerprint, fingerprint_len, errbuf, errlen);
     if (st != SL_OK)
         goto fail;
@@ -222,6 +283,8 @@ void sl__ckpt_close(sl__ckpt *ck)
 {
     if (!ck)
         return;
+    if (ck->lock_fd >= 0)
+        close(ck->lock_fd); /* releases the flock */
     sl__ckpt_io_free(&ck->io);
     sl_free(ck->meta);
     sl_free(ck->dir);
@@ -262,10 +325,14 @@ sl_status sl__ckpt_log_write(sl__ckpt *ck, sl__ckpt_log log, int64_t batch,
 
     if (!path)
         return sl__err(&ck->io.err, SL_ENOMEM, "out of memory");
-    st = sl__ckpt_write_file(&ck->io, path, log_magic[log], SL__CKPT_VERSION,
-                             payload, len);
-    /* The entry counts only once its directory, and every directory the
-     * batch wrote into before it, is durable. */
+    /* What the entry names (the directories the batch wrote into) is
+     * synced before the entry is renamed into place: synced only after,
+     * a crash between the two could keep the entry and lose a file it
+     * counts on. Then the entry's own directory. */
+    st = sl__ckpt_io_sync_dirs(&ck->io);
+    if (st == SL_OK)
+        st = sl__ckpt_write_file(&ck->io, path, log_magic[log],
+                                 SL__CKPT_VERSION, payload, len);
     if (st == SL_OK)
         st = sl__ckpt_io_sync_dirs(&ck->io);
     sl_free(path);
@@ -489,11 +556,17 @@ sl_status sl__ckpt_rollback(sl__ckpt *ck, int64_t to, sl__ckpt_prune_fn prune,
         return st;
     }
     sl_free(com);
-    if (prune && (st = prune(user, ck, INT64_MIN, to)) != SL_OK)
-        return st;
-    /* Commits first: a batch cut short keeps offsets and is re-run, never
-     * the other way round (a commit without its offsets). */
+    /* Commits first, durably, and only then the state and window files
+     * after `to`: cut short the other way, a restart would trust the last
+     * commit left over a state whose later deltas are gone (a shard that
+     * did not change has none, so nothing would notice). A batch cut
+     * short keeps its offsets and is re-run, never the other way round
+     * (a commit without its offsets). */
     if ((st = delete_outside(ck, SL__CKPT_COMMITS, INT64_MIN, to)) == SL_OK)
+        st = sl__ckpt_io_sync_dirs(&ck->io);
+    if (st == SL_OK && prune)
+        st = prune(user, ck, INT64_MIN, to);
+    if (st == SL_OK)
         st = delete_outside(ck, SL__CKPT_OFFSETS, INT64_MIN, to);
     if (st == SL_OK)
         st = sl__ckpt_io_sync_dirs(&ck->io);

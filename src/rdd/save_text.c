@@ -65,7 +65,7 @@ static sl_status save_part(sl_task *t, sl_iter *it, void *user)
                              "path of part %zu longer than PATH_MAX (%d "
                              "bytes) in %s",
                              sl_task_partition(t), PATH_MAX - 1, c->dir);
-    f = fopen(path, "w");
+    f = fopen(path, "we");
     if (!f)
         return sl__task_fail(t, SL_EIO, "cannot create %s: %s", path,
                              SL__STRERROR(errno));
@@ -88,7 +88,7 @@ static sl_status save_into(sl_rdd *r, const char *dir)
     if ((st = sl_rdd_foreach_partition(r, save_part, &c)) != SL_OK)
         return st;
     snprintf(marker, sizeof marker, "%s/_SUCCESS", dir);
-    f = fopen(marker, "w");
+    f = fopen(marker, "we");
     if (!f || close_part(f, SL_OK) != SL_OK) {
         sl__engine_set_error(r->eng, "cannot create %s: %s", marker,
                              SL__STRERROR(errno));
@@ -166,31 +166,33 @@ static void staging_path(const char *path, char *out, size_t n)
              slash ? slash + 1 : path);
 }
 
-/* fsync a directory, so that the names in it (or a rename) last. Best
- * effort: some file systems refuse fsync on directories. */
-static void sync_dir(const char *dir)
+/* fsync a directory, so that the names in it (or a rename) last: 0 or
+ * the errno. Some file systems refuse fsync on directories (EINVAL): that
+ * is no failure. Any other error is, since the batch's commit entry
+ * follows and would count output a crash could still lose. */
+static int sync_dir(const char *dir)
 {
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), e = 0;
 
-    if (fd < 0)
-        return;
-    (void)fsync(fd);
+    if (fd < 0) /* a directory we may write but not read: as before */
+        return errno == EACCES ? 0 : errno;
+    if (fsync(fd) != 0 && errno != EINVAL)
+        e = errno;
     close(fd);
+    return e;
 }
 
-static void sync_parent(const char *path)
+static int sync_parent(const char *path)
 {
     const char *slash = strrchr(path, '/');
     char dir[PATH_MAX];
 
     if (!slash)
-        sync_dir(".");
-    else if (slash == path)
-        sync_dir("/");
-    else {
-        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
-        sync_dir(dir);
-    }
+        return sync_dir(".");
+    if (slash == path)
+        return sync_dir("/");
+    snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    return sync_dir(dir);
 }
 
 /*
@@ -230,6 +232,7 @@ sl_status sl__rdd_save_text_replace(sl_rdd *r, const char *path)
 {
     char staging[PATH_MAX];
     sl_status st;
+    int e;
 
     st = check_lengths(r->eng, path,
                        sizeof STAGING_PREFIX + sizeof STAGING_SUFFIX - 2);
@@ -243,14 +246,21 @@ sl_status sl__rdd_save_text_replace(sl_rdd *r, const char *path)
         return SL_EIO;
     }
     st = save_into(r, staging);
-    if (st == SL_OK)
-        sync_dir(staging);
+    if (st == SL_OK && (e = sync_dir(staging)) != 0) {
+        sl__engine_set_error(r->eng, "cannot sync directory %s: %s", staging,
+                             SL__STRERROR(e));
+        st = SL_EIO;
+    }
     if (st == SL_OK)
         st = publish(r->eng, staging, path);
     if (st != SL_OK) {
         (void)remove_tree(staging);
         return st;
     }
-    sync_parent(path);
+    if ((e = sync_parent(path)) != 0) {
+        sl__engine_set_error(r->eng, "cannot sync the directory of %s: %s",
+                             path, SL__STRERROR(e));
+        return SL_EIO;
+    }
     return SL_OK;
 }

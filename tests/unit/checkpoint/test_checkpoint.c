@@ -14,7 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <sluice/checkpoint.h>
@@ -22,6 +24,7 @@
 
 #include "checkpoint/checkpoint.h"
 #include "core/core.h"
+#include "file/manifest.h"
 #include "sl_test.h"
 #include "sl_test_util.h"
 
@@ -399,15 +402,20 @@ static void test_logs(void)
 typedef struct prune_rec {
     int calls;
     int64_t first, last;
+    char commits[64]; /* the commits when it ran */
+    size_t ndirty;    /* directories not yet synced when it ran */
 } prune_rec;
 
 static sl_status prune(void *user, sl__ckpt *ck, int64_t first, int64_t last)
 {
     prune_rec *r = user;
-    SL__UNUSED(ck);
+    char *c = list_str(ck, SL__CKPT_COMMITS);
     r->calls++;
     r->first = first;
     r->last = last;
+    snprintf(r->commits, sizeof r->commits, "%s", c ? c : "");
+    free(c);
+    r->ndirty = sl__ckpt_io_of(ck)->ndirty;
     return SL_OK;
 }
 
@@ -453,6 +461,10 @@ static void test_rollback(void)
     SL_CHECK_OK(sl__ckpt_rollback(ck, 8, prune, &r));
     SL_CHECK_INT(r.calls, 1);
     SL_CHECK_INT(r.last, 8);
+    /* State files go only after the later commits are gone for good: a
+     * crash between the two must not leave a commit over missing deltas. */
+    SL_CHECK_STR(r.commits, "6 7 8");
+    SL_CHECK_INT(r.ndirty, 0);
     SL_CHECK_LIST(ck, SL__CKPT_OFFSETS, "6 7 8");
     SL_CHECK_LIST(ck, SL__CKPT_COMMITS, "6 7 8");
     sl__ckpt_close(ck);
@@ -572,6 +584,137 @@ static void test_injected_failures(void)
     free(d);
 }
 
+/* ------------------------------------------------ one user at a time */
+
+/* A checkpoint open by one job is refused to a second opener (another
+ * job, a rollback) by name; free again once the first closes it, and
+ * after its holder was killed. */
+static void test_lock(void)
+{
+    char *d = tmpdir(), sub[256], err[512] = "";
+    sl__ckpt *ck, *ck2 = NULL;
+    int pipefd[2], status;
+    char c;
+    pid_t pid;
+
+    snprintf(sub, sizeof sub, "%s/ck", d);
+    ck = open_new(sub);
+    write_batches(ck, 1, 1, SL__CKPT_COMMITS);
+    SL_CHECK_INT(sl__ckpt_open(sub, true, "fp-1", 4, &ck2, err, sizeof err),
+                 SL_EBUSY);
+    SL_CHECK(ck2 == NULL);
+    SL_CHECK_HAS(err, "is in use by another job");
+    SL_CHECK_HAS(err, "/ck/lock");
+    SL_CHECK_INT(sl_checkpoint_rollback(sub, 1, err, sizeof err), SL_EBUSY);
+    sl__ckpt_close(ck);
+    SL_CHECK_OK(sl_checkpoint_rollback(sub, 1, err, sizeof err));
+    /* A holder killed with SIGKILL leaves the lock behind it. */
+    SL_CHECK_INT(pipe(pipefd), 0);
+    if ((pid = fork()) == 0) {
+        sl__ckpt *held = NULL;
+        char e[256];
+        if (sl__ckpt_open(sub, false, NULL, 0, &held, e, sizeof e) == SL_OK &&
+            write(pipefd[1], "x", 1) == 1)
+            pause();
+        _exit(1);
+    }
+    SL_CHECK_INT(read(pipefd[0], &c, 1), 1);
+    SL_CHECK_INT(kill(pid, SIGKILL), 0);
+    SL_CHECK_INT(waitpid(pid, &status, 0), pid);
+    SL_CHECK_OK(sl__ckpt_open(sub, false, NULL, 0, &ck2, err, sizeof err));
+    sl__ckpt_close(ck2);
+    close(pipefd[0]);
+    close(pipefd[1]);
+    rm_rf(d);
+    free(d);
+}
+
+/* ------------------------------------------------ durability order */
+
+/* The steps an io ran, as "STEP:path" lines, for order checks. */
+typedef struct step_log {
+    char text[4096];
+} step_log;
+
+static int record_step(void *user, sl__ckpt_step step, const char *path)
+{
+    static const char *const names[] = {"open",   "write",   "fsync",
+                                        "rename", "dirsync", "unlink"};
+    step_log *l = user;
+    size_t n = strlen(l->text);
+    snprintf(l->text + n, sizeof l->text - n, "%s:%s\n", names[step], path);
+    return 0;
+}
+
+/* Where "step:path" first shows in the log; -1 when it does not. */
+static long step_pos(const step_log *l, const char *step, const char *path)
+{
+    char want[1024];
+    const char *at;
+    snprintf(want, sizeof want, "%s:%s\n", step, path);
+    at = strstr(l->text, want);
+    return at ? (long)(at - l->text) : -1;
+}
+
+#define SL_CHECK_BEFORE(l, s1, p1, s2, p2)                                     \
+    do {                                                                       \
+        long a_ = step_pos(l, s1, p1), b_ = step_pos(l, s2, p2);               \
+        if (a_ < 0 || b_ < 0 || a_ > b_)                                       \
+            sl_test_fail(__FILE__, __LINE__, "%s %s not before %s %s in:\n%s", \
+                         s1, p1, s2, p2, (l)->text);                           \
+        else                                                                   \
+            CU_PASS(s1 " before " s2);                                         \
+    } while (0)
+
+/* A log entry is renamed into place only after the directories of the
+ * files written before it are fsynced: else a crash between the rename and
+ * the sync could keep commits/<batch> and lose a state file it counts on.
+ * The file sink's manifest entry likewise waits for the part files'
+ * directory. */
+static void test_entry_after_dirsync(void)
+{
+    char *d = tmpdir(), state[512], file[600], entry[512], commits[512],
+         out[512], part[600], mdir[600], mentry[700];
+    sl__ckpt *ck = open_new(d);
+    sl__ckpt_io *io = sl__ckpt_io_of(ck), sio;
+    step_log l = {{0}};
+    sl_sink_file f;
+
+    snprintf(state, sizeof state, "%s/state", d);
+    snprintf(file, sizeof file, "%s/1.delta", state);
+    snprintf(entry, sizeof entry, "%s/commits/1", d);
+    snprintf(commits, sizeof commits, "%s/commits", d);
+    SL_CHECK_OK(sl__ckpt_mkdirs(io, state));
+    io->fault = record_step;
+    io->fault_user = &l;
+    SL_CHECK_OK(sl__ckpt_write_file(io, file, MAGIC, 1, "delta", 5));
+    SL_CHECK_OK(sl__ckpt_log_write(ck, SL__CKPT_COMMITS, 1, "{}", 2));
+    SL_CHECK_BEFORE(&l, "dirsync", state, "rename", entry);
+    SL_CHECK_BEFORE(&l, "rename", entry, "dirsync", commits);
+    io->fault = NULL;
+    sl__ckpt_close(ck);
+
+    /* The manifest: OUT's renames synced before the entry exists. */
+    snprintf(out, sizeof out, "%s/out", d);
+    snprintf(mdir, sizeof mdir, "%s/" SL__MANIFEST_DIR, out);
+    snprintf(mentry, sizeof mentry, "%s/1", mdir);
+    snprintf(part, sizeof part, "%s/part-00000001-00000.json", out);
+    sl__ckpt_io_init(&sio);
+    SL_CHECK_OK(sl__ckpt_mkdirs(&sio, mdir));
+    SL_CHECK_OK(sl__ckpt_io_sync_dirs(&sio));
+    SL_CHECK_OK(sl__ckpt_io_mark_dir(&sio, out));
+    l.text[0] = 0;
+    sio.fault = record_step;
+    sio.fault_user = &l;
+    f = (sl_sink_file){part, 3, 0};
+    SL_CHECK_OK(sl__manifest_write(&sio, out, 1, &f, 1));
+    SL_CHECK_BEFORE(&l, "dirsync", out, "rename", mentry);
+    SL_CHECK_INT(sio.ndirty, 0);
+    sl__ckpt_io_free(&sio);
+    rm_rf(d);
+    free(d);
+}
+
 /* A real full disk: a 64 KiB tmpfs, written until it is full. */
 static void test_tmpfs_full(void)
 {
@@ -634,5 +777,7 @@ const sl_test_case SL_TESTS[] = {
     {"inspect", test_inspect},
     {"injected_failures", test_injected_failures},
     {"tmpfs_full", test_tmpfs_full},
+    {"entry_after_dirsync", test_entry_after_dirsync},
+    {"lock", test_lock},
     {NULL, NULL},
 };

@@ -416,11 +416,23 @@ static void put_at(const char *dir, const char *name, const char *text)
  * got its manifest; open removes them and nothing else. */
 static void test_leftovers_cleaned(void)
 {
-    char *dir = tmpdir();
+    char *dir = tmpdir(), err[256] = "";
     put_at(dir, ".part-00000007-00000.txt.tmp", "half");
     put_at(dir, "part-00000009-00000.txt", "no manifest");
     put_at(dir, "notes.txt", "not ours");
+    /* A number past INT64_MAX is not a batch of ours (2^64 + 1 once
+     * wrapped to batch 1, which had no manifest yet: deleted). */
+    put_at(dir, "part-18446744073709551617-00000.txt", "not ours");
     run_into(dir, 1, 0, 1);
+    SL_CHECK(exists_at(dir, "part-18446744073709551617-00000.txt"));
+    /* The directory source's question about such a name: not listed (and
+     * no signed overflow on the way, which UBSan would stop). */
+    SL_CHECK_INT(sl__manifest_lists(dir, "part-99999999999999999999-0.txt", err,
+                                    sizeof err),
+                 SL_ENOTFOUND);
+    SL_CHECK_INT(
+        sl__manifest_lists(dir, "part-00000001-00000.txt", err, sizeof err),
+        SL_OK);
     SL_CHECK(!exists_at(dir, ".part-00000007-00000.txt.tmp"));
     SL_CHECK(!exists_at(dir, "part-00000009-00000.txt"));
     SL_CHECK(exists_at(dir, "notes.txt"));

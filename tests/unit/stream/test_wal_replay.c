@@ -4,7 +4,8 @@
  * before their batch runs; a NEW context whose receivers send nothing,
  * resumed and given the recorded batch through sl__wal_glue_replay, sees
  * exactly the first run's lines, block for block; a recorded range the WAL
- * lacks is refused by name; receiver.wal false writes no WAL.
+ * lacks is refused by name; a batch recorded without blocks takes none of
+ * an earlier run's records of its id; receiver.wal false writes no WAL.
  */
 #include <sluice/sluice.h>
 #include <stdio.h>
@@ -257,6 +258,30 @@ static void test_missing_block_refused(void)
     free(dir);
 }
 
+/*
+ * Batch 1's blocks were logged by a run that crashed before offsets/1; the
+ * next run gave id 1 to a batch without receiver input and recorded that
+ * (counts 0). Its replay takes nothing from the WAL: the stale records
+ * are not its input, and the checkpoint stays usable.
+ */
+static void test_stale_run_ignored(void)
+{
+    char *dir = tmpdir();
+    seen a[2], b[2];
+    sl__wal_range rg[2] = {{0, 0, 0}, {1, 0, 0}};
+    memset(a, 0, sizeof a);
+    memset(b, 0, sizeof b);
+    first_run(dir, a);
+    SL_CHECK_OK(second_run(dir, b, rg));
+    SL_CHECK_INT(b[0].lines + b[1].lines, 0);
+    for (int i = 0; i < 2; i++) {
+        free(a[i].text);
+        free(b[i].text);
+    }
+    rm_rf(dir);
+    free(dir);
+}
+
 static void test_wal_off(void)
 {
     char *dir = tmpdir(), wd[512];
@@ -323,6 +348,7 @@ const char *SL_SUITE = "wal_replay";
 const sl_test_case SL_TESTS[] = {
     {"replay_equals_first_run", test_replay_equals_first_run},
     {"missing_block_refused", test_missing_block_refused},
+    {"stale_run_ignored", test_stale_run_ignored},
     {"wal_off", test_wal_off},
     {"recovery_replays_receiver_input", test_recovery_replays_receiver_input},
     {NULL, NULL},
