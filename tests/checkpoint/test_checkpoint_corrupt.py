@@ -15,9 +15,12 @@ import glob
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 
 STREAMCTL = None
 FIRST, LAST = 5, 7
@@ -182,6 +185,7 @@ def main():
         if r.returncode != 0:
             sys.exit("first run: %s" % r.stderr)
         cases(root, base, ref)
+        wal_cases(root)
     finally:
         shutil.rmtree(root, ignore_errors=True)
     if FAILED:
@@ -230,6 +234,94 @@ def deletions(root, base, ref, delta, snap):
     # A deleted last commit: batch FIRST is uncommitted and runs again.
     tolerated(root, base, "last_commit_delete_reruns",
               "ck/commits/%d" % FIRST, delete, ref)
+
+
+def serve_lines(srv):
+    """Accept the socket source's connections and send numbered lines."""
+    while True:
+        try:
+            c, _ = srv.accept()
+        except OSError:
+            return
+        try:
+            # in pieces over several batches: several WAL records
+            for k in range(12):
+                c.sendall(b"".join(b"line %d\n" % (k * 100 + i)
+                                   for i in range(100)))
+                time.sleep(0.1)
+        except OSError:
+            pass
+
+
+def flip_at(p, i):
+    with open(p, "r+b") as f:
+        f.seek(i)
+        b = f.read(1)
+        f.seek(i)
+        f.write(bytes([b[0] ^ 0x40]))
+
+
+def flip_first(p):
+    flip_at(p, 24 + 60)  # in the first record's zstd frame
+
+
+def flip_last(p):
+    flip_at(p, os.path.getsize(p) - 3)
+
+
+def wal_cases(root):
+    """A socket job's WAL segment: a changed byte in a record before the
+    last refuses the start naming the segment and offset; a bad last
+    record (a changed byte, or the segment cut in a record) is a torn end,
+    ignored with a warning as docs/checkpoint-format.md says (its batch is
+    committed; an uncommitted one would fail the replay's range check)."""
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(4)
+    threading.Thread(target=serve_lines, args=(srv,), daemon=True).start()
+    base = os.path.join(root, "wal")
+    os.makedirs(base)
+
+    def wal_job(d):
+        j = {"name": "walc", "batch_interval": "200ms", "max_batches": 4,
+             "checkpoint": os.path.join(d, "ck"),
+             "conf": {"log.level": "warn"},
+             "sources": {"lines": {"type": "socket", "host": "127.0.0.1",
+                                   "port": srv.getsockname()[1]}},
+             "sinks": [{"from": "lines", "type": "console",
+                        "format": "json"}]}
+        path = os.path.join(d, "job.json")
+        with open(path, "w") as f:
+            json.dump(j, f)
+        return path
+
+    r = subprocess.run([STREAMCTL, "run", wal_job(base)],
+                       capture_output=True, text=True, timeout=60)
+    if r.returncode != 0:
+        sys.exit("socket run: %s" % r.stderr)
+    seg = max(glob.glob(os.path.join(base, "ck", "wal", "*.wal")),
+              key=os.path.getsize)
+    if os.path.getsize(seg) <= 24:
+        sys.exit("no WAL record in %s" % seg)
+    for how, mutate, want_rc, reason in (
+            ("flip_first_record", flip_first, 1,
+             "record at offset 24: checksum mismatch"),
+            ("flip_last_record", flip_last, 0, "torn record"),
+            ("truncate", truncate, 0, "torn record")):
+        d = os.path.join(root, "wal_" + how)
+        shutil.copytree(base, d)
+        p = os.path.join(d, os.path.relpath(seg, base))
+        mutate(p)
+        r = subprocess.run([STREAMCTL, "run", wal_job(d)],
+                           capture_output=True, text=True, timeout=60)
+        check("wal_" + how, r.returncode == want_rc and reason in r.stderr
+              and (want_rc == 0 or os.path.basename(p) in r.stderr),
+              "rc %d, wanted %d and '%s':\n%s" %
+              (r.returncode, want_rc, reason, r.stderr))
+        if want_rc == 0:
+            check("wal_%s_runs_nothing_again" % how, r.stdout == "",
+                  r.stdout[:200])
+    srv.close()
 
 
 if __name__ == "__main__":
