@@ -16,6 +16,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -240,7 +241,7 @@ static bool written_now(const fsink *k, const char *name)
  * a manifest: what an interrupted write left, which its re-run writes
  * again.
  */
-static sl_status clean_dir(fsink *k, int64_t only)
+static sl_status clean_dir(fsink *k, int64_t only, int64_t newest)
 {
     char path[PATH_MAX + 260];
     struct dirent *e;
@@ -258,6 +259,15 @@ static sl_status clean_dir(fsink *k, int64_t only)
         if (only >= 0 ? b != only || (!staging && written_now(k, e->d_name))
                       : !staging && has_manifest(k, b))
             continue;
+        if (only < 0 && !staging && b < newest) {
+            /* Batches write in order and a re-run comes before any later
+             * batch, so no crash leaves this: the entry was deleted. */
+            st = sl__err(&k->io.err, SL_ECORRUPT,
+                         "%s/" SL__MANIFEST_DIR "/%lld: missing, but %s "
+                         "is there and batch %lld has an entry",
+                         k->dir, (long long)b, e->d_name, (long long)newest);
+            break;
+        }
         snprintf(path, sizeof path, "%s/%s", k->dir, e->d_name);
         st = sl__ckpt_unlink(&k->io, path);
     }
@@ -273,16 +283,48 @@ static sl_status fail(fsink *k, sl_status st)
     return sl_context_set_error(k->ctx, st, "%s", sl__ckpt_io_errmsg(&k->io));
 }
 
+static void ignore_name(void *user, const char *name)
+{
+    (void)user;
+    (void)name;
+}
+
+/* Every manifest entry must pass its check (a damaged one would make its
+ * part files unreadable to a directory source); *newest: the newest
+ * entry's batch, -1 for none. */
+static sl_status check_manifests(fsink *k, int64_t *newest)
+{
+    char mdir[PATH_MAX + 32], why[512];
+    struct dirent *e;
+    DIR *d;
+    *newest = -1;
+    if (sl__manifest_each(k->dir, ignore_name, NULL, why, sizeof why) != SL_OK)
+        return sl__err(&k->io.err, SL_ECORRUPT, "%s", why);
+    snprintf(mdir, sizeof mdir, "%s/" SL__MANIFEST_DIR, k->dir);
+    if (!(d = opendir(mdir)))
+        return sl__err(&k->io.err, SL_EIO, "cannot list %s: %s", mdir,
+                       SL__STRERROR(errno));
+    while ((e = readdir(d)) != NULL)
+        if (e->d_name[0] >= '0' && e->d_name[0] <= '9' &&
+            strspn(e->d_name, "0123456789") == strlen(e->d_name) &&
+            atoll(e->d_name) > *newest)
+            *newest = atoll(e->d_name);
+    closedir(d);
+    return SL_OK;
+}
+
 static sl_status fsink_open(void *state, const char *name)
 {
     fsink *k = state;
     char mdir[PATH_MAX + 32];
+    int64_t newest;
     sl_status st;
     (void)name;
     snprintf(mdir, sizeof mdir, "%s/" SL__MANIFEST_DIR, k->dir);
     sl__err(&k->io.err, SL_OK, "%s", "");
     if ((st = sl__ckpt_mkdirs(&k->io, mdir)) != SL_OK ||
-        (st = clean_dir(k, -1)) != SL_OK)
+        (st = check_manifests(k, &newest)) != SL_OK ||
+        (st = clean_dir(k, -1, newest)) != SL_OK)
         return fail(k, st);
     return SL_OK;
 }
@@ -339,7 +381,7 @@ static sl_status fsink_write(void *state, int64_t batch, int64_t time_ms,
     if ((st = sl_rdd_foreach_partition(rdd, write_part, k)) != SL_OK)
         return st; /* the engine's message names the file */
     compact_slots(k);
-    if ((st = clean_dir(k, batch)) != SL_OK)
+    if ((st = clean_dir(k, batch, -1)) != SL_OK)
         return fail(k, st);
     /* The renames count once the directory is synced, which the manifest
      * write does (the sink directory is dirty, then the manifest's). */

@@ -221,6 +221,23 @@ static sl_status take_lock(sl__ckpt *ck, bool create_it, char *errbuf,
     return SL_OK;
 }
 
+/* Whether DIR/sub holds a log entry (a name of digits only). */
+static bool has_entries(const sl__ckpt *ck, const char *sub)
+{
+    char *d = path_join(ck->dir, sub, NULL);
+    DIR *dp = d ? opendir(d) : NULL;
+    struct dirent *e;
+    bool found = false;
+
+    while (dp && !found && (e = readdir(dp)) != NULL)
+        found = e->d_name[0] &&
+                strspn(e->d_name, "0123456789") == strlen(e->d_name);
+    if (dp)
+        closedir(dp);
+    sl_free(d);
+    return found;
+}
+
 /* Read an existing metadata, or create one. */
 static sl_status open_meta(sl__ckpt *ck, bool create_it, const void *fp,
                            size_t fplen, char *errbuf, size_t errlen)
@@ -238,6 +255,12 @@ static sl_status open_meta(sl__ckpt *ck, bool create_it, const void *fp,
         /* ck->meta owns the payload once it parsed. */
         if ((st = meta_parse(ck, mpath, payload, len, errbuf, errlen)) != SL_OK)
             sl_free(payload);
+    } else if (st == SL_ENOTFOUND && create_it &&
+               (has_entries(ck, "offsets") || has_entries(ck, "commits"))) {
+        /* Batches without metadata: a new job id and fingerprint would
+         * take them as this job's unchecked, so refuse rather than guess. */
+        st = sl__errbuf(errbuf, errlen, SL_ECORRUPT,
+                        "%s: missing, but the checkpoint holds batches", mpath);
     } else if (st == SL_ENOTFOUND && create_it) {
         st = create(ck, mpath, fp, fplen, errbuf, errlen);
     } else {

@@ -641,6 +641,7 @@ sl_status sl__recovery_batch_done(sl_context *ctx, batch *b)
 
 void sl__recovery_final(sl_context *ctx)
 {
+    sl__errmsg saved;
     bool skip;
     if (!ctx->ck || ctx->ck_last_commit <= 0)
         return;
@@ -653,7 +654,11 @@ void sl__recovery_final(sl_context *ctx)
     if (skip)
         return;
     /* every = 1: due at any batch. A failure leaves the deltas, which
-     * restore just as well; it is only reported. */
+     * restore just as well; it is only logged, and the handle's error is
+     * put back, since the stop succeeds. */
+    pthread_mutex_lock(&ctx->err_lock);
+    saved = ctx->err;
+    pthread_mutex_unlock(&ctx->err_lock);
     if (sl__ckpt_snapshot_state(ctx, ctx->ck, ctx->ck_last_commit, 1) !=
         SL_OK) {
         char why[sizeof ctx->err.text];
@@ -661,5 +666,9 @@ void sl__recovery_final(sl_context *ctx)
                 "final checkpoint snapshot of batch %lld not written: %s",
                 (long long)ctx->ck_last_commit,
                 sl__ctx_errmsg_copy(ctx, why, sizeof why));
+        pthread_mutex_lock(&ctx->err_lock);
+        if (!ctx->err_final)
+            ctx->err = saved;
+        pthread_mutex_unlock(&ctx->err_lock);
     }
 }

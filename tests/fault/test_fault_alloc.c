@@ -1191,6 +1191,150 @@ static void test_job_file(void)
     fault_both("job file", op_job, NULL);
 }
 
+/* ------------------------------------------ (e) checkpointed context */
+
+/* Running counts; the last batch's sum of counts and window size. */
+typedef struct ck_acc {
+    int64_t total, window;
+} ck_acc;
+
+static sl_status ck_count(sl_task *t, const sl_value *key,
+                          const sl_value *values, const sl_value *state,
+                          sl_value *new_state, bool *remove, void *user)
+{
+    (void)t, (void)key, (void)user;
+    *remove = false;
+    *new_state = sl_int((state ? state->u.i : 0) + (int64_t)values->len);
+    return SL_OK;
+}
+
+static sl_status ck_fe_total(sl_rdd *rdd, int64_t time_ms, void *user)
+{
+    ck_acc *a = user;
+    const sl_value *out;
+    size_t n, i;
+    sl_status st = sl_rdd_collect(rdd, &out, &n);
+    (void)time_ms;
+    if (st != SL_OK)
+        return st;
+    for (a->total = 0, i = 0; i < n; i++)
+        a->total += sl_pair_value(&out[i])->u.i;
+    return SL_OK;
+}
+
+static sl_status ck_fe_window(sl_rdd *rdd, int64_t time_ms, void *user)
+{
+    ck_acc *a = user;
+    int64_t n;
+    sl_status st = sl_rdd_count(rdd, &n);
+    (void)time_ms;
+    if (st == SL_OK)
+        a->window = n;
+    return st;
+}
+
+/* The graph, named (a checkpoint needs names), with its input. */
+static sl_status ck_graph(sl_context *ctx, ck_acc *acc)
+{
+    sl_value lines[NLINES];
+    sl_dstream *q = sl_queue_stream(ctx, 2), *pairs, *counts, *win;
+    sl_status st = SL_OK;
+    size_t i, b;
+    for (i = 0; i < NLINES; i++)
+        lines[i] = sl_cstr(LINES[i]);
+    pairs = sl_dstream_map(sl_dstream_flat_map(q, fn_words, NULL),
+                           sl_fn_pair_one, NULL);
+    counts = sl_dstream_update_state_by_key(pairs, ck_count, NULL, NULL, 0);
+    win = sl_dstream_window(pairs, 2000, 1000);
+    if (!counts || !win)
+        return SL_ENOMEM;
+    for (b = 0; st == SL_OK && b < 6; b++)
+        st = sl_queue_stream_push(q, lines, NLINES - b % NLINES);
+    if (st == SL_OK && (st = sl_dstream_set_name(q, "q")) == SL_OK &&
+        (st = sl_dstream_set_name(counts, "counts")) == SL_OK &&
+        (st = sl_dstream_set_name(win, "win")) == SL_OK &&
+        (st = sl_dstream_foreach_rdd(counts, ck_fe_total, acc)) == SL_OK)
+        st = sl_dstream_foreach_rdd(win, ck_fe_window, acc);
+    return st;
+}
+
+/* Run the job up to batch max on the checkpoint in dir. */
+static sl_status ck_run(const char *dir, const char *max, ck_acc *acc)
+{
+    const char *const settings[] = {
+        "clock",     "manual", "max_batches",     max, "workers", "1",
+        "log.level", "error",  "checkpoint.path", dir, NULL};
+    char err[256];
+    sl_context *ctx;
+    sl_status st = sl_test_context_open(settings, &ctx, err, sizeof err);
+    if (st != SL_OK)
+        return st;
+    sl_context_set_logger(ctx, sl_test_quiet_log, NULL);
+    if ((st = ck_graph(ctx, acc)) == SL_OK &&
+        (st = sl_context_start(ctx)) == SL_OK)
+        st = sl_context_await_termination(ctx);
+    /* An action in foreach_rdd that ran out of memory fails the batch as
+     * the user's function; the message says what it was. */
+    if (st != SL_OK && strstr(sl_context_errmsg(ctx), "out of memory"))
+        st = SL_ENOMEM;
+    if (st != SL_OK && st != SL_ENOMEM)
+        fprintf(stderr, "checkpointed job: %s: %s\n", sl_errname(st),
+                sl_context_errmsg(ctx));
+    sl_context_free(ctx);
+    return st;
+}
+
+static ck_acc g_ck_ref;
+
+/*
+ * Write a checkpoint for 3 batches with allocation n failing, recover from
+ * it up to batch 5 with allocation n failing again (the count starts over),
+ * then run to batch 6 without failures: that run must equal an
+ * uninterrupted one. The loop's count of points is the longer phase's.
+ */
+static sl_status op_ckpt_job(void *arg)
+{
+    char tmpl[] = "/dev/shm/sl_fault_ckjob_XXXXXX", *d = mkdtemp(tmpl);
+    ck_acc acc = {0, 0};
+    sl_status st1, st2, st3;
+    long c1, c2, f;
+    (void)arg;
+    if (!d)
+        return SL_EIO;
+    st1 = ck_run(d, "3", &acc);
+    c1 = atomic_exchange(&g_calls, 0);
+    st2 = ck_run(d, "5", &acc);
+    c2 = atomic_load(&g_calls);
+    f = atomic_exchange(&g_fail_at, 0);
+    st3 = ck_run(d, "6", &acc);
+    atomic_store(&g_calls, c1 > c2 ? c1 : c2);
+    atomic_store(&g_fail_at, f);
+    sl_test_remove_tree(d);
+    if (st3 != SL_OK || acc.total != g_ck_ref.total ||
+        acc.window != g_ck_ref.window) {
+        fprintf(stderr,
+                "checkpointed job: after recovery %s, total %lld "
+                "window %lld, want %lld %lld\n",
+                sl_errname(st3), (long long)acc.total, (long long)acc.window,
+                (long long)g_ck_ref.total, (long long)g_ck_ref.window);
+        return SL_ECORRUPT;
+    }
+    if (st1 != SL_OK && st1 != SL_ENOMEM)
+        return st1;
+    return st1 != SL_OK ? st1 : st2;
+}
+
+static void test_checkpointed_job(void)
+{
+    char tmpl[] = "/dev/shm/sl_fault_ckref_XXXXXX", *d = mkdtemp(tmpl);
+    SL_CHECK(d != NULL);
+    build_reference();
+    SL_CHECK_OK(ck_run(d, "6", &g_ck_ref));
+    sl_test_remove_tree(d);
+    SL_CHECK(g_ck_ref.total > 0 && g_ck_ref.window > 0);
+    fault_both("checkpointed job", op_ckpt_job, NULL);
+}
+
 const char *SL_SUITE = "fault/alloc";
 const sl_test_case SL_TESTS[] = {
     {"install", test_install},
@@ -1206,5 +1350,6 @@ const sl_test_case SL_TESTS[] = {
     {"rdd_engine_all_ops", test_rdd_engine_more},
     {"stream_context", test_stream_context},
     {"job_file", test_job_file},
+    {"checkpointed_job", test_checkpointed_job},
     {NULL, NULL},
 };
