@@ -79,11 +79,10 @@ static void build(run *r, ckw *w, int64_t batches)
 
 static char *new_ck(sl__ckpt **ck)
 {
-    char tmpl[] = "/tmp/sl-ckst-XXXXXX", err[256];
-    char *d = mkdtemp(tmpl);
-    SL_CHECK(d != NULL);
+    char err[256];
+    char *d = sl_test_tmpdir("sl-ckst-");
     SL_CHECK_OK(sl__ckpt_open(d, true, "fp", 2, ck, err, sizeof err));
-    return strdup(d);
+    return d;
 }
 
 static void drop_ck(char *d, sl__ckpt *ck)
