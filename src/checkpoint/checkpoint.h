@@ -240,6 +240,11 @@ sl_status sl__ckpt_inspect(const char *dir, sl__ckpt_format fmt, char **out,
  * by their names alone ("<version><suffix>"), for retention and rollback
  * without a job (their contents are src/state's and src/stream's).
  */
+/** The longest path under a checkpoint directory, NUL included. */
+#define SL__CKPT_PATH_MAX 4096
+/** printf into out (SL__CKPT_PATH_MAX bytes); false when it did not fit. */
+bool sl__ckpt_path(char *out, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 /** The files "<version><suffix>" of dir, versions ascending (*v freed
  * with sl_free; a missing dir has none). SL_ENOMEM, SL_EIO (io's
  * message). */
