@@ -98,6 +98,10 @@ sl_status sl__ckpt_read_file(sl__ckpt_io *io, const char *path, uint32_t magic,
                              uint32_t max_version, void **payload, size_t *len,
                              uint32_t *version);
 
+/** write(2) all n bytes at p to fd, through short writes and EINTR: 0, or
+ * the errno of the failed write (for the files above and the WAL). */
+int sl__ckpt_write_all(int fd, const void *p, size_t n);
+
 /**
  * The header of a file whose payload is the len bytes at payload, into h
  * (SL__CKPT_HEADER_SIZE bytes): for files written some other way than
