@@ -13,6 +13,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "sl_test.h"
+
 /* ------------------------------------------------ engines and contexts */
 
 static sl_status conf_from(const char *const *settings, sl_conf **out,
@@ -270,6 +272,27 @@ void sl_test_remove_tree(const char *path)
     }
     closedir(d);
     rmdir(path);
+}
+
+char *sl_test_tmpdir(const char *prefix)
+{
+    char tmpl[256];
+    char *d;
+
+    snprintf(tmpl, sizeof tmpl, "/tmp/%sXXXXXX", prefix);
+    d = mkdtemp(tmpl);
+    SL_CHECK(d != NULL);
+    return d ? strdup(d) : NULL;
+}
+
+void sl_test_write_file(const char *path, const void *p, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    SL_CHECK(f != NULL);
+    if (f) {
+        SL_CHECK_INT(fwrite(p, 1, n, f), n);
+        fclose(f);
+    }
 }
 
 bool sl_test_run_in_child(int (*fn)(void *), void *arg, unsigned seconds,

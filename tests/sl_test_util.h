@@ -79,6 +79,13 @@ void sl_test_pair_reset(void);
 char *sl_test_read_file(const char *path, size_t *len);
 /* Remove path and everything below it. */
 void sl_test_remove_tree(const char *path);
+/* A new empty directory /tmp/<prefix>XXXXXX, its name for the caller to
+ * free (and the tree to remove); NULL, a failed check, when it cannot be
+ * made. */
+char *sl_test_tmpdir(const char *prefix);
+/* path holds the n bytes at p afterwards (created or truncated); a failed
+ * check when it cannot be written. */
+void sl_test_write_file(const char *path, const void *p, size_t n);
 /*
  * Run fn(arg) in a child process that an alarm ends after `seconds`, so
  * that a crash or a hang fails one test rather than the whole program.

@@ -98,6 +98,10 @@ sl_status sl__ckpt_read_file(sl__ckpt_io *io, const char *path, uint32_t magic,
                              uint32_t max_version, void **payload, size_t *len,
                              uint32_t *version);
 
+/** write(2) all n bytes at p to fd, through short writes and EINTR: 0, or
+ * the errno of the failed write (for the files above and the WAL). */
+int sl__ckpt_write_all(int fd, const void *p, size_t n);
+
 /**
  * The header of a file whose payload is the len bytes at payload, into h
  * (SL__CKPT_HEADER_SIZE bytes): for files written some other way than
@@ -240,6 +244,11 @@ sl_status sl__ckpt_inspect(const char *dir, sl__ckpt_format fmt, char **out,
  * by their names alone ("<version><suffix>"), for retention and rollback
  * without a job (their contents are src/state's and src/stream's).
  */
+/** The longest path under a checkpoint directory, NUL included. */
+#define SL__CKPT_PATH_MAX 4096
+/** printf into out (SL__CKPT_PATH_MAX bytes); false when it did not fit. */
+bool sl__ckpt_path(char *out, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 /** The files "<version><suffix>" of dir, versions ascending (*v freed
  * with sl_free; a missing dir has none). SL_ENOMEM, SL_EIO (io's
  * message). */

@@ -104,8 +104,7 @@ static sl_status io_fail(sl__ckpt_io *io, int e, const char *path,
                    strerror_r(e, buf, sizeof buf));
 }
 
-/* write(2) all of p, retrying short writes and EINTR. */
-static int write_all(int fd, const void *p, size_t n)
+int sl__ckpt_write_all(int fd, const void *p, size_t n)
 {
     const char *c = p;
     while (n > 0) {
@@ -146,8 +145,8 @@ static sl_status write_tmp(sl__ckpt_io *io, const char *tmp, const char *path,
     if (fd < 0)
         return io_fail(io, errno, path, "create temporary file");
     if ((e = fault(io, SL__CKPT_STEP_WRITE, path)) == 0 &&
-        (e = write_all(fd, h, SL__CKPT_HEADER_SIZE)) == 0)
-        e = write_all(fd, payload, len);
+        (e = sl__ckpt_write_all(fd, h, SL__CKPT_HEADER_SIZE)) == 0)
+        e = sl__ckpt_write_all(fd, payload, len);
     if (e) {
         close(fd);
         return io_fail(io, e, path, "write");

@@ -14,19 +14,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PATH_MAX_ 4096
-
-/* The path printed into out (PATH_MAX_ bytes); false when too long. */
-static bool path_fmt(char *out, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static bool path_fmt(char *out, const char *fmt, ...)
+bool sl__ckpt_path(char *out, const char *fmt, ...)
 {
     va_list ap;
     int n;
     va_start(ap, fmt);
-    n = vsnprintf(out, PATH_MAX_, fmt, ap);
+    n = vsnprintf(out, SL__CKPT_PATH_MAX, fmt, ap);
     va_end(ap);
-    return n >= 0 && n < PATH_MAX_;
+    return n >= 0 && n < SL__CKPT_PATH_MAX;
 }
 
 static int cmp_i64(const void *a, const void *b)
@@ -89,12 +84,12 @@ sl_status sl__ckpt_drop_after(sl__ckpt_io *io, const char *dir,
                               const char *suffix, const int64_t *v, size_t n,
                               int64_t after)
 {
-    char path[PATH_MAX_];
+    char path[SL__CKPT_PATH_MAX];
     sl_status st = SL_OK;
     size_t i;
     for (i = 0; i < n && !st; i++)
         if (v[i] > after) {
-            path_fmt(path, "%s/%lld%s", dir, (long long)v[i], suffix);
+            sl__ckpt_path(path, "%s/%lld%s", dir, (long long)v[i], suffix);
             st = sl__ckpt_unlink(io, path);
         }
     return st;
@@ -134,7 +129,7 @@ static sl_status each_dir(sl__ckpt *ck, const char *top, int depth,
                                           int64_t),
                           int64_t first_kept, int64_t last_kept)
 {
-    char path[PATH_MAX_];
+    char path[SL__CKPT_PATH_MAX];
     struct dirent *e;
     sl_status st = SL_OK;
     DIR *dp = opendir(top);
@@ -142,7 +137,8 @@ static sl_status each_dir(sl__ckpt *ck, const char *top, int depth,
     if (!dp)
         return SL_OK;
     while (!st && (e = readdir(dp)) != NULL) {
-        if (e->d_name[0] == '.' || !path_fmt(path, "%s/%s", top, e->d_name))
+        if (e->d_name[0] == '.' ||
+            !sl__ckpt_path(path, "%s/%s", top, e->d_name))
             continue;
         st = depth > 1
                  ? each_dir(ck, path, depth - 1, fn, first_kept, last_kept)
@@ -169,12 +165,12 @@ static sl_status prune_window_dir(sl__ckpt_io *io, const char *dir,
 sl_status sl__ckpt_prune_names(void *user, sl__ckpt *ck, int64_t first_kept,
                                int64_t last_kept)
 {
-    char top[PATH_MAX_];
+    char top[SL__CKPT_PATH_MAX];
     sl_status st = SL_OK;
     (void)user;
-    if (path_fmt(top, "%s/state", sl__ckpt_dir(ck)))
+    if (sl__ckpt_path(top, "%s/state", sl__ckpt_dir(ck)))
         st = each_dir(ck, top, 2, prune_shard, first_kept, last_kept);
-    if (!st && path_fmt(top, "%s/windows", sl__ckpt_dir(ck)))
+    if (!st && sl__ckpt_path(top, "%s/windows", sl__ckpt_dir(ck)))
         st = each_dir(ck, top, 1, prune_window_dir, first_kept, last_kept);
     return st;
 }

@@ -378,21 +378,6 @@ size_t sl__wal_segments(const sl__wal *w)
 
 /* ----------------------------------------------------------- append */
 
-static int write_all(int fd, const void *p, size_t n)
-{
-    const char *c = p;
-    while (n > 0) {
-        ssize_t r = write(fd, c, n);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0)
-            return errno;
-        c += r;
-        n -= (size_t)r;
-    }
-    return 0;
-}
-
 /* Close the open segment, synced: a closed segment is never torn. */
 static sl_status seg_close(sl__wal *w)
 {
@@ -422,7 +407,7 @@ static sl_status seg_begin(sl__wal *w)
     if (w->fd < 0)
         return sys_fail(w, errno, s->path, "create");
     sl__ckpt_header_make(h, SL__CKPT_MAGIC_WAL, SL__WAL_VERSION, NULL, 0);
-    if ((e = write_all(w->fd, h, sizeof h)) != 0)
+    if ((e = sl__ckpt_write_all(w->fd, h, sizeof h)) != 0)
         return sys_fail(w, e, s->path, "write");
     w->size = sizeof h;
     return sl__ckpt_io_mark_dir(&w->io, w->dir);
@@ -488,7 +473,7 @@ sl_status sl__wal_append(sl__wal *w, int64_t batch, uint32_t receiver,
         goto fail;
     if ((st = build_rec(w, fixed, name, nlen, data, len, &n)) != SL_OK)
         return st;
-    if ((e = write_all(w->fd, w->buf, n)) != 0) {
+    if ((e = sl__ckpt_write_all(w->fd, w->buf, n)) != 0) {
         st = sys_fail(w, e, w->segs[w->nsegs - 1].path, "write");
         goto fail;
     }

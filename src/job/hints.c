@@ -8,7 +8,10 @@
 #include "job/job_int.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <string.h>
+
+#include "job/parse_int.h"
 
 /* Names longer than this get no hint: no known name is nearly as long. */
 #define HINT_MAX_LEN 64
@@ -202,4 +205,19 @@ const char *sl__job_hint_note(sl_job *job, const char *hint)
         return "";
     note = sl__job_printf(job, " (did you mean \"%s\"?)", hint);
     return note ? note : "";
+}
+
+void sl__job_unknown_name(sl_job *job, const cJSON *node, const char *path,
+                          const char *what, const char *name, job_registry r)
+{
+    char known[256] = "";
+    const char *k;
+    size_t i;
+    for (i = 0; (k = registry_at(&r, i)) != NULL; i++)
+        snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s",
+                 i ? ", " : "", k);
+    sl__job_problem(job, node, path, "unknown %s %s%s (known: %s)", what,
+                    sl__job_quoted(job, name),
+                    sl__job_hint_note(job, sl__job_hint_registry(name, r)),
+                    known);
 }

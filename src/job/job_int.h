@@ -398,5 +398,9 @@ const char *sl__job_hint_registry(const char *name, job_registry r);
 /* " (did you mean \"HINT\"?)" in job memory, or "" for no hint (or when
  * out of memory, with job->oom set). */
 const char *sl__job_hint_note(sl_job *job, const char *hint);
+/* Record "unknown WHAT "NAME" (did you mean ...) (known: ...)" at path,
+ * the hint and the known names from registry r (cut short at 255 bytes). */
+void sl__job_unknown_name(sl_job *job, const cJSON *node, const char *path,
+                          const char *what, const char *name, job_registry r);
 
 #endif /* SL_JOB_JOB_INT_H */

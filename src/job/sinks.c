@@ -8,24 +8,6 @@
 #include <stdio.h>
 #include <string.h>
 
-/* "unknown sink type" with a hint, and the known types, from the
- * registry. */
-static void unknown_type(sl_job *job, const cJSON *type_j, const char *path,
-                         const char *type)
-{
-    char known[256] = "";
-    const char *t;
-    size_t i;
-    for (i = 0; (t = sl__job_sink_type_at(i)) != NULL; i++)
-        snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s",
-                 i ? ", " : "", t);
-    sl__job_problem(
-        job, type_j, path, "unknown sink type %s%s (known: %s)",
-        sl__job_quoted(job, type),
-        sl__job_hint_note(job, sl__job_hint_registry(type, REG_SINK_TYPES)),
-        known);
-}
-
 /* The fields a sink of type def may have (any when def is NULL). */
 static void check_sink_fields(sl_job *job, job_sink *k, const cJSON *j)
 {
@@ -55,7 +37,7 @@ static void read_sink(sl_job *job, job_sink *k, const cJSON *j)
     if ((f = sl__job_field(job, j, k->path, "type", true)) &&
         (type = sl__job_read_string(job, f, path)) &&
         !(k->def = sl__job_sink_find(type)))
-        unknown_type(job, f, path, type);
+        sl__job_unknown_name(job, f, path, "sink type", type, REG_SINK_TYPES);
     check_sink_fields(job, k, j);
     if ((f = sl__job_field(job, j, k->path, "from", true)))
         k->from =

@@ -8,24 +8,6 @@
 #include <stdio.h>
 #include <string.h>
 
-/* "unknown source type" with a hint, and the known types, from the
- * registry. */
-static void unknown_type(sl_job *job, const cJSON *type_j, const char *path,
-                         const char *type)
-{
-    char known[256] = "";
-    const char *t;
-    size_t i;
-    for (i = 0; (t = sl_job_source_type_at(i)) != NULL; i++)
-        snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s",
-                 i ? ", " : "", t);
-    sl__job_problem(
-        job, type_j, path, "unknown source type %s%s (known: %s)",
-        sl__job_quoted(job, type),
-        sl__job_hint_note(job, sl__job_hint_registry(type, REG_SOURCE_TYPES)),
-        known);
-}
-
 /* The fields of j that set conf properties, as the type's row maps them. */
 static void set_fields(sl_job *job, job_source *src, const cJSON *j)
 {
@@ -66,7 +48,8 @@ static void read_source(sl_job *job, job_source *src, const cJSON *j)
     if (!(type = sl__job_read_string(job, type_j, type_path)))
         return;
     if (!(def = sl__job_source_find(type))) {
-        unknown_type(job, type_j, type_path, type);
+        sl__job_unknown_name(job, type_j, type_path, "source type", type,
+                             REG_SOURCE_TYPES);
         return;
     }
     src->def = def;

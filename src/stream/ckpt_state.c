@@ -10,7 +10,6 @@
 #include "state/state_files.h"
 #include "state/store.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <sys/stat.h>
 
@@ -77,16 +76,6 @@ too_long:
                       "(names: %zu bytes escaped at most)",
                       s->name ? s->name : op, sizeof op - 1);
     return false;
-}
-
-bool sl__ckpt_path(char *out, const char *fmt, ...)
-{
-    va_list ap;
-    int n;
-    va_start(ap, fmt);
-    n = vsnprintf(out, SL__CKPT_PATH_MAX, fmt, ap);
-    va_end(ap);
-    return n >= 0 && n < SL__CKPT_PATH_MAX;
 }
 
 /* The context's error from the io's (which names the path). */

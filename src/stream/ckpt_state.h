@@ -75,15 +75,11 @@ sl_status sl__ckpt_prune_hook(void *user, sl__ckpt *ck, int64_t first_kept,
  */
 bool sl__ckpt_op_dirname(const char *name, char *out, size_t cap);
 
-/* Shared by ckpt_state.c and ckpt_window.c. */
-#define SL__CKPT_PATH_MAX 4096
-/* DIR/<top>/<op of s> into out; false (context error) when it does not
- * fit with SL__CKPT_PATH_ROOM bytes to spare or s has no name. */
+/* Shared by ckpt_state.c and ckpt_window.c. DIR/<top>/<op of s> into out
+ * (SL__CKPT_PATH_MAX bytes); false (context error) when it does not fit
+ * with SL__CKPT_PATH_ROOM bytes to spare or s has no name, so that
+ * sl__ckpt_path of a file under it fits. */
 #define SL__CKPT_PATH_ROOM 64
-/* printf into out (SL__CKPT_PATH_MAX bytes): a path under an op path,
- * which fits by SL__CKPT_PATH_ROOM. False when it did not fit. */
-bool sl__ckpt_path(char *out, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
 bool sl__ckpt_op_path(sl_context *ctx, sl__ckpt *ck, const char *top,
                       const sl_dstream *s, char *out);
 /* ckpt_window.c: one window's file for batch b, its restore to

@@ -132,28 +132,20 @@ sl_status sl__context_resume(sl_context *ctx, const sl__resume *r)
 static batch *replay_batch_new(sl_context *ctx, int64_t id,
                                const char *const *offsets)
 {
-    batch *b = sl_malloc(sizeof *b);
+    batch *b = sl__batch_new(ctx, id);
     size_t i;
     if (!b)
         return NULL;
-    memset(b, 0, sizeof *b);
-    b->blocks = sl_malloc((ctx->nreceivers + 1) * sizeof *b->blocks);
     b->replay = sl_malloc((ctx->nplanned + 1) * sizeof *b->replay);
-    if (b->blocks)
-        memset(b->blocks, 0, (ctx->nreceivers + 1) * sizeof *b->blocks);
     if (b->replay)
         memset(b->replay, 0, (ctx->nplanned + 1) * sizeof *b->replay);
     for (i = 0; b->replay && i < ctx->nplanned; i++)
         if (offsets[i] && !(b->replay[i] = sl__strdup(offsets[i])))
             break;
-    if (!b->blocks || !b->replay || i < ctx->nplanned) {
+    if (!b->replay || i < ctx->nplanned) {
         sl__batch_free(ctx, b);
         return NULL;
     }
-    b->id = id;
-    b->time_ms = ctx->zero_ms + id * ctx->interval_ms;
-    b->info.batch_id = id;
-    b->info.batch_time_ms = b->time_ms;
     return b;
 }
 

@@ -40,11 +40,9 @@ static bool queue_full(sl_context *ctx)
     return full;
 }
 
-/* Seal every receiver's input into batch `id`. */
-static batch *make_batch(sl_context *ctx, int64_t id, bool final)
+batch *sl__batch_new(sl_context *ctx, int64_t id)
 {
     batch *b = sl_malloc(sizeof *b);
-    size_t i;
     if (!b)
         return NULL;
     memset(b, 0, sizeof *b);
@@ -53,15 +51,26 @@ static batch *make_batch(sl_context *ctx, int64_t id, bool final)
         sl_free(b);
         return NULL;
     }
+    memset(b->blocks, 0, (ctx->nreceivers + 1) * sizeof *b->blocks);
     b->id = id;
     b->time_ms = ctx->zero_ms + id * ctx->interval_ms;
+    b->info.batch_id = id;
+    b->info.batch_time_ms = b->time_ms;
+    return b;
+}
+
+/* Seal every receiver's input into batch `id`. */
+static batch *make_batch(sl_context *ctx, int64_t id, bool final)
+{
+    batch *b = sl__batch_new(ctx, id);
+    size_t i;
+    if (!b)
+        return NULL;
     b->final = final;
     for (i = 0; i < ctx->nreceivers; i++) {
         sl__receiver_seal(ctx->receivers[i], final);
         b->blocks[i] = sl__receiver_take_sealed(ctx->receivers[i]);
     }
-    b->info.batch_id = id;
-    b->info.batch_time_ms = b->time_ms;
     b->info.submission_ms = sl__now_wall_ms();
     b->info.num_records = sl__batch_records(ctx, b);
     return b;

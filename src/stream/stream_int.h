@@ -490,6 +490,10 @@ void sl__io_flow_check(sl_context *ctx);
 
 /* io.c */
 void *sl__io_main(void *arg);
+/* A batch at id, its time and info's id and time set, with an empty block
+ * list per receiver (nreceivers + 1 entries); NULL when out of memory.
+ * Freed by sl__batch_free. */
+batch *sl__batch_new(sl_context *ctx, int64_t id);
 sl_status sl__io_init(sl_context *ctx);
 void sl__io_free(sl_context *ctx);
 

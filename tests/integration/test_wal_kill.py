@@ -22,54 +22,20 @@ and duplicated. Exits 77 without ncat.
 usage: test_wal_kill.py STREAMCTL WAL_DUMP
 """
 
-import json
 import os
 import random
 import signal
 import subprocess
 import sys
 import tempfile
-import time
 
 from itlib import Job, Ncat, TestFailure, check, free_port, log, main, \
     wait_until
-
-KILLS = 10
-MAX_BUFFERED = 256 * 1024
-MAX_LINE = 1024
-LINES_PER_WRITE = 50
-WRITE_EVERY_S = 0.01
-
-
-def job_file(path, port, ckpt):
-    job = {
-        "name": "wal-kill",
-        "batch_interval": "200ms",
-        "clock": "system",
-        "max_batches": 0,
-        "conf": {"checkpoint.path": ckpt,
-                 "receiver.max_buffered_bytes": str(MAX_BUFFERED),
-                 "receiver.max_line_bytes": str(MAX_LINE),
-                 "log.level": "warn"},
-        "sources": {"lines": {"type": "socket", "host": "127.0.0.1",
-                              "port": port}},
-        "sinks": [{"from": "lines", "type": "console", "format": "json"}],
-    }
-    with open(path, "w") as f:
-        json.dump(job, f)
-
+from wallib import KILLS, MAX_BUFFERED, MAX_LINE, printed, seed, send_for, \
+    write_job
 
 def line(n):
     return b"%08d the receiver WAL kill test line\n" % n
-
-
-def printed(job):
-    """{batch: [line numbers]} of the complete json lines printed."""
-    out = {}
-    for raw in job.out.data().split(b"\n")[:-1]:
-        rec = json.loads(raw)
-        out[rec["batch"]] = [int(r.split()[0]) for r in rec["records"]]
-    return out
 
 
 def wal_lines(wal_dump, ckpt, last_batch):
@@ -91,16 +57,11 @@ def one_run(streamctl, wal_dump, work, cycle, graceful):
     ckpt = os.path.join(work, "ck%d" % cycle)
     path = os.path.join(work, "job%d.json" % cycle)
     port = free_port()
-    job_file(path, port, ckpt)
+    write_job(path, "wal-kill", port, conf={"checkpoint.path": ckpt})
     sent = 0
     with Ncat(port) as ncat, Job([streamctl, "run", path]) as job:
         ncat.wait_connections(1)
-        until = time.monotonic() + random.uniform(0.8, 2.0)
-        while time.monotonic() < until:
-            ncat.send(b"".join(line(sent + 1 + i)
-                               for i in range(LINES_PER_WRITE)))
-            sent += LINES_PER_WRITE
-            time.sleep(WRITE_EVERY_S)
+        sent = send_for(ncat, sent, random.uniform(0.8, 2.0), line)
         if graceful:
             # Every line sent must come through before the stop.
             wait_until(lambda: sum(len(v) for v in printed(job).values())
@@ -140,7 +101,7 @@ def one_run(streamctl, wal_dump, work, cycle, graceful):
 
 def test():
     streamctl, wal_dump = sys.argv[1], sys.argv[2]
-    random.seed(int(os.environ.get("SL_SEED", str(int(time.time())))))
+    seed()
     sent = lost = dup = 0
     with tempfile.TemporaryDirectory(prefix="sl_wal_kill_") as work:
         for cycle in range(KILLS + 1):

@@ -23,23 +23,16 @@ recovery_replays_receiver_input forces that case. Exits 77 without ncat.
 usage: test_wal_restart.py STREAMCTL
 """
 
-import json
 import os
 import random
 import re
 import signal
 import sys
 import tempfile
-import time
 
 from itlib import Job, Ncat, check, free_port, log, main, wait_until
-
-KILLS = 10
-MAX_BUFFERED = 256 * 1024
-MAX_LINE = 1024
-LINES_PER_WRITE = 50
-WRITE_EVERY_S = 0.01
-
+from wallib import KILLS, MAX_BUFFERED, MAX_LINE, printed, seed, send_for, \
+    write_job
 
 RERUN_RE = re.compile(rb"recovery: batch (\d+) has no commit")
 
@@ -48,56 +41,26 @@ def line(n):
     return b"%08d the receiver WAL restart test line\n" % n
 
 
-def write_job(path, port, ckpt):
-    job = {
-        "name": "wal-restart",
-        "batch_interval": "200ms",
-        "clock": "system",
-        "max_batches": 0,
-        "checkpoint": ckpt,
-        "conf": {"receiver.max_buffered_bytes": str(MAX_BUFFERED),
-                 "receiver.max_line_bytes": str(MAX_LINE),
-                 "log.level": "warn"},
-        "sources": {"lines": {"type": "socket", "host": "127.0.0.1",
-                              "port": port}},
-        "sinks": [{"from": "lines", "type": "console", "format": "json"}],
-    }
-    with open(path, "w") as f:
-        json.dump(job, f)
-
-
-def printed(job):
-    """{batch: [line numbers]} of the complete json lines printed."""
-    out = {}
-    for raw in job.out.data().split(b"\n")[:-1]:
-        rec = json.loads(raw)
-        out[rec["batch"]] = [int(r.split()[0]) for r in rec["records"]]
-    return out
-
-
 def max_printed(job):
     return max([max(v) for v in printed(job).values() if v] + [0])
 
 
 def test():
     streamctl = sys.argv[1]
-    random.seed(int(os.environ.get("SL_SEED", str(int(time.time())))))
+    seed()
     runs, reruns = [], []
     sent = 0
     with tempfile.TemporaryDirectory(prefix="sl_wal_restart_") as work:
         path = os.path.join(work, "job.json")
         port = free_port()
-        write_job(path, port, os.path.join(work, "ck"))
+        write_job(path, "wal-restart", port,
+                  top={"checkpoint": os.path.join(work, "ck")})
         with Ncat(port) as ncat:
             for cycle in range(KILLS + 1):
                 with Job([streamctl, "run", path]) as job:
                     ncat.wait_connections(cycle + 1)
-                    until = time.monotonic() + random.uniform(0.6, 1.5)
-                    while time.monotonic() < until:
-                        ncat.send(b"".join(line(sent + 1 + i)
-                                           for i in range(LINES_PER_WRITE)))
-                        sent += LINES_PER_WRITE
-                        time.sleep(WRITE_EVERY_S)
+                    sent = send_for(ncat, sent, random.uniform(0.6, 1.5),
+                                    line)
                     if cycle < KILLS:
                         job.proc.send_signal(signal.SIGKILL)
                         job.wait_exit(10)

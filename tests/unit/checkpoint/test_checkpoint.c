@@ -32,26 +32,11 @@
 
 /* ------------------------------------------------------------ helpers */
 
-static char *tmpdir(void)
-{
-    char tmpl[] = "/tmp/sl_ckpt_XXXXXX";
-    char *d = mkdtemp(tmpl);
-    SL_CHECK(d != NULL);
-    return d ? strdup(d) : NULL;
-}
-
-static void rm_rf(const char *dir)
-{
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    SL_CHECK_INT(system(cmd), 0);
-}
-
 static void rm_rf_sub(const char *dir, const char *sub)
 {
     char p[512];
     snprintf(p, sizeof p, "%s/%s", dir, sub);
-    rm_rf(p);
+    sl_test_remove_tree(p);
 }
 
 static bool contains(const char *s, const char *part)
@@ -68,26 +53,6 @@ static bool contains(const char *s, const char *part)
         else                                                                   \
             CU_PASS(#s " has " part);                                          \
     } while (0)
-
-static unsigned char *slurp(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    unsigned char *b = malloc(1 << 16);
-    *n = f ? fread(b, 1, 1 << 16, f) : 0;
-    if (f)
-        fclose(f);
-    return b;
-}
-
-static void spit(const char *path, const void *p, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    SL_CHECK(f != NULL);
-    if (f) {
-        SL_CHECK_INT(fwrite(p, 1, n, f), n);
-        fclose(f);
-    }
-}
 
 /* Read path expecting failure st; the message must name path and why. */
 static void expect_bad(sl__ckpt_io *io, const char *path, sl_status want,
@@ -133,7 +98,7 @@ static int count_files(const char *dir)
 
 static void test_round_trip(void)
 {
-    char *d = tmpdir(), path[256];
+    char *d = sl_test_tmpdir("sl_ckpt_"), path[256];
     static const size_t lens[] = {0, 1, 23, 24, 1000, 70000};
     sl__ckpt_io io;
 
@@ -178,24 +143,25 @@ static void test_round_trip(void)
     SL_CHECK_INT(io.files_written, 6);
     SL_CHECK_INT(io.ndirty, 0);
     sl__ckpt_io_free(&io);
-    rm_rf(d);
+    sl_test_remove_tree(d);
     free(d);
 }
 
 static void test_truncated_each_length(void)
 {
-    char *d = tmpdir(), path[256], why[64];
+    char *d = sl_test_tmpdir("sl_ckpt_"), path[256], why[64];
     unsigned char *whole;
-    size_t n;
+    size_t n = 0;
     sl__ckpt_io io;
 
     sl__ckpt_io_init(&io);
     snprintf(path, sizeof path, "%s/f", d);
     SL_CHECK_OK(sl__ckpt_write_file(&io, path, MAGIC, 1, "hello world", 11));
-    whole = slurp(path, &n);
+    whole = (unsigned char *)sl_test_read_file(path, &n);
+    SL_CHECK(whole != NULL);
     SL_CHECK_INT(n, SL__CKPT_HEADER_SIZE + 11);
     for (size_t cut = 0; cut < n; cut++) {
-        spit(path, whole, cut);
+        sl_test_write_file(path, whole, cut);
         if (cut < SL__CKPT_HEADER_SIZE)
             snprintf(why, sizeof why, "truncated: %zu of 24 header bytes", cut);
         else
@@ -204,13 +170,13 @@ static void test_truncated_each_length(void)
     }
     /* A byte too many is as wrong as one too few. */
     whole[n] = 'x';
-    spit(path, whole, n + 1);
+    sl_test_write_file(path, whole, n + 1);
     expect_bad(&io, path, SL_ECORRUPT, "1 bytes after the payload");
     unlink(path);
     expect_bad(&io, path, SL_ENOTFOUND, "missing");
     free(whole);
     sl__ckpt_io_free(&io);
-    rm_rf(d);
+    sl_test_remove_tree(d);
     free(d);
 }
 
@@ -228,21 +194,22 @@ static const char *flip_reason(size_t i)
 
 static void test_flipped_bytes(void)
 {
-    char *d = tmpdir(), path[256];
+    char *d = sl_test_tmpdir("sl_ckpt_"), path[256];
     unsigned char *whole;
-    size_t n;
+    size_t n = 0;
     sl__ckpt_io io;
 
     sl__ckpt_io_init(&io);
     snprintf(path, sizeof path, "%s/f", d);
     SL_CHECK_OK(sl__ckpt_write_file(&io, path, MAGIC, 1, "0123456789", 10));
-    whole = slurp(path, &n);
+    whole = (unsigned char *)sl_test_read_file(path, &n);
+    SL_CHECK(whole != NULL);
     for (size_t i = 0; i < n; i++) {
         /* Byte 8's low bit makes the length 11 of a 10-byte payload;
          * other length bits claim more than the file holds. */
         unsigned char bit = i == 8 ? 0x01 : 0x80;
         whole[i] ^= bit;
-        spit(path, whole, n);
+        sl_test_write_file(path, whole, n);
         whole[i] ^= bit;
         if (i == 8) {
             expect_bad(&io, path, SL_ECORRUPT, "truncated: 34 of 35 bytes");
@@ -257,7 +224,7 @@ static void test_flipped_bytes(void)
     expect_bad(&io, path, SL_ECORRUPT, "format version 2 unsupported");
     free(whole);
     sl__ckpt_io_free(&io);
-    rm_rf(d);
+    sl_test_remove_tree(d);
     free(d);
 }
 
@@ -306,7 +273,7 @@ static char *list_str(sl__ckpt *ck, sl__ckpt_log log)
 
 static void test_metadata(void)
 {
-    char *d = tmpdir(), sub[256], err[256], id[37];
+    char *d = sl_test_tmpdir("sl_ckpt_"), sub[256], err[256], id[37];
     sl__ckpt *ck, *ck2 = NULL;
     size_t len;
     const void *fp;
@@ -341,13 +308,13 @@ static void test_metadata(void)
     SL_CHECK_INT(sl__ckpt_open(sub, true, NULL, 0, &ck, err, sizeof err),
                  SL_ECORRUPT);
     SL_CHECK_HAS(err, "/ck/metadata: truncated: 30 of");
-    rm_rf(d);
+    sl_test_remove_tree(d);
     free(d);
 }
 
 static void test_logs(void)
 {
-    char *d = tmpdir(), path[512];
+    char *d = sl_test_tmpdir("sl_ckpt_"), path[512];
     sl__ckpt *ck = open_new(d);
     int64_t *u, last;
     size_t n;
@@ -359,9 +326,9 @@ static void test_logs(void)
     write_batches(ck, 1, 10, SL__CKPT_COMMITS);
     /* Names that are not batches, and a leftover temporary, are ignored. */
     snprintf(path, sizeof path, "%s/offsets/.13.tmp", d);
-    spit(path, "junk", 4);
+    sl_test_write_file(path, "junk", 4);
     snprintf(path, sizeof path, "%s/offsets/007", d);
-    spit(path, "junk", 4);
+    sl_test_write_file(path, "junk", 4);
     SL_CHECK_LIST(ck, SL__CKPT_OFFSETS, "1 2 3 4 5 6 7 8 9 10 11 12");
     SL_CHECK_OK(sl__ckpt_log_last(ck, SL__CKPT_OFFSETS, &last));
     SL_CHECK_INT(last, 12);
@@ -378,11 +345,12 @@ static void test_logs(void)
     snprintf(path, sizeof path, "%s/commits/11", d);
     {
         char src[512];
-        size_t m;
+        size_t m = 0;
         unsigned char *b;
         snprintf(src, sizeof src, "%s/offsets/11", d);
-        b = slurp(src, &m);
-        spit(path, b, m);
+        b = (unsigned char *)sl_test_read_file(src, &m);
+        SL_CHECK(b != NULL);
+        sl_test_write_file(path, b, m);
         free(b);
     }
     SL_CHECK_INT(sl__ckpt_log_read(ck, SL__CKPT_COMMITS, 11, &p, &len),
@@ -394,7 +362,7 @@ static void test_logs(void)
     snprintf(path, sizeof path, "%s/offsets/.13.tmp", d);
     SL_CHECK(access(path, F_OK) != 0);
     sl__ckpt_close(ck);
-    rm_rf(d);
+    sl_test_remove_tree(d);
     free(d);
 }
 
@@ -421,7 +389,7 @@ static sl_status prune(void *user, sl__ckpt *ck, int64_t first, int64_t last)
 
 static void test_retention(void)
 {
-    char *d = tmpdir();
+    char *d = sl_test_tmpdir("sl_ckpt_");
     sl__ckpt *ck = open_new(d);
     prune_rec r = {0};
 
@@ -439,13 +407,13 @@ static void test_retention(void)
     /* Deleting is synced like writing: nothing left dirty. */
     SL_CHECK_INT(sl__ckpt_io_of(ck)->ndirty, 0);
     sl__ckpt_close(ck);
-    rm_rf(d);
+    sl_test_remove_tree(d);
     free(d);
 }
 
 static void test_rollback(void)
 {
-    char *d = tmpdir(), err[256];
+    char *d = sl_test_tmpdir("sl_ckpt_"), err[256];
     sl__ckpt *ck = open_new(d);
     prune_rec r = {0};
 
@@ -477,13 +445,13 @@ static void test_rollback(void)
     SL_CHECK_HAS(err, "cannot roll back to batch 99");
     SL_CHECK_INT(sl_checkpoint_rollback("/nonexistent/x", 1, err, sizeof err),
                  SL_ENOTFOUND);
-    rm_rf(d);
+    sl_test_remove_tree(d);
     free(d);
 }
 
 static void test_inspect(void)
 {
-    char *d = tmpdir(), *out = NULL, err[256], path[512];
+    char *d = sl_test_tmpdir("sl_ckpt_"), *out = NULL, err[256], path[512];
     sl__ckpt *ck = open_new(d);
     size_t problems = 99;
 
@@ -509,7 +477,7 @@ static void test_inspect(void)
     SL_CHECK_INT(sl_checkpoint_inspect("/nonexistent/x", SL_CHECKPOINT_JSON,
                                        &out, &problems, err, sizeof err),
                  SL_ENOTFOUND);
-    rm_rf(d);
+    sl_test_remove_tree(d);
     free(d);
 }
 
@@ -538,7 +506,7 @@ static void test_injected_failures(void)
     static const sl__ckpt_step steps[] = {
         SL__CKPT_STEP_OPEN, SL__CKPT_STEP_WRITE, SL__CKPT_STEP_FSYNC,
         SL__CKPT_STEP_RENAME};
-    char *d = tmpdir(), path[512], sub[512];
+    char *d = sl_test_tmpdir("sl_ckpt_"), path[512], sub[512];
     sl__ckpt *ck = open_new(d);
     sl__ckpt_io *io = sl__ckpt_io_of(ck);
     fault_at f = {0};
@@ -580,7 +548,7 @@ static void test_injected_failures(void)
     SL_CHECK_HAS(sl__ckpt_errmsg(ck), "cannot delete");
     SL_CHECK_LIST(ck, SL__CKPT_OFFSETS, "1 2 3");
     sl__ckpt_close(ck);
-    rm_rf(d);
+    sl_test_remove_tree(d);
     free(d);
 }
 
@@ -591,7 +559,7 @@ static void test_injected_failures(void)
  * after its holder was killed. */
 static void test_lock(void)
 {
-    char *d = tmpdir(), sub[256], err[512] = "";
+    char *d = sl_test_tmpdir("sl_ckpt_"), sub[256], err[512] = "";
     sl__ckpt *ck, *ck2 = NULL;
     int pipefd[2], status;
     char c;
@@ -625,7 +593,7 @@ static void test_lock(void)
     sl__ckpt_close(ck2);
     close(pipefd[0]);
     close(pipefd[1]);
-    rm_rf(d);
+    sl_test_remove_tree(d);
     free(d);
 }
 
@@ -673,8 +641,8 @@ static long step_pos(const step_log *l, const char *step, const char *path)
  * directory. */
 static void test_entry_after_dirsync(void)
 {
-    char *d = tmpdir(), state[512], file[600], entry[512], commits[512],
-         out[512], part[600], mdir[600], mentry[700];
+    char *d = sl_test_tmpdir("sl_ckpt_"), state[512], file[600], entry[512],
+         commits[512], out[512], part[600], mdir[600], mentry[700];
     sl__ckpt *ck = open_new(d);
     sl__ckpt_io *io = sl__ckpt_io_of(ck), sio;
     step_log l = {{0}};
@@ -711,14 +679,14 @@ static void test_entry_after_dirsync(void)
     SL_CHECK_BEFORE(&l, "dirsync", out, "rename", mentry);
     SL_CHECK_INT(sio.ndirty, 0);
     sl__ckpt_io_free(&sio);
-    rm_rf(d);
+    sl_test_remove_tree(d);
     free(d);
 }
 
 /* A real full disk: a 64 KiB tmpfs, written until it is full. */
 static void test_tmpfs_full(void)
 {
-    char *d = tmpdir(), mnt[256], big[4096];
+    char *d = sl_test_tmpdir("sl_ckpt_"), mnt[256], big[4096];
     sl__ckpt *ck;
     sl_status st = SL_OK;
     int64_t b;
@@ -729,7 +697,7 @@ static void test_tmpfs_full(void)
         printf("\n  skipped: cannot mount a tmpfs (%s); the injected "
                "failures cover this\n",
                strerror(errno));
-        rm_rf(d);
+        sl_test_remove_tree(d);
         free(d);
         return;
     }
@@ -761,7 +729,7 @@ static void test_tmpfs_full(void)
     }
     sl__ckpt_close(ck);
     SL_CHECK_INT(umount(mnt), 0);
-    rm_rf(d);
+    sl_test_remove_tree(d);
     free(d);
 }
 

@@ -17,6 +17,7 @@
 #include "checkpoint/wal.h"
 #include "core/core.h"
 #include "sl_test.h"
+#include "sl_test_util.h"
 
 #define SL_CHECK_HAS(s, part)                                                  \
     do {                                                                       \
@@ -27,21 +28,6 @@
         else                                                                   \
             CU_PASS(#s);                                                       \
     } while (0)
-
-static char *tmpdir(void)
-{
-    char tmpl[] = "/tmp/sl_wal_XXXXXX";
-    char *d = mkdtemp(tmpl);
-    SL_CHECK(d != NULL);
-    return d ? strdup(d) : NULL;
-}
-
-static void rm_rf(const char *dir)
-{
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    SL_CHECK_INT(system(cmd), 0);
-}
 
 /* A block of `lines` numbered lines starting at first. */
 static size_t lines_of(char *buf, size_t cap, int first, int lines)
@@ -122,7 +108,7 @@ static off_t file_size(const char *path)
 
 static void test_round_trip(void)
 {
-    char *dir = tmpdir(), wd[512];
+    char *dir = sl_test_tmpdir("sl_wal_"), wd[512];
     sl__wal *w;
     sl__wal_block *v;
     size_t n;
@@ -153,7 +139,7 @@ static void test_round_trip(void)
     check_batch(w, 2, 5000);
     SL_CHECK_INT(sl__wal_segments(w), 2);
     sl__wal_close(w);
-    rm_rf(dir);
+    sl_test_remove_tree(dir);
     free(dir);
 }
 
@@ -172,7 +158,7 @@ static void flip(const char *path, off_t at)
  * the segment's path, the record's offset and the reason. */
 static void test_corruption_named(void)
 {
-    char *dir = tmpdir(), seg[600], err[512];
+    char *dir = sl_test_tmpdir("sl_wal_"), seg[600], err[512];
     sl__wal *w = open_ok(dir);
     off_t size;
 
@@ -197,7 +183,7 @@ static void test_corruption_named(void)
     w = open_ok(dir);
     check_batch(w, 2, 0);
     sl__wal_close(w);
-    rm_rf(dir);
+    sl_test_remove_tree(dir);
     free(dir);
 }
 
@@ -205,7 +191,7 @@ static void test_corruption_named(void)
  * ends there: the earlier records stand and the torn one is reported. */
 static void test_torn_tail(void)
 {
-    char *dir = tmpdir(), seg[600];
+    char *dir = sl_test_tmpdir("sl_wal_"), seg[600];
     sl__wal *w = open_ok(dir);
     sl__wal_block *v;
     off_t full, last;
@@ -246,14 +232,14 @@ static void test_torn_tail(void)
         check_batch(w, 1, 0);
         sl__wal_close(w);
     }
-    rm_rf(dir);
+    sl_test_remove_tree(dir);
     free(dir);
 }
 
 /* A torn last record at exactly one cut: counted once. */
 static void test_torn_counted(void)
 {
-    char *dir = tmpdir(), seg[600];
+    char *dir = sl_test_tmpdir("sl_wal_"), seg[600];
     sl__wal *w = open_ok(dir);
 
     write_batch(w, 1, 0);
@@ -267,13 +253,13 @@ static void test_torn_counted(void)
         SL_CHECK_HAS(sl__wal_note(w), "short body");
         sl__wal_close(w);
     }
-    rm_rf(dir);
+    sl_test_remove_tree(dir);
     free(dir);
 }
 
 static void test_prune(void)
 {
-    char *dir = tmpdir(), seg[600];
+    char *dir = sl_test_tmpdir("sl_wal_"), seg[600];
     sl__wal *w = open_ok(dir);
     sl__wal_block *v;
     size_t n;
@@ -299,7 +285,7 @@ static void test_prune(void)
     check_batch(w, 3, 0);
     SL_CHECK_OK(sl__wal_sync(w));
     sl__wal_close(w);
-    rm_rf(dir);
+    sl_test_remove_tree(dir);
     free(dir);
 }
 

@@ -225,16 +225,6 @@ static void test_base(void)
     sl_test_remove_tree(dir);
 }
 
-static void write_bytes(const char *p, const char *b, size_t n)
-{
-    FILE *f = fopen(p, "wb");
-    SL_CHECK(f != NULL);
-    if (f) {
-        SL_CHECK_INT(fwrite(b, 1, n, f), n);
-        fclose(f);
-    }
-}
-
 /* Truncated at several lengths, a byte flipped anywhere, deleted, and a
  * file of another shard: each refused with the path in the message. */
 static void test_corruption(void)
@@ -253,14 +243,14 @@ static void test_corruption(void)
     orig = sl_test_read_file(p, &len);
     SL_CHECK(orig != NULL && len > SL__CKPT_HEADER_SIZE);
     for (i = 0; orig && i < len; i += (i < 40 ? 1 : 7)) {
-        write_bytes(p, orig, i); /* truncated */
+        sl_test_write_file(p, orig, i); /* truncated */
         SL_CHECK_OK(sl__state_restore_begin(back, 1));
         rc = sl__state_load_file(&io, p, back, 0, &v);
         sl__state_abort(back);
         SL_CHECK_INT(rc, SL_ECORRUPT);
         SL_CHECK(strstr(sl__ckpt_io_errmsg(&io), p) != NULL);
         orig[i] ^= 0x20; /* flipped */
-        write_bytes(p, orig, len);
+        sl_test_write_file(p, orig, len);
         orig[i] ^= 0x20;
         SL_CHECK_OK(sl__state_restore_begin(back, 1));
         rc = sl__state_load_file(&io, p, back, 0, &v);

@@ -141,21 +141,6 @@ static sl_context *build(const char *dir, const char *wal, feed *f, seen *s)
     return ctx;
 }
 
-static char *tmpdir(void)
-{
-    char tmpl[] = "/tmp/sl_walr_XXXXXX";
-    char *d = mkdtemp(tmpl);
-    SL_CHECK(d != NULL);
-    return d ? strdup(d) : NULL;
-}
-
-static void rm_rf(const char *dir)
-{
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    SL_CHECK_INT(system(cmd), 0);
-}
-
 /* Run 1 over two numbered feeds: every line in batch 1, many blocks. */
 static void first_run(const char *dir, seen *s)
 {
@@ -221,7 +206,7 @@ static sl_status second_run(const char *dir, seen *s,
 
 static void test_replay_equals_first_run(void)
 {
-    char *dir = tmpdir();
+    char *dir = sl_test_tmpdir("sl_walr_");
     seen a[2], b[2];
     sl__wal_range rg[2];
     memset(a, 0, sizeof a);
@@ -235,14 +220,14 @@ static void test_replay_equals_first_run(void)
         free(a[i].text);
         free(b[i].text);
     }
-    rm_rf(dir);
+    sl_test_remove_tree(dir);
     free(dir);
 }
 
 /* offsets/<batch> recorded a block the WAL does not have: refused. */
 static void test_missing_block_refused(void)
 {
-    char *dir = tmpdir();
+    char *dir = sl_test_tmpdir("sl_walr_");
     seen a[2], b[2];
     sl__wal_range rg[2];
     memset(a, 0, sizeof a);
@@ -254,7 +239,7 @@ static void test_missing_block_refused(void)
     SL_CHECK_INT(b[0].lines + b[1].lines, 0);
     for (int i = 0; i < 2; i++)
         free(a[i].text);
-    rm_rf(dir);
+    sl_test_remove_tree(dir);
     free(dir);
 }
 
@@ -266,7 +251,7 @@ static void test_missing_block_refused(void)
  */
 static void test_stale_run_ignored(void)
 {
-    char *dir = tmpdir();
+    char *dir = sl_test_tmpdir("sl_walr_");
     seen a[2], b[2];
     sl__wal_range rg[2] = {{0, 0, 0}, {1, 0, 0}};
     memset(a, 0, sizeof a);
@@ -278,13 +263,13 @@ static void test_stale_run_ignored(void)
         free(a[i].text);
         free(b[i].text);
     }
-    rm_rf(dir);
+    sl_test_remove_tree(dir);
     free(dir);
 }
 
 static void test_wal_off(void)
 {
-    char *dir = tmpdir(), wd[512];
+    char *dir = sl_test_tmpdir("sl_walr_"), wd[512];
     feed f[2] = {{numbered("a")}, {numbered("b")}};
     seen s[2];
     struct stat sb;
@@ -301,7 +286,7 @@ static void test_wal_off(void)
         free(f[i].text);
         free(s[i].text);
     }
-    rm_rf(dir);
+    sl_test_remove_tree(dir);
     free(dir);
 }
 
@@ -312,7 +297,7 @@ static void test_wal_off(void)
  */
 static void test_recovery_replays_receiver_input(void)
 {
-    char *dir = tmpdir();
+    char *dir = sl_test_tmpdir("sl_walr_");
     feed f[2] = {{numbered("a")}, {numbered("b")}}, none[2] = {{NULL}, {NULL}};
     seen a[2], b[2];
     int calls = 0;
@@ -340,7 +325,7 @@ static void test_recovery_replays_receiver_input(void)
         free(b[i].text);
         free(f[i].text);
     }
-    rm_rf(dir);
+    sl_test_remove_tree(dir);
     free(dir);
 }
 
