@@ -199,12 +199,9 @@ sl_status sl_job_build(sl_job *job, sl_context **out)
         return sl__job_fail(job, SL_ESTATE, "$", "the job is built already");
     if (!(conf = sl_conf_dup(job->conf)))
         return sl__job_fail(job, SL_ENOMEM, "$", "out of memory");
-    if (!(job->ctx = sl_context_new(conf, err, sizeof err))) {
+    if (!(job->ctx = sl__context_create(conf, &st, err, sizeof err))) {
         sl_conf_free(conf);
-        /* The conf was validated: what fails now is resources. */
-        return sl__job_fail(
-            job, strstr(err, "out of memory") ? SL_ENOMEM : SL_EINVAL, "$",
-            "%s", err);
+        return sl__job_fail(job, st, "$", "%s", err);
     }
     job->built = true;
     if (sl__job_bad_open(&job->bad, job->conf, job->ctx, err, sizeof err) !=

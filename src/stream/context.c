@@ -155,10 +155,12 @@ static void hold_closed_std_fds(void)
     }
 }
 
-sl_context *sl_context_new(sl_conf *conf, char *errbuf, size_t errlen)
+sl_context *sl__context_create(sl_conf *conf, sl_status *status, char *errbuf,
+                               size_t errlen)
 {
     sl_context *ctx = sl_malloc(sizeof *ctx);
     bool own_default = conf == NULL;
+    sl_status st = SL_ENOMEM;
 
     hold_closed_std_fds();
     if (!ctx)
@@ -173,17 +175,22 @@ sl_context *sl_context_new(sl_conf *conf, char *errbuf, size_t errlen)
     ctx->listeners_tail = &ctx->listeners;
     ctx->queue_tail = &ctx->queue;
     ctx->wake_fd = -1;
-    if (ctx_read_conf(ctx, errbuf, errlen) != SL_OK)
+    if ((st = ctx_read_conf(ctx, errbuf, errlen)) != SL_OK)
         goto free_conf;
-    if (ctx_init_sync(ctx) != SL_OK)
+    if ((st = ctx_init_sync(ctx)) != SL_OK) {
+        sl__errbuf(errbuf, errlen, st, "cannot create the context's locks");
         goto free_conf;
-    if (sl__progress_init(ctx) != SL_OK) {
-        sl__errbuf(errbuf, errlen, SL_ENOMEM, "out of memory");
+    }
+    if ((st = sl__progress_init(ctx)) != SL_OK) {
+        sl__errbuf(errbuf, errlen, st, "out of memory");
         goto free_sync;
     }
+    /* The engine fails only for memory (its conf was read above). */
+    st = SL_ENOMEM;
     ctx->eng = sl__engine_create(ctx->conf, &ctx->log, errbuf, errlen);
     if (!ctx->eng)
         goto free_progress;
+    *status = SL_OK;
     return ctx;
 free_progress:
     sl__progress_destroy(ctx);
@@ -197,10 +204,18 @@ free_conf:
         sl_conf_free(ctx->conf);
 free_ctx:
     sl_free(ctx);
+    *status = st;
     return NULL;
 oom:
+    *status = SL_ENOMEM;
     sl__errbuf(errbuf, errlen, SL_ENOMEM, "out of memory");
     return NULL;
+}
+
+sl_context *sl_context_new(sl_conf *conf, char *errbuf, size_t errlen)
+{
+    sl_status st;
+    return sl__context_create(conf, &st, errbuf, errlen);
 }
 
 const char *sl_context_errmsg(const sl_context *ctx)

@@ -22,6 +22,12 @@ sl_status sl__output_set_name(sl_context *ctx, const char *name);
  * when it has none or past the last. */
 const char *sl__output_name_at(const sl_context *ctx, size_t i);
 
+/* context.c: sl_context_new that also says why it failed, in *status
+ * (SL_ENOMEM, SL_EINVAL for a bad conf ...), so callers never read the
+ * status back from the message. */
+sl_context *sl__context_create(sl_conf *conf, sl_status *status, char *errbuf,
+                               size_t errlen);
+
 /* context.c: the context's counts of records set aside
  * (sl_context_bad_record_stats), for the dead-letter files and
  * on_bad_record policies that belong to it. Borrowed; lives as long as the
