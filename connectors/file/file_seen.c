@@ -108,9 +108,9 @@ sl_status sl__file_checkpoint(void *state, int64_t batch_id, sl_source_log *log)
     char *json;
     sl_status st;
     (void)batch_id;
-    /* Only a batch that took files changes the log: files turn ready in
-     * the batch that then takes them (or leaves some for later ones,
-     * which take files too). */
+    /* Only a batch that took files changes the log (and the first, for
+     * started_ms): files turn ready in the batch that then takes them (or
+     * leaves some for later ones, which take files too). */
     if (!fs->seen_dirty)
         return SL_OK;
     compact(fs);
@@ -163,8 +163,13 @@ static void reclassify(file_source *fs)
     for (i = 0; i < fs->w.files.nbuckets; i++)
         for (e = fs->w.files.buckets[i]; e; e = e->next)
             if (e->state == F_IGNORED &&
-                e->mtime_ns / 1000000 >= fs->started_ms)
+                e->mtime_ns / 1000000 >= fs->started_ms) {
                 e->state = F_PENDING;
+                /* inotify lists once at such a start: once more, to see
+                 * them stable (no event will come for them) */
+                if (fs->w.relist < 1)
+                    fs->w.relist = 1;
+            }
 }
 
 static sl_status apply(file_source *fs, const sl_value *root, sl__arena *a)

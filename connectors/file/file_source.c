@@ -624,7 +624,10 @@ sl_dstream *sl_file_stream(sl_context *ctx, const char *dir,
     fs->w.ctx = ctx;
     fs->w.fd = -1;
     fs->max_line = sl__conf_int(ctx->conf, "receiver.max_line_bytes");
-    fs->started_ms = sl__now_wall_ms(); /* a restart's: the log's */
+    /* A restart takes the first start's from the log; the first batch
+     * writes the log even if it takes nothing, to keep it. */
+    fs->started_ms = sl__now_wall_ms();
+    fs->seen_dirty = true;
     st = (fs->w.root = sl__strdup(dir))
              ? create_root(dir, conf, err, sizeof err)
              : SL_ENOMEM;
