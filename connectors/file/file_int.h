@@ -126,6 +126,7 @@ typedef struct file_source {
     /* The seen-files log (file_seen.c): every file taken and still there,
      * kept apart from the watcher's table, which forgets old entries. */
     ftab seen;
+    bool seen_track;    /* a checkpoint (recover was called): keep seen */
     bool seen_dirty;    /* taken files since the log was last written */
     int64_t started_ms; /* wall clock of the first start: files older are
                            "existing" (file.include_existing) */

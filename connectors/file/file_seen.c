@@ -16,8 +16,11 @@
 sl_status sl__file_seen_add(file_source *fs, const fentry *e, int64_t batch)
 {
     bool created;
-    fentry *s = sl__ftab_get(&fs->seen, e->rel, &created);
-    if (!s)
+    fentry *s;
+    /* Without a checkpoint nothing would ever compact the set. */
+    if (!fs->seen_track)
+        return SL_OK;
+    if (!(s = sl__ftab_get(&fs->seen, e->rel, &created)))
         return SL_ENOMEM;
     s->state = F_TAKEN;
     s->dev = e->dev;
@@ -195,8 +198,10 @@ sl_status sl__file_recover(void *state, int64_t batch_id, sl_source_log *log)
     sl__arena a;
     size_t len;
     void *data = NULL;
-    sl_status st = sl_source_log_read(log, &data, &len);
+    sl_status st;
     (void)batch_id;
+    fs->seen_track = true;
+    st = sl_source_log_read(log, &data, &len);
     if (st == SL_ENOTFOUND)
         return SL_OK; /* nothing taken before: a first start */
     if (st != SL_OK)

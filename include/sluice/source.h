@@ -219,10 +219,12 @@ typedef struct sl_planned_ops {
      */
     sl_status (*checkpoint)(void *state, int64_t batch_id, sl_source_log *log);
     /**
-     * Before the first batch after a restart, before restore: batch_id is
-     * the last committed batch; sl_source_log_read gives the newest
-     * version the source wrote at or before it (SL_ENOTFOUND: none).
-     * Optional. An error refuses the start.
+     * At every start with a checkpoint, before restore and the first
+     * batch (so a source knows its checkpoint method will be called):
+     * batch_id is the last committed batch, 0 for none;
+     * sl_source_log_read gives the newest version the source wrote at or
+     * before it (SL_ENOTFOUND: none). Optional. An error refuses the
+     * start.
      */
     sl_status (*recover)(void *state, int64_t batch_id, sl_source_log *log);
 } sl_planned_ops;

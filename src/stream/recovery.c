@@ -300,7 +300,7 @@ static sl_status restore_committed(sl_context *ctx, int64_t committed)
         if (st == SL_OK &&
             (st = sl__ckpt_io_sync_dirs(sl__ckpt_io_of(ctx->ck))) != SL_OK)
             sl__ctx_set_error(ctx, st, "%s", sl__ckpt_errmsg(ctx->ck));
-        return st;
+        return st == SL_OK ? sl__sources_recover(ctx, 0) : st;
     }
     /* Source logs first (what a source remembers of batches older than
      * the kept offsets), then the kept offsets themselves. */
@@ -337,8 +337,8 @@ static sl_status recover(sl_context *ctx)
     offsets_entry e;
     sl__resume r;
     sl_status st = sl__ckpt_log_last(ctx->ck, SL__CKPT_OFFSETS, &last);
-    if (st == SL_ENOTFOUND)
-        return SL_OK; /* a new checkpoint: the job starts from scratch */
+    if (st == SL_ENOTFOUND) /* a new checkpoint: from scratch, logging */
+        return sl__sources_recover(ctx, 0);
     if (st == SL_OK)
         st = sl__ckpt_log_last(ctx->ck, SL__CKPT_COMMITS, &committed);
     if (st == SL_ENOTFOUND)

@@ -20,10 +20,11 @@
 sl_status sl__sources_checkpoint(sl_context *ctx, int64_t batch_id);
 
 /*
- * Recovery, before the sources' restore: log versions after `committed`
- * are deleted (the caller syncs), then every planned source with a
- * recover method reads its newest version at or before it. A torn or
- * damaged file refuses the start, named.
+ * Every start with a checkpoint, before the sources' restore (committed:
+ * the last commit, 0 for none): log versions after `committed` are
+ * deleted (the caller syncs), then every planned source with a recover
+ * method reads its newest version at or before it. A torn or damaged
+ * file refuses the start, named.
  */
 sl_status sl__sources_recover(sl_context *ctx, int64_t committed);
 
