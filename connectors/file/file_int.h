@@ -36,6 +36,7 @@ typedef struct fentry {
      * every batch; complete says whether it was moved in or closed. */
     int stat_err;
     bool complete;
+    int64_t batch; /* the seen-files log: the batch that took it */
 } fentry;
 
 /* The file table: a chained hash map keyed by relative path. */
@@ -122,6 +123,13 @@ typedef struct file_source {
     char *name;         /* source.name, or "directory": dead letters' origin */
     sl__dead_letters *dead;
     struct taken_batch *taken; /* oldest first */
+    /* The seen-files log (file_seen.c): every file taken and still there,
+     * kept apart from the watcher's table, which forgets old entries. */
+    ftab seen;
+    bool seen_track;    /* a checkpoint (recover was called): keep seen */
+    bool seen_dirty;    /* taken files since the log was last written */
+    int64_t started_ms; /* wall clock of the first start: files older are
+                           "existing" (file.include_existing) */
     /* counters: written by the job thread or the workers */
     int64_t taken_files, failed, too_old, cleaned, waiting, too_large;
     int64_t lines, malformed, too_long, bytes;
@@ -158,10 +166,30 @@ void sl__file_taken_keep(file_source *fs, taken_batch *tb);
 sl_status sl__file_plan_file(file_source *fs, sl_plan *plan, const fentry *e,
                              bool replay, bool *planned);
 
+/* file_seen.c: remember that e was taken by batch (for the log). */
+sl_status sl__file_seen_add(file_source *fs, const fentry *e, int64_t batch);
+/* The planned-source methods checkpoint and recover: the seen-files log. */
+sl_status sl__file_checkpoint(void *state, int64_t batch_id,
+                              sl_source_log *log);
+sl_status sl__file_recover(void *state, int64_t batch_id, sl_source_log *log);
+
 /* file_replay.c: the planned-source methods replan and restore. */
 sl_status sl__file_replan(void *state, int64_t batch_id, int64_t time_ms,
                           const char *offsets_json, sl_plan *plan);
 sl_status sl__file_restore(void *state, int64_t batch_id,
                            const char *offsets_json);
+/* Parse len bytes of JSON text into root (allocated from a): SL_ECORRUPT
+ * when they are not JSON. */
+sl_status sl__file_json_parse(const char *json, size_t len, sl__arena *a,
+                              sl_value *root);
+/* The member `key` of a JSON object parsed as a list of (key, value). */
+const sl_value *sl__file_json_member(const sl_value *obj, const char *key);
+/* One file as the offsets and the seen-files log record it (path, dev,
+ * ino, size, mtime_ns); rel allocated from a. */
+bool sl__file_json_entry(const sl_value *o, sl__arena *a, fentry *e);
+/* Append e as that JSON object to b (a growing buffer, *len bytes used of
+ * *cap; b ends in '[' or an object), extra (may be "") inside it. */
+bool sl__file_json_add(char **b, size_t *len, size_t *cap, const fentry *e,
+                       const char *extra);
 
 #endif /* SL_FILE_FILE_INT_H */

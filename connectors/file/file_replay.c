@@ -3,7 +3,8 @@
  * offsets name each file with its device, inode, size and mtime; replan
  * plans exactly those bytes again (a file that grew is read to its
  * recorded size) or fails naming the file that no longer holds them, and
- * restore marks the files of the last committed batch as taken.
+ * restore marks the files of the kept committed batches as taken (older
+ * ones come from the seen-files log, file_seen.c).
  */
 #include "file/file_int.h"
 
@@ -20,8 +21,7 @@ typedef struct rec_files {
     size_t n;
 } rec_files;
 
-/* The member `key` of a JSON object parsed as a list of (key, value). */
-static const sl_value *member(const sl_value *obj, const char *key)
+const sl_value *sl__file_json_member(const sl_value *obj, const char *key)
 {
     uint32_t i;
     if (obj->kind < SL_KIND_PAIR)
@@ -50,16 +50,17 @@ static bool str_u64(const sl_value *v, uint64_t *out)
     return *end == '\0' && errno == 0;
 }
 
-static bool read_file_entry(const sl_value *o, sl__arena *a, fentry *e)
+bool sl__file_json_entry(const sl_value *o, sl__arena *a, fentry *e)
 {
-    const sl_value *path = member(o, "path"), *size = member(o, "size");
+    const sl_value *path = sl__file_json_member(o, "path"),
+                   *size = sl__file_json_member(o, "size");
     uint64_t mtime;
     memset(e, 0, sizeof *e);
     if (!path || path->kind != SL_KIND_STR || !size ||
         size->kind != SL_KIND_INT || size->u.i < 0 ||
-        !str_u64(member(o, "dev"), &e->dev) ||
-        !str_u64(member(o, "ino"), &e->ino) ||
-        !str_u64(member(o, "mtime_ns"), &mtime) ||
+        !str_u64(sl__file_json_member(o, "dev"), &e->dev) ||
+        !str_u64(sl__file_json_member(o, "ino"), &e->ino) ||
+        !str_u64(sl__file_json_member(o, "mtime_ns"), &mtime) ||
         !(e->rel = sl__arena_alloc(a, path->len + 1)))
         return false;
     memcpy(e->rel, path->u.s, path->len);
@@ -69,27 +70,38 @@ static bool read_file_entry(const sl_value *o, sl__arena *a, fentry *e)
     return true;
 }
 
-/* Parse {"files":[{...}, ...]} as file_plan wrote it. */
-static sl_status parse_files(const char *json, rec_files *out)
+sl_status sl__file_json_parse(const char *json, size_t len, sl__arena *a,
+                              sl_value *root)
 {
     sl__rec_options o;
     sl__rec_reader r;
-    sl_value root;
-    const sl_value *files;
     char err[128];
     sl_status st;
-    size_t i;
 
     sl__rec_options_init(&o);
     o.format = SL__REC_JSON;
     if ((st = sl__rec_reader_init(&r, &o, err, sizeof err)) != SL_OK)
         return st;
-    st = sl__rec_parse(&r, json, strlen(json), sl__rec_arena_alloc, &out->arena,
-                       &root, err, sizeof err);
+    st = sl__rec_parse(&r, json, len, sl__rec_arena_alloc, a, root, err,
+                       sizeof err);
     sl__rec_reader_free(&r);
     if (st != SL_OK)
         return st == SL_ENOMEM ? st : SL_ECORRUPT;
-    files = member(&root, "files");
+    return SL_OK;
+}
+
+/* Parse {"files":[{...}, ...]} as file_plan wrote it. */
+static sl_status parse_files(const char *json, rec_files *out)
+{
+    sl_value root;
+    const sl_value *files;
+    sl_status st;
+    size_t i;
+
+    st = sl__file_json_parse(json, strlen(json), &out->arena, &root);
+    if (st != SL_OK)
+        return st;
+    files = sl__file_json_member(&root, "files");
     if (!files || (files->kind < SL_KIND_PAIR && files->kind != SL_KIND_NULL))
         return SL_ECORRUPT;
     out->n = files->kind == SL_KIND_NULL ? 0 : files->len;
@@ -97,7 +109,8 @@ static sl_status parse_files(const char *json, rec_files *out)
     if (!out->files)
         return SL_ENOMEM;
     for (i = 0; i < out->n; i++)
-        if (!read_file_entry(&files->u.items[i], &out->arena, &out->files[i]))
+        if (!sl__file_json_entry(&files->u.items[i], &out->arena,
+                                 &out->files[i]))
             return SL_ECORRUPT;
     return SL_OK;
 }
@@ -149,7 +162,7 @@ static void mark_taken(file_source *fs, const fentry *e)
 }
 
 static sl_status replan_files(file_source *fs, const rec_files *rf,
-                              taken_batch *tb, sl_plan *plan)
+                              int64_t batch_id, taken_batch *tb, sl_plan *plan)
 {
     size_t i;
     sl_status st;
@@ -160,6 +173,8 @@ static sl_status replan_files(file_source *fs, const rec_files *rf,
             (st = sl__file_plan_file(fs, plan, e, true, &planned)) != SL_OK)
             return st;
         mark_taken(fs, e);
+        if ((st = sl__file_seen_add(fs, e, batch_id)) != SL_OK)
+            return st;
         if (!(tb->rel[tb->n] = sl__strdup(e->rel)))
             return SL_ENOMEM;
         tb->dev[tb->n] = e->dev;
@@ -185,7 +200,7 @@ sl_status sl__file_replan(void *state, int64_t batch_id, int64_t time_ms,
     if (st == SL_OK && !(tb = sl__file_taken_new(batch_id, rf.n + 1)))
         st = SL_ENOMEM;
     if (st == SL_OK)
-        st = replan_files(fs, &rf, tb, plan);
+        st = replan_files(fs, &rf, batch_id, tb, plan);
     /* The same offsets again: what was recorded is what is replayed. */
     if (st == SL_OK)
         st = sl_plan_set_offsets(plan, offsets_json);
@@ -200,9 +215,9 @@ sl_status sl__file_replan(void *state, int64_t batch_id, int64_t time_ms,
 }
 
 /*
- * The files of the last committed batch are taken. Earlier batches' files
- * are known from the seen-files log of the checkpoint (sources/), not
- * from these offsets.
+ * The files of a kept committed batch are taken (restore is called for
+ * each, oldest first). Older batches' files are known from the
+ * seen-files log (sl__file_recover, called before).
  */
 sl_status sl__file_restore(void *state, int64_t batch_id,
                            const char *offsets_json)
@@ -211,13 +226,14 @@ sl_status sl__file_restore(void *state, int64_t batch_id,
     rec_files rf;
     sl_status st;
     size_t i;
-    (void)batch_id;
 
     memset(&rf, 0, sizeof rf);
     sl__arena_init(&rf.arena, 4096);
     st = parse_files(offsets_json, &rf);
-    for (i = 0; st == SL_OK && i < rf.n; i++)
+    for (i = 0; st == SL_OK && i < rf.n; i++) {
         mark_taken(fs, &rf.files[i]);
+        st = sl__file_seen_add(fs, &rf.files[i], batch_id);
+    }
     sl__arena_free(&rf.arena);
     return st == SL_ECORRUPT ? SL_EPARSE : st;
 }

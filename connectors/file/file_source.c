@@ -100,10 +100,11 @@ sl_status sl__file_plan_file(file_source *fs, sl_plan *plan, const fentry *e,
  * bytes or refuses. Device, inode and mtime are strings: they need not fit
  * the 2^53 a JSON number holds exactly.
  */
-static bool json_add(char **b, size_t *len, size_t *cap, const fentry *e)
+bool sl__file_json_add(char **b, size_t *len, size_t *cap, const fentry *e,
+                       const char *extra)
 {
     sl_value v = sl_cstr(e->rel);
-    size_t need = sl_value_format_json(&v, NULL, 0) + 160;
+    size_t need = sl_value_format_json(&v, NULL, 0) + 160 + strlen(extra);
     if (*len + need > *cap) {
         size_t c = (*len + need) * 2;
         char *p = sl_realloc(*b, c);
@@ -119,9 +120,9 @@ static bool json_add(char **b, size_t *len, size_t *cap, const fentry *e)
     *len +=
         (size_t)snprintf(*b + *len, *cap - *len,
                          ",\"dev\":\"%llu\",\"ino\":\"%llu\",\"size\":%lld,"
-                         "\"mtime_ns\":\"%lld\"}",
+                         "\"mtime_ns\":\"%lld\"%s}",
                          (unsigned long long)e->dev, (unsigned long long)e->ino,
-                         (long long)e->size, (long long)e->mtime_ns);
+                         (long long)e->size, (long long)e->mtime_ns, extra);
     return true;
 }
 
@@ -263,7 +264,8 @@ static sl_status file_plan(void *state, int64_t batch_id, int64_t time_ms,
         e->state = F_TAKEN;
         if (!planned)
             continue; /* gone or replaced: reported */
-        if (!json_add(&json, &jlen, &jcap, e) ||
+        if (!sl__file_json_add(&json, &jlen, &jcap, e, "") ||
+            sl__file_seen_add(fs, e, batch_id) != SL_OK ||
             !(tb->rel[tb->n] = sl__strdup(e->rel))) {
             st = SL_ENOMEM;
             break;
@@ -384,6 +386,7 @@ static void file_free(void *state)
         sl__file_taken_free(tb);
     }
     sl__watch_close(&fs->w);
+    sl__ftab_free(&fs->seen);
     sl__dead_letters_close(fs->dead);
     sl_free(fs->name);
     sl_free(fs->w.root);
@@ -413,6 +416,8 @@ static const sl_planned_ops file_ops = {
     sl__file_replan,
     sl__file_restore,
     file_progress,
+    sl__file_checkpoint,
+    sl__file_recover,
 };
 
 /* ---------------------------------------------------------- construction */
@@ -619,6 +624,10 @@ sl_dstream *sl_file_stream(sl_context *ctx, const char *dir,
     fs->w.ctx = ctx;
     fs->w.fd = -1;
     fs->max_line = sl__conf_int(ctx->conf, "receiver.max_line_bytes");
+    /* A restart takes the first start's from the log; the first batch
+     * writes the log even if it takes nothing, to keep it. */
+    fs->started_ms = sl__now_wall_ms();
+    fs->seen_dirty = true;
     st = (fs->w.root = sl__strdup(dir))
              ? create_root(dir, conf, err, sizeof err)
              : SL_ENOMEM;

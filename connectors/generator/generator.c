@@ -135,6 +135,8 @@ static const sl_planned_ops gen_ops = {
     gen_replan,
     NULL,
     NULL,
+    NULL, /* its batches depend on the batch id alone: no log */
+    NULL,
 };
 
 /* Read the generator.* options; conf validated their ranges already. */

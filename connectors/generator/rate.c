@@ -158,7 +158,7 @@ static void rate_free(void *state)
 
 static const sl_planned_ops rate_ops = {
     SL_PLANNED_OPS_VERSION, "rate", rate_plan, NULL, rate_free, rate_replan,
-    rate_restore,           NULL,
+    rate_restore,           NULL,   NULL,      NULL,
 };
 
 /* Read the rate.* options; conf validated their ranges already. */

@@ -223,7 +223,7 @@ static void queue_free(void *state)
 
 static const sl_planned_ops queue_ops = {
     SL_PLANNED_OPS_VERSION, "queue",       queue_plan, NULL, queue_free,
-    queue_replan,           queue_restore, NULL,
+    queue_replan,           queue_restore, NULL,       NULL, NULL,
 };
 
 sl_dstream *sl_queue_stream(sl_context *ctx, size_t partitions)

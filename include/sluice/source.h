@@ -132,6 +132,13 @@ SL_EXPORT sl_status sl_receiver_stream_stats(sl_dstream *s,
 /** @brief The description of one batch that a planned source fills in. */
 typedef struct sl_plan sl_plan;
 
+/**
+ * @brief A planned source's own log in the checkpoint directory
+ * (`sources/<source name>/`), handed to its checkpoint and recover
+ * methods only (docs/checkpoint-format.md, "Source logs").
+ */
+typedef struct sl_source_log sl_source_log;
+
 /** @brief A planned source's counters for progress entries (version 3). */
 typedef struct sl_source_progress {
     /** Input records read so far, cumulative, for a source whose reader
@@ -201,8 +208,27 @@ typedef struct sl_planned_ops {
      * Fill what the source knows; leave -1 where it does not count.
      */
     void (*progress)(void *state, sl_source_progress *out);
+    /* ------------------------------------------------ version 4 */
+    /**
+     * With a checkpoint, after every output finished batch batch_id and
+     * before its commit entry: the source may write what it must remember
+     * beyond the batch's offsets (the directory source's files already
+     * seen, later Kafka's offsets) with sl_source_log_write, durable with
+     * the commit entry. Not writing keeps the previous version. Optional.
+     * An error fails the batch (it runs again at the next start).
+     */
+    sl_status (*checkpoint)(void *state, int64_t batch_id, sl_source_log *log);
+    /**
+     * At every start with a checkpoint, before restore and the first
+     * batch (so a source knows its checkpoint method will be called):
+     * batch_id is the last committed batch, 0 for none;
+     * sl_source_log_read gives the newest version the source wrote at or
+     * before it (SL_ENOTFOUND: none). Optional. An error refuses the
+     * start.
+     */
+    sl_status (*recover)(void *state, int64_t batch_id, sl_source_log *log);
 } sl_planned_ops;
-#define SL_PLANNED_OPS_VERSION 3
+#define SL_PLANNED_OPS_VERSION 4
 
 /**
  * @brief A stream fed by a planned source. The context owns state from then
@@ -246,6 +272,32 @@ SL_EXPORT void sl_plan_set_error(sl_plan *p, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /** @brief Number of partitions added so far. */
 SL_EXPORT size_t sl_plan_partitions(const sl_plan *p);
+
+/**
+ * @brief Write the source's log for the batch being checkpointed: len
+ * bytes at data become version <batch> of the log, a checked file written
+ * atomically and made durable with the batch's commit entry. Older
+ * versions are deleted by retention (the newest at or before the oldest
+ * kept batch stays).
+ * @param log the handle given to the checkpoint method (only there)
+ * @returns SL_OK, SL_EINVAL (not inside a checkpoint call), SL_EIO or
+ * SL_ENOMEM; the engine reports the path and the reason.
+ * @remark Job thread.
+ */
+SL_EXPORT sl_status sl_source_log_write(sl_source_log *log, const void *data,
+                                        size_t len);
+/**
+ * @brief Read the newest version of the source's log at or before the
+ * batch the log was handed for.
+ * @param data set to the bytes (NUL-terminated after len bytes; release
+ * with sl_free)
+ * @returns SL_OK, SL_ENOTFOUND (nothing written yet), SL_ECORRUPT (a torn
+ * or damaged file: the engine reports its path and the reason), SL_EIO,
+ * SL_ENOMEM, SL_EINVAL.
+ * @remark Job thread, inside the recover method only.
+ */
+SL_EXPORT sl_status sl_source_log_read(sl_source_log *log, void **data,
+                                       size_t *len);
 
 #ifdef __cplusplus
 }

@@ -162,6 +162,26 @@ static sl_status prune_window_dir(sl__ckpt_io *io, const char *dir,
     return st;
 }
 
+/* sources/<source>: each version is the source's whole log, so the
+ * newest at or before first_kept is the oldest any kept batch needs; the
+ * versions after last_kept go too (rollback). */
+static sl_status prune_source_dir(sl__ckpt_io *io, const char *dir,
+                                  int64_t first_kept, int64_t last_kept)
+{
+    int64_t *v = NULL, base = -1;
+    size_t n = 0, i;
+    sl_status st = sl__ckpt_list_versions(io, dir, ".log", &v, &n);
+    if (!st)
+        st = sl__ckpt_drop_after(io, dir, ".log", v, n, last_kept);
+    for (i = 0; i < n; i++)
+        if (v[i] <= first_kept && v[i] <= last_kept)
+            base = v[i];
+    for (i = 0; i < n && !st && base >= 0 && v[i] < base; i++)
+        st = sl__ckpt_drop_after(io, dir, ".log", &v[i], 1, INT64_MIN);
+    sl_free(v);
+    return st;
+}
+
 sl_status sl__ckpt_prune_names(void *user, sl__ckpt *ck, int64_t first_kept,
                                int64_t last_kept)
 {
@@ -172,5 +192,7 @@ sl_status sl__ckpt_prune_names(void *user, sl__ckpt *ck, int64_t first_kept,
         st = each_dir(ck, top, 2, prune_shard, first_kept, last_kept);
     if (!st && sl__ckpt_path(top, "%s/windows", sl__ckpt_dir(ck)))
         st = each_dir(ck, top, 1, prune_window_dir, first_kept, last_kept);
+    if (!st && path_fmt(top, "%s/sources", sl__ckpt_dir(ck)))
+        st = each_dir(ck, top, 1, prune_source_dir, first_kept, last_kept);
     return st;
 }

@@ -137,7 +137,8 @@ static const sl__conf_row sl__conf_rows[] = {
     SL__ROW("file.include_existing", SL_CONF_BOOL, "false", 0, 0, NULL,
             "Also take the files already in the directory at start "
             "(Structured Streaming's file source); off: only new files "
-            "(textFileStream)."),
+            "(textFileStream). With a checkpoint, the start is the job's "
+            "first start."),
     SL__ROW("file.max_files_per_trigger", SL_CONF_INT, "0", 0, SL__BILLION,
             NULL,
             "Most files one batch takes (0 = no limit); the rest wait for "

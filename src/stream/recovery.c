@@ -13,6 +13,7 @@
 #include "core/codec.h"
 #include "core/records.h"
 #include "stream/ckpt_state.h"
+#include "stream/source_log.h"
 #include "stream/wal_glue.h"
 
 #include <cJSON.h>
@@ -257,8 +258,8 @@ static sl_status queue_uncommitted(sl_context *ctx, int64_t after)
  * committed batch the checkpoint keeps, oldest first, so that a source
  * that remembers what it took (the directory source's files) learns every
  * kept batch's input, and the last call leaves the position after
- * `committed`. Batches retention deleted are not known here (the
- * directory source's seen-files log in sources/ is not written yet).
+ * `committed`. Batches retention deleted are known from the sources'
+ * logs (sources/), read just before.
  */
 static sl_status restore_sources(sl_context *ctx, int64_t committed)
 {
@@ -299,9 +300,13 @@ static sl_status restore_committed(sl_context *ctx, int64_t committed)
         if (st == SL_OK &&
             (st = sl__ckpt_io_sync_dirs(sl__ckpt_io_of(ctx->ck))) != SL_OK)
             sl__ctx_set_error(ctx, st, "%s", sl__ckpt_errmsg(ctx->ck));
-        return st;
+        return st == SL_OK ? sl__sources_recover(ctx, 0) : st;
     }
-    st = restore_sources(ctx, committed);
+    /* Source logs first (what a source remembers of batches older than
+     * the kept offsets), then the kept offsets themselves. */
+    st = sl__sources_recover(ctx, committed);
+    if (st == SL_OK)
+        st = restore_sources(ctx, committed);
     /* State comes from the checkpoint, never again from initial state:
      * every store and window as batch `committed` left it. */
     if (st == SL_OK)
@@ -332,8 +337,8 @@ static sl_status recover(sl_context *ctx)
     offsets_entry e;
     sl__resume r;
     sl_status st = sl__ckpt_log_last(ctx->ck, SL__CKPT_OFFSETS, &last);
-    if (st == SL_ENOTFOUND)
-        return SL_OK; /* a new checkpoint: the job starts from scratch */
+    if (st == SL_ENOTFOUND) /* a new checkpoint: from scratch, logging */
+        return sl__sources_recover(ctx, 0);
     if (st == SL_OK)
         st = sl__ckpt_log_last(ctx->ck, SL__CKPT_COMMITS, &committed);
     if (st == SL_ENOTFOUND)
@@ -585,7 +590,8 @@ sl_status sl__recovery_batch_commit(sl_context *ctx, batch *b)
     /* The stores' deltas and the windows' data of b, before the entry
      * that makes them count (sl__ckpt_log_write syncs their directories);
      * the entry lists the files the sinks wrote, with their checksums. */
-    if ((st = sl__ckpt_write_state(ctx, ctx->ck, b)) != SL_OK)
+    if ((st = sl__sources_checkpoint(ctx, b->id)) != SL_OK ||
+        (st = sl__ckpt_write_state(ctx, ctx->ck, b)) != SL_OK)
         return st;
     st = buf_printf(&p, "{\"batch\":%lld,\"time_ms\":%lld,\"files\":[",
                     (long long)b->id, (long long)b->time_ms);

@@ -4,11 +4,15 @@ restarted each time until it reaches its last batch (some interruptions
 are a SIGINT cut short by a second one) writes, batch for batch
 and record for record, the output of one uninterrupted run.
 
-The job: the deterministic text generator on the manual clock (all input
-exists before the first start), words counted by update_state_by_key and
-by reduce_by_key_and_window with an inverse, both written with
-save_as_text_files (a re-run batch replaces its own files). Prints kills,
-lost and duplicated records; both must be 0.
+The job (docs/checkpoint-format.md, "Recovery"): on the manual clock, both
+replayable sources with all their input there before the first start (the
+deterministic text generator, and a directory of files taken two per
+batch, whose seen files and readiness the checkpoint keeps in sources/),
+their union's words counted by update_state_by_key and by
+reduce_by_key_and_window with an inverse, written by the file sink (and
+once with save_as_text_files). A re-run batch replaces its own files.
+Compared: every sink's non-hidden files. Prints kills, lost and duplicated
+records; both must be 0.
 
 usage: test_crash_recovery.py STREAMCTL [--kills N] [--seed S]
 """
@@ -24,10 +28,31 @@ import sys
 import tempfile
 import time
 
+
+
 BATCHES = 60
+FILES = 90  # two a batch: the directory runs dry after 45 batches
+RETAIN = 20  # fewer than the batches that take files: the seen-files
+# log, not the kept offsets, must say which files are taken
+
+
+def make_input(workdir):
+    """The directory's files, the same in every run: same names, bytes
+    and mtime (files are taken in (mtime, name) order)."""
+    d = os.path.join(workdir, "in")
+    os.makedirs(d)
+    rng = random.Random(7)
+    for i in range(FILES):
+        path = os.path.join(d, "in-%03d.txt" % i)
+        with open(path, "w") as f:
+            for _ in range(50):
+                f.write(" ".join("f%d" % rng.randrange(200)
+                                 for _ in range(6)) + "\n")
+        os.utime(path, (1700000000, 1700000000))
 
 
 def job(workdir, checkpoint):
+    out = os.path.join(workdir, "out")
     j = {
         "name": "crash",
         "batch_interval": "1s",
@@ -37,11 +62,18 @@ def job(workdir, checkpoint):
         "conf": {"generator.lines_per_batch": 4000,
                  "generator.words_per_line": 8,
                  "generator.vocabulary": 500,
+                 # few output files: each costs an fsync a batch
+                 "state.shards": 4,
                  "log.level": "warn"},
-        "sources": {"lines": {"type": "generator"}},
+        "sources": {"lines": {"type": "generator"},
+                    "files": {"type": "directory",
+                              "path": os.path.join(workdir, "in"),
+                              "include_existing": True,
+                              "max_files_per_trigger": 2}},
         "streams": {
             "pairs": {"from": "lines",
-                      "ops": [{"op": "flat_map", "fn": "split_words"},
+                      "ops": [{"op": "union", "with": "files"},
+                              {"op": "flat_map", "fn": "split_words"},
                               {"op": "map", "fn": "pair_one"}]},
             "totals": {"from": "pairs",
                        "ops": [{"op": "update_state_by_key", "fn": "sum"}]},
@@ -50,19 +82,22 @@ def job(workdir, checkpoint):
                                 "fn": "sum", "inverse": "subtract",
                                 "filter": {"name": "ne", "arg": 0,
                                            "on": "value"},
-                                "window": "5s", "slide": "1s"}]},
+                                "window": "5s", "slide": "1s",
+                                "partitions": 4}]},
         },
         "sinks": [
-            {"from": "totals", "type": "save_as_text_files",
-             "prefix": os.path.join(workdir, "out", "totals")},
+            {"from": "totals", "type": "file", "format": "json",
+             "path": os.path.join(out, "totals")},
+            {"from": "recent", "type": "file", "format": "csv",
+             "path": os.path.join(out, "recent")},
             {"from": "recent", "type": "save_as_text_files",
-             "prefix": os.path.join(workdir, "out", "recent")},
+             "prefix": os.path.join(out, "text", "recent")},
         ],
     }
     if checkpoint:
         j["checkpoint"] = {"path": os.path.join(workdir, "ck"),
                            "snapshot_every_batches": 7,
-                           "retain_batches": 20}
+                           "retain_batches": RETAIN}
     path = os.path.join(workdir, "job.json")
     with open(path, "w") as f:
         json.dump(j, f)
@@ -70,20 +105,30 @@ def job(workdir, checkpoint):
 
 
 def read_output(workdir):
-    """{batch dir name: sorted list of lines} of the non-hidden files."""
+    """{(sink, batch): sorted list of lines} of the non-hidden files: the
+    file sinks' part-<batch>-<partition> files, save_as_text_files'
+    PREFIX-<time> directories."""
     out = {}
     root = os.path.join(workdir, "out")
-    for d in sorted(os.listdir(root)):
+    for sink in ("totals", "recent"):
+        for name in sorted(os.listdir(os.path.join(root, sink))):
+            if name.startswith(".") or name.startswith("_"):
+                continue
+            with open(os.path.join(root, sink, name)) as f:
+                key = (sink, name.split("-")[1])
+                out.setdefault(key, []).extend(f.read().splitlines())
+    text = os.path.join(root, "text")
+    for d in sorted(os.listdir(text)):
         if d.startswith("."):
             continue
         lines = []
-        for name in sorted(os.listdir(os.path.join(root, d))):
+        for name in sorted(os.listdir(os.path.join(text, d))):
             if name.startswith(".") or name.startswith("_"):
                 continue
-            with open(os.path.join(root, d, name)) as f:
+            with open(os.path.join(text, d, name)) as f:
                 lines.extend(f.read().splitlines())
-        out[d] = sorted(lines)
-    return out
+        out[("text", d)] = lines
+    return {k: sorted(v) for k, v in out.items()}
 
 
 def run_once(streamctl, path, timeout=120):
@@ -196,8 +241,9 @@ def main():
     try:
         ref_dir = os.path.join(tmp, "ref")
         ck_dir = os.path.join(tmp, "crash")
-        os.makedirs(os.path.join(ref_dir, "out"))
-        os.makedirs(os.path.join(ck_dir, "out"))
+        for w in (ref_dir, ck_dir):
+            os.makedirs(os.path.join(w, "out", "text"))
+            make_input(w)
         t0 = time.monotonic()
         run_once(a.streamctl, job(ref_dir, False))
         run_s = time.monotonic() - t0
@@ -207,11 +253,15 @@ def main():
                                          rng)
         ref, got = read_output(ref_dir), read_output(ck_dir)
         lost, dup, bad = compare(ref, got)
-        print("kills %d double-SIGINTs %d starts %d batch dirs %d lost %d "
-              "duplicated %d" % (kills, ints, starts, len(ref), lost, dup))
-        if len(ref) != 2 * BATCHES:
-            sys.exit("the reference run wrote %d batch directories, not %d"
-                     % (len(ref), 2 * BATCHES))
+        print("kills %d double-SIGINTs %d starts %d batch outputs %d lost "
+              "%d duplicated %d" % (kills, ints, starts, len(ref), lost, dup))
+        if len(ref) != 3 * BATCHES:
+            sys.exit("the reference run wrote %d batch outputs, not %d"
+                     % (len(ref), 3 * BATCHES))
+        words = [x for k, v in ref.items() if k[0] == "totals" for x in v
+                 if x.startswith('["f')]
+        if not words:
+            sys.exit("the directory's words are not in the output")
         if bad:
             sys.exit("output differs in %d batch directories, first %s"
                      % (len(bad), bad[:5]))

@@ -284,9 +284,16 @@ static void endless_free(void *state)
     (void)state;
 }
 
-static const sl_planned_ops endless_ops = {
-    SL_PLANNED_OPS_VERSION, "endless", endless_plan, endless_commit,
-    endless_free,           NULL,      NULL,         NULL};
+static const sl_planned_ops endless_ops = {SL_PLANNED_OPS_VERSION,
+                                           "endless",
+                                           endless_plan,
+                                           endless_commit,
+                                           endless_free,
+                                           NULL,
+                                           NULL,
+                                           NULL,
+                                           NULL,
+                                           NULL};
 
 /* Start an endless reader's stream with output fn, stop gracefully once it
  * reads: the stop is quick, not a failure, leaves the batch unprocessed
