@@ -192,7 +192,7 @@ sl_status sl__ckpt_prune_names(void *user, sl__ckpt *ck, int64_t first_kept,
         st = each_dir(ck, top, 2, prune_shard, first_kept, last_kept);
     if (!st && sl__ckpt_path(top, "%s/windows", sl__ckpt_dir(ck)))
         st = each_dir(ck, top, 1, prune_window_dir, first_kept, last_kept);
-    if (!st && path_fmt(top, "%s/sources", sl__ckpt_dir(ck)))
+    if (!st && sl__ckpt_path(top, "%s/sources", sl__ckpt_dir(ck)))
         st = each_dir(ck, top, 1, prune_source_dir, first_kept, last_kept);
     return st;
 }
