@@ -222,6 +222,9 @@ static int build(bench *b, const char *host, int port)
     sl_dstream *counts;
 
     b->lines = sl_socket_text_stream(b->ctx, host, port, NULL);
+    /* A checkpointed context (--checkpoint) needs its source named. */
+    if (b->lines && sl_dstream_set_name(b->lines, "lines") != SL_OK)
+        b->lines = NULL;
     counts = sl_dstream_reduce_by_key(
         sl_dstream_map(sl_dstream_flat_map(b->lines, sl_fn_split_words, NULL),
                        sl_fn_pair_one, NULL),
@@ -257,7 +260,7 @@ static void usage(FILE *f)
             "  --workers N         worker threads (0: one per core)\n"
             "  --max-buffered S    receiver.max_buffered_bytes (64m)\n"
             "  --checkpoint DIR    checkpoint.path: the receiver WAL on\n"
-            "  --wal-level N       receiver.wal_zstd_level (1)\n"
+            "  --wal-level N       receiver.wal_zstd_level (-50)\n"
             "  --timeout SECONDS   give up after this long (600)\n");
 }
 
@@ -279,7 +282,8 @@ static int parse_args(int argc, char **argv, options *o)
     };
     int c;
 
-    *o = (options){"127.0.0.1", NULL, "100ms", "0", "64m", "", "1", 0, -1, 600};
+    *o = (options){"127.0.0.1", NULL,  "100ms", "0", "64m",
+                   "",          "-50", 0,       -1,  600};
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case 'p':

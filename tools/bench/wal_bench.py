@@ -46,8 +46,8 @@ def main():
                     help="word file sent each run (default 100m)")
     ap.add_argument("--rounds", type=int, default=3,
                     help="runs of each mode (default 3)")
-    ap.add_argument("--wal-level", default="1",
-                    help="receiver.wal_zstd_level (default 1)")
+    ap.add_argument("--wal-level", default="-50",
+                    help="receiver.wal_zstd_level (default -50, the engine's)")
     ap.add_argument("--max-buffered", default="64m")
     ap.add_argument("--workers", type=int, default=0)
     args = ap.parse_args()

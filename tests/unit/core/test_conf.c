@@ -106,7 +106,7 @@ static const struct {
     {"receiver.max_buffered_bytes", INT64_C(64) << 20},
     {"receiver.max_line_bytes", INT64_C(1) << 20},
     {"receiver.block_bytes", INT64_C(1) << 20},
-    {"receiver.wal_zstd_level", 1},
+    {"receiver.wal_zstd_level", -50},
     {"receiver.reconnect_min", 100},
     {"receiver.reconnect_max", 5000},
     {"receiver.connect_timeout", 5000},
