@@ -171,6 +171,9 @@ sl_status sl__file_seen_add(file_source *fs, const fentry *e, int64_t batch);
 /* The planned-source methods checkpoint and recover: the seen-files log. */
 sl_status sl__file_checkpoint(void *state, int64_t batch_id,
                               sl_source_log *log);
+/* Files the start listing ignored but modified at or after since_ms are
+ * new after all (taken once stable). */
+void sl__file_reclassify(file_source *fs, int64_t since_ms);
 sl_status sl__file_recover(void *state, int64_t batch_id, sl_source_log *log);
 
 /* file_replay.c: the planned-source methods replan and restore. */

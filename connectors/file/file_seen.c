@@ -154,10 +154,11 @@ static sl_status apply_entry(file_source *fs, const sl_value *o, sl__arena *a)
 
 /*
  * "Existing" means there at the job's first start: files the listing at
- * this start ignored but that were modified since the first start came
- * later and are taken like any new file.
+ * a start ignored but that were modified at or after since_ms came later
+ * and are taken like any new file (a file moved in while the source was
+ * starting, or after a restart's first start).
  */
-static void reclassify(file_source *fs)
+void sl__file_reclassify(file_source *fs, int64_t since_ms)
 {
     fentry *e;
     size_t i;
@@ -165,8 +166,7 @@ static void reclassify(file_source *fs)
         return;
     for (i = 0; i < fs->w.files.nbuckets; i++)
         for (e = fs->w.files.buckets[i]; e; e = e->next)
-            if (e->state == F_IGNORED &&
-                e->mtime_ns / 1000000 >= fs->started_ms) {
+            if (e->state == F_IGNORED && e->mtime_ns / 1000000 >= since_ms) {
                 e->state = F_PENDING;
                 /* inotify lists once at such a start: once more, to see
                  * them stable (no event will come for them) */
@@ -185,7 +185,7 @@ static sl_status apply(file_source *fs, const sl_value *root, sl__arena *a)
         (files->kind < SL_KIND_PAIR && files->kind != SL_KIND_NULL))
         return SL_ECORRUPT;
     fs->started_ms = started->u.i;
-    reclassify(fs);
+    sl__file_reclassify(fs, fs->started_ms);
     for (i = 0; files->kind != SL_KIND_NULL && i < files->len && !st; i++)
         st = apply_entry(fs, &files->u.items[i], a);
     return st;

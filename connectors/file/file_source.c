@@ -576,9 +576,10 @@ static sl_status configure(file_source *fs, const sl_conf *c, char *err,
 /*
  * file.create_if_missing: mkdir -p of the watched directory, so a job
  * whose input folder is made by its producer later can still start.
+ * *created tells whether this call made it.
  */
-static sl_status create_root(const char *dir, const sl_conf *c, char *err,
-                             size_t errlen)
+static sl_status create_root(const char *dir, const sl_conf *c, bool *created,
+                             char *err, size_t errlen)
 {
     bool create = false;
     struct stat sb;
@@ -597,6 +598,7 @@ static sl_status create_root(const char *dir, const sl_conf *c, char *err,
         return sl__errbuf(err, errlen, SL_EIO,
                           "cannot create directory '%s': %s", dir,
                           SL__STRERROR(e));
+    *created = true;
     return SL_OK;
 }
 
@@ -605,6 +607,7 @@ sl_dstream *sl_file_stream(sl_context *ctx, const char *dir,
 {
     char err[512] = "";
     file_source *fs;
+    bool created = false;
     sl_status st;
 
     if (!ctx)
@@ -629,7 +632,7 @@ sl_dstream *sl_file_stream(sl_context *ctx, const char *dir,
     fs->started_ms = sl__now_wall_ms();
     fs->seen_dirty = true;
     st = (fs->w.root = sl__strdup(dir))
-             ? create_root(dir, conf, err, sizeof err)
+             ? create_root(dir, conf, &created, err, sizeof err)
              : SL_ENOMEM;
     if (st == SL_OK)
         st = configure(fs, conf, err, sizeof err);
@@ -638,6 +641,11 @@ sl_dstream *sl_file_stream(sl_context *ctx, const char *dir,
     /* The listing at start: what is there now is "existing". */
     if (st == SL_OK)
         st = sl__watch_update(&fs->w, sl__now_mono_ms());
+    /* Files moved in between the start and that listing are new: all of
+     * them when the directory was made here, else those modified since
+     * the start (as after a restart). */
+    if (st == SL_OK)
+        sl__file_reclassify(fs, created ? INT64_MIN : fs->started_ms);
     if (st != SL_OK) {
         sl_context_set_error(ctx, st, "directory source: %s",
                              *err ? err : sl_strerror(st));
