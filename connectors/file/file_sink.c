@@ -35,11 +35,13 @@ typedef struct fsink {
     sink_format format;
     sl__ckpt_io io;
     /* The files of the last batch written, one slot per partition (a
-     * task fills only its own); names point into paths. */
+     * task fills only its own) and one more for its manifest entry;
+     * names point into paths. */
     int64_t batch;
     sl_sink_file *files;
     char (*paths)[PATH_MAX];
     size_t nparts, nfiles;
+    bool listed; /* the batch's manifest entry is written: files has it */
 } fsink;
 
 /* One part file being written by a task: bytes and crc as they go. */
@@ -336,11 +338,12 @@ static sl_status prepare_slots(fsink *k, int64_t batch, size_t n)
     sl_free(k->files);
     sl_free(k->paths);
     k->nparts = k->nfiles = 0;
-    k->files = sl_malloc((n ? n : 1) * sizeof *k->files);
-    k->paths = sl_malloc((n ? n : 1) * sizeof *k->paths);
+    k->listed = false;
+    k->files = sl_malloc((n + 1) * sizeof *k->files);
+    k->paths = sl_malloc((n + 1) * sizeof *k->paths);
     if (!k->files || !k->paths)
         return sl__err(&k->io.err, SL_ENOMEM, "out of memory");
-    memset(k->files, 0, (n ? n : 1) * sizeof *k->files);
+    memset(k->files, 0, (n + 1) * sizeof *k->files);
     for (p = 0; p < n; p++) {
         int len = snprintf(k->paths[p], PATH_MAX, "%s/part-%08lld-%05zu.%s",
                            k->dir, (long long)batch, p, extensions[k->format]);
@@ -362,6 +365,20 @@ static void compact_slots(fsink *k)
     for (p = 0; p < k->nparts; p++)
         if (k->files[p].path)
             k->files[k->nfiles++] = k->files[p];
+}
+
+/* The manifest entry just written goes into the commit entry's list
+ * after the part files: a restart then finds it deleted or damaged
+ * before open would take the batch's files for an interrupted write. */
+static void list_manifest(fsink *k, int64_t batch)
+{
+    sl_sink_file *m = &k->files[k->nfiles];
+    snprintf(k->paths[k->nparts], PATH_MAX, "%s/" SL__MANIFEST_DIR "/%lld",
+             k->dir, (long long)batch);
+    m->path = k->paths[k->nparts];
+    m->bytes = k->io.last.bytes;
+    m->crc32 = k->io.last.crc32;
+    k->listed = true;
 }
 
 static sl_status fsink_write(void *state, int64_t batch, int64_t time_ms,
@@ -389,6 +406,7 @@ static sl_status fsink_write(void *state, int64_t batch, int64_t time_ms,
         (st = sl__manifest_write(&k->io, k->dir, batch, k->files, k->nfiles)) !=
             SL_OK)
         return fail(k, st);
+    list_manifest(k, batch);
     return SL_OK;
 }
 
@@ -397,7 +415,7 @@ static sl_status fsink_files(void *state, int64_t batch,
 {
     fsink *k = state;
     *out = k->files;
-    *n = k->batch == batch ? k->nfiles : 0;
+    *n = k->batch == batch ? k->nfiles + (k->listed ? 1 : 0) : 0;
     return SL_OK;
 }
 

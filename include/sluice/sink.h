@@ -50,7 +50,10 @@ typedef struct sl_sink_ops {
      * batch the sink's write_batch never saw. */
     void (*abort)(void *state, int64_t batch_id);
     /** The files write_batch wrote for batch_id (optional): *out is
-     * borrowed until the next write_batch; n = 0 for none. */
+     * borrowed until the next write_batch; n = 0 for none. They go into
+     * commits/<batch> with their sizes and checksums, and a restart
+     * refuses to start when a file the last commit lists is missing or
+     * changed: list only files that stay as written. */
     sl_status (*files)(void *state, int64_t batch_id, const sl_sink_file **out,
                        size_t *n);
     /** Free the state (the context's free, or a failed add). */

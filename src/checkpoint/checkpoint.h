@@ -49,11 +49,19 @@ typedef enum sl__ckpt_step {
 typedef int (*sl__ckpt_fault_fn)(void *user, sl__ckpt_step step,
                                  const char *path);
 
+/* One file renamed into place while recording (sl__ckpt_io_record): what
+ * a commit entry lists for restart to verify. */
+typedef struct sl__ckpt_written {
+    char *path;     /* as written (the caller's path) */
+    uint64_t bytes; /* header + payload */
+    uint32_t crc32; /* zlib's crc32 of the whole file */
+} sl__ckpt_written;
+
 /*
  * What atomic writes share: the error of the last failure, the
  * directories written since the last sync (each fsynced once per batch),
- * counters, and the fault hook. One per checkpoint directory; one thread
- * at a time (the job thread).
+ * counters, the files written while recording, and the fault hook. One
+ * per checkpoint directory; one thread at a time (the job thread).
  */
 typedef struct sl__ckpt_io {
     sl__errmsg err;
@@ -63,14 +71,31 @@ typedef struct sl__ckpt_io {
     uint64_t bytes_written; /* header + payload bytes renamed into place */
     uint64_t files_written;
     uint64_t dir_syncs;
+    sl__ckpt_written last;     /* the last file written (path NULL) */
+    sl__ckpt_written *written; /* recorded files, while recording */
+    size_t nwritten, capwritten;
+    bool recording;
     sl__ckpt_fault_fn fault;
     void *fault_user;
 } sl__ckpt_io;
 
 /** An io with nothing dirty and no fault hook. */
 void sl__ckpt_io_init(sl__ckpt_io *io);
-/** Free the dirty set (without syncing it). */
+/** Free the dirty set (without syncing it) and the recorded files. */
 void sl__ckpt_io_free(sl__ckpt_io *io);
+/**
+ * Start (forgetting what an earlier recording listed) or stop recording
+ * the files sl__ckpt_write_file renames into place, with their sizes and
+ * checksums (io->written, io->nwritten): the files of one batch.
+ */
+void sl__ckpt_io_record(sl__ckpt_io *io, bool on);
+/**
+ * Check that path holds exactly `bytes` bytes with zlib's crc32 `crc`:
+ * SL_ENOTFOUND when it is missing, SL_ECORRUPT (the message names the
+ * path, expected and found) when it differs, SL_EIO when unreadable.
+ */
+sl_status sl__ckpt_verify_file(sl__ckpt_io *io, const char *path,
+                               uint64_t bytes, uint32_t crc);
 /** The message of the last failure ("" if none); borrowed. */
 const char *sl__ckpt_io_errmsg(const sl__ckpt_io *io);
 

@@ -40,14 +40,11 @@ static uint64_t get64(const unsigned char *p)
     return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
 }
 
-static uint32_t header_crc(const unsigned char *h, const void *payload,
-                           size_t len)
+/* zlib's crc32 over any length (zlib takes uInt: large ones in pieces). */
+static uint32_t crc_more(uint32_t crc, const void *data, size_t len)
 {
-    uLong c = crc32(0L, Z_NULL, 0);
-    const unsigned char *p = payload;
-    c = crc32(c, h + 4, 12);
-    c = crc32(c, h + 20, 4);
-    /* zlib takes uInt lengths: feed large payloads in pieces. */
+    uLong c = crc;
+    const unsigned char *p = data;
     while (len > 0) {
         uInt n = len > (1u << 30) ? (1u << 30) : (uInt)len;
         c = crc32(c, p, n);
@@ -55,6 +52,15 @@ static uint32_t header_crc(const unsigned char *h, const void *payload,
         len -= n;
     }
     return (uint32_t)c;
+}
+
+static uint32_t header_crc(const unsigned char *h, const void *payload,
+                           size_t len)
+{
+    uint32_t c = (uint32_t)crc32(0L, Z_NULL, 0);
+    c = crc_more(c, h + 4, 12);
+    c = crc_more(c, h + 20, 4);
+    return crc_more(c, payload, len);
 }
 
 static void header_make(unsigned char *h, uint32_t magic, uint32_t version,
@@ -73,6 +79,13 @@ void sl__ckpt_io_init(sl__ckpt_io *io)
     memset(io, 0, sizeof *io);
 }
 
+static void forget_written(sl__ckpt_io *io)
+{
+    for (size_t i = 0; i < io->nwritten; i++)
+        sl_free(io->written[i].path);
+    io->nwritten = 0;
+}
+
 void sl__ckpt_io_free(sl__ckpt_io *io)
 {
     for (size_t i = 0; i < io->ndirty; i++)
@@ -80,6 +93,41 @@ void sl__ckpt_io_free(sl__ckpt_io *io)
     sl_free(io->dirty);
     io->dirty = NULL;
     io->ndirty = io->capdirty = 0;
+    forget_written(io);
+    sl_free(io->written);
+    io->written = NULL;
+    io->capwritten = 0;
+    io->recording = false;
+}
+
+void sl__ckpt_io_record(sl__ckpt_io *io, bool on)
+{
+    if (on)
+        forget_written(io);
+    io->recording = on;
+}
+
+/* Add the file just written to the recording. */
+static sl_status record_written(sl__ckpt_io *io, const char *path)
+{
+    sl__ckpt_written *w;
+    if (!io->recording)
+        return SL_OK;
+    if (io->nwritten == io->capwritten) {
+        size_t cap = io->capwritten ? io->capwritten * 2 : 8;
+        if (!(w = sl_realloc(io->written, cap * sizeof *w)))
+            goto nomem;
+        io->written = w;
+        io->capwritten = cap;
+    }
+    w = &io->written[io->nwritten];
+    *w = io->last;
+    if (!(w->path = sl__strdup(path)))
+        goto nomem;
+    io->nwritten++;
+    return SL_OK;
+nomem:
+    return sl__err(&io->err, SL_ENOMEM, "cannot list %s: out of memory", path);
 }
 
 const char *sl__ckpt_io_errmsg(const sl__ckpt_io *io)
@@ -185,7 +233,12 @@ sl_status sl__ckpt_write_file(sl__ckpt_io *io, const char *path, uint32_t magic,
     }
     io->bytes_written += SL__CKPT_HEADER_SIZE + len;
     io->files_written++;
-    st = sl__ckpt_io_mark_parent(io, path);
+    io->last.bytes = SL__CKPT_HEADER_SIZE + len;
+    io->last.crc32 = crc_more(
+        crc_more((uint32_t)crc32(0L, Z_NULL, 0), h, SL__CKPT_HEADER_SIZE),
+        payload, len);
+    if ((st = record_written(io, path)) == SL_OK)
+        st = sl__ckpt_io_mark_parent(io, path);
 free_tmp:
     sl_free(tmp);
     return st;
@@ -421,4 +474,44 @@ sl_status sl__ckpt_mkdirs(sl__ckpt_io *io, const char *dir)
     }
     sl_free(p);
     return st;
+}
+
+sl_status sl__ckpt_verify_file(sl__ckpt_io *io, const char *path,
+                               uint64_t bytes, uint32_t crc)
+{
+    unsigned char buf[65536];
+    uint32_t c = (uint32_t)crc32(0L, Z_NULL, 0);
+    uint64_t n = 0;
+    ssize_t r;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+    if (fd < 0)
+        return errno == ENOENT
+                   ? sl__err(&io->err, SL_ENOTFOUND, "%s: missing", path)
+                   : io_fail(io, errno, path, "open");
+    while ((r = read(fd, buf, sizeof buf)) != 0) {
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            int e = errno;
+            close(fd);
+            return io_fail(io, e, path, "read");
+        }
+        c = crc_more(c, buf, (size_t)r);
+        n += (uint64_t)r;
+    }
+    close(fd);
+    if (n < bytes)
+        return sl__err(&io->err, SL_ECORRUPT,
+                       "%s: truncated: %llu of %llu bytes", path,
+                       (unsigned long long)n, (unsigned long long)bytes);
+    if (n > bytes)
+        return sl__err(
+            &io->err, SL_ECORRUPT, "%s: %llu bytes after the %llu written",
+            path, (unsigned long long)(n - bytes), (unsigned long long)bytes);
+    if (c != crc)
+        return sl__err(&io->err, SL_ECORRUPT,
+                       "%s: checksum mismatch (crc32 %08lx, expected %08lx)",
+                       path, (unsigned long)c, (unsigned long)crc);
+    return SL_OK;
 }

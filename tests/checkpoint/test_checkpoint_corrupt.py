@@ -120,7 +120,15 @@ def delete(p):
 
 def fresh(root, base, name):
     d = os.path.join(root, name)
-    shutil.copytree(base, d, symlinks=True)
+    if base is None:
+        # A run of its own: commits name the sinks' files by absolute
+        # path, which a copy of base would still point into base for.
+        os.makedirs(d)
+        r = run(d, FIRST)
+        if r.returncode != 0:
+            sys.exit("first run of %s: %s" % (name, r.stderr))
+    else:
+        shutil.copytree(base, d, symlinks=True)
     return d
 
 
@@ -223,6 +231,22 @@ def deletions(root, base, ref, delta, snap):
             "missing")
     refused(root, base, "delta_delete", delta, delete, "missing",
             setup=no_final_snapshots)
+    # The newest files of the last commit: nothing later names them, the
+    # commit entry lists them with their sizes and checksums.
+    newest_delta = one(base, "ck/state/totals/*/%d.delta" % FIRST)
+    refused(root, base, "newest_delta_delete", newest_delta, delete,
+            "missing", setup=no_final_snapshots)
+    # ... unless the snapshot of the same version replaced it.
+    tolerated(root, base, "newest_delta_delete_replaced", newest_delta,
+              delete, ref)
+    refused(root, base, "newest_window_delete",
+            one(base, "ck/windows/recent/%d.window" % FIRST), delete,
+            "missing")
+    refused(root, None, "newest_manifest_delete",
+            "out/totals/_sluice_metadata/%d" % FIRST, delete, "missing")
+    refused(root, None, "newest_part_flip",
+            one(base, "out/recent/part-%08d-*" % FIRST), flip,
+            "checksum mismatch")
     # A deleted snapshot whose shard still has every delta from the first
     # (retention deleted none): restore reads the deltas instead.
     tolerated(root, base, "snapshot_delete_tolerated", snap, delete, ref,

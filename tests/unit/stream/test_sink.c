@@ -320,8 +320,9 @@ static sl_status list_file(void *user, const char *sink, const sl_sink_file *f)
     return SL_OK;
 }
 
-/* What commits/<batch> gets: the files the sinks wrote for the batch,
- * only for the batch they last wrote. */
+/* What commits/<batch> gets: the files the sinks wrote for the batch
+ * (the file sink's part files, then its manifest entry, 24 header bytes
+ * and its JSON), only for the batch they last wrote. */
 static void test_outputs_files(void)
 {
     char *dir = tmpdir();
@@ -337,7 +338,7 @@ static void test_outputs_files(void)
     memset(&l, 0, sizeof l);
     b.id = 1;
     SL_CHECK_OK(sl__outputs_files(ctx, &b, list_file, &l));
-    SL_CHECK_STR(l.all, "out part-00000001-00000.json 6\n");
+    SL_CHECK_STR(l.all, "out part-00000001-00000.json 6\nout 1 122\n");
     b.id = 2;
     memset(&l, 0, sizeof l);
     SL_CHECK_OK(sl__outputs_files(ctx, &b, list_file, &l));
