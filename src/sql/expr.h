@@ -1,0 +1,111 @@
+/*
+ * Bound SQL expressions and their evaluation: the binder resolves an
+ * expression's names and types against the columns of its input row,
+ * compiles it once per query into a compact program, and the program is
+ * evaluated per row on any thread without calling malloc (results that
+ * need bytes, such as upper() or concat(), go into the caller's arena).
+ * Aggregate functions are here too, as method tables over an sl_value
+ * accumulator (so that running aggregations live in the state store).
+ * Semantics: Spark SQL 3.5 with ANSI mode off (docs/sql.md).
+ */
+#ifndef SL_SQL_EXPR_H
+#define SL_SQL_EXPR_H
+
+#include "sql/ast.h"
+
+/* ------------------------------------------------------------- scopes */
+
+/* One relation whose columns are in the input row: its columns are
+ * row[first .. first + size(schema)). */
+typedef struct sl__sql_rel {
+    const char *qualifier; /* table name or alias; NULL: none */
+    const sl_schema *schema;
+    size_t first;
+} sl__sql_rel;
+
+/*
+ * What an expression is bound against. A column reference resolves to
+ * the one relation column with that name (qualifier, then name, both
+ * case-insensitive); two matches are "ambiguous", none "cannot resolve
+ * 'x' given input columns: [a, b]" (both errors at the name's offset).
+ */
+typedef struct sl__sql_scope {
+    const sl__sql_rel *rels;
+    size_t nrels;
+    /*
+     * Optional hook (the planner's): asked first for every
+     * sub-expression; returning true maps it to row[*column] of type
+     * *type instead of binding it (group keys and aggregate results
+     * above an aggregation). It may set e and return true with
+     * *column = SIZE_MAX to fail the bind.
+     */
+    bool (*replace)(void *user, const sl__sql_expr *x, size_t *column,
+                    const sl_type **type, sl__sql_error *e);
+    void *user;
+    /* Aggregate calls outside `replace` are an error naming the clause
+     * ("aggregate functions are not allowed in WHERE"). */
+    const char *clause;
+    /* current_timestamp() of this query (one value per query or batch). */
+    int64_t now_ms;
+} sl__sql_scope;
+
+/* A compiled expression (immutable; shared by every thread). */
+typedef struct sl__sql_prog sl__sql_prog;
+
+/**
+ * Bind x against scope and compile it into a program allocated in a.
+ * Type rules are Spark's (docs/sql.md "Types"): long op long stays long
+ * except `/` (double); comparisons between long and double compare as
+ * double; string vs number in comparisons casts the string to double; an
+ * implicit cast that is not allowed is an error ("cannot resolve 'a + b'
+ * due to data type mismatch: ..." at x's offset). SL_EPARSE (e set) or
+ * SL_ENOMEM.
+ */
+sl_status sl__sql_compile(const sl__sql_expr *x, const sl__sql_scope *scope,
+                          sl__arena *a, sl__sql_prog **out, sl__sql_error *e);
+
+/** The result type of a program. */
+const sl_type *sl__sql_prog_type(const sl__sql_prog *p);
+
+/**
+ * Evaluate p over the columns of one input row (row[0 .. ncolumns)).
+ * Strings and composites in *out point into the row or into scratch.
+ * ANSI off: a bad cast, a division by zero, an index out of range give
+ * NULL. SL_ENOMEM is the only failure.
+ */
+sl_status sl__sql_eval(const sl__sql_prog *p, const sl_value *row,
+                       sl__arena *scratch, sl_value *out);
+
+/** Whether name (lower case) is an aggregate function. */
+bool sl__sql_is_aggregate(const char *name);
+
+/* ---------------------------------------------------------- aggregates */
+
+/*
+ * An aggregate over its arguments (count(*): none; min_by(x, y): two).
+ * Its accumulator is
+ * an sl_value (a tuple where it needs several fields, e.g. avg's (count,
+ * sum)) so that it can be merged across partitions and kept in the
+ * state store between batches. NULL arguments are skipped (count(*)
+ * counts every row). Methods are pure: bytes an accumulator needs are
+ * allocated in the given arena.
+ */
+typedef struct sl__sql_agg {
+    const char *name;
+    size_t min_args, max_args;
+    /* The result type for the argument types (NULL: not allowed, with
+     * `why` for the caller's message). */
+    const sl_type *(*result_type)(const sl_type *const *args, size_t n,
+                                  const char **why);
+    void (*init)(sl_value *acc);
+    sl_status (*update)(sl_value *acc, const sl_value *args, size_t n,
+                        sl__arena *a);
+    sl_status (*merge)(sl_value *acc, const sl_value *other, sl__arena *a);
+    sl_status (*finish)(const sl_value *acc, sl__arena *a, sl_value *out);
+    bool streaming; /* allowed on streams (count DISTINCT is not) */
+} sl__sql_agg;
+
+/** The aggregate called name (lower case); NULL if none. */
+const sl__sql_agg *sl__sql_agg_find(const char *name, bool distinct);
+
+#endif /* SL_SQL_EXPR_H */
