@@ -12,6 +12,7 @@
 #define SL_VERSION_STRING "0.1.0"
 
 #include "core.h"
+#include "schema.h"
 #include "rdd.h"
 #include "stream.h"
 #include "source.h"
