@@ -76,6 +76,55 @@ const sl_type *sl__sql_prog_type(const sl__sql_prog *p);
 sl_status sl__sql_eval(const sl__sql_prog *p, const sl_value *row,
                        sl__arena *scratch, sl_value *out);
 
+/* ------------------------------------------------------ scalar functions */
+
+/*
+ * A scalar function (functions.c registers them all; the compiler looks
+ * them up by name). explode() is not one: it is a generator the planner
+ * handles in a select list; current_timestamp() is bound to the scope's
+ * now_ms as a literal.
+ */
+typedef struct sl__sql_func {
+    const char *name;          /* lower case */
+    size_t min_args, max_args; /* max SIZE_MAX: variadic */
+    /*
+     * Type a call: the result type for the argument types (types may be
+     * SL_TYPE_NULL for a bare NULL). want[i] (preset to args[i]) may be
+     * changed to ask the compiler for an implicit cast of argument i
+     * first (e.g. a long to a string for concat). Composite result types
+     * are allocated in a. NULL: not allowed, `why` says why ("argument 1
+     * requires string type, however, 'x' is of long type" style).
+     */
+    const sl_type *(*bind)(const sl_type *const *args, size_t n,
+                           const sl_type **want, sl__arena *a,
+                           const char **why);
+    /*
+     * Optional: once per compiled call, with the literal arguments
+     * (consts[i] non-NULL when argument i is a constant), e.g. to compile
+     * a regular expression once. *state is freed by the arena's cleanup
+     * when it needs more than arena memory. A non-OK status fails the
+     * compile with `why`.
+     */
+    sl_status (*prepare)(const sl_value *const *consts, size_t n,
+                         sl__arena *a, void **state, const char **why);
+    /* Evaluate over cast arguments; result typed `result`. */
+    sl_status (*eval)(const void *state, const sl_value *args, size_t n,
+                      const sl_type *result, sl__arena *scratch,
+                      sl_value *out);
+    bool null_in_null_out; /* a NULL argument gives NULL without eval */
+} sl__sql_func;
+
+/** The scalar function called name (lower case); NULL if none. */
+const sl__sql_func *sl__sql_func_find(const char *name);
+
+/**
+ * Cast v (typed from) to `to` as Spark's CAST with ANSI off: a value
+ * that does not convert gives NULL. Shared by CAST, implicit casts and
+ * functions. SL_ENOMEM only.
+ */
+sl_status sl__sql_cast(const sl_value *v, const sl_type *from,
+                       const sl_type *to, sl__arena *scratch, sl_value *out);
+
 /** Whether name (lower case) is an aggregate function. */
 bool sl__sql_is_aggregate(const char *name);
 
