@@ -6,10 +6,11 @@
 #ifndef SL_STREAM_SOURCE_LOG_H
 #define SL_STREAM_SOURCE_LOG_H
 
+#include "checkpoint/checkpoint.h"
 #include "stream/stream_int.h"
 
-#define SL__SOURCE_LOG_MAGIC SL__CKPT_MAGIC('S', 'L', 'S', 'O')
-#define SL__SOURCE_LOG_VERSION 1
+#define SL__SOURCE_LOG_MAGIC SL__CKPT_MAGIC_SOURCE_LOG
+#define SL__SOURCE_LOG_VERSION SL__CKPT_SOURCE_LOG_VERSION
 
 /*
  * Before commits/<batch_id>: every planned source with a checkpoint
