@@ -215,7 +215,11 @@ typedef struct sl_planned_ops {
      * beyond the batch's offsets (the directory source's files already
      * seen, later Kafka's offsets) with sl_source_log_write, durable with
      * the commit entry. Not writing keeps the previous version. Optional.
-     * An error fails the batch (it runs again at the next start).
+     * An error fails the batch (it runs again at the next start). Also
+     * called with batch_id 0 at a start with nothing committed, after
+     * recover and before the first batch: version 0 (synced at once)
+     * keeps what the source remembers of its first start even when the
+     * job dies before its first commit; an error refuses the start.
      */
     sl_status (*checkpoint)(void *state, int64_t batch_id, sl_source_log *log);
     /**

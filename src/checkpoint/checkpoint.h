@@ -30,6 +30,13 @@
 /* The format version of metadata, offsets and commits this build writes
  * and the newest it reads. */
 #define SL__CKPT_VERSION 1
+/* Files other layers write whose headers inspect checks too: window data
+ * (src/stream/ckpt_window.c) and source logs (src/stream/source_log.c),
+ * with the newest version this build reads. */
+#define SL__CKPT_MAGIC_WINDOW SL__CKPT_MAGIC('S', 'L', 'W', 'N')
+#define SL__CKPT_WINDOW_VERSION 1
+#define SL__CKPT_MAGIC_SOURCE_LOG SL__CKPT_MAGIC('S', 'L', 'S', 'O')
+#define SL__CKPT_SOURCE_LOG_VERSION 1
 
 /* The steps of an atomic write, for fault injection. */
 typedef enum sl__ckpt_step {
@@ -292,5 +299,16 @@ sl_status sl__ckpt_drop_after(sl__ckpt_io *io, const char *dir,
  */
 sl_status sl__ckpt_prune_names(void *user, sl__ckpt *ck, int64_t first_kept,
                                int64_t last_kept);
+
+/** Called with the path of each temporary found (see sl__ckpt_each_temp). */
+typedef void (*sl__ckpt_temp_fn)(void *user, const char *path);
+/**
+ * fn on every temporary a crash may have left in the directories the
+ * checkpoint dir owns: dir itself (metadata), offsets/, commits/, wal/,
+ * state/<op>/<shard>/, windows/<op>/ and sources/<source>/. Only the exact
+ * form ".<name>.tmp" with a name such a directory holds counts. Deleting
+ * them is safe only under DIR/lock (sl__ckpt_open), where no writer runs.
+ */
+void sl__ckpt_each_temp(const char *dir, sl__ckpt_temp_fn fn, void *user);
 
 #endif /* SL_CHECKPOINT_CHECKPOINT_H */

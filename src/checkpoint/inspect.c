@@ -96,33 +96,49 @@ typedef struct report {
         uint64_t files, bytes;
     } * dirs;
     size_t ndirs;
+    /* windows/<op> and sources/<source>: "<batch><suffix>" files */
+    struct log_row {
+        char name[256];
+        uint64_t files, bytes;
+        int64_t first, last; /* batches; -1: none */
+    } * windows, *sources;
+    size_t nwindows, nsources;
+    char **leftovers; /* temporaries of interrupted writes */
+    size_t nleftovers;
     char **problems;
     size_t nproblems;
     text rows; /* the output */
 } report;
 
-static void problem(report *r, const char *msg)
+/* Append a copy of msg to the list *v of *n strings. */
+static void add_str(report *r, char ***v, size_t *n, const char *msg)
 {
-    char **p = sl_realloc(r->problems, (r->nproblems + 1) * sizeof *p);
+    char **p = sl_realloc(*v, (*n + 1) * sizeof *p);
     char *m = sl__strdup(msg);
     if (!p || !m) {
         sl_free(m);
         if (p)
-            r->problems = p;
+            *v = p;
         r->rows.oom = true;
         return;
     }
-    r->problems = p;
-    p[r->nproblems++] = m;
+    *v = p;
+    p[(*n)++] = m;
+}
+
+static void problem(report *r, const char *msg)
+{
+    add_str(r, &r->problems, &r->nproblems, msg);
 }
 
 /* Read and check one file; its size (-1 when missing), a problem if bad. */
-static int64_t check_file(report *r, const char *path, uint32_t magic)
+static int64_t check_file(report *r, const char *path, uint32_t magic,
+                          uint32_t max_version)
 {
     void *payload;
     size_t len;
     struct stat sb;
-    sl_status st = sl__ckpt_read_file(&r->io, path, magic, SL__CKPT_VERSION,
+    sl_status st = sl__ckpt_read_file(&r->io, path, magic, max_version,
                                       &payload, &len, NULL);
     if (st == SL_OK)
         sl_free(payload);
@@ -238,7 +254,7 @@ static int64_t check_entry(report *r, const char *sub, int64_t b,
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/%s/%" PRId64, r->dir, sub, b);
-    return check_file(r, path, magic);
+    return check_file(r, path, magic, SL__CKPT_VERSION);
 }
 
 /* Merge the two sorted logs into one row per batch, checking each file. */
@@ -375,6 +391,78 @@ static void gather_state(report *r)
     closedir(dp);
 }
 
+/* A kind of versioned file one level under its top directory. */
+typedef struct versioned {
+    const char *top, *suffix;
+    uint32_t magic, max_version;
+} versioned;
+
+/* Check every "<batch><suffix>" file of one windows/<op> or
+ * sources/<source> directory into row (by name; other names ignored). */
+static void scan_versioned(report *r, const versioned *k, const char *path,
+                           struct log_row *row)
+{
+    char file[SL__CKPT_PATH_MAX];
+    int64_t *v = NULL, size;
+    size_t n = 0;
+    sl_status st = sl__ckpt_list_versions(&r->io, path, k->suffix, &v, &n);
+
+    if (st != SL_OK) {
+        if (st == SL_ENOMEM)
+            r->rows.oom = true;
+        else
+            problem(r, r->io.err.text);
+        return;
+    }
+    row->first = n ? v[0] : -1;
+    row->last = n ? v[n - 1] : -1;
+    for (size_t i = 0; i < n; i++) {
+        if (!sl__ckpt_path(file, "%s/%" PRId64 "%s", path, v[i], k->suffix))
+            continue; /* too long to open, as du skips it */
+        if ((size = check_file(r, file, k->magic, k->max_version)) >= 0) {
+            row->files++;
+            row->bytes += (uint64_t)size;
+        }
+    }
+    sl_free(v);
+}
+
+/* A row for every directory under DIR/<k->top>, its files checked. */
+static void gather_versioned(report *r, const versioned *k,
+                             struct log_row **rows, size_t *n)
+{
+    char path[4096];
+    struct dirent *e;
+    struct log_row *row;
+    DIR *dp;
+
+    snprintf(path, sizeof path, "%s/%s", r->dir, k->top);
+    if (!(dp = opendir(path)))
+        return;
+    while ((e = readdir(dp)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        if (!(row = sl_realloc(*rows, (*n + 1) * sizeof *row))) {
+            r->rows.oom = true;
+            break;
+        }
+        *rows = row;
+        row += (*n)++;
+        memset(row, 0, sizeof *row);
+        memcpy(row->name, e->d_name, strnlen(e->d_name, sizeof row->name - 1));
+        if (snprintf(path, sizeof path, "%s/%s/%s", r->dir, k->top, e->d_name) <
+            (int)sizeof path)
+            scan_versioned(r, k, path, row);
+    }
+    closedir(dp);
+}
+
+static void add_leftover(void *user, const char *path)
+{
+    report *r = user;
+    add_str(r, &r->leftovers, &r->nleftovers, path);
+}
+
 /* A row's state: committed, uncommitted (re-run by recovery) or a commit
  * left alone by retention cut short (ignored). */
 static const char *batch_state(const struct batch_row *b)
@@ -390,6 +478,22 @@ static void put_last(report *r, const char *name, const int64_t *b, size_t n)
         put(&r->rows, "\"%s\": %" PRId64 ", ", name, b[n - 1]);
     else
         put(&r->rows, "\"%s\": null, ", name);
+}
+
+/* "key": [{"<name>": ..., files, bytes, first_batch, last_batch}], */
+static void put_versioned(report *r, const char *key, const char *name,
+                          const struct log_row *rows, size_t n)
+{
+    put(&r->rows, "\"%s\": [", key);
+    for (size_t i = 0; i < n; i++) {
+        put(&r->rows, "%s{\"%s\": ", i ? ", " : "", name);
+        put_json_str(&r->rows, rows[i].name);
+        put(&r->rows,
+            ", \"files\": %" PRIu64 ", \"bytes\": %" PRIu64
+            ", \"first_batch\": %" PRId64 ", \"last_batch\": %" PRId64 "}",
+            rows[i].files, rows[i].bytes, rows[i].first, rows[i].last);
+    }
+    put(&r->rows, "], ");
 }
 
 static void out_json(report *r)
@@ -436,12 +540,35 @@ static void out_json(report *r)
             st->deltas, st->snapshots, st->first, st->last, st->last_snapshot,
             st->bytes);
     }
+    put(&r->rows, "], ");
+    put_versioned(r, "windows", "op", r->windows, r->nwindows);
+    put_versioned(r, "sources", "source", r->sources, r->nsources);
+    put(&r->rows, "\"leftovers\": [");
+    for (i = 0; i < r->nleftovers; i++) {
+        put(&r->rows, "%s", i ? ", " : "");
+        put_json_str(&r->rows, r->leftovers[i]);
+    }
     put(&r->rows, "], \"problems\": [");
     for (i = 0; i < r->nproblems; i++) {
         put(&r->rows, "%s", i ? ", " : "");
         put_json_str(&r->rows, r->problems[i]);
     }
     put(&r->rows, "]}\n");
+}
+
+static void table_versioned(report *r, const char *title,
+                            const struct log_row *rows, size_t n)
+{
+    if (n)
+        put(&r->rows, "\n%-20s %8s %10s %12s\n", title, "files", "batches",
+            "bytes");
+    for (size_t i = 0; i < n; i++) {
+        char v[48];
+        snprintf(v, sizeof v, "%" PRId64 "-%" PRId64, rows[i].first,
+                 rows[i].last);
+        put(&r->rows, "%-20s %8" PRIu64 " %10s %12" PRIu64 "\n", rows[i].name,
+            rows[i].files, v, rows[i].bytes);
+    }
 }
 
 static void out_table(report *r)
@@ -479,6 +606,13 @@ static void out_table(report *r)
             st->op, st->shard, st->deltas, st->snapshots, v, st->last_snapshot,
             st->bytes);
     }
+    table_versioned(r, "window op", r->windows, r->nwindows);
+    table_versioned(r, "source log", r->sources, r->nsources);
+    if (r->nleftovers)
+        put(&r->rows, "\nleftovers (temporaries of interrupted writes, "
+                      "removed when a job opens the checkpoint):\n");
+    for (i = 0; i < r->nleftovers; i++)
+        put(&r->rows, "  %s\n", r->leftovers[i]);
     put(&r->rows, "\nproblems: %s\n", r->nproblems ? "" : "none");
     for (i = 0; i < r->nproblems; i++)
         put(&r->rows, "  %s\n", r->problems[i]);
@@ -494,9 +628,19 @@ static void report_free(report *r)
     sl_free(r->batches);
     sl_free(r->dirs);
     sl_free(r->state);
+    sl_free(r->windows);
+    sl_free(r->sources);
+    for (size_t i = 0; i < r->nleftovers; i++)
+        sl_free(r->leftovers[i]);
+    sl_free(r->leftovers);
     sl_free(r->rows.s);
     sl__ckpt_io_free(&r->io);
 }
+
+static const versioned windows = {"windows", ".window", SL__CKPT_MAGIC_WINDOW,
+                                  SL__CKPT_WINDOW_VERSION};
+static const versioned sources = {"sources", ".log", SL__CKPT_MAGIC_SOURCE_LOG,
+                                  SL__CKPT_SOURCE_LOG_VERSION};
 
 sl_status sl__ckpt_inspect(const char *dir, sl__ckpt_format fmt, char **out,
                            size_t *problems, char *errbuf, size_t errlen)
@@ -526,6 +670,9 @@ sl_status sl__ckpt_inspect(const char *dir, sl__ckpt_format fmt, char **out,
     gather_batches(&r);
     gather_dirs(&r);
     gather_state(&r);
+    gather_versioned(&r, &windows, &r.windows, &r.nwindows);
+    gather_versioned(&r, &sources, &r.sources, &r.nsources);
+    sl__ckpt_each_temp(dir, add_leftover, &r);
     if (fmt == SL__CKPT_FORMAT_JSON)
         out_json(&r);
     else

@@ -146,24 +146,12 @@ static sl_status create(sl__ckpt *ck, const char *mpath, const void *fp,
     return st;
 }
 
-/* Remove the temporaries (".NAME.tmp") an interrupted write left in sub. */
-static void remove_temps(sl__ckpt *ck, const char *sub)
+/* sl__ckpt_each_temp's callback at open: the write it belonged to never
+ * completed (its file keeps the old content), and DIR/lock is held. */
+static void remove_temp(void *user, const char *path)
 {
-    char *d = path_join(ck->dir, sub, NULL), *p;
-    struct dirent *e;
-    DIR *dp = d ? opendir(d) : NULL;
-
-    while (dp && (e = readdir(dp)) != NULL) {
-        size_t n = strlen(e->d_name);
-        if (e->d_name[0] != '.' || n < 5 || strcmp(e->d_name + n - 4, ".tmp"))
-            continue;
-        if ((p = path_join(d, e->d_name, NULL)) != NULL)
-            unlink(p);
-        sl_free(p);
-    }
-    if (dp)
-        closedir(dp);
-    sl_free(d);
+    (void)user;
+    unlink(path);
 }
 
 /* How long an open waits for another process's lock: a job killed with
@@ -292,9 +280,7 @@ sl_status sl__ckpt_open(const char *dir, bool create_it,
     st = open_meta(ck, create_it, fingerprint, fingerprint_len, errbuf, errlen);
     if (st != SL_OK)
         goto fail;
-    remove_temps(ck, "offsets");
-    remove_temps(ck, "commits");
-    remove_temps(ck, ".");
+    sl__ckpt_each_temp(ck->dir, remove_temp, NULL);
     *out = ck;
     return SL_OK;
 fail:

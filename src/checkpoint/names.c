@@ -196,3 +196,104 @@ sl_status sl__ckpt_prune_names(void *user, sl__ckpt *ck, int64_t first_kept,
         st = each_dir(ck, top, 1, prune_source_dir, first_kept, last_kept);
     return st;
 }
+
+/* ------------------------------------------- temporaries of a crash */
+
+/* Whether the n bytes at s are decimal digits followed by suffix. */
+static bool digits_then(const char *s, size_t n, const char *suffix)
+{
+    size_t d = 0, m = strlen(suffix);
+    while (d < n && s[d] >= '0' && s[d] <= '9')
+        d++;
+    return d > 0 && n - d == m && !memcmp(s + d, suffix, m);
+}
+
+static bool base_meta(const char *s, size_t n)
+{
+    return n == 8 && !memcmp(s, "metadata", 8);
+}
+
+static bool base_entry(const char *s, size_t n)
+{
+    return digits_then(s, n, "");
+}
+
+static bool base_state(const char *s, size_t n)
+{
+    return digits_then(s, n, ".delta") || digits_then(s, n, ".snapshot");
+}
+
+static bool base_window(const char *s, size_t n)
+{
+    return digits_then(s, n, ".window");
+}
+
+static bool base_log(const char *s, size_t n)
+{
+    return digits_then(s, n, ".log");
+}
+
+/* "<run>-<num>.wal": segments are appended in place, not renamed, but a
+ * temporary of one would have this base. */
+static bool base_wal(const char *s, size_t n)
+{
+    const char *dash = memchr(s, '-', n);
+    return dash && digits_then(s, (size_t)(dash - s), "") &&
+           digits_then(dash + 1, n - (size_t)(dash + 1 - s), ".wal");
+}
+
+/*
+ * The directories a checkpoint owns, with how deep below the top its
+ * files are and the names written there: only ".<name>.tmp" of such a
+ * name is ever a temporary of sl__ckpt_write_file (file.c's tmp_name),
+ * so anything else a user put there is left alone.
+ */
+static const struct owned_dir {
+    const char *top;
+    int depth;
+    bool (*base_ok)(const char *base, size_t n);
+} owned[] = {{".", 0, base_meta},        {"offsets", 0, base_entry},
+             {"commits", 0, base_entry}, {"wal", 0, base_wal},
+             {"state", 2, base_state},   {"windows", 1, base_window},
+             {"sources", 1, base_log}};
+
+/* Whether name is ".<base>.tmp" (file.c's tmp_name) with base_ok(base). */
+static bool is_temp_name(const char *name,
+                         bool (*base_ok)(const char *base, size_t n))
+{
+    size_t n = strlen(name);
+    return n > 5 && name[0] == '.' && !strcmp(name + n - 4, ".tmp") &&
+           base_ok(name + 1, n - 5);
+}
+
+/* fn on every temporary in dir, or in its subdirectories depth levels
+ * down (names starting with '.' are not the checkpoint's directories). */
+static void temps_in(const char *dir, const struct owned_dir *o, int depth,
+                     sl__ckpt_temp_fn fn, void *user)
+{
+    char path[SL__CKPT_PATH_MAX];
+    struct dirent *e;
+    DIR *dp = opendir(dir);
+
+    while (dp && (e = readdir(dp)) != NULL) {
+        if (!sl__ckpt_path(path, "%s/%s", dir, e->d_name))
+            continue;
+        if (depth > 0 && e->d_name[0] != '.')
+            temps_in(path, o, depth - 1, fn, user);
+        else if (depth == 0 && is_temp_name(e->d_name, o->base_ok))
+            fn(user, path);
+    }
+    if (dp)
+        closedir(dp);
+}
+
+void sl__ckpt_each_temp(const char *dir, sl__ckpt_temp_fn fn, void *user)
+{
+    char top[SL__CKPT_PATH_MAX];
+    for (size_t i = 0; i < sizeof owned / sizeof owned[0]; i++) {
+        bool root = !strcmp(owned[i].top, ".");
+        if (root ? sl__ckpt_path(top, "%s", dir)
+                 : sl__ckpt_path(top, "%s/%s", dir, owned[i].top))
+            temps_in(top, &owned[i], owned[i].depth, fn, user);
+    }
+}

@@ -12,8 +12,8 @@
 #include "stream/stream_int.h"
 
 /* Window files: magic and the format version this build writes/reads. */
-#define SL__WINDOW_MAGIC SL__CKPT_MAGIC('S', 'L', 'W', 'N')
-#define SL__WINDOW_FILE_VERSION 1
+#define SL__WINDOW_MAGIC SL__CKPT_MAGIC_WINDOW
+#define SL__WINDOW_FILE_VERSION SL__CKPT_WINDOW_VERSION
 
 /*
  * Between sl__batch_prepare_commit and sl__batch_commit: every stateful

@@ -132,6 +132,24 @@ static sl_status drop_later(sl_context *ctx, const sl_source_log *log,
     return st;
 }
 
+/*
+ * Nothing committed yet: every source's log as of its (first) start, as
+ * version 0, durable before the first batch runs. Without it, what a
+ * source keeps from its first start (the directory source's started_ms,
+ * which decides what was "existing") would first be written with batch
+ * 1's commit, and a crash before that would make the restart a new
+ * first start: files moved in meanwhile would count as existing and
+ * never be read. A source that recovered version 0 writes nothing.
+ */
+static sl_status first_start_logs(sl_context *ctx)
+{
+    sl__ckpt_io *io = sl__ckpt_io_of(ctx->ck);
+    sl_status st = sl__sources_checkpoint(ctx, 0);
+    if (st == SL_OK && (st = sl__ckpt_io_sync_dirs(io)) != SL_OK)
+        sl__ctx_set_error(ctx, st, "checkpoint: %s", sl__ckpt_io_errmsg(io));
+    return st;
+}
+
 sl_status sl__sources_recover(sl_context *ctx, int64_t committed)
 {
     sl_source_log log;
@@ -163,5 +181,5 @@ sl_status sl__sources_recover(sl_context *ctx, int64_t committed)
             return st;
         }
     }
-    return SL_OK;
+    return committed <= 0 ? first_start_logs(ctx) : SL_OK;
 }

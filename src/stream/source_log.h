@@ -6,10 +6,11 @@
 #ifndef SL_STREAM_SOURCE_LOG_H
 #define SL_STREAM_SOURCE_LOG_H
 
+#include "checkpoint/checkpoint.h"
 #include "stream/stream_int.h"
 
-#define SL__SOURCE_LOG_MAGIC SL__CKPT_MAGIC('S', 'L', 'S', 'O')
-#define SL__SOURCE_LOG_VERSION 1
+#define SL__SOURCE_LOG_MAGIC SL__CKPT_MAGIC_SOURCE_LOG
+#define SL__SOURCE_LOG_VERSION SL__CKPT_SOURCE_LOG_VERSION
 
 /*
  * Before commits/<batch_id>: every planned source with a checkpoint
@@ -24,7 +25,9 @@ sl_status sl__sources_checkpoint(sl_context *ctx, int64_t batch_id);
  * the last commit, 0 for none): log versions after `committed` are
  * deleted (the caller syncs), then every planned source with a recover
  * method reads its newest version at or before it. A torn or damaged
- * file refuses the start, named.
+ * file refuses the start, named. With nothing committed, every source's
+ * checkpoint method then runs for batch 0 and the logs are synced, so
+ * that a first start's log survives a crash before the first commit.
  */
 sl_status sl__sources_recover(sl_context *ctx, int64_t committed);
 

@@ -359,6 +359,93 @@ def test_system_clock_stop_restart(d):
           spans)
 
 
+def test_first_start_survives_early_kill(d):
+    """Without include_existing, "existing" files are those present at the
+    job's FIRST start: a file moved in after the first start, with the job
+    killed (SIGKILL) before its first batch committed, is read after the
+    restart (the first start's time is in sources/<source>/0.log)."""
+    src = os.path.join(d, "in_early")
+    stage = os.path.join(d, "stage_early")
+    os.makedirs(src)
+    os.makedirs(stage)
+    with open(os.path.join(src, "old.txt"), "w") as f:
+        f.write("old\n")
+    ck = os.path.join(d, "ck_early")
+
+    def job(name, clock, n):
+        j = {"name": "early", "batch_interval": "5s", "clock": clock,
+             "max_batches": n, "checkpoint": ck,
+             "conf": {"log.level": "warn"},
+             "sources": {"files": {"type": "directory", "path": src}},
+             "sinks": [{"from": "files", "type": "console",
+                        "format": "json"}]}
+        path = os.path.join(d, name)
+        with open(path, "w") as f:
+            json.dump(j, f)
+        return path
+
+    p = subprocess.Popen([STREAMCTL, "run", job("early1.json", "system", 5)],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.time() + 20
+        while (not os.path.exists(os.path.join(ck, "metadata"))
+               and time.time() < deadline and p.poll() is None):
+            time.sleep(0.02)
+        time.sleep(0.5)  # the source has listed the directory
+        with open(os.path.join(stage, "new.txt"), "w") as f:
+            f.write("new1\nnew2\n")
+        os.rename(os.path.join(stage, "new.txt"), os.path.join(src, "new.txt"))
+        time.sleep(0.2)
+        committed = os.listdir(os.path.join(ck, "commits"))
+        p.send_signal(signal.SIGKILL)
+        p.communicate(timeout=30)
+    finally:
+        if p.poll() is None:
+            p.kill()
+    check("early_kill_before_first_commit", committed == [], committed)
+    out = run(["run", job("early2.json", "manual", 1)]).stdout
+    recs = sorted(r for line in out.splitlines()
+                  for r in json.loads(line)["records"])
+    check("early_kill_file_moved_in_is_read", recs == ["new1", "new2"], out)
+
+
+def test_temps_cleaned_at_start(d):
+    """Temporaries (".NAME.tmp") an interrupted write left in any directory
+    the checkpoint owns are listed by inspect and removed by the next
+    start; look-alikes of another form stay."""
+    ck = os.path.join(d, "ck_tmp")
+    run(["run", write_job(d, "t1.json", ck, max_batches=2)])
+    temps = ["metadata", "offsets/3", "commits/3", "wal/1-1.wal",
+             "state/totals/0/3.delta", "state/totals/0/3.snapshot",
+             "windows/recent/3.window", "sources/lines/3.log"]
+    keep = ["notes.tmp", ".notes.tmp", "offsets/.3.tmp2", "commits/3.tmp",
+            "state/totals/0/.x.delta.tmp", "windows/recent/.tmp",
+            "sources/lines/.3.log.tmp.keep", "wal/.seg.tmp"]
+
+    def tpath(rel):
+        head, base = os.path.split(rel)
+        return os.path.join(ck, head, "." + base + ".tmp")
+
+    for rel in temps:
+        os.makedirs(os.path.dirname(tpath(rel)), exist_ok=True)
+        with open(tpath(rel), "wb") as f:
+            f.write(b"half")
+    for rel in keep:
+        with open(os.path.join(ck, rel), "wb") as f:
+            f.write(b"keep")
+    desc = json.loads(run(["checkpoint", "inspect", ck, "--format",
+                           "json"]).stdout)
+    check("temps_listed_by_inspect",
+          sorted(os.path.normpath(x) for x in desc["leftovers"]) ==
+          sorted(os.path.normpath(tpath(r)) for r in temps),
+          desc["leftovers"])
+    run(["run", write_job(d, "t2.json", ck, max_batches=3)])
+    left = [r for r in temps if os.path.exists(tpath(r))]
+    check("temps_removed_at_start", left == [], left)
+    gone = [r for r in keep if not os.path.exists(os.path.join(ck, r))]
+    check("temp_lookalikes_kept", gone == [], gone)
+
+
 def main():
     global STREAMCTL
     STREAMCTL = sys.argv[1]
@@ -372,6 +459,8 @@ def main():
         test_progress(d)
         test_empty_batches_write_nothing(d)
         test_system_clock_stop_restart(d)
+        test_first_start_survives_early_kill(d)
+        test_temps_cleaned_at_start(d)
     finally:
         shutil.rmtree(d, ignore_errors=True)
 

@@ -109,6 +109,93 @@ def test_problems(d):
           "missing metadata: %d %r" % (rc, out))
 
 
+def add_windows_sources(d):
+    """windows/<op>/<b>.window and sources/<source>/<b>.log files, checked
+    headers as docs/checkpoint-format.md describes."""
+    os.makedirs(os.path.join(d, "windows", "sums"))
+    os.makedirs(os.path.join(d, "sources", "files"))
+    for b in (3, 4):
+        header_file(os.path.join(d, "windows", "sums", "%d.window" % b),
+                    b"SLWN", b"w" * (10 * b))
+    header_file(os.path.join(d, "sources", "files", "4.log"), b"SLSO",
+                b'{"version":1,"started_ms":1,"files":[]}')
+
+
+def versioned_rows(desc, key, name):
+    return {x[name]: (x["files"], x["bytes"], x["first_batch"],
+                      x["last_batch"]) for x in desc[key]}
+
+
+def test_windows_sources(d):
+    add_windows_sources(d)
+    rc, out, err = run("checkpoint", "inspect", d, "--format", "json")
+    check(rc == 0, "windows/sources: status %d %r %r" % (rc, out, err))
+    desc = json.loads(out)
+    check(versioned_rows(desc, "windows", "op") ==
+          {"sums": (2, 24 + 30 + 24 + 40, 3, 4)}, "windows %r" % out)
+    log_size = 24 + len(b'{"version":1,"started_ms":1,"files":[]}')
+    check(versioned_rows(desc, "sources", "source") ==
+          {"files": (1, log_size, 4, 4)}, "sources %r" % out)
+    rc, out, err = run("checkpoint", "inspect", d)
+    check(rc == 0 and "sums" in out and "window op" in out
+          and "source log" in out, "table: %d %r" % (rc, out))
+    wpath = os.path.join(d, "windows", "sums", "4.window")
+    with open(wpath, "r+b") as f:
+        f.seek(30)
+        f.write(b"x")
+    os.truncate(os.path.join(d, "sources", "files", "4.log"), 30)
+    rc, out, err = run("checkpoint", "inspect", d, "--format", "json")
+    check(rc == 1, "damaged window/log: status %d %r" % (rc, out))
+    probs = json.loads(out)["problems"]
+    check(any(p.endswith("windows/sums/4.window: checksum mismatch")
+              for p in probs), "window not named: %r" % probs)
+    check(any(p.endswith("sources/files/4.log: truncated: 30 of %d bytes"
+                         % log_size) for p in probs),
+          "source log not named: %r" % probs)
+    check(len(probs) == 2, "problems %r" % probs)
+    rc, out, err = run("checkpoint", "inspect", d)
+    check(rc == 1 and "4.window: checksum mismatch" in out
+          and "4.log: truncated" in out, "table problems: %r" % out)
+
+
+# Temporaries (".NAME.tmp" beside NAME) an interrupted write leaves in each
+# directory a checkpoint owns, and look-alikes that are not of that form.
+TEMPS = ["metadata", "offsets/6", "commits/5", "wal/1-2.wal",
+         "state/counts/0/3.delta", "state/counts/0/4.snapshot",
+         "windows/sums/5.window", "sources/files/5.log"]
+LOOKALIKES = ["notes.tmp", "offsets/.6.tmp2", "commits/5.tmp",
+              "state/counts/0/.x.delta.tmp", "windows/sums/.tmp",
+              "sources/files/.5.log.tmp.keep", ".foo.tmp", "wal/.segment.tmp"]
+
+
+def temp_path(d, rel):
+    head, base = os.path.split(rel)
+    return os.path.join(d, head, "." + base + ".tmp")
+
+
+def make_temps(d):
+    for rel in TEMPS:
+        p = temp_path(d, rel)
+        os.makedirs(os.path.dirname(p), exist_ok=True)
+        with open(p, "wb") as f:
+            f.write(b"half")
+    for rel in LOOKALIKES:
+        with open(os.path.join(d, rel), "wb") as f:
+            f.write(b"keep")
+
+
+def test_leftovers(d):
+    make_temps(d)
+    rc, out, err = run("checkpoint", "inspect", d, "--format", "json")
+    check(rc == 0, "leftovers are no problem: %d %r" % (rc, out))
+    got = sorted(os.path.normpath(p) for p in json.loads(out)["leftovers"])
+    want = sorted(os.path.normpath(temp_path(d, rel)) for rel in TEMPS)
+    check(got == want, "leftovers %r, want %r" % (got, want))
+    rc, out, err = run("checkpoint", "inspect", d)
+    check(rc == 0 and "leftovers" in out and ".3.delta.tmp" in out,
+          "table leftovers: %r" % out)
+
+
 def listing(d, sub):
     return sorted(int(n) for n in os.listdir(os.path.join(d, sub)))
 
@@ -156,6 +243,14 @@ def main():
         d2 = os.path.join(tmp, "ck2")
         make_checkpoint(d2, range(1, 6), range(1, 5))
         test_problems(d2)
+        d3 = os.path.join(tmp, "ck3")
+        make_checkpoint(d3, range(1, 6), range(1, 5))
+        test_windows_sources(d3)
+        d4 = os.path.join(tmp, "ck4")
+        make_checkpoint(d4, range(1, 6), range(1, 5))
+        os.makedirs(os.path.join(d4, "wal"))
+        add_windows_sources(d4)
+        test_leftovers(d4)
     print("ok")
 
 
