@@ -214,6 +214,30 @@ sl_status sl__file_replan(void *state, int64_t batch_id, int64_t time_ms,
     return SL_OK;
 }
 
+/* Keep batch_id's files for clean_source: the engine calls commit again
+ * for the last committed batch after a restart, whose cleaning a crash may
+ * have cut short (commit drains the older ones without cleaning them). */
+static sl_status keep_for_clean(file_source *fs, const rec_files *rf,
+                                int64_t batch_id)
+{
+    taken_batch *tb;
+    size_t i;
+    if (fs->clean == CLEAN_OFF)
+        return SL_OK;
+    if (!(tb = sl__file_taken_new(batch_id, rf->n + 1)))
+        return SL_ENOMEM;
+    for (i = 0; i < rf->n; i++, tb->n++) {
+        if (!(tb->rel[i] = sl__strdup(rf->files[i].rel))) {
+            sl__file_taken_free(tb);
+            return SL_ENOMEM;
+        }
+        tb->dev[i] = rf->files[i].dev;
+        tb->ino[i] = rf->files[i].ino;
+    }
+    sl__file_taken_keep(fs, tb);
+    return SL_OK;
+}
+
 /*
  * The files of a kept committed batch are taken (restore is called for
  * each, oldest first). Older batches' files are known from the
@@ -234,6 +258,8 @@ sl_status sl__file_restore(void *state, int64_t batch_id,
         mark_taken(fs, &rf.files[i]);
         st = sl__file_seen_add(fs, &rf.files[i], batch_id);
     }
+    if (st == SL_OK)
+        st = keep_for_clean(fs, &rf, batch_id);
     sl__arena_free(&rf.arena);
     return st == SL_ECORRUPT ? SL_EPARSE : st;
 }

@@ -44,7 +44,10 @@ typedef struct sl_sink_ops {
     sl_status (*write_batch)(void *state, int64_t batch_id, int64_t time_ms,
                              sl_rdd *rdd);
     /** The batch is committed (optional). A failure fails the context;
-     * the batch stays committed. */
+     * the batch stays committed. Must be idempotent: with a checkpoint,
+     * the next start calls it again for the last committed batch (after
+     * open, before any write_batch), since a crash or a failure may have
+     * cut it short; a failure there fails the job before any batch. */
     sl_status (*commit)(void *state, int64_t batch_id);
     /** The batch failed or was interrupted (optional); also called for a
      * batch the sink's write_batch never saw. */

@@ -175,7 +175,10 @@ typedef struct sl_planned_ops {
      * set its offsets (a JSON value that replan can read back). */
     sl_status (*plan)(void *state, int64_t batch_id, int64_t time_ms,
                       sl_plan *plan);
-    /** Every output of batch batch_id finished (optional). */
+    /** Every output of batch batch_id finished (optional). Must be
+     * idempotent: with a checkpoint, the next start calls it again for
+     * the last committed batch (after restore, before any plan), since a
+     * crash may have cut it short. */
     void (*commit)(void *state, int64_t batch_id);
     /** Free the state. */
     void (*free)(void *state);

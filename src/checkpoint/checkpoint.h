@@ -143,6 +143,16 @@ int sl__ckpt_write_all(int fd, const void *p, size_t n);
 void sl__ckpt_header_make(unsigned char *h, uint32_t magic, uint32_t version,
                           const void *payload, size_t len);
 /**
+ * Decompress the one zstd frame in src (len bytes) into a new buffer
+ * (*out, NUL-terminated after *out_len bytes, freed with sl_free). The
+ * frame must declare its content size, at most max and at most what its
+ * blocks can hold (raw and RLE blocks their size, a compressed block
+ * 128 KiB), checked before anything is allocated; it must end at len.
+ * SL_ECORRUPT or SL_ENOMEM with *why (static text) set.
+ */
+sl_status sl__ckpt_unzstd(const void *src, size_t len, uint64_t max, void **out,
+                          size_t *out_len, const char **why);
+/**
  * Check the n bytes at b as a whole file of this kind, as
  * sl__ckpt_read_file does (same reasons, SL_ECORRUPT); version may be
  * NULL.

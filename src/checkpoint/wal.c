@@ -517,6 +517,8 @@ static sl_status read_rec(sl__wal *w, const segment *s, const rec_ix *r,
 {
     size_t n = REC_HEAD + r->body_len, raw, nlen;
     unsigned char *b = sl_malloc(n);
+    const char *why = "name length beyond the record";
+    void *data = NULL;
     sl_status st = SL_ENOMEM;
     int fd = -1;
     ssize_t got;
@@ -542,24 +544,36 @@ static sl_status read_rec(sl__wal *w, const segment *s, const rec_ix *r,
     out->receiver = r->receiver;
     out->seq = r->seq;
     out->records = (int64_t)get64(b + REC_HEAD + 20);
-    out->len = raw;
-    if (BODY_FIXED + nlen > r->body_len || !(out->name = sl_malloc(nlen + 1)) ||
-        !(out->data = sl_malloc(raw + 1)))
+    st = SL_ECORRUPT;
+    if (BODY_FIXED + nlen > r->body_len)
         goto bad;
+    if (!(out->name = sl_malloc(nlen + 1))) {
+        st = SL_ENOMEM;
+        why = "out of memory";
+        goto bad;
+    }
     memcpy(out->name, b + REC_HEAD + BODY_FIXED, nlen);
     out->name[nlen] = 0;
-    if (ZSTD_decompress(out->data, raw, b + REC_HEAD + BODY_FIXED + nlen,
-                        r->body_len - BODY_FIXED - nlen) != raw)
-        goto bad;
-    st = SL_OK;
-    goto free_b;
+    /* The raw length bounds the frame, and the frame's blocks bound what
+     * is allocated (sl__ckpt_unzstd): never the raw length alone. */
+    st = sl__ckpt_unzstd(b + REC_HEAD + BODY_FIXED + nlen,
+                         r->body_len - BODY_FIXED - nlen, raw, &data, &out->len,
+                         &why);
+    out->data = data;
+    if (st == SL_OK && out->len == raw)
+        goto free_b;
+    if (st == SL_OK) {
+        st = SL_ECORRUPT;
+        why = "fewer bytes than its raw length";
+    }
 bad:
     sl_free(out->name);
     sl_free(out->data);
     out->name = out->data = NULL;
-    st = sl__err(&w->io.err, SL_ECORRUPT,
-                 "%s: record at offset %llu: bad name or compressed block",
-                 s->path, (unsigned long long)r->off);
+    st = sl__err(&w->io.err, st == SL_ENOMEM ? SL_ENOMEM : SL_ECORRUPT,
+                 "%s: record at offset %llu: bad name or compressed block "
+                 "(%s)",
+                 s->path, (unsigned long long)r->off, why);
 free_b:
     if (fd >= 0)
         close(fd);

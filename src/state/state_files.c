@@ -48,25 +48,14 @@ sl_status sl__state_unpack(sl__ckpt_io *io, const char *path,
                            const void *payload, size_t len, void **raw,
                            size_t *rawlen)
 {
-    unsigned long long size = ZSTD_getFrameContentSize(payload, len);
-    size_t n;
-    void *p;
-
-    if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN ||
-        size > MAX_RAW)
-        return sl__err(&io->err, SL_ECORRUPT,
-                       "%s: corrupt: not a zstd frame of known size", path);
-    if (!(p = sl_malloc(size ? (size_t)size : 1)))
+    const char *why = "";
+    sl_status st = sl__ckpt_unzstd(payload, len, MAX_RAW, raw, rawlen, &why);
+    if (st == SL_ENOMEM)
         return sl__err(&io->err, SL_ENOMEM, "cannot read %s: out of memory",
                        path);
-    n = ZSTD_decompress(p, (size_t)size, payload, len);
-    if (ZSTD_isError(n) || n != size) {
-        sl_free(p);
+    if (st != SL_OK)
         return sl__err(&io->err, SL_ECORRUPT, "%s: corrupt: zstd: %s", path,
-                       ZSTD_isError(n) ? ZSTD_getErrorName(n) : "short frame");
-    }
-    *raw = p;
-    *rawlen = n;
+                       why);
     return SL_OK;
 }
 

@@ -260,6 +260,7 @@ void *sl__job_main(void *arg)
     batch *b;
     ctx->job_self = pthread_self();
     atomic_store(&ctx->job_self_set, true);
+    sl__recovery_recommit(ctx);
     while ((b = next_batch(ctx)) != NULL) {
         bool final = b->final;
         ctx->current = b;

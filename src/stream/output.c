@@ -220,7 +220,7 @@ sl_status sl__user_fn_failed(sl_context *ctx, const char *what, int64_t time_ms,
 /* A sink failed: its own reason (sl_context_set_error, or an action's
  * message on the engine) prefixed by its name, else the status's text. */
 static sl_status sink_failed(sl_context *ctx, output *o, const char *what,
-                             batch *b, sl_status st)
+                             int64_t batch_id, sl_status st)
 {
     char why[sizeof ctx->err.text];
     const char *eng = sl_engine_errmsg(ctx->eng);
@@ -242,7 +242,7 @@ static sl_status sink_failed(sl_context *ctx, output *o, const char *what,
         strncmp(why + skip - 2, ": ", 2) == 0)
         memmove(why, why + skip, strlen(why + skip) + 1);
     sl__ctx_set_error(ctx, st, "sink %s: %s of batch %lld: %s", o->name, what,
-                      (long long)b->id, why);
+                      (long long)batch_id, why);
     return st;
 }
 
@@ -252,7 +252,7 @@ static sl_status run_sink(sl_context *ctx, output *o, sl_rdd *rdd, batch *b)
     sl__user_fn_begin(ctx);
     if (!o->opened && o->ops->open) {
         if ((st = o->ops->open(o->user, o->name)) != SL_OK)
-            return sink_failed(ctx, o, "open", b, st);
+            return sink_failed(ctx, o, "open", b->id, st);
     }
     o->opened = true;
     o->written = b->id;
@@ -261,7 +261,7 @@ static sl_status run_sink(sl_context *ctx, output *o, sl_rdd *rdd, batch *b)
          * failure of the sink (run_batch tells them apart by status). */
         if (st == SL_ESTOPPED)
             return sl__user_fn_failed(ctx, "sink", b->time_ms, st);
-        return sink_failed(ctx, o, "write", b, st);
+        return sink_failed(ctx, o, "write", b->id, st);
     }
     return SL_OK;
 }
@@ -291,7 +291,29 @@ sl_status sl__outputs_commit(sl_context *ctx, batch *b)
             continue;
         sl__user_fn_begin(ctx);
         if ((st = o->ops->commit(o->user, b->id)) != SL_OK)
-            return sink_failed(ctx, o, "commit", b, st);
+            return sink_failed(ctx, o, "commit", b->id, st);
+    }
+    return SL_OK;
+}
+
+/* After a restart the last committed batch's commit may never have run
+ * (a crash right after commits/<batch>, or a commit that failed): it runs
+ * again, before any batch, on sinks opened first as before a batch. */
+sl_status sl__outputs_recommit(sl_context *ctx, int64_t batch_id)
+{
+    output *o;
+    sl_status st;
+    for (o = ctx->outputs; o; o = o->next) {
+        if (o->kind != OUT_SINK || !o->ops->commit)
+            continue;
+        sl__user_fn_begin(ctx);
+        if (!o->opened && o->ops->open &&
+            (st = o->ops->open(o->user, o->name)) != SL_OK)
+            return sink_failed(ctx, o, "open", batch_id, st);
+        o->opened = true;
+        if ((st = o->ops->commit(o->user, batch_id)) != SL_OK)
+            return sink_failed(ctx, o, "commit (again, after a restart)",
+                               batch_id, st);
     }
     return SL_OK;
 }
@@ -316,7 +338,7 @@ sl_status sl__outputs_files(sl_context *ctx, batch *b, sl__output_file_fn fn,
         if (o->kind != OUT_SINK || !o->ops->files || o->written != b->id)
             continue;
         if ((st = o->ops->files(o->user, b->id, &files, &n)) != SL_OK)
-            return sink_failed(ctx, o, "file list", b, st);
+            return sink_failed(ctx, o, "file list", b->id, st);
         for (i = 0; i < n; i++)
             if ((st = fn(user, o->name, &files[i])) != SL_OK)
                 return st;

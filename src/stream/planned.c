@@ -243,16 +243,20 @@ sl_status sl__batch_plan(sl_context *ctx, batch *b)
     return SL_OK;
 }
 
-void sl__batch_commit_sources(sl_context *ctx, batch *b)
+void sl__sources_commit(sl_context *ctx, int64_t batch_id)
 {
     size_t i;
-    if (!b->planned)
-        return;
     for (i = 0; i < ctx->nplanned; i++) {
         sl_dstream *s = ctx->planned[i];
         if (s->planned->commit)
-            s->planned->commit(s->planned_state, b->id);
+            s->planned->commit(s->planned_state, batch_id);
     }
+}
+
+void sl__batch_commit_sources(sl_context *ctx, batch *b)
+{
+    if (b->planned)
+        sl__sources_commit(ctx, b->id);
 }
 
 bool sl__batch_offsets(const batch *b, const sl_context *ctx, size_t i,

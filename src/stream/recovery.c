@@ -473,6 +473,7 @@ static sl_status recover(sl_context *ctx)
         return st;
     if ((st = queue_uncommitted(ctx, committed)) != SL_OK)
         return st;
+    ctx->ck_recommit = committed;
     sl__log(&ctx->log, SL_LOG_INFO,
             "recovered from checkpoint %s: last batch %lld, last commit %lld",
             sl__ckpt_dir(ctx->ck), (long long)last, (long long)committed);
@@ -606,6 +607,34 @@ sl_status sl__recovery_prepare(sl_context *ctx)
     }
     ctx->ck_prepared = true;
     return SL_OK;
+}
+
+/*
+ * The last committed batch's commit calls again, on the job thread before
+ * its first batch: a crash between commits/<batch> and them, or a sink's
+ * failed commit, left them undone and nothing else would call them (the
+ * input of that batch would never be cleaned, a sink never finalize).
+ * Both methods must therefore be idempotent. A sink's failure fails the
+ * job as it does at the batch, after the sources committed (as there).
+ */
+void sl__recovery_recommit(sl_context *ctx)
+{
+    char why[sizeof ctx->err.text];
+    int64_t c = ctx->ck_recommit;
+    sl_status st;
+    if (c <= 0)
+        return;
+    ctx->ck_recommit = 0;
+    sl__log(&ctx->log, SL_LOG_DEBUG,
+            "recovery: batch %lld's sinks and sources commit again",
+            (long long)c);
+    st = sl__outputs_recommit(ctx, c);
+    sl__sources_commit(ctx, c);
+    if (st != SL_OK) {
+        sl__log(&ctx->log, SL_LOG_ERROR, "recovery: %s",
+                sl__ctx_errmsg_copy(ctx, why, sizeof why));
+        sl__ctx_fail(ctx, st);
+    }
 }
 
 void sl__recovery_close(sl_context *ctx)

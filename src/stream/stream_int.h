@@ -355,6 +355,10 @@ struct sl_context {
     struct sl__ckpt *ck;
     int64_t snapshot_every, retain_batches;
     int64_t ck_last_commit; /* job thread: the last batch committed here */
+    /* The last committed batch found at start (0: none), whose sinks' and
+     * sources' commit run again before the first batch (a crash or a
+     * failed commit may have cut them short). */
+    int64_t ck_recommit;
     uint64_t ck_bytes0, ck_files0; /* io counters when the batch began */
     bool ck_prepared;
 
@@ -512,6 +516,9 @@ sl_status sl__batch_plan(sl_context *ctx, batch *b);
  * one call site of the sources' commit (a checkpointed context calls it
  * once commits/<batch> is durable). */
 void sl__batch_commit_sources(sl_context *ctx, batch *b);
+/* Every planned source's commit of batch_id (after a restart: the last
+ * committed batch's, again). */
+void sl__sources_commit(sl_context *ctx, int64_t batch_id);
 /* The recorded offsets of planned source i of b (its name in *name; the
  * JSON NULL when the source set none), for the checkpoint writer. False
  * when b is not planned or i is out of range. */
@@ -567,6 +574,9 @@ size_t sl__fingerprint_diff(const char *old, size_t lold, const char *cur,
  * the batches to re-run; once, before start (sl_context_start calls it).
  * Without checkpoint.path it does nothing. */
 sl_status sl__recovery_prepare(sl_context *ctx);
+/* Job thread, before the first batch: the sinks' and sources' commit of the
+ * last committed batch found at start, again (a failure fails the job). */
+void sl__recovery_recommit(sl_context *ctx);
 /* Job thread, per batch: after the plan step (offsets/<batch>), after
  * sl__batch_prepare_commit (state files and commits/<batch>), and after
  * the sources' commit (snapshot and retention). No-ops without a
@@ -600,6 +610,9 @@ sl_status sl__output_run(sl_context *ctx, output *o, batch *b);
 /* b is committed (with a checkpoint: commits/<batch> is durable): every
  * sink's commit, in order; the first failure is the context's error. */
 sl_status sl__outputs_commit(sl_context *ctx, batch *b);
+/* The sinks' commit of batch_id again after a restart (opening each sink
+ * with a commit method first); the first failure is returned, named. */
+sl_status sl__outputs_recommit(sl_context *ctx, int64_t batch_id);
 /* b failed or was interrupted: every sink's abort. */
 void sl__outputs_abort(sl_context *ctx, batch *b);
 /* The files every sink wrote for b, for commits/<batch>: fn gets each
