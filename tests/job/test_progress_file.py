@@ -248,7 +248,9 @@ def test_socket(tmp):
                     es[-1]["sources"][0]["rows"] == 0 else None
             entries = wait_until(all_in, 30, "all lines in batches")
             proc.send_signal(signal.SIGINT)
-            proc.wait(timeout=20)
+            rc = proc.wait(timeout=20)
+            err = proc.stderr.read().decode("utf-8", "replace")
+            check(rc == 0, "status %d after SIGINT, stderr %r" % (rc, err))
         finally:
             if proc is not None and proc.poll() is None:
                 proc.kill()
