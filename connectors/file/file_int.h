@@ -132,6 +132,7 @@ typedef struct file_source {
                            "existing" (file.include_existing) */
     /* counters: written by the job thread or the workers */
     int64_t taken_files, failed, too_old, cleaned, waiting, too_large;
+    int64_t pending; /* found at the last plan, not complete yet */
     int64_t lines, malformed, too_long, bytes;
 } file_source;
 

@@ -191,39 +191,51 @@ static bool in_manifest(file_source *fs, fentry *e)
     return false;
 }
 
-static sl_status file_plan(void *state, int64_t batch_id, int64_t time_ms,
-                           sl_plan *plan)
+/* Add e to the picks (*n of *cap); false when out of memory. */
+static bool add_pick(pick **picks, size_t *n, size_t *cap, fentry *e)
 {
-    file_source *fs = state;
-    int64_t now = sl__now_mono_ms();
-    pick *picks = NULL;
-    size_t n = 0, cap = 0, i, take, jlen, jcap = 64;
-    taken_batch *tb = NULL;
-    char *json = NULL;
-    fentry *e, *next;
-    sl_status st;
-    (void)time_ms;
+    if (*n == *cap) {
+        size_t grown = *cap ? *cap * 2 : 64;
+        pick *p = sl_realloc(*picks, grown * sizeof *p);
+        if (!p)
+            return false;
+        *picks = p;
+        *cap = grown;
+    }
+    (*picks)[(*n)++].e = e;
+    return true;
+}
 
-    if ((st = sl__watch_update(&fs->w, now)) != SL_OK)
-        return st;
-    /* Ready files, the too old dropped; the table forgets old entries. */
+/*
+ * The ready files into *picks (*n of them), the too old dropped; the table
+ * forgets old entries. *pending: the files found that wait but cannot be
+ * taken yet (still being written, or not in their manifest yet), part of
+ * the progress entry's lag.
+ */
+static sl_status scan_files(file_source *fs, int64_t now, pick **picks,
+                            size_t *n, int64_t *pending)
+{
+    size_t cap = 0, i;
+    fentry *e, *next;
+    *picks = NULL;
+    *n = 0;
+    *pending = 0;
     for (i = 0; i < fs->w.files.nbuckets; i++)
         for (e = fs->w.files.buckets[i]; e; e = next) {
             next = e->next;
             if (now - e->found_ms <= fs->w.max_age_ms) {
-                if (e->state != F_READY || !in_manifest(fs, e))
+                if (e->state == F_PENDING)
+                    ++*pending;
+                if (e->state != F_READY)
                     continue;
-                if (n == cap) {
-                    pick *p =
-                        sl_realloc(picks, (cap ? cap * 2 : 64) * sizeof *p);
-                    if (!p) {
-                        sl_free(picks);
-                        return SL_ENOMEM;
-                    }
-                    picks = p;
-                    cap = cap ? cap * 2 : 64;
+                if (!in_manifest(fs, e)) {
+                    *pending += e->state == F_READY;
+                    continue;
                 }
-                picks[n++].e = e;
+                if (!add_pick(picks, n, &cap, e)) {
+                    sl_free(*picks);
+                    return SL_ENOMEM;
+                }
             } else if (e->state == F_READY || e->state == F_PENDING) {
                 ADD(fs->too_old, 1);
                 sl_context_log(fs->ctx, SL_LOG_WARN,
@@ -236,6 +248,26 @@ static sl_status file_plan(void *state, int64_t batch_id, int64_t time_ms,
                 sl__ftab_remove(&fs->w.files, e);
             }
         }
+    return SL_OK;
+}
+
+static sl_status file_plan(void *state, int64_t batch_id, int64_t time_ms,
+                           sl_plan *plan)
+{
+    file_source *fs = state;
+    int64_t now = sl__now_mono_ms(), pending;
+    pick *picks = NULL;
+    size_t n = 0, i, take, jlen, jcap = 64;
+    taken_batch *tb = NULL;
+    char *json = NULL;
+    fentry *e;
+    sl_status st;
+    (void)time_ms;
+
+    if ((st = sl__watch_update(&fs->w, now)) != SL_OK)
+        return st;
+    if ((st = scan_files(fs, now, &picks, &n, &pending)) != SL_OK)
+        return st;
     if (n)
         qsort(picks, n, sizeof *picks,
               fs->latest_first ? latest_first : by_mtime_name);
@@ -243,6 +275,7 @@ static sl_status file_plan(void *state, int64_t batch_id, int64_t time_ms,
                ? (size_t)fs->max_files
                : n;
     __atomic_store_n(&fs->waiting, (int64_t)(n - take), __ATOMIC_RELAXED);
+    __atomic_store_n(&fs->pending, pending, __ATOMIC_RELAXED);
     if (!take) { /* recorded too: a replay then takes nothing */
         sl_free(picks);
         return sl_plan_set_offsets(plan, "{\"files\":[]}");
@@ -398,13 +431,16 @@ static void file_free(void *state)
 }
 
 /* Lines read (records, headers and lines set aside) and lines set aside,
- * malformed or over-long, for the progress entry; the backlog is counted
- * in files, not records, so the lag stays unknown. */
+ * malformed or over-long, for the progress entry; the lag is in files (a
+ * file's lines are unknown until it is read): those found at the last plan
+ * and not taken, ready beyond file.max_files_per_trigger or still pending.
+ * Files that appeared since are found at the next plan. */
 static void file_progress(void *state, sl_source_progress *out)
 {
     file_source *fs = state;
     out->records = GET(fs->lines);
     out->malformed = GET(fs->malformed) + GET(fs->too_long);
+    out->lag = GET(fs->waiting) + GET(fs->pending);
 }
 
 static const sl_planned_ops file_ops = {

@@ -156,9 +156,30 @@ static void rate_free(void *state)
     sl_free(state);
 }
 
+/*
+ * Lag 0: a batch takes every value due by its time, and a value due later
+ * belongs to a later interval, not to a backlog; nothing waits in the
+ * source. A job falling behind shows in queued_batches and
+ * scheduling_delay_ms instead (the values of a late batch are made for its
+ * time when it runs).
+ */
+static void rate_progress(void *state, sl_source_progress *out)
+{
+    (void)state;
+    out->lag = 0;
+}
+
 static const sl_planned_ops rate_ops = {
-    SL_PLANNED_OPS_VERSION, "rate", rate_plan, NULL, rate_free, rate_replan,
-    rate_restore,           NULL,   NULL,      NULL,
+    SL_PLANNED_OPS_VERSION,
+    "rate",
+    rate_plan,
+    NULL,
+    rate_free,
+    rate_replan,
+    rate_restore,
+    rate_progress,
+    NULL,
+    NULL,
 };
 
 /* Read the rate.* options; conf validated their ranges already. */

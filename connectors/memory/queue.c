@@ -27,6 +27,7 @@ typedef struct queue_state {
      * number (the entries taken so far). Offsets record it, so a queue
      * pushed the same entries again after a restart replays a batch. */
     int64_t taken;
+    int64_t queued; /* records in the entries not taken yet */
 } queue_state;
 
 /* ------------------------------------------------------- deep copies */
@@ -76,6 +77,7 @@ static queue_entry *queue_take(queue_state *q, int64_t *seq)
         if (!q->head)
             q->tail = &q->head;
         q->taken++;
+        q->queued -= (int64_t)e->n;
     }
     pthread_mutex_unlock(&q->lock);
     return e;
@@ -208,6 +210,16 @@ static sl_status queue_restore(void *state, int64_t batch_id,
     return SL_OK;
 }
 
+/* The lag: records pushed and not yet taken by a batch (one entry per
+ * batch, so all but the head wait at least a batch more). */
+static void queue_progress(void *state, sl_source_progress *out)
+{
+    queue_state *q = state;
+    pthread_mutex_lock(&q->lock);
+    out->lag = q->queued;
+    pthread_mutex_unlock(&q->lock);
+}
+
 static void queue_free(void *state)
 {
     queue_state *q = state;
@@ -222,8 +234,8 @@ static void queue_free(void *state)
 }
 
 static const sl_planned_ops queue_ops = {
-    SL_PLANNED_OPS_VERSION, "queue",       queue_plan, NULL, queue_free,
-    queue_replan,           queue_restore, NULL,       NULL, NULL,
+    SL_PLANNED_OPS_VERSION, "queue",       queue_plan,     NULL, queue_free,
+    queue_replan,           queue_restore, queue_progress, NULL, NULL,
 };
 
 sl_dstream *sl_queue_stream(sl_context *ctx, size_t partitions)
@@ -263,6 +275,7 @@ static sl_status push_entry(sl_dstream *queue, queue_entry *e)
     pthread_mutex_lock(&q->lock);
     *q->tail = e;
     q->tail = &e->next;
+    q->queued += (int64_t)e->n;
     pthread_mutex_unlock(&q->lock);
     return SL_OK;
 }

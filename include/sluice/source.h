@@ -150,8 +150,9 @@ typedef struct sl_source_progress {
      * (malformed or over-long lines); the entry shows what each batch
      * added. -1: not counted. */
     int64_t malformed;
-    /** Input available to the source but not yet planned, in records.
-     * -1: unknown. */
+    /** Input available to the source now but not yet in a planned batch
+     * (a level, not cumulative), in the source's own unit, which its docs
+     * name: records, or files for the directory source. -1: unknown. */
     int64_t lag;
 } sl_source_progress;
 

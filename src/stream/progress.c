@@ -263,23 +263,42 @@ static const char *state_op(const sl_dstream *s)
                                       : "map_with_state";
 }
 
-/* Every state store, in the order the streams were made. No watermark
- * exists yet, so nothing is dropped as late. */
+/* One element of state: op's rows and bytes. */
+static void put_state_op(sl__progress *p, bool first, const char *op,
+                         size_t rows, size_t bytes)
+{
+    put(p, "%s{\"op\":", first ? "" : ",");
+    put_str(p, op);
+    put(p, ",\"rows\":%zu,\"bytes\":%zu,\"dropped_late\":0}", rows, bytes);
+}
+
+/*
+ * Every state store and window, in the order the streams were made. A
+ * window is named as its checkpoint files are (ckpt_state.c): its stream
+ * name, else "~window-<k>" by its place among the windows, oldest first.
+ * No watermark exists yet, so nothing is dropped as late.
+ */
 static void put_state(sl_context *ctx)
 {
     sl__progress *p = &ctx->progress;
     const sl_dstream *s = ctx->streams;
     bool first = true;
+    size_t windows = 0, rows, bytes;
+    char name[32];
     while (s && s->next_in_ctx)
         s = s->next_in_ctx;
     put(p, "\"state\":[");
     for (; s; s = s->newer_in_ctx) {
-        if (!s->store)
+        if (s->store) {
+            put_state_op(p, first, state_op(s), sl__state_count(s->store),
+                         sl__state_bytes(s->store));
+        } else if (sl__is_window(s)) {
+            snprintf(name, sizeof name, "~window-%zu", windows++);
+            sl__window_state(s, &rows, &bytes);
+            put_state_op(p, first, s->name ? s->name : name, rows, bytes);
+        } else {
             continue;
-        put(p, "%s{\"op\":", first ? "" : ",");
-        put_str(p, state_op(s));
-        put(p, ",\"rows\":%zu,\"bytes\":%zu,\"dropped_late\":0}",
-            sl__state_count(s->store), sl__state_bytes(s->store));
+        }
         first = false;
     }
     put(p, "],");
@@ -376,7 +395,9 @@ static void put_planned(sl_context *ctx, const batch *b, size_t i)
 }
 
 /* A receiver: its range is the sealed blocks' sequence numbers [start,
- * end); malformed, the over-long lines dropped since the last entry. */
+ * end); malformed, the over-long lines dropped since the last entry; lag,
+ * the lines received since (in blocks waiting for the next batch or the
+ * block being filled), as the I/O thread counts them. */
 static void put_receiver(sl_context *ctx, const batch *b, size_t i)
 {
     sl__progress *p = &ctx->progress;
@@ -397,8 +418,9 @@ static void put_receiver(sl_context *ctx, const batch *b, size_t i)
             (unsigned long long)last->seq + 1);
     else
         put(p, ",\"start\":null,\"end\":null");
-    put(p, ",\"rows\":%lld,\"malformed\":%lld,\"lag\":null}", (long long)rows,
-        (long long)(too_long - r->reported_too_long));
+    put(p, ",\"rows\":%lld,\"malformed\":%lld,\"lag\":%lld}", (long long)rows,
+        (long long)(too_long - r->reported_too_long),
+        (long long)atomic_load(&r->waiting));
     r->reported_too_long = too_long;
 }
 

@@ -199,7 +199,11 @@ void sl__receiver_seal(sl_receiver *r, bool final)
 
 block *sl__receiver_take_sealed(sl_receiver *r)
 {
-    block *b = r->sealed;
+    block *b = r->sealed, *k;
+    int64_t taken = 0;
+    for (k = b; k; k = k->next)
+        taken += k->records;
+    atomic_fetch_sub(&r->waiting, (long long)taken);
     r->sealed = NULL;
     r->sealed_tail = &r->sealed;
     return b;
@@ -224,6 +228,7 @@ void sl__receiver_discard(sl_receiver *r)
     r->sealed = NULL;
     r->sealed_tail = &r->sealed;
     r->line_len = 0;
+    atomic_fetch_sub(&r->waiting, (long long)lost);
     pthread_mutex_lock(&r->ctx->lock);
     r->ctx->left.records += lost;
     pthread_mutex_unlock(&r->ctx->lock);
@@ -357,6 +362,7 @@ void sl_receiver_commit(sl_receiver *r, size_t n)
     block *b = r->open;
     char *src, *dst, *nl;
     size_t max = (size_t)r->ctx->max_line, seg;
+    int64_t lines = b ? b->records : 0;
 
     if (!b || n == 0 || n > b->cap - b->len)
         return;
@@ -391,6 +397,7 @@ void sl_receiver_commit(sl_receiver *r, size_t n)
                      (long long)((size_t)(dst - b->data) - b->len));
     b->charged += (size_t)(dst - b->data) - b->len; /* modular: may shrink */
     b->len = (size_t)(dst - b->data);
+    atomic_fetch_add(&r->waiting, (long long)(b->records - lines));
     sl__io_flow_check(r->ctx);
 }
 

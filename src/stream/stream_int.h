@@ -66,6 +66,10 @@ struct sl_receiver {
     bool dead_open;    /* a line is being dropped and kept */
     /* any thread */
     atomic_llong bytes, lines_too_long, errors, pauses, partial_lines;
+    /* complete lines received and not yet taken into a batch (the progress
+     * entry's lag): added by the I/O thread as lines complete, taken off
+     * as a batch takes the sealed blocks or a stop drops them */
+    atomic_llong waiting;
     atomic_llong connect_attempts, connect_failures, connect_failures_in_row;
 };
 
@@ -401,6 +405,10 @@ void sl__window_free(sl_dstream *s);
 /* Parent batches a window keeps once the running batch commits (or now,
  * between batches), and their bytes (job thread). */
 void sl__window_retained(const sl_dstream *s, size_t *batches, size_t *bytes);
+/* Records a window keeps for later windows (its ring's batches and the
+ * inverse form's last result) and an estimate of their memory, as the last
+ * committed batch left them (progress entry's state). */
+void sl__window_state(const sl_dstream *s, size_t *rows, size_t *bytes);
 /* Publish the running batch's window changes: drop what slid out, take
  * the new result as the previous one. Cannot fail. */
 void sl__window_commit(sl_dstream *s);

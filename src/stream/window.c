@@ -137,6 +137,45 @@ void sl__window_retained(const sl_dstream *s, size_t *batches, size_t *bytes)
         }
 }
 
+/* Records of a retained copy, over its partitions. */
+static size_t retained_rows(const sl__retained *k)
+{
+    size_t i, n, rows = 0;
+    for (i = 0; k && i < sl__retained_parts(k); i++) {
+        sl__retained_part(k, i, &n);
+        rows += n;
+    }
+    return rows;
+}
+
+/*
+ * For the progress entry, after the batch committed: the records the window
+ * keeps for later windows (its ring's batches and the inverse form's last
+ * result) and their memory. A retained copy's bytes are exact (one block
+ * sized for its values, item arrays and strings); each ring entry adds its
+ * small header, counted too so that a window of many empty batches still
+ * shows what it holds.
+ */
+void sl__window_state(const sl_dstream *s, size_t *rows, size_t *bytes)
+{
+    const remembered *m;
+    *rows = 0;
+    *bytes = 0;
+    for (m = s->ring; m; m = m->next) {
+        if (!ring_kept(s, m, true))
+            continue;
+        *bytes += sizeof *m;
+        if (m->rdd) {
+            *rows += retained_rows(m->rdd);
+            *bytes += sl__retained_bytes(m->rdd);
+        }
+    }
+    if (s->prev_result) {
+        *rows += retained_rows(s->prev_result);
+        *bytes += sl__retained_bytes(s->prev_result);
+    }
+}
+
 bool sl__window_next(const sl_dstream *s, bool after, sl__window_iter *it,
                      int64_t *time_ms, sl__retained **rdd)
 {

@@ -2,17 +2,26 @@
 """`streamctl run --progress FILE`: one valid JSON line per batch with
 exactly the progress entry's fields (docs/architecture.md, progress) and
 values that follow from a manual-clock generator job; a second run appends
-with a new run id; usage errors and an unopenable file.
+with a new run id; usage errors and an unopenable file. A socket job fed by
+a real `ncat -lk` (skipped without ncat): every entry's lag is a number,
+the lines all reach batches and then nothing waits, and the window shows
+the records it keeps in state.
 
 usage: test_progress_file.py STREAMCTL SOURCE_ROOT
 """
 
 import json
 import os
+import signal
+import subprocess
 import sys
 
 import joblib
 from joblib import Failure
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "integration"))
+from itlib import Ncat, TestFailure, free_port, wait_until  # noqa: E402
 
 STREAMCTL = None
 TIMEOUT = 60
@@ -101,6 +110,8 @@ def check_entry(e, batch, state_rows_before):
     check(src["end"]["batch"] == batch and src["end"]["lines"] == LINES,
           "source end %r" % src["end"])
     check(src["rows"] == LINES, "source rows %r" % src["rows"])
+    # a generator's lines exist only once their batch is planned
+    check(src["lag"] == 0, "generator lag %r" % src["lag"])
     check(len(e["sinks"]) == 2, "sinks %r" % e["sinks"])
     for s in e["sinks"]:
         keys(s, SINK_KEYS, "sink")
@@ -173,7 +184,96 @@ def test_directory(tmp):
         check(got == (rows, rows, bad, written),
               "batch %d: input_rows, rows, malformed, sink rows %r, want %r"
               % (e["batch"], got, (rows, rows, bad, written)))
-        check(src["lag"] is None, "lag %r" % src["lag"])
+        # one file, taken by the first batch: no file waits
+        check(src["lag"] == 0, "lag %r" % src["lag"])
+
+
+SOCKET_LINES = 50
+
+
+def socket_job(tmp, port):
+    job = os.path.join(tmp, "socket.json")
+    with open(job, "w") as f:
+        json.dump({"name": "socket-progress", "batch_interval": "200ms",
+                   "conf": {"log.level": "warn"},
+                   "sources": {"lines": {"type": "socket",
+                                         "host": "127.0.0.1", "port": port}},
+                   "streams": {
+                       "pairs": {"from": "lines", "ops": [
+                           {"op": "flat_map", "fn": "split_words"},
+                           {"op": "map", "fn": "pair_one"}]},
+                       "counts": {"from": "pairs", "ops": [
+                           {"op": "reduce_by_key_and_window", "fn": "sum",
+                            "inverse": "subtract", "window": "10s",
+                            "slide": "200ms"}]}},
+                   "sinks": [{"from": "counts", "type": "console",
+                              "format": "json"}]}, f)
+    return job
+
+
+def entries_now(path):
+    """The complete lines of the progress file so far, parsed."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except FileNotFoundError:
+        return []
+    return [json.loads(line) for line in text.split("\n")[:-1]]
+
+
+def test_socket(tmp):
+    """A receiver's lag: the lines received and not yet in a batch, a
+    number in every entry; once every line sent is in a batch and nothing
+    more comes, 0. The window (10 s, holding everything) keeps the pairs
+    of its batches and its last result: rows > 0 in state."""
+    port = free_port()
+    prog = os.path.join(tmp, "progress.jsonl")
+    job = socket_job(tmp, port)
+    proc = None
+    with Ncat(port) as ncat:
+        try:
+            proc = subprocess.Popen([STREAMCTL, "run", "--progress", prog,
+                                     job], cwd=tmp, stdin=subprocess.DEVNULL,
+                                    stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.PIPE)
+            ncat.wait_connections(1)
+            ncat.send(b"".join(b"w%d x\n" % i
+                               for i in range(SOCKET_LINES)))
+
+            def all_in():
+                # every line in a batch, and an entry after the last one
+                es = entries_now(prog)
+                rows = sum(e["sources"][0]["rows"] for e in es)
+                return es if rows >= SOCKET_LINES and \
+                    es[-1]["sources"][0]["rows"] == 0 else None
+            entries = wait_until(all_in, 30, "all lines in batches")
+            proc.send_signal(signal.SIGINT)
+            rc = proc.wait(timeout=20)
+            err = proc.stderr.read().decode("utf-8", "replace")
+            check(rc == 0, "status %d after SIGINT, stderr %r" % (rc, err))
+        finally:
+            if proc is not None and proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    for e in entries:
+        src = e["sources"][0]
+        keys(src, SOURCE_KEYS, "source")
+        check(src["description"] == "socket", "source %r" % src)
+        check(isinstance(src["lag"], int) and src["lag"] >= 0,
+              "batch %d: lag %r" % (e["batch"], src["lag"]))
+    check(sum(e["sources"][0]["rows"] for e in entries) == SOCKET_LINES,
+          "rows %r" % [e["sources"][0]["rows"] for e in entries])
+    last = entries[-1]
+    check(last["sources"][0]["lag"] == 0, "lag after all lines are in "
+          "batches: %r" % last["sources"][0])
+    state = [s for s in last["state"] if s["op"] == "counts"]
+    check(len(state) == 1, "state %r" % last["state"])
+    keys(state[0], STATE_KEYS, "state")
+    # the ring keeps each batch reduced by key (the 51 keys at least once:
+    # w0..w49 and x, however the lines fell into batches) and the last
+    # result all 51
+    check(state[0]["rows"] >= 2 * (SOCKET_LINES + 1) and
+          state[0]["bytes"] > 0, "window state %r" % state[0])
 
 
 def test_option_errors(tmp):
@@ -197,7 +297,9 @@ def main():
     STREAMCTL = os.path.abspath(sys.argv[1])
     return joblib.run_cases([("progress", test_progress),
                              ("directory", test_directory),
-                             ("option_errors", test_option_errors)])
+                             ("socket", test_socket),
+                             ("option_errors", test_option_errors)],
+                            errors=(Failure, TestFailure))
 
 
 if __name__ == "__main__":

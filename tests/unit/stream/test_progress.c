@@ -4,7 +4,9 @@
  * exactly the documented fields, in order, with the values those batches
  * must give; the ring keeps the last progress.retain entries for
  * sl_context_recent_progress; a version-1 listener table is read no
- * further than its version.
+ * further than its version. A source's lag (the queue's records, the
+ * directory source's files not yet taken) and windows' retained records
+ * in state.
  */
 #include <cJSON.h>
 #include <math.h>
@@ -16,6 +18,7 @@
 
 #include "core/records.h"
 #include "sl_test.h"
+#include "sl_test_util.h"
 #include "stream/stream_int.h"
 
 #define BATCHES 3
@@ -179,6 +182,8 @@ static void check_state(const cJSON *state, int64_t rows)
 static void check_source(const cJSON *sources, int64_t id, int64_t rows,
                          char **prev_end)
 {
+    /* entry c waits behind batch 1's entry; nothing after batch 2 */
+    static const int64_t lag[] = {0, 1, 0, 0};
     const cJSON *s = cJSON_GetArrayItem(sources, 0), *end;
     char *start;
     SL_CHECK_INT(cJSON_GetArraySize(sources), 1);
@@ -195,7 +200,7 @@ static void check_source(const cJSON *sources, int64_t id, int64_t rows,
     *prev_end = cJSON_PrintUnformatted(end);
     SL_CHECK_INT(num(s, "rows"), rows);
     SL_CHECK(is_null(s, "malformed"));
-    SL_CHECK(is_null(s, "lag"));
+    SL_CHECK_INT(num(s, "lag"), lag[id]);
 }
 
 static void check_sinks(const cJSON *sinks, int64_t printed)
@@ -366,8 +371,186 @@ static void test_listener_v1(void)
         free(s.entries[i]);
 }
 
+/* ------------------------------------------------ lag and window state */
+
+static sl_status ignore(sl_rdd *rdd, int64_t time_ms, void *user)
+{
+    (void)rdd, (void)time_ms, (void)user;
+    return SL_OK;
+}
+
+/* A context on the manual clock running `batches` batches, its entries
+ * into s; the settings beyond the common ones in kv. */
+static sl_context *small_ctx(seen *s, const char *batches,
+                             const char *const *kv)
+{
+    char err[256];
+    const char *base[] = {"clock",          "manual", "workers",     "2",
+                          "log.level",      "error",  "max_batches", batches,
+                          "batch_interval", "1s",     NULL};
+    sl_conf *conf = sl_conf_new();
+    sl_listener l;
+    size_t i;
+    for (i = 0; base[i]; i += 2)
+        SL_CHECK_OK(sl_conf_set(conf, base[i], base[i + 1], err, sizeof err));
+    for (i = 0; kv && kv[i]; i += 2)
+        SL_CHECK_OK(sl_conf_set(conf, kv[i], kv[i + 1], err, sizeof err));
+    memset(s, 0, sizeof *s);
+    s->ctx = sl_context_new(conf, err, sizeof err);
+    SL_CHECK(s->ctx != NULL);
+    memset(&l, 0, sizeof l);
+    l.version = SL_LISTENER_VERSION;
+    l.on_progress = on_progress;
+    SL_CHECK_OK(sl_context_add_listener(s->ctx, &l, s));
+    return s->ctx;
+}
+
+static void run_all(seen *s, size_t want)
+{
+    SL_CHECK_OK(sl_context_start(s->ctx));
+    SL_CHECK_OK(sl_context_await_termination(s->ctx));
+    SL_CHECK_INT(s->n, want);
+}
+
+static cJSON *entry(const seen *s, size_t i)
+{
+    cJSON *e = i < s->n ? sl__json_parse(s->entries[i],
+                                         strlen(s->entries[i]) + 1, NULL, true)
+                        : NULL;
+    SL_CHECK(e != NULL);
+    return e;
+}
+
+/* The lag of entry e's first source; -1 when null or absent. */
+static int64_t lag_of(const cJSON *e)
+{
+    const cJSON *src = cJSON_GetArrayItem(cJSON_GetObjectItem(e, "sources"), 0);
+    const cJSON *lag = cJSON_GetObjectItemCaseSensitive(src, "lag");
+    return cJSON_IsNumber(lag) ? (int64_t)lag->valuedouble : -1;
+}
+
+/* State element k of entry e is op with rows records and some bytes. */
+static void check_window(const cJSON *e, int k, const char *op, int64_t rows)
+{
+    const cJSON *w = cJSON_GetArrayItem(cJSON_GetObjectItem(e, "state"), k);
+    SL_CHECK(w != NULL);
+    if (!w)
+        return;
+    check_keys(w, "op,rows,bytes,dropped_late");
+    SL_CHECK_STR(str(w, "op"), op);
+    SL_CHECK_INT(num(w, "rows"), rows);
+    SL_CHECK(num(w, "bytes") >= (double)rows * sizeof(sl_value));
+    SL_CHECK_INT(num(w, "dropped_late"), 0);
+}
+
+/*
+ * A queue takes one entry per batch: with entries of 2 and 3 records
+ * pushed, the first entry's lag is the 3 records of the second, the
+ * second's 0. An unnamed 1 s window (named as its checkpoint files are)
+ * keeps the batch it covers, a named 2 s window both.
+ */
+static void test_queue_lag_windows(void)
+{
+    seen s;
+    sl_value in[5];
+    sl_dstream *q, *w1, *w2;
+    cJSON *e;
+    size_t i;
+    for (i = 0; i < 5; i++)
+        in[i] = sl_int((int64_t)i);
+    small_ctx(&s, "2", NULL);
+    q = sl_queue_stream(s.ctx, 1);
+    SL_CHECK_OK(sl_dstream_set_name(q, "in"));
+    SL_CHECK_OK(sl_queue_stream_push(q, in, 2));
+    SL_CHECK_OK(sl_queue_stream_push(q, in + 2, 3));
+    w1 = sl_dstream_window(q, 1000, 1000);
+    w2 = sl_dstream_window(q, 2000, 1000);
+    SL_CHECK_OK(sl_dstream_set_name(w2, "last2"));
+    SL_CHECK_OK(sl_dstream_foreach_rdd(w1, ignore, NULL));
+    SL_CHECK_OK(sl_dstream_foreach_rdd(w2, ignore, NULL));
+    run_all(&s, 2);
+    if ((e = entry(&s, 0)) != NULL) {
+        SL_CHECK_INT(lag_of(e), 3);
+        SL_CHECK_INT(cJSON_GetArraySize(cJSON_GetObjectItem(e, "state")), 2);
+        check_window(e, 0, "~window-0", 2);
+        check_window(e, 1, "last2", 2);
+        cJSON_Delete(e);
+    }
+    if ((e = entry(&s, 1)) != NULL) {
+        SL_CHECK_INT(lag_of(e), 0);
+        check_window(e, 0, "~window-0", 3);
+        check_window(e, 1, "last2", 5);
+        cJSON_Delete(e);
+    }
+    sl_context_free(s.ctx);
+    for (i = 0; i < s.n; i++)
+        free(s.entries[i]);
+}
+
+/* Write dir/name with one line. */
+static void one_line_file(const char *dir, const char *name)
+{
+    char path[512];
+    FILE *f;
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    SL_CHECK((f = fopen(path, "w")) != NULL);
+    if (f) {
+        fputs("a line\n", f);
+        fclose(f);
+    }
+}
+
+/*
+ * The directory source's lag is in files: four files there when the
+ * source is made (include_existing: seen stable by the first batch) and
+ * one written after (found by the first batch's listing, pending until
+ * seen unchanged); file.max_files_per_trigger 1 takes one per batch.
+ */
+static void test_directory_lag(void)
+{
+    const char *kv[] = {
+        "file.include_existing",      "true", "file.watch", "poll",
+        "file.max_files_per_trigger", "1",    NULL};
+    char tmpl[] = "/tmp/sl-progress-XXXXXX", name[32];
+    const char *dir = mkdtemp(tmpl);
+    static const int64_t want[] = {4, 3, 2};
+    sl_conf *conf = sl_conf_new();
+    char err[256];
+    seen s;
+    sl_dstream *src;
+    cJSON *e;
+    size_t i;
+    SL_CHECK(dir != NULL);
+    for (i = 0; dir && i < 4; i++) {
+        snprintf(name, sizeof name, "f%zu.txt", i);
+        one_line_file(dir, name);
+    }
+    for (i = 0; kv[i]; i += 2)
+        SL_CHECK_OK(sl_conf_set(conf, kv[i], kv[i + 1], err, sizeof err));
+    small_ctx(&s, "3", kv);
+    src = sl_file_stream(s.ctx, dir, conf);
+    SL_CHECK(src != NULL);
+    if (dir)
+        one_line_file(dir, "later.txt");
+    SL_CHECK_OK(sl_dstream_foreach_rdd(src, ignore, NULL));
+    run_all(&s, 3);
+    for (i = 0; i < 3; i++)
+        if ((e = entry(&s, i)) != NULL) {
+            SL_CHECK_INT(lag_of(e), want[i]);
+            cJSON_Delete(e);
+        }
+    sl_context_free(s.ctx);
+    sl_conf_free(conf);
+    for (i = 0; i < s.n; i++)
+        free(s.entries[i]);
+    if (dir)
+        sl_test_remove_tree(dir);
+}
+
 const char *SL_SUITE = "stream/progress";
 const sl_test_case SL_TESTS[] = {{"entry_fields", test_entry_fields},
                                  {"recent", test_recent},
                                  {"listener_v1", test_listener_v1},
+                                 {"queue_lag_windows", test_queue_lag_windows},
+                                 {"directory_lag", test_directory_lag},
                                  {NULL, NULL}};
