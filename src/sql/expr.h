@@ -105,12 +105,11 @@ typedef struct sl__sql_func {
      * when it needs more than arena memory. A non-OK status fails the
      * compile with `why`.
      */
-    sl_status (*prepare)(const sl_value *const *consts, size_t n,
-                         sl__arena *a, void **state, const char **why);
+    sl_status (*prepare)(const sl_value *const *consts, size_t n, sl__arena *a,
+                         void **state, const char **why);
     /* Evaluate over cast arguments; result typed `result`. */
     sl_status (*eval)(const void *state, const sl_value *args, size_t n,
-                      const sl_type *result, sl__arena *scratch,
-                      sl_value *out);
+                      const sl_type *result, sl__arena *scratch, sl_value *out);
     bool null_in_null_out; /* a NULL argument gives NULL without eval */
 } sl__sql_func;
 
