@@ -9,6 +9,7 @@
 
 #include "core/schema.h"
 #include "sl_test.h"
+#include "sl_test_util.h"
 
 /* The DDL of the one-column schema "c <type>" as the formatter writes it. */
 static const char *type_of(const char *type_text, char *buf, size_t n)
@@ -308,6 +309,35 @@ static void test_refcount_threads(void)
     sl_schema_release(s);
 }
 
+/* Every allocation of a parse and a to_ddl failing in turn: SL_ENOMEM,
+ * never a crash, and nothing left behind (ASan's leak check). */
+static void test_alloc_failures(void)
+{
+    const char *ddl = "a long, w struct<s: timestamp, e: array<long>>, "
+                      "`x y` array<struct<k: string>>";
+    char err[128];
+    sl_schema *s;
+    sl_status st = SL_ENOMEM;
+    char *text;
+    long n;
+    SL_CHECK_OK(sl_set_allocator(sl_test_failing_allocator()));
+    for (n = 0; st == SL_ENOMEM && n < 1000; n++) {
+        s = NULL;
+        sl_test_fail_after(n);
+        st = sl_schema_parse(ddl, &s, err, sizeof err);
+        SL_CHECK(st == SL_OK || st == SL_ENOMEM);
+        SL_CHECK((st == SL_OK) == (s != NULL));
+        sl_test_fail_after(0);
+        text = s ? sl_schema_to_ddl(s) : NULL;
+        SL_CHECK(text == NULL);
+        sl_schema_release(s);
+    }
+    sl_test_fail_after(-1);
+    SL_CHECK_OK(st);
+    SL_CHECK(n > 3);
+    SL_CHECK_OK(sl_set_allocator(NULL));
+}
+
 const char *SL_SUITE = "core_schema";
 const sl_test_case SL_TESTS[] = {
     {"aliases", test_aliases},
@@ -320,5 +350,6 @@ const sl_test_case SL_TESTS[] = {
     {"builder_deep_copy", test_builder_deep_copy},
     {"type_parse", test_type_parse},
     {"refcount_threads", test_refcount_threads},
+    {"alloc_failures", test_alloc_failures},
     {NULL, NULL},
 };
