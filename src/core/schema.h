@@ -6,6 +6,7 @@
 #ifndef SL_CORE_SCHEMA_H
 #define SL_CORE_SCHEMA_H
 
+#include "core/codec.h" /* sl__buf, the typed writers' output */
 #include "core/core.h"
 
 #include <sluice/schema.h>
