@@ -9,6 +9,7 @@ packages=(
     libevent-dev                        # I/O loop (libevent_core)
     librdkafka-dev libcjson-dev         # Kafka connector, JSON
     libzstd-dev zlib1g-dev              # checkpoints, compressed input
+    libpcre2-dev                        # SQL regular expressions (docs/sql.md)
     libcunit1-dev                       # unit tests
     ncat kcat mawk python3              # integration tests (python3 drives them)
     clang clang-format libclang-rt-14-dev # fuzzing, sanitizers, formatting
