@@ -174,11 +174,17 @@ static int usage_error(void (*usage)(FILE *), const char *fmt, const char *arg)
     return EXIT_USAGE;
 }
 
-/* Load path; print its problems and return NULL when it is not valid
- * (*oom set when loading ran out of memory). */
-static sl_job *load_valid(const char *path, bool *oom)
+/* --set PATH=VALUE overrides, in the order given. */
+typedef struct job_sets {
+    const char **v;
+    size_t n;
+} job_sets;
+
+/* Load path with the overrides; print its problems and return NULL when
+ * it is not valid (*oom set when loading ran out of memory). */
+static sl_job *load_valid(const char *path, const job_sets *sets, bool *oom)
 {
-    sl_job *job = sl_job_load(path);
+    sl_job *job = sl_job_load_with_overrides(path, sets->v, sets->n);
     size_t i, n;
     *oom = !job;
     if (!job) {
@@ -261,6 +267,45 @@ static int file_args(int argc, char **argv, int from, void (*usage)(FILE *),
     return n;
 }
 
+/* Take every "--set PATH=VALUE" out of argv (into sets, which the
+ * caller frees), checking its syntax; the rest stays in order. -1 after a
+ * usage error. */
+static int take_sets(int *argc, char **argv, void (*usage)(FILE *),
+                     job_sets *sets)
+{
+    char err[512];
+    int i, n = 2;
+    if (!(sets->v = malloc((size_t)*argc * sizeof *sets->v))) {
+        fputs("streamctl: out of memory\n", stderr);
+        return -1;
+    }
+    for (i = 2; i < *argc && strcmp(argv[i], "--") != 0; i++) {
+        if (strcmp(argv[i], "--set") != 0) {
+            argv[n++] = argv[i];
+            continue;
+        }
+        if (i + 1 == *argc) {
+            usage_error(usage, "%s", "--set needs PATH=VALUE");
+            return -1;
+        }
+        switch (sl_job_check_set(argv[++i], err, sizeof err)) {
+        case SL_OK:
+            break;
+        case SL_EINVAL:
+            usage_error(usage, "%s", err);
+            return -1;
+        default:
+            fputs("streamctl: out of memory\n", stderr);
+            return -1;
+        }
+        sets->v[sets->n++] = argv[i];
+    }
+    while (i < *argc)
+        argv[n++] = argv[i++];
+    *argc = n;
+    return 0;
+}
+
 /* validate --checkpoint: could the valid job go on from dir? Builds the
  * job's context (nothing runs) and compares it with dir's metadata. */
 static int check_checkpoint(const char *file, sl_job *job, const char *dir)
@@ -304,6 +349,7 @@ static int cmd_validate(int argc, char **argv)
 {
     const char *ckdir = NULL;
     const char **files = malloc((size_t)argc * sizeof *files);
+    job_sets sets = {NULL, 0};
     int n, i, rc = EXIT_OK;
     bool no_env = false;
     sl_job *job;
@@ -312,19 +358,18 @@ static int cmd_validate(int argc, char **argv)
         fputs("streamctl: out of memory\n", stderr);
         return EXIT_FAILED;
     }
-    if (take_checkpoint_arg(&argc, argv, &ckdir) < 0) {
+    if (take_checkpoint_arg(&argc, argv, &ckdir) < 0 ||
+        take_sets(&argc, argv, usage_validate, &sets) < 0 ||
+        (n = file_args(argc, argv, 2, usage_validate, files, argc, &no_env)) <
+            0) {
         free(files);
-        return EXIT_USAGE;
-    }
-    n = file_args(argc, argv, 2, usage_validate, files, argc, &no_env);
-    if (n < 0) {
-        free(files);
+        free(sets.v);
         return EXIT_USAGE;
     }
     for (i = 0; i < n; i++) {
         bool oom;
         int frc = EXIT_INVALID;
-        if ((job = load_valid(files[i], &oom))) {
+        if ((job = load_valid(files[i], &sets, &oom))) {
             frc = no_env ? EXIT_OK : check_env(files[i], job, 0, EXIT_INVALID);
             if (frc == EXIT_OK && ckdir)
                 frc = check_checkpoint(files[i], job, ckdir);
@@ -342,6 +387,7 @@ static int cmd_validate(int argc, char **argv)
             rc = frc;
     }
     free(files);
+    free(sets.v);
     return rc;
 }
 
@@ -700,6 +746,7 @@ static int open_progress(sl_context *ctx, progress_file *p)
 static int cmd_run(int argc, char **argv)
 {
     const char *file;
+    job_sets sets = {NULL, 0};
     progress_file progress = {NULL, NULL, false};
     sl_context *ctx;
     sigset_t sigs;
@@ -709,8 +756,11 @@ static int cmd_run(int argc, char **argv)
     int rc = EXIT_FAILED;
 
     if (take_progress(&argc, argv, &progress.path) < 0 ||
-        file_args(argc, argv, 2, usage_run, &file, 1, NULL) < 0)
+        take_sets(&argc, argv, usage_run, &sets) < 0 ||
+        file_args(argc, argv, 2, usage_run, &file, 1, NULL) < 0) {
+        free(sets.v);
         return EXIT_USAGE;
+    }
     /* A closed stdout (a pipe into `head`) then fails the console sink
      * with a message and exit status 1, instead of killing the process
      * with its output half flushed. */
@@ -721,7 +771,9 @@ static int cmd_run(int argc, char **argv)
     sigaddset(&sigs, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 
-    if (!(job = load_valid(file, &oom)))
+    job = load_valid(file, &sets, &oom);
+    free(sets.v); /* the job keeps nothing of it */
+    if (!job)
         return oom ? EXIT_FAILED : EXIT_INVALID;
     /* What validate would warn of, and what is certain to fail at start
      * (a missing directory), before anything runs: exit 1, the job could
