@@ -62,9 +62,26 @@ static void usage_main(FILE *f)
         f);
 }
 
+/* --set, as run and validate both take it (docs/streamctl.md). */
+#define SET_HELP                                                               \
+    "--set PATH=VALUE overrides a field of the job file (the file is not\n"    \
+    "changed); repeated, they apply in order, and objects missing along\n"     \
+    "PATH are created. PATH is dotted, sources.lines.port or\n"                \
+    "sinks[0].path, or a JSON path for names with dots,\n"                     \
+    "$.sources[\"a.b\"].port. A dotted PATH takes the longest run of\n"        \
+    "names that is an existing key (sources.a.b.port finds the source\n"       \
+    "\"a.b\"), and under conf all the rest is one key (conf.log.level\n"       \
+    "sets \"log.level\"). VALUE is read as JSON, else taken as text:\n"        \
+    "  --set max_batches=3 --set sources.lines.host=example.org\n"             \
+    "  --set 'conf.log.level=debug' --set '$.sinks[0].format=\"json\"'\n"      \
+    "A malformed --set is a bad command line (2); a PATH the file does\n"      \
+    "not have room for (an index past the end, a field of a number) or a\n"    \
+    "VALUE that makes the job invalid is a problem of the job (3).\n"
+
 static void usage_run(FILE *f)
 {
-    fputs("usage: streamctl run [--progress FILE] JOB.json\n"
+    fputs("usage: streamctl run [--progress FILE] [--set PATH=VALUE]... "
+          "JOB.json\n"
           "\n"
           "Build the job described by JOB.json and run it in the foreground.\n"
           "Output sinks write to stdout (console) or to files\n"
@@ -84,7 +101,7 @@ static void usage_run(FILE *f)
           "--progress FILE appends each batch's progress entry (one JSON\n"
           "object: rows, phase durations, sources, sinks, state) to FILE as\n"
           "one line, flushed after each batch.\n"
-          "\n"
+          "\n" SET_HELP "\n"
           "exit status: 0 stopped cleanly; 1 the job failed; 2 bad command\n"
           "line; 3 the job file is unreadable or invalid; 4 the job stopped\n"
           "with input left unprocessed (what was left is on stderr).\n",
@@ -94,7 +111,7 @@ static void usage_run(FILE *f)
 static void usage_validate(FILE *f)
 {
     fputs("usage: streamctl validate [--no-env] [--checkpoint DIR] "
-          "JOB.json...\n"
+          "[--set PATH=VALUE]... JOB.json...\n"
           "\n"
           "Check each job file without running it: JSON syntax, fields and\n"
           "their types, operator, function and source names, references\n"
@@ -117,7 +134,9 @@ static void usage_validate(FILE *f)
           "              checkpoint in DIR (nothing runs, DIR is not\n"
           "              changed): an incompatible job is invalid, with\n"
           "              what changed on stderr\n"
-          "\n"
+          "  --set PATH=VALUE\n"
+          "              check the job as `run --set` would run it (below)\n"
+          "\n" SET_HELP "\n"
           "exit status: 0 every file is valid (warnings or not); 1 out of\n"
           "memory; 2 bad command line; 3 some file is unreadable or invalid.\n",
           f);
