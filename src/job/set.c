@@ -282,15 +282,22 @@ static const char *step_key(sl_job *job, const cJSON *obj, const set_path *p,
 }
 
 /* Put value at key of obj (replacing what is there); false: out of
- * memory, value freed. */
+ * memory, value freed. The key of a replacement is copied here, because
+ * cJSON 1.7.15's cJSON_ReplaceItemInObject puts the item in even when
+ * copying its key failed, leaving a field without a name. */
 static bool put_field(cJSON *obj, const char *key, cJSON *value)
 {
-    bool ok = cJSON_GetObjectItemCaseSensitive(obj, key)
-                  ? cJSON_ReplaceItemInObjectCaseSensitive(obj, key, value)
-                  : cJSON_AddItemToObject(obj, key, value);
-    if (!ok)
-        cJSON_Delete(value);
-    return ok;
+    cJSON *old = cJSON_GetObjectItemCaseSensitive(obj, key);
+    size_t n = strlen(key) + 1;
+    if (!old) {
+        if (cJSON_AddItemToObject(obj, key, value))
+            return true;
+    } else if ((value->string = cJSON_malloc(n)) != NULL) {
+        memcpy(value->string, key, n);
+        return cJSON_ReplaceItemViaPointer(obj, old, value);
+    }
+    cJSON_Delete(value);
+    return false;
 }
 
 /* The array node's item index, replaced by value when it is the last

@@ -15,6 +15,7 @@
 
 #include "job/job_int.h"
 #include "sl_test.h"
+#include "sl_test_util.h"
 
 static const char base[] =
     "{\"name\": \"t\", \"batch_interval\": \"1s\", \"clock\": \"manual\", "
@@ -253,6 +254,60 @@ static void test_load_leaves_file(void)
     remove(path);
 }
 
+static void *cjson_malloc(size_t n)
+{
+    return sl_malloc(n);
+}
+
+static void cjson_free(void *p)
+{
+    sl_free(p);
+}
+
+/*
+ * Every allocation fails in turn while overrides are applied, cJSON's
+ * included (routed through the sluice hook for the test): each run gives
+ * no job (out of memory) or the valid job with every override, never a
+ * problem that blames the overrides; nothing leaks (the hook is reset only
+ * when all is freed).
+ */
+static void test_apply_out_of_memory(void)
+{
+    static const char *const sets[] = {
+        "conf.log.level=warn", "sources.a.b.seed=[1,{\"x\":2}]",
+        "sinks[0].format=json", "checkpoint.path=ck", "max_batches=1"};
+    const sl_allocator *hook = sl_test_failing_allocator();
+    cJSON_Hooks through_sluice = {cjson_malloc, cjson_free};
+    bool done = false;
+    long k;
+
+    cJSON_InitHooks(&through_sluice);
+    SL_CHECK_OK(sl_set_allocator(hook));
+    for (k = 0; k < 5000 && !done; k++) {
+        sl_job *job;
+        sl_test_fail_after(k);
+        job = with_sets(5, sets);
+        if (job) {
+            /* The seed's value is invalid, and only that is reported. */
+            bool ok = sl_job_problem_count(job) == 1 &&
+                      strncmp(sl_job_problem(job, 0),
+                              "$.sources[\"a.b\"].seed: ", 23) == 0;
+            SL_CHECK(ok);
+            if (!ok && sl_job_problem_count(job))
+                fprintf(stderr, "  after %ld allocations: %s\n", k,
+                        sl_job_problem(job, 0));
+            done = true;
+            sl_job_free(job);
+        }
+        SL_CHECK_OK(sl_set_allocator(hook)); /* all freed again */
+    }
+    sl_test_fail_after(-1);
+    SL_CHECK_OK(sl_set_allocator(NULL));
+    cJSON_InitHooks(NULL);
+    SL_CHECK(done);
+    SL_CHECK(k > 20);
+}
+
 const char *SL_SUITE = "job_set";
 
 const sl_test_case SL_TESTS[] = {
@@ -264,5 +319,6 @@ const sl_test_case SL_TESTS[] = {
     {"apply_errors", test_apply_errors},
     {"apply_invalid_value", test_apply_invalid_value},
     {"load_leaves_file", test_load_leaves_file},
+    {"apply_out_of_memory", test_apply_out_of_memory},
     {NULL, NULL},
 };
