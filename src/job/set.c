@@ -363,6 +363,36 @@ static bool set_value(sl_job *job, const char *where, const set_path *p,
     return false;
 }
 
+/* Levels of arrays and objects in j (0 for a scalar); j is within the
+ * pre-scan's nesting limit, so the recursion is bounded. */
+static size_t nesting(const cJSON *j)
+{
+    size_t max = 0, d;
+    const cJSON *c;
+    if (!cJSON_IsArray(j) && !cJSON_IsObject(j))
+        return 0;
+    for (c = j->child; c; c = c->next)
+        if ((d = nesting(c)) > max)
+            max = d;
+    return max + 1;
+}
+
+/* The document after the override keeps the job file's nesting limit:
+ * the parser and cJSON_Delete recurse, so a path of thousands of steps
+ * must not make thousands of levels. The value sits under the root and
+ * n - 1 more levels of the path. */
+static bool nesting_ok(sl_job *job, const char *where, size_t n,
+                       const cJSON *value)
+{
+    if (n + nesting(value) <= JOB_MAX_NESTING)
+        return true;
+    sl__job_problem(
+        job, NULL, where,
+        "the override would nest the job deeper than " JOB_MAX_NESTING_TEXT
+        " levels (the limit of a job file)");
+    return false;
+}
+
 /* VALUE as JSON, else as a string; NULL after a problem (or with
  * job->oom set). JSON over the job file's limits is refused as such. */
 static cJSON *read_value(sl_job *job, const char *where, const char *text)
@@ -385,6 +415,20 @@ static cJSON *read_value(sl_job *job, const char *where, const char *text)
     return v;
 }
 
+/* The parsed override p: its value read and put in place; false after a
+ * problem or out of memory. */
+static bool apply_one(sl_job *job, const char *where, const set_path *p)
+{
+    cJSON *v = read_value(job, where, p->value);
+    if (!v)
+        return false;
+    if (!nesting_ok(job, where, p->n, v)) {
+        cJSON_Delete(v);
+        return false;
+    }
+    return set_value(job, where, p, v); /* v is the tree's or freed */
+}
+
 bool sl__job_apply_sets(sl_job *job, const char *const *sets, size_t nsets)
 {
     char msg[256];
@@ -393,19 +437,17 @@ bool sl__job_apply_sets(sl_job *job, const char *const *sets, size_t nsets)
     for (i = 0; i < nsets && !job->oom; i++) {
         const char *where = sl__job_printf(job, "--set %s", sets[i]);
         set_path p;
-        sl_status st =
-            where ? set_parse(sets[i], &p, msg, sizeof msg) : SL_ENOMEM;
-        cJSON *v = NULL;
+        sl_status st;
+        if (!where)
+            break;
+        st = set_parse(sets[i], &p, msg, sizeof msg);
         if (st == SL_EINVAL)
             sl__job_problem(job, NULL, where, "%s", msg);
         else if (st == SL_ENOMEM)
             job->oom = true;
-        else if ((v = read_value(job, where, p.value)))
-            st = set_value(job, where, &p, v) ? SL_OK : SL_EINVAL;
-        else
+        else if (!apply_one(job, where, &p))
             st = SL_EINVAL;
-        if (where)
-            set_path_free(&p);
+        set_path_free(&p);
         ok = ok && st == SL_OK;
     }
     return ok && !job->oom;

@@ -254,6 +254,46 @@ static void test_load_leaves_file(void)
     remove(path);
 }
 
+/* A path of steps names "a" (dotted), then =value; malloc'd. */
+static char *deep_set(size_t steps, const char *value)
+{
+    char *s = malloc(2 * steps + strlen(value) + 2), *o = s;
+    size_t i;
+    for (i = 0; i < steps; i++) {
+        *o++ = 'a';
+        *o++ = i + 1 < steps ? '.' : '=';
+    }
+    strcpy(o, value);
+    return s;
+}
+
+/* The job's first problem says the override nests too deep. */
+static bool too_deep(size_t steps, const char *value)
+{
+    char *set = deep_set(steps, value);
+    const char *sets[] = {set};
+    sl_job *job = with_sets(1, sets);
+    bool deep = job && sl_job_problem_count(job) > 0 &&
+                strstr(sl_job_problem(job, 0),
+                       ": the override would nest the job deeper than 64 "
+                       "levels (the limit of a job file)") != NULL;
+    sl_job_free(job);
+    free(set);
+    return deep;
+}
+
+/* The job file's nesting limit (64) holds for the document the overrides
+ * make: a path of thousands of steps is refused, not built and recursed
+ * into. */
+static void test_apply_nesting_limit(void)
+{
+    SL_CHECK(!too_deep(64, "1"));
+    SL_CHECK(too_deep(65, "1"));
+    SL_CHECK(!too_deep(63, "[1]"));
+    SL_CHECK(too_deep(63, "[[1]]"));
+    SL_CHECK(too_deep(50000, "1"));
+}
+
 static void *cjson_malloc(size_t n)
 {
     return sl_malloc(n);
@@ -319,6 +359,7 @@ const sl_test_case SL_TESTS[] = {
     {"apply_errors", test_apply_errors},
     {"apply_invalid_value", test_apply_invalid_value},
     {"load_leaves_file", test_load_leaves_file},
+    {"apply_nesting_limit", test_apply_nesting_limit},
     {"apply_out_of_memory", test_apply_out_of_memory},
     {NULL, NULL},
 };
