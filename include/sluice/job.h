@@ -29,6 +29,40 @@ SL_EXPORT sl_job *sl_job_parse(const char *text, size_t len,
  * reported as a problem of the returned job; NULL only when out of memory.
  */
 SL_EXPORT sl_job *sl_job_load(const char *path);
+/**
+ * @brief Check the syntax of one override "PATH=VALUE" (streamctl's
+ * --set) without a job: PATH dotted ("sources.lines.port",
+ * "sinks[0].path") or a JSON path ("$.sources[\"a.b\"].port"), then '=',
+ * then VALUE (JSON, else a string). docs/streamctl.md states the grammar.
+ * @param errbuf Gets "--set ASSIGNMENT: MESSAGE" on failure (may be NULL).
+ * @returns SL_OK; SL_EINVAL for a missing '=', an empty segment, a bad or
+ * unterminated bracket or quote (the message says which and where).
+ */
+SL_EXPORT sl_status sl_job_check_set(const char *assignment, char *errbuf,
+                                     size_t errlen);
+/**
+ * @brief sl_job_parse, with overrides applied to the document before it is
+ * checked: sets[0..nsets) are "PATH=VALUE" as sl_job_check_set takes
+ * them, applied in order, each creating the objects missing along its
+ * path. An override that does not fit the document (a field of a
+ * non-object, an index of a non-array or past its end, bad syntax) is a
+ * problem "--set ASSIGNMENT: MESSAGE" and the job is not checked further;
+ * a value that makes the job invalid gives the usual problems. text is
+ * not changed. nsets 0 is sl_job_parse.
+ * @returns As sl_job_parse (freed by sl_job_free; NULL only when out of
+ * memory).
+ */
+SL_EXPORT sl_job *sl_job_parse_with_overrides(const char *text, size_t len,
+                                              const char *origin,
+                                              const char *const *sets,
+                                              size_t nsets);
+/**
+ * @brief sl_job_load with overrides, as sl_job_parse_with_overrides
+ * applies them. The file is only read, never changed.
+ */
+SL_EXPORT sl_job *sl_job_load_with_overrides(const char *path,
+                                             const char *const *sets,
+                                             size_t nsets);
 /** @brief Free the job, stopping and freeing its context first. NULL ok. */
 SL_EXPORT void sl_job_free(sl_job *job);
 

@@ -365,8 +365,10 @@ void sl__job_walk_graph(sl_job *job, const cJSON *streams_json);
  * already checked), and set s->elem. */
 void sl__job_check_kinds(sl_job *job, job_stream *s);
 
-/* Parse text into job (called by sl_job_parse; problems recorded). */
-void sl__job_parse(sl_job *job, const char *text, size_t len);
+/* Parse text into job, with the overrides sets[0..nsets) applied to the
+ * document first (called by sl_job_parse; problems recorded). */
+void sl__job_parse(sl_job *job, const char *text, size_t len,
+                   const char *const *sets, size_t nsets);
 /* Record a problem at path about node (NULL = the root). */
 void sl__job_problem(sl_job *job, const cJSON *node, const char *path,
                      const char *fmt, ...)

@@ -230,7 +230,8 @@ static void read_checkpoint(sl_job *job, const cJSON *f)
                          "checkpoint.retain_batches");
 }
 
-void sl__job_parse(sl_job *job, const char *text, size_t len)
+void sl__job_parse(sl_job *job, const char *text, size_t len,
+                   const char *const *sets, size_t nsets)
 {
     static const char *const fields[] = {
         "name",    "batch_interval", "clock",       "max_batches",
@@ -243,6 +244,10 @@ void sl__job_parse(sl_job *job, const char *text, size_t len)
     int64_t v;
 
     if (!read_json(job, text, len))
+        return;
+    /* What would run is the document with its overrides; one that does
+     * not fit leaves nothing meaningful to check. */
+    if (nsets && !sl__job_apply_sets(job, sets, nsets))
         return;
     root = job->root;
     if (!cJSON_IsObject(root)) {
@@ -333,6 +338,13 @@ void sl__job_parse(sl_job *job, const char *text, size_t len)
 
 sl_job *sl_job_parse(const char *text, size_t len, const char *origin)
 {
+    return sl_job_parse_with_overrides(text, len, origin, NULL, 0);
+}
+
+sl_job *sl_job_parse_with_overrides(const char *text, size_t len,
+                                    const char *origin, const char *const *sets,
+                                    size_t nsets)
+{
     sl_job *job = sl_malloc(sizeof *job);
     if (!job)
         return NULL;
@@ -340,7 +352,7 @@ sl_job *sl_job_parse(const char *text, size_t len, const char *origin)
     sl__arena_init(&job->arena, 4096);
     job->origin = sl__job_strdup(job, origin ? origin : "job");
     if (job->origin && text)
-        sl__job_parse(job, text, len);
+        sl__job_parse(job, text, len, sets, nsets);
     else if (!text)
         sl__job_problem(job, NULL, "$", "no job text");
     if (job->oom) {
@@ -351,6 +363,12 @@ sl_job *sl_job_parse(const char *text, size_t len, const char *origin)
 }
 
 sl_job *sl_job_load(const char *path)
+{
+    return sl_job_load_with_overrides(path, NULL, 0);
+}
+
+sl_job *sl_job_load_with_overrides(const char *path, const char *const *sets,
+                                   size_t nsets)
 {
     FILE *f = fopen(path, "rb");
     char *text = NULL, *grown;
@@ -409,7 +427,7 @@ sl_job *sl_job_load(const char *path)
         }
         return job;
     }
-    job = sl_job_parse(text ? text : "", len, path);
+    job = sl_job_parse_with_overrides(text ? text : "", len, path, sets, nsets);
     sl_free(text);
     return job;
 }

@@ -54,6 +54,11 @@ bool sl__job_read_value(sl_job *job, const cJSON *j, const char *path,
 /* A name that must be a source or a stream (job memory), or NULL. */
 char *sl__job_read_ref(sl_job *job, const cJSON *j, const char *path);
 
+/* Apply the overrides "PATH=VALUE" (set.c) to job->root in order; false
+ * when one failed (its problem recorded as "--set ARG: ...") or out of
+ * memory (job->oom). */
+bool sl__job_apply_sets(sl_job *job, const char *const *sets, size_t nsets);
+
 /* The parts of the document (j: the field's value). */
 void sl__job_read_sources(sl_job *job, const cJSON *j);
 void sl__job_read_streams(sl_job *job, const cJSON *j);

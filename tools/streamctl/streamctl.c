@@ -62,9 +62,26 @@ static void usage_main(FILE *f)
         f);
 }
 
+/* --set, as run and validate both take it (docs/streamctl.md). */
+#define SET_HELP                                                               \
+    "--set PATH=VALUE overrides a field of the job file (the file is not\n"    \
+    "changed); repeated, they apply in order, and objects missing along\n"     \
+    "PATH are created. PATH is dotted, sources.lines.port or\n"                \
+    "sinks[0].path, or a JSON path for names with dots,\n"                     \
+    "$.sources[\"a.b\"].port. A dotted PATH takes the longest run of\n"        \
+    "names that is an existing key (sources.a.b.port finds the source\n"       \
+    "\"a.b\"), and under conf all the rest is one key (conf.log.level\n"       \
+    "sets \"log.level\"). VALUE is read as JSON, else taken as text:\n"        \
+    "  --set max_batches=3 --set sources.lines.host=example.org\n"             \
+    "  --set 'conf.log.level=debug' --set '$.sinks[0].format=\"json\"'\n"      \
+    "A malformed --set is a bad command line (2); a PATH the file does\n"      \
+    "not have room for (an index past the end, a field of a number) or a\n"    \
+    "VALUE that makes the job invalid is a problem of the job (3).\n"
+
 static void usage_run(FILE *f)
 {
-    fputs("usage: streamctl run [--progress FILE] JOB.json\n"
+    fputs("usage: streamctl run [--progress FILE] [--set PATH=VALUE]... "
+          "JOB.json\n"
           "\n"
           "Build the job described by JOB.json and run it in the foreground.\n"
           "Output sinks write to stdout (console) or to files\n"
@@ -84,7 +101,7 @@ static void usage_run(FILE *f)
           "--progress FILE appends each batch's progress entry (one JSON\n"
           "object: rows, phase durations, sources, sinks, state) to FILE as\n"
           "one line, flushed after each batch.\n"
-          "\n"
+          "\n" SET_HELP "\n"
           "exit status: 0 stopped cleanly; 1 the job failed; 2 bad command\n"
           "line; 3 the job file is unreadable or invalid; 4 the job stopped\n"
           "with input left unprocessed (what was left is on stderr).\n",
@@ -94,7 +111,7 @@ static void usage_run(FILE *f)
 static void usage_validate(FILE *f)
 {
     fputs("usage: streamctl validate [--no-env] [--checkpoint DIR] "
-          "JOB.json...\n"
+          "[--set PATH=VALUE]... JOB.json...\n"
           "\n"
           "Check each job file without running it: JSON syntax, fields and\n"
           "their types, operator, function and source names, references\n"
@@ -117,7 +134,9 @@ static void usage_validate(FILE *f)
           "              checkpoint in DIR (nothing runs, DIR is not\n"
           "              changed): an incompatible job is invalid, with\n"
           "              what changed on stderr\n"
-          "\n"
+          "  --set PATH=VALUE\n"
+          "              check the job as `run --set` would run it (below)\n"
+          "\n" SET_HELP "\n"
           "exit status: 0 every file is valid (warnings or not); 1 out of\n"
           "memory; 2 bad command line; 3 some file is unreadable or invalid.\n",
           f);
@@ -174,11 +193,17 @@ static int usage_error(void (*usage)(FILE *), const char *fmt, const char *arg)
     return EXIT_USAGE;
 }
 
-/* Load path; print its problems and return NULL when it is not valid
- * (*oom set when loading ran out of memory). */
-static sl_job *load_valid(const char *path, bool *oom)
+/* --set PATH=VALUE overrides, in the order given. */
+typedef struct job_sets {
+    const char **v;
+    size_t n;
+} job_sets;
+
+/* Load path with the overrides; print its problems and return NULL when
+ * it is not valid (*oom set when loading ran out of memory). */
+static sl_job *load_valid(const char *path, const job_sets *sets, bool *oom)
 {
-    sl_job *job = sl_job_load(path);
+    sl_job *job = sl_job_load_with_overrides(path, sets->v, sets->n);
     size_t i, n;
     *oom = !job;
     if (!job) {
@@ -261,6 +286,45 @@ static int file_args(int argc, char **argv, int from, void (*usage)(FILE *),
     return n;
 }
 
+/* Take every "--set PATH=VALUE" out of argv (into sets, which the
+ * caller frees), checking its syntax; the rest stays in order. -1 after a
+ * usage error. */
+static int take_sets(int *argc, char **argv, void (*usage)(FILE *),
+                     job_sets *sets)
+{
+    char err[512];
+    int i, n = 2;
+    if (!(sets->v = malloc((size_t)*argc * sizeof *sets->v))) {
+        fputs("streamctl: out of memory\n", stderr);
+        return -1;
+    }
+    for (i = 2; i < *argc && strcmp(argv[i], "--") != 0; i++) {
+        if (strcmp(argv[i], "--set") != 0) {
+            argv[n++] = argv[i];
+            continue;
+        }
+        if (i + 1 == *argc) {
+            usage_error(usage, "%s", "--set needs PATH=VALUE");
+            return -1;
+        }
+        switch (sl_job_check_set(argv[++i], err, sizeof err)) {
+        case SL_OK:
+            break;
+        case SL_EINVAL:
+            usage_error(usage, "%s", err);
+            return -1;
+        default:
+            fputs("streamctl: out of memory\n", stderr);
+            return -1;
+        }
+        sets->v[sets->n++] = argv[i];
+    }
+    while (i < *argc)
+        argv[n++] = argv[i++];
+    *argc = n;
+    return 0;
+}
+
 /* validate --checkpoint: could the valid job go on from dir? Builds the
  * job's context (nothing runs) and compares it with dir's metadata. */
 static int check_checkpoint(const char *file, sl_job *job, const char *dir)
@@ -304,6 +368,7 @@ static int cmd_validate(int argc, char **argv)
 {
     const char *ckdir = NULL;
     const char **files = malloc((size_t)argc * sizeof *files);
+    job_sets sets = {NULL, 0};
     int n, i, rc = EXIT_OK;
     bool no_env = false;
     sl_job *job;
@@ -312,19 +377,18 @@ static int cmd_validate(int argc, char **argv)
         fputs("streamctl: out of memory\n", stderr);
         return EXIT_FAILED;
     }
-    if (take_checkpoint_arg(&argc, argv, &ckdir) < 0) {
+    if (take_checkpoint_arg(&argc, argv, &ckdir) < 0 ||
+        take_sets(&argc, argv, usage_validate, &sets) < 0 ||
+        (n = file_args(argc, argv, 2, usage_validate, files, argc, &no_env)) <
+            0) {
         free(files);
-        return EXIT_USAGE;
-    }
-    n = file_args(argc, argv, 2, usage_validate, files, argc, &no_env);
-    if (n < 0) {
-        free(files);
+        free(sets.v);
         return EXIT_USAGE;
     }
     for (i = 0; i < n; i++) {
         bool oom;
         int frc = EXIT_INVALID;
-        if ((job = load_valid(files[i], &oom))) {
+        if ((job = load_valid(files[i], &sets, &oom))) {
             frc = no_env ? EXIT_OK : check_env(files[i], job, 0, EXIT_INVALID);
             if (frc == EXIT_OK && ckdir)
                 frc = check_checkpoint(files[i], job, ckdir);
@@ -342,6 +406,7 @@ static int cmd_validate(int argc, char **argv)
             rc = frc;
     }
     free(files);
+    free(sets.v);
     return rc;
 }
 
@@ -700,6 +765,7 @@ static int open_progress(sl_context *ctx, progress_file *p)
 static int cmd_run(int argc, char **argv)
 {
     const char *file;
+    job_sets sets = {NULL, 0};
     progress_file progress = {NULL, NULL, false};
     sl_context *ctx;
     sigset_t sigs;
@@ -709,8 +775,11 @@ static int cmd_run(int argc, char **argv)
     int rc = EXIT_FAILED;
 
     if (take_progress(&argc, argv, &progress.path) < 0 ||
-        file_args(argc, argv, 2, usage_run, &file, 1, NULL) < 0)
+        take_sets(&argc, argv, usage_run, &sets) < 0 ||
+        file_args(argc, argv, 2, usage_run, &file, 1, NULL) < 0) {
+        free(sets.v);
         return EXIT_USAGE;
+    }
     /* A closed stdout (a pipe into `head`) then fails the console sink
      * with a message and exit status 1, instead of killing the process
      * with its output half flushed. */
@@ -721,7 +790,9 @@ static int cmd_run(int argc, char **argv)
     sigaddset(&sigs, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 
-    if (!(job = load_valid(file, &oom)))
+    job = load_valid(file, &sets, &oom);
+    free(sets.v); /* the job keeps nothing of it */
+    if (!job)
         return oom ? EXIT_FAILED : EXIT_INVALID;
     /* What validate would warn of, and what is certain to fail at start
      * (a missing directory), before anything runs: exit 1, the job could
