@@ -54,8 +54,7 @@ sl_status sl__type_parse(const char *text, sl__arena *a, const sl_type **out,
  * as objects with their field names, arrays as arrays, NULL as null,
  * doubles as the console's json format writes them.
  */
-sl_status sl__json_put_typed(sl__buf *out, const sl_type *t,
-                             const sl_value *v);
+sl_status sl__json_put_typed(sl__buf *out, const sl_type *t, const sl_value *v);
 /** Append a row as a JSON object, the columns in schema order. */
 sl_status sl__json_put_row(sl__buf *out, const sl_schema *s,
                            const sl_value *row);
@@ -65,8 +64,7 @@ sl_status sl__json_put_row(sl__buf *out, const sl_schema *s,
  * arrays "[a, b]", structs "{a, b}", NULL as "NULL" (the caller chooses
  * another text for NULL in CSV: empty).
  */
-sl_status sl__text_put_typed(sl__buf *out, const sl_type *t,
-                             const sl_value *v);
+sl_status sl__text_put_typed(sl__buf *out, const sl_type *t, const sl_value *v);
 
 /** ms since the epoch as "YYYY-MM-DDTHH:MM:SS.mmmZ" (24 bytes + NUL). */
 size_t sl__ts_format_iso(int64_t ms, char out[32]);

@@ -37,28 +37,28 @@ sl_status sl__sql_error_set(sl__sql_error *e, size_t offset, const char *fmt,
  *
  * into buf (NUL-terminated, cut to n); returns buf.
  */
-char *sl__sql_error_format(const char *text, const sl__sql_error *e,
-                           char *buf, size_t n);
+char *sl__sql_error_format(const char *text, const sl__sql_error *e, char *buf,
+                           size_t n);
 
 /* --------------------------------------------------------- expressions */
 
 typedef enum sl__sql_expr_kind {
-    SL__SQL_LITERAL,  /* value typed by type: NULL, TRUE, 1, 1.5, 'a' */
-    SL__SQL_COLUMN,   /* [qualifier.]name */
-    SL__SQL_STAR,     /* [qualifier.]* (select lists and count(*)) */
-    SL__SQL_UNARY,    /* op arg[0]: NOT, -, + */
-    SL__SQL_BINARY,   /* arg[0] op arg[1] */
-    SL__SQL_FUNC,     /* name(args) [DISTINCT]; count(*) has one STAR */
-    SL__SQL_CASE,     /* CASE [operand] WHEN.. THEN.. [ELSE] END */
-    SL__SQL_CAST,     /* CAST(arg[0] AS type) */
-    SL__SQL_IS_NULL,  /* arg[0] IS [NOT] NULL */
-    SL__SQL_IN,       /* arg[0] [NOT] IN (arg[1..]) */
-    SL__SQL_BETWEEN,  /* arg[0] [NOT] BETWEEN arg[1] AND arg[2] */
-    SL__SQL_LIKE,     /* arg[0] [NOT] LIKE arg[1] */
-    SL__SQL_RLIKE,    /* arg[0] [NOT] RLIKE / REGEXP arg[1] */
-    SL__SQL_INDEX,    /* arg[0][arg[1]]: array element, 0-based */
-    SL__SQL_FIELD,    /* arg[0].name: struct field (window.start) */
-    SL__SQL_INTERVAL  /* INTERVAL '10' SECONDS / INTERVAL 1 MINUTE: ms */
+    SL__SQL_LITERAL, /* value typed by type: NULL, TRUE, 1, 1.5, 'a' */
+    SL__SQL_COLUMN,  /* [qualifier.]name */
+    SL__SQL_STAR,    /* [qualifier.]* (select lists and count(*)) */
+    SL__SQL_UNARY,   /* op arg[0]: NOT, -, + */
+    SL__SQL_BINARY,  /* arg[0] op arg[1] */
+    SL__SQL_FUNC,    /* name(args) [DISTINCT]; count(*) has one STAR */
+    SL__SQL_CASE,    /* CASE [operand] WHEN.. THEN.. [ELSE] END */
+    SL__SQL_CAST,    /* CAST(arg[0] AS type) */
+    SL__SQL_IS_NULL, /* arg[0] IS [NOT] NULL */
+    SL__SQL_IN,      /* arg[0] [NOT] IN (arg[1..]) */
+    SL__SQL_BETWEEN, /* arg[0] [NOT] BETWEEN arg[1] AND arg[2] */
+    SL__SQL_LIKE,    /* arg[0] [NOT] LIKE arg[1] */
+    SL__SQL_RLIKE,   /* arg[0] [NOT] RLIKE / REGEXP arg[1] */
+    SL__SQL_INDEX,   /* arg[0][arg[1]]: array element, 0-based */
+    SL__SQL_FIELD,   /* arg[0].name: struct field (window.start) */
+    SL__SQL_INTERVAL /* INTERVAL '10' SECONDS / INTERVAL 1 MINUTE: ms */
 } sl__sql_expr_kind;
 
 typedef enum sl__sql_op {
@@ -210,7 +210,17 @@ sl_status sl__sql_parse(const char *text, sl__arena *a, sl__sql_query **out,
  * Parse a single expression (a job file's reject_when): the whole text
  * must be one expression.
  */
-sl_status sl__sql_parse_expr(const char *text, sl__arena *a,
-                             sl__sql_expr **out, sl__sql_error *e);
+sl_status sl__sql_parse_expr(const char *text, sl__arena *a, sl__sql_expr **out,
+                             sl__sql_error *e);
+
+/*
+ * Added to the interface: the tree as canonical S-expression text, e.g.
+ * "(select (items (+ a 1) (as b c)) (from t) (where (> a 1)))", for the
+ * parser's tests now and for EXPLAIN-style output of the planner later.
+ * Both write into buf (NUL-terminated, cut to n) and return the length
+ * the whole text needs, as snprintf.
+ */
+size_t sl__sql_ast_format(const sl__sql_query *q, char *buf, size_t n);
+size_t sl__sql_expr_format(const sl__sql_expr *x, char *buf, size_t n);
 
 #endif /* SL_SQL_AST_H */
