@@ -335,6 +335,8 @@ static void fold_negation(sl__sql_parser *p, sl__sql_expr **x)
     sl__sql_expr *lit = (*x)->args[0];
     if (lit->kind != SL__SQL_LITERAL || (*x)->op != SL__SQL_OP_NEG)
         return;
+    if (lit->value.kind == SL_KIND_INT && lit->value.u.i == INT64_MIN)
+        return; /* its negation is no long: left to the evaluator */
     if (lit->value.kind == SL_KIND_INT)
         lit->value.u.i = -lit->value.u.i;
     else if (lit->value.kind == SL_KIND_DOUBLE && is_min_long(p, lit)) {
