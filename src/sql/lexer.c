@@ -126,27 +126,30 @@ static sl_status lex_string(sl__sql_lexer *lx, sl__sql_token *t)
 {
     const char *s = lx->text;
     char q = s[lx->pos];
-    size_t i = lx->pos + 1, w = 0;
+    size_t i = lx->pos + 1, w = 0, end;
     char *out;
 
+    /* Find the end first, so that memory is the literal's size. */
+    for (end = i; end < lx->len && s[end] != q; end++)
+        if (s[end] == '\\' && end + 1 < lx->len)
+            end++;
+    if (end >= lx->len)
+        return sl__sql_error_set(lx->err, lx->pos,
+                                 "unterminated string literal");
     /* Escapes never grow the text (\uXXXX: 6 bytes in, at most 3 out). */
-    out = sl__arena_alloc(lx->arena, lx->len - lx->pos + 1);
-    if (!out)
+    if (!(out = sl__arena_alloc(lx->arena, end - i + 1)))
         return SL_ENOMEM;
-    while (i < lx->len && s[i] != q) {
-        if (s[i] == '\\' && i + 1 < lx->len)
+    while (i < end) {
+        if (s[i] == '\\')
             i += 1 + unescape_one(s + i + 1, out, &w);
         else
             out[w++] = s[i++];
     }
-    if (i >= lx->len)
-        return sl__sql_error_set(lx->err, lx->pos,
-                                 "unterminated string literal");
     out[w] = '\0';
     t->kind = SL__TK_STRING;
     t->s = out;
     t->slen = w;
-    lx->pos = i + 1;
+    lx->pos = end + 1;
     return SL_OK;
 }
 
@@ -154,28 +157,32 @@ static sl_status lex_string(sl__sql_lexer *lx, sl__sql_token *t)
 static sl_status lex_qident(sl__sql_lexer *lx, sl__sql_token *t)
 {
     const char *s = lx->text;
-    size_t i = lx->pos + 1, w = 0;
-    char *out = sl__arena_alloc(lx->arena, lx->len - lx->pos + 1);
+    size_t i = lx->pos + 1, w = 0, end;
+    char *out;
 
-    if (!out)
-        return SL_ENOMEM;
-    for (;;) {
-        if (i >= lx->len)
-            return sl__sql_error_set(lx->err, lx->pos,
-                                     "unterminated quoted identifier");
-        if (s[i] == '`' && s[i + 1] != '`')
+    for (end = i; end < lx->len; end++) {
+        if (s[end] == '`' && s[end + 1] != '`')
             break;
+        if (s[end] == '`')
+            end++;
+    }
+    if (end >= lx->len)
+        return sl__sql_error_set(lx->err, lx->pos,
+                                 "unterminated quoted identifier");
+    if (end == i)
+        return sl__sql_error_set(lx->err, lx->pos, "empty quoted identifier");
+    if (!(out = sl__arena_alloc(lx->arena, end - i + 1)))
+        return SL_ENOMEM;
+    while (i < end) {
         if (s[i] == '`')
             i++;
         out[w++] = s[i++];
     }
-    if (w == 0)
-        return sl__sql_error_set(lx->err, lx->pos, "empty quoted identifier");
     out[w] = '\0';
     t->kind = SL__TK_QIDENT;
     t->s = out;
     t->slen = w;
-    lx->pos = i + 1;
+    lx->pos = end + 1;
     return SL_OK;
 }
 
