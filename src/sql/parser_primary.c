@@ -175,7 +175,10 @@ static sl_status name_expr(sl__sql_parser *p, sl__sql_expr **out)
 
     if (st)
         return st;
-    if (p->tok[0].kind == SL__TK_IDENT && sl__sql_tok_is(&p->lx, t1, "("))
+    /* Of the reserved words only LEFT and RIGHT name functions. */
+    if (p->tok[0].kind == SL__TK_IDENT && sl__sql_tok_is(&p->lx, t1, "(") &&
+        (!sl__sql_p_reserved(p, &p->tok[0]) || sl__sql_p_kw(p, "LEFT") ||
+         sl__sql_p_kw(p, "RIGHT")))
         return call(p, out);
     if (sl__sql_p_reserved(p, &p->tok[0]))
         return sl__sql_p_expected(p, "an expression");

@@ -197,31 +197,50 @@ static sl_status group_by(sl__sql_parser *p, sl__sql_query *q)
     return st;
 }
 
+/* An optional clause: when keyword kw is next, parse it with fn and note
+ * it as the last clause parsed (stage), for the "expected" lists. */
+static sl_status clause(sl__sql_parser *p, const char *kw, int stage,
+                        sl_status (*fn)(sl__sql_parser *, sl__sql_query *),
+                        sl__sql_query *q)
+{
+    bool hit;
+    sl_status st = sl__sql_p_accept_kw(p, kw, &hit);
+    if (st || !hit || (st = fn(p, q)))
+        return st;
+    p->stage = stage;
+    return SL_OK;
+}
+
+static sl_status from_clause(sl__sql_parser *p, sl__sql_query *q)
+{
+    return from_item(p, &q->from);
+}
+
+static sl_status where_clause(sl__sql_parser *p, sl__sql_query *q)
+{
+    return sl__sql_p_expr(p, &q->where);
+}
+
+static sl_status having_clause(sl__sql_parser *p, sl__sql_query *q)
+{
+    return sl__sql_p_expr(p, &q->having);
+}
+
 /* SELECT ... after the SELECT keyword, up to HAVING. */
 static sl_status select_body(sl__sql_parser *p, sl__sql_query *q)
 {
-    bool hit;
+    bool all;
     sl_status st;
 
     p->stage = ST_ITEMS;
     if ((st = sl__sql_p_accept_kw(p, "DISTINCT", &q->distinct)) ||
-        (!q->distinct && (st = sl__sql_p_accept_kw(p, "ALL", &hit))) ||
-        (st = items(p, q)) || (st = sl__sql_p_accept_kw(p, "FROM", &hit)))
+        (!q->distinct && (st = sl__sql_p_accept_kw(p, "ALL", &all))) ||
+        (st = items(p, q)) ||
+        (st = clause(p, "FROM", ST_FROM, from_clause, q)) ||
+        (st = clause(p, "WHERE", ST_WHERE, where_clause, q)) ||
+        (st = clause(p, "GROUP", ST_GROUP, group_by, q)))
         return st;
-    if (hit && ((st = from_item(p, &q->from)) || !(p->stage = ST_FROM)))
-        return st;
-    if ((st = sl__sql_p_accept_kw(p, "WHERE", &hit)) ||
-        (hit &&
-         ((st = sl__sql_p_expr(p, &q->where)) || !(p->stage = ST_WHERE))))
-        return st;
-    if ((st = sl__sql_p_accept_kw(p, "GROUP", &hit)) ||
-        (hit && ((st = group_by(p, q)) || !(p->stage = ST_GROUP))))
-        return st;
-    if ((st = sl__sql_p_accept_kw(p, "HAVING", &hit)) ||
-        (hit &&
-         ((st = sl__sql_p_expr(p, &q->having)) || !(p->stage = ST_HAVING))))
-        return st;
-    return SL_OK;
+    return clause(p, "HAVING", ST_HAVING, having_clause, q);
 }
 
 /* ORDER BY e [ASC|DESC] [NULLS FIRST|LAST], ... after ORDER. Spark's

@@ -216,6 +216,7 @@ static void test_exprs(void)
     X("Current_Timestamp()", "(call current_timestamp)");
     X("sum(ALL x)", "(call sum x)");
     X("left(s, 2)", "(call left s 2)");
+    X("RIGHT(s, 2)", "(call right s 2)");
     X("window.start", "window.start");
     X("t.window.end", "(field t.window end)");
     X("(a).b", "(field a b)");
@@ -379,6 +380,8 @@ static void test_errors_expr(void)
                    "expression");
     XERR("a = WHERE", "line 1, column 5: syntax error at 'WHERE': expected an "
                       "expression");
+    XERR("from(x)", "line 1, column 1: syntax error at 'from': expected an "
+                    "expression");
     XERR("x ~ y", "line 1, column 3: syntax error at '~': expected an "
                   "operator or end of expression");
     XERR("'a' 'b", "line 1, column 5: unterminated string literal");
@@ -453,6 +456,59 @@ static void test_positions(void)
     sl__arena_free(&a);
 }
 
+/* An allocator that fails from the fail_at-th call on. */
+static int calls, fail_at;
+
+static void *failing_malloc(size_t n, void *user)
+{
+    (void)user;
+    return ++calls >= fail_at ? NULL : malloc(n);
+}
+
+static void *failing_realloc(void *p, size_t n, void *user)
+{
+    (void)user;
+    return ++calls >= fail_at ? NULL : realloc(p, n);
+}
+
+static void plain_free(void *p, void *user)
+{
+    (void)user;
+    free(p);
+}
+
+/* Running out of memory anywhere in a parse is SL_ENOMEM, never a crash
+ * or a half-made tree reported as success. */
+static void test_out_of_memory(void)
+{
+    static const sl_allocator fa = {failing_malloc, failing_realloc, plain_free,
+                                    NULL};
+    const char *text =
+        "SELECT a AS `long alias name`, f(DISTINCT 'a fairly long string', "
+        "b) FROM (SELECT * FROM s) x LEFT JOIN t ON x.k = t.k WHERE c IN "
+        "(1, 2, 3, 4, 5, 6) AND CAST(d AS array<string>) IS NOT NULL "
+        "GROUP BY 1, 2 HAVING count(*) > INTERVAL 1 MINUTE UNION ALL "
+        "SELECT CASE WHEN e THEN 'x' ELSE 'y' END, 2 ORDER BY 1 LIMIT 3";
+    sl__arena a;
+    sl__sql_query *q;
+    sl__sql_error e;
+    sl_status st = SL_ENOMEM;
+    int enomem = 0;
+
+    SL_CHECK_OK(sl_set_allocator(&fa));
+    for (fail_at = 1; st == SL_ENOMEM && fail_at < 10000; fail_at++) {
+        calls = 0;
+        sl__arena_init(&a, 16);
+        st = sl__sql_parse(text, &a, &q, &e);
+        SL_CHECK(st == SL_OK || st == SL_ENOMEM);
+        enomem += st == SL_ENOMEM;
+        sl__arena_free(&a);
+    }
+    SL_CHECK_OK(sl_set_allocator(NULL));
+    SL_CHECK_OK(st);
+    SL_CHECK(enomem >= 3);
+}
+
 const char *SL_SUITE = "sql_parser";
 const sl_test_case SL_TESTS[] = {{"select", test_select},
                                  {"from", test_from},
@@ -466,4 +522,5 @@ const sl_test_case SL_TESTS[] = {{"select", test_select},
                                  {"errors_expr", test_errors_expr},
                                  {"depth", test_depth},
                                  {"positions", test_positions},
+                                 {"out_of_memory", test_out_of_memory},
                                  {NULL, NULL}};
