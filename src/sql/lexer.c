@@ -64,6 +64,13 @@ static sl_status skip_space(sl__sql_lexer *lx)
 /* Append the UTF-8 encoding of code point cp to out. */
 static size_t put_utf8(char *out, unsigned cp)
 {
+    if (cp >= 0x10000) {
+        out[0] = (char)(0xF0 | (cp >> 18));
+        out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+        out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        out[3] = (char)(0x80 | (cp & 0x3F));
+        return 4;
+    }
     if (cp < 0x80) {
         out[0] = (char)cp;
         return 1;
@@ -90,6 +97,20 @@ static int hexval(char c)
     return -1;
 }
 
+/* The code point of uXXXX at s, or -1. */
+static long hex4(const char *s)
+{
+    long v = 0;
+    if (s[0] != 'u')
+        return -1;
+    for (int i = 1; i <= 4; i++) {
+        if (hexval(s[i]) < 0)
+            return -1;
+        v = v * 16 + hexval(s[i]);
+    }
+    return v;
+}
+
 /*
  * One escape after a backslash at s (s[0] is the escaped character) into
  * out; returns how many input bytes it used. Spark's unescapeSQLString:
@@ -101,11 +122,18 @@ static size_t unescape_one(const char *s, char *out, size_t *w)
     static const char from[] = "0bnrtZ";
     static const char to[] = "\0\b\n\r\t\x1a";
     const char *m;
-    if (s[0] == 'u' && hexval(s[1]) >= 0 && hexval(s[2]) >= 0 &&
-        hexval(s[3]) >= 0 && hexval(s[4]) >= 0) {
-        unsigned cp = (unsigned)(hexval(s[1]) << 12 | hexval(s[2]) << 8 |
-                                 hexval(s[3]) << 4 | hexval(s[4]));
-        *w += put_utf8(out + *w, cp);
+    long cp = hex4(s), lo;
+    if (cp >= 0xD800 && cp < 0xDC00 && s[5] == '\\' &&
+        (lo = hex4(s + 6)) >= 0xDC00 && lo < 0xE000) {
+        /* A UTF-16 surrogate pair (Spark's strings are UTF-16). */
+        *w += put_utf8(out + *w, (unsigned)(0x10000 + ((cp - 0xD800) << 10) +
+                                            (lo - 0xDC00)));
+        return 11;
+    }
+    if (cp >= 0) {
+        /* A lone surrogate is no character: U+FFFD. */
+        *w += put_utf8(out + *w,
+                       cp >= 0xD800 && cp < 0xE000 ? 0xFFFD : (unsigned)cp);
         return 5;
     }
     if ((s[0] == '0' || s[0] == '1') && s[1] >= '0' && s[1] <= '7' &&

@@ -196,6 +196,9 @@ static void test_literals(void)
     X("'a' \"b\" 'c'", "'abc'");
     X("'a\\'b\\\\c\\nd\\te'", "'a\\'b\\\\c\\u000ad\\u0009e'");
     X("'\\u0041\\101\\x\\Z'", "'AAx\\u001a'");
+    X("'\\u00e9\\u20AC\\uD83D\\uDE00'",
+      "'\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80'");
+    X("'\\uD83Dx\\uDE00'", "'\xef\xbf\xbdx\xef\xbf\xbd'");
     X("\"say \\\"hi\\\"\"", "'say \"hi\"'");
     X("X'0aFF'", "X'0AFF'");
     X("x''", "X''");
