@@ -213,4 +213,14 @@ sl_status sl__sql_parse(const char *text, sl__arena *a, sl__sql_query **out,
 sl_status sl__sql_parse_expr(const char *text, sl__arena *a, sl__sql_expr **out,
                              sl__sql_error *e);
 
+/*
+ * The tree as canonical S-expression text, e.g.
+ * "(select (items (+ a 1) (as b c)) (from t) (where (> a 1)))", for the
+ * parser's tests now and for EXPLAIN-style output of the planner later.
+ * Both write into buf (NUL-terminated, cut to n) and return the length
+ * the whole text needs, as snprintf.
+ */
+size_t sl__sql_ast_format(const sl__sql_query *q, char *buf, size_t n);
+size_t sl__sql_expr_format(const sl__sql_expr *x, char *buf, size_t n);
+
 #endif /* SL_SQL_AST_H */
