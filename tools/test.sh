@@ -2,9 +2,10 @@
 # The whole suite, as CI runs it (.ci/run): set up, build and test in build/
 # (RelWithDebInfo), check formatting, then build and test again under
 # AddressSanitizer + UndefinedBehaviorSanitizer in build-asan/ (tests
-# labelled bench or slow left out there), and the threaded engine tests
+# labelled bench or slow left out there), the threaded engine tests
 # under ThreadSanitizer in build-tsan/ (bench and slow left out too: slow
-# tests run once, in the plain build). Every step runs even after an
+# tests run once, in the plain build), and the quick libFuzzer targets
+# built with clang and run for seconds each. Every step runs even after an
 # earlier one failed; the last line totals every ctest run as
 # "N passed, N failed", and the exit status is 1 if any step failed.
 #
@@ -111,6 +112,29 @@ if build "build-tsan" build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     run_ctest "ctest build-tsan" build-tsan -R "$threaded" -LE 'bench|slow'
 else
     echo "==== build-tsan/ did not build: its tests were not run"
+fi
+
+# The libFuzzer targets that compile only their parsers' files: built with
+# clang (so a missing file in their lists breaks CI, not a later fuzzing
+# session) and run for a few seconds each from their seed corpus.
+fuzz_quick()
+{
+    local t dir=build-fuzz
+    CC=clang cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Debug >/dev/null &&
+        cmake --build "$dir" -j"$jobs" --target fuzz_csv fuzz_jsonl \
+            fuzz_codec fuzz_sql || return 1
+    for t in csv jsonl codec sql; do
+        mkdir -p "$dir/corpus-$t"
+        "$dir/tests/fuzz/fuzz_$t" -max_total_time=8 -print_final_stats=0 \
+            "$dir/corpus-$t" "tests/fuzz/corpus/$t" 2>"$dir/fuzz-$t.log" || {
+            tail -n 40 "$dir/fuzz-$t.log"
+            return 1
+        }
+        echo "fuzz_$t: 8 s from the seed corpus, no crash"
+    done
+}
+if command -v clang >/dev/null; then
+    step "fuzz (clang, 8 s per target)" fuzz_quick || true
 fi
 
 banner "summary"
