@@ -3,17 +3,26 @@
 this test writes itself from docs/checkpoint-format.md (so the documented
 header is checked against the C reader): the table and JSON descriptions,
 problems named by file and reason (exit 1), rollback of later batches,
-refusal beyond what is kept, and usage errors (exit 2).
+refusal beyond what is kept, and usage errors (exit 2). Then a real job's
+checkpoint (a socket source over 127.0.0.1 with keyed state): a damaged
+delta, a missing middle delta, a damaged WAL record before the last (a
+torn last one is only a note) and a file the last commit lists deleted
+are each named as a restart names them.
 
 usage: test_streamctl_checkpoint.py STREAMCTL
 """
 
+import glob
 import json
 import os
+import shutil
+import socket
 import struct
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 import zlib
 
 STREAMCTL = None
@@ -37,6 +46,31 @@ def header_file(path, magic, payload, version=1):
         f.write(magic + head + struct.pack("<I", crc) + reserved + payload)
 
 
+def uvarint(x):
+    out = b""
+    while True:
+        if x < 0x80:
+            return out + bytes([x])
+        out += bytes([(x & 0x7F) | 0x80])
+        x >>= 7
+
+
+def zstd_raw(data):
+    """One zstd frame holding data in a raw block, its size declared."""
+    assert len(data) < 256
+    return (struct.pack("<I", 0xFD2FB528) + bytes([0x20, len(data)]) +
+            struct.pack("<I", (len(data) << 3) | 1)[:3] + data)
+
+
+def state_file(path, version, base, magic):
+    """An empty delta or snapshot of shard 0 of 1 ("State files")."""
+    zz = (base << 1) ^ (base >> 63)
+    raw = (bytes([1]) + uvarint(0) + uvarint(1) + uvarint(version) +
+           uvarint(zz & (2**64 - 1)) + uvarint(0))
+    header_file(path, magic, zstd_raw(raw))
+    return os.path.getsize(path)
+
+
 def make_checkpoint(d, offsets, commits):
     os.makedirs(os.path.join(d, "offsets"))
     os.makedirs(os.path.join(d, "commits"))
@@ -49,10 +83,11 @@ def make_checkpoint(d, offsets, commits):
     for b in commits:
         header_file(os.path.join(d, "commits", str(b)), b"SLCM",
                     json.dumps({"batch": b, "files": []}).encode())
-    for name, size in (("1.delta", 100), ("2.delta", 50),
-                       ("2.snapshot.zst", 30)):
-        with open(os.path.join(d, "state", "counts", "0", name), "wb") as f:
-            f.write(b"x" * size)
+    shard = os.path.join(d, "state", "counts", "0")
+    return sum(state_file(os.path.join(shard, name), v, base, magic)
+               for name, v, base, magic in (
+                   ("1.delta", 1, -1, b"SLSD"), ("2.delta", 2, 1, b"SLSD"),
+                   ("2.snapshot", 2, -2, b"SLSS")))
 
 
 def run(*args):
@@ -61,7 +96,7 @@ def run(*args):
     return p.returncode, p.stdout, p.stderr
 
 
-def test_inspect(d):
+def test_inspect(d, state_bytes):
     rc, out, err = run("checkpoint", "inspect", d, "--format", "json")
     check(rc == 0, "inspect json: status %d, stderr %r" % (rc, err))
     desc = json.loads(out)
@@ -74,12 +109,14 @@ def test_inspect(d):
                      (4, "committed"), (5, "uncommitted")],
           "batches %r" % states)
     dirs = {x["name"]: x for x in desc["dirs"]}
-    check(dirs["state"]["files"] == 3 and dirs["state"]["bytes"] == 180,
+    check(dirs["state"]["files"] == 3
+          and dirs["state"]["bytes"] == state_bytes,
           "state dir %r" % dirs.get("state"))
     check(desc["state"] == [{"op": "counts", "shard": "0", "deltas": 2,
                              "snapshots": 1, "first_version": 1,
                              "last_version": 2, "last_snapshot": 2,
-                             "bytes": 180}], "state %r" % desc["state"])
+                             "bytes": state_bytes}],
+          "state %r" % desc["state"])
     check(desc["problems"] == [], "problems %r" % desc["problems"])
     rc, out, err = run("checkpoint", "inspect", d)
     check(rc == 0 and "problems: none" in out and "uncommitted" in out
@@ -236,8 +273,7 @@ def main():
     STREAMCTL = sys.argv[1]
     with tempfile.TemporaryDirectory() as tmp:
         d = os.path.join(tmp, "ck")
-        make_checkpoint(d, range(1, 6), range(1, 5))
-        test_inspect(d)
+        test_inspect(d, make_checkpoint(d, range(1, 6), range(1, 5)))
         test_usage(d)
         test_rollback(d)
         d2 = os.path.join(tmp, "ck2")
