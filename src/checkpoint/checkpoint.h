@@ -279,8 +279,10 @@ typedef enum sl__ckpt_format {
 /**
  * Describe the checkpoint directory dir without changing it: metadata,
  * each batch with its offsets and commit sizes and state, the size of
- * every top-level directory, the versions in each state/<op>/<shard> (by
- * file name), and the problems found (each log file checked).
+ * every top-level directory, the versions in each state/<op>/<shard>, and
+ * the problems a restart would refuse for (every file checked, state
+ * chains, WAL segments, the last commit's file list; a torn WAL end is a
+ * note).
  * Works on a directory that cannot be opened (its problem is listed).
  * *out (NUL-terminated) is freed with sl_free; *problems counts them.
  * Fails only for SL_ENOMEM or a missing dir (errbuf).

@@ -314,7 +314,7 @@ static void gather_dirs(report *r)
 }
 
 /* One shard directory's versions, from the names "<version>.delta" and
- * "<version>.snapshot..." (design.md; the state layer checks contents). */
+ * "<version>.snapshot..." (check_shard checks their contents). */
 static void scan_shard(const char *path, struct state_row *row)
 {
     struct dirent *e;
