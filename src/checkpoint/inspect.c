@@ -386,10 +386,13 @@ static void check_shard(report *r, const char *dir)
         problem(r, r->io.err.text);
         goto out;
     }
-    for (i = 0; i < ns; i++)
-        if (check_state_file(r, dir, snap[i], ".snapshot", &h) &&
-            snap[i] <= upto)
+    /* A damaged snapshot is still the one a restart picks (by name): its
+     * own problem, not a gap in the chain after it. */
+    for (i = 0; i < ns; i++) {
+        check_state_file(r, dir, snap[i], ".snapshot", &h);
+        if (snap[i] <= upto)
             last = snap[i];
+    }
     for (i = 0; i < nd; i++) {
         bool ok = check_state_file(r, dir, del[i], ".delta", &h);
         if (del[i] <= last || del[i] > upto)
