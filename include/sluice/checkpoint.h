@@ -27,9 +27,12 @@ typedef enum sl_checkpoint_format {
  * Lists the job id, every batch with its offsets and commit entry sizes
  * and state (committed, uncommitted, commit only), the files and bytes
  * under each top-level directory, the state versions of each
- * state/<op>/<shard> by file name, and every problem found: each log
- * entry and the metadata are read and checked (magic, version, length,
- * checksum), and a problem names the file and the reason.
+ * state/<op>/<shard>, and every problem a restart would refuse for, with
+ * the restart's own checks: every file's header and checksum (metadata,
+ * log entries, state, window and source-log files), each state file's
+ * contents and each shard's delta chain, the WAL's records (a torn last
+ * record is listed as a note, not a problem) and the files the last
+ * commit entry lists. A problem names the file and the reason.
  * @param dir the checkpoint directory
  * @param format SL_CHECKPOINT_TABLE or SL_CHECKPOINT_JSON
  * @param out receives the text (NUL-terminated); free it with sl_free

@@ -8,6 +8,7 @@
 #ifndef SL_CHECKPOINT_CHECKPOINT_H
 #define SL_CHECKPOINT_CHECKPOINT_H
 
+#include "core/codec.h"
 #include "core/core.h"
 
 #include <stdbool.h>
@@ -37,6 +38,14 @@
 #define SL__CKPT_WINDOW_VERSION 1
 #define SL__CKPT_MAGIC_SOURCE_LOG SL__CKPT_MAGIC('S', 'L', 'S', 'O')
 #define SL__CKPT_SOURCE_LOG_VERSION 1
+/* State deltas and snapshots (src/state/state_files.c writes them; the
+ * checks below are shared with inspect): magic, the format version this
+ * build writes and the newest it reads, and the largest decompressed
+ * payload read (a damaged frame header must not ask for terabytes). */
+#define SL__CKPT_MAGIC_STATE_DELTA SL__CKPT_MAGIC('S', 'L', 'S', 'D')
+#define SL__CKPT_MAGIC_STATE_SNAPSHOT SL__CKPT_MAGIC('S', 'L', 'S', 'S')
+#define SL__CKPT_STATE_VERSION 1
+#define SL__CKPT_STATE_MAX_RAW ((unsigned long long)1 << 36)
 
 /* The steps of an atomic write, for fault injection. */
 typedef enum sl__ckpt_step {
@@ -270,8 +279,10 @@ typedef enum sl__ckpt_format {
 /**
  * Describe the checkpoint directory dir without changing it: metadata,
  * each batch with its offsets and commit sizes and state, the size of
- * every top-level directory, the versions in each state/<op>/<shard> (by
- * file name), and the problems found (each log file checked).
+ * every top-level directory, the versions in each state/<op>/<shard>, and
+ * the problems a restart would refuse for (every file checked, state
+ * chains, WAL segments, the last commit's file list; a torn WAL end is a
+ * note).
  * Works on a directory that cannot be opened (its problem is listed).
  * *out (NUL-terminated) is freed with sl_free; *problems counts them.
  * Fails only for SL_ENOMEM or a missing dir (errbuf).
@@ -320,5 +331,62 @@ typedef void (*sl__ckpt_temp_fn)(void *user, const char *path);
  * them is safe only under DIR/lock (sl__ckpt_open), where no writer runs.
  */
 void sl__ckpt_each_temp(const char *dir, sl__ckpt_temp_fn fn, void *user);
+
+/* ------------------------- checks shared by restart and inspect */
+
+/*
+ * verify.c. A delta's base: the version of the shard's previous file
+ * (delta or snapshot; -1 for a shard that had none), so that a reader
+ * finds a missing file in the chain. Snapshots and deltas written without
+ * one record SL__CKPT_STATE_BASE_UNKNOWN, which is not checked.
+ */
+#define SL__CKPT_STATE_BASE_UNKNOWN (-2)
+
+/* The head of a state file's decompressed payload (after the codec's
+ * version byte): docs/checkpoint-format.md, "State files". */
+typedef struct sl__ckpt_state_head {
+    uint64_t shard, shards; /* this shard, of how many */
+    int64_t version, base;  /* see SL__CKPT_STATE_BASE_UNKNOWN */
+    uint64_t entries;
+} sl__ckpt_state_head;
+
+/**
+ * Start reading a decompressed state payload: the codec version byte and
+ * the head into *h; r is left at the first entry (strings borrowed from
+ * raw). SL_ECORRUPT with the reason in err.
+ */
+sl_status sl__ckpt_state_head_read(sl__codec_reader *r, const void *raw,
+                                   size_t len, sl__ckpt_state_head *h,
+                                   sl__errmsg *err);
+/**
+ * Check the state file at path ("*.delta" or "*.snapshot") without a
+ * store: header and checksum, zstd frame, head (into *h) and that every
+ * entry decodes. Errors as sl__ckpt_read_file (SL_ECORRUPT "<path>:
+ * corrupt: <reason>"), io's message names the path.
+ */
+sl_status sl__ckpt_state_file_check(sl__ckpt_io *io, const char *path,
+                                    sl__ckpt_state_head *h);
+/**
+ * Whether the delta `version` of shard directory dir, recording base,
+ * follows `last`, the version of the file restore applied before it:
+ * SL_OK, or SL_ECORRUPT naming the missing delta or snapshot.
+ */
+sl_status sl__ckpt_state_follows(sl__ckpt_io *io, const char *dir,
+                                 int64_t version, int64_t base, int64_t last);
+
+/** Called with the message of each bad file (sl__ckpt_commit_verify). */
+typedef void (*sl__ckpt_bad_fn)(void *user, const char *msg);
+/**
+ * Check the files the commit entry of batch (JSON, len bytes) lists:
+ * "checkpoint_files" relative to dir, then the sinks' "files", each with
+ * its bytes and crc32 (a missing delta is fine when a snapshot of the
+ * same or a later version of its shard exists). Without bad, stops at the
+ * first mismatch; with it, calls bad for each. Returns the first
+ * failure: SL_ECORRUPT (missing or different, or the entry is not a JSON
+ * object), SL_ERANGE, SL_EIO, SL_ENOMEM, with io's message.
+ */
+sl_status sl__ckpt_commit_verify(sl__ckpt_io *io, const char *dir,
+                                 int64_t batch, const void *entry, size_t len,
+                                 sl__ckpt_bad_fn bad, void *user);
 
 #endif /* SL_CHECKPOINT_CHECKPOINT_H */

@@ -5,6 +5,7 @@
  * before a job refuses to start on it.
  */
 #include "checkpoint/checkpoint.h"
+#include "checkpoint/wal.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -107,6 +108,8 @@ typedef struct report {
     size_t nleftovers;
     char **problems;
     size_t nproblems;
+    char **notes; /* what a restart accepts but says (a torn WAL end) */
+    size_t nnotes;
     text rows; /* the output */
 } report;
 
@@ -311,7 +314,7 @@ static void gather_dirs(report *r)
 }
 
 /* One shard directory's versions, from the names "<version>.delta" and
- * "<version>.snapshot..." (design.md; the state layer checks contents). */
+ * "<version>.snapshot..." (check_shard checks their contents). */
 static void scan_shard(const char *path, struct state_row *row)
 {
     struct dirent *e;
@@ -346,6 +349,63 @@ static void scan_shard(const char *path, struct state_row *row)
         closedir(dp);
 }
 
+/* Check one state file; its head, false when bad (a problem). */
+static bool check_state_file(report *r, const char *dir, int64_t v,
+                             const char *suffix, sl__ckpt_state_head *h)
+{
+    char path[SL__CKPT_PATH_MAX];
+    sl_status st;
+
+    if (!sl__ckpt_path(path, "%s/%" PRId64 "%s", dir, v, suffix))
+        return false; /* too long to open, as du skips it */
+    if ((st = sl__ckpt_state_file_check(&r->io, path, h)) == SL_OK &&
+        h->version != v)
+        st = sl__err(&r->io.err, SL_ECORRUPT,
+                     "%s: corrupt: holds version %" PRId64, path, h->version);
+    if (st == SL_ENOMEM)
+        r->rows.oom = true;
+    else if (st != SL_OK)
+        problem(r, r->io.err.text);
+    return st == SL_OK;
+}
+
+/*
+ * Check every file of shard directory dir, and its chain as a restart
+ * restores it at the last commit: the newest snapshot at or before it,
+ * then each later delta's base naming the file before it.
+ */
+static void check_shard(report *r, const char *dir)
+{
+    int64_t *snap = NULL, *del = NULL, last = -1;
+    int64_t upto = r->ncom ? r->com[r->ncom - 1] : -1;
+    size_t ns = 0, nd = 0, i;
+    sl__ckpt_state_head h;
+
+    if (sl__ckpt_list_versions(&r->io, dir, ".snapshot", &snap, &ns) ||
+        sl__ckpt_list_versions(&r->io, dir, ".delta", &del, &nd)) {
+        problem(r, r->io.err.text);
+        goto out;
+    }
+    /* A damaged snapshot is still the one a restart picks (by name): its
+     * own problem, not a gap in the chain after it. */
+    for (i = 0; i < ns; i++) {
+        check_state_file(r, dir, snap[i], ".snapshot", &h);
+        if (snap[i] <= upto)
+            last = snap[i];
+    }
+    for (i = 0; i < nd; i++) {
+        bool ok = check_state_file(r, dir, del[i], ".delta", &h);
+        if (del[i] <= last || del[i] > upto)
+            continue; /* not restored: replaced, or after the commit */
+        if (ok && sl__ckpt_state_follows(&r->io, dir, del[i], h.base, last))
+            problem(r, r->io.err.text);
+        last = del[i];
+    }
+out:
+    sl_free(snap);
+    sl_free(del);
+}
+
 /* Add a row for state/<op>/<shard>. */
 static void add_shard(report *r, const char *op, const char *shard,
                       const char *path)
@@ -361,6 +421,7 @@ static void add_shard(report *r, const char *op, const char *shard,
     memcpy(row->op, op, strnlen(op, sizeof row->op - 1));
     memcpy(row->shard, shard, strnlen(shard, sizeof row->shard - 1));
     scan_shard(path, row);
+    check_shard(r, path);
 }
 
 /* Every state/<op>/<shard> directory, by name. */
@@ -457,6 +518,54 @@ static void gather_versioned(report *r, const versioned *k,
     closedir(dp);
 }
 
+/* The WAL's segments, checked as a restart opens them (sl__wal_open):
+ * only when there is a wal/ directory, which opening would create. */
+static void check_wal(report *r)
+{
+    char path[SL__CKPT_PATH_MAX], err[512];
+    struct stat sb;
+    sl__wal *w = NULL;
+    sl_status st;
+
+    if (!sl__ckpt_path(path, "%s/wal", r->dir) || stat(path, &sb) != 0 ||
+        !S_ISDIR(sb.st_mode))
+        return;
+    if ((st = sl__wal_open(path, &w, err, sizeof err)) == SL_ENOMEM)
+        r->rows.oom = true;
+    else if (st != SL_OK)
+        problem(r, err);
+    else if (sl__wal_torn(w))
+        add_str(r, &r->notes, &r->nnotes, sl__wal_note(w));
+    sl__wal_close(w);
+}
+
+static void add_bad(void *user, const char *msg)
+{
+    problem(user, msg);
+}
+
+/* The files the newest commit entry lists, checked as a restart does
+ * (a damaged entry is already a problem of gather_batches). */
+static void check_last_commit(report *r)
+{
+    char path[SL__CKPT_PATH_MAX];
+    void *p = NULL;
+    size_t len;
+    int64_t b;
+
+    if (!r->ncom)
+        return;
+    b = r->com[r->ncom - 1];
+    if (!sl__ckpt_path(path, "%s/commits/%" PRId64, r->dir, b) ||
+        sl__ckpt_read_file(&r->io, path, SL__CKPT_MAGIC_COMMIT,
+                           SL__CKPT_VERSION, &p, &len, NULL) != SL_OK)
+        return;
+    if (sl__ckpt_commit_verify(&r->io, r->dir, b, p, len, add_bad, r) ==
+        SL_ENOMEM)
+        r->rows.oom = true;
+    sl_free(p);
+}
+
 static void add_leftover(void *user, const char *path)
 {
     report *r = user;
@@ -548,6 +657,11 @@ static void out_json(report *r)
         put(&r->rows, "%s", i ? ", " : "");
         put_json_str(&r->rows, r->leftovers[i]);
     }
+    put(&r->rows, "], \"notes\": [");
+    for (i = 0; i < r->nnotes; i++) {
+        put(&r->rows, "%s", i ? ", " : "");
+        put_json_str(&r->rows, r->notes[i]);
+    }
     put(&r->rows, "], \"problems\": [");
     for (i = 0; i < r->nproblems; i++) {
         put(&r->rows, "%s", i ? ", " : "");
@@ -613,6 +727,10 @@ static void out_table(report *r)
                       "removed when a job opens the checkpoint):\n");
     for (i = 0; i < r->nleftovers; i++)
         put(&r->rows, "  %s\n", r->leftovers[i]);
+    if (r->nnotes)
+        put(&r->rows, "\nnotes (accepted by a restart):\n");
+    for (i = 0; i < r->nnotes; i++)
+        put(&r->rows, "  %s\n", r->notes[i]);
     put(&r->rows, "\nproblems: %s\n", r->nproblems ? "" : "none");
     for (i = 0; i < r->nproblems; i++)
         put(&r->rows, "  %s\n", r->problems[i]);
@@ -623,6 +741,9 @@ static void report_free(report *r)
     for (size_t i = 0; i < r->nproblems; i++)
         sl_free(r->problems[i]);
     sl_free(r->problems);
+    for (size_t i = 0; i < r->nnotes; i++)
+        sl_free(r->notes[i]);
+    sl_free(r->notes);
     sl_free(r->off);
     sl_free(r->com);
     sl_free(r->batches);
@@ -672,6 +793,8 @@ sl_status sl__ckpt_inspect(const char *dir, sl__ckpt_format fmt, char **out,
     gather_state(&r);
     gather_versioned(&r, &windows, &r.windows, &r.nwindows);
     gather_versioned(&r, &sources, &r.sources, &r.nsources);
+    check_wal(&r);
+    check_last_commit(&r);
     sl__ckpt_each_temp(dir, add_leftover, &r);
     if (fmt == SL__CKPT_FORMAT_JSON)
         out_json(&r);

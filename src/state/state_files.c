@@ -15,9 +15,6 @@
 #define ZSTD_LEVEL 1
 /* Entry flags. */
 #define ENTRY_REMOVED 1u
-/* A decompressed payload larger than this is refused as corrupt rather
- * than allocated (a damaged frame header must not ask for terabytes). */
-#define MAX_RAW ((unsigned long long)1 << 36)
 
 static uint64_t zigzag(int64_t v)
 {
@@ -49,7 +46,8 @@ sl_status sl__state_unpack(sl__ckpt_io *io, const char *path,
                            size_t *rawlen)
 {
     const char *why = "";
-    sl_status st = sl__ckpt_unzstd(payload, len, MAX_RAW, raw, rawlen, &why);
+    sl_status st = sl__ckpt_unzstd(payload, len, SL__CKPT_STATE_MAX_RAW, raw,
+                                   rawlen, &why);
     if (st == SL_ENOMEM)
         return sl__err(&io->err, SL_ENOMEM, "cannot read %s: out of memory",
                        path);
@@ -116,9 +114,10 @@ static sl_status write_shard(sl__ckpt_io *io, const char *path,
         s = sl__err(&io->err, s, "cannot write %s: %s", path, err.text);
     if (s || (s = sl__state_pack(io, path, raw.data, raw.len, &packed)))
         goto out;
-    s = sl__ckpt_write_file(
-        io, path, pending ? SL__STATE_MAGIC_DELTA : SL__STATE_MAGIC_SNAPSHOT,
-        SL__STATE_FILE_VERSION, packed.data, packed.len);
+    s = sl__ckpt_write_file(io, path,
+                            pending ? SL__CKPT_MAGIC_STATE_DELTA
+                                    : SL__CKPT_MAGIC_STATE_SNAPSHOT,
+                            SL__CKPT_STATE_VERSION, packed.data, packed.len);
 out:
     sl__buf_free(&raw);
     sl__buf_free(&packed);
@@ -181,28 +180,26 @@ static sl_status load_entry(sl__codec_reader *r, sl__state_store *st,
     return sl__state_put(st, &k, h, &v, unzigzag(t));
 }
 
-/* Check the payload's header fields and apply its entries. */
+/* Check the payload's head (shared with inspect) and apply its entries. */
 static sl_status load_raw(const void *raw, size_t len, sl__state_store *st,
                           size_t shard, int64_t *version, int64_t *base,
                           sl__errmsg *err)
 {
     sl__codec_reader r;
-    uint64_t f[5], i;
+    sl__ckpt_state_head h;
     sl__arena a;
     sl_status s;
 
-    if ((s = sl__codec_reader_init(&r, raw, len, SL__CODEC_BORROW, err)))
+    if ((s = sl__ckpt_state_head_read(&r, raw, len, &h, err)))
         return s;
-    for (i = 0; i < 5; i++)
-        if (!sl__codec_get_uvarint(&r.pos, r.end, &f[i]))
-            return sl__err(err, SL_ECORRUPT, "truncated file header");
-    if (f[0] != shard || f[1] != sl__state_shards(st) || f[2] > INT64_MAX)
-        return sl__err(err, SL_ECORRUPT,
-                       "shard %llu of %llu, expected %zu of %zu",
-                       (unsigned long long)f[0], (unsigned long long)f[1],
-                       shard, sl__state_shards(st));
+    if (h.shard != shard || h.shards != sl__state_shards(st))
+        return sl__err(
+            err, SL_ECORRUPT, "shard %llu of %llu, expected %zu of %zu",
+            (unsigned long long)h.shard, (unsigned long long)h.shards, shard,
+            sl__state_shards(st));
     sl__arena_init(&a, 4096);
-    for (i = 0, s = SL_OK; i < f[4] && !s; i++) {
+    s = SL_OK;
+    for (uint64_t i = 0; i < h.entries && !s; i++) {
         s = load_entry(&r, st, shard, &a, err);
         sl__arena_reset(&a);
     }
@@ -210,8 +207,8 @@ static sl_status load_raw(const void *raw, size_t len, sl__state_store *st,
     if (!s && !sl__codec_reader_done(&r))
         s = sl__err(err, SL_ECORRUPT, "%zu bytes after the last entry",
                     (size_t)(r.end - r.pos));
-    *version = (int64_t)f[2];
-    *base = unzigzag(f[3]);
+    *version = h.version;
+    *base = h.base;
     return s;
 }
 
@@ -236,9 +233,10 @@ sl_status sl__state_load_file_on(sl__ckpt_io *io, const char *path,
     sl__errmsg err = {{0}, SL_OK};
     void *payload = NULL, *raw = NULL;
     size_t len, rawlen;
-    uint32_t magic = ends_with(path, ".snapshot") ? SL__STATE_MAGIC_SNAPSHOT
-                                                  : SL__STATE_MAGIC_DELTA;
-    sl_status s = sl__ckpt_read_file(io, path, magic, SL__STATE_FILE_VERSION,
+    uint32_t magic = ends_with(path, ".snapshot")
+                         ? SL__CKPT_MAGIC_STATE_SNAPSHOT
+                         : SL__CKPT_MAGIC_STATE_DELTA;
+    sl_status s = sl__ckpt_read_file(io, path, magic, SL__CKPT_STATE_VERSION,
                                      &payload, &len, NULL);
 
     if (s || (s = sl__state_unpack(io, path, payload, len, &raw, &rawlen)))

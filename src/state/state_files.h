@@ -13,11 +13,9 @@
 #include "core/codec.h"
 #include "state/store.h"
 
-#define SL__STATE_MAGIC_DELTA SL__CKPT_MAGIC('S', 'L', 'S', 'D')
-#define SL__STATE_MAGIC_SNAPSHOT SL__CKPT_MAGIC('S', 'L', 'S', 'S')
-/* The format version of delta and snapshot files this build writes and the
- * newest it reads. */
-#define SL__STATE_FILE_VERSION 1
+/* Magic numbers and format version: SL__CKPT_MAGIC_STATE_DELTA,
+ * SL__CKPT_MAGIC_STATE_SNAPSHOT, SL__CKPT_STATE_VERSION in
+ * checkpoint/checkpoint.h, where inspect checks the files too. */
 
 /**
  * Write the pending version's writes of shard (puts and removals, with
@@ -28,13 +26,9 @@
 sl_status sl__state_write_delta(sl__ckpt_io *io, const char *path,
                                 const sl__state_store *st, size_t shard,
                                 int64_t version);
-/*
- * A delta's base: the version of the shard's previous file (delta or
- * snapshot; -1 for a shard that had none), so that a reader finds a
- * missing file in the chain. Snapshots and deltas written without one
- * record SL__STATE_BASE_UNKNOWN, which is not checked.
- */
-#define SL__STATE_BASE_UNKNOWN (-2)
+/* A delta's base (SL__CKPT_STATE_BASE_UNKNOWN in checkpoint.h says what
+ * it is). */
+#define SL__STATE_BASE_UNKNOWN SL__CKPT_STATE_BASE_UNKNOWN
 /** sl__state_write_delta recording base (see SL__STATE_BASE_UNKNOWN). */
 sl_status sl__state_write_delta_on(sl__ckpt_io *io, const char *path,
                                    const sl__state_store *st, size_t shard,

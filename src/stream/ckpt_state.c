@@ -232,13 +232,9 @@ static sl_status load_delta(sl__ckpt_io *io, sl__state_store *st,
     if (v != d)
         return sl__err(&io->err, SL_ECORRUPT, "%s: corrupt: holds version %lld",
                        path, (long long)v);
-    if (base != SL__STATE_BASE_UNKNOWN && base != *last)
-        return sl__err(&io->err, SL_ECORRUPT,
-                       "%s: follows version %lld, but the file before it is "
-                       "version %lld: missing %s/%lld.delta or "
-                       "%s/%lld.snapshot",
-                       path, (long long)base, (long long)*last, dir,
-                       (long long)base, dir, (long long)base);
+    /* The same check (and message) as `checkpoint inspect`'s. */
+    if ((rc = sl__ckpt_state_follows(io, dir, d, base, *last)) != SL_OK)
+        return rc;
     *last = d;
     return SL_OK;
 }

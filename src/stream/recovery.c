@@ -317,83 +317,6 @@ static sl_status restore_committed(sl_context *ctx, int64_t committed)
     return st;
 }
 
-/* A listed state delta may be gone because a later snapshot of its shard
- * replaced it (retention after a snapshot at or after its version). */
-static bool delta_replaced(sl_context *ctx, const char *path)
-{
-    const char *base = strrchr(path, '/'), *dot;
-    char dir[SL__CKPT_PATH_MAX];
-    int64_t *v = NULL, version;
-    size_t n = 0;
-    bool replaced;
-    if (!base || !(dot = strrchr(base, '.')) || strcmp(dot, ".delta") != 0 ||
-        !sl__ckpt_path(dir, "%.*s", (int)(base - path), path) ||
-        sscanf(base + 1, "%" SCNd64, &version) != 1)
-        return false;
-    if (sl__ckpt_list_versions(sl__ckpt_io_of(ctx->ck), dir, ".snapshot", &v,
-                               &n) != SL_OK)
-        return false;
-    replaced = n > 0 && v[n - 1] >= version;
-    sl_free(v);
-    return replaced;
-}
-
-/* Check one listed file ({"path", "bytes", "crc32"}); paths under the
- * checkpoint are relative to it. */
-static sl_status verify_listed(sl_context *ctx, int64_t committed,
-                               const cJSON *f, bool in_checkpoint)
-{
-    const cJSON *p = cJSON_GetObjectItemCaseSensitive(f, "path");
-    const cJSON *b = cJSON_GetObjectItemCaseSensitive(f, "bytes");
-    const cJSON *c = cJSON_GetObjectItemCaseSensitive(f, "crc32");
-    char path[SL__CKPT_PATH_MAX];
-    sl_status st;
-    if (!cJSON_IsString(p) || !cJSON_IsNumber(b) || !cJSON_IsNumber(c)) {
-        sl__ctx_set_error(ctx, SL_ECORRUPT,
-                          "%s/commits/%lld: a listed file without path, "
-                          "bytes or crc32",
-                          sl__ckpt_dir(ctx->ck), (long long)committed);
-        return SL_ECORRUPT;
-    }
-    if (in_checkpoint ? !sl__ckpt_path(path, "%s/%s", sl__ckpt_dir(ctx->ck),
-                                       p->valuestring)
-                      : !sl__ckpt_path(path, "%s", p->valuestring)) {
-        sl__ctx_set_error(ctx, SL_ERANGE, "%s: path too long", p->valuestring);
-        return SL_ERANGE;
-    }
-    st = sl__ckpt_verify_file(sl__ckpt_io_of(ctx->ck), path,
-                              (uint64_t)b->valuedouble,
-                              (uint32_t)c->valuedouble);
-    if (st == SL_ENOTFOUND && in_checkpoint && delta_replaced(ctx, path))
-        return SL_OK;
-    if (st != SL_OK)
-        sl__ctx_set_error(
-            ctx, st == SL_ENOTFOUND ? SL_ECORRUPT : st,
-            "batch %lld is committed (%s/commits/%lld lists it) but %s; %s",
-            (long long)committed, sl__ckpt_dir(ctx->ck), (long long)committed,
-            sl__ckpt_errmsg(ctx->ck),
-            in_checkpoint ? "the checkpoint is damaged: restore the file or "
-                            "roll back to an earlier batch (streamctl "
-                            "checkpoint rollback)"
-                          : "a sink's output of the last batch was changed "
-                            "or removed: restore it or roll back to an "
-                            "earlier batch (streamctl checkpoint rollback)");
-    return st == SL_ENOTFOUND ? SL_ECORRUPT : st;
-}
-
-static sl_status verify_list(sl_context *ctx, int64_t committed,
-                             const cJSON *list, bool in_checkpoint)
-{
-    const cJSON *f;
-    sl_status st;
-    cJSON_ArrayForEach(f, list)
-    {
-        if ((st = verify_listed(ctx, committed, f, in_checkpoint)) != SL_OK)
-            return st;
-    }
-    return SL_OK;
-}
-
 /* The last commit entry is what recovery trusts most: read and check it
  * (a torn or damaged one refuses the start, named), then every file it
  * lists: the checkpoint's own (state deltas, window data, source logs)
@@ -402,29 +325,16 @@ static sl_status commit_check(sl_context *ctx, int64_t committed)
 {
     void *p = NULL;
     size_t len;
-    cJSON *json = NULL;
     sl_status st =
         sl__ckpt_log_read(ctx->ck, SL__CKPT_COMMITS, committed, &p, &len);
-    if (st != SL_OK) {
-        sl__ctx_set_error(ctx, st, "%s", sl__ckpt_errmsg(ctx->ck));
-        goto out;
-    }
-    if (!(json = sl__json_parse(p, len, NULL, false)) ||
-        !cJSON_IsObject(json)) {
-        st = SL_ECORRUPT;
-        sl__ctx_set_error(ctx, st, "%s/commits/%lld: not a JSON object",
-                          sl__ckpt_dir(ctx->ck), (long long)committed);
-        goto out;
-    }
-    st = verify_list(ctx, committed,
-                     cJSON_GetObjectItemCaseSensitive(json, "checkpoint_files"),
-                     true);
+    /* The check `checkpoint inspect` makes too (src/checkpoint/verify.c),
+     * stopping at the first mismatch. */
     if (st == SL_OK)
-        st =
-            verify_list(ctx, committed,
-                        cJSON_GetObjectItemCaseSensitive(json, "files"), false);
-out:
-    cJSON_Delete(json);
+        st = sl__ckpt_commit_verify(sl__ckpt_io_of(ctx->ck),
+                                    sl__ckpt_dir(ctx->ck), committed, p, len,
+                                    NULL, NULL);
+    if (st != SL_OK)
+        sl__ctx_set_error(ctx, st, "%s", sl__ckpt_errmsg(ctx->ck));
     sl_free(p);
     return st;
 }

@@ -594,7 +594,7 @@ static sl_status ck_ops(sl__ckpt *ck, const char *dir)
     for (int64_t i = 1; i <= 4 && ck_ok(&st, SL_OK); i++) {
         ck_ok(&st, sl__ckpt_log_write(ck, SL__CKPT_OFFSETS, i, "{}", 2));
         if (i < 4)
-            ck_ok(&st, sl__ckpt_log_write(ck, SL__CKPT_COMMITS, i, "[]", 2));
+            ck_ok(&st, sl__ckpt_log_write(ck, SL__CKPT_COMMITS, i, "{}", 2));
     }
     if (ck_ok(&st, sl__ckpt_log_read(ck, SL__CKPT_OFFSETS, 2, &p, &n)) &&
         (n != 2 || memcmp(p, "{}", 2) != 0))
