@@ -124,6 +124,21 @@ const sl__sql_func *sl__sql_func_find(const char *name);
 sl_status sl__sql_cast(const sl_value *v, const sl_type *from,
                        const sl_type *to, sl__arena *scratch, sl_value *out);
 
+/**
+ * Spark's ordering of values, for min/max/min_by/max_by, DISTINCT, the
+ * planner's ORDER BY and the binder's comparisons (added by the
+ * aggregates, which needed it first). NULL sorts first (Spark's ASC
+ * default, NULLS FIRST; aggregates skip NULLs before comparing). Longs and
+ * doubles compare by numeric value, exactly (a long is never rounded to
+ * a double); doubles as Spark's SQLOrderingUtil.compareDoubles: NaN is
+ * larger than every other value and equal to itself, -0.0 equals 0.0.
+ * Strings and binary compare bytewise (for UTF-8, code point order),
+ * then by length; booleans false < true; arrays and structs item by item,
+ * then by length. Values of unrelated kinds (which binding prevents)
+ * order by kind. Returns <0, 0 or >0.
+ */
+int sl__sql_compare(const sl_value *a, const sl_value *b);
+
 /** Whether name (lower case) is an aggregate function. */
 bool sl__sql_is_aggregate(const char *name);
 
