@@ -12,6 +12,7 @@
 #include <sluice/sluice.h>
 
 #include "core/records.h"
+#include "core/row_out.h"
 #include "core/schema.h"
 #include "sl_test.h"
 
@@ -463,6 +464,147 @@ static void test_infer_json(void)
         SL_EPARSE);
 }
 
+/* ------------------------------------------------------------- printers */
+
+/* Rows read from CSV text through the typed reader. */
+static size_t csv_rows(rd *x, const char *const *lines, sl_value *rows)
+{
+    size_t n = 0;
+
+    for (; *lines; lines++) {
+        SL_CHECK_INT(rd_line(x, *lines), SL_OK);
+        rows[n++] = x->row;
+    }
+    return n;
+}
+
+static void check_out(sl__buf *b, const char *want)
+{
+    char *got = sl_malloc(b->len + 1);
+    memcpy(got, b->data ? b->data : "", b->len);
+    got[b->len] = '\0';
+    SL_CHECK_STR(got, want);
+    sl_free(got);
+    b->len = 0;
+}
+
+static const char *const show_lines[] = {
+    "1,0.5,true,hello,2024-01-02 09:30:00.123",
+    "-42,,false,a string of more than twenty characters,",
+    "7,1e-5,,héllo wörld ünïcode text ok,1970-01-01", NULL};
+
+static void test_put_table(void)
+{
+    sl_value rows[4];
+    sl__buf b = {0};
+    rd x;
+    size_t n;
+
+    rd_open(&x, SL__REC_CSV,
+            "n long, d double, ok boolean, s string, ts "
+            "timestamp",
+            SL__PARSE_FAIL_FAST, false);
+    n = csv_rows(&x, show_lines, rows);
+    SL_CHECK_OK(sl__rows_put_table(&b, x.s, rows, n, 20));
+    /* Spark 3.5's show(): right-aligned, NULL, cut at 17 + "...",
+     * padding by characters (é is one). */
+    check_out(&b,
+              "+---+------+-----+--------------------+--------------------+\n"
+              "|  n|     d|   ok|                   s|                  ts|\n"
+              "+---+------+-----+--------------------+--------------------+\n"
+              "|  1|   0.5| true|               hello|2024-01-02 09:30:...|\n"
+              "|-42|  NULL|false|a string of more ...|                NULL|\n"
+              "|  7|1.0E-5| NULL|héllo wörld ünïco...| 1970-01-01 00:00:00|\n"
+              "+---+------+-----+--------------------+--------------------+\n");
+    SL_CHECK_OK(sl__rows_put_table(&b, x.s, rows, n, 1));
+    check_out(&b, "+---+---+----+-----+--------------------+\n"
+                  "|  n|  d|  ok|    s|                  ts|\n"
+                  "+---+---+----+-----+--------------------+\n"
+                  "|  1|0.5|true|hello|2024-01-02 09:30:...|\n"
+                  "+---+---+----+-----+--------------------+\n"
+                  "only showing top 1 row\n");
+    SL_CHECK_OK(sl__rows_put_table(&b, x.s, rows, 0, 20));
+    check_out(&b, "+---+---+---+---+---+\n"
+                  "|  n|  d| ok|  s| ts|\n"
+                  "+---+---+---+---+---+\n"
+                  "+---+---+---+---+---+\n");
+    sl__buf_free(&b);
+    rd_close(&x);
+}
+
+static void test_put_table_wide_header(void)
+{
+    sl_value rows[2];
+    sl__buf b = {0};
+    rd x;
+    static const char *const lines[] = {"x", "ü", NULL};
+
+    rd_open(&x, SL__REC_CSV, "`a column name that is long` string",
+            SL__PARSE_FAIL_FAST, false);
+    SL_CHECK_OK(
+        sl__rows_put_table(&b, x.s, rows, csv_rows(&x, lines, rows), 20));
+    check_out(&b, "+--------------------+\n"
+                  "|a column name tha...|\n"
+                  "+--------------------+\n"
+                  "|                   x|\n"
+                  "|                   ü|\n"
+                  "+--------------------+\n");
+    sl__buf_free(&b);
+    rd_close(&x);
+}
+
+static void test_put_json_and_csv(void)
+{
+    sl_value rows[4];
+    sl__buf b = {0};
+    rd x;
+    size_t n;
+    static const char *const lines[] = {
+        "{\"n\":1,\"s\":\"a,b\",\"t\":0,\"tags\":[\"x\",null],"
+        "\"w\":{\"lo\":1.5,\"hi\":null}}",
+        "{\"s\":\"say \\\"hi\\\"\\nbye\",\"bin\":\"AQI=\"}", "{\"s\":\"\"}",
+        NULL};
+
+    rd_open(&x, SL__REC_JSON,
+            "n long, s string, t timestamp, tags array<string>, "
+            "w struct<lo: double, hi: double>, bin binary",
+            SL__PARSE_FAIL_FAST, false);
+    n = csv_rows(&x, lines, rows);
+    SL_CHECK_OK(sl__rows_put(&b, SL__ROWS_JSON, x.s, rows, n));
+    check_out(&b, "{\"n\":1,\"s\":\"a,b\",\"t\":\"1970-01-01T00:00:00.000Z\","
+                  "\"tags\":[\"x\",null],\"w\":{\"lo\":1.5,\"hi\":null},"
+                  "\"bin\":null}\n"
+                  "{\"n\":null,\"s\":\"say \\\"hi\\\"\\nbye\",\"t\":null,"
+                  "\"tags\":null,\"w\":null,\"bin\":\"AQI=\"}\n"
+                  "{\"n\":null,\"s\":\"\",\"t\":null,\"tags\":null,"
+                  "\"w\":null,\"bin\":null}\n");
+    SL_CHECK_OK(sl__rows_put(&b, SL__ROWS_CSV, x.s, rows, n));
+    /* NULL empty, "" for an empty string, quotes where needed, arrays
+     * and structs as their text, quoted. */
+    check_out(&b, "n,s,t,tags,w,bin\n"
+                  "1,\"a,b\",1970-01-01 00:00:00,\"[x, null]\",\"{1.5, null}\","
+                  "\n"
+                  ",\"say \"\"hi\"\"\nbye\",,,,[01 02]\n"
+                  ",\"\",,,,\n");
+    SL_CHECK_OK(sl__rows_put_csv(&b, x.s, rows, 1, false));
+    check_out(&b,
+              "1,\"a,b\",1970-01-01 00:00:00,\"[x, null]\",\"{1.5, null}\",\n");
+    sl__buf_free(&b);
+    rd_close(&x);
+}
+
+static void test_format_names(void)
+{
+    sl__row_format f = SL__ROWS_TABLE;
+
+    SL_CHECK_OK(sl__row_format_parse("csv", &f));
+    SL_CHECK_INT(f, SL__ROWS_CSV);
+    SL_CHECK_OK(sl__row_format_parse("json", &f));
+    SL_CHECK_INT(f, SL__ROWS_JSON);
+    SL_CHECK_INT(sl__row_format_parse("Table", &f), SL_EPARSE);
+    SL_CHECK_STR(sl__row_format_name(SL__ROWS_TABLE), "table");
+}
+
 const char *SL_SUITE = "core_rows";
 const sl_test_case SL_TESTS[] = {
     {"mode_names", test_mode_names},
@@ -480,5 +622,9 @@ const sl_test_case SL_TESTS[] = {
     {"json_malformed", test_json_malformed},
     {"infer_csv", test_infer_csv},
     {"infer_json", test_infer_json},
+    {"put_table", test_put_table},
+    {"put_table_wide_header", test_put_table_wide_header},
+    {"put_json_and_csv", test_put_json_and_csv},
+    {"format_names", test_format_names},
     {NULL, NULL},
 };
