@@ -15,6 +15,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -51,6 +52,30 @@ const char *sl__rec_format_name(sl__rec_format f)
     return (size_t)f < 3 ? format_names[f] : "?";
 }
 
+/* The names Spark's "mode" option takes, then sluice's own (the first
+ * three), all compared case-insensitively. */
+static const char *const mode_names[] = {"permissive",    "drop_malformed",
+                                         "fail_fast",     "permissive",
+                                         "dropmalformed", "failfast"};
+
+sl_status sl__parse_mode_parse(const char *name, sl__parse_mode *out)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof mode_names / sizeof mode_names[0]; i++) {
+        if (strcasecmp(name, mode_names[i]) == 0) {
+            *out = (sl__parse_mode)(i % 3);
+            return SL_OK;
+        }
+    }
+    return SL_EPARSE;
+}
+
+const char *sl__parse_mode_name(sl__parse_mode m)
+{
+    return (size_t)m < 3 ? mode_names[m] : "?";
+}
+
 void sl__rec_options_init(sl__rec_options *o)
 {
     memset(o, 0, sizeof *o);
@@ -72,6 +97,8 @@ sl_status sl__rec_options_check(const sl__rec_options *o, char *err,
 
     if ((size_t)o->format > SL__REC_CSV)
         return sl__errbuf(err, errlen, SL_EINVAL, "unknown record format");
+    if (o->schema && sl__rows_check(o, err, errlen) != SL_OK)
+        return SL_EINVAL;
     if (o->format != SL__REC_CSV)
         return SL_OK;
     if (o->separator == '\0' || csv_bad_char(o->separator))
@@ -337,6 +364,21 @@ static sl_status csv_row(sl__rec_reader *r, const char *line, size_t len,
     return SL_OK;
 }
 
+sl_status sl__csv_split(const sl__rec_reader *r, const char *line, size_t len,
+                        sl__rec_alloc_fn alloc, void *ctx, sl_value *out,
+                        char *err, size_t errlen)
+{
+    size_t nfields, extra;
+    sl_status st = csv_scan(r, line, len, &nfields, &extra, err, errlen);
+
+    if (st != SL_OK)
+        return st;
+    st = csv_build(r, line, len, nfields, extra, alloc, ctx, out);
+    if (st != SL_OK)
+        return sl__errbuf(err, errlen, st, "out of memory");
+    return SL_OK;
+}
+
 static sl_status csv_parse(sl__rec_reader *r, const char *line, size_t len,
                            sl__rec_alloc_fn alloc, void *ctx, sl_value *out,
                            char *err, size_t errlen)
@@ -353,6 +395,8 @@ static sl_status csv_parse(sl__rec_reader *r, const char *line, size_t len,
         line += 3;
         len -= 3;
     }
+    if (!r->header && r->schema)
+        return sl__rows_parse(r, line, len, alloc, ctx, out, err, errlen);
     if (!r->header)
         return csv_row(r, line, len, alloc, ctx, out, err, errlen);
     st = csv_scan(r, line, len, &nfields, &extra, why, sizeof why);
@@ -450,6 +494,12 @@ static sl_status json_prescan(const char *line, size_t len, char *err,
     if (blank == len)
         return sl__errbuf(err, errlen, SL_EPARSE, "empty line");
     return SL_OK;
+}
+
+sl_status sl__json_prescan(const char *line, size_t len, char *err,
+                           size_t errlen)
+{
+    return json_prescan(line, len, err, errlen);
 }
 
 /* A copy of a C string from cJSON as a string value. */
@@ -606,6 +656,12 @@ sl_status sl__rec_reader_init(sl__rec_reader *r, const sl__rec_options *o,
     r->format = o->format;
     r->separator = o->separator;
     r->quote = o->quote;
+    r->mode = o->mode;
+    r->corrupt = -1;
+    if (o->schema) {
+        r->schema = sl_schema_retain(o->schema);
+        r->corrupt = sl__rows_corrupt_column(o->schema);
+    }
     if (o->format != SL__REC_CSV)
         return SL_OK;
     r->header = o->header;
@@ -620,6 +676,8 @@ void sl__rec_reader_free(sl__rec_reader *r)
         return;
     sl_free(r->names);
     r->names = NULL;
+    sl_schema_release(r->schema);
+    r->schema = NULL;
 }
 
 sl_status sl__rec_parse(sl__rec_reader *r, const char *line, size_t len,
@@ -629,10 +687,13 @@ sl_status sl__rec_parse(sl__rec_reader *r, const char *line, size_t len,
     sl_status st;
 
     r->lines++;
+    r->row_malformed = false;
     /* Values hold lengths in 32 bits; a field or item count is at most
      * the line length + 1. */
     if (len >= UINT32_MAX)
         st = sl__errbuf(err, errlen, SL_EPARSE, "line of 4 GiB or more");
+    else if (r->schema && r->format != SL__REC_CSV)
+        st = sl__rows_parse(r, line, len, alloc, alloc_ctx, out, err, errlen);
     else if (r->format == SL__REC_JSON)
         st = json_parse(line, len, alloc, alloc_ctx, out, err, errlen);
     else if (r->format == SL__REC_CSV)
@@ -643,8 +704,10 @@ sl_status sl__rec_parse(sl__rec_reader *r, const char *line, size_t len,
     }
     if (st == SL_OK)
         r->records++;
-    else if (st == SL_EPARSE)
+    if (st == SL_EPARSE || r->row_malformed)
         r->malformed++;
+    if (st == SL_EPARSE && r->schema && r->mode == SL__PARSE_FAIL_FAST)
+        r->fail = true;
     return st;
 }
 

@@ -2,12 +2,15 @@
  * Record formats shared by every text source: a line of text becomes one
  * record as a plain line, a JSON value (JSON lines) or a CSV row; lines
  * that are no record are counted and can go to a dead-letter file.
- * Internal to sluice (sl__ names); includes only core/core.h.
+ * With a schema, lines become typed rows (rows.c). Internal to sluice
+ * (sl__ names); includes only core/core.h and the public schema header.
  */
 #ifndef SL_CORE_RECORDS_H
 #define SL_CORE_RECORDS_H
 
 #include "core/core.h"
+
+#include <sluice/schema.h>
 
 #include <pthread.h>
 
@@ -44,6 +47,25 @@ sl_status sl__rec_format_parse(const char *name, sl__rec_format *out);
 /** The name of a format ("lines", "json", "csv"). */
 const char *sl__rec_format_name(sl__rec_format f);
 
+/*
+ * What a typed reader does with a malformed record (Spark's "mode" option,
+ * docs/sql.md "Reading rows"). Every malformed record is counted in the
+ * reader's malformed counter and can go to a dead-letter file.
+ */
+typedef enum sl__parse_mode {
+    SL__PARSE_PERMISSIVE,     /* a row anyway: nulls, _corrupt_record */
+    SL__PARSE_DROP_MALFORMED, /* no row */
+    SL__PARSE_FAIL_FAST       /* no row, and the job fails */
+} sl__parse_mode;
+
+/** Parse a mode name ("permissive", "drop_malformed", "fail_fast"; Spark's
+ * "PERMISSIVE", "DROPMALFORMED", "FAILFAST" too, case-insensitively);
+ * SL_EPARSE otherwise. */
+sl_status sl__parse_mode_parse(const char *name, sl__parse_mode *out);
+
+/** The name of a mode ("permissive", "drop_malformed", "fail_fast"). */
+const char *sl__parse_mode_name(sl__parse_mode m);
+
 /** How a text source turns lines into records. */
 typedef struct sl__rec_options {
     sl__rec_format format;
@@ -52,6 +74,8 @@ typedef struct sl__rec_options {
     bool header;    /* csv: the first line of each file names the columns */
     const char *const *columns; /* csv: given names (header false) */
     size_t ncolumns;            /* number of given names */
+    const sl_schema *schema;    /* rows of this schema; NULL: untyped */
+    sl__parse_mode mode;        /* typed: malformed records (permissive) */
 } sl__rec_options;
 
 /** Defaults: lines; for CSV ',' and '"', no header, no given columns. */
@@ -60,7 +84,9 @@ void sl__rec_options_init(sl__rec_options *o);
 /**
  * Check options before a source keeps them: separator and quote differ
  * and are neither '\n' nor '\r', header and given columns exclude each
- * other. SL_EINVAL with err saying why.
+ * other; a schema: lines need one string column, CSV only scalar types
+ * other than binary (as Spark's CSV reader), given columns exclude it, a
+ * `_corrupt_record` column is a string. SL_EINVAL with err saying why.
  */
 sl_status sl__rec_options_check(const sl__rec_options *o, char *err,
                                 size_t errlen);
@@ -92,7 +118,12 @@ typedef struct sl__rec_reader {
     char **names;       /* csv: ncolumns names, or NULL (one sl_malloc) */
     int64_t lines;      /* lines passed to sl__rec_parse */
     int64_t records;    /* lines that gave a record */
-    int64_t malformed;  /* lines refused with SL_EPARSE */
+    int64_t malformed;  /* malformed lines (typed permissive rows too) */
+    sl_schema *schema;  /* typed: a reference, or NULL */
+    sl__parse_mode mode;
+    int corrupt;        /* typed: the _corrupt_record column, or -1 */
+    bool row_malformed; /* typed permissive: the last row was malformed */
+    bool fail;          /* typed fail_fast: a malformed record was met */
 } sl__rec_reader;
 
 /**
@@ -103,7 +134,8 @@ typedef struct sl__rec_reader {
 sl_status sl__rec_reader_init(sl__rec_reader *r, const sl__rec_options *o,
                               char *err, size_t errlen);
 
-/** Free what the reader owns (the column names). Accepts NULL. */
+/** Free what the reader owns (the column names, its schema reference).
+ * Accepts NULL. */
 void sl__rec_reader_free(sl__rec_reader *r);
 
 /**
@@ -118,6 +150,12 @@ void sl__rec_reader_free(sl__rec_reader *r);
  *   field has doubled quotes (then copied into alloc memory).
  * Item arrays come from alloc; string views into line need line to
  * outlive the record (as a receive block does).
+ * With a schema the record is a row (rows.c, docs/sql.md "Reading rows"):
+ * a tuple with one item per column, converted to the column types. A
+ * malformed row in permissive mode is SL_OK with r->row_malformed set,
+ * err saying why (the caller writes its dead letter as for SL_EPARSE) and
+ * counted in r->records and r->malformed; in drop_malformed and
+ * fail_fast mode it is SL_EPARSE, and fail_fast sets r->fail.
  * @returns SL_OK; SL_ENOTFOUND for a line that is no record (the CSV
  * header); SL_EPARSE for a malformed line (counted in r->malformed), err
  * saying why; SL_ENOMEM.
@@ -132,6 +170,55 @@ sl_status sl__rec_parse(sl__rec_reader *r, const char *line, size_t len,
  * from the reader, valid while it lives.
  */
 size_t sl__rec_columns(const sl__rec_reader *r, const char *const **names);
+
+/* ------------------------------------------------------- typed rows */
+
+/*
+ * The fields of one CSV line as a tuple of strings (views into line, or
+ * copies from alloc for fields with doubled quotes), however many there
+ * are: the tokenizer sl__rec_parse uses, shared with rows.c. SL_EPARSE
+ * with err saying why; SL_ENOMEM.
+ */
+sl_status sl__csv_split(const sl__rec_reader *r, const char *line, size_t len,
+                        sl__rec_alloc_fn alloc, void *ctx, sl_value *out,
+                        char *err, size_t errlen);
+
+/* The checks of a JSON line cJSON cannot be trusted with (blank, NUL
+ * bytes, "\u0000", nesting over 64 levels), shared with rows.c. */
+sl_status sl__json_prescan(const char *line, size_t len, char *err,
+                           size_t errlen);
+
+/* The index of a schema's `_corrupt_record` column, or -1 (rows.c). */
+int sl__rows_corrupt_column(const sl_schema *s);
+
+/* rows.c: the options check and the parse of a data line with a schema
+ * (the CSV header and byte order mark already taken by records.c). */
+sl_status sl__rows_check(const sl__rec_options *o, char *err, size_t errlen);
+sl_status sl__rows_parse(sl__rec_reader *r, const char *line, size_t len,
+                         sl__rec_alloc_fn alloc, void *ctx, sl_value *out,
+                         char *err, size_t errlen);
+
+/**
+ * The schema `streamctl sql` reads a CSV file with when none is given:
+ * every column a string, named by the header line (Spark's header
+ * handling: an empty name becomes `_c<i>`, a duplicate name (compared
+ * case-insensitively) gets its 0-based index appended). The options'
+ * separator and quote apply. SL_EPARSE (a malformed header), SL_ENOMEM,
+ * err saying why; *out released with sl_schema_release.
+ */
+sl_status sl__rec_infer_csv_header(const sl__rec_options *o, const char *line,
+                                   size_t len, sl_schema **out, char *err,
+                                   size_t errlen);
+
+/**
+ * The schema of a JSON-lines file from its first record (an object):
+ * integral numbers long, other numbers double, booleans, strings, null
+ * string, arrays array<type of their first non-null item> (string when
+ * none), objects struct<...>. The fields sorted by name, as Spark's JSON
+ * schema inference does. SL_EPARSE, SL_ENOMEM, err saying why.
+ */
+sl_status sl__rec_infer_json(const char *line, size_t len, sl_schema **out,
+                             char *err, size_t errlen);
 
 /* ------------------------------------------------------ streamed lines */
 

@@ -2,7 +2,8 @@
  * libFuzzer target for the CSV reader (src/core/records.c). The first
  * byte of the input chooses the options (its low 5 bits: 0x01 header,
  * 0x06 separator , ; tab |, 0x08 quote ' instead of ", 0x10 no quoting);
- * every line after it is parsed as a CSV row and checked.
+ * every line after it is parsed as a CSV row and checked, then again as
+ * a typed row of a fixed schema in each parse mode.
  */
 #include "fuzz_lines.h"
 
@@ -41,7 +42,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     o.header = flags & 0x01;
     o.separator = separators[(flags >> 1) & 3];
     o.quote = flags & 0x10 ? '\0' : flags & 0x08 ? '\'' : '"';
-    if (size)
+    if (size) {
         fuzz_lines(&o, data + 1, size - 1, check_row);
+        fuzz_typed(&o,
+                   "a long, b double, c boolean, d string, e timestamp, "
+                   "_corrupt_record string",
+                   data + 1, size - 1);
+    }
     return 0;
 }

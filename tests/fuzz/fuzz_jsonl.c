@@ -1,7 +1,8 @@
 /*
  * libFuzzer target for the JSON-lines reader (src/core/records.c): every
  * line of the input is parsed as one JSON value, and the record is
- * checked (kinds, depth, finite doubles, exact ints) and formatted.
+ * checked (kinds, depth, finite doubles, exact ints) and formatted; then
+ * read again as a typed row of a fixed schema in each parse mode.
  */
 #include <math.h>
 
@@ -70,5 +71,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     sl__rec_options_init(&o);
     o.format = SL__REC_JSON;
     fuzz_lines(&o, data, size, check_record);
+    fuzz_typed(&o,
+               "a long, b double, c boolean, d string, e timestamp, f binary, "
+               "g array<long>, h struct<x: double, y: array<string>>, "
+               "_corrupt_record string",
+               data, size);
     return 0;
 }
