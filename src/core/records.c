@@ -502,11 +502,9 @@ sl_status sl__json_prescan(const char *line, size_t len, char *err,
     return json_prescan(line, len, err, errlen);
 }
 
-/* A copy of a C string from cJSON as a string value. */
-static sl_status json_string(const char *s, sl__rec_alloc_fn alloc, void *ctx,
-                             sl_value *out)
+sl_status sl__rec_copy_str(const char *s, size_t n, sl__rec_alloc_fn alloc,
+                           void *ctx, sl_value *out)
 {
-    size_t n = strlen(s);
     char *p;
 
     if (n == 0) {
@@ -518,6 +516,13 @@ static sl_status json_string(const char *s, sl__rec_alloc_fn alloc, void *ctx,
     memcpy(p, s, n);
     *out = sl_str(p, n);
     return SL_OK;
+}
+
+/* A copy of a C string from cJSON as a string value. */
+static sl_status json_string(const char *s, sl__rec_alloc_fn alloc, void *ctx,
+                             sl_value *out)
+{
+    return sl__rec_copy_str(s, strlen(s), alloc, ctx, out);
 }
 
 static sl_status json_number(double d, sl_value *out, char *err, size_t errlen)

@@ -100,6 +100,11 @@ sl_status sl__rec_options_check(const sl__rec_options *o, char *err,
  */
 typedef void *(*sl__rec_alloc_fn)(void *ctx, size_t n);
 
+/** n bytes at s copied into alloc memory as a string value (the empty
+ * string needs none). SL_ENOMEM. */
+sl_status sl__rec_copy_str(const char *s, size_t n, sl__rec_alloc_fn alloc,
+                           void *ctx, sl_value *out);
+
 /** An sl__rec_alloc_fn over an sl__arena (ctx is the arena). */
 void *sl__rec_arena_alloc(void *ctx, size_t n);
 

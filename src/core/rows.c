@@ -383,23 +383,6 @@ static long base64_decode(const char *s, size_t n, unsigned char *dst)
     return bits >= 6 ? -1 : (long)o; /* one dangling character */
 }
 
-/* Bytes copied into alloc memory. */
-static sl_status copy_str(const char *s, size_t n, sl__rec_alloc_fn alloc,
-                          void *ctx, sl_value *out)
-{
-    char *p;
-
-    if (n == 0) {
-        *out = sl_str(empty_str, 0);
-        return SL_OK;
-    }
-    if (n >= UINT32_MAX || !(p = alloc(ctx, n)))
-        return SL_ENOMEM;
-    memcpy(p, s, n);
-    *out = sl_str(p, n);
-    return SL_OK;
-}
-
 typedef struct json_ctx {
     sl__rec_alloc_fn alloc;
     void *ctx;
@@ -463,7 +446,7 @@ static sl_status json_as_text(json_ctx *c, const cJSON *j, sl_value *out)
 
     if (!text)
         return SL_ENOMEM;
-    st = copy_str(text, strlen(text), c->alloc, c->ctx, out);
+    st = sl__rec_copy_str(text, strlen(text), c->alloc, c->ctx, out);
     cJSON_free(text);
     return st;
 }
@@ -626,8 +609,8 @@ static sl_status json_scalar(json_ctx *c, const sl_type *t, const cJSON *j,
         return SL_OK;
     case SL_TYPE_STRING:
         if (type == cJSON_String)
-            return copy_str(j->valuestring, strlen(j->valuestring), c->alloc,
-                            c->ctx, out);
+            return sl__rec_copy_str(j->valuestring, strlen(j->valuestring),
+                                    c->alloc, c->ctx, out);
         return json_as_text(c, j, out);
     default:
         return mismatch(c, t, json_kind(j));
