@@ -177,10 +177,8 @@ static const sl_type *common2(const sl_type *a, const sl_type *b)
     return NULL;
 }
 
-/* The common type of args[from..n), every one of them asked for in it. */
-static const sl_type *common_bind(const sl_type *const *args, size_t from,
-                                  size_t n, const sl_type **want,
-                                  const char **why)
+const sl_type *sl__fn_common(const sl_type *const *args, size_t from, size_t n,
+                             const sl_type **want, const char **why)
 {
     const sl_type *t = args[from];
     for (size_t i = from + 1; i < n && t; i++)
@@ -200,7 +198,7 @@ static const sl_type *coalesce_bind(const sl_type *const *args, size_t n,
                                     const char **why)
 {
     SL__UNUSED(a);
-    return common_bind(args, 0, n, want, why);
+    return sl__fn_common(args, 0, n, want, why);
 }
 
 static sl_status coalesce_eval(const void *st, const sl_value *args, size_t n,
@@ -237,7 +235,7 @@ static const sl_type *if_bind(const sl_type *const *args, size_t n,
         return NULL;
     }
     want[0] = sl_type_scalar(SL_TYPE_BOOLEAN);
-    return common_bind(args, 1, n, want, why);
+    return sl__fn_common(args, 1, n, want, why);
 }
 
 static sl_status if_eval(const void *st, const sl_value *args, size_t n,

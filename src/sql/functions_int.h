@@ -24,6 +24,14 @@ extern const sl__sql_func sl__sql_funcs_cond[];
 bool sl__fn_want(const sl_type *const *args, const sl_type **want, size_t i,
                  sl_type_id id, sl__arena *a, const char **why);
 
+/*
+ * Spark's wider common type of args[from..n) (NULL gives way to any
+ * type, long widens to double, atomic types meet as string), asked for
+ * in want[from..n); NULL with *why when there is none.
+ */
+const sl_type *sl__fn_common(const sl_type *const *args, size_t from, size_t n,
+                             const sl_type **want, const char **why);
+
 /* A copy of n bytes at s as a string value in a (SL_ENOMEM: false). */
 bool sl__fn_str(sl__arena *a, const char *s, size_t n, sl_value *out);
 

@@ -200,6 +200,85 @@ static void test_conditional(void)
     SL_CHECK(strncmp(CALL("if", "l:1", "l:1", "l:2"), "bind error:", 11) == 0);
 }
 
+static void test_abs_round(void)
+{
+    SL_CHECK_STR(CALL("abs", "l:-5"), "5");
+    SL_CHECK_STR(sqlfn_type(), "long");
+    SL_CHECK_STR(CALL("abs", "d:-1.5"), "1.5");
+    SL_CHECK_STR(CALL("abs", "l:-9223372036854775808"), "-9223372036854775808");
+    SL_CHECK_STR(CALL("abs", "s:-2"), "2.0");
+    SL_CHECK_STR(CALL("abs", "ns"), "NULL");
+    SL_CHECK(strncmp(CALL("abs", "b:true"), "bind error:", 11) == 0);
+    SL_CHECK_STR(CALL("round", "d:2.5"), "3.0");
+    SL_CHECK_STR(CALL("round", "d:-2.5"), "-3.0");
+    SL_CHECK_STR(CALL("round", "d:2.675", "l:2"), "2.68");
+    SL_CHECK_STR(CALL("round", "d:1.005", "l:2"), "1.01");
+    SL_CHECK_STR(CALL("round", "l:125", "l:-1"), "130");
+    SL_CHECK_STR(CALL("round", "l:-125", "l:-1"), "-130");
+    SL_CHECK_STR(CALL("round", "l:7"), "7");
+    SL_CHECK_STR(sqlfn_type(), "long");
+    SL_CHECK_STR(CALL("round", "d:1234.5", "l:-2"), "1200.0");
+    SL_CHECK_STR(CALL("round", "d:9.99", "l:1"), "10.0");
+    SL_CHECK_STR(CALL("round", "d:-0.4"), "0.0");
+    SL_CHECK_STR(CALL("round", "d:0.5"), "1.0");
+    SL_CHECK_STR(CALL("round", "d:nan"), "NaN");
+    SL_CHECK_STR(CALL("round", "d:-inf", "l:2"), "-Infinity");
+    SL_CHECK_STR(CALL("round", "d:1e-20", "l:2"), "0.0");
+    SL_CHECK_STR(CALL("round", "d:123.456", "l:-5"), "0.0");
+    SL_CHECK_STR(CALL("round", "d:1.5", "l:-9223372036854775808"), "0.0");
+    SL_CHECK_STR(CALL("round", "d:1e300", "l:2"), "1.0E300");
+    SL_CHECK_STR(CALL("round", "d:1.5", "nl"), "NULL");
+    SL_CHECK_STR(CALL("bround", "d:2.5"), "2.0");
+    SL_CHECK_STR(CALL("bround", "d:3.5"), "4.0");
+    SL_CHECK_STR(CALL("bround", "d:0.5"), "0.0");
+    SL_CHECK_STR(CALL("bround", "d:2.51"), "3.0");
+    SL_CHECK_STR(CALL("bround", "l:25", "l:-1"), "20");
+    SL_CHECK_STR(CALL("bround", "l:35", "l:-1"), "40");
+}
+
+static void test_math(void)
+{
+    SL_CHECK_STR(CALL("floor", "d:-1.5"), "-2");
+    SL_CHECK_STR(sqlfn_type(), "long");
+    SL_CHECK_STR(CALL("ceil", "d:1.2"), "2");
+    SL_CHECK_STR(CALL("ceiling", "d:-1.2"), "-1");
+    SL_CHECK_STR(CALL("floor", "l:5"), "5");
+    SL_CHECK_STR(CALL("ceil", "d:nan"), "0");
+    SL_CHECK_STR(CALL("floor", "d:1e30"), "9223372036854775807");
+    SL_CHECK_STR(CALL("floor", "s:3.7"), "3");
+    SL_CHECK_STR(CALL("sqrt", "d:4"), "2.0");
+    SL_CHECK_STR(sqlfn_type(), "double");
+    SL_CHECK_STR(CALL("sqrt", "l:2"), "1.4142135623730951");
+    SL_CHECK_STR(CALL("sqrt", "d:-1"), "NaN");
+    SL_CHECK_STR(CALL("pow", "l:2", "l:10"), "1024.0");
+    SL_CHECK_STR(CALL("power", "d:2", "d:0.5"), "1.4142135623730951");
+    SL_CHECK_STR(CALL("pow", "nl", "l:1"), "NULL");
+    SL_CHECK_STR(CALL("exp", "l:0"), "1.0");
+    SL_CHECK_STR(CALL("ln", "d:1"), "0.0");
+    SL_CHECK_STR(CALL("ln", "d:0"), "NULL");
+    SL_CHECK_STR(CALL("log", "d:-1"), "NULL");
+    SL_CHECK_STR(CALL("log", "l:2", "l:8"), "3.0");
+    SL_CHECK_STR(CALL("log", "l:10", "l:100"), "2.0");
+    SL_CHECK_STR(CALL("log", "d:0", "d:8"), "NULL");
+    SL_CHECK_STR(CALL("log10", "l:1000"), "3.0");
+    SL_CHECK_STR(CALL("log2", "l:8"), "3.0");
+    SL_CHECK_STR(CALL("sign", "d:-3"), "-1.0");
+    SL_CHECK_STR(CALL("signum", "l:0"), "0.0");
+    SL_CHECK_STR(CALL("sign", "l:5"), "1.0");
+    SL_CHECK_STR(CALL("greatest", "l:1", "l:3", "l:2"), "3");
+    SL_CHECK_STR(sqlfn_type(), "long");
+    SL_CHECK_STR(CALL("greatest", "l:1", "nl", "l:3"), "3");
+    SL_CHECK_STR(CALL("greatest", "nl", "nl"), "NULL");
+    SL_CHECK_STR(CALL("greatest", "l:1", "d:2.5"), "2.5");
+    SL_CHECK_STR(CALL("greatest", "s:a", "s:b", "s:ab"), "b");
+    SL_CHECK_STR(CALL("least", "s:日", "s:a"), "a");
+    SL_CHECK_STR(CALL("least", "d:1", "d:nan"), "1.0");
+    SL_CHECK_STR(CALL("greatest", "d:1", "d:nan"), "NaN");
+    SL_CHECK_STR(CALL("least", "t:2024-01-01", "t:2023-01-01"),
+                 "2023-01-01 00:00:00");
+    SL_CHECK(strncmp(CALL("greatest", "as:a", "as:b"), "bind error:", 11) == 0);
+}
+
 /* ------------------------------------------------ one regex, two threads */
 
 typedef struct thr {
@@ -271,6 +350,8 @@ const sl_test_case SL_TESTS[] = {
     {"regexp_extract", test_regexp_extract},
     {"regexp_replace", test_regexp_replace},
     {"conditional", test_conditional},
+    {"abs_round", test_abs_round},
+    {"math", test_math},
     {"regex_threads", test_regex_threads},
     {"cleanup", test_cleanup},
     {NULL, NULL},
