@@ -321,9 +321,8 @@ static size_t format_with(int64_t ms, const sl_value *fmt, char *o, size_t cap,
     tok t;
     while (next_tok(fmt, &i, &t, bad) && len + 24 < cap) {
         if (!t.letter) {
-            size_t l = t.litlen < cap - len - 24 ? t.litlen : 0;
-            memcpy(o + len, t.lit, l);
-            len += l;
+            memcpy(o + len, t.lit, t.litlen);
+            len += t.litlen;
             continue;
         }
         int64_t v = t.letter == 'y'   ? (t.count == 2 ? f.year % 100 : f.year)
@@ -441,15 +440,18 @@ static sl_status from_unix_eval(EVAL_ARGS)
     sl_value def = sl_str(DEFAULT_FMT, sizeof DEFAULT_FMT - 1);
     const sl_value *fmt = n > 1 ? &args[1] : &def;
     int64_t s = args[0].u.i;
-    char buf[256];
     bool bad = false;
     *out = sl_null();
     if (s > INT64_MAX / 1000 || s < INT64_MIN / 1000)
         return SL_OK;
-    size_t len = format_with(s * 1000, fmt, buf, sizeof buf, &bad);
-    if (bad)
-        return SL_OK;
-    return sl__fn_str(scratch, buf, len, out) ? SL_OK : SL_ENOMEM;
+    /* Each pattern byte writes at most 24 bytes (a year, a fraction). */
+    size_t cap = fmt->len * 24 + 32;
+    char *buf = sl__arena_alloc(scratch, cap);
+    if (!buf)
+        return SL_ENOMEM;
+    size_t len = format_with(s * 1000, fmt, buf, cap, &bad);
+    *out = bad ? sl_null() : sl_str(buf, len);
+    return SL_OK;
 }
 
 const sl__sql_func sl__sql_funcs_time[] = {

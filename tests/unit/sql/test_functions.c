@@ -6,6 +6,7 @@
  * limits), and one prepared regex evaluated from two threads (TSan).
  */
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fn_call.h"
@@ -395,6 +396,33 @@ static void test_unix_time(void)
                      "prepare error:", 14) == 0);
 }
 
+/* Results past SL__SQL_MAX_STR are NULL, not a failed allocation. */
+static void test_huge_results(void)
+{
+    size_t big = 2u << 20;
+    char *rep = malloc(big + 3), *in = malloc(1024 + 3);
+    memcpy(rep, "s:", 2);
+    memset(rep + 2, 'b', big);
+    rep[big + 2] = '\0';
+    memcpy(in, "s:", 2);
+    memset(in + 2, 'a', 1024);
+    in[1026] = '\0';
+    SL_CHECK_STR(CALL("replace", in, "s:a", rep), "NULL");
+    SL_CHECK_STR(CALL("regexp_replace", in, "s:a", rep), "NULL");
+    SL_CHECK_STR(CALL("lpad", "s:x", "l:2000000000"), "NULL");
+    SL_CHECK_STR(CALL("rpad", "s:x", "l:9223372036854775807", "s:ab"), "NULL");
+    SL_CHECK_STR(CALL("concat_ws", "s:,", "s:a", "s:b"), "a,b");
+    free(rep);
+    free(in);
+    /* A long pattern is written whole. */
+    char fmt[1000] = "s:";
+    for (int i = 0; i < 100; i++)
+        strcat(fmt, "'xyz'yyyy");
+    const char *r = CALL("from_unixtime", "l:0", fmt);
+    SL_CHECK_INT(strlen(r), 700);
+    SL_CHECK(strncmp(r + 693, "xyz1970", 7) == 0);
+}
+
 /* ------------------------------------------------ one regex, two threads */
 
 typedef struct thr {
@@ -472,6 +500,7 @@ const sl_test_case SL_TESTS[] = {
     {"date_trunc", test_date_trunc},
     {"to_timestamp", test_to_timestamp},
     {"unix_time", test_unix_time},
+    {"huge_results", test_huge_results},
     {"regex_threads", test_regex_threads},
     {"cleanup", test_cleanup},
     {NULL, NULL},
