@@ -46,6 +46,7 @@ static const char *const op_text[] = {
 static size_t show(const sl__sql_expr *x, char *buf, size_t n)
 {
     size_t k = 0;
+#define SHOW(y) (k += show((y), buf + (k < n ? k : n), k < n ? n - k : 0))
 #define PUT(...)                                                               \
     (k +=                                                                      \
      (size_t)snprintf(buf + (k < n ? k : n), k < n ? n - k : 0, __VA_ARGS__))
@@ -68,31 +69,77 @@ static size_t show(const sl__sql_expr *x, char *buf, size_t n)
         break;
     case SL__SQL_UNARY:
         PUT("(%s", op_text[x->op]);
-        k += show(x->args[0], buf + (k < n ? k : n), k < n ? n - k : 0);
+        SHOW(x->args[0]);
         PUT(")");
         break;
     case SL__SQL_BINARY:
         PUT("(");
-        k += show(x->args[0], buf + (k < n ? k : n), k < n ? n - k : 0);
+        SHOW(x->args[0]);
         PUT(" %s ", op_text[x->op]);
-        k += show(x->args[1], buf + (k < n ? k : n), k < n ? n - k : 0);
+        SHOW(x->args[1]);
         PUT(")");
         break;
     case SL__SQL_FUNC:
         PUT("%s(", x->name);
         for (size_t i = 0; i < x->nargs; i++) {
             PUT("%s", i ? ", " : "");
-            k += show(x->args[i], buf + (k < n ? k : n), k < n ? n - k : 0);
+            SHOW(x->args[i]);
         }
         PUT(")");
         break;
     case SL__SQL_STAR:
         PUT("*");
         break;
+    case SL__SQL_CAST:
+        PUT("CAST(");
+        SHOW(x->args[0]);
+        PUT(" AS %s)", x->type_text);
+        break;
+    case SL__SQL_INDEX:
+        SHOW(x->args[0]);
+        PUT("[");
+        SHOW(x->args[1]);
+        PUT("]");
+        break;
+    case SL__SQL_FIELD:
+        SHOW(x->args[0]);
+        PUT(".%s", x->name);
+        break;
+    case SL__SQL_LIKE:
+    case SL__SQL_RLIKE:
+        SHOW(x->args[0]);
+        PUT(" %s%s ", x->negated ? "NOT " : "",
+            x->kind == SL__SQL_LIKE ? "LIKE" : "RLIKE");
+        SHOW(x->args[1]);
+        break;
+    case SL__SQL_IN:
+        PUT("(");
+        SHOW(x->args[0]);
+        PUT(" %sIN (", x->negated ? "NOT " : "");
+        for (size_t i = 1; i < x->nargs; i++) {
+            PUT("%s", i > 1 ? ", " : "");
+            SHOW(x->args[i]);
+        }
+        PUT("))");
+        break;
+    case SL__SQL_CASE:
+        PUT("CASE");
+        for (size_t i = 0; i < x->nargs; i++) {
+            size_t j = i - x->has_operand;
+            bool last = x->has_else && i + 1 == x->nargs;
+            PUT(" %s", x->has_operand && i == 0 ? ""
+                       : last                   ? "ELSE "
+                       : j % 2 == 0             ? "WHEN "
+                                                : "THEN ");
+            SHOW(x->args[i]);
+        }
+        PUT(" END");
+        break;
     default:
         k += sl__sql_expr_format(x, buf + (k < n ? k : n), k < n ? n - k : 0);
     }
 #undef PUT
+#undef SHOW
     return k;
 }
 
