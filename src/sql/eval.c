@@ -124,6 +124,21 @@ static bool cmp_holds(int op, int c)
     }
 }
 
+/*
+ * A value of another kind than its type says (a reader's bug) must not
+ * be read as that type: an integer where a double belongs is widened,
+ * anything else is NULL. n->value.kind holds the kind (COLUMN, FIELD,
+ * INDEX).
+ */
+static void conform(const sl__sql_node *n, sl_value *v)
+{
+    if (v->kind != n->value.kind && v->kind != SL_KIND_NULL &&
+        n->value.kind != SL_KIND_NULL)
+        *v = v->kind == SL_KIND_INT && n->value.kind == SL_KIND_DOUBLE
+                 ? sl_double((double)v->u.i)
+                 : sl_null();
+}
+
 #define KID(p, n, k) ((p)->kids[(n)->kids + (k)])
 #define EVAL(k, v)                                                             \
     do {                                                                       \
@@ -292,11 +307,13 @@ static sl_status eval_unary(const sl__sql_prog *p, const sl__sql_node *n,
     else if (n->code == SL__N_FIELD) {
         if (sl_kind_is_composite(x.kind) && n->column < x.len)
             *out = x.u.items[n->column];
+        conform(n, out);
     } else {
         EVAL(1, &i);
         if (i.kind == SL_KIND_INT && i.u.i >= 0 &&
             sl_kind_is_composite(x.kind) && (uint64_t)i.u.i < x.len)
             *out = x.u.items[i.u.i];
+        conform(n, out);
     }
     return SL_OK;
 }
@@ -312,6 +329,7 @@ sl_status sl__sql_eval_node(const sl__sql_prog *p, uint32_t i,
         return SL_OK;
     case SL__N_COLUMN:
         *out = row[n->column];
+        conform(n, out);
         return SL_OK;
     case SL__N_AND:
     case SL__N_OR:
@@ -345,6 +363,18 @@ const sl_type *sl__sql_prog_type(const sl__sql_prog *p)
 }
 
 /* ------------------------------------------------------------ building */
+
+static uint32_t kind_of(const sl_type *t)
+{
+    static const uint32_t kinds[] = {
+        [SL_TYPE_NULL] = SL_KIND_NULL,     [SL_TYPE_BOOLEAN] = SL_KIND_BOOL,
+        [SL_TYPE_LONG] = SL_KIND_INT,      [SL_TYPE_DOUBLE] = SL_KIND_DOUBLE,
+        [SL_TYPE_STRING] = SL_KIND_STR,    [SL_TYPE_BINARY] = SL_KIND_BYTES,
+        [SL_TYPE_TIMESTAMP] = SL_KIND_INT, [SL_TYPE_ARRAY] = SL_KIND_LIST,
+        [SL_TYPE_STRUCT] = SL_KIND_TUPLE};
+    return (size_t)t->id < sizeof kinds / sizeof *kinds ? kinds[t->id]
+                                                        : SL_KIND_NULL;
+}
 
 static sl_status grow(sl__sql_binder *b, size_t nk)
 {
@@ -382,6 +412,9 @@ sl_status sl__sql_node_add(sl__sql_binder *b, const sl__sql_node *n,
         return st;
     m = &p->nodes[p->nnodes];
     *m = *n;
+    if (m->code == SL__N_COLUMN || m->code == SL__N_FIELD ||
+        m->code == SL__N_INDEX) /* the kind its values must have */
+        m->value.kind = kind_of(m->type);
     m->kids = p->nkids, m->nkids = (uint32_t)nk;
     for (size_t k = 0; k < nk; k++) {
         p->kids[p->nkids++] = kids[k];

@@ -232,6 +232,36 @@ static void test_cast_concat_func(void)
     R("upper('a' || 'b')", "string AB"); /* folded at compile time */
 }
 
+/* A row whose values are not of their columns' kinds (a reader's bug)
+ * is read safely: an integer as a double, anything else as NULL. */
+static void test_bad_kinds(void)
+{
+    sl__arena a;
+    sl_value row[14], items[2] = {{0}}, v;
+    sl__sql_prog *p;
+    sl__arena_init(&a, 4096);
+    memcpy(row, sqlrun_row(), sizeof row);
+    row[0] = sl_cstr("not a long"); /* a */
+    row[2] = sl_int(3);             /* d */
+    row[5] = sl_int(2);             /* f */
+    items[0] = sl_cstr("x"), items[1] = sl_int(5);
+    row[6] = sl_composite(SL_KIND_LIST, items, 2); /* arr: strings */
+    row[7] = sl_int(1);                            /* st */
+    p = sqlrun_compile("coalesce(a + 1, -1) + d", &a);
+    SL_CHECK(p && sl__sql_eval(p, row, &a, &v) == SL_OK);
+    SL_CHECK(v.kind == SL_KIND_DOUBLE && v.u.d == 2.0);
+    p = sqlrun_compile("NOT f", &a);
+    SL_CHECK(p && sl__sql_eval(p, row, &a, &v) == SL_OK);
+    SL_CHECK_INT(v.kind, SL_KIND_NULL);
+    p = sqlrun_compile("arr[0] + arr[1]", &a);
+    SL_CHECK(p && sl__sql_eval(p, row, &a, &v) == SL_OK);
+    SL_CHECK_INT(v.kind, SL_KIND_NULL);
+    p = sqlrun_compile("arr[1] + st.x", &a);
+    SL_CHECK(p && sl__sql_eval(p, row, &a, &v) == SL_OK);
+    SL_CHECK_INT(v.kind, SL_KIND_NULL);
+    sl__arena_free(&a);
+}
+
 /* ------------------------------------------------------- concurrency */
 
 typedef struct run_arg {
@@ -366,6 +396,7 @@ const sl_test_case SL_TESTS[] = {{"hook_set", test_hook_set},
                                  {"like", test_like},
                                  {"index_field_time", test_index_field_time},
                                  {"cast_concat_func", test_cast_concat_func},
+                                 {"bad_kinds", test_bad_kinds},
                                  {"threads", test_threads},
                                  {"no_malloc", test_no_malloc},
                                  {"cleanup", test_cleanup},
