@@ -43,53 +43,18 @@ static const char *const op_text[] = {
     [SL__SQL_OP_BITOR] = "|",     [SL__SQL_OP_BITXOR] = "^"};
 
 /* x as SQL text the way Spark names expressions in messages: "(a + 1)". */
-static size_t show(const sl__sql_expr *x, char *buf, size_t n)
-{
-    size_t k = 0;
+static size_t show(const sl__sql_expr *x, char *buf, size_t n);
+
 #define SHOW(y) (k += show((y), buf + (k < n ? k : n), k < n ? n - k : 0))
 #define PUT(...)                                                               \
     (k +=                                                                      \
      (size_t)snprintf(buf + (k < n ? k : n), k < n ? n - k : 0, __VA_ARGS__))
+
+/* show() for the predicates, CAST, CASE, [] and fields. */
+static size_t show_more(const sl__sql_expr *x, char *buf, size_t n)
+{
+    size_t k = 0;
     switch (x->kind) {
-    case SL__SQL_COLUMN:
-        PUT("%s%s%s", x->qualifier ? x->qualifier : "", x->qualifier ? "." : "",
-            x->name);
-        break;
-    case SL__SQL_LITERAL:
-        if (x->value.kind == SL_KIND_STR)
-            PUT("'%.*s'", (int)x->value.len, x->value.u.s);
-        else if (x->value.kind == SL_KIND_INT)
-            PUT("%lld", (long long)x->value.u.i);
-        else if (x->value.kind == SL_KIND_DOUBLE)
-            PUT("%g", x->value.u.d);
-        else if (x->value.kind == SL_KIND_BOOL)
-            PUT("%s", x->value.u.b ? "true" : "false");
-        else
-            PUT("NULL");
-        break;
-    case SL__SQL_UNARY:
-        PUT("(%s", op_text[x->op]);
-        SHOW(x->args[0]);
-        PUT(")");
-        break;
-    case SL__SQL_BINARY:
-        PUT("(");
-        SHOW(x->args[0]);
-        PUT(" %s ", op_text[x->op]);
-        SHOW(x->args[1]);
-        PUT(")");
-        break;
-    case SL__SQL_FUNC:
-        PUT("%s(", x->name);
-        for (size_t i = 0; i < x->nargs; i++) {
-            PUT("%s", i ? ", " : "");
-            SHOW(x->args[i]);
-        }
-        PUT(")");
-        break;
-    case SL__SQL_STAR:
-        PUT("*");
-        break;
     case SL__SQL_CAST:
         PUT("CAST(");
         SHOW(x->args[0]);
@@ -136,12 +101,61 @@ static size_t show(const sl__sql_expr *x, char *buf, size_t n)
         PUT(" END");
         break;
     default:
-        k += sl__sql_expr_format(x, buf + (k < n ? k : n), k < n ? n - k : 0);
+        k += sl__sql_expr_format(x, buf, n);
     }
-#undef PUT
-#undef SHOW
     return k;
 }
+
+static size_t show(const sl__sql_expr *x, char *buf, size_t n)
+{
+    size_t k = 0;
+    switch (x->kind) {
+    case SL__SQL_COLUMN:
+        PUT("%s%s%s", x->qualifier ? x->qualifier : "", x->qualifier ? "." : "",
+            x->name);
+        break;
+    case SL__SQL_LITERAL:
+        if (x->value.kind == SL_KIND_STR)
+            PUT("'%.*s'", (int)x->value.len, x->value.u.s);
+        else if (x->value.kind == SL_KIND_INT)
+            PUT("%lld", (long long)x->value.u.i);
+        else if (x->value.kind == SL_KIND_DOUBLE)
+            PUT("%g", x->value.u.d);
+        else if (x->value.kind == SL_KIND_BOOL)
+            PUT("%s", x->value.u.b ? "true" : "false");
+        else
+            PUT("NULL");
+        break;
+    case SL__SQL_UNARY:
+        PUT("(%s", op_text[x->op]);
+        SHOW(x->args[0]);
+        PUT(")");
+        break;
+    case SL__SQL_BINARY:
+        PUT("(");
+        SHOW(x->args[0]);
+        PUT(" %s ", op_text[x->op]);
+        SHOW(x->args[1]);
+        PUT(")");
+        break;
+    case SL__SQL_FUNC:
+        PUT("%s(", x->name);
+        for (size_t i = 0; i < x->nargs; i++) {
+            PUT("%s", i ? ", " : "");
+            SHOW(x->args[i]);
+        }
+        PUT(")");
+        break;
+    case SL__SQL_STAR:
+        PUT("*");
+        break;
+    default:
+        k += show_more(x, buf, n);
+    }
+    return k;
+}
+#undef PUT
+#undef SHOW
 
 sl_status sl__sql_mismatch(sl__sql_binder *b, const sl__sql_expr *x,
                            const char *fmt, ...)
