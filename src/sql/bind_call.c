@@ -57,8 +57,7 @@ static sl_status check_call(sl__sql_binder *b, const sl__sql_expr *x,
     if (is_generator(name))
         return sl__sql_error_set(b->e, x->offset,
                                  "generators are only allowed in the select "
-                                 "list: '%s'",
-                                 name);
+                                 "list");
     if (!(*fn = sl__sql_func_find(name)))
         return sl__sql_error_set(b->e, x->offset, "undefined function: '%s'",
                                  name);
