@@ -8,6 +8,14 @@
 
 #include "sql/expr.h"
 
+/*
+ * The longest string a function builds (bytes). A longer result (lpad to
+ * a billion characters, a replacement that multiplies its input) is NULL
+ * rather than an allocation failure of the whole query; sl_value lengths
+ * are 32-bit, and Spark's own strings stop at 2 GiB.
+ */
+#define SL__SQL_MAX_STR ((size_t)1 << 30)
+
 /* Each family's table, ended by an entry whose name is NULL. */
 extern const sl__sql_func sl__sql_funcs_str[];
 extern const sl__sql_func sl__sql_funcs_regex[];

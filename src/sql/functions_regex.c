@@ -363,7 +363,7 @@ static sl_status replace_eval(const void *st, const sl_value *args, size_t n,
     size_t len = 0, o = 0;
     int rc = replace_pass(st, args, scratch, NULL, &len);
     *out = sl_null();
-    if (rc <= 0)
+    if (rc <= 0 || len > SL__SQL_MAX_STR) /* too long a result: NULL */
         return rc < 0 ? SL_ENOMEM : SL_OK;
     char *d = sl__arena_alloc(scratch, len ? len : 1);
     if (!d)

@@ -334,6 +334,10 @@ static sl_status concat_ws_eval(EVAL_ARGS)
     }
     for (size_t i = 1; i < n; i++) /* measure first, then copy */
         ws_walk(&args[i], &args[0], NULL, &total, &first);
+    if (total > SL__SQL_MAX_STR) {
+        *out = sl_null();
+        return SL_OK;
+    }
     char *p = sl__arena_alloc(scratch, total ? total : 1);
     if (!p)
         return SL_ENOMEM;
@@ -387,6 +391,11 @@ static sl_status replace_eval(EVAL_ARGS)
     for (const char *p = s->u.s, *end = s->u.s + s->len;
          (p = find_bytes(p, (size_t)(end - p), f->u.s, f->len)); p += f->len)
         count++;
+    if (r->len > f->len && count &&
+        (r->len - f->len) > (SL__SQL_MAX_STR - s->len) / count) {
+        *out = sl_null(); /* too long a result: NULL */
+        return SL_OK;
+    }
     size_t total = s->len - count * f->len + count * r->len;
     char *d = sl__arena_alloc(scratch, total ? total : 1);
     if (!d)
@@ -429,6 +438,11 @@ static sl_status pad(const sl_value *args, size_t n, bool left, sl__arena *a,
             pchars = (int64_t)sl__utf8_count(pv->u.s, pv->len);
     size_t full = (size_t)(need / pchars);
     size_t part = char_off(pv->u.s, pv->len, need % pchars);
+    if (need > (int64_t)SL__SQL_MAX_STR ||
+        full * pv->len > SL__SQL_MAX_STR - s->len) {
+        *out = sl_null(); /* too long a result: NULL */
+        return SL_OK;
+    }
     size_t pbytes = full * pv->len + part, o = 0;
     char *d = sl__arena_alloc(a, pbytes + s->len);
     if (!d)

@@ -6,6 +6,7 @@
  * limits), and one prepared regex evaluated from two threads (TSan).
  */
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fn_call.h"
@@ -279,6 +280,149 @@ static void test_math(void)
     SL_CHECK(strncmp(CALL("greatest", "as:a", "as:b"), "bind error:", 11) == 0);
 }
 
+static void test_time_fields(void)
+{
+    const char *t = "t:2024-01-02 09:30:45.123"; /* a Tuesday */
+    SL_CHECK_STR(CALL("year", t), "2024");
+    SL_CHECK_STR(sqlfn_type(), "long");
+    SL_CHECK_STR(CALL("month", t), "1");
+    SL_CHECK_STR(CALL("quarter", "t:2024-05-15"), "2");
+    SL_CHECK_STR(CALL("dayofmonth", t), "2");
+    SL_CHECK_STR(CALL("day", t), "2");
+    SL_CHECK_STR(CALL("dayofyear", "t:2024-12-31"), "366");
+    SL_CHECK_STR(CALL("hour", t), "9");
+    SL_CHECK_STR(CALL("minute", t), "30");
+    SL_CHECK_STR(CALL("second", t), "45");
+    SL_CHECK_STR(CALL("dayofweek", t), "3");
+    SL_CHECK_STR(CALL("dayofweek", "t:2024-01-07"), "1"); /* Sunday */
+    SL_CHECK_STR(CALL("dayofweek", "t:2024-01-06"), "7"); /* Saturday */
+    /* Before 1970 fields count back from the day (floor division). */
+    const char *old = "t:1969-12-31 23:59:59.5";
+    SL_CHECK_STR(CALL("hour", old), "23");
+    SL_CHECK_STR(CALL("second", old), "59");
+    SL_CHECK_STR(CALL("dayofmonth", old), "31");
+    SL_CHECK_STR(CALL("dayofweek", old), "4"); /* a Wednesday */
+    SL_CHECK_STR(CALL("hour", "s:2024-01-02 07:00:00"), "7");
+    SL_CHECK_STR(CALL("hour", "s:junk"), "NULL");
+    SL_CHECK_STR(CALL("hour", "nt"), "NULL");
+    SL_CHECK(strncmp(CALL("hour", "l:5"), "bind error:", 11) == 0);
+}
+
+static void test_date_trunc(void)
+{
+    const char *t = "t:2024-05-15 09:30:45.123"; /* a Wednesday */
+    SL_CHECK_STR(CALL("date_trunc", "s:year", t), "2024-01-01 00:00:00");
+    SL_CHECK_STR(sqlfn_type(), "timestamp");
+    SL_CHECK_STR(CALL("date_trunc", "s:YYYY", t), "2024-01-01 00:00:00");
+    SL_CHECK_STR(CALL("date_trunc", "s:QUARTER", t), "2024-04-01 00:00:00");
+    SL_CHECK_STR(CALL("date_trunc", "s:month", t), "2024-05-01 00:00:00");
+    SL_CHECK_STR(CALL("date_trunc", "s:Week", t), "2024-05-13 00:00:00");
+    SL_CHECK_STR(CALL("date_trunc", "s:week", "t:2024-05-19"),
+                 "2024-05-13 00:00:00"); /* Sunday: back to Monday */
+    SL_CHECK_STR(CALL("date_trunc", "s:week", "t:2024-05-13 01:00"),
+                 "2024-05-13 00:00:00");
+    SL_CHECK_STR(CALL("date_trunc", "s:day", t), "2024-05-15 00:00:00");
+    SL_CHECK_STR(CALL("date_trunc", "s:hour", t), "2024-05-15 09:00:00");
+    SL_CHECK_STR(CALL("date_trunc", "s:minute", t), "2024-05-15 09:30:00");
+    SL_CHECK_STR(CALL("date_trunc", "s:second", t), "2024-05-15 09:30:45");
+    SL_CHECK_STR(CALL("date_trunc", "s:millisecond", t),
+                 "2024-05-15 09:30:45.123");
+    SL_CHECK_STR(CALL("date_trunc", "s:bogus", t), "NULL");
+    SL_CHECK_STR(CALL("date_trunc", "s:", t), "NULL");
+    SL_CHECK_STR(CALL("date_trunc", "ns", t), "NULL");
+    SL_CHECK_STR(CALL("date_trunc", "s:week", "t:1969-12-31 12:00"),
+                 "1969-12-29 00:00:00");
+    SL_CHECK_STR(CALL("date_trunc", "s:hour", "t:1969-12-31 23:59:59.5"),
+                 "1969-12-31 23:00:00");
+}
+
+static void test_to_timestamp(void)
+{
+    SL_CHECK_STR(CALL("to_timestamp", "s:2024-01-02 09:30:00"),
+                 "2024-01-02 09:30:00");
+    SL_CHECK_STR(sqlfn_type(), "timestamp");
+    SL_CHECK_STR(CALL("to_timestamp", "s:junk"), "NULL");
+    SL_CHECK_STR(CALL("to_timestamp", "t:2024-01-02"), "2024-01-02 00:00:00");
+    SL_CHECK_STR(
+        CALL("to_timestamp", "s:02/01/2024 09:30", "s:dd/MM/yyyy HH:mm"),
+        "2024-01-02 09:30:00");
+    SL_CHECK_STR(CALL("to_timestamp", "s:2024-01-02T09:30:00.250",
+                      "s:yyyy-MM-dd'T'HH:mm:ss.SSS"),
+                 "2024-01-02 09:30:00.25");
+    SL_CHECK_STR(CALL("to_timestamp", "s:2024-1-2 9:5", "s:yyyy-M-d H:m"),
+                 "2024-01-02 09:05:00");
+    SL_CHECK_STR(CALL("to_timestamp", "s:24-01-02", "s:yy-MM-dd"),
+                 "2024-01-02 00:00:00");
+    SL_CHECK_STR(CALL("to_timestamp", "s:at 2024'", "s:'at' yyyy''"),
+                 "2024-01-01 00:00:00");
+    SL_CHECK_STR(CALL("to_timestamp", "s:2024-1-02", "s:yyyy-MM-dd"), "NULL");
+    SL_CHECK_STR(CALL("to_timestamp", "s:2023-02-30", "s:yyyy-MM-dd"), "NULL");
+    SL_CHECK_STR(CALL("to_timestamp", "s:2024-01-02x", "s:yyyy-MM-dd"), "NULL");
+    SL_CHECK_STR(CALL("to_timestamp", "s:2024-13-02", "s:yyyy-MM-dd"), "NULL");
+    SL_CHECK_STR(CALL("to_timestamp", "s:2024", "s:yyyy"),
+                 "2024-01-01 00:00:00");
+    SL_CHECK(strncmp(CALL("to_timestamp", "s:2024", "s:yyyy-QQ"),
+                     "prepare error: invalid datetime pattern", 39) == 0);
+    SL_CHECK(strncmp(CALL("to_timestamp", "s:2024", "s:'open"),
+                     "prepare error:", 14) == 0);
+    SL_CHECK_STR(CALL("to_timestamp", "s:2024", "~s:yyyy-QQ"), "NULL");
+    SL_CHECK_STR(CALL("to_timestamp", "ns", "s:yyyy"), "NULL");
+}
+
+static void test_unix_time(void)
+{
+    SL_CHECK_STR(CALL("unix_timestamp", "t:2024-01-02 09:30:00.999"),
+                 "1704187800");
+    SL_CHECK_STR(sqlfn_type(), "long");
+    SL_CHECK_STR(CALL("unix_timestamp", "s:2024-01-02 09:30:00"), "1704187800");
+    SL_CHECK_STR(CALL("unix_timestamp", "s:2024-01-02"), "NULL");
+    SL_CHECK_STR(CALL("unix_timestamp", "s:2024/01/02", "s:yyyy/MM/dd"),
+                 "1704153600");
+    SL_CHECK_STR(CALL("unix_timestamp", "t:1969-12-31 23:59:59.5"), "-1");
+    SL_CHECK_STR(CALL("unix_timestamp", "ns"), "NULL");
+    SL_CHECK_STR(CALL("from_unixtime", "l:0"), "1970-01-01 00:00:00");
+    SL_CHECK_STR(sqlfn_type(), "string");
+    SL_CHECK_STR(CALL("from_unixtime", "l:1704187800", "s:yyyy/MM/dd HH"),
+                 "2024/01/02 09");
+    SL_CHECK_STR(CALL("from_unixtime", "l:1704187800", "s:d.M.yy 'at' H:m"),
+                 "2.1.24 at 9:30");
+    SL_CHECK_STR(CALL("from_unixtime", "l:-1"), "1969-12-31 23:59:59");
+    SL_CHECK_STR(CALL("from_unixtime", "l:1", "s:ss.SSS"), "01.000");
+    SL_CHECK_STR(CALL("from_unixtime", "s:60"), "1970-01-01 00:01:00");
+    SL_CHECK_STR(CALL("from_unixtime", "l:9223372036854775807"), "NULL");
+    SL_CHECK_STR(CALL("from_unixtime", "nl"), "NULL");
+    SL_CHECK_STR(CALL("from_unixtime", "l:0", "~s:EEE"), "NULL");
+    SL_CHECK(strncmp(CALL("from_unixtime", "l:0", "s:EEE"),
+                     "prepare error:", 14) == 0);
+}
+
+/* Results past SL__SQL_MAX_STR are NULL, not a failed allocation. */
+static void test_huge_results(void)
+{
+    size_t big = 2u << 20;
+    char *rep = malloc(big + 3), *in = malloc(1024 + 3);
+    memcpy(rep, "s:", 2);
+    memset(rep + 2, 'b', big);
+    rep[big + 2] = '\0';
+    memcpy(in, "s:", 2);
+    memset(in + 2, 'a', 1024);
+    in[1026] = '\0';
+    SL_CHECK_STR(CALL("replace", in, "s:a", rep), "NULL");
+    SL_CHECK_STR(CALL("regexp_replace", in, "s:a", rep), "NULL");
+    SL_CHECK_STR(CALL("lpad", "s:x", "l:2000000000"), "NULL");
+    SL_CHECK_STR(CALL("rpad", "s:x", "l:9223372036854775807", "s:ab"), "NULL");
+    SL_CHECK_STR(CALL("concat_ws", "s:,", "s:a", "s:b"), "a,b");
+    free(rep);
+    free(in);
+    /* A long pattern is written whole. */
+    char fmt[1000] = "s:";
+    for (int i = 0; i < 100; i++)
+        strcat(fmt, "'xyz'yyyy");
+    const char *r = CALL("from_unixtime", "l:0", fmt);
+    SL_CHECK_INT(strlen(r), 700);
+    SL_CHECK(strncmp(r + 693, "xyz1970", 7) == 0);
+}
+
 /* ------------------------------------------------ one regex, two threads */
 
 typedef struct thr {
@@ -352,6 +496,11 @@ const sl_test_case SL_TESTS[] = {
     {"conditional", test_conditional},
     {"abs_round", test_abs_round},
     {"math", test_math},
+    {"time_fields", test_time_fields},
+    {"date_trunc", test_date_trunc},
+    {"to_timestamp", test_to_timestamp},
+    {"unix_time", test_unix_time},
+    {"huge_results", test_huge_results},
     {"regex_threads", test_regex_threads},
     {"cleanup", test_cleanup},
     {NULL, NULL},
