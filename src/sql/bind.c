@@ -712,6 +712,7 @@ sl_status sl__sql_bind(sl__sql_binder *b, const sl__sql_expr *x, uint32_t *out)
     size_t column = 0;
     const sl_type *type = NULL;
     sl__sql_node n = {0};
+    sl_status st;
     /* The planner's hook comes first: group keys and aggregate results
      * above an aggregation are columns of its row. */
     if (sc->replace && sc->replace(sc->user, x, &column, &type, b->e)) {
@@ -720,5 +721,13 @@ sl_status sl__sql_bind(sl__sql_binder *b, const sl__sql_expr *x, uint32_t *out)
         n.code = SL__N_COLUMN, n.column = column, n.type = type;
         return sl__sql_node_add(b, &n, NULL, 0, out);
     }
-    return bind_node(b, x, out);
+    if (b->depth >= SL__SQL_MAX_NEST)
+        return sl__sql_error_set(b->e, x->offset,
+                                 "expression nested too deeply (more than "
+                                 "%d levels)",
+                                 SL__SQL_MAX_NEST);
+    b->depth++;
+    st = bind_node(b, x, out);
+    b->depth--;
+    return st;
 }

@@ -448,7 +448,7 @@ sl_status sl__sql_coerce(sl__sql_binder *b, uint32_t *i, const sl_type *to)
 sl_status sl__sql_compile(const sl__sql_expr *x, const sl__sql_scope *scope,
                           sl__arena *a, sl__sql_prog **out, sl__sql_error *e)
 {
-    sl__sql_binder b = {scope, a, e, NULL};
+    sl__sql_binder b = {scope, a, e, NULL, 0};
     sl_status st;
     if (!(b.p = sl__arena_alloc(a, sizeof *b.p)))
         return SL_ENOMEM;

@@ -57,12 +57,22 @@ struct sl__sql_prog {
     uint32_t cap_nodes, cap_kids; /* while compiling */
 };
 
+/*
+ * How deep an expression may nest. The parser bounds parentheses, but a
+ * chain of left-associative operators (a + a + ... + a) is a loop there
+ * and a tree as deep as it is long here; the binder and the evaluator
+ * recurse over it, so a limit keeps any text from exhausting the stack
+ * (a few hundred bytes a level: under 1 MiB at the limit).
+ */
+#define SL__SQL_MAX_NEST 1000
+
 /* What the binder carries through one compile. */
 typedef struct sl__sql_binder {
     const sl__sql_scope *scope;
     sl__arena *a;
     sl__sql_error *e;
     sl__sql_prog *p;
+    unsigned depth; /* sl__sql_bind calls in progress */
 } sl__sql_binder;
 
 /* Bind x (and its operands) into a new node: its index in *out. */

@@ -4,6 +4,7 @@
  * typing rule, implicit casts, errors with their exact messages and
  * positions, the planner's replace hook and constant folding.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "sql_run.h"
@@ -216,6 +217,23 @@ static void test_folding(void)
     sl__arena_free(&a);
 }
 
+/* A long chain of operators is as deep a tree as it is long: refused
+ * with an error, not a stack overflow (the parser builds it by a loop). */
+static void test_deep(void)
+{
+    size_t n = 200000;
+    char *q = malloc(4 * n + 2);
+    for (size_t i = 0; i < n; i++)
+        memcpy(q + 4 * i, "a + ", 4);
+    memcpy(q + 4 * n, "a", 2);
+    SL_CHECK_STR(sqlrun(q), "error: line 1, column 1: expression nested too "
+                            "deeply (more than 1000 levels)");
+    /* 999 operators still bind and run */
+    q[4 * 999] = 'a', q[4 * 999 + 1] = '\0';
+    SL_CHECK_STR(sqlrun(q), "long 7000");
+    free(q);
+}
+
 static void test_cleanup(void)
 {
     sqlrun_reset();
@@ -228,5 +246,6 @@ const sl_test_case SL_TESTS[] = {{"names", test_names},
                                  {"call_errors", test_call_errors},
                                  {"replace", test_replace},
                                  {"folding", test_folding},
+                                 {"deep", test_deep},
                                  {"cleanup", test_cleanup},
                                  {NULL, NULL}};
