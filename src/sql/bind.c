@@ -463,7 +463,12 @@ static sl_status bind_literal(sl__sql_binder *b, const sl__sql_expr *x,
                               uint32_t *out)
 {
     sl__sql_node n = {0};
-    n.code = SL__N_CONST, n.value = x->value;
+    /* The program keeps its own copy: the syntax tree may be freed once
+     * the query is compiled. */
+    sl_status st = sl__value_copy(b->a, NULL, &x->value, &n.value);
+    if (st != SL_OK)
+        return st;
+    n.code = SL__N_CONST;
     /* INTERVAL literals are milliseconds as a long */
     n.type =
         x->kind == SL__SQL_INTERVAL || !x->type ? T(SL_TYPE_LONG) : x->type;

@@ -7,7 +7,8 @@
  * named by indexes into the kids array (kids[node.kids .. + node.nkids)).
  * The binder appends operands before the node that uses them, so the
  * root is the last node built. Nodes whose operands are all constants
- * are folded into a constant as they are added.
+ * are folded into a constant as they are added. A program points into
+ * its own arena only (literals are copied), never into the syntax tree.
  */
 #ifndef SL_SQL_EVAL_INT_H
 #define SL_SQL_EVAL_INT_H

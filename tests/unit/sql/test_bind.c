@@ -234,6 +234,31 @@ static void test_deep(void)
     free(q);
 }
 
+/* A program outlives the syntax tree it was compiled from. */
+static void test_own_memory(void)
+{
+    sl__arena ast, prog;
+    sl__sql_expr *x;
+    sl__sql_prog *p;
+    sl__sql_error e;
+    sl__sql_rel rel = {"t", NULL, 0};
+    sl__sql_scope sc = {&rel, 0, NULL, NULL, "WHERE", 0};
+    sl_value v;
+    char *junk;
+    sl__arena_init(&ast, 4096);
+    sl__arena_init(&prog, 4096);
+    SL_CHECK_OK(sl__sql_parse_expr("'abc'", &ast, &x, &e));
+    SL_CHECK_OK(sl__sql_compile(x, &sc, &prog, &p, &e));
+    /* the tree's memory is reused for something else */
+    sl__arena_reset(&ast);
+    junk = sl__arena_alloc(&ast, 4000);
+    memset(junk, 'X', 4000);
+    SL_CHECK_OK(sl__sql_eval(p, NULL, &prog, &v));
+    SL_CHECK(v.kind == SL_KIND_STR && v.len == 3 && !memcmp(v.u.s, "abc", 3));
+    sl__arena_free(&ast);
+    sl__arena_free(&prog);
+}
+
 static void test_cleanup(void)
 {
     sqlrun_reset();
@@ -247,5 +272,6 @@ const sl_test_case SL_TESTS[] = {{"names", test_names},
                                  {"replace", test_replace},
                                  {"folding", test_folding},
                                  {"deep", test_deep},
+                                 {"own_memory", test_own_memory},
                                  {"cleanup", test_cleanup},
                                  {NULL, NULL}};
