@@ -54,6 +54,8 @@ static const source_field directory_fields[] = {
     {"quote", "file.csv.quote"},
     {"header", "file.csv.header"},
     {"columns", "file.csv.columns"},
+    {"schema", "file.schema"},
+    {"parse_mode", "file.parse_mode"},
     {"dead_letter", "file.dead_letter"},
     {"with_file_name", "file.with_file_name"},
     {"split_bytes", "file.split_bytes"},
@@ -75,6 +77,22 @@ static char *read_nonempty(sl_job *job, const job_source *src, const cJSON *j,
         return NULL;
     }
     return sl__job_strdup(job, s);
+}
+
+/* A "schema" field's DDL, parsed here so that validate reports a bad one
+ * at its path, as building would refuse it. */
+static void check_schema(sl_job *job, const job_source *src, const cJSON *j)
+{
+    const cJSON *f = cJSON_GetObjectItemCaseSensitive(j, "schema");
+    sl_schema *schema = NULL;
+    char why[256];
+
+    if (!f || !cJSON_IsString(f) || !*f->valuestring)
+        return;
+    if (sl_schema_parse(f->valuestring, &schema, why, sizeof why) != SL_OK)
+        sl__job_problem(job, f, sl__job_path_field(job, src->path, "schema"),
+                        "%s", why);
+    sl_schema_release(schema);
 }
 
 /* ------------------------------------------------------------- socket */
@@ -282,6 +300,12 @@ static void directory_check(sl_job *job, job_source *src, const cJSON *j)
         cJSON_IsTrue(f) && cJSON_GetObjectItemCaseSensitive(j, "columns"))
         sl__job_problem(job, f, sl__job_path_field(job, src->path, "header"),
                         "\"header\" and \"columns\" exclude each other");
+    check_schema(job, src, j);
+    if ((f = cJSON_GetObjectItemCaseSensitive(j, "schema")) &&
+        cJSON_GetObjectItemCaseSensitive(j, "columns"))
+        sl__job_problem(job, f, sl__job_path_field(job, src->path, "schema"),
+                        "\"schema\" and \"columns\" exclude each other "
+                        "(columns is a schema of strings)");
     if ((f = cJSON_GetObjectItemCaseSensitive(j, "columns")) &&
         cJSON_IsString(f)) {
         const char *c = f->valuestring;

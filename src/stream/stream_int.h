@@ -211,7 +211,9 @@ struct sl_dstream {
     void *planned_state;
     size_t planned_index; /* in ctx->planned */
     char *name;           /* sl_dstream_set_name, or NULL */
-    char *params; /* sl__dstream_set_params: in the fingerprint, or NULL */
+    char *params;      /* sl__dstream_set_params: in the fingerprint, or NULL */
+    sl_schema *schema; /* a source's rows (a reference), or NULL */
+    const char *parse_mode; /* its parse mode's name (constant), or NULL */
     /* job thread: the RDD of the batch being run */
     int64_t memo_batch;
     sl_rdd *memo_rdd; /* NULL with memo_batch set: no batch (Spark's None) */
