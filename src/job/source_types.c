@@ -23,6 +23,9 @@ static const source_field socket_fields[] = {
     {"max_connect_attempts", "receiver.max_connect_attempts"},
     {"connect_give_up_after", "receiver.connect_give_up_after"},
     {"dead_letter", "receiver.dead_letter"},
+    {"format", "receiver.format"},
+    {"schema", "receiver.schema"},
+    {"parse_mode", "receiver.parse_mode"},
     {NULL, NULL}};
 static const source_field queue_fields[] = {{"batches", NULL},
                                             {"partitions", NULL},
@@ -131,6 +134,16 @@ static elem_kind lines_elem(const job_source *src, const char **what)
     (void)src;
     *what = "lines of text";
     return ELEM_NOT_PAIR;
+}
+
+/* Lines of text, unless a format or schema makes them records. */
+static elem_kind socket_elem(const job_source *src, const char **what)
+{
+    if (src->conf &&
+        (*sl_conf_get(src->conf, "receiver.schema") ||
+         strcmp(sl_conf_get(src->conf, "receiver.format"), "lines") != 0))
+        return ELEM_UNKNOWN;
+    return lines_elem(src, what);
 }
 
 /* -------------------------------------------------------------- queue */
@@ -394,8 +407,8 @@ static elem_kind directory_elem(const job_source *src, const char **what)
 /* ----------------------------------------------------------- registry */
 
 static const source_def sources[] = {
-    {JOB_TYPE_VERSION, "socket", socket_fields, socket_read, NULL,
-     socket_check_env, socket_build, lines_elem},
+    {JOB_TYPE_VERSION, "socket", socket_fields, socket_read, check_schema,
+     socket_check_env, socket_build, socket_elem},
     {JOB_TYPE_VERSION, "queue", queue_fields, queue_read, check_schema, NULL,
      queue_build, queue_elem},
     {JOB_TYPE_VERSION, "rate", rate_fields, NULL, NULL, NULL, rate_build,
