@@ -318,7 +318,8 @@ static void queue_progress(void *state, sl_source_progress *out)
     pthread_mutex_lock(&q->lock);
     out->lag = q->queued;
     pthread_mutex_unlock(&q->lock);
-    out->malformed = __atomic_load_n(&q->malformed, __ATOMIC_RELAXED);
+    if (q->schema) /* untyped, a queue has no malformed records (null) */
+        out->malformed = __atomic_load_n(&q->malformed, __ATOMIC_RELAXED);
 }
 
 static void queue_free(void *state)
