@@ -42,29 +42,17 @@ sl_status sl__agg_tuple_mut(sl_value *acc, size_t n, sl__arena *a,
 
 /*
  * A numeric argument as a double. Strings are cast as Spark's implicit
- * cast to double does for sum/avg/stddev of a string column (leading and
- * trailing blanks allowed; "NaN", "Infinity", "inf" accepted); text that
- * is not a number is NULL and skipped, as CAST with ANSI off.
+ * cast to double does for sum/avg/stddev of a string column (the same
+ * reading as CAST, sl__sql_str_to_double); text that is not a number is
+ * NULL and skipped, as CAST with ANSI off.
  */
 bool sl__agg_to_double(const sl_value *v, double *out)
 {
-    char buf[64], *end;
-    size_t n = v->len;
-
     if (v->kind == SL_KIND_INT || v->kind == SL_KIND_DOUBLE) {
         *out = v->kind == SL_KIND_INT ? (double)v->u.i : v->u.d;
         return true;
     }
-    if (v->kind != SL_KIND_STR || n == 0 || n >= sizeof buf)
-        return false;
-    memcpy(buf, v->u.s, n);
-    buf[n] = '\0';
-    if (strpbrk(buf, "xXpP")) /* strtod's hex floats are not Spark's */
-        return false;
-    *out = strtod(buf, &end);
-    while (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r')
-        end++;
-    return end != buf && *end == '\0';
+    return v->kind == SL_KIND_STR && sl__sql_str_to_double(v->u.s, v->len, out);
 }
 
 static sl_status keep(sl__arena *a, const sl_value *v, sl_value *out)

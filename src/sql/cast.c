@@ -77,7 +77,7 @@ static bool str_to_long(const char *s, size_t n, int64_t *out)
 
 /* Java's Double.parseDouble after Spark's special literals ("inf",
  * "-infinity", "nan", case-insensitive); no hex, an optional d/f suffix. */
-static bool str_to_double(const char *s, size_t n, double *out)
+bool sl__sql_str_to_double(const char *s, size_t n, double *out)
 {
     char buf[128];
     trim(&s, &n);
@@ -213,7 +213,8 @@ static sl_status to_double(const sl_value *v, sl_type_id fid, sl_value *out)
         *out = *v;
         break;
     case SL_TYPE_STRING:
-        *out = str_to_double(v->u.s, v->len, &d) ? sl_double(d) : sl_null();
+        *out = sl__sql_str_to_double(v->u.s, v->len, &d) ? sl_double(d)
+                                                         : sl_null();
         break;
     default:
         *out = sl_null();

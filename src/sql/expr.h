@@ -141,6 +141,13 @@ sl_status sl__sql_cast(const sl_value *v, const sl_type *from,
  */
 int sl__sql_compare(const sl_value *a, const sl_value *b);
 
+/**
+ * The n bytes at s as CAST(string AS double) reads them (trimmed; Java's
+ * Double.parseDouble with Spark's "inf"/"nan" words; no hex): false when
+ * they are not a number.
+ */
+bool sl__sql_str_to_double(const char *s, size_t n, double *out);
+
 /** Whether name (lower case) is an aggregate function. */
 bool sl__sql_is_aggregate(const char *name);
 
