@@ -178,7 +178,9 @@ def crash_loop(streamctl, path, ck, kills_wanted, rng):
                 time.sleep(0.002)
             time.sleep(rng.uniform(0, 0.03))
             if p.poll() is None:
-                if rng.random() < 0.25:
+                # SIGINT pairs only while enough targets stay for the
+                # kills (else, one run in twenty, too few kills are left).
+                if ints < n - kills_wanted and rng.random() < 0.25:
                     p.send_signal(signal.SIGINT)
                     time.sleep(rng.uniform(0, 0.02))
                     if p.poll() is None:
