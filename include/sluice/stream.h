@@ -556,9 +556,21 @@ SL_EXPORT sl_status sl_dstream_print(sl_dstream *s, size_t num);
 /**
  * @brief Print each batch as one line of JSON on stdout, flushed:
  * {"batch":ID,"time_ms":MS,"stream":"NAME","records":[...]}, records as
- * sl_value_format_json writes them. name is copied.
+ * sl_value_format_json writes them; when the stream has a schema
+ * (sl_dstream_schema), each record is a row printed as an object of its
+ * columns in schema order, typed (timestamps as ISO-8601 text, binary as
+ * base64; docs/sql.md "Printing rows"). name is copied.
  */
 SL_EXPORT sl_status sl_dstream_print_json(sl_dstream *s, const char *name);
+/**
+ * @brief Print each batch as Spark's console sink does: a dashes line,
+ * "Batch: <id>", a dashes line, then the batch as Dataset.show(num)
+ * prints it (a bordered table, cells cut to 20 characters, "only showing
+ * top num rows" when there are more). A stream without a schema shows
+ * one column "value" with each record's text. num = 0 means 20.
+ * @remark A sink of type "console", at-least-once across a crash.
+ */
+SL_EXPORT sl_status sl_dstream_print_table(sl_dstream *s, size_t num);
 /**
  * @brief Save each batch under "PREFIX-<time ms>[.SUFFIX]" (a folder of
  * part-NNNNN files); empty batches still write their folder. suffix may be

@@ -290,8 +290,8 @@ struct job_sink {
     char *from, *path;
     const cJSON *json;
     const sink_def *def;
-    bool json_format; /* console */
-    size_t num;       /* console text */
+    int console_format; /* console: 0 text, 1 json, 2 table */
+    size_t num;         /* console text */
     char *prefix, *suffix;
     char *dir;          /* file: "path" */
     const char *format; /* file: "format" (a file_sink.format value) */

@@ -15,14 +15,16 @@
 
 static void console_read(sl_job *job, job_sink *k, const cJSON *j)
 {
-    static const char *const formats[] = {"text", "json", NULL};
+    static const char *const formats[] = {"text", "json", "table", NULL};
     const cJSON *f;
     int64_t n;
-    k->num = 10;
-    if ((f = sl__job_field(job, j, k->path, "format", false)))
-        k->json_format = sl__job_read_choice(
-                             job, f, sl__job_path_field(job, k->path, "format"),
-                             formats) == 1;
+    int i;
+    k->num = 0; /* the format's default: 10 (text), 20 (table) */
+    k->console_format = 0;
+    if ((f = sl__job_field(job, j, k->path, "format", false)) &&
+        (i = sl__job_read_choice(
+             job, f, sl__job_path_field(job, k->path, "format"), formats)) >= 0)
+        k->console_format = i;
     if ((f = sl__job_field(job, j, k->path, "num", false)) &&
         sl__job_read_int(job, f, sl__job_path_field(job, k->path, "num"), 1,
                          1000000, &n))
@@ -32,8 +34,14 @@ static void console_read(sl_job *job, job_sink *k, const cJSON *j)
 static sl_status console_build(sl_job *job, job_sink *k, sl_dstream *from)
 {
     (void)job;
-    return k->json_format ? sl_dstream_print_json(from, k->from)
-                          : sl_dstream_print(from, k->num);
+    switch (k->console_format) {
+    case 1:
+        return sl_dstream_print_json(from, k->from);
+    case 2:
+        return sl_dstream_print_table(from, k->num);
+    default:
+        return sl_dstream_print(from, k->num);
+    }
 }
 
 /* -------------------------------------------------- save_as_text_files */

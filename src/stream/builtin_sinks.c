@@ -1,11 +1,16 @@
 /*
  * The built-in sinks of the stream layer as sink.h implementations: print
- * (Spark's DStream.print), print_json (one JSON line per batch) and
- * save_as_text_files (replay-safe, src/rdd/save_text.c). The console ones
- * are at-least-once across a crash: a batch re-run after a restart prints
- * again (docs/checkpoint-format.md).
+ * (Spark's DStream.print), print_json (one JSON line per batch; rows of a
+ * stream with a schema as objects), print_table (Spark's console sink:
+ * "Batch: N" and a show() table) and save_as_text_files (replay-safe,
+ * src/rdd/save_text.c). The console ones are at-least-once across a
+ * crash: a batch re-run after a restart prints again
+ * (docs/checkpoint-format.md).
  */
 #include "stream/stream_int.h"
+
+#include "core/row_out.h"
+#include "core/schema.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -20,6 +25,8 @@ typedef struct builtin {
     char *prefix; /* print_json: the stream label, quoted; save: prefix */
     char *suffix; /* save, or NULL */
     int64_t rows; /* print, print_json: records the last batch wrote */
+    const sl_schema *schema; /* print_json, print_table: the stream's */
+    sl_schema *value_schema; /* print_table without one: "value string" */
 } builtin;
 
 static void builtin_free(void *state)
@@ -29,6 +36,8 @@ static void builtin_free(void *state)
         return;
     sl_free(o->prefix);
     sl_free(o->suffix);
+    sl_schema_release(o->schema);
+    sl_schema_release(o->value_schema);
     sl_free(o);
 }
 
@@ -120,6 +129,50 @@ static void note_replaced(sl_context *ctx, int64_t batch_id, size_t n)
             (long long)batch_id, n, (long long)total);
 }
 
+/* Write out (one whole line or table) to stdout at once; frees it. */
+static sl_status put_stdout(sl_context *ctx, sl__buf *out, const char *what)
+{
+    flockfile(stdout);
+    fwrite(out->data, 1, out->len, stdout);
+    fflush(stdout);
+    funlockfile(stdout);
+    sl__buf_free(out);
+    return stdout_checked(ctx, what);
+}
+
+/* print_json of a stream with a schema: each row an object whose members
+ * are its columns in schema order, typed (docs/sql.md "Printing rows"). */
+static sl_status json_rows(builtin *o, int64_t batch_id, int64_t time_ms,
+                           const sl_value *items, size_t n)
+{
+    sl__buf out = {0};
+    char head[96];
+    size_t i;
+    sl_status st;
+    snprintf(head, sizeof head, "{\"batch\":%lld,\"time_ms\":%lld,\"stream\":",
+             (long long)batch_id, (long long)time_ms);
+    st = sl__buf_append(&out, head, strlen(head));
+    if (st == SL_OK)
+        st = sl__buf_append(&out, o->prefix, strlen(o->prefix));
+    if (st == SL_OK)
+        st = sl__buf_append(&out, ",\"records\":[", 12);
+    for (i = 0; i < n && st == SL_OK; i++) {
+        if (i)
+            st = sl__buf_append(&out, ",", 1);
+        if (st == SL_OK)
+            st = sl__json_put_row(&out, o->schema, &items[i]);
+    }
+    if (st == SL_OK)
+        st = sl__buf_append(&out, "]}\n", 3);
+    if (st != SL_OK) {
+        sl__buf_free(&out);
+        sl__ctx_set_error(o->ctx, SL_ENOMEM, "print_json: out of memory");
+        return SL_ENOMEM;
+    }
+    o->rows = (int64_t)n;
+    return put_stdout(o->ctx, &out, "print_json");
+}
+
 /* One JSON line per batch, written in one go so lines never interleave. */
 static sl_status json_write(void *state, int64_t batch_id, int64_t time_ms,
                             sl_rdd *rdd)
@@ -135,6 +188,8 @@ static sl_status json_write(void *state, int64_t batch_id, int64_t time_ms,
                           sl_engine_errmsg(ctx->eng));
         return st;
     }
+    if (o->schema)
+        return json_rows(o, batch_id, time_ms, items, n);
     cap = 256 + strlen(o->prefix);
     if (!(buf = sl_malloc(cap)))
         goto nomem;
@@ -176,6 +231,67 @@ nomem:
     sl_free(buf);
     sl__ctx_set_error(ctx, SL_ENOMEM, "print_json: out of memory");
     return SL_ENOMEM;
+}
+
+/* A stream without a schema shown as a table: one column "value" holding
+ * each record's text (sl_value_format), in the caller's arena. */
+static const sl_value *as_value_rows(const sl_value *items, size_t n,
+                                     sl__arena *a)
+{
+    sl_value *rows = sl__arena_alloc(a, (n ? n : 1) * 2 * sizeof *rows);
+    size_t i, len;
+    char *text;
+    if (!rows)
+        return NULL;
+    for (i = 0; i < n; i++) {
+        len = sl_value_format(&items[i], NULL, 0);
+        if (!(text = sl__arena_alloc(a, len + 1)))
+            return NULL;
+        sl_value_format(&items[i], text, len + 1);
+        rows[n + i] = sl_str(text, len);
+        rows[i] = sl_composite(SL_KIND_TUPLE, &rows[n + i], 1);
+    }
+    return rows;
+}
+
+/* Spark's console sink: a dashes line, "Batch: N", a dashes line, then
+ * show(num, truncate = true) of the batch. */
+static sl_status table_write(void *state, int64_t batch_id, int64_t time_ms,
+                             sl_rdd *rdd)
+{
+    builtin *o = state;
+    sl_context *ctx = o->ctx;
+    static const char dashes[] = "-------------------------------------------";
+    const sl_value *items, *rows;
+    char head[160];
+    sl__buf out = {0};
+    sl__arena a;
+    size_t got;
+    sl_status st = sl_rdd_take(rdd, o->num + 1, &items, &got);
+    (void)time_ms;
+    if (st != SL_OK) {
+        sl__ctx_set_error(ctx, st, "print_table: %s",
+                          sl_engine_errmsg(ctx->eng));
+        return st;
+    }
+    sl__arena_init(&a, 4096);
+    rows = o->schema ? items : as_value_rows(items, got, &a);
+    snprintf(head, sizeof head, "%s\nBatch: %lld\n%s\n", dashes,
+             (long long)batch_id, dashes);
+    st = rows ? sl__buf_append(&out, head, strlen(head)) : SL_ENOMEM;
+    if (st == SL_OK)
+        st = sl__rows_put_table(&out, o->schema ? o->schema : o->value_schema,
+                                rows, got, o->num);
+    if (st == SL_OK)
+        st = sl__buf_append(&out, "\n", 1);
+    sl__arena_free(&a);
+    if (st != SL_OK) {
+        sl__buf_free(&out);
+        sl__ctx_set_error(ctx, SL_ENOMEM, "print_table: out of memory");
+        return SL_ENOMEM;
+    }
+    o->rows = (int64_t)(got < o->num ? got : o->num);
+    return put_stdout(ctx, &out, "print_table");
 }
 
 static sl_status save_write(void *state, int64_t batch_id, int64_t time_ms,
@@ -222,6 +338,11 @@ static const sl_sink_ops json_ops = {.version = SL_SINK_OPS_VERSION,
                                      .write_batch = json_write,
                                      .free = builtin_free,
                                      .rows = builtin_rows};
+static const sl_sink_ops table_ops = {.version = SL_SINK_OPS_VERSION,
+                                      .type = "console",
+                                      .write_batch = table_write,
+                                      .free = builtin_free,
+                                      .rows = builtin_rows};
 static const sl_sink_ops save_ops = {.version = SL_SINK_OPS_VERSION,
                                      .type = "save_as_text_files",
                                      .write_batch = save_write,
@@ -233,6 +354,8 @@ static builtin *builtin_new(sl_dstream *s)
     if (o) {
         memset(o, 0, sizeof *o);
         o->ctx = s->ctx;
+        if (sl_dstream_schema(s))
+            o->schema = sl_schema_retain(sl_dstream_schema(s));
     } else
         sl__ctx_set_error(s->ctx, SL_ENOMEM, "out of memory");
     return o;
@@ -267,6 +390,24 @@ sl_status sl__json_sink_add(sl_dstream *s, const char *name)
     }
     sl_value_format_json(&v, o->prefix, n + 1);
     return sl_dstream_add_sink(s, NULL, &json_ops, o);
+}
+
+sl_status sl__table_sink_add(sl_dstream *s, size_t num)
+{
+    char err[128];
+    builtin *o;
+    if (!s)
+        return SL_EINVAL;
+    if (!(o = builtin_new(s)))
+        return SL_ENOMEM;
+    o->num = num ? num : SL__SHOW_ROWS;
+    if (!o->schema && sl_schema_parse("value string", &o->value_schema, err,
+                                      sizeof err) != SL_OK) {
+        builtin_free(o);
+        sl__ctx_set_error(s->ctx, SL_ENOMEM, "out of memory");
+        return SL_ENOMEM;
+    }
+    return sl_dstream_add_sink(s, NULL, &table_ops, o);
 }
 
 sl_status sl__save_sink_add(sl_dstream *s, const char *prefix,

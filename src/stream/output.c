@@ -132,6 +132,11 @@ sl_status sl_dstream_print_json(sl_dstream *s, const char *name)
     return sl__json_sink_add(s, name);
 }
 
+sl_status sl_dstream_print_table(sl_dstream *s, size_t num)
+{
+    return sl__table_sink_add(s, num);
+}
+
 sl_status sl_dstream_save_as_text_files(sl_dstream *s, const char *prefix,
                                         const char *suffix)
 {

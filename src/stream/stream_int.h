@@ -653,9 +653,11 @@ typedef sl_status (*sl__output_file_fn)(void *user, const char *sink,
                                         const sl_sink_file *f);
 sl_status sl__outputs_files(sl_context *ctx, batch *b, sl__output_file_fn fn,
                             void *user);
-/* builtin_sinks.c: print, print_json and save_as_text_files as sinks. */
+/* builtin_sinks.c: print, print_json, print_table and save_as_text_files
+ * as sinks. */
 sl_status sl__print_sink_add(sl_dstream *s, size_t num);
 sl_status sl__json_sink_add(sl_dstream *s, const char *name);
+sl_status sl__table_sink_add(sl_dstream *s, size_t num);
 sl_status sl__save_sink_add(sl_dstream *s, const char *prefix,
                             const char *suffix);
 /* Run a per-batch user callback (foreach_rdd, transform) with the engine's

@@ -680,7 +680,7 @@ CASES = [
      ["$.sinks[0].from: missing required field"], ()),
     ("sink_bad_format", sink('{"from": "nums", "type": "console", '
                              '"format": "xml"}'),
-     ['$.sinks[0].format: expected one of "text", "json"; got "xml"'], ()),
+     ['$.sinks[0].format: expected one of "text", "json", "table"; got "xml"'], ()),
     ("sink_bad_type", sink('{"from": "nums", "type": "kafka"}'),
      ['$.sinks[0].type: unknown sink type "kafka" ' + KNOWN_SINKS], ()),
     ("sink_no_prefix", sink('{"from": "nums", "type": '
@@ -698,7 +698,7 @@ CASES = [
     ("sink_second_bad", sink('{"from": "nums", "type": "console"}',
                              '{"from": "nums", "type": "console", '
                              '"name": "second", "format": "yaml"}'),
-     ['$.sinks[1].format: expected one of "text", "json"; got "yaml"'], ()),
+     ['$.sinks[1].format: expected one of "text", "json", "table"; got "yaml"'], ()),
     # Sink names: "name", or FROM.TYPE; one name is one sink (its identity
     # for manifests and metrics), so a second is a problem naming both.
     ("sink_names_default_twice", sink('{"from": "nums", "type": "console"}',
@@ -739,7 +739,7 @@ CASES = [
       '$.sources.nums.type: unknown source type "kafka" ' + KNOWN_SOURCES,
       '$.streams.s.ops[0].op: unknown operator "mapp"' + MAPP_HINT,
       '$.streams.s.ops[1].fn: unknown function "sums" (did you mean "sum"?)',
-      '$.sinks[0].format: expected one of "text", "json"; got "xml"'],
+      '$.sinks[0].format: expected one of "text", "json", "table"; got "xml"'],
      {"run"}),
     # A reference problem (found once all names are known) still sorts
     # before a later type problem: file order, not pass order.
@@ -751,7 +751,7 @@ CASES = [
      ['$.streams.s.from: unknown stream or source "nope"',
       '$.streams.t.ops[0].fn: expected a function name or object, got '
       'number',
-      '$.sinks[0].format: expected one of "text", "json"; got "xml"',
+      '$.sinks[0].format: expected one of "text", "json", "table"; got "xml"',
       '$.sinks[1].from: unknown stream or source "nope2"'], ()),
     # Members in an unusual order: sinks first.
     ("problems_sinks_first", doc(
