@@ -54,12 +54,14 @@ typedef struct sl__sql_prog sl__sql_prog;
 
 /**
  * Bind x against scope and compile it into a program allocated in a.
- * Type rules are Spark's (docs/sql.md "Types"): long op long stays long
- * except `/` (double); comparisons between long and double compare as
- * double; string vs number in comparisons casts the string to double; an
- * implicit cast that is not allowed is an error ("cannot resolve 'a + b'
- * due to data type mismatch: ..." at x's offset). SL_EPARSE (e set) or
- * SL_ENOMEM.
+ * Type rules are Spark's (docs/sql.md "Operators and type rules"): long
+ * op long stays long except `/` (double); comparisons between long and
+ * double compare as double; a string compared with a number is cast to
+ * the number's type (Spark 3.x's findCommonTypeForBinaryComparison; the
+ * first draft of this comment said double, which was Spark 2's rule); an
+ * implicit cast that is not allowed is an error ("cannot resolve
+ * '(a + b)' due to data type mismatch: ..." at x's offset). SL_EPARSE (e
+ * set) or SL_ENOMEM.
  */
 sl_status sl__sql_compile(const sl__sql_expr *x, const sl__sql_scope *scope,
                           sl__arena *a, sl__sql_prog **out, sl__sql_error *e);
