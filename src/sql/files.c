@@ -20,7 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define SPLIT_MIN (8u << 20)    /* bytes a split holds at least */
+#define SPLIT_MIN (4u << 20)    /* bytes a split holds at least */
 #define MAX_LINE (64u << 20)    /* a longer line is malformed */
 #define READ_CHUNK (256u << 10) /* bytes read at a time */
 #define MAX_TABLES 64
