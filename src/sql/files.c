@@ -99,7 +99,7 @@ static sl_status read_split(sl_task *t, const split *s, int fd,
         got = pread(fd, buf, room < READ_CHUNK ? room : READ_CHUNK, pos);
         if (got < 0)
             return sl_task_fail(t, "cannot read %s: %s", s->t->path,
-                                strerror(errno));
+                                SL__STRERROR(errno));
         eof = got == 0;
         pos += got;
         sl__lines_added(sp, (size_t)got);
@@ -122,7 +122,7 @@ static sl_status read_fn(sl_task *t, const void *desc, void *user)
     if ((fd = open(s->t->path, O_RDONLY | O_CLOEXEC)) < 0) {
         sl__rec_reader_free(&r);
         return sl_task_fail(t, "cannot open %s: %s", s->t->path,
-                            strerror(errno));
+                            SL__STRERROR(errno));
     }
     sl__lines_init(&sp, MAX_LINE, READ_CHUNK);
     if (s->start)
@@ -188,7 +188,7 @@ static sl_status first_line(const char *path, char **buf, size_t *len,
     bool eof = false;
     *buf = NULL;
     if (!fp) {
-        snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+        snprintf(err, errlen, "cannot open %s: %s", path, SL__STRERROR(errno));
         return SL_EIO;
     }
     sl__lines_init(&sp, MAX_LINE, READ_CHUNK);
@@ -342,7 +342,7 @@ sl_status sl__sql_files_add(sl__sql_files *f, const char *spec, char *err,
     if (stat(t->path, &sb) || !S_ISREG(sb.st_mode)) {
         int e = errno;
         snprintf(err, errlen, "cannot read %s: %s", t->path,
-                 stat(t->path, &sb) ? strerror(e) : "not a regular file");
+                 stat(t->path, &sb) ? SL__STRERROR(e) : "not a regular file");
         st = SL_EIO;
         goto fail;
     }
