@@ -120,6 +120,7 @@ typedef struct file_source {
     sl__rec_options rec;
     char *columns_text; /* file.csv.columns, owned */
     char **columns;     /* split from it */
+    sl_schema *schema;  /* file.schema (rec.schema), a reference, or NULL */
     char *name;         /* source.name, or "directory": dead letters' origin */
     sl__dead_letters *dead;
     struct taken_batch *taken; /* oldest first */

@@ -314,12 +314,20 @@ static sl_status emit_line(read_ctx *rc, const char *line, size_t len)
     sl__arena_reset(&rc->parse);
     if (st == SL_ENOTFOUND)
         return SL_OK; /* a header line */
-    if (st == SL_EPARSE) {
+    if (st == SL_EPARSE || (st == SL_OK && rc->rr.row_malformed)) {
         ADD(fs->malformed, 1);
         if (fs->dead) /* line numbers count from the file's start: only
-                         whole files have malformed lines (JSON, CSV) */
+                         whole files have malformed lines (JSON, CSV,
+                         typed lines) */
             dead_letter(rc, "malformed", err, line, len, rc->line_no, false);
-        return SL_OK;
+        if (rc->rr.fail)
+            return sl__task_fail(rc->t, SL_EPARSE,
+                                 "%s source: malformed record in '%s' line "
+                                 "%lld (parse_mode fail_fast): %s",
+                                 fs->name, rc->path, (long long)rc->line_no,
+                                 err);
+        if (st == SL_EPARSE)
+            return SL_OK; /* untyped, or drop_malformed: no record */
     }
     if (st != SL_OK || !fs->with_file_name)
         return st != SL_OK ? st : sl_task_emit(rc->t, &out);

@@ -66,7 +66,8 @@ sl_status sl__file_plan_file(file_source *fs, sl_plan *plan, const fentry *e,
     size = e->size;
     memset(&d, 0, sizeof d); /* no uninitialised padding in the copies */
     d.whole = sl__file_compression(path) != COMP_NONE ||
-              fs->rec.format != SL__REC_LINES || size <= fs->split_bytes;
+              fs->rec.format != SL__REC_LINES || fs->rec.schema ||
+              size <= fs->split_bytes;
     split = d.whole ? (size ? size : 1) : fs->split_bytes;
     dlen = sizeof(part_desc) + plen + 1;
     if (!(desc = sl_malloc(dlen))) {
@@ -427,6 +428,7 @@ static void file_free(void *state)
     sl_free(fs->archive);
     sl_free(fs->columns_text);
     sl_free(fs->columns);
+    sl_schema_release(fs->schema);
     sl_free(fs);
 }
 
@@ -484,6 +486,34 @@ static bool split_columns(file_source *fs, const char *text)
     return true;
 }
 
+/*
+ * file.schema and file.parse_mode: with a schema the reader makes rows
+ * (rows.c). file.csv.columns is the names-only shorthand of a schema of
+ * strings, so both at once is refused rather than one silently winning.
+ */
+static sl_status configure_schema(file_source *fs, const sl_conf *c, char *err,
+                                  size_t errlen)
+{
+    const char *ddl = sl_conf_get(c, "file.schema");
+    char why[256];
+
+    if (!*ddl)
+        return SL_OK;
+    if (fs->rec.ncolumns)
+        return sl__errbuf(err, errlen, SL_ECONF,
+                          "file.schema and file.csv.columns exclude each "
+                          "other (columns is a schema of strings)");
+    if (sl_schema_parse(ddl, &fs->schema, why, sizeof why) != SL_OK)
+        return sl__errbuf(err, errlen, SL_ECONF, "file.schema: %s", why);
+    if (sl__parse_mode_parse(sl_conf_get(c, "file.parse_mode"),
+                             &fs->rec.mode) != SL_OK)
+        return sl__errbuf(err, errlen, SL_ECONF,
+                          "file.parse_mode: unknown '%s'",
+                          sl_conf_get(c, "file.parse_mode"));
+    fs->rec.schema = fs->schema;
+    return SL_OK;
+}
+
 /* The real path of p, or NULL. */
 static char *real(const char *p)
 {
@@ -505,6 +535,7 @@ static sl_status configure(file_source *fs, const sl_conf *c, char *err,
     const char *dead =
         sl__dead_letter_path(c, "file.dead_letter", fs->ctx->conf);
     const char *name = sl_conf_get(c, "source.name");
+    sl_status st;
     bool b;
 
     fs->w.mode = !strcmp(watch, "poll")      ? WATCH_POLL
@@ -540,6 +571,8 @@ static sl_status configure(file_source *fs, const sl_conf *c, char *err,
     fs->rec.header = b;
     if (!split_columns(fs, sl_conf_get(c, "file.csv.columns")))
         return SL_ENOMEM;
+    if ((st = configure_schema(fs, c, err, errlen)) != SL_OK)
+        return st;
     if (sl__rec_options_check(&fs->rec, err, errlen) != SL_OK)
         return SL_ECONF;
     if (dead) {
@@ -643,6 +676,9 @@ sl_dstream *sl_file_stream(sl_context *ctx, const char *dir,
 {
     char err[512] = "";
     file_source *fs;
+    sl_dstream *s;
+    sl_schema *schema;
+    const char *mode;
     bool created = false;
     sl_status st;
 
@@ -688,7 +724,13 @@ sl_dstream *sl_file_stream(sl_context *ctx, const char *dir,
         file_free(fs);
         return NULL;
     }
-    return sl_planned_stream(ctx, &file_ops, fs);
+    schema = fs->schema ? sl_schema_retain(fs->schema) : NULL;
+    mode = sl__parse_mode_name(fs->rec.mode);
+    s = sl_planned_stream(ctx, &file_ops, fs);
+    if (s)
+        sl__dstream_set_schema(s, schema, mode);
+    sl_schema_release(schema);
+    return s;
 }
 
 sl_dstream *sl_text_file_stream(sl_context *ctx, const char *dir)

@@ -11,6 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/records.h"
+#include "stream/stream_int.h"
+
 typedef struct queue_entry {
     struct queue_entry *next;
     bool none;
@@ -28,6 +31,16 @@ typedef struct queue_state {
      * pushed the same entries again after a restart replays a batch. */
     int64_t taken;
     int64_t queued; /* records in the entries not taken yet */
+    /* Typed (sl_queue_stream_set_conf with queue.schema): records are
+     * JSON object texts made rows on the job thread at plan time (the
+     * queue is in memory, and its plan is where its values are copied);
+     * the reader is only used there. */
+    sl_context *ctx;
+    sl_schema *schema;
+    sl__rec_reader rr;
+    char *name; /* source.name, or "queue": dead letters' origin */
+    sl__dead_letters *dead;
+    int64_t malformed; /* job thread writes, progress reads (atomic) */
 } queue_state;
 
 /* ------------------------------------------------------- deep copies */
@@ -83,16 +96,104 @@ static queue_entry *queue_take(queue_state *q, int64_t *seq)
     return e;
 }
 
+/* A record that is no row of the schema: counted, set aside, and in
+ * fail_fast mode the plan's failure. */
+static sl_status row_malformed(queue_state *q, sl_plan *plan, int64_t batch_id,
+                               int64_t seq, size_t i, const sl_value *text,
+                               const char *why)
+{
+    __atomic_add_fetch(&q->malformed, 1, __ATOMIC_RELAXED);
+    if (q->dead) {
+        sl__dead_letter r = {.batch = batch_id,
+                             .source = q->name,
+                             .reason = "malformed",
+                             .error = why,
+                             .text = text->u.s,
+                             .text_len = text->len};
+        sl__dead_letters_put(q->dead, &r);
+    }
+    if (q->rr.mode != SL__PARSE_FAIL_FAST)
+        return SL_OK;
+    sl_plan_set_error(plan,
+                      "%s source: malformed record %zu of queue entry %lld "
+                      "(parse_mode fail_fast): %s",
+                      q->name, i, (long long)seq, why);
+    return SL_EPARSE;
+}
+
+/* The record as JSON text: a string is taken as the text itself; any
+ * other value (a number, a list) is written as JSON into a, and so is
+ * malformed as a row but keeps its text for _corrupt_record and the
+ * dead letter. */
+static sl_status record_text(const sl_value *v, sl__arena *a, sl_value *out)
+{
+    size_t n;
+    char *p;
+    if (v->kind == SL_KIND_STR) {
+        *out = *v;
+        return SL_OK;
+    }
+    n = sl_value_format_json(v, NULL, 0);
+    if (!(p = sl__arena_alloc(a, n + 1)))
+        return SL_ENOMEM;
+    sl_value_format_json(v, p, n + 1);
+    *out = sl_str(p, n);
+    return SL_OK;
+}
+
+/*
+ * Make e's records rows of the schema, in place (their memory from a,
+ * which outlives the plan's copy): a JSON object text by field name
+ * (rows.c); anything else, or a malformed text, by the parse mode. n is
+ * then the rows kept.
+ */
+static sl_status queue_rows(queue_state *q, queue_entry *e, int64_t seq,
+                            sl_plan *plan, int64_t batch_id, sl__arena *a)
+{
+    size_t i, kept = 0;
+    char why[256];
+    sl_value row, text;
+    sl_status st;
+
+    for (i = 0; i < e->n; i++) {
+        if ((st = record_text(&e->values[i], a, &text)) != SL_OK)
+            return st;
+        st = sl__rec_parse(&q->rr, text.u.s, text.len, sl__rec_arena_alloc, a,
+                           &row, why, sizeof why);
+        if (st == SL_ENOMEM)
+            return st;
+        if (st == SL_ENOTFOUND) { /* a blank text: no record, as in files */
+            snprintf(why, sizeof why, "blank record");
+            st = SL_EPARSE;
+        }
+        if ((st == SL_EPARSE || q->rr.row_malformed) &&
+            row_malformed(q, plan, batch_id, seq, i, &text, why) != SL_OK)
+            return SL_EPARSE;
+        if (st == SL_OK)
+            e->values[kept++] = row;
+    }
+    e->n = kept;
+    return SL_OK;
+}
+
 /* Plan entry e (number seq; NULL: the queue was empty, an empty batch). */
 static sl_status queue_plan_entry(queue_state *q, queue_entry *e, int64_t seq,
-                                  sl_plan *plan)
+                                  sl_plan *plan, int64_t batch_id)
 {
     sl_status st = SL_OK;
     size_t i, n = e ? e->n : 0;
     char offsets[96];
-    if (e && e->none) {
+    sl__arena a;
+
+    sl__arena_init(&a, 4096);
+    if (e && !e->none && q->schema)
+        st = queue_rows(q, e, seq, plan, batch_id, &a);
+    if (st != SL_OK) {
+        /* nothing planned: the batch fails */
+    } else if (e && e->none) {
         sl_plan_set_no_batch(plan);
     } else {
+        n = e ? e->n : 0; /* rows kept */
         for (i = 0; i < q->partitions && st == SL_OK; i++) {
             size_t lo = i * n / q->partitions, hi = (i + 1) * n / q->partitions;
             st = sl_plan_add_values(plan, e ? e->values + lo : NULL, hi - lo);
@@ -108,6 +209,7 @@ static sl_status queue_plan_entry(queue_state *q, queue_entry *e, int64_t seq,
     if (e)
         sl_free(e->mem);
     sl_free(e);
+    sl__arena_free(&a);
     return st;
 }
 
@@ -117,9 +219,8 @@ static sl_status queue_plan(void *state, int64_t batch_id, int64_t time_ms,
     queue_state *q = state;
     int64_t seq;
     queue_entry *e = queue_take(q, &seq);
-    (void)batch_id;
     (void)time_ms;
-    return queue_plan_entry(q, e, seq, plan);
+    return queue_plan_entry(q, e, seq, plan, batch_id);
 }
 
 /* The integer after "key": in offsets this source wrote. */
@@ -163,7 +264,6 @@ static sl_status queue_replan(void *state, int64_t batch_id, int64_t time_ms,
     queue_state *q = state;
     int64_t entry, taken, records, none, seq;
     queue_entry *e;
-    (void)batch_id;
     (void)time_ms;
     if (!offset_int(offsets_json, "entry", &entry) ||
         !offset_int(offsets_json, "taken", &taken) ||
@@ -174,7 +274,7 @@ static sl_status queue_replan(void *state, int64_t batch_id, int64_t time_ms,
     }
     queue_skip_to(q, entry);
     if (!taken && q->taken == entry)
-        return queue_plan_entry(q, NULL, entry, plan);
+        return queue_plan_entry(q, NULL, entry, plan, batch_id);
     if (!taken) {
         sl_plan_set_error(plan,
                           "the batch took no entry at %lld, but entry %lld "
@@ -195,7 +295,7 @@ static sl_status queue_replan(void *state, int64_t batch_id, int64_t time_ms,
         sl_free(e);
         return SL_ENOTFOUND;
     }
-    return queue_plan_entry(q, e, seq, plan);
+    return queue_plan_entry(q, e, seq, plan, batch_id);
 }
 
 static sl_status queue_restore(void *state, int64_t batch_id,
@@ -218,6 +318,8 @@ static void queue_progress(void *state, sl_source_progress *out)
     pthread_mutex_lock(&q->lock);
     out->lag = q->queued;
     pthread_mutex_unlock(&q->lock);
+    if (q->schema) /* untyped, a queue has no malformed records (null) */
+        out->malformed = __atomic_load_n(&q->malformed, __ATOMIC_RELAXED);
 }
 
 static void queue_free(void *state)
@@ -230,6 +332,10 @@ static void queue_free(void *state)
         sl_free(e);
     }
     pthread_mutex_destroy(&q->lock);
+    sl__rec_reader_free(&q->rr);
+    sl_schema_release(q->schema);
+    sl__dead_letters_close(q->dead);
+    sl_free(q->name);
     sl_free(q);
 }
 
@@ -261,6 +367,7 @@ sl_dstream *sl_queue_stream(sl_context *ctx, size_t partitions)
     }
     q->tail = &q->head;
     q->partitions = partitions;
+    q->ctx = ctx;
     return sl_planned_stream(ctx, &queue_ops, q);
 }
 
@@ -318,4 +425,67 @@ sl_status sl_queue_stream_push_none(sl_dstream *queue)
     memset(e, 0, sizeof *e);
     e->none = true;
     return push_entry(queue, e);
+}
+
+/* queue.schema, queue.parse_mode, and the dead-letter file and name its
+ * malformed records go to, read into q (nothing kept on failure). */
+static sl_status queue_configure(queue_state *q, const sl_conf *conf, char *err,
+                                 size_t errlen)
+{
+    const char *ddl = sl_conf_get(conf, "queue.schema");
+    const char *name = sl_conf_get(conf, "source.name");
+    const char *dead = sl__dead_letter_path(conf, NULL, q->ctx->conf);
+    sl__rec_options o;
+    sl_status st;
+    char why[256];
+
+    sl__rec_options_init(&o);
+    o.format = SL__REC_JSON;
+    if (sl__parse_mode_parse(sl_conf_get(conf, "queue.parse_mode"), &o.mode) !=
+        SL_OK)
+        return sl__errbuf(err, errlen, SL_ECONF,
+                          "queue.parse_mode: unknown '%s'",
+                          sl_conf_get(conf, "queue.parse_mode"));
+    if ((st = sl_schema_parse(ddl, &q->schema, why, sizeof why)) != SL_OK)
+        return sl__errbuf(err, errlen, st, "queue.schema: %s", why);
+    o.schema = q->schema;
+    if ((st = sl__rec_options_check(&o, why, sizeof why)) != SL_OK ||
+        (st = sl__rec_reader_init(&q->rr, &o, why, sizeof why)) != SL_OK)
+        return sl__errbuf(err, errlen, st, "queue.schema: %s", why);
+    if (!(q->name = sl__strdup(*name ? name : "queue")))
+        return sl__errbuf(err, errlen, SL_ENOMEM, "out of memory");
+    if (dead &&
+        (st = sl__dead_letters_open(dead, sl__context_bad_counts(q->ctx),
+                                    &q->dead, err, errlen)) != SL_OK)
+        return st;
+    return SL_OK;
+}
+
+sl_status sl_queue_stream_set_conf(sl_dstream *queue, const sl_conf *conf)
+{
+    queue_state *q = queue ? sl_planned_stream_state(queue, &queue_ops) : NULL;
+    char err[512] = "";
+    sl_status st;
+
+    if (!q || !conf)
+        return SL_EINVAL;
+    if (sl__ctx_check_building(q->ctx) != SL_OK)
+        return SL_ESTATE;
+    if (q->schema || !*sl_conf_get(conf, "queue.schema"))
+        return q->schema ? SL_ESTATE : SL_OK;
+    if ((st = queue_configure(q, conf, err, sizeof err)) != SL_OK) {
+        sl__rec_reader_free(&q->rr);
+        sl_schema_release(q->schema);
+        sl__dead_letters_close(q->dead);
+        sl_free(q->name);
+        q->schema = NULL;
+        q->dead = NULL;
+        q->name = NULL;
+        memset(&q->rr, 0, sizeof q->rr);
+        sl_context_set_error(q->ctx, st, "queue stream: %s",
+                             *err ? err : sl_strerror(st));
+        return st;
+    }
+    sl__dstream_set_schema(queue, q->schema, sl__parse_mode_name(q->rr.mode));
+    return SL_OK;
 }

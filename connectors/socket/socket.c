@@ -740,11 +740,47 @@ free_sock:
     return st;
 }
 
+/*
+ * receiver.format, receiver.schema and receiver.parse_mode: lines become
+ * records on the workers (stream/recv_records.c), not here on the I/O
+ * thread. CSV as the defaults of the directory source (',' and '"', no
+ * header: a stream has no first line to name columns).
+ */
+static sl_status sock_records(sl_dstream *stream, const sl_conf *conf,
+                              sl__dead_letters *dead, char *err, size_t errlen)
+{
+    const char *ddl = sl_conf_get(conf, "receiver.schema");
+    const char *name = sl_conf_get(conf, "source.name");
+    sl_schema *schema = NULL;
+    sl__rec_options o;
+    char why[256];
+    sl_status st;
+
+    sl__rec_options_init(&o);
+    if (sl__rec_format_parse(sl_conf_get(conf, "receiver.format"), &o.format) !=
+            SL_OK ||
+        sl__parse_mode_parse(sl_conf_get(conf, "receiver.parse_mode"),
+                             &o.mode) != SL_OK)
+        return sl__errbuf(err, errlen, SL_ECONF,
+                          "bad receiver.format or receiver.parse_mode");
+    if (*ddl && sl_schema_parse(ddl, &schema, why, sizeof why) != SL_OK)
+        return sl__errbuf(err, errlen, SL_ECONF, "receiver.schema: %s", why);
+    o.schema = schema;
+    st = sl__receiver_set_records(stream, &o, dead, *name ? name : "socket",
+                                  why, sizeof why);
+    sl_schema_release(schema);
+    if (st != SL_OK)
+        return sl__errbuf(err, errlen, st, "receiver.schema: %s", why);
+    return SL_OK;
+}
+
 sl_dstream *sl_socket_text_stream(sl_context *ctx, const char *host, int port,
                                   const sl_conf *conf)
 {
     sock *s = NULL;
     char err[PATH_MAX + 128] = "";
+    sl__dead_letters *dead;
+    sl_dstream *stream;
     sl_status st;
 
     if (!ctx)
@@ -769,5 +805,12 @@ sl_dstream *sl_socket_text_stream(sl_context *ctx, const char *host, int port,
         return NULL;
     }
     /* From here the context owns s, also if this fails. */
-    return sl_receiver_stream(ctx, &sock_ops, s);
+    dead = s->dead;
+    stream = sl_receiver_stream(ctx, &sock_ops, s);
+    if (stream && conf &&
+        (st = sock_records(stream, conf, dead, err, sizeof err)) != SL_OK) {
+        sl_context_set_error(ctx, st, "socket text stream: %s", err);
+        return NULL;
+    }
+    return stream;
 }

@@ -41,6 +41,25 @@ SL_EXPORT sl_status sl_queue_stream_push(sl_dstream *queue,
                                          const sl_value *values, size_t n);
 /** @brief Append a "no batch" entry (Spark's None). Thread-safe. */
 SL_EXPORT sl_status sl_queue_stream_push_none(sl_dstream *queue);
+/**
+ * @brief Give a queue stream the options of conf that concern it, before
+ * start: with `queue.schema` (a DDL string) each record pushed must be a
+ * string holding a JSON object, which becomes a row of that schema by
+ * field name (missing fields null; timestamps as ISO-8601 text;
+ * docs/sql.md, "Reading rows") and the stream's sl_dstream_schema is set.
+ * A record that is no such row is malformed: counted, written to the
+ * dead-letter file (conf's `dead_letter`, else the context's) with
+ * reason "malformed", and handled by `queue.parse_mode`: permissive (a
+ * row of nulls, `_corrupt_record` holding the text), drop_malformed (no
+ * row) or fail_fast (the batch and the job fail, naming the queue entry
+ * and record). Records are made rows when a batch is planned, on the job
+ * thread. Without queue.schema nothing changes.
+ * @returns SL_OK; SL_EINVAL (no queue or conf), SL_ESTATE (after start,
+ * or a schema set already), SL_EPARSE (a bad schema: the message is on
+ * the context), SL_ECONF, SL_EIO (the dead-letter file), SL_ENOMEM.
+ */
+SL_EXPORT sl_status sl_queue_stream_set_conf(sl_dstream *queue,
+                                             const sl_conf *conf);
 
 /**
  * @brief Spark's rate source: rate.rows_per_second rows per second, each a

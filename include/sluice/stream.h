@@ -13,6 +13,7 @@
 
 #include "core.h"
 #include "rdd.h"
+#include "schema.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -376,6 +377,18 @@ SL_EXPORT sl_status sl_dstream_set_name(sl_dstream *s, const char *name);
  * while the context lives).
  */
 SL_EXPORT const char *sl_dstream_name(const sl_dstream *s);
+/**
+ * @brief The schema of the rows s yields, or NULL when its records are
+ * plain values with no schema (every DStream operator's output, and a
+ * source without a "schema" option).
+ *
+ * A source given a schema (file.schema, receiver.schema, queue.schema)
+ * yields rows: SL_KIND_TUPLE values with one item per column in schema
+ * order (docs/sql.md, "Reading rows"). The SQL layer reads it here.
+ * @returns borrowed, valid while the context lives (the stream holds a
+ * reference; sl_schema_retain to keep it longer).
+ */
+SL_EXPORT const sl_schema *sl_dstream_schema(const sl_dstream *s);
 
 /**
  * @brief The union of the remembered batches of s whose time t satisfies

@@ -78,6 +78,19 @@ static const sl__conf_row sl__conf_rows[] = {
             "The socket source's own dead-letter file for lines over "
             "receiver.max_line_bytes (instead of dead_letter); empty = "
             "the stream conf's dead_letter, else the context's."),
+    SL__ROW("receiver.format", SL_CONF_ENUM, "lines", 0, 0, "lines|json|csv",
+            "Record format of the socket source's lines: the line as a "
+            "string, JSON lines, or CSV (',' separated, '\"' quoted, no "
+            "header); parsed on the workers."),
+    SL__ROW("receiver.schema", SL_CONF_STRING, "", 0, 0, NULL,
+            "DDL schema of the socket source's records: each line becomes "
+            "a row of these columns; lines needs one string column. Empty "
+            "= untyped records."),
+    SL__ROW("receiver.parse_mode", SL_CONF_ENUM, "permissive", 0, 0,
+            "permissive|drop_malformed|fail_fast",
+            "With receiver.schema, what a malformed record becomes: a row "
+            "of nulls (and _corrupt_record), no row, or a failed batch "
+            "and job; each one is counted and dead-lettered."),
     SL__ROW("receiver.block_bytes", SL_CONF_SIZE, "1m", 4 * SL__KB, SL__GB,
             NULL,
             "Size of a receive block (at least receiver.max_line_bytes + 2); "
@@ -114,6 +127,15 @@ static const sl__conf_row sl__conf_rows[] = {
             "Rows the rate source produces per second of batch time."),
     SL__ROW("rate.partitions", SL_CONF_INT, "0", 0, 1024, NULL,
             "Partitions of the rate source (0 = workers)."),
+    SL__ROW("queue.schema", SL_CONF_STRING, "", 0, 0, NULL,
+            "DDL schema of a job file's queue source: each record, a JSON "
+            "object (or its text), becomes a row by field name, missing "
+            "fields null. Empty = the records as they are."),
+    SL__ROW("queue.parse_mode", SL_CONF_ENUM, "permissive", 0, 0,
+            "permissive|drop_malformed|fail_fast",
+            "With queue.schema, what a record that is no such row "
+            "becomes: a row of nulls, no row, or a failed batch and job; "
+            "each one is counted and dead-lettered."),
     SL__ROW("generator.lines_per_batch", SL_CONF_INT, "1000", 0, SL__BILLION,
             NULL, "Lines the text generator produces per batch."),
     SL__ROW("generator.words_per_line", SL_CONF_INT, "10", 1, 10000, NULL,
@@ -175,6 +197,16 @@ static const sl__conf_row sl__conf_rows[] = {
             "The first line of each CSV file names the columns."),
     SL__ROW("file.csv.columns", SL_CONF_STRING, "", 0, 0, NULL,
             "Column names for CSV files without a header, comma-separated."),
+    SL__ROW("file.schema", SL_CONF_STRING, "", 0, 0, NULL,
+            "DDL schema of the records (\"ts timestamp, price double\"): "
+            "each line becomes a row of these columns (docs/sql.md, "
+            "\"Reading rows\"); lines needs one string column; excludes "
+            "file.csv.columns. Empty = untyped records."),
+    SL__ROW("file.parse_mode", SL_CONF_ENUM, "permissive", 0, 0,
+            "permissive|drop_malformed|fail_fast",
+            "With file.schema, what a malformed record becomes: a row of "
+            "nulls (and _corrupt_record), no row, or a failed batch and "
+            "job; each one is counted and dead-lettered."),
     SL__ROW("file.dead_letter", SL_CONF_STRING, "", 0, 0, NULL,
             "The directory source's own dead-letter file (instead of "
             "dead_letter); empty = the stream conf's dead_letter, else the "

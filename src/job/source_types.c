@@ -23,9 +23,15 @@ static const source_field socket_fields[] = {
     {"max_connect_attempts", "receiver.max_connect_attempts"},
     {"connect_give_up_after", "receiver.connect_give_up_after"},
     {"dead_letter", "receiver.dead_letter"},
+    {"format", "receiver.format"},
+    {"schema", "receiver.schema"},
+    {"parse_mode", "receiver.parse_mode"},
     {NULL, NULL}};
-static const source_field queue_fields[] = {
-    {"batches", NULL}, {"partitions", NULL}, {NULL, NULL}};
+static const source_field queue_fields[] = {{"batches", NULL},
+                                            {"partitions", NULL},
+                                            {"schema", "queue.schema"},
+                                            {"parse_mode", "queue.parse_mode"},
+                                            {NULL, NULL}};
 static const source_field rate_fields[] = {
     {"rows_per_second", "rate.rows_per_second"},
     {"partitions", "rate.partitions"},
@@ -54,6 +60,8 @@ static const source_field directory_fields[] = {
     {"quote", "file.csv.quote"},
     {"header", "file.csv.header"},
     {"columns", "file.csv.columns"},
+    {"schema", "file.schema"},
+    {"parse_mode", "file.parse_mode"},
     {"dead_letter", "file.dead_letter"},
     {"with_file_name", "file.with_file_name"},
     {"split_bytes", "file.split_bytes"},
@@ -75,6 +83,22 @@ static char *read_nonempty(sl_job *job, const job_source *src, const cJSON *j,
         return NULL;
     }
     return sl__job_strdup(job, s);
+}
+
+/* A "schema" field's DDL, parsed here so that validate reports a bad one
+ * at its path, as building would refuse it. */
+static void check_schema(sl_job *job, job_source *src, const cJSON *j)
+{
+    const cJSON *f = cJSON_GetObjectItemCaseSensitive(j, "schema");
+    sl_schema *schema = NULL;
+    char why[256];
+
+    if (!f || !cJSON_IsString(f) || !*f->valuestring)
+        return;
+    if (sl_schema_parse(f->valuestring, &schema, why, sizeof why) != SL_OK)
+        sl__job_problem(job, f, sl__job_path_field(job, src->path, "schema"),
+                        "%s", why);
+    sl_schema_release(schema);
 }
 
 /* ------------------------------------------------------------- socket */
@@ -112,13 +136,40 @@ static elem_kind lines_elem(const job_source *src, const char **what)
     return ELEM_NOT_PAIR;
 }
 
+/* Lines of text, unless a format or schema makes them records. */
+static elem_kind socket_elem(const job_source *src, const char **what)
+{
+    if (src->conf &&
+        (*sl_conf_get(src->conf, "receiver.schema") ||
+         strcmp(sl_conf_get(src->conf, "receiver.format"), "lines") != 0))
+        return ELEM_UNKNOWN;
+    return lines_elem(src, what);
+}
+
 /* -------------------------------------------------------------- queue */
+
+/* A queue record that is a JSON object, with a schema: its text, which
+ * the queue makes a row by field name (sl_queue_stream_set_conf). */
+static bool object_text(sl_job *job, const cJSON *r, sl_value *out)
+{
+    char *text = cJSON_PrintUnformatted(r), *copy;
+    if (!text)
+        return false;
+    copy = sl__job_strdup(job, text);
+    cJSON_free(text);
+    if (!copy)
+        return false;
+    *out = sl_str(copy, strlen(copy));
+    return true;
+}
 
 static void queue_read(sl_job *job, job_source *src, const cJSON *j)
 {
     const cJSON *batches = sl__job_field(job, j, src->path, "batches", true);
     const cJSON *parts = sl__job_field(job, j, src->path, "partitions", false);
     const cJSON *b, *r;
+    const cJSON *schema = cJSON_GetObjectItemCaseSensitive(j, "schema");
+    bool typed = cJSON_IsString(schema) && *schema->valuestring;
     const char *bpath;
     int64_t n = 1;
     size_t i = 0, k;
@@ -165,9 +216,14 @@ static void queue_read(sl_job *job, job_source *src, const cJSON *j)
         k = 0;
         cJSON_ArrayForEach(r, b)
         {
-            if (!sl__job_read_value(job, r, sl__job_path_index(job, p, k),
-                                    &src->batches[i][k]))
+            if (typed && cJSON_IsObject(r)) {
+                if (!object_text(job, r, &src->batches[i][k]))
+                    return;
+            } else if (!sl__job_read_value(job, r,
+                                           sl__job_path_index(job, p, k),
+                                           &src->batches[i][k])) {
                 break;
+            }
             k++;
         }
         i++;
@@ -178,7 +234,9 @@ static sl_status queue_build(sl_job *job, job_source *src)
 {
     size_t i;
     sl_status st;
-    if (!(src->stream = sl_queue_stream(job->ctx, src->partitions)))
+    if (!(src->stream = sl_queue_stream(job->ctx, src->partitions)) ||
+        (src->conf &&
+         sl_queue_stream_set_conf(src->stream, src->conf) != SL_OK))
         return sl__job_ctx_fail(job, src->path);
     for (i = 0; i < src->nbatches; i++) {
         st = src->batches[i]
@@ -198,7 +256,10 @@ static elem_kind queue_elem(const job_source *src, const char **what)
 {
     size_t b, i;
     bool any = false;
-    (void)what;
+    if (src->conf && *sl_conf_get(src->conf, "queue.schema")) {
+        *what = "rows";
+        return ELEM_NOT_PAIR;
+    }
     for (b = 0; b < src->nbatches; b++)
         for (i = 0; src->batches[b] && i < src->batch_len[b]; i++, any = true)
             if (src->batches[b][i].kind != SL_KIND_PAIR)
@@ -282,6 +343,12 @@ static void directory_check(sl_job *job, job_source *src, const cJSON *j)
         cJSON_IsTrue(f) && cJSON_GetObjectItemCaseSensitive(j, "columns"))
         sl__job_problem(job, f, sl__job_path_field(job, src->path, "header"),
                         "\"header\" and \"columns\" exclude each other");
+    check_schema(job, src, j);
+    if ((f = cJSON_GetObjectItemCaseSensitive(j, "schema")) &&
+        cJSON_GetObjectItemCaseSensitive(j, "columns"))
+        sl__job_problem(job, f, sl__job_path_field(job, src->path, "schema"),
+                        "\"schema\" and \"columns\" exclude each other "
+                        "(columns is a schema of strings)");
     if ((f = cJSON_GetObjectItemCaseSensitive(j, "columns")) &&
         cJSON_IsString(f)) {
         const char *c = f->valuestring;
@@ -340,9 +407,9 @@ static elem_kind directory_elem(const job_source *src, const char **what)
 /* ----------------------------------------------------------- registry */
 
 static const source_def sources[] = {
-    {JOB_TYPE_VERSION, "socket", socket_fields, socket_read, NULL,
-     socket_check_env, socket_build, lines_elem},
-    {JOB_TYPE_VERSION, "queue", queue_fields, queue_read, NULL, NULL,
+    {JOB_TYPE_VERSION, "socket", socket_fields, socket_read, check_schema,
+     socket_check_env, socket_build, socket_elem},
+    {JOB_TYPE_VERSION, "queue", queue_fields, queue_read, check_schema, NULL,
      queue_build, queue_elem},
     {JOB_TYPE_VERSION, "rate", rate_fields, NULL, NULL, NULL, rate_build,
      rate_elem},

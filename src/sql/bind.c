@@ -463,7 +463,12 @@ static sl_status bind_literal(sl__sql_binder *b, const sl__sql_expr *x,
                               uint32_t *out)
 {
     sl__sql_node n = {0};
-    n.code = SL__N_CONST, n.value = x->value;
+    /* The program keeps its own copy: the syntax tree may be freed once
+     * the query is compiled. */
+    sl_status st = sl__value_copy(b->a, NULL, &x->value, &n.value);
+    if (st != SL_OK)
+        return st;
+    n.code = SL__N_CONST;
     /* INTERVAL literals are milliseconds as a long */
     n.type =
         x->kind == SL__SQL_INTERVAL || !x->type ? T(SL_TYPE_LONG) : x->type;
@@ -712,6 +717,7 @@ sl_status sl__sql_bind(sl__sql_binder *b, const sl__sql_expr *x, uint32_t *out)
     size_t column = 0;
     const sl_type *type = NULL;
     sl__sql_node n = {0};
+    sl_status st;
     /* The planner's hook comes first: group keys and aggregate results
      * above an aggregation are columns of its row. */
     if (sc->replace && sc->replace(sc->user, x, &column, &type, b->e)) {
@@ -720,5 +726,13 @@ sl_status sl__sql_bind(sl__sql_binder *b, const sl__sql_expr *x, uint32_t *out)
         n.code = SL__N_COLUMN, n.column = column, n.type = type;
         return sl__sql_node_add(b, &n, NULL, 0, out);
     }
-    return bind_node(b, x, out);
+    if (b->depth >= SL__SQL_MAX_NEST)
+        return sl__sql_error_set(b->e, x->offset,
+                                 "expression nested too deeply (more than "
+                                 "%d levels)",
+                                 SL__SQL_MAX_NEST);
+    b->depth++;
+    st = bind_node(b, x, out);
+    b->depth--;
+    return st;
 }

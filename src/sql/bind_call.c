@@ -13,29 +13,6 @@
 #include "core/schema.h"
 #include "sql/eval_int.h"
 
-/*
- * Aggregate names until the aggregates (branch sql-aggs, with
- * sl__sql_is_aggregate) are merged; then this list goes and
- * sl__sql_is_aggregate answers.
- */
-static bool is_aggregate(const char *name)
-{
-    static const char *const names[] = {
-        "count",    "sum",          "avg",
-        "mean",     "min",          "max",
-        "min_by",   "max_by",       "first",
-        "last",     "first_value",  "last_value",
-        "variance", "var_samp",     "var_pop",
-        "stddev",   "stddev_samp",  "stddev_pop",
-        "std",      "collect_list", "collect_set",
-        "bool_and", "bool_or",      "every",
-        "any",      "some",         "approx_count_distinct"};
-    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
-        if (!strcmp(name, names[i]))
-            return true;
-    return false;
-}
-
 static bool is_generator(const char *name)
 {
     return !strcmp(name, "explode") || !strcmp(name, "explode_outer") ||
@@ -50,7 +27,7 @@ static sl_status check_call(sl__sql_binder *b, const sl__sql_expr *x,
 {
     const sl__sql_scope *sc = b->scope;
     size_t lo, hi, n = x->nargs;
-    if (is_aggregate(name))
+    if (sl__sql_is_aggregate(name))
         return sl__sql_error_set(b->e, x->offset,
                                  "aggregate functions are not allowed in %s",
                                  sc->clause ? sc->clause : "this expression");

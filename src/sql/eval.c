@@ -19,49 +19,6 @@
  * scratch. */
 #define SL__SQL_STACK_ARGS 8
 
-static int cmp_double(double x, double y)
-{
-    /* Spark's SQLOrderingUtil.compareDoubles: NaN is the largest value
-     * and equal to itself; -0.0 equals 0.0. */
-    if (isnan(x) || isnan(y))
-        return isnan(x) ? (isnan(y) ? 0 : 1) : -1;
-    return x < y ? -1 : x > y;
-}
-
-int sl__sql_cmp(const sl_value *x, const sl_value *y)
-{
-    if (x->kind == SL_KIND_NULL || y->kind == SL_KIND_NULL)
-        return (x->kind != SL_KIND_NULL) - (y->kind != SL_KIND_NULL);
-    if (x->kind == SL_KIND_DOUBLE || y->kind == SL_KIND_DOUBLE) {
-        double a = x->kind == SL_KIND_DOUBLE ? x->u.d : (double)x->u.i;
-        double c = y->kind == SL_KIND_DOUBLE ? y->u.d : (double)y->u.i;
-        return cmp_double(a, c);
-    }
-    if (x->kind != y->kind)
-        return x->kind < y->kind ? -1 : 1; /* binding prevents this */
-    switch (x->kind) {
-    case SL_KIND_INT:
-        return x->u.i < y->u.i ? -1 : x->u.i > y->u.i;
-    case SL_KIND_BOOL:
-        return (int)x->u.b - (int)y->u.b;
-    case SL_KIND_STR:
-    case SL_KIND_BYTES: {
-        uint32_t n = x->len < y->len ? x->len : y->len;
-        int c = n ? memcmp(x->u.s, y->u.s, n) : 0;
-        return c ? (c < 0 ? -1 : 1) : (x->len > y->len) - (x->len < y->len);
-    }
-    default:
-        if (!sl_kind_is_composite(x->kind))
-            return 0;
-        for (uint32_t i = 0; i < x->len && i < y->len; i++) {
-            int c = sl__sql_cmp(&x->u.items[i], &y->u.items[i]);
-            if (c)
-                return c;
-        }
-        return (x->len > y->len) - (x->len < y->len);
-    }
-}
-
 static sl_value long_arith(int op, int64_t l, int64_t r)
 {
     /* Wrapping through uint64_t: Java's long arithmetic, no C UB. */
@@ -178,13 +135,13 @@ static sl_status eval_binary(const sl__sql_prog *p, const sl__sql_node *n,
     EVAL(1, &r);
     if (n->code == SL__N_CMP && n->op == SL__SQL_OP_NULL_EQ) {
         bool ln = l.kind == SL_KIND_NULL, rn = r.kind == SL_KIND_NULL;
-        *out = sl_bool(ln || rn ? ln && rn : sl__sql_cmp(&l, &r) == 0);
+        *out = sl_bool(ln || rn ? ln && rn : sl__sql_compare(&l, &r) == 0);
         return SL_OK;
     }
     if (l.kind == SL_KIND_NULL || r.kind == SL_KIND_NULL)
         *out = sl_null();
     else if (n->code == SL__N_CMP)
-        *out = sl_bool(cmp_holds(n->op, sl__sql_cmp(&l, &r)));
+        *out = sl_bool(cmp_holds(n->op, sl__sql_compare(&l, &r)));
     else if (n->flag)
         *out = double_arith(n->op, l.u.d, r.u.d);
     else
@@ -226,7 +183,7 @@ static sl_status eval_in(const sl__sql_prog *p, const sl__sql_node *n,
         EVAL(k, &v);
         if (v.kind == SL_KIND_NULL)
             saw_null = true;
-        else if (sl__sql_cmp(&x, &v) == 0) {
+        else if (sl__sql_compare(&x, &v) == 0) {
             *out = sl_bool(!n->negated);
             return SL_OK;
         }
@@ -448,7 +405,7 @@ sl_status sl__sql_coerce(sl__sql_binder *b, uint32_t *i, const sl_type *to)
 sl_status sl__sql_compile(const sl__sql_expr *x, const sl__sql_scope *scope,
                           sl__arena *a, sl__sql_prog **out, sl__sql_error *e)
 {
-    sl__sql_binder b = {scope, a, e, NULL};
+    sl__sql_binder b = {scope, a, e, NULL, 0};
     sl_status st;
     if (!(b.p = sl__arena_alloc(a, sizeof *b.p)))
         return SL_ENOMEM;

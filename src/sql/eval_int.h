@@ -7,7 +7,8 @@
  * named by indexes into the kids array (kids[node.kids .. + node.nkids)).
  * The binder appends operands before the node that uses them, so the
  * root is the last node built. Nodes whose operands are all constants
- * are folded into a constant as they are added.
+ * are folded into a constant as they are added. A program points into
+ * its own arena only (literals are copied), never into the syntax tree.
  */
 #ifndef SL_SQL_EVAL_INT_H
 #define SL_SQL_EVAL_INT_H
@@ -57,12 +58,22 @@ struct sl__sql_prog {
     uint32_t cap_nodes, cap_kids; /* while compiling */
 };
 
+/*
+ * How deep an expression may nest. The parser bounds parentheses, but a
+ * chain of left-associative operators (a + a + ... + a) is a loop there
+ * and a tree as deep as it is long here; the binder and the evaluator
+ * recurse over it, so a limit keeps any text from exhausting the stack
+ * (a few hundred bytes a level: under 1 MiB at the limit).
+ */
+#define SL__SQL_MAX_NEST 1000
+
 /* What the binder carries through one compile. */
 typedef struct sl__sql_binder {
     const sl__sql_scope *scope;
     sl__arena *a;
     sl__sql_error *e;
     sl__sql_prog *p;
+    unsigned depth; /* sl__sql_bind calls in progress */
 } sl__sql_binder;
 
 /* Bind x (and its operands) into a new node: its index in *out. */
@@ -101,8 +112,6 @@ const char *sl__sql_tname(const sl_type *t, char *buf, size_t n);
 sl_status sl__sql_eval_node(const sl__sql_prog *p, uint32_t i,
                             const sl_value *row, sl__arena *scratch,
                             sl_value *out);
-/* Values of one type ordered as Spark's (NULL items first). */
-int sl__sql_cmp(const sl_value *x, const sl_value *y);
 
 /* ----------------------------------------------------- LIKE and RLIKE */
 

@@ -36,6 +36,13 @@ static sl_status receiver_rdd(sl_dstream *s, batch *b, sl_rdd **out)
     parts = sl__engine_scope_alloc(ctx->eng, (nparts + 1) * sizeof *parts);
     if (!segs || !parts)
         return engine_error(s, "receiver stream");
+    if (s->receiver->records) {
+        if (sl__receiver_records_parts(s->receiver->records, list, parts,
+                                       nparts, nblocks, ctx->eng) != SL_OK)
+            return engine_error(s, "receiver stream");
+        *out = sl__rdd_source(ctx->eng, parts, nparts);
+        return *out ? SL_OK : engine_error(s, "receiver stream");
+    }
     for (blk = list; blk; blk = blk->next, k++) {
         segs[k].p = blk->data;
         segs[k].len = blk->len;

@@ -89,6 +89,7 @@ void sl__dstream_free_all(sl_context *ctx)
         sl__state_stream_free(s);
         sl_free(s->name);
         sl_free(s->params);
+        sl_schema_release(s->schema);
         sl_free(s);
     }
     ctx->streams = NULL;

@@ -86,6 +86,29 @@ static void label(const sl_dstream *s, sl_dstream *const *all, size_t n,
     snprintf(buf, len, "stream #%zu", i + 1);
 }
 
+/* A source's schema and parse mode: they decide what its batches hold. */
+static sl_status fp_schema(sl__buf *out, const char *subj, const sl_dstream *s)
+{
+    char *ddl = sl_schema_to_ddl(s->schema);
+    sl_status st;
+    if (!ddl)
+        return SL_ENOMEM;
+    /* Appended whole: fp_add's fixed buffer would cut a wide schema. A
+     * DDL text holds no tab or newline outside backquotes, and
+     * sl_schema_to_ddl quotes names that need it. */
+    st = sl__buf_append(out, subj, strlen(subj));
+    if (st == SL_OK)
+        st = sl__buf_append(out, "\tschema\t", 8);
+    if (st == SL_OK)
+        st = sl__buf_append(out, ddl, strlen(ddl));
+    if (st == SL_OK)
+        st = sl__buf_append(out, "\n", 1);
+    sl_free(ddl);
+    if (st == SL_OK && s->parse_mode)
+        st = fp_add(out, subj, "parse mode", "%s", s->parse_mode);
+    return st;
+}
+
 static sl_status fp_stream(sl__buf *out, const sl_dstream *s,
                            sl_dstream *const *all, size_t n)
 {
@@ -118,6 +141,8 @@ static sl_status fp_stream(sl__buf *out, const sl_dstream *s,
         st = fp_add(out, subj, "timeout", "%lld ms", (long long)s->timeout_ms);
     if (st == SL_OK && s->params)
         st = fp_add(out, subj, "parameters", "%s", s->params);
+    if (st == SL_OK && s->schema)
+        st = fp_schema(out, subj, s);
     return st;
 }
 

@@ -67,6 +67,20 @@ sl_status sl__dstream_set_params(sl_dstream *s, const char *text)
     return SL_OK;
 }
 
+void sl__dstream_set_schema(sl_dstream *s, const sl_schema *schema,
+                            const char *parse_mode)
+{
+    sl_schema *keep = schema ? sl_schema_retain(schema) : NULL;
+    sl_schema_release(s->schema);
+    s->schema = keep;
+    s->parse_mode = schema ? parse_mode : NULL;
+}
+
+const sl_schema *sl_dstream_schema(const sl_dstream *s)
+{
+    return s ? s->schema : NULL;
+}
+
 sl_dstream *sl__dstream_parent(sl_dstream *s)
 {
     return s && s->nparents ? s->parents[0] : NULL;

@@ -403,7 +403,9 @@ static void put_receiver(sl_context *ctx, const batch *b, size_t i)
     sl__progress *p = &ctx->progress;
     sl_receiver *r = ctx->receivers[i];
     const block *blk = b->blocks[i], *last = NULL;
-    int64_t rows = 0, too_long = atomic_load(&r->lines_too_long);
+    /* over-long lines and, with a format or schema, malformed records */
+    int64_t rows = 0, too_long = atomic_load(&r->lines_too_long) +
+                                 sl__receiver_records_malformed(r->records);
     for (; blk; blk = blk->next) {
         rows += blk->records;
         last = blk;

@@ -547,6 +547,7 @@ void sl__receiver_free(sl_receiver *r)
         sl__block_put(r->ctx, b);
     }
     r->ops->free(r->state);
+    sl__receiver_records_free(r->records);
     sl_free(r->dead_text);
     sl_free(r);
 }

@@ -39,6 +39,12 @@ sl__bad_counts *sl__context_bad_counts(sl_context *ctx);
  * for a checkpoint's config fingerprint: a restart with other parameters
  * is refused, naming the stream. Copied; SL_ENOMEM. */
 sl_status sl__dstream_set_params(sl_dstream *s, const char *text);
+/* identity.c: a source's schema (a reference is taken; NULL: none) and
+ * the name of its parse mode (a constant string, or NULL), which
+ * sl_dstream_schema returns and the config fingerprint records: a
+ * restart with another schema or mode would make other batches. */
+void sl__dstream_set_schema(sl_dstream *s, const sl_schema *schema,
+                            const char *parse_mode);
 /* identity.c: the first parent of s (the stream it was made from), NULL
  * for a source. Borrowed. */
 sl_dstream *sl__dstream_parent(sl_dstream *s);

@@ -71,7 +71,28 @@ struct sl_receiver {
      * as a batch takes the sealed blocks or a stop drops them */
     atomic_llong waiting;
     atomic_llong connect_attempts, connect_failures, connect_failures_in_row;
+    struct sl__recv_records *records; /* formats and schema, or NULL */
 };
+
+/* recv_records.c: a receiver's lines parsed into records on the workers
+ * (format csv/json, or a schema). */
+typedef struct sl__recv_records sl__recv_records;
+/* Give receiver stream s record options o (checked; the schema is
+ * retained), its dead-letter file (borrowed: it outlives the receiver,
+ * or NULL) and the source's name; sets the stream's schema. Plain lines
+ * without a schema keep the text partitions. Job thread, before start.
+ * SL_ECONF, SL_EINVAL, SL_ENOMEM with err saying why. */
+sl_status sl__receiver_set_records(sl_dstream *s, const sl__rec_options *o,
+                                   struct sl__dead_letters *dead,
+                                   const char *name, char *err, size_t errlen);
+void sl__receiver_records_free(sl__recv_records *rr);
+/* Malformed records so far (any thread; 0 for NULL). */
+int64_t sl__receiver_records_malformed(const sl__recv_records *rr);
+/* Fill parts[0, nparts) with reader partitions over the nblocks blocks of
+ * list, runs of consecutive blocks (scope memory of eng). SL_ENOMEM. */
+sl_status sl__receiver_records_parts(const sl__recv_records *rr, block *list,
+                                     sl__src_desc *parts, size_t nparts,
+                                     size_t nblocks, sl_engine *eng);
 
 /* Write over-long lines (receiver.max_line_bytes) of r to d as
  * "too_long" dead letters with origin {"source": origin}; d and origin
@@ -211,7 +232,9 @@ struct sl_dstream {
     void *planned_state;
     size_t planned_index; /* in ctx->planned */
     char *name;           /* sl_dstream_set_name, or NULL */
-    char *params; /* sl__dstream_set_params: in the fingerprint, or NULL */
+    char *params;      /* sl__dstream_set_params: in the fingerprint, or NULL */
+    sl_schema *schema; /* a source's rows (a reference), or NULL */
+    const char *parse_mode; /* its parse mode's name (constant), or NULL */
     /* job thread: the RDD of the batch being run */
     int64_t memo_batch;
     sl_rdd *memo_rdd; /* NULL with memo_batch set: no batch (Spark's None) */

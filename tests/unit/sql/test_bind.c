@@ -4,6 +4,7 @@
  * typing rule, implicit casts, errors with their exact messages and
  * positions, the planner's replace hook and constant folding.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "sql_run.h"
@@ -216,6 +217,48 @@ static void test_folding(void)
     sl__arena_free(&a);
 }
 
+/* A long chain of operators is as deep a tree as it is long: refused
+ * with an error, not a stack overflow (the parser builds it by a loop). */
+static void test_deep(void)
+{
+    size_t n = 200000;
+    char *q = malloc(4 * n + 2);
+    for (size_t i = 0; i < n; i++)
+        memcpy(q + 4 * i, "a + ", 4);
+    memcpy(q + 4 * n, "a", 2);
+    SL_CHECK_STR(sqlrun(q), "error: line 1, column 1: expression nested too "
+                            "deeply (more than 1000 levels)");
+    /* 999 operators still bind and run */
+    q[4 * 999] = 'a', q[4 * 999 + 1] = '\0';
+    SL_CHECK_STR(sqlrun(q), "long 7000");
+    free(q);
+}
+
+/* A program outlives the syntax tree it was compiled from. */
+static void test_own_memory(void)
+{
+    sl__arena ast, prog;
+    sl__sql_expr *x;
+    sl__sql_prog *p;
+    sl__sql_error e;
+    sl__sql_rel rel = {"t", NULL, 0};
+    sl__sql_scope sc = {&rel, 0, NULL, NULL, "WHERE", 0};
+    sl_value v;
+    char *junk;
+    sl__arena_init(&ast, 4096);
+    sl__arena_init(&prog, 4096);
+    SL_CHECK_OK(sl__sql_parse_expr("'abc'", &ast, &x, &e));
+    SL_CHECK_OK(sl__sql_compile(x, &sc, &prog, &p, &e));
+    /* the tree's memory is reused for something else */
+    sl__arena_reset(&ast);
+    junk = sl__arena_alloc(&ast, 4000);
+    memset(junk, 'X', 4000);
+    SL_CHECK_OK(sl__sql_eval(p, NULL, &prog, &v));
+    SL_CHECK(v.kind == SL_KIND_STR && v.len == 3 && !memcmp(v.u.s, "abc", 3));
+    sl__arena_free(&ast);
+    sl__arena_free(&prog);
+}
+
 static void test_cleanup(void)
 {
     sqlrun_reset();
@@ -228,5 +271,7 @@ const sl_test_case SL_TESTS[] = {{"names", test_names},
                                  {"call_errors", test_call_errors},
                                  {"replace", test_replace},
                                  {"folding", test_folding},
+                                 {"deep", test_deep},
+                                 {"own_memory", test_own_memory},
                                  {"cleanup", test_cleanup},
                                  {NULL, NULL}};
