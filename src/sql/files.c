@@ -338,7 +338,9 @@ sl_status sl__sql_files_add(sl__sql_files *f, const char *spec, char *err,
     t->opts.mode = SL__PARSE_PERMISSIVE;
     if ((st = parse_spec(f, t, spec, err, errlen)))
         goto fail;
-    t->opts.header = t->opts.format == SL__REC_CSV;
+    /* Without a schema the header names the columns; with one the file
+     * is data only (the issue's rule: CSV needs a header without SCHEMA). */
+    t->opts.header = t->opts.format == SL__REC_CSV && !t->schema;
     if (stat(t->path, &sb) || !S_ISREG(sb.st_mode)) {
         int e = errno;
         snprintf(err, errlen, "cannot read %s: %s", t->path,

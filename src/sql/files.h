@@ -22,8 +22,8 @@ void sl__sql_files_free(sl__sql_files *f);
  * Add a table from "NAME=FILE[:SCHEMA]" (SCHEMA: DDL, sl_schema_parse).
  * Without a schema a CSV file's header line names its columns, all
  * strings, and a JSON-lines file's first record gives the types
- * (sl__rec_infer_json). CSV files always start with a header line, which
- * is skipped (with a schema too: columns map by position).
+ * (sl__rec_infer_json). With a schema a CSV file has no header line:
+ * every line is data, its fields mapped to the columns by position.
  * SL_EINVAL (a malformed spec, an unknown extension, a name given twice,
  * a bad schema: the command line is wrong), SL_EIO (the file cannot be
  * read), SL_EPARSE (its header or first record cannot be read),
