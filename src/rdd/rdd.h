@@ -45,6 +45,10 @@ sl__scope *sl__engine_set_scope(sl_engine *eng, sl__scope *s);
  * returns the task's status. Readers use it for SL_ESTOPPED. */
 sl_status sl__task_fail(sl_task *t, sl_status st, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/** The arena sl_task_alloc allocates from (rewound after each top-level
+ * record), for internal code that allocates through an sl__arena (the
+ * SQL evaluator's scratch): what it allocates there is task memory. */
+sl__arena *sl__task_arena(sl_task *t);
 /** Deep copy of v in the task's memory (what user functions allocate in). */
 sl_status sl__task_copy(sl_task *t, const sl_value *v, sl_value *out);
 /** True on one of the engine's worker threads. */

@@ -26,6 +26,11 @@ void *sl_task_alloc(sl_task *t, size_t n)
     return sl__arena_alloc_fast(t->scratch, n);
 }
 
+sl__arena *sl__task_arena(sl_task *t)
+{
+    return t->scratch;
+}
+
 sl_status sl_task_str(sl_task *t, const char *s, size_t len, sl_value *out)
 {
     char *p;

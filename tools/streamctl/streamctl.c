@@ -6,6 +6,8 @@
  * checkpoint directory (include/sluice/checkpoint.h).
  * The job-file work itself is libsluice's (include/sluice/job.h).
  */
+#include "sql_cmd.h"
+
 #include <sluice/sluice.h>
 
 #include <errno.h>
@@ -46,6 +48,10 @@ static void usage_main(FILE *f)
         "                          commits, sizes and problems\n"
         "  checkpoint rollback DIR --to BATCH\n"
         "                          discard the batches after BATCH\n"
+        "  sql [--table NAME=FILE[:SCHEMA]]... [--format table|json|csv]\n"
+        "      [--max-rows N] QUERY\n"
+        "                          run one SQL query over CSV, JSON-lines or\n"
+        "                          text files and print its rows\n"
         "  help [COMMAND]          show this help, or a command's\n"
         "\n"
         "options:\n"
@@ -860,6 +866,8 @@ int main(int argc, char **argv)
             usage_conf(stdout);
         else if (!strcmp(what, "checkpoint"))
             usage_checkpoint(stdout);
+        else if (!strcmp(what, "sql"))
+            streamctl_usage_sql(stdout);
         else
             return usage_error(usage_main, "unknown command '%s'", what);
         return EXIT_OK;
@@ -872,6 +880,8 @@ int main(int argc, char **argv)
         return cmd_conf(argc, argv);
     if (!strcmp(cmd, "checkpoint"))
         return cmd_checkpoint(argc, argv);
+    if (!strcmp(cmd, "sql"))
+        return streamctl_cmd_sql(argc, argv);
     if (cmd[0] == '-')
         return usage_error(usage_main, "unknown option '%s'", cmd);
     return usage_error(usage_main, "unknown command '%s'", cmd);

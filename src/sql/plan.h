@@ -1,0 +1,192 @@
+/*
+ * The SQL planner: a parsed query (sql/ast.h) bound against a catalog
+ * into a tree of logical operators whose per-row parts are compiled
+ * programs (sql/expr.h), and the execution of such a plan as a batch job
+ * on the RDD engine (plan_exec.c). The streaming planner reuses the tree:
+ * filters and projections are programs over one row, an aggregation is
+ * (group key programs, aggregate calls with argument programs) over
+ * sl__sql_agg accumulators, so its partial results can live in the state
+ * store. Semantics: Spark SQL 3.5, ANSI off (docs/sql.md "Queries").
+ */
+#ifndef SL_SQL_PLAN_H
+#define SL_SQL_PLAN_H
+
+#include "sql/expr.h"
+
+#include <sluice/rdd.h>
+
+/* ------------------------------------------------------------- catalog */
+
+/*
+ * Where the planner finds the relations a query names. lookup: the
+ * relation called name (case-insensitively), its schema (borrowed; lives
+ * as long as the catalog), whether it is a stream, and an opaque handle
+ * given back to rdd; false when there is none. rdd: the rows of a table
+ * (tuples of its schema) as an RDD of eng's current scope, NULL with
+ * the engine's error set on failure.
+ */
+typedef struct sl__sql_catalog {
+    bool (*lookup)(void *user, const char *name, const sl_schema **schema,
+                   bool *is_stream, void **handle);
+    sl_rdd *(*rdd)(void *user, void *handle, sl_engine *eng);
+    void *user;
+} sl__sql_catalog;
+
+/* ---------------------------------------------------------------- plan */
+
+typedef enum sl__sql_plan_kind {
+    SL__PLAN_SCAN,      /* a catalog relation */
+    SL__PLAN_ONE_ROW,   /* SELECT without FROM: one empty row */
+    SL__PLAN_FILTER,    /* rows where pred is true */
+    SL__PLAN_PROJECT,   /* progs over the input row; gen: explode item */
+    SL__PLAN_AGGREGATE, /* output: key columns, then aggregate results */
+    SL__PLAN_DISTINCT,  /* distinct rows */
+    SL__PLAN_UNION,     /* input rows, then right's (UNION ALL) */
+    SL__PLAN_SORT,      /* by key columns of the input (driver, stable) */
+    SL__PLAN_LIMIT,     /* the first `limit` rows (driver) */
+    SL__PLAN_TRIM,      /* the first ncolumns columns (drops sort keys) */
+    SL__PLAN_JOIN       /* input (left) and right: INNER or LEFT */
+} sl__sql_plan_kind;
+
+/* One aggregate call of an aggregation. */
+typedef struct sl__sql_plan_agg {
+    const sl__sql_agg *fn;
+    sl__sql_prog **args;
+    size_t nargs;
+    const sl_type *type; /* the result type */
+    char *text;          /* canonical text, to share equal calls */
+} sl__sql_plan_agg;
+
+/* One ORDER BY key: a column of the sort's input. */
+typedef struct sl__sql_plan_key {
+    size_t column;
+    bool desc, nulls_first;
+} sl__sql_plan_key;
+
+typedef struct sl__sql_plan sl__sql_plan;
+
+struct sl__sql_plan {
+    sl__sql_plan_kind kind;
+    sl__sql_plan *input, *right;
+    /* The output columns: names and types (ncolumns of them). */
+    size_t ncolumns;
+    const char **names;
+    const sl_type **types;
+    /* How an expression above this node names its columns. */
+    sl__sql_rel *rels;
+    size_t nrels;
+    /* SCAN */
+    void *handle;
+    /* FILTER (pred); JOIN: residual (NULL: none) over left ++ right */
+    sl__sql_prog *pred;
+    /* PROJECT: one program per column; gen: the column that explodes
+     * (its program gives the array), SIZE_MAX: none.
+     * AGGREGATE: progs are the group keys (nprogs of them). */
+    sl__sql_prog **progs;
+    size_t nprogs;
+    size_t gen;
+    /* AGGREGATE */
+    sl__sql_plan_agg *aggs;
+    size_t naggs;
+    /* JOIN: key programs over each side (nprogs pairs, same types) */
+    sl__sql_prog **left_keys, **right_keys;
+    sl__sql_join_kind join;
+    /* SORT */
+    sl__sql_plan_key *keys;
+    size_t nkeys;
+    /* LIMIT */
+    int64_t limit;
+};
+
+/**
+ * Plan q (parsed from text, which error messages and default column
+ * names read) against cat, everything allocated in a. now_ms is the
+ * query's current_timestamp(). SL_EPARSE with e set (positions into
+ * text), SL_ENOMEM.
+ */
+sl_status sl__sql_plan_build(const char *text, const sl__sql_query *q,
+                             const sl__sql_catalog *cat, int64_t now_ms,
+                             sl__arena *a, sl__sql_plan **out,
+                             sl__sql_error *e);
+
+/* A query's result: rows (tuples) in the engine's scope (valid until it
+ * is cleared) and their schema (sl__sql_result_free releases it). */
+typedef struct sl__sql_result {
+    sl_schema *schema;
+    const sl_value *rows;
+    size_t n;
+} sl__sql_result;
+
+/**
+ * Run p as a batch job on eng: rows with their schema in *out. The
+ * result's schema needs distinct column names: SL_EINVAL otherwise, as
+ * every failure with the message in errbuf (the engine's message for a
+ * failed job).
+ */
+sl_status sl__sql_plan_run(const sl__sql_plan *p, const sl__sql_catalog *cat,
+                           sl_engine *eng, sl__sql_result *out, char *errbuf,
+                           size_t errlen);
+
+/** Release a result's schema. Accepts NULL. */
+void sl__sql_result_free(sl__sql_result *r);
+
+/* ------------------------------------------------ planner internals */
+
+/* What planning one query carries (plan.c, plan_agg.c). */
+typedef struct sl__sql_planner {
+    const char *text;
+    const sl__sql_catalog *cat;
+    int64_t now_ms;
+    sl__arena *a;
+    sl__sql_error *e;
+} sl__sql_planner;
+
+/* A new node of kind over input (its columns not set). NULL: no memory. */
+sl__sql_plan *sl__sql_plan_node(sl__sql_planner *pl, sl__sql_plan_kind kind,
+                                sl__sql_plan *input);
+/* The scope over node p's output; hook and user as given. */
+void sl__sql_plan_scope(const sl__sql_planner *pl, const sl__sql_plan *p,
+                        sl__sql_scope *s, const char *clause);
+/* x's text as written (the default column name), in the arena. */
+char *sl__sql_plan_text(sl__sql_planner *pl, const sl__sql_expr *x);
+/* Whether x holds an aggregate call (not looking into sub-queries). */
+bool sl__sql_has_aggregate(const sl__sql_expr *x);
+
+/*
+ * Plan the aggregation of SELECT q over in: the AGGREGATE node (group
+ * keys: expressions, 1-based ordinals and aliases of the select list,
+ * which is exprs[0..nitems) with output names names[]), then exprs[0..n)
+ * (the select list, then ORDER BY keys that are no output column) bound
+ * over its output into progs[0..n), and HAVING into *having (NULL: none).
+ * *out is the node above which progs and *having run.
+ */
+sl_status sl__sql_plan_aggregate(sl__sql_planner *pl, const sl__sql_query *q,
+                                 sl__sql_plan *in,
+                                 const sl__sql_expr *const *exprs,
+                                 const char *const *names, size_t nitems,
+                                 size_t n, sl__sql_plan **out,
+                                 sl__sql_prog **progs, sl__sql_prog **having);
+
+/* The join f of l and r: keys from ON's equality conjuncts, the rest a
+ * residual condition (plan_join.c). */
+sl_status sl__sql_plan_join(sl__sql_planner *pl, const sl__sql_from *f,
+                            sl__sql_plan *l, sl__sql_plan *r,
+                            sl__sql_plan **out);
+
+/* A boolean condition over p's output (WHERE, HAVING, ON), or an error
+ * naming the clause. */
+sl_status sl__sql_plan_cond(sl__sql_planner *pl, const sl__sql_expr *x,
+                            const sl__sql_scope *s, const char *clause,
+                            sl__sql_prog **out);
+
+/* plan_exec_agg.c: an AGGREGATE node over in; the row an aggregation
+ * without GROUP BY gives over no rows (in the engine's scope); a JOIN
+ * node over its two sides. */
+sl_status sl__sql_exec_aggregate(sl_engine *eng, const sl__sql_plan *p,
+                                 sl_rdd *in, sl_rdd **out);
+sl_status sl__sql_agg_empty_row(sl_engine *eng, const sl__sql_plan *p,
+                                sl_value *row);
+sl_status sl__sql_exec_join(sl_engine *eng, const sl__sql_plan *p, sl_rdd *l,
+                            sl_rdd *r, sl_rdd **out);
+
+#endif /* SL_SQL_PLAN_H */

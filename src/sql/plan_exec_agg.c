@@ -1,0 +1,278 @@
+/*
+ * Running an aggregation and a join (plan_exec.c runs the rest).
+ *
+ * Aggregation: every row becomes (key tuple, argument tuple: the
+ * arguments of all aggregate calls one after the other); combine_by_key
+ * keeps a tuple of accumulators per key, updated row by row within a
+ * partition and merged across partitions after the shuffle (Spark's
+ * partial and final HashAggregate); the finished row is the keys, then
+ * each call's result. Group keys that are doubles are normalised first
+ * (-0.0 as 0.0, one NaN), as Spark's NormalizeFloatingNumbers does, so
+ * equal keys hash alike.
+ *
+ * Join: both sides become (key tuple, row); rows whose key holds a NULL
+ * can match nothing (SQL equality), so the right side drops them and an
+ * inner join the left side too. A cogroup brings each key's rows of both
+ * sides together; every pair passing the residual condition is a joined
+ * row, and a LEFT join adds a left row that matched none with NULLs.
+ */
+#include "sql/plan.h"
+
+#include "rdd/rdd.h"
+
+#include <math.h>
+#include <string.h>
+
+static sl_value *items_alloc(sl_task *t, size_t n)
+{
+    return sl_task_alloc(t, (n ? n : 1) * sizeof(sl_value));
+}
+
+static size_t total_args(const sl__sql_plan *p)
+{
+    size_t i, n = 0;
+    for (i = 0; i < p->naggs; i++)
+        n += p->aggs[i].nargs;
+    return n;
+}
+
+static void normalise(sl_value *v)
+{
+    if (v->kind == SL_KIND_DOUBLE && v->u.d == 0.0)
+        v->u.d = 0.0;
+    else if (v->kind == SL_KIND_DOUBLE && isnan(v->u.d))
+        v->u.d = NAN;
+}
+
+/* row -> (keys, arguments) */
+static sl_status agg_pair_fn(sl_task *t, const sl_value *in, sl_value *out,
+                             void *user)
+{
+    const sl__sql_plan *p = user;
+    size_t i, j, k = 0, na = total_args(p);
+    sl_value *keys = items_alloc(t, p->nprogs), *args = items_alloc(t, na);
+    sl_value kv, av;
+    sl__arena *a = sl__task_arena(t);
+    sl_status st;
+    if (!keys || !args)
+        return SL_ENOMEM;
+    for (i = 0; i < p->nprogs; i++) {
+        if ((st = sl__sql_eval(p->progs[i], in->u.items, a, &keys[i])))
+            return st;
+        normalise(&keys[i]);
+    }
+    for (i = 0; i < p->naggs; i++)
+        for (j = 0; j < p->aggs[i].nargs; j++)
+            if ((st = sl__sql_eval(p->aggs[i].args[j], in->u.items, a,
+                                   &args[k++])))
+                return st;
+    kv = sl_composite(SL_KIND_TUPLE, keys, p->nprogs);
+    av = sl_composite(SL_KIND_TUPLE, args, na);
+    return sl_task_pair(t, &kv, &av, out);
+}
+
+/* Update a fresh copy of the accumulators acc (NULL: initial ones) with
+ * one argument tuple. */
+static sl_status update(sl_task *t, const sl__sql_plan *p, const sl_value *acc,
+                        const sl_value *args, sl_value *out)
+{
+    sl_value *accs = items_alloc(t, p->naggs);
+    size_t i, k = 0;
+    if (!accs)
+        return SL_ENOMEM;
+    for (i = 0; i < p->naggs; i++) {
+        const sl__sql_agg *fn = p->aggs[i].fn;
+        sl_status st;
+        if (acc)
+            accs[i] = acc->u.items[i];
+        else
+            fn->init(&accs[i]);
+        st = fn->update(&accs[i], &args->u.items[k], p->aggs[i].nargs,
+                        sl__task_arena(t));
+        if (st)
+            return st;
+        k += p->aggs[i].nargs;
+    }
+    *out = sl_composite(SL_KIND_TUPLE, accs, p->naggs);
+    return SL_OK;
+}
+
+static sl_status create_fn(sl_task *t, const sl_value *in, sl_value *out,
+                           void *user)
+{
+    return update(t, user, NULL, in, out);
+}
+
+static sl_status merge_value_fn(sl_task *t, const sl_value *c,
+                                const sl_value *v, sl_value *out, void *user)
+{
+    return update(t, user, c, v, out);
+}
+
+static sl_status merge_combiners_fn(sl_task *t, const sl_value *a,
+                                    const sl_value *b, sl_value *out,
+                                    void *user)
+{
+    const sl__sql_plan *p = user;
+    sl_value *accs = items_alloc(t, p->naggs);
+    size_t i;
+    if (!accs)
+        return SL_ENOMEM;
+    for (i = 0; i < p->naggs; i++) {
+        sl_status st;
+        accs[i] = a->u.items[i];
+        st = p->aggs[i].fn->merge(&accs[i], &b->u.items[i], sl__task_arena(t));
+        if (st)
+            return st;
+    }
+    *out = sl_composite(SL_KIND_TUPLE, accs, p->naggs);
+    return SL_OK;
+}
+
+/* (keys, accumulators) -> keys ++ results */
+static sl_status finish_fn(sl_task *t, const sl_value *in, sl_value *out,
+                           void *user)
+{
+    const sl__sql_plan *p = user;
+    const sl_value *keys = sl_pair_key(in), *accs = sl_pair_value(in);
+    sl_value *row = items_alloc(t, p->nprogs + p->naggs);
+    size_t i;
+    if (!row)
+        return SL_ENOMEM;
+    for (i = 0; i < p->nprogs; i++)
+        row[i] = keys->u.items[i];
+    for (i = 0; i < p->naggs; i++) {
+        sl_status st = p->aggs[i].fn->finish(
+            &accs->u.items[i], sl__task_arena(t), &row[p->nprogs + i]);
+        if (st)
+            return st;
+    }
+    *out = sl_composite(SL_KIND_TUPLE, row, p->nprogs + p->naggs);
+    return SL_OK;
+}
+
+sl_status sl__sql_exec_aggregate(sl_engine *eng, const sl__sql_plan *p,
+                                 sl_rdd *in, sl_rdd **out)
+{
+    void *u = (void *)p;
+    SL__UNUSED(eng);
+    *out = sl_rdd_map(sl_rdd_combine_by_key(sl_rdd_map(in, agg_pair_fn, u),
+                                            create_fn, merge_value_fn,
+                                            merge_combiners_fn, u, 0),
+                      finish_fn, u);
+    return *out ? SL_OK : SL_EUSER;
+}
+
+sl_status sl__sql_agg_empty_row(sl_engine *eng, const sl__sql_plan *p,
+                                sl_value *row)
+{
+    sl__arena *a = sl__engine_scope_arena(eng);
+    sl_value *items = sl__arena_alloc(a, (p->naggs + 1) * sizeof *items);
+    size_t i;
+    if (!items)
+        return SL_ENOMEM;
+    for (i = 0; i < p->naggs; i++) {
+        sl_value acc;
+        sl_status st;
+        p->aggs[i].fn->init(&acc);
+        if ((st = p->aggs[i].fn->finish(&acc, a, &items[i])))
+            return st;
+    }
+    *row = sl_composite(SL_KIND_TUPLE, items, p->naggs);
+    return SL_OK;
+}
+
+/* --------------------------------------------------------------- join */
+
+typedef struct join_side {
+    const sl__sql_plan *p;
+    sl__sql_prog *const *keys;
+    bool drop_null; /* a key with a NULL drops the row */
+} join_side;
+
+static sl_status keyed_fn(sl_task *t, const sl_value *in, void *user)
+{
+    const join_side *s = user;
+    size_t i, n = s->p->nprogs;
+    sl_value *keys = items_alloc(t, n), kv, pair;
+    sl_status st;
+    if (!keys)
+        return SL_ENOMEM;
+    for (i = 0; i < n; i++) {
+        st = sl__sql_eval(s->keys[i], in->u.items, sl__task_arena(t), &keys[i]);
+        if (st)
+            return st;
+        if (keys[i].kind == SL_KIND_NULL && s->drop_null)
+            return SL_OK;
+        normalise(&keys[i]);
+    }
+    kv = sl_composite(SL_KIND_TUPLE, keys, n);
+    if ((st = sl_task_pair(t, &kv, in, &pair)))
+        return st;
+    return sl_task_emit(t, &pair);
+}
+
+/* Emit l ++ r (r NULL: NULLs) when the residual holds (or without r). */
+static sl_status emit_joined(sl_task *t, const sl__sql_plan *p,
+                             const sl_value *l, const sl_value *r, bool *hit)
+{
+    size_t nl = l->len, n = p->ncolumns, i;
+    sl_value *row = items_alloc(t, n), v, out;
+    sl_status st;
+    if (!row)
+        return SL_ENOMEM;
+    memcpy(row, l->u.items, nl * sizeof *row);
+    for (i = nl; i < n; i++)
+        row[i] = r ? r->u.items[i - nl] : sl_null();
+    if (r && p->pred) {
+        if ((st = sl__sql_eval(p->pred, row, sl__task_arena(t), &v)))
+            return st;
+        if (v.kind != SL_KIND_BOOL || !v.u.b)
+            return SL_OK;
+    }
+    *hit = true;
+    out = sl_composite(SL_KIND_TUPLE, row, n);
+    return sl_task_emit(t, &out);
+}
+
+/* (key, ([left rows], [right rows])) -> joined rows */
+static sl_status join_fn(sl_task *t, const sl_value *in, void *user)
+{
+    const sl__sql_plan *p = user;
+    const sl_value *groups = sl_pair_value(in);
+    const sl_value *ls = &groups->u.items[0], *rs = &groups->u.items[1];
+    size_t i, j;
+    for (i = 0; i < ls->len; i++) {
+        bool hit = false;
+        for (j = 0; j < rs->len; j++) {
+            sl_status st =
+                emit_joined(t, p, &ls->u.items[i], &rs->u.items[j], &hit);
+            if (st)
+                return st;
+        }
+        if (!hit && p->join == SL__SQL_JOIN_LEFT) {
+            sl_status st = emit_joined(t, p, &ls->u.items[i], NULL, &hit);
+            if (st)
+                return st;
+        }
+    }
+    return SL_OK;
+}
+
+sl_status sl__sql_exec_join(sl_engine *eng, const sl__sql_plan *p, sl_rdd *l,
+                            sl_rdd *r, sl_rdd **out)
+{
+    join_side *s = sl__engine_scope_alloc(eng, 2 * sizeof *s);
+    if (!s)
+        return SL_ENOMEM;
+    s[0].p = s[1].p = p;
+    s[0].keys = p->left_keys;
+    s[1].keys = p->right_keys;
+    s[0].drop_null = p->join == SL__SQL_JOIN_INNER;
+    s[1].drop_null = true;
+    *out =
+        sl_rdd_flat_map(sl_rdd_cogroup(sl_rdd_flat_map(l, keyed_fn, &s[0]),
+                                       sl_rdd_flat_map(r, keyed_fn, &s[1]), 0),
+                        join_fn, (void *)p);
+    return *out ? SL_OK : SL_EUSER;
+}
