@@ -391,6 +391,30 @@ SL_EXPORT const char *sl_dstream_name(const sl_dstream *s);
 SL_EXPORT const sl_schema *sl_dstream_schema(const sl_dstream *s);
 
 /**
+ * @brief What each batch of a stream's rows means to its sinks (Spark's
+ * output modes; docs/sql.md): APPEND, new rows only (every stream that is
+ * not a SQL aggregation); COMPLETE, the whole result table every batch;
+ * UPDATE, the rows whose key changed in the batch (the key columns:
+ * sl_dstream_key_columns).
+ */
+typedef enum sl_output_mode {
+    SL_OUTPUT_APPEND = 0,
+    SL_OUTPUT_UPDATE,
+    SL_OUTPUT_COMPLETE
+} sl_output_mode;
+
+/** @brief The output mode of s (SL_OUTPUT_APPEND unless a SQL stream set
+ * another). */
+SL_EXPORT sl_output_mode sl_dstream_output_mode(const sl_dstream *s);
+
+/**
+ * @brief The columns that identify a row of s in update and complete mode
+ * (a SQL aggregation's GROUP BY keys, a window included), as indexes into
+ * its schema; *n = 0 when none. Borrowed, valid while the context lives.
+ */
+SL_EXPORT const size_t *sl_dstream_key_columns(const sl_dstream *s, size_t *n);
+
+/**
  * @brief The union of the remembered batches of s whose time t satisfies
  * from_ms <= t <= to_ms (both aligned down to s's slide), as Spark's
  * DStream.slice; called from a batch callback it includes the batch being

@@ -90,6 +90,7 @@ void sl__dstream_free_all(sl_context *ctx)
         sl_free(s->name);
         sl_free(s->params);
         sl_schema_release(s->schema);
+        sl_free(s->key_columns);
         sl_free(s);
     }
     ctx->streams = NULL;

@@ -81,6 +81,32 @@ const sl_schema *sl_dstream_schema(const sl_dstream *s)
     return s ? s->schema : NULL;
 }
 
+sl_status sl__dstream_set_output(sl_dstream *s, sl_output_mode mode,
+                                 const size_t *keys, size_t nkeys)
+{
+    size_t *copy = NULL;
+    if (nkeys && !(copy = sl_malloc(nkeys * sizeof *copy)))
+        return SL_ENOMEM;
+    if (nkeys)
+        memcpy(copy, keys, nkeys * sizeof *copy);
+    sl_free(s->key_columns);
+    s->key_columns = copy;
+    s->nkey_columns = nkeys;
+    s->output_mode = (int)mode;
+    return SL_OK;
+}
+
+sl_output_mode sl_dstream_output_mode(const sl_dstream *s)
+{
+    return s ? (sl_output_mode)s->output_mode : SL_OUTPUT_APPEND;
+}
+
+const size_t *sl_dstream_key_columns(const sl_dstream *s, size_t *n)
+{
+    *n = s ? s->nkey_columns : 0;
+    return *n ? s->key_columns : NULL;
+}
+
 sl_dstream *sl__dstream_parent(sl_dstream *s)
 {
     return s && s->nparents ? s->parents[0] : NULL;

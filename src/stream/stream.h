@@ -45,6 +45,11 @@ sl_status sl__dstream_set_params(sl_dstream *s, const char *text);
  * restart with another schema or mode would make other batches. */
 void sl__dstream_set_schema(sl_dstream *s, const sl_schema *schema,
                             const char *parse_mode);
+/* identity.c: a SQL stream's output mode and key columns (copied; NULL
+ * and 0 for none), which sl_dstream_output_mode / sl_dstream_key_columns
+ * return to sinks. SL_ENOMEM. */
+sl_status sl__dstream_set_output(sl_dstream *s, sl_output_mode mode,
+                                 const size_t *keys, size_t nkeys);
 /* identity.c: the first parent of s (the stream it was made from), NULL
  * for a source. Borrowed. */
 sl_dstream *sl__dstream_parent(sl_dstream *s);

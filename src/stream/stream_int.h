@@ -235,6 +235,9 @@ struct sl_dstream {
     char *params;      /* sl__dstream_set_params: in the fingerprint, or NULL */
     sl_schema *schema; /* a source's rows (a reference), or NULL */
     const char *parse_mode; /* its parse mode's name (constant), or NULL */
+    int output_mode;        /* sl_output_mode: what each batch's rows are */
+    size_t *key_columns;    /* update mode: the columns that key a row */
+    size_t nkey_columns;
     /* job thread: the RDD of the batch being run */
     int64_t memo_batch;
     sl_rdd *memo_rdd; /* NULL with memo_batch set: no batch (Spark's None) */
