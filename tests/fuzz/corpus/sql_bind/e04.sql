@@ -1,0 +1,1 @@
+st.x + length(st.y)

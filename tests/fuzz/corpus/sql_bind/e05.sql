@@ -1,0 +1,1 @@
+cast(s AS double) / 0

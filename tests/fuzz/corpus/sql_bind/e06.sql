@@ -1,0 +1,1 @@
+ts + INTERVAL 1 MINUTE

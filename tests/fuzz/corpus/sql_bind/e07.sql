@@ -1,0 +1,1 @@
+regexp_extract(s, '([a-z]+)', 1)

@@ -1,0 +1,1 @@
+a IN (1, NULL, 3) AND NOT ok

@@ -1,0 +1,1 @@
+s LIKE '%b_%' OR s RLIKE '^a'

@@ -1,0 +1,1 @@
+concat_ws('-', arr)

@@ -1,0 +1,1 @@
+round(b, 1) div 2

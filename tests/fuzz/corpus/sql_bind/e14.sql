@@ -1,0 +1,1 @@
+from_unixtime(a * 1000)

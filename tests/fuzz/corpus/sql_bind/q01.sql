@@ -1,0 +1,1 @@
+SELECT SPLIT(value, ',')[0] AS Col1, SPLIT(value, ',')[1] AS Col2 FROM new_dataframe

@@ -1,0 +1,1 @@
+SELECT window.start, avg(bid - ask) AS spread FROM quotes GROUP BY window(ts, '1 second')

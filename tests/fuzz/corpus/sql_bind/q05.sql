@@ -1,0 +1,1 @@
+SELECT s.k, t.v FROM s LEFT OUTER JOIN t ON s.k = t.k WHERE t.v IS NULL

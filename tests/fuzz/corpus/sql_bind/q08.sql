@@ -1,0 +1,1 @@
+SELECT CASE x WHEN 1 THEN 'one' END, CAST(x AS array<struct<a:int,b:string>>) FROM t

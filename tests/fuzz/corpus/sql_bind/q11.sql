@@ -1,0 +1,1 @@
+SELECT x RLIKE '^[a-z]+$', y REGEXP 'b', 1 <=> NULL, a div b, a % b, a || b FROM t

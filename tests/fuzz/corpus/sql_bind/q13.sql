@@ -1,0 +1,1 @@
+SELECT 'it''s', "say \"hi\"", '\u0041\101\n\t\Z' FROM t

@@ -1,0 +1,1 @@
+SELECT count(DISTINCT a), sum(ALL b), min_by(a, b), current_timestamp() FROM t GROUP BY 1 HAVING count(*) > 1

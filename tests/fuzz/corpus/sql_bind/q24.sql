@@ -1,0 +1,1 @@
+SELECT NOT NOT NOT a FROM t;

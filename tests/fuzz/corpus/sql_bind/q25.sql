@@ -1,0 +1,1 @@
+SELECT f(x).y[1].z, (a).b, t.w.end FROM t
