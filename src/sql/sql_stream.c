@@ -69,7 +69,9 @@ static bool lookup(void *user, const char *name, const sl_schema **schema,
         return false;
     r->stream = s;
     r->handle = th;
-    *is_stream = s != NULL;
+    /* The plan runs over one batch of the stream at a time: to the
+     * batch planner it is a table (which refuses streams). */
+    *is_stream = false;
     *handle = r;
     if (s && q->view && q->view != s)
         q->two_streams = true;
