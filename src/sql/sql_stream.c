@@ -462,3 +462,23 @@ sl_dstream *sl_context_sql_stream(sl_context *ctx, const char *query,
     }
     return sl__sql_stream_build(ctx, query, mode, NULL, errbuf, errlen);
 }
+
+const char *sl__sql_stream_mode_error(const sl__sql_query *q,
+                                      sl_output_mode mode)
+{
+    shape sh = {0};
+    size_t i;
+    if (q->kind != SL__SQL_SELECT)
+        return NULL; /* a union: the plan's walk at build time checks it */
+    for (i = 0; i < q->nitems; i++)
+        if (q->items[i].expr && sl__sql_has_aggregate(q->items[i].expr))
+            sh.aggs = 1;
+    if (q->ngroup_by || q->having)
+        sh.aggs = 1;
+    sh.sorts = q->norder_by;
+    sh.limits = q->limit >= 0;
+    sh.distincts = q->distinct;
+    if (!sh.aggs && mode == SL_OUTPUT_UPDATE)
+        mode = SL_OUTPUT_APPEND;
+    return check_modes(&sh, mode);
+}

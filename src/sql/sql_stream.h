@@ -19,4 +19,11 @@ sl_dstream *sl__sql_stream_build(sl_context *ctx, const char *query,
                                  const sl__sql_catalog *tables, char *errbuf,
                                  size_t errlen);
 
+/**
+ * Spark's output-mode rule q breaks in mode, read from the syntax tree
+ * alone (job-file validation, before any schema is known), or NULL.
+ */
+const char *sl__sql_stream_mode_error(const sl__sql_query *q,
+                                      sl_output_mode mode);
+
 #endif /* SL_SQL_SQL_STREAM_H */
