@@ -415,6 +415,49 @@ SL_EXPORT sl_output_mode sl_dstream_output_mode(const sl_dstream *s);
 SL_EXPORT const size_t *sl_dstream_key_columns(const sl_dstream *s, size_t *n);
 
 /**
+ * @brief Register s as the view called name for SQL streams
+ * (sl_context_sql_stream): FROM name reads each batch of s as rows. A
+ * stream with a schema (sl_dstream_schema) gives its rows; one without
+ * gives one column `value string` (a string record as it is, any other
+ * record as its JSON text), as Spark's socket and text sources. Names
+ * are matched case-insensitively; name is copied.
+ * @returns SL_OK; SL_EINVAL (NULL or empty name, a name taken by another
+ * stream), SL_ESTATE (after start), SL_ENOMEM.
+ */
+SL_EXPORT sl_status sl_dstream_register_view(sl_dstream *s, const char *name);
+
+/**
+ * @brief sl_dstream_register_view with the view's schema given: a record
+ * that is a tuple of as many items as columns gives them by position, a
+ * pair gives (key, value) to a two-column schema, anything else fills the
+ * one column of a one-column schema. An item whose kind the column's type
+ * does not hold becomes NULL (a string column takes any record as its
+ * JSON text). The rate source's tuples read as `timestamp timestamp,
+ * value long`, as Spark's. schema is retained.
+ */
+SL_EXPORT sl_status sl_dstream_register_view_schema(sl_dstream *s,
+                                                    const char *name,
+                                                    const sl_schema *schema);
+
+/**
+ * @brief A SQL stream (docs/sql.md "Streaming queries"): query (Spark SQL
+ * 3.5) over the views of ctx, run every batch. Projections, filters,
+ * explode and joins with static tables run per batch (append mode; update
+ * is taken as append); GROUP BY keeps a running aggregation in the keyed
+ * state store, output in update mode (the keys changed in the batch) or
+ * complete mode (every key each batch; ORDER BY and LIMIT only here). The
+ * stream's schema is the query's result; its key columns are the GROUP BY
+ * keys found in the select list. Name the stream (sl_dstream_set_name)
+ * for a checkpoint to restore the running aggregation.
+ * @returns the stream, or NULL with the error in errbuf: a parse or
+ * binding error as "line L, column C: message" with the query's line and
+ * a caret line, or an output-mode rule of Spark's.
+ */
+SL_EXPORT sl_dstream *sl_context_sql_stream(sl_context *ctx, const char *query,
+                                            sl_output_mode mode, char *errbuf,
+                                            size_t errlen);
+
+/**
  * @brief The union of the remembered batches of s whose time t satisfies
  * from_ms <= t <= to_ms (both aligned down to s's slide), as Spark's
  * DStream.slice; called from a batch callback it includes the batch being

@@ -6,6 +6,7 @@
  */
 #include "job/job_int.h"
 
+#include "sql/sql_stream.h"
 #include "stream/stream.h"
 
 #include <stdarg.h>
@@ -139,10 +140,41 @@ static sl_status op_params(sl_job *job, const job_stream *s, size_t k,
     return st;
 }
 
+/* A SQL stream: its input registered as a view under its job-file name
+ * (the rate source's tuples as Spark's `timestamp, value` rows), the
+ * query planned against it; errors at "$.streams.NAME.sql". */
+static sl_status build_sql(sl_job *job, job_stream *s)
+{
+    char err[1024];
+    const char *path = sl__job_path_field(job, s->path, "sql");
+    job_source *src = sl__job_find_source(job, s->from);
+    sl_dstream *in = lookup(job, s->from);
+    sl_schema *rate = NULL;
+    sl_status st;
+    if (src && !strcmp(src->def->type, "rate") &&
+        sl_schema_parse("timestamp timestamp, value long", &rate, NULL, 0))
+        return sl__job_fail(job, SL_ENOMEM, path, "out of memory");
+    st = sl_dstream_register_view_schema(in, s->from, rate);
+    sl_schema_release(rate);
+    if (st)
+        return sl__job_ctx_fail(job, path);
+    s->stream =
+        sl__sql_stream_build(job->ctx, s->sql, (sl_output_mode)s->output_mode,
+                             NULL, err, sizeof err);
+    if (!s->stream)
+        return sl__job_fail(job, SL_EINVAL, path, "%s", err);
+    if (sl_dstream_set_name(s->stream, s->name) != SL_OK)
+        return sl__job_ctx_fail(job, s->path);
+    return SL_OK;
+}
+
 static sl_status build_stream(sl_job *job, job_stream *s)
 {
     sl_dstream *cur = lookup(job, s->from), *with[64], **w = with, *prev = cur;
     size_t k, i;
+
+    if (s->sql)
+        return build_sql(job, s);
 
     for (k = 0; k < s->nops && cur; k++) {
         job_op *op = &s->ops[k];

@@ -283,6 +283,10 @@ typedef struct job_stream {
     int elem;             /* elem_kind of its records after its ops */
     const char *elem_why; /* where that kind comes from, for messages */
     sl_dstream *stream;
+    /* A SQL stream ("sql" instead of "ops"; from: the one source or
+     * stream its query reads): the query and its output mode. */
+    const char *sql;
+    int output_mode; /* sl_output_mode */
 } job_stream;
 
 struct job_sink {

@@ -4,6 +4,7 @@
  * built-in functions (functions.c's registry) and parameters.
  */
 #include "job/parse_int.h"
+#include "sql/sql_stream.h"
 
 #include <math.h>
 #include <string.h>
@@ -353,10 +354,95 @@ static void read_op(sl_job *job, job_stream *s, job_op *op, const cJSON *j)
         op->emit = EMIT_STATE;
 }
 
+/* ------------------------------------------------------- SQL streams */
+
+/* The sources and streams of the job that q's FROM names: the first in
+ * *first, and whether another one is named too. */
+static void sql_inputs(sl_job *job, const sl__sql_query *q, const char **first,
+                       bool *more);
+
+static void from_inputs(sl_job *job, const sl__sql_from *f, const char **first,
+                        bool *more)
+{
+    if (!f)
+        return;
+    if (f->kind == SL__SQL_FROM_NAME && (sl__job_find_source(job, f->name) ||
+                                         sl__job_find_stream(job, f->name))) {
+        if (*first && strcmp(*first, f->name))
+            *more = true;
+        else
+            *first = f->name;
+    }
+    if (f->subquery)
+        sql_inputs(job, f->subquery, first, more);
+    from_inputs(job, f->left, first, more);
+    from_inputs(job, f->right, first, more);
+}
+
+static void sql_inputs(sl_job *job, const sl__sql_query *q, const char **first,
+                       bool *more)
+{
+    if (!q)
+        return;
+    from_inputs(job, q->from, first, more);
+    sql_inputs(job, q->left, first, more);
+    sql_inputs(job, q->right, first, more);
+}
+
+/* "sql": the query parsed here (errors positioned in it), its one input
+ * found; binding against the input's rows waits for the build. */
+static void read_sql(sl_job *job, job_stream *s, const cJSON *j,
+                     const cJSON *sql)
+{
+    static const char *const modes[] = {"append", "update", "complete", NULL};
+    const char *path = sl__job_path_field(job, s->path, "sql"), *first = NULL;
+    const cJSON *mode = sl__job_field(job, j, s->path, "output_mode", false);
+    sl__arena a;
+    sl__sql_query *q;
+    sl__sql_error e;
+    char msg[1024];
+    const char *rule = NULL;
+    bool more = false;
+    if (sl__job_field(job, j, s->path, "from", false) ||
+        sl__job_field(job, j, s->path, "ops", false))
+        sl__job_problem(job, j, s->path,
+                        "a stream has \"sql\" or \"from\" and \"ops\", "
+                        "not both");
+    if (mode && (s->output_mode = sl__job_read_choice(
+                     job, mode, sl__job_path_field(job, s->path, "output_mode"),
+                     modes)) < 0)
+        s->bad = true;
+    if (!(s->sql = sl__job_read_string(job, sql, path))) {
+        s->bad = true;
+        return;
+    }
+    sl__arena_init(&a, 4096);
+    if (sl__sql_parse(s->sql, &a, &q, &e)) {
+        sl__job_problem(job, sql, path, "%s",
+                        sl__sql_error_format(s->sql, &e, msg, sizeof msg));
+        s->bad = true;
+    } else {
+        sql_inputs(job, q, &first, &more);
+        if (!first || more)
+            sl__job_problem(job, sql, path, "%s",
+                            more ? "the query reads two sources or streams: "
+                                   "join a stream with tables only"
+                                 : "the query reads no source or stream");
+        else
+            s->from = sl__job_strdup(job, first);
+        if ((rule =
+                 sl__sql_stream_mode_error(q, (sl_output_mode)s->output_mode)))
+            sl__job_problem(job, sql, path, "%s", rule);
+        s->bad |= !s->from || rule;
+    }
+    sl__arena_free(&a);
+}
+
 static void read_stream(sl_job *job, job_stream *s, const cJSON *j)
 {
-    static const char *const fields[] = {"from", "ops", NULL};
-    const cJSON *from, *ops, *o;
+    static const char *const fields[] = {"from", "ops", "sql", "output_mode",
+                                         NULL};
+    const cJSON *from, *ops, *o, *sql;
     size_t i = 0;
 
     if (!cJSON_IsObject(j)) {
@@ -365,6 +451,13 @@ static void read_stream(sl_job *job, job_stream *s, const cJSON *j)
         return;
     }
     sl__job_check_fields(job, j, s->path, fields);
+    if ((sql = sl__job_field(job, j, s->path, "sql", false))) {
+        read_sql(job, s, j, sql);
+        return;
+    }
+    if (sl__job_field(job, j, s->path, "output_mode", false))
+        sl__job_problem(job, j, s->path,
+                        "\"output_mode\" belongs to a \"sql\" stream");
     if ((from = sl__job_field(job, j, s->path, "from", true)))
         s->from = sl__job_read_ref(job, from,
                                    sl__job_path_field(job, s->path, "from"));

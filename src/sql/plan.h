@@ -127,6 +127,16 @@ sl_status sl__sql_plan_run(const sl__sql_plan *p, const sl__sql_catalog *cat,
                            sl_engine *eng, sl__sql_result *out, char *errbuf,
                            size_t errlen);
 
+/**
+ * Run p on eng as sl__sql_plan_run does, its result as an RDD (rows the
+ * driver made parallelized again); node at (NULL: none) is not run, its
+ * result is at_rdd. The streaming planner runs the parts of a plan above
+ * and below its aggregation this way. SL_EUSER with the engine's error.
+ */
+sl_status sl__sql_plan_rdd(const sl__sql_plan *p, const sl__sql_catalog *cat,
+                           sl_engine *eng, const sl__sql_plan *at,
+                           sl_rdd *at_rdd, sl_rdd **out);
+
 /** Release a result's schema. Accepts NULL. */
 void sl__sql_result_free(sl__sql_result *r);
 
@@ -184,6 +194,16 @@ sl_status sl__sql_plan_cond(sl__sql_planner *pl, const sl__sql_expr *x,
  * node over its two sides. */
 sl_status sl__sql_exec_aggregate(sl_engine *eng, const sl__sql_plan *p,
                                  sl_rdd *in, sl_rdd **out);
+/* plan_exec_agg.c, for streaming aggregation: the AGGREGATE node p's
+ * partial aggregation of in as (key tuple, accumulator tuple) pairs; such
+ * pairs finished into p's output rows; accumulator tuple b merged into a
+ * copy of a in arena ar (a is never written to: it may be state). */
+sl_status sl__sql_exec_partial(const sl__sql_plan *p, sl_rdd *in, sl_rdd **out);
+sl_status sl__sql_exec_finish(const sl__sql_plan *p, sl_rdd *pairs,
+                              sl_rdd **out);
+sl_status sl__sql_agg_merge_accs(const sl__sql_plan *p, const sl_value *a,
+                                 const sl_value *b, sl__arena *ar,
+                                 sl_value *out);
 sl_status sl__sql_agg_empty_row(sl_engine *eng, const sl__sql_plan *p,
                                 sl_value *row);
 sl_status sl__sql_exec_join(sl_engine *eng, const sl__sql_plan *p, sl_rdd *l,

@@ -28,6 +28,8 @@ typedef struct result {
 typedef struct exec_ctx {
     const sl__sql_catalog *cat;
     sl_engine *eng;
+    const sl__sql_plan *at; /* a node whose result is given: at_rdd */
+    sl_rdd *at_rdd;
 } exec_ctx;
 
 static sl_status run(exec_ctx *x, const sl__sql_plan *p, result *out);
@@ -346,6 +348,10 @@ static sl_status run(exec_ctx *x, const sl__sql_plan *p, result *out)
 {
     sl_status st;
     memset(out, 0, sizeof *out);
+    if (p == x->at) {
+        out->rdd = x->at_rdd;
+        return SL_OK;
+    }
     if (!p->input)
         return run_leaf(x, p, out);
     if ((st = run(x, p->input, out)))
@@ -409,7 +415,7 @@ sl_status sl__sql_plan_run(const sl__sql_plan *p, const sl__sql_catalog *cat,
                            sl_engine *eng, sl__sql_result *out, char *errbuf,
                            size_t errlen)
 {
-    exec_ctx x = {cat, eng};
+    exec_ctx x = {cat, eng, NULL, NULL};
     result r;
     sl_status st;
     memset(out, 0, sizeof *out);
@@ -428,6 +434,17 @@ sl_status sl__sql_plan_run(const sl__sql_plan *p, const sl__sql_catalog *cat,
     out->rows = r.rows;
     out->n = r.n;
     return SL_OK;
+}
+
+sl_status sl__sql_plan_rdd(const sl__sql_plan *p, const sl__sql_catalog *cat,
+                           sl_engine *eng, const sl__sql_plan *at,
+                           sl_rdd *at_rdd, sl_rdd **out)
+{
+    exec_ctx x = {cat, eng, at, at_rdd};
+    result r;
+    sl_status st = run(&x, p, &r);
+    *out = st ? NULL : as_rdd(&x, &r);
+    return st ? st : *out ? SL_OK : SL_EUSER;
 }
 
 void sl__sql_result_free(sl__sql_result *r)

@@ -109,24 +109,30 @@ static sl_status merge_value_fn(sl_task *t, const sl_value *c,
     return update(t, user, c, v, out);
 }
 
-static sl_status merge_combiners_fn(sl_task *t, const sl_value *a,
-                                    const sl_value *b, sl_value *out,
-                                    void *user)
+sl_status sl__sql_agg_merge_accs(const sl__sql_plan *p, const sl_value *a,
+                                 const sl_value *b, sl__arena *ar,
+                                 sl_value *out)
 {
-    const sl__sql_plan *p = user;
-    sl_value *accs = items_alloc(t, p->naggs);
+    sl_value *accs = sl__arena_alloc(ar, (p->naggs + 1) * sizeof *accs);
     size_t i;
     if (!accs)
         return SL_ENOMEM;
     for (i = 0; i < p->naggs; i++) {
         sl_status st;
         accs[i] = a->u.items[i];
-        st = p->aggs[i].fn->merge(&accs[i], &b->u.items[i], sl__task_arena(t));
+        st = p->aggs[i].fn->merge(&accs[i], &b->u.items[i], ar);
         if (st)
             return st;
     }
     *out = sl_composite(SL_KIND_TUPLE, accs, p->naggs);
     return SL_OK;
+}
+
+static sl_status merge_combiners_fn(sl_task *t, const sl_value *a,
+                                    const sl_value *b, sl_value *out,
+                                    void *user)
+{
+    return sl__sql_agg_merge_accs(user, a, b, sl__task_arena(t), out);
 }
 
 /* (keys, accumulators) -> keys ++ results */
@@ -160,6 +166,21 @@ sl_status sl__sql_exec_aggregate(sl_engine *eng, const sl__sql_plan *p,
                                             create_fn, merge_value_fn,
                                             merge_combiners_fn, u, 0),
                       finish_fn, u);
+    return *out ? SL_OK : SL_EUSER;
+}
+
+sl_status sl__sql_exec_partial(const sl__sql_plan *p, sl_rdd *in, sl_rdd **out)
+{
+    void *u = (void *)p;
+    *out = sl_rdd_combine_by_key(sl_rdd_map(in, agg_pair_fn, u), create_fn,
+                                 merge_value_fn, merge_combiners_fn, u, 0);
+    return *out ? SL_OK : SL_EUSER;
+}
+
+sl_status sl__sql_exec_finish(const sl__sql_plan *p, sl_rdd *pairs,
+                              sl_rdd **out)
+{
+    *out = sl_rdd_map(pairs, finish_fn, (void *)p);
     return *out ? SL_OK : SL_EUSER;
 }
 

@@ -91,6 +91,10 @@ void sl__dstream_free_all(sl_context *ctx)
         sl_free(s->params);
         sl_schema_release(s->schema);
         sl_free(s->key_columns);
+        sl_free(s->view_name);
+        sl_schema_release(s->view_schema);
+        if (s->owned_free)
+            s->owned_free(s->owned);
         sl_free(s);
     }
     ctx->streams = NULL;

@@ -54,7 +54,7 @@ sl_status sl_dstream_set_name(sl_dstream *s, const char *name)
     }
     sl_free(s->name);
     s->name = copy;
-    return SL_OK;
+    return s->named_with ? sl__dstream_name_twin(s) : SL_OK;
 }
 
 sl_status sl__dstream_set_params(sl_dstream *s, const char *text)

@@ -53,6 +53,15 @@ sl_status sl__dstream_set_output(sl_dstream *s, sl_output_mode mode,
 /* identity.c: the first parent of s (the stream it was made from), NULL
  * for a source. Borrowed. */
 sl_dstream *sl__dstream_parent(sl_dstream *s);
+/* views.c: the stream registered as view name (case-insensitive) on
+ * ctx and the view's schema (both borrowed), NULL when there is none. */
+sl_dstream *sl__context_find_view(sl_context *ctx, const char *name,
+                                  const sl_schema **schema);
+/* views.c: p (freed by fn when the context frees its streams) belongs
+ * to s; and twin, a stateful stream s is made of, takes s's name with
+ * ".state" appended whenever s is named (a SQL stream's aggregation). */
+void sl__dstream_own(sl_dstream *s, void *p, void (*fn)(void *));
+void sl__dstream_name_with(sl_dstream *s, sl_dstream *twin);
 /*
  * progress.c: the progress entry's "job" (a job file's name; copied, NULL
  * clears it; SL_ENOMEM) and "job_id" (the checkpoint's job id, at most 39

@@ -238,6 +238,11 @@ struct sl_dstream {
     int output_mode;        /* sl_output_mode: what each batch's rows are */
     size_t *key_columns;    /* update mode: the columns that key a row */
     size_t nkey_columns;
+    char *view_name;        /* sl_dstream_register_view, or NULL */
+    sl_schema *view_schema; /* the view's rows (a reference), or NULL */
+    void *owned;            /* sl__dstream_own: freed with the stream */
+    void (*owned_free)(void *);
+    sl_dstream *named_with; /* takes this stream's name + ".state" */
     /* job thread: the RDD of the batch being run */
     int64_t memo_batch;
     sl_rdd *memo_rdd; /* NULL with memo_batch set: no batch (Spark's None) */
@@ -414,6 +419,8 @@ struct sl_context {
 /* context.c */
 bool sl__on_job_thread(sl_context *ctx);
 bool sl__on_io_thread(sl_context *ctx);
+/* views.c: name s->named_with after s (identity.c's set_name). */
+sl_status sl__dstream_name_twin(sl_dstream *s);
 void sl__ctx_set_error(sl_context *ctx, sl_status st, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 sl_status sl__ctx_check_building(sl_context *ctx);
