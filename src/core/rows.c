@@ -223,6 +223,43 @@ static bool double_special(const char *s, size_t n, double *out)
     return false;
 }
 
+/*
+ * The common case without strtod: [+-]digits[.digits] with at most 15
+ * significant digits, read as an integer mantissa divided by a power of
+ * ten. Both are exact doubles (below 2^53 and at most 1e22), so the one
+ * IEEE division rounds correctly, as strtod would (Clinger's fast path).
+ */
+static bool read_double_fast(const char *s, size_t n, double *out)
+{
+    static const double pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,
+                                   1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                                   1e12, 1e13, 1e14, 1e15, 1e16};
+    uint64_t m = 0;
+    size_t i = 0, digits = 0, frac = 0;
+    bool neg = false, dot = false;
+
+    if (i < n && (s[i] == '+' || s[i] == '-'))
+        neg = s[i++] == '-';
+    for (; i < n; i++) {
+        if (s[i] == '.' && !dot) {
+            dot = true;
+            continue;
+        }
+        if (s[i] < '0' || s[i] > '9')
+            return false; /* an exponent, a suffix: strtod's */
+        if ((m || s[i] != '0') && ++digits > 15)
+            return false;
+        m = m * 10 + (uint64_t)(s[i] - '0');
+        frac += dot;
+    }
+    if (frac >= sizeof pow10 / sizeof pow10[0])
+        return false;
+    *out = (double)m / pow10[frac];
+    if (neg)
+        *out = -*out;
+    return true;
+}
+
 /* Java's Double.parseDouble (decimal forms only; hexadecimal floats are
  * refused): white space around the number is ignored, as Java does. */
 static bool read_double(const char *s, size_t n, double *out)
@@ -238,6 +275,8 @@ static bool read_double(const char *s, size_t n, double *out)
         return true;
     if (n > DOUBLE_TEXT_MAX || !double_syntax(s, n, &body))
         return false;
+    if (read_double_fast(s, body, out))
+        return true;
     memcpy(buf, s, body);
     buf[body] = '\0';
     *out = strtod(buf, NULL); /* out of range: +-inf or 0, as Java's */

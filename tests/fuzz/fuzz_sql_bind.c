@@ -70,15 +70,14 @@ static void eval_rows(const sl__sql_prog *p)
                                       {SL_KIND_STR, 0, {.s = ""}}};
     static const sl_value fields[2] = {{SL_KIND_INT, 0, {.i = 7}},
                                        {SL_KIND_STR, 1, {.s = "y"}}};
-    const sl_value plain[8] = {
-        sl_int(-3),
-        sl_double(2.5),
-        sl_str("a,b c", 5),
-        sl_int(1704187800123),
-        sl_bool(true),
-        sl_bytes("\x01\x02", 2),
-        sl_composite(SL_KIND_LIST, words, 2),
-        sl_composite(SL_KIND_TUPLE, fields, 2)};
+    const sl_value plain[8] = {sl_int(-3),
+                               sl_double(2.5),
+                               sl_str("a,b c", 5),
+                               sl_int(1704187800123),
+                               sl_bool(true),
+                               sl_bytes("\x01\x02", 2),
+                               sl_composite(SL_KIND_LIST, words, 2),
+                               sl_composite(SL_KIND_TUPLE, fields, 2)};
     const sl_value nulls[8] = {{0}};
     const sl_type *t = sl__sql_prog_type(p);
     sl__arena scratch;

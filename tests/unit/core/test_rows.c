@@ -199,6 +199,52 @@ static void test_csv_types(void)
     rd_close(&x);
 }
 
+/* Doubles read without strtod (up to 15 significant digits, no
+ * exponent) are the doubles strtod reads, bit for bit, sign of zero too. */
+static void test_csv_doubles_exact(void)
+{
+    static const char *const fixed[] = {"-0.0",
+                                        "0.1",
+                                        "0.2",
+                                        "0.3",
+                                        "2.675",
+                                        "-1.005",
+                                        "123456789012345",
+                                        "0.000000000000001",
+                                        "999999999999999.",
+                                        "1.7976931348623157",
+                                        "0.3000000000000000444",
+                                        "00012.50",
+                                        "-.5",
+                                        "1e-2",
+                                        "12.5d"};
+    char line[64], *end;
+    uint64_t seed = 12345;
+    double want;
+    rd x;
+    size_t i;
+
+    rd_open(&x, SL__REC_CSV, "b double", SL__PARSE_PERMISSIVE, false);
+    for (i = 0; i < 20000 + sizeof fixed / sizeof fixed[0]; i++) {
+        if (i < sizeof fixed / sizeof fixed[0]) {
+            snprintf(line, sizeof line, "%s", fixed[i]);
+        } else {
+            seed = seed * 6364136223846793005u + 1442695040888963407u;
+            int frac = (int)(seed >> 60) % 12;
+            snprintf(line, sizeof line, "%s%llu.%0*llu",
+                     (seed >> 40) & 1 ? "-" : "",
+                     (unsigned long long)((seed >> 20) % 100000), frac,
+                     (unsigned long long)((seed >> 3) % 1000000000000ull) %
+                         (frac ? (unsigned long long)pow(10, frac) : 1));
+        }
+        SL_CHECK_INT(rd_line(&x, line), SL_OK);
+        want = strtod(line, &end);
+        SL_CHECK(memcmp(&x.row.u.items[0].u.d, &want, sizeof want) == 0 ||
+                 *end == 'd');
+    }
+    rd_close(&x);
+}
+
 static void test_csv_numbers(void)
 {
     rd x;
@@ -613,6 +659,7 @@ const sl_test_case SL_TESTS[] = {
     {"lines", test_lines},
     {"csv_types", test_csv_types},
     {"csv_numbers", test_csv_numbers},
+    {"csv_doubles_exact", test_csv_doubles_exact},
     {"csv_corrupt_record", test_csv_corrupt_record},
     {"csv_without_corrupt_column", test_csv_without_corrupt_column},
     {"csv_drop_and_fail", test_csv_drop_and_fail},
