@@ -673,3 +673,17 @@ const sl_conf *sl__context_conf(const sl_context *ctx)
 {
     return ctx->conf;
 }
+
+const sl_sink_ops *sl__memtable_ops(void)
+{
+    return &mem_ops;
+}
+
+void *sl__memtable_state(sl_context *ctx, const char *name)
+{
+    memtable *t;
+    pthread_mutex_lock(&ctx->mem->lock);
+    t = reg_find(ctx->mem, name);
+    pthread_mutex_unlock(&ctx->mem->lock);
+    return t;
+}

@@ -9,6 +9,7 @@
 #ifndef SL_STREAM_MEMTABLE_H
 #define SL_STREAM_MEMTABLE_H
 
+#include <sluice/sink.h>
 #include <sluice/stream.h>
 
 #include "core/core.h"
@@ -57,6 +58,11 @@ void sl__memsnap_free(sl__memsnap *s);
  */
 sl_status sl__query_begin(sl_context *ctx, sl_engine **eng);
 void sl__query_end(sl_context *ctx);
+/* The memory sink's methods and the sink state of ctx's table `name`
+ * (NULL: none), for tests that drive a sink's batches by hand (a batch
+ * id written again, a commit called twice). */
+const sl_sink_ops *sl__memtable_ops(void);
+void *sl__memtable_state(sl_context *ctx, const char *name);
 /* ctx's conf (borrowed), for the query limits. */
 const sl_conf *sl__context_conf(const sl_context *ctx);
 
