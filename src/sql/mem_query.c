@@ -31,7 +31,7 @@ struct sl_sql_result {
 typedef struct query {
     sl__memsnap *snap;
     sl_engine *eng;
-    int64_t deadline_ns; /* CLOCK_MONOTONIC */
+    int64_t start_ns, deadline_ns; /* CLOCK_MONOTONIC */
     atomic_bool timed_out;
     sl__sql_catalog cat;
 } query;
@@ -222,8 +222,9 @@ static sl_status run_plan(query *q, const sl_conf *conf, const char *text,
     if (atomic_load(&q->timed_out) || past_deadline(q)) {
         snprintf(err, errlen,
                  "the query ran longer than query.timeout (%lld ms) and "
-                 "was interrupted",
-                 (long long)sl__conf_int(conf, "query.timeout"));
+                 "was interrupted after %lld ms",
+                 (long long)sl__conf_int(conf, "query.timeout"),
+                 (long long)((mono_ns() - q->start_ns) / 1000000));
         st = SL_ETIMEDOUT;
     } else if (st == SL_OK) {
         st = copy_result(conf, &r, out, err, errlen);
@@ -261,7 +262,8 @@ sl_status sl_context_sql(sl_context *ctx, const char *query_text,
         snprintf(errbuf, errlen, "cannot make the query engine: out of memory");
         return st;
     }
-    q.deadline_ns = mono_ns() + sl__conf_int(conf, "query.timeout") * 1000000;
+    q.start_ns = mono_ns();
+    q.deadline_ns = q.start_ns + sl__conf_int(conf, "query.timeout") * 1000000;
     if ((st = sl__memtables_snapshot(ctx, &q.snap)))
         snprintf(errbuf, errlen, "out of memory");
     else
