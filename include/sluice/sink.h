@@ -97,6 +97,44 @@ SL_EXPORT sl_status sl_dstream_add_sink(sl_dstream *s, const char *name,
 SL_EXPORT sl_status sl_file_sink(sl_dstream *s, const char *name,
                                  const char *dir, const sl_conf *conf);
 
+/**
+ * @brief The memory sink: each batch's rows of s go into the in-memory
+ * table `table` of s's context, which sl_context_sql (sql.h) queries from
+ * any thread (Spark's `writeStream.format("memory").queryName(table)`).
+ *
+ * The output mode comes from the stream (sl_dstream_output_mode):
+ * append adds the batch's rows; complete replaces the table with them;
+ * update replaces the rows whose key columns (sl_dstream_key_columns)
+ * equal a new row's, in place, and appends rows of new keys (a sluice
+ * extension; without key columns it is append). A stream without a
+ * schema gives one column `value string`: string records as they are,
+ * others as their text (sl_value_format). Rows are applied when the
+ * batch commits, so a query sees whole batches; a batch id applied once
+ * is never applied again. Tables live with the context: after a restart
+ * an append-mode table starts empty, a complete-mode one is whole again
+ * after the first batch (the stream recomputes it from its state).
+ * @param table the table's name: an SQL identifier (letters, digits, '_',
+ * not starting with a digit), case-insensitive; one sink per table.
+ * @param conf borrowed, may be NULL: "memory_sink.max_rows" (default 0,
+ * no limit): the oldest rows beyond it are dropped, logged and counted.
+ * @returns SL_OK; SL_EINVAL (a bad name, a table another sink writes),
+ * SL_ESTATE after start, SL_ENOMEM; the reason in sl_context_errmsg.
+ */
+SL_EXPORT sl_status sl_memory_sink(sl_dstream *s, const char *table,
+                                   const sl_conf *conf);
+
+/**
+ * @brief A memory table's current rows and the rows max_rows dropped
+ * from it so far.
+ * @returns SL_OK; SL_ENOTFOUND when no memory sink writes `table`;
+ * SL_EINVAL for NULL arguments.
+ * @remark Any thread.
+ */
+SL_EXPORT sl_status sl_context_memory_table_stats(sl_context *ctx,
+                                                  const char *table,
+                                                  int64_t *rows,
+                                                  int64_t *dropped);
+
 #ifdef __cplusplus
 }
 #endif

@@ -21,5 +21,6 @@
 #include "functions.h"
 #include "job.h"
 #include "checkpoint.h"
+#include "sql.h"
 
 #endif /* SLUICE_H */

@@ -245,6 +245,22 @@ static const sl__conf_row sl__conf_rows[] = {
             "record per line as the console's json format), csv (tuples, "
             "lists and pairs as fields, RFC 4180 quoting) or text (the "
             "value as text, as save_as_text_files)."),
+    SL__ROW("memory_sink.max_rows", SL_CONF_INT, "0", 0, INT64_MAX / 2, NULL,
+            "Rows a memory table keeps (0 = no limit): beyond them the "
+            "oldest rows are dropped, logged and counted "
+            "(sl_context_memory_table_stats)."),
+    SL__ROW("query.timeout", SL_CONF_DURATION, "30s", 1, 24 * SL__HOUR, NULL,
+            "Longest an ad-hoc query over memory tables (sl_context_sql) "
+            "may run; then its tasks are interrupted and it fails "
+            "naming this property."),
+    SL__ROW("query.max_rows", SL_CONF_INT, "100000", 1, INT64_MAX / 2, NULL,
+            "Most rows an ad-hoc query's result may hold; a larger result "
+            "fails naming this property."),
+    SL__ROW("query.max_memory", SL_CONF_SIZE, "256m", 1 * SL__KB, 1024 * SL__GB,
+            NULL,
+            "Most bytes an ad-hoc query's result may hold (its rows, "
+            "strings and items); a larger result fails naming this "
+            "property."),
     SL__ROW("state.shards", SL_CONF_INT, "16", 1, 4096, NULL,
             "Shards of every keyed state store; fixed for a job once "
             "state exists."),

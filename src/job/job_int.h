@@ -299,6 +299,8 @@ struct job_sink {
     char *prefix, *suffix;
     char *dir;          /* file: "path" */
     const char *format; /* file: "format" (a file_sink.format value) */
+    char *table;        /* memory: "table" */
+    int64_t max_rows;   /* memory: "max_rows" (0: no limit) */
 };
 
 struct sl_job {

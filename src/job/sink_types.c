@@ -9,6 +9,8 @@
 #include <sluice/sink.h>
 #include <sluice/source.h>
 
+#include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 /* ------------------------------------------------------------ console */
@@ -123,11 +125,51 @@ static sl_status file_build(sl_job *job, job_sink *k, sl_dstream *from)
     return st;
 }
 
+/* ------------------------------------------------------------- memory */
+
+static void memory_read(sl_job *job, job_sink *k, const cJSON *j)
+{
+    const char *path = sl__job_path_field(job, k->path, "table");
+    const cJSON *f;
+    const char *s;
+    k->max_rows = 0;
+    if ((f = sl__job_field(job, j, k->path, "table", true)) &&
+        (s = sl__job_read_string(job, f, path))) {
+        if (!*s)
+            sl__job_problem(job, f, path, "must not be empty");
+        else
+            k->table = sl__job_strdup(job, s);
+    }
+    if ((f = sl__job_field(job, j, k->path, "max_rows", false)))
+        sl__job_read_int(job, f, sl__job_path_field(job, k->path, "max_rows"),
+                         0, INT64_MAX / 2, &k->max_rows);
+}
+
+/* The memory sink (src/stream/memtable.c); max_rows goes through the one
+ * property, memory_sink.max_rows. */
+static sl_status memory_build(sl_job *job, job_sink *k, sl_dstream *from)
+{
+    char err[256], num[32];
+    sl_conf *conf = sl_conf_new();
+    sl_status st;
+    if (!conf)
+        return SL_ENOMEM;
+    snprintf(num, sizeof num, "%lld", (long long)k->max_rows);
+    st = sl_conf_set(conf, "memory_sink.max_rows", num, err, sizeof err);
+    if (st == SL_OK)
+        st = sl_memory_sink(from, k->table, conf);
+    else
+        sl_context_set_error(job->ctx, st, "%s", err);
+    sl_conf_free(conf);
+    return st;
+}
+
 /* ----------------------------------------------------------- registry */
 
 static const char *const console_fields[] = {"format", "num", NULL};
 static const char *const save_fields[] = {"prefix", "suffix", NULL};
 static const char *const file_fields[] = {"path", "format", NULL};
+static const char *const memory_fields[] = {"table", "max_rows", NULL};
 
 static const sink_def sinks[] = {
     {JOB_TYPE_VERSION, "console", console_fields, console_read, NULL,
@@ -136,6 +178,8 @@ static const sink_def sinks[] = {
      save_check_env, save_build},
     {JOB_TYPE_VERSION, "file", file_fields, file_read, file_check_env,
      file_build},
+    {JOB_TYPE_VERSION, "memory", memory_fields, memory_read, NULL,
+     memory_build},
 };
 
 #define NSINKS (sizeof sinks / sizeof sinks[0])

@@ -4,6 +4,7 @@
  * io.c and the job thread in jobs.c; this file starts and joins them.
  */
 #include "stream/stream_int.h"
+#include "stream/memtable.h"
 #include "stream/wal_glue.h"
 
 #include <errno.h>
@@ -190,6 +191,11 @@ sl_context *sl__context_create(sl_conf *conf, sl_status *status, char *errbuf,
     ctx->eng = sl__engine_create(ctx->conf, &ctx->log, errbuf, errlen);
     if (!ctx->eng)
         goto free_progress;
+    if (!(ctx->mem = sl__memreg_new())) {
+        sl_engine_free(ctx->eng);
+        sl__errbuf(errbuf, errlen, st, "out of memory");
+        goto free_progress;
+    }
     *status = SL_OK;
     return ctx;
 free_progress:
@@ -584,6 +590,7 @@ void sl_context_free(sl_context *ctx)
         ctx->planned[i]->planned->free(ctx->planned[i]->planned_state);
     sl_free(ctx->planned);
     sl__outputs_free(ctx);
+    sl__memreg_free(ctx->mem);
     sl__dstream_free_all(ctx);
     for (l = ctx->listeners; l; l = nl) {
         nl = l->next;

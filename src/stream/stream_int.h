@@ -414,6 +414,7 @@ struct sl_context {
     size_t nfree_blocks;
 
     sl__progress progress;
+    struct sl__memreg *mem; /* memory tables and the query engine */
 };
 
 /* context.c */

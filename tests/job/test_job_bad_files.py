@@ -42,7 +42,7 @@ K = '"sinks": [{"from": "nums", "type": "console"}]'
 NAME_RULE = "(1-64 letters, digits, '.', '_', '-')"
 DUR_RULE = "(an integer and a unit: ms, s, m, h)"
 KNOWN_SOURCES = "(known: socket, queue, rate, generator, directory)"
-KNOWN_SINKS = "(known: console, save_as_text_files, file)"
+KNOWN_SINKS = "(known: console, save_as_text_files, file, memory)"
 OPS_DOC = '; the operators are listed in docs/job-file.md, section "Operators"'
 MAPP_HINT = ' (did you mean "map"?)' + OPS_DOC
 
