@@ -1,12 +1,12 @@
 /*
  * Running an aggregation and a join (plan_exec.c runs the rest).
  *
- * Aggregation: every row becomes (key tuple, argument tuple: the
- * arguments of all aggregate calls one after the other); combine_by_key
- * keeps a tuple of accumulators per key, updated row by row within a
- * partition and merged across partitions after the shuffle (Spark's
- * partial and final HashAggregate); the finished row is the keys, then
- * each call's result. Group keys that are doubles are normalised first
+ * Aggregation: each partition's rows go into a hash table of key tuple
+ * -> accumulator tuple, updated in place (Spark's partial HashAggregate);
+ * each key's pair is emitted once and combine_by_key merges the pairs of
+ * a key across partitions after the shuffle (the final HashAggregate);
+ * the finished row is the keys, then each call's result. Group keys that are
+ * doubles are normalised first
  * (-0.0 as 0.0, one NaN), as Spark's NormalizeFloatingNumbers does, so
  * equal keys hash alike.
  *
@@ -42,71 +42,6 @@ static void normalise(sl_value *v)
         v->u.d = 0.0;
     else if (v->kind == SL_KIND_DOUBLE && isnan(v->u.d))
         v->u.d = NAN;
-}
-
-/* row -> (keys, arguments) */
-static sl_status agg_pair_fn(sl_task *t, const sl_value *in, sl_value *out,
-                             void *user)
-{
-    const sl__sql_plan *p = user;
-    size_t i, j, k = 0, na = total_args(p);
-    sl_value *keys = items_alloc(t, p->nprogs), *args = items_alloc(t, na);
-    sl_value kv, av;
-    sl__arena *a = sl__task_arena(t);
-    sl_status st;
-    if (!keys || !args)
-        return SL_ENOMEM;
-    for (i = 0; i < p->nprogs; i++) {
-        if ((st = sl__sql_eval(p->progs[i], in->u.items, a, &keys[i])))
-            return st;
-        normalise(&keys[i]);
-    }
-    for (i = 0; i < p->naggs; i++)
-        for (j = 0; j < p->aggs[i].nargs; j++)
-            if ((st = sl__sql_eval(p->aggs[i].args[j], in->u.items, a,
-                                   &args[k++])))
-                return st;
-    kv = sl_composite(SL_KIND_TUPLE, keys, p->nprogs);
-    av = sl_composite(SL_KIND_TUPLE, args, na);
-    return sl_task_pair(t, &kv, &av, out);
-}
-
-/* Update a fresh copy of the accumulators acc (NULL: initial ones) with
- * one argument tuple. */
-static sl_status update(sl_task *t, const sl__sql_plan *p, const sl_value *acc,
-                        const sl_value *args, sl_value *out)
-{
-    sl_value *accs = items_alloc(t, p->naggs);
-    size_t i, k = 0;
-    if (!accs)
-        return SL_ENOMEM;
-    for (i = 0; i < p->naggs; i++) {
-        const sl__sql_agg *fn = p->aggs[i].fn;
-        sl_status st;
-        if (acc)
-            accs[i] = acc->u.items[i];
-        else
-            fn->init(&accs[i]);
-        st = fn->update(&accs[i], &args->u.items[k], p->aggs[i].nargs,
-                        sl__task_arena(t));
-        if (st)
-            return st;
-        k += p->aggs[i].nargs;
-    }
-    *out = sl_composite(SL_KIND_TUPLE, accs, p->naggs);
-    return SL_OK;
-}
-
-static sl_status create_fn(sl_task *t, const sl_value *in, sl_value *out,
-                           void *user)
-{
-    return update(t, user, NULL, in, out);
-}
-
-static sl_status merge_value_fn(sl_task *t, const sl_value *c,
-                                const sl_value *v, sl_value *out, void *user)
-{
-    return update(t, user, c, v, out);
 }
 
 sl_status sl__sql_agg_merge_accs(const sl__sql_plan *p, const sl_value *a,
@@ -157,23 +92,113 @@ static sl_status finish_fn(sl_task *t, const sl_value *in, sl_value *out,
     return SL_OK;
 }
 
-sl_status sl__sql_exec_aggregate(sl_engine *eng, const sl__sql_plan *p,
-                                 sl_rdd *in, sl_rdd **out)
+/* One row into the partition's table: its keys and arguments evaluated
+ * in scratch, its key's accumulators (made in the table's arena on the
+ * key's first row) updated in place there. */
+static sl_status partial_row(const sl__sql_plan *p, sl__htab *h,
+                             const sl_value *row, sl__arena *scratch,
+                             sl_value *keys, sl_value *args)
 {
-    void *u = (void *)p;
-    SL__UNUSED(eng);
-    *out = sl_rdd_map(sl_rdd_combine_by_key(sl_rdd_map(in, agg_pair_fn, u),
-                                            create_fn, merge_value_fn,
-                                            merge_combiners_fn, u, 0),
-                      finish_fn, u);
-    return *out ? SL_OK : SL_EUSER;
+    size_t i, j, k = 0;
+    sl_value key;
+    sl__htab_slot *slot;
+    sl_value *accs;
+    bool created;
+    sl_status st;
+    for (i = 0; i < p->nprogs; i++) {
+        if ((st = sl__sql_eval(p->progs[i], row->u.items, scratch, &keys[i])))
+            return st;
+        normalise(&keys[i]);
+    }
+    for (i = 0; i < p->naggs; i++)
+        for (j = 0; j < p->aggs[i].nargs; j++)
+            if ((st = sl__sql_eval(p->aggs[i].args[j], row->u.items, scratch,
+                                   &args[k++])))
+                return st;
+    key = sl_composite(SL_KIND_TUPLE, keys, p->nprogs);
+    if (!(slot = sl__htab_upsert(h, &key, sl__htab_hash(&key), &created)))
+        return SL_ENOMEM;
+    if (created) {
+        accs = sl__arena_alloc(&h->arena, (p->naggs + 1) * sizeof *accs);
+        if (!accs || sl__value_copy(&h->arena, NULL, &key, &slot->key))
+            return SL_ENOMEM;
+        for (i = 0; i < p->naggs; i++)
+            p->aggs[i].fn->init(&accs[i]);
+        slot->value = sl_composite(SL_KIND_TUPLE, accs, p->naggs);
+    }
+    accs = (sl_value *)slot->value.u.items;
+    for (i = 0, k = 0; i < p->naggs; k += p->aggs[i].nargs, i++)
+        if ((st = p->aggs[i].fn->update(&accs[i], &args[k], p->aggs[i].nargs,
+                                        &h->arena)))
+            return st;
+    return SL_OK;
 }
 
+/*
+ * Spark's partial HashAggregate: one hash table per partition from key
+ * tuple to accumulator tuple, updated in place (an accumulator that
+ * grows, such as a DISTINCT set, is never copied per row), then each
+ * key's (keys, accumulators) emitted once, in task memory.
+ */
+static sl_status partial_fn(sl_task *t, sl_iter *in, void *user)
+{
+    const sl__sql_plan *p = user;
+    size_t na = total_args(p), i = 0;
+    sl_value row, pair, *keys = items_alloc(t, p->nprogs),
+                        *args = items_alloc(t, na);
+    sl__arena scratch;
+    sl__htab h;
+    sl__htab_slot *slot;
+    sl_status st = SL_OK;
+    if (!keys || !args || sl__htab_init(&h, 0))
+        return SL_ENOMEM;
+    sl__arena_init(&scratch, 16384);
+    while (st == SL_OK && sl_iter_next(in, &row)) {
+        st = partial_row(p, &h, &row, &scratch, keys, args);
+        sl__arena_reset(&scratch);
+    }
+    while (st == SL_OK && (slot = sl__htab_next(&h, &i))) {
+        sl_value kv[2] = {slot->key, slot->value};
+        row = sl_composite(SL_KIND_PAIR, kv, 2);
+        st = sl__value_copy(sl__task_arena(t), NULL, &row, &pair);
+        if (st == SL_OK)
+            st = sl_task_emit(t, &pair);
+    }
+    sl__arena_free(&scratch);
+    sl__htab_free(&h);
+    return st;
+}
+
+/* An accumulator tuple is its own first combiner. */
+static sl_status acc_create_fn(sl_task *t, const sl_value *in, sl_value *out,
+                               void *user)
+{
+    SL__UNUSED(t);
+    SL__UNUSED(user);
+    *out = *in;
+    return SL_OK;
+}
+
+/* Partial aggregation per partition, then accumulators merged per key
+ * across partitions by combine_by_key (the final HashAggregate). */
 sl_status sl__sql_exec_partial(const sl__sql_plan *p, sl_rdd *in, sl_rdd **out)
 {
     void *u = (void *)p;
-    *out = sl_rdd_combine_by_key(sl_rdd_map(in, agg_pair_fn, u), create_fn,
-                                 merge_value_fn, merge_combiners_fn, u, 0);
+    *out = sl_rdd_combine_by_key(sl_rdd_map_partitions(in, partial_fn, u),
+                                 acc_create_fn, merge_combiners_fn,
+                                 merge_combiners_fn, u, 0);
+    return *out ? SL_OK : SL_EUSER;
+}
+
+sl_status sl__sql_exec_aggregate(sl_engine *eng, const sl__sql_plan *p,
+                                 sl_rdd *in, sl_rdd **out)
+{
+    sl_rdd *partial;
+    sl_status st = sl__sql_exec_partial(p, in, &partial);
+    SL__UNUSED(eng);
+    if (st != SL_OK)
+        return st;
+    *out = sl_rdd_map(partial, finish_fn, (void *)p);
     return *out ? SL_OK : SL_EUSER;
 }
 

@@ -6,6 +6,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <strings.h>
 
 #include "core/row_out.h"
@@ -22,7 +23,7 @@ typedef struct table {
 
 static sl_engine *g_eng;
 static size_t g_parts = 1;
-static table g_tables[4];
+static table g_tables[5];
 static char g_out[8192];
 
 #define S(x) sl_cstr(x)
@@ -31,13 +32,16 @@ static char g_out[8192];
 #define N sl_null()
 
 static sl_value t_rows[6][3], u_rows[5][2], lines_rows[2][1], big_rows[1000][3];
+/* 40,000 rows of 20,000 distinct values (each twice) for DISTINCT. */
+#define MANY 40000
+static sl_value many_rows[MANY][1];
 
 static bool lookup(void *user, const char *name, const sl_schema **schema,
                    bool *is_stream, void **handle)
 {
     size_t i;
     (void)user;
-    for (i = 0; i < 4; i++)
+    for (i = 0; i < sizeof g_tables / sizeof g_tables[0]; i++)
         if (!strcasecmp(g_tables[i].name, name)) {
             *schema = g_tables[i].schema;
             *is_stream = false;
@@ -136,6 +140,9 @@ static void test_setup(void)
     add_table(1, "u", "k string, w long", &u_rows[0][0], 2, 5);
     add_table(2, "lines", "value string", &lines_rows[0][0], 1, 2);
     add_table(3, "big", "g long, v long, d double", &big_rows[0][0], 3, 1000);
+    for (i = 0; i < MANY; i++)
+        many_rows[i][0] = L((int64_t)(i % (MANY / 2)) * 7919);
+    add_table(4, "many", "x long", &many_rows[0][0], 1, MANY);
 }
 
 /* Every query, run at the current g_parts. */
@@ -258,10 +265,29 @@ static void all_partitions(void)
     errors();
 }
 
+/*
+ * count(DISTINCT) over 20,000 values: the set grows in place per
+ * partition. It used to be copied at every row (each copy kept until the
+ * job ended: gigabytes for this table), so the peak RSS may not grow by
+ * more than 256 MiB.
+ */
+static void test_distinct_many(void)
+{
+    struct rusage ru;
+    long before;
+    getrusage(RUSAGE_SELF, &ru);
+    before = ru.ru_maxrss;
+    for (g_parts = 1; g_parts <= 8; g_parts *= 2)
+        Q("SELECT count(DISTINCT x), count(*) FROM many", "20000,40000");
+    g_parts = 1;
+    getrusage(RUSAGE_SELF, &ru);
+    SL_CHECK(ru.ru_maxrss - before < 256 * 1024);
+}
+
 static void test_cleanup(void)
 {
     size_t i;
-    for (i = 0; i < 4; i++) {
+    for (i = 0; i < 5; i++) {
         sl_schema_release(g_tables[i].schema);
         sl_free(g_tables[i].rows);
     }
@@ -271,5 +297,6 @@ static void test_cleanup(void)
 const char *SL_SUITE = "sql_plan";
 const sl_test_case SL_TESTS[] = {{"setup", test_setup},
                                  {"queries", all_partitions},
+                                 {"distinct_many", test_distinct_many},
                                  {"cleanup", test_cleanup},
                                  {NULL, NULL}};
