@@ -51,6 +51,25 @@ sl_rdd *sl__rdd_source(sl_engine *eng, const sl__src_desc *parts, size_t n)
     return r;
 }
 
+sl_rdd *sl__rdd_readers(sl_engine *eng, sl_read_fn read, const void *descs,
+                        size_t size, size_t n)
+{
+    sl__src_desc *parts =
+        sl__engine_scope_alloc(eng, (n ? n : 1) * sizeof *parts);
+    size_t i;
+    if (!parts) {
+        sl__engine_set_error(eng, "out of memory");
+        return NULL;
+    }
+    memset(parts, 0, (n ? n : 1) * sizeof *parts);
+    for (i = 0; i < n; i++) {
+        parts[i].kind = SRC_READER;
+        parts[i].read = read;
+        parts[i].desc = (const char *)descs + i * size;
+    }
+    return sl__rdd_source(eng, parts, n);
+}
+
 sl_rdd *sl_rdd_empty(sl_engine *eng)
 {
     if (!eng)

@@ -72,6 +72,11 @@ void sl__engine_set_error(sl_engine *eng, const char *fmt, ...)
 
 /** A source RDD over n partition descriptions (copied). */
 sl_rdd *sl__rdd_source(sl_engine *eng, const sl__src_desc *parts, size_t n);
+/** A source RDD of n reader partitions: partition i is read by read with
+ * the description descs + i * size (borrowed: it must live as long as the
+ * RDD, e.g. in the engine's scope). */
+sl_rdd *sl__rdd_readers(sl_engine *eng, sl_read_fn read, const void *descs,
+                        size_t size, size_t n);
 
 /** A retained RDD: a compacted copy in its own memory (retained.c). */
 typedef struct sl__retained sl__retained;

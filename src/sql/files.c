@@ -139,25 +139,18 @@ static sl_rdd *table_rdd(void *user, void *handle, sl_engine *eng)
 {
     const ftable *t = handle;
     size_t i, n = sl_engine_workers(eng) * 4;
-    sl__src_desc *parts;
     split *splits;
     SL__UNUSED(user);
     if ((int64_t)n * SPLIT_MIN > t->size)
         n = (size_t)(t->size / SPLIT_MIN) + 1;
-    parts = sl__engine_scope_alloc(eng, n * sizeof *parts);
-    splits = sl__engine_scope_alloc(eng, n * sizeof *splits);
-    if (!parts || !splits)
+    if (!(splits = sl__engine_scope_alloc(eng, n * sizeof *splits)))
         return NULL;
-    memset(parts, 0, n * sizeof *parts);
     for (i = 0; i < n; i++) {
         splits[i].t = t;
         splits[i].start = t->size * (int64_t)i / (int64_t)n;
         splits[i].end = t->size * (int64_t)(i + 1) / (int64_t)n;
-        parts[i].kind = SRC_READER;
-        parts[i].read = read_fn;
-        parts[i].desc = &splits[i];
     }
-    return sl__rdd_source(eng, parts, n);
+    return sl__rdd_readers(eng, read_fn, splits, sizeof *splits, n);
 }
 
 static bool lookup(void *user, const char *name, const sl_schema **schema,

@@ -84,25 +84,18 @@ static sl_rdd *table_rdd(void *user, void *handle, sl_engine *eng)
     query *q = user;
     const sl__memview *v = handle;
     size_t i, n = v->nparts < MAX_PARTS ? v->nparts : MAX_PARTS;
-    sl__src_desc *parts;
     mem_split *splits;
     if (!n)
         return sl_rdd_empty(eng);
-    parts = sl__engine_scope_alloc(eng, n * sizeof *parts);
-    splits = sl__engine_scope_alloc(eng, n * sizeof *splits);
-    if (!parts || !splits)
+    if (!(splits = sl__engine_scope_alloc(eng, n * sizeof *splits)))
         return NULL;
-    memset(parts, 0, n * sizeof *parts);
     for (i = 0; i < n; i++) {
         splits[i].q = q;
         splits[i].v = v;
         splits[i].first = v->nparts * i / n;
         splits[i].last = v->nparts * (i + 1) / n;
-        parts[i].kind = SRC_READER;
-        parts[i].read = read_fn;
-        parts[i].desc = &splits[i];
     }
-    return sl__rdd_source(eng, parts, n);
+    return sl__rdd_readers(eng, read_fn, splits, sizeof *splits, n);
 }
 
 static bool lookup(void *user, const char *name, const sl_schema **schema,
