@@ -6,6 +6,7 @@
  */
 #include "job/job_int.h"
 
+#include "sql/files.h"
 #include "sql/sql_stream.h"
 #include "stream/stream.h"
 
@@ -158,13 +159,34 @@ static sl_status build_sql(sl_job *job, job_stream *s)
     sl_schema_release(rate);
     if (st)
         return sl__job_ctx_fail(job, path);
-    s->stream =
-        sl__sql_stream_build(job->ctx, s->sql, (sl_output_mode)s->output_mode,
-                             NULL, err, sizeof err);
+    s->stream = sl__sql_stream_build(
+        job->ctx, s->sql, (sl_output_mode)s->output_mode,
+        job->files ? sl__sql_files_catalog(job->files) : NULL, err, sizeof err);
     if (!s->stream)
         return sl__job_fail(job, SL_EINVAL, path, "%s", err);
     if (sl_dstream_set_name(s->stream, s->name) != SL_OK)
         return sl__job_ctx_fail(job, s->path);
+    return SL_OK;
+}
+
+/* "tables": each file looked at (its schema inferred when not given);
+ * errors at "$.tables.NAME". */
+static sl_status build_tables(sl_job *job)
+{
+    char err[512];
+    size_t i;
+    sl_status st;
+    if (!job->ntables)
+        return SL_OK;
+    if (!(job->files = sl__sql_files_new()))
+        return sl__job_fail(job, SL_ENOMEM, "$.tables", "out of memory");
+    for (i = 0; i < job->ntables; i++) {
+        const job_table *t = &job->tables[i];
+        if ((st = sl__sql_files_add_table(job->files, t->name, t->file,
+                                          t->format, t->schema, err,
+                                          sizeof err)))
+            return sl__job_fail(job, st, t->path, "%s", err);
+    }
     return SL_OK;
 }
 
@@ -241,6 +263,8 @@ sl_status sl_job_build(sl_job *job, sl_context **out)
         return sl__job_fail(job, SL_EIO, "$.dead_letter", "%s", err);
     for (i = 0; st == SL_OK && i < job->nsources; i++)
         st = build_source(job, &job->sources[i]);
+    if (st == SL_OK)
+        st = build_tables(job);
     for (i = 0; st == SL_OK && i < job->norder; i++)
         st = build_stream(job, job->order[i]);
     for (i = 0; st == SL_OK && i < job->nsinks; i++)

@@ -303,6 +303,16 @@ struct job_sink {
     int64_t max_rows;   /* memory: "max_rows" (0: no limit) */
 };
 
+/* A static table of "tables" (for SQL streams' joins), read at build. */
+typedef struct job_table {
+    const char *name, *path; /* its name; its JSON path */
+    const char *file;        /* "path" */
+    const char *format;      /* "format", or NULL: by the extension */
+    const char *schema;      /* "schema" (DDL), or NULL: inferred */
+} job_table;
+
+struct sl__sql_files;
+
 struct sl_job {
     sl__arena arena; /* everything of the model */
     cJSON *root;
@@ -319,7 +329,10 @@ struct sl_job {
     size_t norder;
     job_sink *sinks;
     size_t nsinks;
-    struct name_ref *names; /* sources' and streams' names, sorted */
+    job_table *tables;
+    size_t ntables;
+    struct sl__sql_files *files; /* the tables, at build (outlives ctx) */
+    struct name_ref *names;      /* sources' and streams' names, sorted */
     size_t nnames;
     bool names_built;
     char **problems;

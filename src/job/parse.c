@@ -5,6 +5,7 @@
  * the public parse, load and free calls.
  */
 #include "job/parse_int.h"
+#include "sql/files.h"
 
 #include "core/records.h"
 
@@ -230,14 +231,69 @@ static void read_checkpoint(sl_job *job, const cJSON *f)
                          "checkpoint.retain_batches");
 }
 
+/* "tables": {"NAME": {"path": FILE, "format": "csv" | "json" | "lines",
+ * "schema": DDL}}: static tables SQL streams may join; the files are read
+ * at build. */
+static void read_tables(sl_job *job, const cJSON *f)
+{
+    static const char *const fields[] = {"path", "format", "schema", NULL};
+    static const char *const formats[] = {"csv", "json", "lines", NULL};
+    const cJSON *t, *x;
+    char err[256];
+    size_t n = 0;
+    if (!cJSON_IsObject(f)) {
+        sl__job_wrong_type(job, f, "$.tables", "an object");
+        return;
+    }
+    for (t = f->child; t; t = t->next)
+        n++;
+    if (!n || !(job->tables = sl__job_alloc(job, n * sizeof *job->tables)))
+        return;
+    for (t = f->child; t; t = t->next) {
+        job_table *tb = &job->tables[job->ntables];
+        const char *path = sl__job_path_field(job, "$.tables", t->string);
+        memset(tb, 0, sizeof *tb);
+        tb->path = path;
+        tb->name = t->string;
+        if (!sl__job_valid_name(t->string)) {
+            sl__job_problem(job, t, path,
+                            "invalid table name (1-64 letters, digits, '.', "
+                            "'_', '-')");
+            continue;
+        }
+        if (!cJSON_IsObject(t)) {
+            sl__job_wrong_type(job, t, path, "an object");
+            continue;
+        }
+        sl__job_check_fields(job, t, path, fields);
+        if ((x = sl__job_field(job, t, path, "path", true)))
+            tb->file = sl__job_read_string(
+                job, x, sl__job_path_field(job, path, "path"));
+        if ((x = sl__job_field(job, t, path, "format", false)) &&
+            sl__job_read_choice(job, x, sl__job_path_field(job, path, "format"),
+                                formats) >= 0)
+            tb->format = x->valuestring;
+        if ((x = sl__job_field(job, t, path, "schema", false)) &&
+            (tb->schema = sl__job_read_string(
+                 job, x, sl__job_path_field(job, path, "schema")))) {
+            sl_schema *sc = NULL;
+            if (sl_schema_parse(tb->schema, &sc, err, sizeof err) != SL_OK)
+                sl__job_problem(job, x, sl__job_path_field(job, path, "schema"),
+                                "%s", err);
+            sl_schema_release(sc);
+        }
+        if (tb->file)
+            job->ntables++;
+    }
+}
+
 void sl__job_parse(sl_job *job, const char *text, size_t len,
                    const char *const *sets, size_t nsets)
 {
     static const char *const fields[] = {
-        "name",    "batch_interval", "clock",       "max_batches",
-        "workers", "conf",           "dead_letter", "on_bad_record",
-        "sources", "streams",        "sinks",       "checkpoint",
-        NULL};
+        "name",  "batch_interval", "clock",         "max_batches", "workers",
+        "conf",  "dead_letter",    "on_bad_record", "sources",     "streams",
+        "sinks", "checkpoint",     "tables",        NULL};
     static const char *const clocks[] = {"system", "manual", NULL};
     const cJSON *f, *root;
     const char *s;
@@ -315,6 +371,8 @@ void sl__job_parse(sl_job *job, const char *text, size_t len,
         if (sl_conf_get_int(job->conf, "max_record_bytes", &max) == SL_OK)
             job->max_record_bytes = (size_t)max;
     }
+    if ((f = sl__job_field(job, root, "$", "tables", false)))
+        read_tables(job, f);
     if ((f = sl__job_field(job, root, "$", "sources", true)))
         sl__job_read_sources(job, f);
     if ((f = sl__job_field(job, root, "$", "streams", false)))
@@ -458,6 +516,8 @@ void sl_job_free(sl_job *job)
     if (!job)
         return;
     sl_context_free(job->ctx);
+    sl__sql_files_free(
+        job->files); /* after the context: its streams read them */
     sl__job_bad_close(&job->bad);
     for (i = 0; i < job->nsources; i++)
         sl_conf_free(job->sources[i].conf);

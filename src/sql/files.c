@@ -316,21 +316,13 @@ static void ftable_free(ftable *t)
     memset(t, 0, sizeof *t);
 }
 
-sl_status sl__sql_files_add(sl__sql_files *f, const char *spec, char *err,
-                            size_t errlen)
+/* The rest of adding t (name, path, format and any given schema set):
+ * the file looked at, a missing schema inferred, the options checked. */
+static sl_status finish_table(sl__sql_files *f, ftable *t, char *err,
+                              size_t errlen)
 {
-    ftable *t = &f->tables[f->n];
     struct stat sb;
     sl_status st;
-    if (f->n == MAX_TABLES) {
-        snprintf(err, errlen, "more than %d tables", MAX_TABLES);
-        return SL_EINVAL;
-    }
-    memset(t, 0, sizeof *t);
-    sl__rec_options_init(&t->opts);
-    t->opts.mode = SL__PARSE_PERMISSIVE;
-    if ((st = parse_spec(f, t, spec, err, errlen)))
-        goto fail;
     /* Without a schema the header names the columns; with one the file
      * is data only (the issue's rule: CSV needs a header without SCHEMA). */
     t->opts.header = t->opts.format == SL__REC_CSV && !t->schema;
@@ -338,21 +330,80 @@ sl_status sl__sql_files_add(sl__sql_files *f, const char *spec, char *err,
         int e = errno;
         snprintf(err, errlen, "cannot read %s: %s", t->path,
                  stat(t->path, &sb) ? SL__STRERROR(e) : "not a regular file");
-        st = SL_EIO;
-        goto fail;
+        return SL_EIO;
     }
     t->size = (int64_t)sb.st_size;
     if (!t->schema && (st = infer(t, err, errlen)))
-        goto fail;
+        return st;
     t->opts.schema = t->schema;
-    if ((st = sl__rec_options_check(&t->opts, err, errlen))) {
-        st = SL_EINVAL;
-        goto fail;
-    }
+    if (sl__rec_options_check(&t->opts, err, errlen))
+        return SL_EINVAL;
     f->n++;
     return SL_OK;
-fail:
-    ftable_free(t);
+}
+
+/* The next free table, reset; NULL (err set) when all are taken. */
+static ftable *next_table(sl__sql_files *f, char *err, size_t errlen)
+{
+    ftable *t = &f->tables[f->n];
+    if (f->n == MAX_TABLES) {
+        snprintf(err, errlen, "more than %d tables", MAX_TABLES);
+        return NULL;
+    }
+    memset(t, 0, sizeof *t);
+    sl__rec_options_init(&t->opts);
+    t->opts.mode = SL__PARSE_PERMISSIVE;
+    return t;
+}
+
+sl_status sl__sql_files_add(sl__sql_files *f, const char *spec, char *err,
+                            size_t errlen)
+{
+    ftable *t = next_table(f, err, errlen);
+    sl_status st;
+    if (!t)
+        return SL_EINVAL;
+    if ((st = parse_spec(f, t, spec, err, errlen)) ||
+        (st = finish_table(f, t, err, errlen)))
+        ftable_free(t);
+    return st;
+}
+
+sl_status sl__sql_files_add_table(sl__sql_files *f, const char *name,
+                                  const char *path, const char *format,
+                                  const char *ddl, char *err, size_t errlen)
+{
+    ftable *t = next_table(f, err, errlen);
+    sl_status st = SL_EINVAL;
+    size_t i;
+    if (!t)
+        return SL_EINVAL;
+    for (i = 0; i < f->n; i++)
+        if (!strcasecmp(f->tables[i].name, name)) {
+            snprintf(err, errlen, "table %s given twice", name);
+            return SL_EINVAL;
+        }
+    if (!(t->name = sl__strdup(name)) || !(t->path = sl__strdup(path))) {
+        st = SL_ENOMEM;
+        snprintf(err, errlen, "out of memory");
+    } else if (format ? sl__rec_format_parse(format, &t->opts.format) != SL_OK
+                      : !format_of(path, &t->opts.format)) {
+        snprintf(err, errlen,
+                 format ? "unknown format \"%s\" (expected csv, json or "
+                          "lines)"
+                        : "%s: unknown file type (expected .csv, .json, "
+                          ".jsonl or .txt, or give \"format\")",
+                 format ? format : path);
+    } else if (ddl && sl_schema_parse(ddl, &t->schema, err, errlen)) {
+        st = SL_EINVAL;
+    } else if (!ddl && t->opts.format == SL__REC_LINES &&
+               sl_schema_parse("value string", &t->schema, err, errlen)) {
+        st = SL_ENOMEM;
+    } else {
+        st = finish_table(f, t, err, errlen);
+    }
+    if (st)
+        ftable_free(t);
     return st;
 }
 

@@ -32,6 +32,16 @@ void sl__sql_files_free(sl__sql_files *f);
 sl_status sl__sql_files_add(sl__sql_files *f, const char *spec, char *err,
                             size_t errlen);
 
+/**
+ * Add the table name from path, as sl__sql_files_add does, with the format
+ * given ("csv", "json" or "lines"; NULL: by the extension) and the schema
+ * as DDL (NULL: from the header or first record; a lines table is
+ * `value string`). The job files' "tables". Errors as sl__sql_files_add.
+ */
+sl_status sl__sql_files_add_table(sl__sql_files *f, const char *name,
+                                  const char *path, const char *format,
+                                  const char *ddl, char *err, size_t errlen);
+
 /** The catalog over the tables (borrowed; lives as long as f). */
 const sl__sql_catalog *sl__sql_files_catalog(sl__sql_files *f);
 

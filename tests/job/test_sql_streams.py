@@ -29,7 +29,7 @@ def check(cond, msg):
         raise Failure(msg)
 
 
-def write_job(tmp, stream, batches=BATCHES, conf=None):
+def write_job(tmp, stream, batches=BATCHES, conf=None, tables=None):
     c = {"clock": "manual", "max_batches": len(batches)}
     c.update(conf or {})
     job = {"name": "sql", "batch_interval": "1s", "conf": c,
@@ -37,6 +37,8 @@ def write_job(tmp, stream, batches=BATCHES, conf=None):
                                "batches": batches}},
            "streams": {"q": stream},
            "sinks": [{"from": "q", "type": "console", "format": "json"}]}
+    if tables is not None:
+        job["tables"] = tables
     path = os.path.join(tmp, "job.json")
     with open(path, "w") as f:
         json.dump(job, f)
@@ -151,6 +153,38 @@ def case_restart(tmp):
     _, err = run(tmp, write_job(tmp, stream, BATCHES[:2], conf), want_rc=None)
     check("sql SELECT k, count(*) AS m" in err,
           "changed query not refused: %r" % err[-600:])
+
+
+def case_static_tables(tmp):
+    """A stream joined with static tables of "tables": a CSV with a schema
+    (no header) in a LEFT join, a JSON-lines file (schema inferred) in an
+    inner join; a missing file and a bad schema named by path."""
+    names = os.path.join(tmp, "names.csv")
+    with open(names, "w") as f:
+        f.write("a,Alpha\nb,Beta\n")
+    weights = os.path.join(tmp, "weights.jsonl")
+    with open(weights, "w") as f:
+        f.write('{"k": "a", "w": 10}\n{"k": "c", "w": 30}\n')
+    tables = {"names": {"path": names, "schema": "k string, full string"},
+              "weights": {"path": weights}}
+    out, _ = run(tmp, write_job(tmp, {
+        "sql": "SELECT s.k, n.full, s.v * w.w AS vw FROM src s "
+               "LEFT JOIN names n ON s.k = n.k "
+               "JOIN weights w ON s.k = w.k"}, tables=tables))
+    check(batches_of(out) == [[{"k": "a", "full": "Alpha", "vw": 10},
+                               {"k": "a", "full": "Alpha", "vw": 30}],
+                              [],
+                              [{"k": "c", "full": None, "vw": 150},
+                               {"k": "a", "full": "Alpha", "vw": 10}]],
+          "joined %r" % batches_of(out))
+    _, err = run(tmp, write_job(tmp, {"sql": "SELECT * FROM src"}, tables={
+        "gone": {"path": os.path.join(tmp, "gone.csv")}}), want_rc=1)
+    check("$.tables.gone: cannot read" in err, "missing file: %r" % err)
+    _, err = run(tmp, write_job(tmp, {"sql": "SELECT * FROM src"}, tables={
+        "bad": {"path": names, "schema": "k strin"}}), want_rc=None,
+        cmd="validate")
+    check("$.tables.bad.schema:" in err + _ and "strin" in err + _,
+          "bad schema: %r" % (err + _))
 
 
 def main():
