@@ -23,6 +23,7 @@
 #include <zlib.h>
 
 #include "core/core.h"
+#include "core/schema.h"
 #include "rdd/rdd.h"
 
 typedef enum sink_format { FMT_JSON, FMT_CSV, FMT_TEXT } sink_format;
@@ -33,6 +34,7 @@ typedef struct fsink {
     sl_context *ctx;
     char *dir;
     sink_format format;
+    const sl_schema *schema; /* the stream's rows' (a reference), or NULL */
     sl__ckpt_io io;
     /* The files of the last batch written, one slot per partition (a
      * task fills only its own) and one more for its manifest entry;
@@ -77,13 +79,26 @@ static sl_status put_formatted(part_out *w, const sl_value *v,
     return st;
 }
 
-/* One CSV field (RFC 4180): quoted when it holds a comma, a quote, CR or
- * LF, with quotes doubled; null is the empty field. */
+/* n bytes of text as one CSV field (RFC 4180): quoted when it holds a
+ * comma, a quote, CR or LF, with quotes doubled. */
+static sl_status put_csv_text(part_out *w, const char *text, size_t n)
+{
+    size_t i;
+    sl_status st;
+    if (strcspn(text, ",\"\r\n") >= n)
+        return put(w, text, n);
+    st = put(w, "\"", 1);
+    for (i = 0; i < n && st == SL_OK; i++)
+        st = text[i] == '"' ? put(w, "\"\"", 2) : put(w, &text[i], 1);
+    return st == SL_OK ? put(w, "\"", 1) : st;
+}
+
+/* One CSV field; null is the empty field. */
 static sl_status put_csv_field(part_out *w, const sl_value *v)
 {
     char buf[1024], *text = buf;
-    size_t n, i;
-    sl_status st = SL_OK;
+    size_t n;
+    sl_status st;
     if (v->kind == SL_KIND_NULL)
         return SL_OK;
     n = sl_value_format(v, buf, sizeof buf);
@@ -92,19 +107,40 @@ static sl_status put_csv_field(part_out *w, const sl_value *v)
             return SL_ENOMEM;
         sl_value_format(v, text, n + 1);
     }
-    if (strcspn(text, ",\"\r\n") == n) {
-        st = put(w, text, n);
-        goto done;
-    }
-    st = put(w, "\"", 1);
-    for (i = 0; i < n && st == SL_OK; i++)
-        st = text[i] == '"' ? put(w, "\"\"", 2) : put(w, &text[i], 1);
-    if (st == SL_OK)
-        st = put(w, "\"", 1);
-done:
+    st = put_csv_text(w, text, n);
     if (text != buf)
         sl_free(text);
     return st;
+}
+
+/* A row of a stream with a schema: json, an object of its columns
+ * (sl__json_put_row); csv, its columns as typed text (timestamps as
+ * "2024-01-02 09:30:00.123", NULL empty); text, as for any value. */
+static sl_status put_row(part_out *w, sink_format format, const sl_schema *s,
+                         const sl_value *v)
+{
+    sl__buf b = {0};
+    size_t i, n = sl_schema_size(s);
+    sl_status st = SL_OK;
+    if (format == FMT_JSON) {
+        if ((st = sl__json_put_row(&b, s, v)) == SL_OK)
+            st = put(w, (const char *)b.data, b.len);
+    } else if (v->kind != SL_KIND_TUPLE || v->len != n) {
+        st = put_formatted(w, v, sl_value_format);
+    } else {
+        for (i = 0; i < n && st == SL_OK; i++) {
+            if (i)
+                st = put(w, ",", 1);
+            if (st != SL_OK || v->u.items[i].kind == SL_KIND_NULL)
+                continue;
+            b.len = 0;
+            st = sl__text_put_typed(&b, sl_schema_type(s, i), &v->u.items[i]);
+            if (st == SL_OK)
+                st = put_csv_text(w, (const char *)b.data, b.len);
+        }
+    }
+    sl__buf_free(&b);
+    return st == SL_OK ? put(w, "\n", 1) : st;
 }
 
 static sl_status put_record(part_out *w, sink_format format, const sl_value *v)
@@ -183,7 +219,9 @@ static sl_status write_part(sl_task *t, sl_iter *it, void *user)
         return sl__task_fail(t, SL_EIO, "file sink: cannot create %s: %s",
                              staging, SL__STRERROR(errno));
     do
-        st = put_record(&w, k->format, &v);
+        st = k->schema && k->format != FMT_TEXT
+                 ? put_row(&w, k->format, k->schema, &v)
+                 : put_record(&w, k->format, &v);
     while (st == SL_OK && sl_iter_next(it, &v));
     if ((st = finish_part(&w, st)) == SL_OK) {
         /* A re-run that wrote the same bytes keeps the file (and its
@@ -425,6 +463,7 @@ static void fsink_free(void *state)
     if (!k)
         return;
     sl__ckpt_io_free(&k->io);
+    sl_schema_release(k->schema);
     sl_free(k->files);
     sl_free(k->paths);
     sl_free(k->dir);
@@ -469,11 +508,21 @@ sl_status sl_file_sink(sl_dstream *s, const char *name, const char *dir,
                                     "longer than PATH_MAX");
     if (read_format(ctx, conf, &format) != SL_OK)
         return SL_EINVAL;
+    if (sl_dstream_output_mode(s) != SL_OUTPUT_APPEND)
+        return sl_context_set_error(
+            ctx, SL_EINVAL,
+            "file sink: append output mode only (the "
+            "stream's rows are in %s mode): a file "
+            "keeps what was written",
+            sl_dstream_output_mode(s) == SL_OUTPUT_COMPLETE ? "complete"
+                                                            : "update");
     if (!(k = sl_malloc(sizeof *k)))
         return sl_context_set_error(ctx, SL_ENOMEM, "out of memory");
     memset(k, 0, sizeof *k);
     k->ctx = ctx;
     k->format = format;
+    if (sl_dstream_schema(s))
+        k->schema = sl_schema_retain(sl_dstream_schema(s));
     k->batch = -1;
     sl__ckpt_io_init(&k->io);
     if (!(k->dir = sl__strdup(dir))) {

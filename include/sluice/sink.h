@@ -92,7 +92,12 @@ SL_EXPORT sl_status sl_dstream_add_sink(sl_dstream *s, const char *name,
  * ("json", "csv" or "text"; default "json").
  * @remark Records as "json": one sl_value_format_json record per line;
  * "csv": a tuple, list or pair as fields, anything else as one field,
- * quoted as RFC 4180; "text": sl_value_format per line.
+ * quoted as RFC 4180; "text": sl_value_format per line. Rows of a stream
+ * with a schema (sl_dstream_schema) are written typed: "json" as an
+ * object of their columns, "csv" as their columns' text (timestamps
+ * "2024-01-02 09:30:00.123", NULL empty). Append output mode only: a
+ * stream in complete or update mode (sl_dstream_output_mode) is refused
+ * (SL_EINVAL).
  */
 SL_EXPORT sl_status sl_file_sink(sl_dstream *s, const char *name,
                                  const char *dir, const sl_conf *conf);

@@ -113,11 +113,60 @@ def case_rerun(tmp):
           % (sorted(second), sorted(first)))
 
 
+def case_rows(tmp):
+    """Rows of a stream with a schema: json writes an object of the
+    columns (timestamps as ISO text), csv typed text with RFC 4180 quoting
+    and NULL as an empty field; a stream in complete mode is refused."""
+    indir = os.path.join(tmp, "in")
+    os.makedirs(indir)
+    with open(os.path.join(indir, "x.csv"), "w") as f:
+        f.write('a,1,2024-01-02T09:30:00Z\n"b ""q""",,\n')
+    out = os.path.join(tmp, "out")
+    run({"name": "rows", "batch_interval": "1s", "clock": "manual",
+         "max_batches": 1,
+         "sources": {"s": {"type": "directory", "path": indir,
+                           "include_existing": True, "format": "csv",
+                           "schema": "name string, n long, ts timestamp"}},
+         "sinks": [{"from": "s", "type": "file", "format": "json",
+                    "path": os.path.join(out, "j")},
+                   {"from": "s", "type": "file", "format": "csv",
+                    "path": os.path.join(out, "c"), "name": "c"}]}, tmp)
+
+    def lines(d):
+        got = []
+        for name in sorted(os.listdir(os.path.join(out, d))):
+            if name.startswith("part-"):
+                with open(os.path.join(out, d, name)) as f:
+                    got += f.read().splitlines()
+        return sorted(got)
+    js = [json.loads(x) for x in lines("j")]
+    check(sorted(js, key=lambda r: r["name"]) ==
+          [{"name": "a", "n": 1, "ts": "2024-01-02T09:30:00.000Z"},
+           {"name": 'b "q"', "n": None, "ts": None}], "json rows %r" % js)
+    check(lines("c") == ['"b ""q""",,', "a,1,2024-01-02 09:30:00"],
+          "csv rows %r" % lines("c"))
+    path = os.path.join(tmp, "complete.json")
+    with open(path, "w") as f:
+        json.dump({"name": "c", "batch_interval": "1s", "clock": "manual",
+                   "max_batches": 1,
+                   "sources": {"src": {"type": "queue", "schema": "k string",
+                                       "batches": [[{"k": "a"}]]}},
+                   "streams": {"q": {"sql": "SELECT k, count(*) AS n FROM "
+                                            "src GROUP BY k",
+                                     "output_mode": "complete"}},
+                   "sinks": [{"from": "q", "type": "file",
+                              "path": os.path.join(out, "q")}]}, f)
+    rc, _, err = joblib.run_streamctl(STREAMCTL, ["run", path], tmp, 60)
+    check(rc == 1 and "append output mode only" in err,
+          "complete mode: exit %d %r" % (rc, err[-500:]))
+
+
 def main():
     global STREAMCTL
     STREAMCTL = sys.argv[1]
     return joblib.run_cases([("formats", case_formats),
-                             ("rerun", case_rerun)], (Failure,))
+                             ("rerun", case_rerun), ("rows", case_rows)],
+                            (Failure,))
 
 
 if __name__ == "__main__":
