@@ -85,7 +85,9 @@ static sl_status put_csv_text(part_out *w, const char *text, size_t n)
 {
     size_t i;
     sl_status st;
-    if (strcspn(text, ",\"\r\n") >= n)
+    for (i = 0; i < n && !strchr(",\"\r\n", text[i]); i++)
+        ;
+    if (i == n) /* text need not end in a NUL: scanned by length */
         return put(w, text, n);
     st = put(w, "\"", 1);
     for (i = 0; i < n && st == SL_OK; i++)
