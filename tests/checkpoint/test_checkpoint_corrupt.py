@@ -20,7 +20,8 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
+
+from cklib import serve_lines, tree, visible
 
 STREAMCTL = None
 FIRST, LAST = 5, 7
@@ -64,24 +65,6 @@ def write_job(d, max_batches):
 def run(d, max_batches):
     return subprocess.run([STREAMCTL, "run", write_job(d, max_batches)],
                           capture_output=True, text=True, timeout=60)
-
-
-def tree(d):
-    """{relative path: bytes} of every file under d/out."""
-    got = {}
-    root = os.path.join(d, "out")
-    for dirpath, _, names in os.walk(root):
-        for n in names:
-            p = os.path.join(dirpath, n)
-            with open(p, "rb") as f:
-                got[os.path.relpath(p, root)] = f.read()
-    return got
-
-
-def visible(t):
-    return {k: v for k, v in t.items()
-            if "_sluice_metadata" not in k and
-            not os.path.basename(k).startswith(".")}
 
 
 FAILED = []
@@ -258,23 +241,6 @@ def deletions(root, base, ref, delta, snap):
     # A deleted last commit: batch FIRST is uncommitted and runs again.
     tolerated(root, base, "last_commit_delete_reruns",
               "ck/commits/%d" % FIRST, delete, ref)
-
-
-def serve_lines(srv):
-    """Accept the socket source's connections and send numbered lines."""
-    while True:
-        try:
-            c, _ = srv.accept()
-        except OSError:
-            return
-        try:
-            # in pieces over several batches: several WAL records
-            for k in range(12):
-                c.sendall(b"".join(b"line %d\n" % (k * 100 + i)
-                                   for i in range(100)))
-                time.sleep(0.1)
-        except OSError:
-            pass
 
 
 def flip_at(p, i):

@@ -22,6 +22,8 @@ import subprocess
 import sys
 import tempfile
 
+from cklib import tree, visible
+
 STREAMCTL = None
 BATCHES = 40
 
@@ -66,21 +68,6 @@ def run(d, ck):
                           capture_output=True, text=True, timeout=120)
 
 
-def output(d):
-    got = {}
-    root = os.path.join(d, "out")
-    for dirpath, _, names in os.walk(root):
-        if "_sluice_metadata" in dirpath:
-            continue
-        for n in names:
-            if n.startswith("."):
-                continue
-            p = os.path.join(dirpath, n)
-            with open(p, "rb") as f:
-                got[os.path.relpath(p, root)] = f.read()
-    return got
-
-
 def check(name, cond, detail=""):
     if not cond:
         sys.exit("FAIL %s %s" % (name, detail))
@@ -110,13 +97,13 @@ def full_then_freed(root, ref):
         check("disk_full_names_path_and_enospc",
               ck in r.stderr and "No space left on device" in r.stderr,
               r.stderr)
-        before = output(d)
+        before = visible(tree(d))
         check("disk_full_stopped_early",
               len(before) < len(ref), "%d files" % len(before))
         subprocess.run(["mount", "-o", "remount,size=64m", mnt], check=True)
         r = run(d, ck)
         check("restart_after_space_freed", r.returncode == 0, r.stderr)
-        got = output(d)
+        got = visible(tree(d))
         check("output_equals_uninterrupted", got == ref,
               "differs at %s" % sorted(k for k in set(got) | set(ref)
                                        if got.get(k) != ref.get(k))[:5])
@@ -147,7 +134,7 @@ def main():
         r = run(ref_dir, None)
         if r.returncode != 0:
             sys.exit("reference run: %s" % r.stderr)
-        ref = output(ref_dir)
+        ref = visible(tree(ref_dir))
         rc = full_then_freed(root, ref)
     finally:
         shutil.rmtree(root, ignore_errors=True)

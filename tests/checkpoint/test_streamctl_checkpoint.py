@@ -22,8 +22,9 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 import zlib
+
+from cklib import serve_lines
 
 STREAMCTL = None
 
@@ -266,23 +267,6 @@ def test_usage(d):
     check("checkpoint inspect DIR" in out, "--help lacks checkpoint")
     rc, out, err = run("help", "checkpoint")
     check(rc == 0 and "--format table|json" in out, "help checkpoint")
-
-def serve_lines(srv):
-    """Send numbered lines to each connection, in pieces over several
-    batches (several WAL records)."""
-    while True:
-        try:
-            c, _ = srv.accept()
-        except OSError:
-            return
-        try:
-            for k in range(12):
-                c.sendall(b"".join(b"line %d\n" % (k * 100 + i)
-                                   for i in range(100)))
-                time.sleep(0.1)
-        except OSError:
-            pass
-
 
 def real_checkpoint(root):
     """A socket job with keyed state, run to its end; the final snapshots
