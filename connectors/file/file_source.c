@@ -703,15 +703,17 @@ sl_dstream *sl_file_stream(sl_context *ctx, const char *dir,
      * writes the log even if it takes nothing, to keep it. */
     fs->started_ms = sl__now_wall_ms();
     fs->seen_dirty = true;
-    st = (fs->w.root = sl__strdup(dir))
-             ? create_root(dir, conf, &created, err, sizeof err)
-             : SL_ENOMEM;
+    st = !(fs->w.root = sl__strdup(dir)) ? SL_ENOMEM
+         : sl__context_trial(ctx)
+             ? SL_OK
+             : create_root(dir, conf, &created, err, sizeof err);
     if (st == SL_OK)
         st = configure(fs, conf, err, sizeof err);
-    if (st == SL_OK)
+    /* A trial build looks at the stream, never runs it: no watch. */
+    if (st == SL_OK && !sl__context_trial(ctx))
         st = sl__watch_open(&fs->w, err, sizeof err);
     /* The listing at start: what is there now is "existing". */
-    if (st == SL_OK)
+    if (st == SL_OK && !sl__context_trial(ctx))
         st = sl__watch_update(&fs->w, sl__now_mono_ms());
     /* Files moved in between the start and that listing are new: all of
      * them when the directory was made here, else those modified since

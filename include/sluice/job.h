@@ -108,6 +108,13 @@ SL_EXPORT const char *sl_job_name(const sl_job *job);
  */
 SL_EXPORT sl_status sl_job_build(sl_job *job, sl_context **out);
 /**
+ * @brief Build the job as a trial, to find what only building finds (SQL
+ * names and types bound against the sources' schemas, static tables read)
+ * without creating any file; the job cannot be built or run after it.
+ * @returns as sl_job_build.
+ */
+SL_EXPORT sl_status sl_job_check(sl_job *job);
+/**
  * @brief After sl_job_build: the stream (or source) of the job called
  * name, so a program can add its own outputs before starting the context;
  * NULL when there is none or the job is not built.

@@ -168,6 +168,10 @@ typedef struct sl_bad_record_stats {
     /** Socket sources' dead letters never written because more than 4 MiB
      * of them waited for the disk (reported as failed ones are). */
     int64_t dead_letters_dropped;
+    /** Input rows of SQL streams set aside by their reject_when (each
+     * also counted above as written or failed when the job has a
+     * dead-letter file). */
+    int64_t rejected;
 } sl_bad_record_stats;
 
 /**

@@ -352,6 +352,7 @@ typedef struct sl__dead_letter {
  */
 typedef struct sl__bad_counts {
     _Atomic int64_t skipped, dead_lettered; /* on_bad_record's */
+    _Atomic int64_t rejected;               /* SQL streams' reject_when */
     _Atomic int64_t written, failed;        /* dead letters' writes */
     _Atomic int64_t dropped;                /* never written: too many waited */
     const sl__logger *log;                  /* failed writes reported there */
@@ -359,6 +360,9 @@ typedef struct sl__bad_counts {
     _Atomic int64_t pending;                /* queued by put_async, unwritten */
     pthread_mutex_t lock;                   /* for idle */
     pthread_cond_t idle;                    /* pending fell to 0 */
+    /* A trial build's context (sl_job_check), never run: no dead-letter
+     * file is opened (sl__dead_letters_open gives NULL), none made. */
+    bool trial;
 } sl__bad_counts;
 
 /** Set c up to report to log (which outlives c). */
@@ -391,6 +395,8 @@ void sl__bad_counts_lost(sl__bad_counts *c, int64_t n, bool dropped,
  * path; its writes and failed writes are counted in counts (NULL: only in
  * the handle), a failed write reported to counts->log. SL_EIO or
  * SL_ENOMEM with err saying why. Close with sl__dead_letters_close.
+ * Under a trial build's counts, *out is NULL (no file), as when none is
+ * configured.
  */
 sl_status sl__dead_letters_open(const char *path, sl__bad_counts *counts,
                                 sl__dead_letters **out, char *err,

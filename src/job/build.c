@@ -151,6 +151,7 @@ static sl_status build_sql(sl_job *job, job_stream *s)
     job_source *src = sl__job_find_source(job, s->from);
     sl_dstream *in = lookup(job, s->from);
     sl_schema *rate = NULL;
+    sl__sql_stream_opts opts = {0};
     sl_status st;
     if (src && !strcmp(src->def->type, "rate") &&
         sl_schema_parse("timestamp timestamp, value long", &rate, NULL, 0))
@@ -159,11 +160,18 @@ static sl_status build_sql(sl_job *job, job_stream *s)
     sl_schema_release(rate);
     if (st)
         return sl__job_ctx_fail(job, path);
-    s->stream = sl__sql_stream_build(
-        job->ctx, s->sql, (sl_output_mode)s->output_mode,
-        job->files ? sl__sql_files_catalog(job->files) : NULL, err, sizeof err);
-    if (!s->stream)
-        return sl__job_fail(job, SL_EINVAL, path, "%s", err);
+    opts.mode = (sl_output_mode)s->output_mode;
+    opts.tables = job->files ? sl__sql_files_catalog(job->files) : NULL;
+    opts.reject_when = s->reject_when;
+    opts.dead = job->bad.dead;
+    opts.name = s->name;
+    if (!(s->stream =
+              sl__sql_stream_build(job->ctx, s->sql, &opts, err, sizeof err)))
+        return sl__job_fail(
+            job, SL_EINVAL,
+            opts.reject_failed ? sl__job_path_field(job, s->path, "reject_when")
+                               : path,
+            "%s", err);
     if (sl_dstream_set_name(s->stream, s->name) != SL_OK)
         return sl__job_ctx_fail(job, s->path);
     return SL_OK;
@@ -238,6 +246,7 @@ sl_status sl_job_build(sl_job *job, sl_context **out)
     char err[256];
     sl_conf *conf;
     sl_status st = SL_OK;
+    bool rejects = false;
     size_t i;
 
     if (!job || !out)
@@ -258,8 +267,12 @@ sl_status sl_job_build(sl_job *job, sl_context **out)
         return sl__job_fail(job, st, "$", "%s", err);
     }
     job->built = true;
-    if (sl__job_bad_open(&job->bad, job->conf, job->ctx, err, sizeof err) !=
-        SL_OK)
+    for (i = 0; i < job->nstreams && !rejects; i++)
+        rejects = job->streams[i].reject_when != NULL;
+    if (job->trial)
+        sl__context_set_trial(job->ctx);
+    if (sl__job_bad_open(&job->bad, job->conf, job->ctx, rejects, err,
+                         sizeof err) != SL_OK)
         return sl__job_fail(job, SL_EIO, "$.dead_letter", "%s", err);
     for (i = 0; st == SL_OK && i < job->nsources; i++)
         st = build_source(job, &job->sources[i]);
@@ -276,6 +289,15 @@ sl_status sl_job_build(sl_job *job, sl_context **out)
     job->errmsg[0] = '\0';
     *out = job->ctx;
     return SL_OK;
+}
+
+sl_status sl_job_check(sl_job *job)
+{
+    sl_context *ctx;
+    if (!job)
+        return SL_EINVAL;
+    job->trial = true;
+    return sl_job_build(job, &ctx);
 }
 
 sl_dstream *sl_job_stream(sl_job *job, const char *name)

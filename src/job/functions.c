@@ -534,7 +534,7 @@ sl_status sl__job_fn_reduce(sl_task *t, const sl_value *a, const sl_value *b,
 /* ------------------------------------------------------- bad records */
 
 sl_status sl__job_bad_open(job_bad *b, const sl_conf *conf, sl_context *ctx,
-                           char *err, size_t errlen)
+                           bool want_file, char *err, size_t errlen)
 {
     const char *policy = sl_conf_get(conf, "on_bad_record");
     const char *path = sl_conf_get(conf, "dead_letter");
@@ -546,7 +546,7 @@ sl_status sl__job_bad_open(job_bad *b, const sl_conf *conf, sl_context *ctx,
     b->logged_ms = 0;
     atomic_init(&b->count, 0);
     pthread_mutex_init(&b->lock, NULL);
-    if (b->policy != BAD_DEAD_LETTER)
+    if (b->policy != BAD_DEAD_LETTER && !(want_file && *path))
         return SL_OK;
     if (!*path) /* validate refuses this; a C program's conf may not */
         return sl__errbuf(err, errlen, SL_ECONF,

@@ -123,9 +123,11 @@ sl_status sl__job_fn_map_or_drop(sl_task *t, const sl_value *in, void *user);
 /* A filter as a flat_map (emits in when the predicate holds), so that a
  * value the predicate cannot judge follows on_bad_record. */
 sl_status sl__job_fn_filter(sl_task *t, const sl_value *in, void *user);
-/* Open the dead-letter file (BAD_DEAD_LETTER) at build; err says why. */
+/* At build: set b up and open the job's dead-letter file when
+ * BAD_DEAD_LETTER or want_file (a SQL stream's reject_when writes there
+ * too) asks for it; err says why. */
 sl_status sl__job_bad_open(job_bad *b, const sl_conf *conf, sl_context *ctx,
-                           char *err, size_t errlen);
+                           bool want_file, char *err, size_t errlen);
 /* Close what sl__job_bad_open opened. */
 void sl__job_bad_close(job_bad *b);
 
@@ -286,7 +288,8 @@ typedef struct job_stream {
     /* A SQL stream ("sql" instead of "ops"; from: the one source or
      * stream its query reads): the query and its output mode. */
     const char *sql;
-    int output_mode; /* sl_output_mode */
+    int output_mode;         /* sl_output_mode */
+    const char *reject_when; /* or NULL */
 } job_stream;
 
 struct job_sink {
@@ -345,6 +348,7 @@ struct sl_job {
     const char *at_stream; /* while reading a stream's ops: where */
     int at_op;
     bool built, oom;
+    bool trial; /* sl_job_check: built to see that it builds, never run */
     char errmsg[512];
 };
 

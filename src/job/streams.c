@@ -389,6 +389,33 @@ static void sql_inputs(sl_job *job, const sl__sql_query *q, const char **first,
     sql_inputs(job, q->right, first, more);
 }
 
+/* "reject_when": parsed here (errors positioned in it); bound to the
+ * input's columns at the build. */
+static void read_reject_when(sl_job *job, job_stream *s, const cJSON *j,
+                             sl__arena *a)
+{
+    const char *path = sl__job_path_field(job, s->path, "reject_when");
+    const cJSON *rw = sl__job_field(job, j, s->path, "reject_when", false);
+    sl__sql_expr *x;
+    sl__sql_error e;
+    char msg[1024];
+    if (!rw)
+        return;
+    if (!(s->reject_when = sl__job_read_string(job, rw, path))) {
+        s->bad = true;
+    } else if (sl__sql_parse_expr(s->reject_when, a, &x, &e)) {
+        sl__job_problem(
+            job, rw, path, "%s",
+            sl__sql_error_format(s->reject_when, &e, msg, sizeof msg));
+        s->bad = true;
+    } else if (sl__sql_has_aggregate(x)) {
+        sl__job_problem(job, rw, path,
+                        "aggregate functions are not allowed in reject_when "
+                        "(it judges each input row)");
+        s->bad = true;
+    }
+}
+
 /* "sql": the query parsed here (errors positioned in it), its one input
  * found; binding against the input's rows waits for the build. */
 static void read_sql(sl_job *job, job_stream *s, const cJSON *j,
@@ -435,15 +462,17 @@ static void read_sql(sl_job *job, job_stream *s, const cJSON *j,
             sl__job_problem(job, sql, path, "%s", rule);
         s->bad |= !s->from || rule;
     }
+    read_reject_when(job, s, j, &a);
     sl__arena_free(&a);
 }
 
 static void read_stream(sl_job *job, job_stream *s, const cJSON *j)
 {
-    static const char *const fields[] = {"from", "ops", "sql", "output_mode",
-                                         NULL};
+    static const char *const fields[] = {"from",        "ops",         "sql",
+                                         "output_mode", "reject_when", NULL};
+    static const char *const sql_only[] = {"output_mode", "reject_when"};
     const cJSON *from, *ops, *o, *sql;
-    size_t i = 0;
+    size_t i;
 
     if (!cJSON_IsObject(j)) {
         sl__job_wrong_type(job, j, s->path, "an object");
@@ -455,9 +484,11 @@ static void read_stream(sl_job *job, job_stream *s, const cJSON *j)
         read_sql(job, s, j, sql);
         return;
     }
-    if (sl__job_field(job, j, s->path, "output_mode", false))
-        sl__job_problem(job, j, s->path,
-                        "\"output_mode\" belongs to a \"sql\" stream");
+    for (i = 0; i < 2; i++)
+        if (sl__job_field(job, j, s->path, sql_only[i], false))
+            sl__job_problem(job, j, s->path,
+                            "\"%s\" belongs to a \"sql\" stream", sql_only[i]);
+    i = 0;
     if ((from = sl__job_field(job, j, s->path, "from", true)))
         s->from = sl__job_read_ref(job, from,
                                    sl__job_path_field(job, s->path, "from"));

@@ -15,6 +15,7 @@
  */
 #include "sql/sql_stream.h"
 
+#include "core/records.h"
 #include "core/schema.h"
 #include "rdd/rdd.h"
 #include "sql/eval_int.h"
@@ -38,6 +39,12 @@ typedef struct sqls {
     sl__sql_plan *plan, *agg;
     sl_dstream *view; /* the one stream the query reads */
     const sl_schema *view_schema;
+    const char *view_name;
+    /* reject_when: input rows it is true for are set aside */
+    const char *reject_text;
+    sl__sql_prog *reject;
+    struct sl__dead_letters *dead; /* borrowed, or NULL: counted only */
+    const char *name;              /* the stream's, for dead letters */
     bool two_streams;
     sl_dstream *owner; /* the stream that frees this */
     sl_rdd *cur;       /* job thread: the view's rows of the running batch */
@@ -78,6 +85,7 @@ static bool lookup(void *user, const char *name, const sl_schema **schema,
     else if (s) {
         q->view = s;
         q->view_schema = *schema;
+        q->view_name = sl__arena_memdup(&q->a, name, strlen(name) + 1);
     }
     return true;
 }
@@ -135,6 +143,74 @@ static sl_status to_row_fn(sl_task *t, const sl_value *in, sl_value *out,
                             sl_schema_type(q->view_schema, i), &items[i])))
             return st;
     *out = sl_composite(SL_KIND_TUPLE, items, n);
+    return SL_OK;
+}
+
+/* ------------------------------------------------------ reject_when */
+
+/* A row reject_when holds for: counted, and written as a dead letter
+ * (the row as a JSON object of the view's columns) when there is a
+ * file. A failed write is counted and reported by the writer. */
+static void reject_row(sl_task *t, const sqls *q, const sl_value *row)
+{
+    sl__buf json = {0};
+    char error[256];
+    sl__dead_letter r = {.batch = sl_task_batch_id(t),
+                         .stream = q->name,
+                         .op = 0,
+                         .reason = "rejected",
+                         .error = error};
+    atomic_fetch_add(&sl__context_bad_counts(q->ctx)->rejected, 1);
+    if (!q->dead)
+        return;
+    snprintf(error, sizeof error, "reject_when: %s", q->reject_text);
+    if (sl__json_put_row(&json, q->view_schema, row) ||
+        sl__buf_append(&json, "", 1)) {
+        sl__buf_free(&json);
+        sl__bad_counts_lost(sl__context_bad_counts(q->ctx), 1, false,
+                            "dead letter of a rejected row", "out of memory");
+        return;
+    }
+    r.value = json.data;
+    sl__dead_letters_put(q->dead, &r);
+    sl__buf_free(&json);
+}
+
+static sl_status reject_fn(sl_task *t, const sl_value *in, void *user)
+{
+    const sqls *q = user;
+    sl_value v;
+    sl_status st = sl__sql_eval(q->reject, in->u.items, sl__task_arena(t), &v);
+    if (st)
+        return st;
+    if (v.kind == SL_KIND_BOOL && v.u.b) {
+        reject_row(t, q, in);
+        return SL_OK;
+    }
+    return sl_task_emit(t, in); /* false and NULL pass, as WHERE NOT */
+}
+
+/* reject_when bound to the view's columns: a boolean without aggregates. */
+static sl_status compile_reject(sqls *q, char *errbuf, size_t errlen)
+{
+    sl__sql_rel input = {q->view_name, q->view_schema, 0};
+    sl__sql_scope scope = {&input, 1, NULL, NULL, "reject_when", 0};
+    sl__sql_expr *x;
+    sl__sql_error e;
+    const sl_type *ty;
+    if (sl__sql_parse_expr(q->reject_text, &q->a, &x, &e) ||
+        sl__sql_compile(x, &scope, &q->a, &q->reject, &e)) {
+        sl__sql_error_format(q->reject_text, &e, errbuf, errlen);
+        return SL_EPARSE;
+    }
+    ty = sl__sql_prog_type(q->reject);
+    if (ty->id != SL_TYPE_BOOLEAN) {
+        char name[64];
+        sl_type_format(ty, name, sizeof name);
+        snprintf(errbuf, errlen,
+                 "reject_when must be a boolean expression, not %s", name);
+        return SL_EINVAL;
+    }
     return SL_OK;
 }
 
@@ -339,6 +415,8 @@ static sl_dstream *build_graph(sqls *q, sl_output_mode mode)
     sl_dstream *rows = q->view, *mapped, *out;
     if (sl_dstream_schema(q->view) != q->view_schema)
         rows = owned(q, sl_dstream_map(q->view, to_row_fn, q));
+    if (q->reject)
+        rows = owned(q, sl_dstream_flat_map(rows, reject_fn, q));
     if (!q->agg)
         return owned(q, sl_dstream_transform(rows, stateless_fn, q));
     mapped = sl_dstream_map_with_state(
@@ -415,12 +493,36 @@ static sl_status prepare(sqls *q, sl_output_mode *mode, char *errbuf,
     return SL_OK;
 }
 
+/* q's copies of the texts, its plan checked against the output-mode
+ * rules (*mode: the mode it runs in), its schema and reject_when. */
+static sl_status setup(sqls *q, const char *query, sl__sql_stream_opts *opts,
+                       sl_output_mode *mode, sl_schema **schema, char *errbuf,
+                       size_t errlen)
+{
+    const char *name = opts->name, *reject = opts->reject_when;
+    sl_status st;
+    if (!(q->text = sl__strdup(query)) ||
+        (name &&
+         !(q->name = sl__arena_memdup(&q->a, name, strlen(name) + 1))) ||
+        (reject && !(q->reject_text = sl__arena_memdup(&q->a, reject,
+                                                       strlen(reject) + 1)))) {
+        snprintf(errbuf, errlen, "out of memory");
+        return SL_ENOMEM;
+    }
+    if ((st = prepare(q, mode, errbuf, errlen)) ||
+        (st = out_schema(q->plan, schema, errbuf, errlen)))
+        return st;
+    if (reject && (st = compile_reject(q, errbuf, errlen)))
+        opts->reject_failed = true;
+    return st;
+}
+
 sl_dstream *sl__sql_stream_build(sl_context *ctx, const char *query,
-                                 sl_output_mode mode,
-                                 const sl__sql_catalog *tables, char *errbuf,
+                                 sl__sql_stream_opts *opts, char *errbuf,
                                  size_t errlen)
 {
     sqls *q = sl_malloc(sizeof *q);
+    sl_output_mode mode = opts->mode;
     sl_schema *schema = NULL;
     sl_dstream *out;
     sl_status st;
@@ -431,12 +533,11 @@ sl_dstream *sl__sql_stream_build(sl_context *ctx, const char *query,
     memset(q, 0, sizeof *q);
     sl__arena_init(&q->a, 16384);
     q->ctx = ctx;
-    q->tables = tables;
+    q->tables = opts->tables;
+    q->dead = opts->dead;
     q->cat = (sl__sql_catalog){lookup, rel_rdd, q};
-    if (!(q->text = sl__strdup(query)))
-        snprintf(errbuf, errlen, "out of memory");
-    if (!q->text || prepare(q, &mode, errbuf, errlen) ||
-        out_schema(q->plan, &schema, errbuf, errlen)) {
+    if (setup(q, query, opts, &mode, &schema, errbuf, errlen)) {
+        sl_schema_release(schema);
         sqls_free(q);
         return NULL;
     }
@@ -460,7 +561,8 @@ sl_dstream *sl_context_sql_stream(sl_context *ctx, const char *query,
                  query ? "no such output mode" : "query is NULL");
         return NULL;
     }
-    return sl__sql_stream_build(ctx, query, mode, NULL, errbuf, errlen);
+    sl__sql_stream_opts opts = {.mode = mode};
+    return sl__sql_stream_build(ctx, query, &opts, errbuf, errlen);
 }
 
 const char *sl__sql_stream_mode_error(const sl__sql_query *q,

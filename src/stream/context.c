@@ -538,6 +538,16 @@ sl__bad_counts *sl__context_bad_counts(sl_context *ctx)
     return &ctx->bad;
 }
 
+void sl__context_set_trial(sl_context *ctx)
+{
+    ctx->bad.trial = true; /* dead-letter files see it there */
+}
+
+bool sl__context_trial(const sl_context *ctx)
+{
+    return ctx->bad.trial;
+}
+
 sl_status sl_context_bad_record_stats(const sl_context *ctx,
                                       sl_bad_record_stats *out)
 {
@@ -551,6 +561,7 @@ sl_status sl_context_bad_record_stats(const sl_context *ctx,
     out->dead_letters_written = atomic_load(&c->written);
     out->dead_letters_failed = atomic_load(&c->failed);
     out->dead_letters_dropped = atomic_load(&c->dropped);
+    out->rejected = atomic_load(&c->rejected);
     return SL_OK;
 }
 

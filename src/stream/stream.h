@@ -34,6 +34,11 @@ sl_context *sl__context_create(sl_conf *conf, sl_status *status, char *errbuf,
  * context. */
 sl__bad_counts *sl__context_bad_counts(sl_context *ctx);
 
+/* A trial context (sl_job_check: built to be looked at, never started):
+ * sources make no directory, watch nothing, open no file. */
+void sl__context_set_trial(sl_context *ctx);
+bool sl__context_trial(const sl_context *ctx);
+
 /* identity.c: operator parameters a builder (the job layer) knows and
  * the stream does not (its functions by name, their arguments), as text
  * for a checkpoint's config fingerprint: a restart with other parameters

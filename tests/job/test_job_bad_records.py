@@ -111,10 +111,11 @@ def case_fail(tmp):
         check(not os.path.exists(dead), "%r: a dead-letter file" % top)
 
 
-def counts_line(skipped, lettered, written, failed, dropped=0, name="bad"):
-    return ('streamctl: job "%s": bad records: %d skipped, %d dead-lettered; '
-            'dead letters: %d written, %d failed, %d dropped'
-            % (name, skipped, lettered, written, failed, dropped))
+def counts_line(skipped, lettered, written, failed, dropped=0, name="bad",
+                rejected=0):
+    return ('streamctl: job "%s": bad records: %d skipped, %d dead-lettered, '
+            '%d rejected; dead letters: %d written, %d failed, %d dropped'
+            % (name, skipped, lettered, rejected, written, failed, dropped))
 
 
 def check_counts(err, *counts, **kw):

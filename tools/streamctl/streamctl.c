@@ -348,6 +348,17 @@ static int check_checkpoint(const char *file, sl_job *job, const char *dir)
     return st == SL_ENOMEM ? EXIT_FAILED : EXIT_INVALID;
 }
 
+/* A trial build (nothing runs, no file is made): SQL names and types
+ * bound, static tables read. validate --checkpoint builds anyway. */
+static int check_build(const char *file, sl_job *job)
+{
+    sl_status st = sl_job_check(job);
+    if (st == SL_OK)
+        return EXIT_OK;
+    fprintf(stderr, "%s: %s\n", file, sl_job_errmsg(job));
+    return st == SL_ENOMEM ? EXIT_FAILED : EXIT_INVALID;
+}
+
 /* Take "--checkpoint DIR" out of argv (the rest goes to file_args). */
 static int take_checkpoint_arg(int *argc, char **argv, const char **dir)
 {
@@ -396,6 +407,8 @@ static int cmd_validate(int argc, char **argv)
         int frc = EXIT_INVALID;
         if ((job = load_valid(files[i], &sets, &oom))) {
             frc = no_env ? EXIT_OK : check_env(files[i], job, 0, EXIT_INVALID);
+            if (frc == EXIT_OK && !no_env && !ckdir)
+                frc = check_build(files[i], job);
             if (frc == EXIT_OK && ckdir)
                 frc = check_checkpoint(files[i], job, ckdir);
             if (frc == EXIT_OK && ckdir)
@@ -692,15 +705,16 @@ static void report_bad(const sl_context *ctx, const char *name)
 {
     sl_bad_record_stats b;
     if (sl_context_bad_record_stats(ctx, &b) != SL_OK ||
-        (b.skipped | b.dead_lettered | b.dead_letters_written |
+        (b.skipped | b.dead_lettered | b.rejected | b.dead_letters_written |
          b.dead_letters_failed | b.dead_letters_dropped) == 0)
         return;
     fprintf(stderr,
             "streamctl: job \"%s\": bad records: %lld skipped, %lld "
-            "dead-lettered; dead letters: %lld written, %lld failed, %lld "
-            "dropped\n",
+            "dead-lettered, %lld rejected; dead letters: %lld written, %lld "
+            "failed, %lld dropped\n",
             name, (long long)b.skipped, (long long)b.dead_lettered,
-            (long long)b.dead_letters_written, (long long)b.dead_letters_failed,
+            (long long)b.rejected, (long long)b.dead_letters_written,
+            (long long)b.dead_letters_failed,
             (long long)b.dead_letters_dropped);
 }
 
