@@ -18,7 +18,7 @@ as a SQL stream of a job file, 100 streams per job, each with a console
 sink in json format. The streamed table's rows are the batches of a
 `queue` source with its `schema` and 2 partitions, as JSON objects (a
 NULL is an explicit null or a missing field), split in order over several
-batches, some empty; the other
+batches, some empty, and one `null` entry (no batch at all); the other
 table is a static table (top-level "tables", a JSON-lines file with a
 schema). The streamed table is t1, or t2 for queries that read t2 alone.
 Aggregations run in complete mode and the last output batch is compared;
@@ -371,8 +371,8 @@ def stream_table(q):
 
 
 def queue_batches(rng, rows, schema):
-    """rows split in order over several batches, some empty; a NULL is an
-    explicit null or a missing field."""
+    """rows split in order over several batches, some empty, one null
+    (no batch at all); a NULL is an explicit null or a missing field."""
     out, i = [], 0
     while i < len(rows) or len(out) < 3:
         n = rng.choice([0, 1, 3, 5, 8, 12])
@@ -385,6 +385,7 @@ def queue_batches(rng, rows, schema):
             batch.append(rec)
         out.append(batch)
         i += n
+    out.insert(rng.randint(0, len(out)), None)
     return out
 
 
