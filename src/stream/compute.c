@@ -181,7 +181,8 @@ static sl_status transform_rdd(sl_dstream *s, sl_rdd **in, batch *b,
     return SL_OK;
 }
 
-/* Streams of several parents: every parent must have a batch. */
+/* Streams of several parents: every parent must have a batch (or, for
+ * a stream that passes a missing batch on, none is made). */
 static sl_status multi_rdd(sl_dstream *s, batch *b, sl_rdd **out)
 {
     sl_rdd **in = sl__engine_scope_alloc(s->ctx->eng, s->nparents * sizeof *in);
@@ -192,6 +193,8 @@ static sl_status multi_rdd(sl_dstream *s, batch *b, sl_rdd **out)
     for (i = 0; i < s->nparents; i++) {
         if ((st = sl__dstream_rdd(s->parents[i], b, &in[i])) != SL_OK)
             return st;
+        if (!in[i] && s->pass_missing)
+            return SL_OK; /* no batch upstream: none here either */
         if (!in[i]) {
             sl__ctx_set_error(s->ctx, SL_ENOBATCH,
                               "%s: input stream %zu "

@@ -107,6 +107,12 @@ const size_t *sl_dstream_key_columns(const sl_dstream *s, size_t *n)
     return *n ? s->key_columns : NULL;
 }
 
+void sl__dstream_pass_missing(sl_dstream *s)
+{
+    if (s)
+        s->pass_missing = true;
+}
+
 sl_dstream *sl__dstream_parent(sl_dstream *s)
 {
     return s && s->nparents ? s->parents[0] : NULL;

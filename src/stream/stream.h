@@ -55,6 +55,12 @@ void sl__dstream_set_schema(sl_dstream *s, const sl_schema *schema,
  * return to sinks. SL_ENOMEM. */
 sl_status sl__dstream_set_output(sl_dstream *s, sl_output_mode mode,
                                  const size_t *keys, size_t nkeys);
+/* identity.c: s (a transform, union or join) gives no batch when a
+ * parent gave none, instead of failing the job with SL_ENOBATCH as
+ * Spark's TransformedDStream does. For the SQL layer: a structured
+ * stream has no such thing as a missing batch, a queue's `null` entry is
+ * a batch without rows to it. */
+void sl__dstream_pass_missing(sl_dstream *s);
 /* identity.c: the first parent of s (the stream it was made from), NULL
  * for a source. Borrowed. */
 sl_dstream *sl__dstream_parent(sl_dstream *s);

@@ -226,6 +226,7 @@ struct sl_dstream {
     void *user;
     size_t partitions;
     bool persist;
+    bool pass_missing; /* sl__dstream_pass_missing: no batch in, none out */
     /* sources */
     sl_receiver *receiver;
     const sl_planned_ops *planned;

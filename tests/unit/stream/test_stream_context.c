@@ -23,6 +23,7 @@
 
 #include "sl_test.h"
 #include "sl_test_util.h"
+#include "stream/stream.h"
 
 /* ------------------------------------------------------------ helpers */
 
@@ -1556,8 +1557,25 @@ static void test_all_operators(void)
 /* A parent with no batch (Spark's None): narrow operators give none too
  * (outputs skip the time); count, union, transform and joins fail the job
  * with SL_ENOBATCH, as Spark's TransformedDStream and UnionDStream throw
- * (BasicOperationsSuite "union with input stream return None"). */
-typedef enum none_case { NONE_MAP, NONE_COUNT, NONE_UNION, NONE_JOIN } nc;
+ * (BasicOperationsSuite "union with input stream return None"), unless
+ * made to pass the missing batch on (sl__dstream_pass_missing, for SQL
+ * streams' transforms: a queue's null entry failed them). */
+typedef enum none_case {
+    NONE_MAP,
+    NONE_COUNT,
+    NONE_UNION,
+    NONE_JOIN,
+    NONE_TRANSFORM,
+    NONE_TRANSFORM_PASS
+} nc;
+
+static sl_status tf_same(sl_rdd *in, int64_t time_ms, sl_rdd **out, void *u)
+{
+    (void)time_ms;
+    (void)u;
+    *out = in;
+    return SL_OK;
+}
 
 static void run_no_batch(nc which)
 {
@@ -1588,11 +1606,17 @@ static void run_no_batch(nc which)
         s = sl_dstream_join(sl_dstream_map(q2, sl_fn_pair_one, NULL),
                             sl_dstream_map(q, sl_fn_pair_one, NULL), 0);
         break;
+    case NONE_TRANSFORM:
+    case NONE_TRANSFORM_PASS:
+        s = sl_dstream_transform(q, tf_same, NULL);
+        if (which == NONE_TRANSFORM_PASS)
+            sl__dstream_pass_missing(s);
+        break;
     }
     SL_CHECK_OK(sl_dstream_foreach_rdd(s, fe_record, &out));
     SL_CHECK_OK(sl_context_start(ctx));
     st = sl_context_await_termination(ctx);
-    if (which == NONE_MAP) {
+    if (which == NONE_MAP || which == NONE_TRANSFORM_PASS) {
         SL_CHECK_OK(st);
         SL_CHECK_STR(sl_test_buf_str(&out), "2000: 0 1\n");
     } else {
@@ -1610,6 +1634,8 @@ static void test_no_batch(void)
     run_no_batch(NONE_COUNT);
     run_no_batch(NONE_UNION);
     run_no_batch(NONE_JOIN);
+    run_no_batch(NONE_TRANSFORM);
+    run_no_batch(NONE_TRANSFORM_PASS);
 }
 
 const char *SL_SUITE = "stream/context";
