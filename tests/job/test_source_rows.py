@@ -146,6 +146,35 @@ def case_schema_and_columns(tmp):
           "exit %d stderr %r" % (rc, err[-800:]))
 
 
+def case_columns_in_sql(tmp):
+    """`columns` is the names-only shorthand of a schema of strings: a SQL
+    stream reads them by name (not one `value` column), while the source's
+    own records stay untyped tuples as before."""
+    d = os.path.join(tmp, "in")
+    os.mkdir(d)
+    with open(os.path.join(d, "f.csv"), "w") as f:
+        f.write("'p|q'|1\nr|2\n")
+    job = write_job(tmp, {"type": "directory", "path": d,
+                          "include_existing": True, "format": "csv",
+                          "separator": "|", "quote": "'",
+                          "columns": ["a", "b"]})
+    with open(job) as f:
+        j = json.load(f)
+    j["streams"] = {"q": {"sql": "SELECT b, length(a) AS n, a FROM src"}}
+    j["sinks"].append({"from": "q", "type": "console", "format": "json"})
+    with open(job, "w") as f:
+        json.dump(j, f)
+    out, _ = run(tmp, job)
+    got = {}
+    for line in out.splitlines():
+        if line.startswith("{"):
+            o = json.loads(line)
+            got.setdefault(o["stream"], []).extend(o["records"])
+    check(got.get("q") == [{"b": "1", "n": 3, "a": "p|q"},
+                           {"b": "2", "n": 1, "a": "r"}], "rows %r" % got)
+    check(got.get("src") == [["p|q", "1"], ["r", "2"]], "records %r" % got)
+
+
 def case_bad_schema(tmp):
     job = dir_job(tmp, CSV, "csv", "a dobule", "permissive")
     rc, out, err = run_streamctl(STREAMCTL, ["validate", job], tmp, 60)
