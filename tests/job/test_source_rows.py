@@ -221,6 +221,29 @@ def case_queue_drop_and_fail(tmp):
     check("malformed record 1 of queue entry 0" in err, "stderr %r" % err)
 
 
+def case_malformed_logged(tmp):
+    """Malformed records are never silent: with no dead-letter file a
+    warning names the source, the record and what became of it, and the
+    count (the first, then every 1000th), for queue and directory
+    sources alike."""
+    job = queue_job(tmp, "drop_malformed")
+    with open(job) as f:
+        j = json.load(f)
+    del j["conf"]["dead_letter"]
+    with open(job, "w") as f:
+        json.dump(j, f)
+    out, err = run(tmp, job)
+    check(rows_of(out) == [["A", 1.5], ["C", None]], "rows %r" % rows_of(out))
+    check("warn: src source: malformed record 1 of queue entry 0, dropped "
+          "(parse_mode drop_malformed)" in err and
+          "1 malformed so far" in err and "2 malformed so far" not in err,
+          "stderr %r" % err[-800:])
+    os.remove(job)
+    out, err = run(tmp, dir_job(tmp, CSV, "csv", SCHEMA, "permissive"))
+    check("f.txt' line 2, kept with NULLs (parse_mode permissive): " in err,
+          "stderr %r" % err[-800:])
+
+
 def free_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
