@@ -315,7 +315,16 @@ static sl_status emit_line(read_ctx *rc, const char *line, size_t len)
     if (st == SL_ENOTFOUND)
         return SL_OK; /* a header line */
     if (st == SL_EPARSE || (st == SL_OK && rc->rr.row_malformed)) {
-        ADD(fs->malformed, 1);
+        long long n = ADD(fs->malformed, 1);
+        /* Logged at the first and every 1000th, so that bad input is
+         * never silent (with no dead-letter file) yet cannot flood the
+         * log. */
+        if (!rc->rr.fail && (n == 1 || n % 1000 == 0))
+            sl_context_log(fs->ctx, SL_LOG_WARN,
+                           "%s source: malformed record in '%s' line %lld, "
+                           "%s: %s; %lld malformed so far",
+                           fs->name, rc->path, (long long)rc->line_no,
+                           sl__rec_malformed_fate(&rc->rr), err, n);
         if (fs->dead) /* line numbers count from the file's start: only
                          whole files have malformed lines (JSON, CSV,
                          typed lines) */

@@ -23,6 +23,7 @@
 #include <zlib.h>
 
 #include "core/core.h"
+#include "core/row_out.h"
 #include "core/schema.h"
 #include "rdd/rdd.h"
 
@@ -116,33 +117,27 @@ static sl_status put_csv_field(part_out *w, const sl_value *v)
 }
 
 /* A row of a stream with a schema: json, an object of its columns
- * (sl__json_put_row); csv, its columns as typed text (timestamps as
- * "2024-01-02 09:30:00.123", NULL empty); text, as for any value. */
+ * (sl__json_put_row); csv, the one CSV row writer streamctl sql uses
+ * (sl__rows_put_csv: typed text, NULL empty, an empty string "");
+ * text, as for any value. */
 static sl_status put_row(part_out *w, sink_format format, const sl_schema *s,
                          const sl_value *v)
 {
     sl__buf b = {0};
-    size_t i, n = sl_schema_size(s);
-    sl_status st = SL_OK;
+    sl_status st;
     if (format == FMT_JSON) {
-        if ((st = sl__json_put_row(&b, s, v)) == SL_OK)
-            st = put(w, (const char *)b.data, b.len);
-    } else if (v->kind != SL_KIND_TUPLE || v->len != n) {
+        st = sl__json_put_row(&b, s, v);
+        if (st == SL_OK && (st = put(w, (const char *)b.data, b.len)) == SL_OK)
+            st = put(w, "\n", 1);
+    } else if (v->kind != SL_KIND_TUPLE || v->len != sl_schema_size(s)) {
         st = put_formatted(w, v, sl_value_format);
-    } else {
-        for (i = 0; i < n && st == SL_OK; i++) {
-            if (i)
-                st = put(w, ",", 1);
-            if (st != SL_OK || v->u.items[i].kind == SL_KIND_NULL)
-                continue;
-            b.len = 0;
-            st = sl__text_put_typed(&b, sl_schema_type(s, i), &v->u.items[i]);
-            if (st == SL_OK)
-                st = put_csv_text(w, (const char *)b.data, b.len);
-        }
+        if (st == SL_OK)
+            st = put(w, "\n", 1);
+    } else if ((st = sl__rows_put_csv(&b, s, v, 1, false)) == SL_OK) {
+        st = put(w, (const char *)b.data, b.len); /* with its "\n" */
     }
     sl__buf_free(&b);
-    return st == SL_OK ? put(w, "\n", 1) : st;
+    return st;
 }
 
 static sl_status put_record(part_out *w, sink_format format, const sl_value *v)

@@ -8,6 +8,7 @@
  * or archived when file.clean_source says so.
  */
 #include "file/file_int.h"
+#include "core/schema.h"
 #include "file/manifest.h"
 #include "stream/stream_int.h"
 
@@ -514,6 +515,40 @@ static sl_status configure_schema(file_source *fs, const sl_conf *c, char *err,
     return SL_OK;
 }
 
+/*
+ * The SQL view of a CSV source with file.csv.columns and no schema:
+ * those names as string columns, read by position from the untyped
+ * tuples (docs/sql.md "Input rows"), so that columns is the names-only
+ * shorthand of a schema of strings in SQL too, while the records (and
+ * what ops streams and sinks see) stay as before. Not with
+ * file.with_file_name, whose records are (name, record) pairs.
+ */
+static sl_status columns_view(const file_source *fs, sl_dstream *s, char *err,
+                              size_t errlen)
+{
+    sl__schema_builder *b;
+    sl_schema *schema;
+    size_t i;
+
+    if (fs->schema || !fs->rec.ncolumns || fs->with_file_name)
+        return SL_OK;
+    if (!(b = sl__schema_builder_new()))
+        return SL_ENOMEM;
+    for (i = 0; i < fs->rec.ncolumns; i++)
+        if (sl__schema_builder_add(b, fs->columns[i], strlen(fs->columns[i]),
+                                   sl_type_scalar(SL_TYPE_STRING)) != SL_OK) {
+            sl__errbuf(err, errlen, SL_ECONF, "file.csv.columns: %s",
+                       sl__schema_builder_errmsg(b));
+            sl__schema_builder_free(b);
+            return SL_ECONF;
+        }
+    if (!(schema = sl__schema_builder_finish(b)))
+        return SL_ENOMEM;
+    sl_schema_release(s->view_schema);
+    s->view_schema = schema;
+    return SL_OK;
+}
+
 /* The real path of p, or NULL. */
 static char *real(const char *p)
 {
@@ -732,6 +767,11 @@ sl_dstream *sl_file_stream(sl_context *ctx, const char *dir,
     if (s)
         sl__dstream_set_schema(s, schema, mode);
     sl_schema_release(schema);
+    if (s && (st = columns_view(fs, s, err, sizeof err)) != SL_OK) {
+        sl_context_set_error(ctx, st, "directory source: %s",
+                             *err ? err : sl_strerror(st));
+        return NULL; /* s (and fs with it) is the context's now */
+    }
     return s;
 }
 

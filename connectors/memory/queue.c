@@ -102,7 +102,15 @@ static sl_status row_malformed(queue_state *q, sl_plan *plan, int64_t batch_id,
                                int64_t seq, size_t i, const sl_value *text,
                                const char *why)
 {
-    __atomic_add_fetch(&q->malformed, 1, __ATOMIC_RELAXED);
+    long long n = __atomic_add_fetch(&q->malformed, 1, __ATOMIC_RELAXED);
+    /* Logged at the first and every 1000th, so that bad input is never
+     * silent (with no dead-letter file) yet cannot flood the log. */
+    if (q->rr.mode != SL__PARSE_FAIL_FAST && (n == 1 || n % 1000 == 0))
+        sl_context_log(q->ctx, SL_LOG_WARN,
+                       "%s source: malformed record %zu of queue entry %lld, "
+                       "%s: %s; %lld malformed so far",
+                       q->name, i, (long long)seq,
+                       sl__rec_malformed_fate(&q->rr), why, n);
     if (q->dead) {
         sl__dead_letter r = {.batch = batch_id,
                              .source = q->name,

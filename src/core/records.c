@@ -76,6 +76,15 @@ const char *sl__parse_mode_name(sl__parse_mode m)
     return (size_t)m < 3 ? mode_names[m] : "?";
 }
 
+const char *sl__rec_malformed_fate(const sl__rec_reader *r)
+{
+    if (!r->schema)
+        return "dropped (no schema)";
+    return r->mode == SL__PARSE_DROP_MALFORMED
+               ? "dropped (parse_mode drop_malformed)"
+               : "kept with NULLs (parse_mode permissive)";
+}
+
 void sl__rec_options_init(sl__rec_options *o)
 {
     memset(o, 0, sizeof *o);

@@ -144,6 +144,13 @@ sl_status sl__rec_reader_init(sl__rec_reader *r, const sl__rec_options *o,
 void sl__rec_reader_free(sl__rec_reader *r);
 
 /**
+ * What became of a malformed record that did not fail the job, for log
+ * messages: "dropped (no schema)", "dropped (parse_mode drop_malformed)"
+ * or "kept with NULLs (parse_mode permissive)" (a static string).
+ */
+const char *sl__rec_malformed_fate(const sl__rec_reader *r);
+
+/**
  * Parse one line (no trailing "\n" or "\r\n": the caller strips them) into
  * a record in *out.
  * - lines: the line as a string view (no copy);

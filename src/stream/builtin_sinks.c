@@ -278,7 +278,10 @@ static sl_status table_write(void *state, int64_t batch_id, int64_t time_ms,
     rows = o->schema ? items : as_value_rows(items, got, &a);
     snprintf(head, sizeof head, "%s\nBatch: %lld\n%s\n", dashes,
              (long long)batch_id, dashes);
-    st = rows ? sl__buf_append(&out, head, strlen(head)) : SL_ENOMEM;
+    /* An empty batch takes no items (NULL): only the header is shown. */
+    st = rows || (o->schema && got == 0)
+             ? sl__buf_append(&out, head, strlen(head))
+             : SL_ENOMEM;
     if (st == SL_OK)
         st = sl__rows_put_table(&out, o->schema ? o->schema : o->value_schema,
                                 rows, got, o->num);

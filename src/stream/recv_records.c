@@ -19,6 +19,7 @@ struct sl__recv_records {
     sl_schema *schema;      /* rec.schema's reference, or NULL */
     sl__dead_letters *dead; /* borrowed from the source, or NULL */
     char *name;             /* dead letters' origin and messages */
+    sl_context *ctx;        /* its log */
     atomic_llong malformed;
 };
 
@@ -47,6 +48,7 @@ sl_status sl__receiver_set_records(sl_dstream *s, const sl__rec_options *o,
     rr->rec.ncolumns = 0;
     rr->schema = o->schema ? sl_schema_retain(o->schema) : NULL;
     rr->dead = dead;
+    rr->ctx = s->ctx;
     if (!(rr->name = sl__strdup(name))) {
         sl__receiver_records_free(rr);
         return sl__errbuf(err, errlen, SL_ENOMEM, "out of memory");
@@ -77,7 +79,14 @@ static sl_status malformed(sl_task *t, sl__recv_records *rr,
                            int64_t line_no, const char *line, size_t len,
                            const char *why)
 {
-    atomic_fetch_add(&rr->malformed, 1);
+    long long n = atomic_fetch_add(&rr->malformed, 1) + 1;
+    /* Logged at the first and every 1000th, so that bad input is never
+     * silent (with no dead-letter file) yet cannot flood the log. */
+    if (!r->fail && (n == 1 || n % 1000 == 0))
+        sl_context_log(rr->ctx, SL_LOG_WARN,
+                       "%s source: malformed record, %s: %s; %lld "
+                       "malformed so far",
+                       rr->name, sl__rec_malformed_fate(r), why, n);
     if (rr->dead) {
         sl__dead_letter d = {.batch = sl_task_batch_id(t),
                              .source = rr->name,

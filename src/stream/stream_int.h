@@ -240,7 +240,8 @@ struct sl_dstream {
     size_t *key_columns;    /* update mode: the columns that key a row */
     size_t nkey_columns;
     char *view_name;        /* sl_dstream_register_view, or NULL */
-    sl_schema *view_schema; /* the view's rows (a reference), or NULL */
+    sl_schema *view_schema; /* the view's rows (a reference), or NULL; set
+                             * before any name: the source's column names */
     void *owned;            /* sl__dstream_own: freed with the stream */
     void (*owned_free)(void *);
     sl_dstream *named_with; /* takes this stream's name + ".state" */

@@ -49,9 +49,14 @@ sl_status sl_dstream_register_view_schema(sl_dstream *s, const char *name,
                           name);
         return SL_EINVAL;
     }
-    keep = schema ? sl_schema_retain(schema) : NULL;
-    if (!schema &&
-        !(keep = s->schema ? sl_schema_retain(s->schema) : value_schema())) {
+    /* Without a schema: the stream's rows, else the columns its source
+     * named for its untyped tuples (view_schema set before any name, as
+     * a CSV source's file.csv.columns), else one string column. */
+    keep = schema                            ? sl_schema_retain(schema)
+           : s->schema                       ? sl_schema_retain(s->schema)
+           : s->view_schema && !s->view_name ? sl_schema_retain(s->view_schema)
+                                             : value_schema();
+    if (!keep) {
         sl__ctx_set_error(s->ctx, SL_ENOMEM, "out of memory");
         return SL_ENOMEM;
     }

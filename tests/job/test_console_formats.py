@@ -87,5 +87,29 @@ only showing top 2 rows
         raise Failure("got:\n%s\nwanted:\n%s" % (out, want))
 
 
+def empty_typed_batch(tmp):
+    """A batch of no rows of a stream with a schema prints Spark's empty
+    table (the header only), not a failure (it took no items at all)."""
+    out = run_job(tmp, {
+        "name": "t", "batch_interval": "1s", "clock": "manual",
+        "max_batches": 2,
+        "sources": {"s": {"type": "queue", "schema": "k string, n long",
+                          "batches": [[{"k": "a", "n": 1}], []]}},
+        "streams": {"q": {"sql": "SELECT k, n FROM s WHERE n > 0"}},
+        "sinks": [{"from": "q", "type": "console", "format": "table"}]})
+    want = """-------------------------------------------
+Batch: 2
+-------------------------------------------
++---+---+
+|  k|  n|
++---+---+
++---+---+
+
+"""
+    if not out.endswith(want) or "|  a|  1|" not in out:
+        raise Failure("got:\n%s\nwanted at the end:\n%s" % (out, want))
+
+
 sys.exit(run_cases([("typed_rows", typed_rows),
+                    ("empty_typed_batch", empty_typed_batch),
                     ("plain_values", plain_values)]))

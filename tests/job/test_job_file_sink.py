@@ -121,16 +121,25 @@ def case_rows(tmp):
     os.makedirs(indir)
     with open(os.path.join(indir, "x.csv"), "w") as f:
         f.write('a,1,2024-01-02T09:30:00Z\n"b ""q""",,\n')
+    with open(os.path.join(indir, "y.json"), "w") as f:
+        f.write('{"k": "", "a": ["x", "y"]}\n{"k": null}\n')
     out = os.path.join(tmp, "out")
     run({"name": "rows", "batch_interval": "1s", "clock": "manual",
          "max_batches": 1,
          "sources": {"s": {"type": "directory", "path": indir,
                            "include_existing": True, "format": "csv",
-                           "schema": "name string, n long, ts timestamp"}},
+                           "schema": "name string, n long, ts timestamp",
+                           "path_glob_filter": "*.csv"},
+                     "t": {"type": "directory", "path": indir,
+                           "include_existing": True, "format": "json",
+                           "schema": "k string, a array<string>",
+                           "path_glob_filter": "*.json"}},
          "sinks": [{"from": "s", "type": "file", "format": "json",
                     "path": os.path.join(out, "j")},
                    {"from": "s", "type": "file", "format": "csv",
-                    "path": os.path.join(out, "c"), "name": "c"}]}, tmp)
+                    "path": os.path.join(out, "c"), "name": "c"},
+                   {"from": "t", "type": "file", "format": "csv",
+                    "path": os.path.join(out, "e")}]}, tmp)
 
     def lines(d):
         got = []
@@ -145,6 +154,9 @@ def case_rows(tmp):
            {"name": 'b "q"', "n": None, "ts": None}], "json rows %r" % js)
     check(lines("c") == ['"b ""q""",,', "a,1,2024-01-02 09:30:00"],
           "csv rows %r" % lines("c"))
+    # as streamctl sql's csv: an empty string is "" (Spark's emptyValue),
+    # NULL the empty field, an array its quoted show() text
+    check(lines("e") == ['"","[x, y]"', ','], "csv rows %r" % lines("e"))
     path = os.path.join(tmp, "complete.json")
     with open(path, "w") as f:
         json.dump({"name": "c", "batch_interval": "1s", "clock": "manual",

@@ -146,6 +146,35 @@ def case_schema_and_columns(tmp):
           "exit %d stderr %r" % (rc, err[-800:]))
 
 
+def case_columns_in_sql(tmp):
+    """`columns` is the names-only shorthand of a schema of strings: a SQL
+    stream reads them by name (not one `value` column), while the source's
+    own records stay untyped tuples as before."""
+    d = os.path.join(tmp, "in")
+    os.mkdir(d)
+    with open(os.path.join(d, "f.csv"), "w") as f:
+        f.write("'p|q'|1\nr|2\n")
+    job = write_job(tmp, {"type": "directory", "path": d,
+                          "include_existing": True, "format": "csv",
+                          "separator": "|", "quote": "'",
+                          "columns": ["a", "b"]})
+    with open(job) as f:
+        j = json.load(f)
+    j["streams"] = {"q": {"sql": "SELECT b, length(a) AS n, a FROM src"}}
+    j["sinks"].append({"from": "q", "type": "console", "format": "json"})
+    with open(job, "w") as f:
+        json.dump(j, f)
+    out, _ = run(tmp, job)
+    got = {}
+    for line in out.splitlines():
+        if line.startswith("{"):
+            o = json.loads(line)
+            got.setdefault(o["stream"], []).extend(o["records"])
+    check(got.get("q") == [{"b": "1", "n": 3, "a": "p|q"},
+                           {"b": "2", "n": 1, "a": "r"}], "rows %r" % got)
+    check(got.get("src") == [["p|q", "1"], ["r", "2"]], "records %r" % got)
+
+
 def case_bad_schema(tmp):
     job = dir_job(tmp, CSV, "csv", "a dobule", "permissive")
     rc, out, err = run_streamctl(STREAMCTL, ["validate", job], tmp, 60)
@@ -190,6 +219,29 @@ def case_queue_drop_and_fail(tmp):
     check(rows_of(out) == [["A", 1.5], ["C", None]], "rows %r" % rows_of(out))
     out, err = run(tmp, queue_job(tmp, "fail_fast"), 1)
     check("malformed record 1 of queue entry 0" in err, "stderr %r" % err)
+
+
+def case_malformed_logged(tmp):
+    """Malformed records are never silent: with no dead-letter file a
+    warning names the source, the record and what became of it, and the
+    count (the first, then every 1000th), for queue and directory
+    sources alike."""
+    job = queue_job(tmp, "drop_malformed")
+    with open(job) as f:
+        j = json.load(f)
+    del j["conf"]["dead_letter"]
+    with open(job, "w") as f:
+        json.dump(j, f)
+    out, err = run(tmp, job)
+    check(rows_of(out) == [["A", 1.5], ["C", None]], "rows %r" % rows_of(out))
+    check("warn: src source: malformed record 1 of queue entry 0, dropped "
+          "(parse_mode drop_malformed)" in err and
+          "1 malformed so far" in err and "2 malformed so far" not in err,
+          "stderr %r" % err[-800:])
+    os.remove(job)
+    out, err = run(tmp, dir_job(tmp, CSV, "csv", SCHEMA, "permissive"))
+    check("f.txt' line 2, kept with NULLs (parse_mode permissive): " in err,
+          "stderr %r" % err[-800:])
 
 
 def free_port():
