@@ -445,6 +445,10 @@ static void report(const bench *b, const options *o, double start_wall)
     printf("done_wall_ms=%.3f\n", b->done_wall_ms);
     printf("seconds_since_start=%.3f\n", (b->done_wall_ms - start_wall) / 1e3);
     printf("max_rss_bytes=%lld\n", (long long)ru.ru_maxrss * 1024);
+    /* CPU time of all threads: steadier than wall time on a busy machine. */
+    printf("cpu_seconds=%.3f\n",
+           (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+               (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6);
     printf("max_buffered_bytes=%lld\n", (long long)max_buffered);
     printf("receiver_pauses=%lld receiver_errors=%lld\n", (long long)st.pauses,
            (long long)st.errors);
