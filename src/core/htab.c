@@ -68,18 +68,34 @@ static bool same_bytes(const char *a, const char *b, size_t n)
     return memcmp(a, b, n) == 0;
 }
 
+/* sl_value_equal with strings and integers compared inline. */
+static bool same_value(const sl_value *a, const sl_value *b)
+{
+    if (a->kind != b->kind)
+        return false;
+    if (a->kind == SL_KIND_STR)
+        return a->len == b->len && same_bytes(a->u.s, b->u.s, a->len);
+    if (a->kind == SL_KIND_INT)
+        return a->u.i == b->u.i;
+    return sl_value_equal(a, b);
+}
+
 static bool key_match(const sl__htab_slot *s, const sl_value *key,
                       uint64_t hash)
 {
+    uint32_t i;
     if (s->hash != hash || s->key.kind != key->kind)
         return false;
-    /* Strings dominate (word counts): compare them inline. */
-    if (key->kind == SL_KIND_STR)
-        return s->key.len == key->len &&
-               same_bytes(s->key.u.s, key->u.s, key->len);
-    if (key->kind == SL_KIND_INT)
-        return s->key.u.i == key->u.i;
-    return sl_value_equal(&s->key, key);
+    /* Strings dominate (word counts): compare them inline, and the items
+     * of a tuple too (the SQL GROUP BY key is a tuple of the keys). */
+    if (key->kind != SL_KIND_TUPLE)
+        return same_value(&s->key, key);
+    if (s->key.len != key->len)
+        return false;
+    for (i = 0; i < key->len; i++)
+        if (!same_value(&s->key.u.items[i], &key->u.items[i]))
+            return false;
+    return true;
 }
 
 sl__htab_slot *sl__htab_find(sl__htab *t, const sl_value *key, uint64_t hash)

@@ -160,7 +160,7 @@ static sl_rdd *narrow(sl_rdd *parent, op_kind op, rdd_fn fn, void *user)
     sl_rdd *r;
     if (!parent)
         return NULL;
-    if (op != OP_GLOM && !fn.map) {
+    if (op != OP_GLOM && (op == OP_FOLD ? !fn.fold : !fn.map)) {
         sl__engine_set_error(parent->eng, "function is NULL");
         return NULL;
     }
@@ -196,6 +196,12 @@ sl_rdd *sl_rdd_map_partitions(sl_rdd *r, sl_partition_fn fn, void *user)
 {
     rdd_fn f = {.part = fn};
     return narrow(r, OP_MAP_PARTITIONS, f, user);
+}
+
+sl_rdd *sl__rdd_fold_partitions(sl_rdd *r, const sl__fold_ops *ops, void *user)
+{
+    rdd_fn f = {.fold = ops};
+    return narrow(r, OP_FOLD, f, user);
 }
 
 sl_rdd *sl_rdd_glom(sl_rdd *r)

@@ -98,6 +98,27 @@ sl_status sl__retained_from_values(sl_engine *eng, const sl_value *const *parts,
                                    const size_t *lens, size_t nparts,
                                    sl__retained **out);
 
+/**
+ * A fold over each partition (internal; the SQL partial aggregation): the
+ * parent's records go to push one at a time as the fused pipeline makes
+ * them, never collected into an array first as sl_rdd_map_partitions
+ * does (a partition of exploded rows would be copied whole); then end
+ * emits the partition's results with sl_task_emit. Per partition, begin
+ * makes the state and free releases it (called whenever begin succeeded).
+ * push runs inside the pipeline: what it gets, and what it allocates with
+ * sl_task_alloc, is rewound after the record, so the state keeps copies
+ * in memory of its own.
+ */
+typedef struct sl__fold_ops {
+    sl_status (*begin)(sl_task *t, void *user, void **state);
+    sl_status (*push)(sl_task *t, void *state, const sl_value *v, void *user);
+    sl_status (*end)(sl_task *t, void *state, void *user);
+    void (*free)(void *state, void *user);
+} sl__fold_ops;
+/** The fold of r's partitions by ops (borrowed: it must outlive the RDD,
+ * e.g. a static table) with user; NULL with the engine's error set. */
+sl_rdd *sl__rdd_fold_partitions(sl_rdd *r, const sl__fold_ops *ops, void *user);
+
 /** Number of records of every partition (materialising r); for tests. */
 sl_status sl__rdd_partition_sizes(sl_rdd *r, size_t *sizes, size_t cap);
 /** sl_rdd_save_as_text_file for a re-runnable batch: written under the

@@ -28,7 +28,8 @@ typedef enum op_kind {
     OP_MAP_VALUES,
     OP_FLAT_MAP_VALUES,
     OP_MAP_PARTITIONS,
-    OP_GLOM
+    OP_GLOM,
+    OP_FOLD /* sl__rdd_fold_partitions */
 } op_kind;
 
 typedef enum shuffle_kind {
@@ -53,6 +54,7 @@ typedef union rdd_fn {
     sl_flat_map_fn flat_map;
     sl_filter_fn filter;
     sl_partition_fn part;
+    const sl__fold_ops *fold;
 } rdd_fn;
 
 /* A materialised partition. */

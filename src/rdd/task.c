@@ -124,7 +124,7 @@ static sl_status user_failed(sl_task *t, const sl_rdd *node, sl_status st)
     static const char *names[] = {
         "map",        "flat_map",        "filter",
         "map_values", "flat_map_values", "map_partitions",
-        "glom"};
+        "glom",       "fold_partitions"};
     if (t->status != SL_OK)
         return t->status;
     return sl__task_fail(t, st == SL_ENOMEM ? SL_ENOMEM : SL_EUSER,
@@ -367,6 +367,41 @@ static sl_status run_partition_op(sl_task *t, const sl_rdd *r, size_t p,
     return t->status;
 }
 
+/* sl__rdd_fold_partitions: the parent's records streamed into push. */
+typedef struct fold_sink {
+    sink base;
+    void *state;
+} fold_sink;
+
+static sl_status push_fold(sink *self, sl_task *t, const sl_value *v)
+{
+    const sl_rdd *n = self->node;
+    sl_status st = n->fn.fold->push(t, ((fold_sink *)self)->state, v, n->user);
+    if (st != SL_OK)
+        return user_failed(t, n, st);
+    return t->status;
+}
+
+static sl_status run_fold(sl_task *t, const sl_rdd *r, size_t p, sink *s)
+{
+    const sl__fold_ops *ops = r->fn.fold;
+    fold_sink f = {{push_fold, NULL, r}, NULL};
+    sink *saved;
+    sl_status st = ops->begin(t, r->user, &f.state);
+    if (st != SL_OK)
+        return user_failed(t, r, st);
+    st = sl__run_partition(t, r->parents[0], p, &f.base);
+    if (st == SL_OK) {
+        saved = t->emit_to;
+        t->emit_to = s;
+        st = ops->end(t, f.state, r->user);
+        t->emit_to = saved;
+        st = st != SL_OK ? user_failed(t, r, st) : t->status;
+    }
+    ops->free(f.state, r->user);
+    return st;
+}
+
 static sl_status run_narrow(sl_task *t, const sl_rdd *r, size_t p, sink *s)
 {
     stage_sink st;
@@ -390,6 +425,8 @@ static sl_status run_narrow(sl_task *t, const sl_rdd *r, size_t p, sink *s)
         st.base.push = push_flat_map_values;
         st.pair_with_key.push = push_keyed;
         break;
+    case OP_FOLD:
+        return run_fold(t, r, p, s);
     default:
         return run_partition_op(t, r, p, s);
     }

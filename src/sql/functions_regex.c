@@ -24,7 +24,26 @@
 
 typedef struct re_state {
     pcre2_code *code; /* NULL: the pattern is not constant */
+    /* A constant pattern of ASCII characters none of which is special to
+     * Java's regex syntax matches exactly its own bytes: split cuts at
+     * them with memchr/memmem (as Java's String.split does for such a
+     * pattern of one character) instead of running the matcher. ASCII
+     * bytes never occur inside a multi-byte UTF-8 sequence, so the cuts
+     * are the matcher's on any input, invalid UTF-8 included. */
+    const char *lit; /* NULL: not such a pattern */
+    size_t lit_len;
 } re_state;
+
+/* True when the n bytes at p are such a literal (see re_state). */
+static bool is_literal(const char *p, size_t n)
+{
+    if (n == 0)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)p[i] >= 0x80 || strchr("\\^$.|?*+()[]{}", p[i]))
+            return false;
+    return true;
+}
 
 /* A matcher for one call: the code and match data in scratch. */
 typedef struct re_iter {
@@ -59,9 +78,17 @@ static sl_status re_prepare(const sl_value *const *consts, size_t n,
     if (!rs)
         return SL_ENOMEM;
     rs->code = NULL;
+    rs->lit = NULL;
+    rs->lit_len = 0;
     *state = rs;
     if (!consts[1] || consts[1]->kind != SL_KIND_STR)
         return SL_OK;
+    if (is_literal(consts[1]->u.s, consts[1]->len)) {
+        rs->lit = sl__arena_memdup(a, consts[1]->u.s, consts[1]->len);
+        if (!rs->lit)
+            return SL_ENOMEM;
+        rs->lit_len = consts[1]->len;
+    }
     rs->code = pcre2_compile((PCRE2_SPTR)consts[1]->u.s, consts[1]->len,
                              RE_OPTIONS, &err, &off, NULL);
     if (!rs->code) {
@@ -191,6 +218,36 @@ static sl_status split_chars(const sl_value *s, int64_t limit, sl__arena *a,
     return SL_OK;
 }
 
+/* The next occurrence of the literal at or after from in s, or NULL. */
+static const char *lit_find(const re_state *rs, const char *s, size_t n,
+                            size_t from)
+{
+    if (rs->lit_len == 1)
+        return memchr(s + from, rs->lit[0], n - from);
+    return memmem(s + from, n - from, rs->lit, rs->lit_len);
+}
+
+/* split by a literal pattern (re_state): the pieces between its
+ * occurrences, as the matcher would cut them (a literal has no
+ * zero-width match). */
+static sl_status split_literal(const re_state *rs, const sl_value *s,
+                               int64_t limit, sl__arena *a, sl_value *out)
+{
+    pieces p = {0};
+    size_t last = 0;
+    const char *m;
+    while ((limit <= 0 || (int64_t)p.n < limit - 1) &&
+           (m = lit_find(rs, s->u.s, s->len, last)) != NULL) {
+        if (!piece_add(&p, a, s->u.s + last, (size_t)(m - s->u.s) - last))
+            return SL_ENOMEM;
+        last = (size_t)(m - s->u.s) + rs->lit_len;
+    }
+    if (!piece_add(&p, a, s->u.s + last, s->len - last))
+        return SL_ENOMEM;
+    *out = sl_composite(SL_KIND_LIST, p.items, p.n);
+    return SL_OK;
+}
+
 /* Java's String.split(regex, limit) with Spark's limit 0 as -1: every
  * piece kept, trailing empty ones too; a zero-width match at the very
  * start gives no leading empty piece; limit > 0 caps the pieces. */
@@ -207,6 +264,8 @@ static sl_status split_eval(const void *st, const sl_value *args, size_t n,
     *out = sl_null();
     if (args[0].len && args[1].len == 0)
         return split_chars(&args[0], limit, scratch, out);
+    if (st && ((const re_state *)st)->lit)
+        return split_literal(st, &args[0], limit, scratch, out);
     rc = re_begin(&it, st, &args[0], &args[1], scratch);
     if (rc <= 0)
         return rc < 0 ? SL_ENOMEM : SL_OK;

@@ -138,36 +138,78 @@ static sl_status partial_row(const sl__sql_plan *p, sl__htab *h,
  * Spark's partial HashAggregate: one hash table per partition from key
  * tuple to accumulator tuple, updated in place (an accumulator that
  * grows, such as a DISTINCT set, is never copied per row), then each
- * key's (keys, accumulators) emitted once, in task memory.
+ * key's (keys, accumulators) emitted once, in task memory. It is a fold
+ * (sl__rdd_fold_partitions): the rows stream in as the operators below
+ * make them, so an exploded partition is never held whole.
  */
-static sl_status partial_fn(sl_task *t, sl_iter *in, void *user)
+typedef struct partial_state {
+    sl__htab h;
+    sl__arena scratch; /* a row's keys and arguments, rewound per row */
+    sl_value *keys, *args;
+} partial_state;
+
+static void partial_free(void *state, void *user)
+{
+    partial_state *ps = state;
+    SL__UNUSED(user);
+    sl__arena_free(&ps->scratch);
+    sl__htab_free(&ps->h);
+    sl_free(ps);
+}
+
+static sl_status partial_begin(sl_task *t, void *user, void **state)
 {
     const sl__sql_plan *p = user;
-    size_t na = total_args(p), i = 0;
-    sl_value row, pair, *keys = items_alloc(t, p->nprogs),
-                        *args = items_alloc(t, na);
-    sl__arena scratch;
-    sl__htab h;
-    sl__htab_slot *slot;
-    sl_status st = SL_OK;
-    if (!keys || !args || sl__htab_init(&h, 0))
+    size_t nk = p->nprogs ? p->nprogs : 1, na = total_args(p);
+    partial_state *ps;
+    SL__UNUSED(t);
+    /* keys and args live with the state: task memory is rewound after
+     * every row the fold is pushed. */
+    ps = sl_malloc(sizeof *ps + (nk + (na ? na : 1)) * sizeof(sl_value));
+    if (!ps)
         return SL_ENOMEM;
-    sl__arena_init(&scratch, 16384);
-    while (st == SL_OK && sl_iter_next(in, &row)) {
-        st = partial_row(p, &h, &row, &scratch, keys, args);
-        sl__arena_reset(&scratch);
+    if (sl__htab_init(&ps->h, 0)) {
+        sl_free(ps);
+        return SL_ENOMEM;
     }
-    while (st == SL_OK && (slot = sl__htab_next(&h, &i))) {
+    sl__arena_init(&ps->scratch, 16384);
+    ps->keys = (sl_value *)(ps + 1);
+    ps->args = ps->keys + nk;
+    *state = ps;
+    return SL_OK;
+}
+
+static sl_status partial_push(sl_task *t, void *state, const sl_value *row,
+                              void *user)
+{
+    partial_state *ps = state;
+    sl_status st;
+    SL__UNUSED(t);
+    st = partial_row(user, &ps->h, row, &ps->scratch, ps->keys, ps->args);
+    sl__arena_reset(&ps->scratch);
+    return st;
+}
+
+static sl_status partial_end(sl_task *t, void *state, void *user)
+{
+    partial_state *ps = state;
+    sl__htab_slot *slot;
+    sl_value row, pair;
+    size_t i = 0;
+    sl_status st = SL_OK;
+    SL__UNUSED(user);
+    while (st == SL_OK && (slot = sl__htab_next(&ps->h, &i))) {
         sl_value kv[2] = {slot->key, slot->value};
         row = sl_composite(SL_KIND_PAIR, kv, 2);
         st = sl__value_copy(sl__task_arena(t), NULL, &row, &pair);
         if (st == SL_OK)
             st = sl_task_emit(t, &pair);
     }
-    sl__arena_free(&scratch);
-    sl__htab_free(&h);
     return st;
 }
+
+static const sl__fold_ops partial_ops = {partial_begin, partial_push,
+                                         partial_end, partial_free};
 
 /* An accumulator tuple is its own first combiner. */
 static sl_status acc_create_fn(sl_task *t, const sl_value *in, sl_value *out,
@@ -184,7 +226,7 @@ static sl_status acc_create_fn(sl_task *t, const sl_value *in, sl_value *out,
 sl_status sl__sql_exec_partial(const sl__sql_plan *p, sl_rdd *in, sl_rdd **out)
 {
     void *u = (void *)p;
-    *out = sl_rdd_combine_by_key(sl_rdd_map_partitions(in, partial_fn, u),
+    *out = sl_rdd_combine_by_key(sl__rdd_fold_partitions(in, &partial_ops, u),
                                  acc_create_fn, merge_combiners_fn,
                                  merge_combiners_fn, u, 0);
     return *out ? SL_OK : SL_EUSER;

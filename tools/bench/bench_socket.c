@@ -4,6 +4,12 @@
  * and merges every batch's counts into a running total; when the batches
  * have processed all --expect-bytes bytes it stops, prints timing and peak
  * RSS, and writes the totals as sorted "word count" lines to --out.
+ *
+ * With --sql the counting is the structured word count instead
+ * (examples/streaming/structured_network_wordcount.c): the lines are the
+ * view `lines` of one column `value`, and a SQL stream in complete mode
+ * keeps the running count per word; every batch's whole result table is
+ * collected (as a sink would take it) and the last one is the totals.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -135,8 +141,14 @@ typedef struct bench {
     int64_t words, batches;
     double done_wall_ms;
     bool done;
+    bool sql; /* --sql: the counts are a complete-mode SQL stream's */
     table totals;
 } bench;
+
+/* The structured word count's query, as the example has it. */
+#define SQL_WORD_COUNT                                                         \
+    "SELECT word, count(*) AS count FROM (SELECT explode(split(value, ' ')) "  \
+    "AS word FROM lines) GROUP BY word"
 
 static double wall_ms(void)
 {
@@ -217,6 +229,54 @@ static sl_status on_counts(sl_rdd *rdd, int64_t time_ms, void *user)
     return SL_OK;
 }
 
+/*
+ * --sql: each batch's rows are the whole table of (word, count) so far
+ * (complete mode). All of them are collected every batch, as a sink takes
+ * them; the ones of the batch that completes the expected bytes are the
+ * totals (on_lines ran first in the batch, so batch_bytes is this batch's).
+ */
+static sl_status on_rows(sl_rdd *rdd, int64_t time_ms, void *user)
+{
+    bench *b = user;
+    const sl_value *v;
+    size_t n, i;
+    sl_status st = sl_rdd_collect(rdd, &v, &n);
+
+    if (st != SL_OK)
+        return st;
+    if (b->bytes_time == time_ms && b->processed < b->expect &&
+        b->processed + b->batch_bytes >= b->expect) {
+        for (i = 0; i < n; i++) {
+            const sl_value *w = &v[i].u.items[0], *c = &v[i].u.items[1];
+            if (v[i].kind != SL_KIND_TUPLE || v[i].len != 2 ||
+                w->kind != SL_KIND_STR || c->kind != SL_KIND_INT)
+                return SL_EINVAL; /* not the query's (word, count) rows */
+            if (table_add(&b->totals, w->u.s, w->len, c->u.i) != 0)
+                return SL_ENOMEM;
+            b->words += c->u.i;
+        }
+    }
+    b->batches += n > 0;
+    b->counts_time = time_ms;
+    settle(b, time_ms);
+    return SL_OK;
+}
+
+/* The structured word count: the lines as a view, the query over it. */
+static sl_dstream *build_sql(bench *b)
+{
+    char err[1024];
+    sl_dstream *counts;
+
+    if (!b->lines || sl_dstream_register_view(b->lines, "lines") != SL_OK)
+        return NULL;
+    counts = sl_context_sql_stream(b->ctx, SQL_WORD_COUNT, SL_OUTPUT_COMPLETE,
+                                   err, sizeof err);
+    if (!counts)
+        fprintf(stderr, PROG ": %s\n", err);
+    return counts;
+}
+
 static int build(bench *b, const char *host, int port)
 {
     sl_dstream *counts;
@@ -225,13 +285,18 @@ static int build(bench *b, const char *host, int port)
     /* A checkpointed context (--checkpoint) needs its source named. */
     if (b->lines && sl_dstream_set_name(b->lines, "lines") != SL_OK)
         b->lines = NULL;
-    counts = sl_dstream_reduce_by_key(
-        sl_dstream_map(sl_dstream_flat_map(b->lines, sl_fn_split_words, NULL),
-                       sl_fn_pair_one, NULL),
-        sl_fn_sum, NULL, 0);
+    if (b->sql)
+        counts = build_sql(b);
+    else
+        counts = sl_dstream_reduce_by_key(
+            sl_dstream_map(
+                sl_dstream_flat_map(b->lines, sl_fn_split_words, NULL),
+                sl_fn_pair_one, NULL),
+            sl_fn_sum, NULL, 0);
     /* Registered first, so it runs first in every batch. */
     if (!counts || sl_dstream_foreach_rdd(b->lines, on_lines, b) != SL_OK ||
-        sl_dstream_foreach_rdd(counts, on_counts, b) != SL_OK) {
+        sl_dstream_foreach_rdd(counts, b->sql ? on_rows : on_counts, b) !=
+            SL_OK) {
         fprintf(stderr, PROG ": %s\n", sl_context_errmsg(b->ctx));
         return -1;
     }
@@ -246,6 +311,7 @@ typedef struct options {
     const char *wal_level;  /* receiver.wal_zstd_level */
     int port;
     int64_t expect, timeout_s;
+    bool sql; /* --sql: the structured word count */
 } options;
 
 static void usage(FILE *f)
@@ -261,7 +327,9 @@ static void usage(FILE *f)
             "  --max-buffered S    receiver.max_buffered_bytes (64m)\n"
             "  --checkpoint DIR    checkpoint.path: the receiver WAL on\n"
             "  --wal-level N       receiver.wal_zstd_level (-50)\n"
-            "  --timeout SECONDS   give up after this long (600)\n");
+            "  --timeout SECONDS   give up after this long (600)\n"
+            "  --sql               count with the structured word count's\n"
+            "                      SQL stream (complete mode) instead\n");
 }
 
 static int parse_args(int argc, char **argv, options *o)
@@ -277,13 +345,14 @@ static int parse_args(int argc, char **argv, options *o)
         {"timeout", required_argument, NULL, 't'},
         {"checkpoint", required_argument, NULL, 'c'},
         {"wal-level", required_argument, NULL, 'l'},
+        {"sql", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     int c;
 
-    *o = (options){"127.0.0.1", NULL,  "100ms", "0", "64m",
-                   "",          "-50", 0,       -1,  600};
+    *o = (options){"127.0.0.1", NULL, "100ms", "0", "64m", "",
+                   "-50",       0,    -1,      600, false};
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case 'p':
@@ -315,6 +384,9 @@ static int parse_args(int argc, char **argv, options *o)
             break;
         case 'l':
             o->wal_level = optarg;
+            break;
+        case 'q':
+            o->sql = true;
             break;
         case 'h':
             usage(stdout);
@@ -373,6 +445,10 @@ static void report(const bench *b, const options *o, double start_wall)
     printf("done_wall_ms=%.3f\n", b->done_wall_ms);
     printf("seconds_since_start=%.3f\n", (b->done_wall_ms - start_wall) / 1e3);
     printf("max_rss_bytes=%lld\n", (long long)ru.ru_maxrss * 1024);
+    /* CPU time of all threads: steadier than wall time on a busy machine. */
+    printf("cpu_seconds=%.3f\n",
+           (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+               (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6);
     printf("max_buffered_bytes=%lld\n", (long long)max_buffered);
     printf("receiver_pauses=%lld receiver_errors=%lld\n", (long long)st.pauses,
            (long long)st.errors);
@@ -392,6 +468,7 @@ int main(int argc, char **argv)
     }
     memset(&b, 0, sizeof b);
     b.expect = o.expect;
+    b.sql = o.sql;
     b.bytes_time = b.counts_time = b.settled_time = -1;
     b.ctx = make_context(&o);
     if (!b.ctx || build(&b, o.host, o.port) != 0)

@@ -9,13 +9,19 @@ gen_words and sends it over TCP on 127.0.0.1 with the same sender to
       connect until mawk exits;
   (b) bench_socket, sluice's socket text stream with 100 ms batches (sluice
       connects; this script listens, accepts, sends, closes), timed from the
-      accept until the batch holding the last byte has been merged.
+      accept until the batch holding the last byte has been merged;
+  (c) bench_socket --sql, the structured word count (the SQL stream of
+      examples/streaming/structured_network_wordcount.c, complete mode) fed
+      and timed as (b).
 
-It checks that both count every word the same (MISMATCH and exit 1 if not),
-prints words/s for both, runs sluice again on a 1 GB file (generated, then
-deleted) to measure its peak RSS against receiver.max_buffered_bytes +
-64 MiB, and runs bench_memcount for the 1 vs 2 worker speed-up in memory.
-Each target is printed with PASS or MISS. Not a ctest test: run it by hand,
+It checks that all three count every word the same (MISMATCH and exit 1 if
+not), prints words/s for each, the ratios sluice/mawk (target 2x) and
+structured/DStream (target 0.7), runs sluice again on a 1 GB file
+(generated, then deleted) to measure its peak RSS against
+receiver.max_buffered_bytes + 64 MiB, and runs bench_memcount for the 1 vs 2
+worker speed-up in memory. Each target is printed with PASS or MISS.
+--sql-only runs (a), (b) and (c) alone; --repeat N runs them N times and
+takes each one's median time. Not a ctest test: run it by hand,
 
   python3 tools/bench/socket_bench.py --build-dir build
 """
@@ -23,6 +29,7 @@ import argparse
 import os
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -145,6 +152,44 @@ def verdict(ok):
     return "PASS" if ok else "MISS"
 
 
+def check_counts(want, got, name):
+    """MISMATCH line and False unless got counts every word as mawk."""
+    if want == got:
+        return True
+    diff = [w for w in set(want) | set(got) if want.get(w) != got.get(w)]
+    print(f"MISMATCH: {len(diff)} words counted differently by {name}, e.g. "
+          + ", ".join(f"{w.decode()}: mawk {want.get(w)} {name} "
+                      f"{got.get(w)}" for w in sorted(diff)[:5]))
+    return False
+
+
+def compare(build, bench_socket, path, args):
+    """mawk, the DStream and the structured word count on the same file,
+    args.repeat times each (interleaved); the median time of each, or None
+    on a count mismatch."""
+    workdir = os.path.join(build, "bench")
+    outs = {k: os.path.join(workdir, f"{k}.out")
+            for k in ("mawk", "sluice", "structured")}
+    times = {k: [] for k in outs}
+    last = {}
+    for _ in range(args.repeat):
+        times["mawk"].append(run_mawk(path, outs["mawk"]))
+        for name, extra in (("sluice", ()), ("structured", ("--sql",))):
+            last[name] = run_sluice(bench_socket, path, outs[name],
+                                    args.max_buffered, args.workers, extra)
+            times[name].append(last[name]["elapsed"])
+        counts = {k: read_counts(v) for k, v in outs.items()}
+        if not (check_counts(counts["mawk"], counts["sluice"], "sluice") and
+                check_counts(counts["mawk"], counts["structured"],
+                             "structured")):
+            return None
+    res = {k: statistics.median(v) for k, v in times.items()}
+    res["words"] = sum(counts["mawk"].values())
+    res["distinct"] = len(counts["mawk"])
+    res["last"] = last
+    return res
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--build-dir", default="build",
@@ -159,7 +204,13 @@ def main():
                     help="receiver.max_buffered_bytes (default 64m)")
     ap.add_argument("--workers", type=int, default=0,
                     help="sluice worker threads (default 0: one per core)")
+    ap.add_argument("--sql-only", action="store_true",
+                    help="only mawk, DStream and structured word counts")
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="runs of each of the three; medians (default 1)")
     args = ap.parse_args()
+    if args.repeat < 1:
+        ap.error("--repeat must be at least 1")
     build = os.path.abspath(args.build_dir)
     bench_socket = tool(build, "bench_socket")
     for prog in ("ncat", "mawk"):
@@ -171,48 +222,50 @@ def main():
     size = parse_size(args.size)
     path = ensure_file(build, args.size, size)
     words_bytes = os.path.getsize(path)
-    workdir = os.path.join(build, "bench")
-    mawk_out = os.path.join(workdir, "mawk.out")
-    sluice_out = os.path.join(workdir, "sluice.out")
 
-    mawk_s = run_mawk(path, mawk_out)
-    sl = run_sluice(bench_socket, path, sluice_out, args.max_buffered,
-                    args.workers)
-    mawk_counts = read_counts(mawk_out)
-    sluice_counts = read_counts(sluice_out)
-    words = sum(mawk_counts.values())
-    if mawk_counts != sluice_counts:
-        diff = [w for w in set(mawk_counts) | set(sluice_counts)
-                if mawk_counts.get(w) != sluice_counts.get(w)]
-        print(f"MISMATCH: {len(diff)} words counted differently, e.g. "
-              + ", ".join(f"{w.decode()}: mawk {mawk_counts.get(w)} sluice "
-                          f"{sluice_counts.get(w)}" for w in sorted(diff)[:5]))
+    res = compare(build, bench_socket, path, args)
+    if res is None:
         return 1
-    mawk_rate = words / mawk_s
-    sluice_rate = words / sl["elapsed"]
+    words = res["words"]
     print(f"file: {words_bytes} bytes, {words} words, "
-          f"{len(mawk_counts)} distinct; counts equal")
-    print(f"mawk:   {mawk_s:.3f} s  {mawk_rate / 1e6:.2f} M words/s")
-    print(f"sluice: {sl['elapsed']:.3f} s  {sluice_rate / 1e6:.2f} M words/s "
-          f"(peak RSS {int(sl['max_rss_bytes']) / MIB:.1f} MiB, "
-          f"{sl['receiver_pauses']} pauses)")
-    ratio = sluice_rate / mawk_rate
-    targets = [(f"sluice >= 2x mawk words/s: {ratio:.2f}x", ratio >= 2.0)]
+          f"{res['distinct']} distinct; counts equal"
+          + (f"; median of {args.repeat} runs" if args.repeat > 1 else ""))
+    rates = {k: words / res[k] for k in ("mawk", "sluice", "structured")}
+    for name, label in (("mawk", "mawk:      "), ("sluice", "DStream:   "),
+                        ("structured", "structured:")):
+        line = f"{label} {res[name]:.3f} s  {rates[name] / 1e6:6.2f} M words/s"
+        if name in res["last"]:
+            last = res["last"][name]
+            line += (f"  (peak RSS {int(last['max_rss_bytes']) / MIB:.1f} "
+                     f"MiB, CPU {float(last['cpu_seconds']):.2f} s, "
+                     f"{last['receiver_pauses']} pauses; last run)")
+        print(line)
+    ratio = rates["sluice"] / rates["mawk"]
+    sql_ratio = rates["structured"] / rates["sluice"]
+    targets = [(f"sluice >= 2x mawk words/s: {ratio:.2f}x", ratio >= 2.0),
+               (f"structured >= 0.7x DStream words/s: {sql_ratio:.2f}x",
+                sql_ratio >= 0.7)]
+    if not args.sql_only:
+        targets += more_targets(build, bench_socket, path, args)
 
+    print()
+    for text, ok in targets:
+        print(f"{verdict(ok)}  {text}")
+    return 0
+
+
+def more_targets(build, bench_socket, path, args):
+    """The peak RSS run (unless --skip-big) and bench_memcount."""
+    targets = []
     if not args.skip_big:
         targets.append(big_run(build, bench_socket, args))
-
     mem = subprocess.run([tool(build, "bench_memcount"), path], check=True,
                          stdout=subprocess.PIPE, text=True).stdout
     print(mem, end="")
     speedup = float(mem.rsplit("speedup=", 1)[1].split()[0])
     targets.append((f"in-memory speed-up with 2 workers: {speedup:.2f}x "
                     "(target 1.7x)", speedup >= 1.7))
-
-    print()
-    for text, ok in targets:
-        print(f"{verdict(ok)}  {text}")
-    return 0
+    return targets
 
 
 def big_run(build, bench_socket, args):

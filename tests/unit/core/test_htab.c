@@ -143,6 +143,43 @@ static void test_composite_keys(void)
     sl__htab_free(&t);
 }
 
+/* Tuple keys (the SQL GROUP BY key) are compared item by item: under one
+ * forced hash, only an equal tuple is found (sl_value_equal's rules:
+ * -0.0 equals 0.0, a string never equals a number). */
+static void test_tuple_keys(void)
+{
+    sl__htab t;
+    sl_value in[3] = {sl_cstr("word"), sl_int(3), sl_double(0.0)};
+    sl_value key = sl_composite(SL_KIND_TUPLE, in, 3);
+    sl_value same[3] = {sl_str("words", 4), sl_int(3), sl_double(-0.0)};
+    sl_value other[][3] = {
+        {sl_cstr("wore"), sl_int(3), sl_double(0.0)},
+        {sl_cstr("word"), sl_int(4), sl_double(0.0)},
+        {sl_cstr("word"), sl_int(3), sl_double(1.0)},
+        {sl_cstr("word"), sl_cstr("3"), sl_double(0.0)},
+        {sl_cstr("wor"), sl_int(3), sl_double(0.0)},
+    };
+    sl_value probe;
+    sl__htab_slot *s;
+    bool created;
+    size_t i;
+
+    SL_CHECK_OK(sl__htab_init(&t, 0));
+    s = sl__htab_upsert(&t, &key, 7, &created);
+    SL_CHECK(s && created);
+    probe = sl_composite(SL_KIND_TUPLE, same, 3);
+    SL_CHECK(sl__htab_find(&t, &probe, 7) == s);
+    probe = sl_composite(SL_KIND_TUPLE, same, 2); /* fewer items */
+    SL_CHECK(sl__htab_find(&t, &probe, 7) == NULL);
+    probe = sl_composite(SL_KIND_LIST, same, 3); /* not a tuple */
+    SL_CHECK(sl__htab_find(&t, &probe, 7) == NULL);
+    for (i = 0; i < sizeof other / sizeof other[0]; i++) {
+        probe = sl_composite(SL_KIND_TUPLE, other[i], 3);
+        SL_CHECK(sl__htab_find(&t, &probe, 7) == NULL);
+    }
+    sl__htab_free(&t);
+}
+
 static void test_iteration_visits_once(void)
 {
     enum { N = 5000 };
@@ -298,6 +335,7 @@ const sl_test_case SL_TESTS[] = {
     {"upsert_created", test_upsert_created},
     {"string_keys", test_string_keys},
     {"composite_keys", test_composite_keys},
+    {"tuple_keys", test_tuple_keys},
     {"iteration_visits_once", test_iteration_visits_once},
     {"empty_table", test_empty_table},
     {"resize_keeps_everything", test_resize_keeps_everything},

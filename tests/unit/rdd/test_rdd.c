@@ -1497,6 +1497,123 @@ static void test_user_failures(void)
         }
 }
 
+/* ----------------------------------------------- sl__rdd_fold_partitions */
+
+/* Set while fn_emit_twice is inside sl_task_emit: a fold that streams is
+ * pushed each record then; one fed from a collected array only later. */
+static _Thread_local bool in_emit;
+
+typedef struct fold_acc {
+    atomic_long begins, frees, late; /* late: pushes outside the emit */
+    int64_t fail_at;                 /* push fails on this value; -1 none */
+} fold_acc;
+
+typedef struct fold_state {
+    int64_t n, sum;
+} fold_state;
+
+static sl_status fn_emit_twice(sl_task *t, const sl_value *in, void *u)
+{
+    sl_status st = SL_OK;
+    (void)u;
+    in_emit = true;
+    for (int i = 0; i < 2 && st == SL_OK; i++)
+        st = sl_task_emit(t, in);
+    in_emit = false;
+    return st;
+}
+
+static sl_status fold_begin(sl_task *t, void *user, void **state)
+{
+    fold_acc *acc = user;
+    (void)t;
+    *state = calloc(1, sizeof(fold_state));
+    if (!*state)
+        return SL_ENOMEM;
+    atomic_fetch_add(&acc->begins, 1);
+    return SL_OK;
+}
+
+static sl_status fold_push(sl_task *t, void *state, const sl_value *v,
+                           void *user)
+{
+    fold_acc *acc = user;
+    fold_state *fs = state;
+    (void)t;
+    if (!in_emit)
+        atomic_fetch_add(&acc->late, 1);
+    if (v->u.i == acc->fail_at)
+        return SL_EINVAL;
+    fs->n++;
+    fs->sum += v->u.i;
+    return SL_OK;
+}
+
+/* One ("n", count) and one ("sum", total) pair per partition. */
+static sl_status fold_end(sl_task *t, void *state, void *user)
+{
+    fold_state *fs = state;
+    sl_value k[2] = {S("n"), S("sum")}, v[2] = {sl_int(fs->n), sl_int(fs->sum)},
+             kv;
+    sl_status st = SL_OK;
+    (void)user;
+    for (int i = 0; i < 2 && st == SL_OK; i++)
+        if ((st = sl_task_pair(t, &k[i], &v[i], &kv)) == SL_OK)
+            st = sl_task_emit(t, &kv);
+    return st;
+}
+
+static void fold_free(void *state, void *user)
+{
+    fold_acc *acc = user;
+    free(state);
+    atomic_fetch_add(&acc->frees, 1);
+}
+
+static const sl__fold_ops fold_ops = {fold_begin, fold_push, fold_end,
+                                      fold_free};
+
+static sl_rdd *folded(sl_engine *eng, size_t p, fold_acc *acc)
+{
+    return sl__rdd_fold_partitions(
+        sl_rdd_flat_map(ints(eng, 0, 100, p), fn_emit_twice, NULL), &fold_ops,
+        acc);
+}
+
+/* The fold's records stream in from the operators below (none is pushed
+ * after the flat_map that made it returned), its end emits into whatever
+ * follows (here a shuffle), and every begin has its free, failures too. */
+static void test_fold_partitions(void)
+{
+    for (size_t wi = 0; wi < NWORKERS; wi++)
+        for (size_t pi = 0; pi < NPARTS; pi++) {
+            size_t w = WORKERS[wi], p = PARTS[pi];
+            sl_engine *eng = sl_test_engine(w);
+            fold_acc acc = {0, 0, 0, -1};
+            const sl_value *out;
+            size_t n;
+            SL_CHECK(eng != NULL);
+            if (!eng)
+                continue;
+            SL_CHECK_OK(sl_rdd_collect(
+                sl_rdd_reduce_by_key(folded(eng, p, &acc), sl_fn_sum, NULL, 1),
+                &out, &n));
+            SL_CHECK_INT(n, 2);
+            for (size_t i = 0; i < n; i++) {
+                bool is_n = sl_pair_key(&out[i])->len == 1;
+                SL_CHECK_INT(sl_pair_value(&out[i])->u.i, is_n ? 200 : 9900);
+            }
+            SL_CHECK_INT(atomic_load(&acc.begins), p);
+            SL_CHECK_INT(atomic_load(&acc.frees), p);
+            SL_CHECK_INT(atomic_load(&acc.late), 0);
+            acc = (fold_acc){0, 0, 0, 7};
+            expect_failure(eng, folded(eng, p, &acc), SL_EUSER,
+                           "fold_partitions function failed", "fold", w, p);
+            SL_CHECK_INT(atomic_load(&acc.frees), atomic_load(&acc.begins));
+            sl_engine_free(eng);
+        }
+}
+
 static void test_type_errors(void)
 {
     size_t wi, pi;
@@ -2093,6 +2210,7 @@ const sl_test_case SL_TESTS[] = {
     {"save_as_text_file", test_save_as_text_file},
     {"user_failures", test_user_failures},
     {"type_errors", test_type_errors},
+    {"fold_partitions", test_fold_partitions},
     {"word_count_large", test_word_count_large},
     {"group_by_key_large", test_group_by_key_large},
     {"engine_clear", test_engine_clear},

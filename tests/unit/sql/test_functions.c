@@ -6,6 +6,7 @@
  * limits), and one prepared regex evaluated from two threads (TSan).
  */
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -128,6 +129,33 @@ static void test_split(void)
     SL_CHECK_STR(CALL("split", "ns", "s:,"), "NULL");
     SL_CHECK_STR(CALL("split", "s:a", "ns"), "NULL");
     SL_CHECK_STR(CALL("split", "s:a,b", "~s:,"), "[\"a\",\"b\"]");
+}
+
+/* split by a constant pattern of plain ASCII characters cuts with memchr/
+ * memmem instead of the matcher: the pieces must be the matcher's, which
+ * a non-constant pattern (compiled per row) still gives. */
+static void test_split_literal(void)
+{
+    static const char *const cases[][3] = {
+        {"s:a  b ", "s: ", "[\"a\",\"\",\"b\",\"\"]"},
+        {"s: a", "s: ", "[\"\",\"a\"]"},
+        {"s:xabyabab", "s:ab", "[\"x\",\"y\",\"\",\"\"]"},
+        {"s:aaa", "s:aa", "[\"\",\"a\"]"},
+        {"s:日 本 ", "s: ", "[\"日\",\"本\",\"\"]"},
+        {"s:a-=b-=", "s:-=", "[\"a\",\"b\",\"\"]"},
+        {"s:a.b", "s:.", "[\"\",\"\",\"\",\"\"]"}, /* '.' stays a regex */
+        {"s:a b", "s:\\s", "[\"a\",\"b\"]"},
+    };
+    char var[16];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        SL_CHECK_STR(CALL("split", cases[i][0], cases[i][1]), cases[i][2]);
+        snprintf(var, sizeof var, "~%s", cases[i][1]);
+        SL_CHECK_STR(CALL("split", cases[i][0], var), cases[i][2]);
+    }
+    SL_CHECK_STR(CALL("split", "s:a b c d", "s: ", "l:2"), "[\"a\",\"b c d\"]");
+    SL_CHECK_STR(CALL("split", "s:a b c d", "s: ", "l:3"),
+                 "[\"a\",\"b\",\"c d\"]");
+    SL_CHECK_STR(CALL("split", "s:a b", "s: ", "l:1"), "[\"a b\"]");
 }
 
 static void test_regex_errors(void)
@@ -490,6 +518,7 @@ const sl_test_case SL_TESTS[] = {
     {"trim_concat", test_trim_concat},
     {"instr_replace_pad", test_instr_replace_pad},
     {"split", test_split},
+    {"split_literal", test_split_literal},
     {"regex_errors", test_regex_errors},
     {"regexp_extract", test_regexp_extract},
     {"regexp_replace", test_regexp_replace},
