@@ -64,7 +64,10 @@ static sl_status check_call(sl__sql_binder *b, const sl__sql_expr *x,
 static sl_status now_literal(sl__sql_binder *b, uint32_t *out)
 {
     sl__sql_node n = {0};
-    n.code = SL__N_CONST, n.value = sl_int(b->scope->now_ms);
+    if (b->scope->clock)
+        n.code = SL__N_CLOCK, n.state = (const void *)b->scope->clock;
+    else
+        n.code = SL__N_CONST, n.value = sl_int(b->scope->now_ms);
     n.type = sl_type_scalar(SL_TYPE_TIMESTAMP);
     return sl__sql_node_add(b, &n, NULL, 0, out);
 }
@@ -116,20 +119,27 @@ sl_status sl__sql_bind_call(sl__sql_binder *b, const sl__sql_expr *x,
     sl__sql_node node = {0};
     uint32_t *k;
     sl_status st;
-    if (x->nargs == 0 &&
-        (!strcmp(name, "current_timestamp") || !strcmp(name, "now")))
+    size_t n = x->nargs;
+    if (n == 0 && (!strcmp(name, "current_timestamp") || !strcmp(name, "now")))
         return now_literal(b, out);
-    if ((st = check_call(b, x, name, &fn)) != SL_OK)
-        return st;
-    if (!(k = sl__arena_alloc(b->a, (x->nargs ? x->nargs : 1) * sizeof *k)))
+    if (!(k = sl__arena_alloc(b->a, (n ? n : 1) * sizeof *k)))
         return SL_ENOMEM;
+    /* unix_timestamp() is unix_timestamp(current_timestamp()), as Spark */
+    if (n == 0 && !strcmp(name, "unix_timestamp")) {
+        fn = sl__sql_func_find(name);
+        if ((st = now_literal(b, &k[0])) != SL_OK)
+            return st;
+        n = 1;
+    } else if ((st = check_call(b, x, name, &fn)) != SL_OK) {
+        return st;
+    }
     for (size_t i = 0; i < x->nargs; i++)
         if ((st = sl__sql_bind(b, x->args[i], &k[i])) != SL_OK)
             return st;
-    if ((st = type_call(b, x, fn, k, x->nargs, &node)) != SL_OK)
+    if ((st = type_call(b, x, fn, k, n, &node)) != SL_OK)
         return st;
     node.code = SL__N_FUNC, node.fn = fn;
-    return sl__sql_node_add(b, &node, k, x->nargs, out);
+    return sl__sql_node_add(b, &node, k, n, out);
 }
 
 static bool composite(const sl_type *t)

@@ -11,6 +11,7 @@
  * three-valued (docs/sql.md "NULL semantics").
  */
 #include <math.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #include "sql/eval_int.h"
@@ -284,6 +285,10 @@ sl_status sl__sql_eval_node(const sl__sql_prog *p, uint32_t i,
     case SL__N_CONST:
         *out = n->value;
         return SL_OK;
+    case SL__N_CLOCK:
+        *out = sl_int(atomic_load_explicit((const _Atomic int64_t *)n->state,
+                                           memory_order_relaxed));
+        return SL_OK;
     case SL__N_COLUMN:
         *out = row[n->column];
         conform(n, out);
@@ -362,7 +367,9 @@ sl_status sl__sql_node_add(sl__sql_binder *b, const sl__sql_node *n,
 {
     sl__sql_prog *p = b->p;
     sl__sql_node *m;
-    bool fold = n->code != SL__N_CONST && n->code != SL__N_COLUMN;
+    /* A clock's value is read per evaluation: never folded. */
+    bool fold = n->code != SL__N_CONST && n->code != SL__N_COLUMN &&
+                n->code != SL__N_CLOCK;
     sl_value v;
     sl_status st = grow(b, nk);
     if (st != SL_OK)

@@ -34,7 +34,8 @@ typedef enum sl__sql_code {
     SL__N_RLIKE,   /* x, pattern; state: the compiled constant regex */
     SL__N_INDEX,   /* array, index (0-based) */
     SL__N_FIELD,   /* struct; column: the field's index */
-    SL__N_FUNC     /* fn over the kids; state: what fn->prepare made */
+    SL__N_FUNC,    /* fn over the kids; state: what fn->prepare made */
+    SL__N_CLOCK    /* a timestamp: *state, an _Atomic int64_t (ms) */
 } sl__sql_code;
 
 typedef struct sl__sql_node {

@@ -13,6 +13,8 @@
 
 #include "sql/ast.h"
 
+#include <stdatomic.h>
+
 /* ------------------------------------------------------------- scopes */
 
 /* One relation whose columns are in the input row: its columns are
@@ -45,8 +47,10 @@ typedef struct sl__sql_scope {
     /* Aggregate calls outside `replace` are an error naming the clause
      * ("aggregate functions are not allowed in WHERE"). */
     const char *clause;
-    /* current_timestamp() of this query (one value per query or batch). */
+    /* current_timestamp() of this query (one value per query), or, when
+     * clock is set, what *clock holds at evaluation (a stream's batch). */
     int64_t now_ms;
+    const _Atomic int64_t *clock;
 } sl__sql_scope;
 
 /* A compiled expression (immutable; shared by every thread). */

@@ -46,6 +46,7 @@ void sl__sql_plan_scope(const sl__sql_planner *pl, const sl__sql_plan *p,
     s->nrels = p->nrels;
     s->clause = clause;
     s->now_ms = pl->now_ms;
+    s->clock = pl->cat->clock;
 }
 
 char *sl__sql_plan_text(sl__sql_planner *pl, const sl__sql_expr *x)

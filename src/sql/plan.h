@@ -30,6 +30,10 @@ typedef struct sl__sql_catalog {
                    bool *is_stream, void **handle);
     sl_rdd *(*rdd)(void *user, void *handle, sl_engine *eng);
     void *user;
+    /* When set, current_timestamp() reads it per evaluation instead of
+     * the plan's now_ms: a SQL stream sets it to each batch's time, as
+     * Spark's current_timestamp in a streaming query is the batch's. */
+    const _Atomic int64_t *clock;
 } sl__sql_catalog;
 
 /* ---------------------------------------------------------------- plan */

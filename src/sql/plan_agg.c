@@ -265,6 +265,7 @@ sl_status sl__sql_plan_aggregate(sl__sql_planner *pl, const sl__sql_query *q,
     above.replace = replace;
     above.user = &c;
     above.now_ms = pl->now_ms;
+    above.clock = pl->cat->clock;
     above.clause = "the select list";
     for (i = 0; i < n; i++) {
         if (exprs[i]->kind == SL__SQL_FUNC &&

@@ -48,6 +48,7 @@ typedef struct sqls {
     bool two_streams;
     sl_dstream *owner; /* the stream that frees this */
     sl_rdd *cur;       /* job thread: the view's rows of the running batch */
+    _Atomic int64_t clock; /* the batch's time: current_timestamp() */
 } sqls;
 
 static void sqls_free(void *p)
@@ -194,7 +195,7 @@ static sl_status reject_fn(sl_task *t, const sl_value *in, void *user)
 static sl_status compile_reject(sqls *q, char *errbuf, size_t errlen)
 {
     sl__sql_rel input = {q->view_name, q->view_schema, 0};
-    sl__sql_scope scope = {&input, 1, NULL, NULL, "reject_when", 0};
+    sl__sql_scope scope = {&input, 1, NULL, NULL, "reject_when", 0, &q->clock};
     sl__sql_expr *x;
     sl__sql_error e;
     const sl_type *ty;
@@ -229,7 +230,7 @@ static sl_status stateless_fn(sl_rdd *in, int64_t time_ms, sl_rdd **out,
 {
     sqls *q = user;
     sl_status st;
-    SL__UNUSED(time_ms);
+    atomic_store_explicit(&q->clock, time_ms, memory_order_relaxed);
     q->cur = in;
     st = sl__sql_plan_rdd(q->plan, &q->cat, sl_context_engine(q->ctx), NULL,
                           NULL, out);
@@ -243,7 +244,7 @@ static sl_status partial_fn(sl_rdd *in, int64_t time_ms, sl_rdd **out,
     sqls *q = user;
     sl_rdd *rows;
     sl_status st;
-    SL__UNUSED(time_ms);
+    atomic_store_explicit(&q->clock, time_ms, memory_order_relaxed);
     q->cur = in;
     st = sl__sql_plan_rdd(q->agg->input, &q->cat, sl_context_engine(q->ctx),
                           NULL, NULL, &rows);
@@ -281,7 +282,7 @@ static sl_status finish_fn(sl_rdd *in, int64_t time_ms, sl_rdd **out,
     sqls *q = user;
     sl_rdd *rows;
     sl_status st;
-    SL__UNUSED(time_ms);
+    atomic_store_explicit(&q->clock, time_ms, memory_order_relaxed);
     st = sl__sql_exec_finish(q->agg, in, &rows);
     if (!st)
         st = sl__sql_plan_rdd(q->plan, &q->cat, sl_context_engine(q->ctx),
@@ -409,6 +410,15 @@ static sl_dstream *owned(sqls *q, sl_dstream *s)
     return s;
 }
 
+/* A transform of the SQL stream: a batch its input does not make (a
+ * queue's null entry) is none here either, not a failed job. */
+static sl_dstream *sql_transform(sqls *q, sl_dstream *in, sl_transform_fn fn)
+{
+    sl_dstream *s = sl_dstream_transform(in, fn, q);
+    sl__dstream_pass_missing(s);
+    return s;
+}
+
 /* The output stream of a planned query: its graph of operators. */
 static sl_dstream *build_graph(sqls *q, sl_output_mode mode)
 {
@@ -418,14 +428,15 @@ static sl_dstream *build_graph(sqls *q, sl_output_mode mode)
     if (q->reject)
         rows = owned(q, sl_dstream_flat_map(rows, reject_fn, q));
     if (!q->agg)
-        return owned(q, sl_dstream_transform(rows, stateless_fn, q));
-    mapped = sl_dstream_map_with_state(
-        owned(q, sl_dstream_transform(rows, partial_fn, q)), merge_state_fn, q,
-        0, NULL, 0);
-    out = sl_dstream_transform(mode == SL_OUTPUT_COMPLETE
-                                   ? sl_dstream_state_snapshots(mapped)
-                                   : mapped,
-                               finish_fn, q);
+        return owned(q, sql_transform(q, rows, stateless_fn));
+    mapped =
+        sl_dstream_map_with_state(owned(q, sql_transform(q, rows, partial_fn)),
+                                  merge_state_fn, q, 0, NULL, 0);
+    out = sql_transform(q,
+                        mode == SL_OUTPUT_COMPLETE
+                            ? sl_dstream_state_snapshots(mapped)
+                            : mapped,
+                        finish_fn);
     if (out)
         sl__dstream_name_with(out, mapped);
     return out;
@@ -535,7 +546,7 @@ sl_dstream *sl__sql_stream_build(sl_context *ctx, const char *query,
     q->ctx = ctx;
     q->tables = opts->tables;
     q->dead = opts->dead;
-    q->cat = (sl__sql_catalog){lookup, rel_rdd, q};
+    q->cat = (sl__sql_catalog){lookup, rel_rdd, q, &q->clock};
     if (setup(q, query, opts, &mode, &schema, errbuf, errlen)) {
         sl_schema_release(schema);
         sqls_free(q);

@@ -136,7 +136,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             eval_rows(p);
     }
     if (sl__sql_parse(text, &a, &q, &e) == SL_OK) {
-        sl__sql_catalog cat = {lookup, NULL, schema};
+        sl__sql_catalog cat = {lookup, NULL, schema, NULL};
         st = sl__sql_plan_build(text, q, &cat, 0, &a, &plan, &e);
         check_error(st, text, &e);
     }

@@ -10,6 +10,7 @@ running counts.
 Usage: test_sql_streams.py STREAMCTL SOURCE_ROOT
 """
 
+import datetime
 import json
 import os
 import sys
@@ -186,6 +187,36 @@ def case_static_tables(tmp):
         cmd="validate")
     check("$.tables.bad.schema:" in err + _ and "strin" in err + _,
           "bad schema: %r" % (err + _))
+
+
+def iso_ms(ms):
+    t = datetime.datetime.fromtimestamp(ms / 1000, datetime.timezone.utc)
+    return t.strftime("%Y-%m-%dT%H:%M:%S.") + "%03dZ" % (ms % 1000)
+
+
+def case_current_timestamp(tmp):
+    """current_timestamp() in a stream is each batch's time (Spark's
+    batch timestamp), not one value fixed when the query was planned:
+    in the select list, in WHERE, and above an aggregation."""
+    out, _ = run(tmp, write_job(tmp, {
+        "sql": "SELECT k, current_timestamp() AS now FROM src "
+               "WHERE current_timestamp() > "
+               "to_timestamp('1970-01-01 00:00:01.5')"}))
+    lines = [json.loads(x) for x in out.splitlines() if x.startswith("{")]
+    check(len(lines) == 3, "batches %r" % lines)
+    for b in lines:
+        check(all(r["now"] == iso_ms(b["time_ms"]) for r in b["records"]),
+              "batch %r" % b)
+    check(len({b["time_ms"] for b in lines}) == 3, "times %r" % lines)
+    # the first batch's time (1 s, manual clock) is before 1.5 s
+    check([len(b["records"]) for b in lines] == [0, 1, 2], "rows %r" % lines)
+    out, _ = run(tmp, write_job(tmp, {
+        "sql": "SELECT count(*) AS n, current_timestamp() AS at FROM src",
+        "output_mode": "update"}))
+    lines = [json.loads(x) for x in out.splitlines() if x.startswith("{")]
+    check([b["records"] for b in lines] ==
+          [[{"n": n, "at": iso_ms(b["time_ms"])}]
+           for n, b in zip([3, 4, 6], lines)], "aggregate %r" % lines)
 
 
 def main():

@@ -9,6 +9,7 @@ bool sqlrun_two;
 bool (*sqlrun_replace)(void *, const sl__sql_expr *, size_t *, const sl_type **,
                        sl__sql_error *);
 const char *sqlrun_clause = "WHERE";
+const _Atomic int64_t *sqlrun_clock;
 
 static sl_schema *g_t, *g_u;
 static sl_value g_row[14], g_arr[3], g_st[2];
@@ -46,7 +47,7 @@ static sl_status compile(const char *text, sl__arena *a, sl__sql_prog **p,
                          sl__sql_error *e)
 {
     sl__sql_rel rels[2] = {{"t", NULL, 0}, {"u", NULL, 12}};
-    sl__sql_scope sc = {rels, 1, NULL, NULL, NULL, 0};
+    sl__sql_scope sc = {rels, 1, NULL, NULL, NULL, 0, NULL};
     sl__sql_expr *x;
     sl_status st;
     init();
@@ -54,6 +55,7 @@ static sl_status compile(const char *text, sl__arena *a, sl__sql_prog **p,
     sc.nrels = sqlrun_two ? 2 : 1;
     sc.replace = sqlrun_replace, sc.clause = sqlrun_clause;
     sc.now_ms = 1704187800000;
+    sc.clock = sqlrun_clock;
     if ((st = sl__sql_parse_expr(text, a, &x, e)) != SL_OK)
         return st;
     return sl__sql_compile(x, &sc, a, p, e);

@@ -31,6 +31,8 @@ extern bool sqlrun_two;
 extern bool (*sqlrun_replace)(void *, const sl__sql_expr *, size_t *,
                               const sl_type **, sl__sql_error *);
 extern const char *sqlrun_clause;
+/* When set, the scope's clock (current_timestamp per evaluation). */
+extern const _Atomic int64_t *sqlrun_clock;
 /* Free what the calls allocated. */
 void sqlrun_reset(void);
 

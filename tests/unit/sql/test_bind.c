@@ -242,7 +242,7 @@ static void test_own_memory(void)
     sl__sql_prog *p;
     sl__sql_error e;
     sl__sql_rel rel = {"t", NULL, 0};
-    sl__sql_scope sc = {&rel, 0, NULL, NULL, "WHERE", 0};
+    sl__sql_scope sc = {&rel, 0, NULL, NULL, "WHERE", 0, NULL};
     sl_value v;
     char *junk;
     sl__arena_init(&ast, 4096);

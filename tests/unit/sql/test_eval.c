@@ -211,6 +211,37 @@ static void test_index_field_time(void)
     R("INTERVAL 2 SECONDS", "long 2000");
     R("current_timestamp()", "timestamp 2024-01-02 09:30:00");
     R("now() > ts - INTERVAL 1 DAY", "boolean true");
+    R("unix_timestamp()", "long 1704187800");
+    R("unix_timestamp(now())", "long 1704187800");
+}
+
+/* With a clock (a SQL stream's batch time), one compiled program reads
+ * it at each evaluation: never folded into a constant. */
+static void test_clock(void)
+{
+    static const char *const texts[] = {
+        "current_timestamp()", "unix_timestamp()", "now() + INTERVAL 1 SECOND",
+        "hour(current_timestamp())"};
+    static const int64_t want[2][4] = {{1000, 1, 2000, 0},
+                                       {7200000, 7200, 7201000, 2}};
+    _Atomic int64_t clock = 1000;
+    sl__arena a;
+    sl__sql_prog *p[4];
+    sl_value v;
+    size_t i, round;
+    sl__arena_init(&a, 4096);
+    sqlrun_clock = &clock;
+    for (i = 0; i < 4; i++)
+        SL_CHECK((p[i] = sqlrun_compile(texts[i], &a)) != NULL);
+    for (round = 0; round < 2; round++) {
+        for (i = 0; i < 4; i++) {
+            SL_CHECK(sl__sql_eval(p[i], sqlrun_row(), &a, &v) == SL_OK);
+            SL_CHECK(v.kind == SL_KIND_INT && v.u.i == want[round][i]);
+        }
+        atomic_store(&clock, 7200000);
+    }
+    sqlrun_clock = NULL;
+    sl__arena_free(&a);
 }
 
 static void test_cast_concat_func(void)
@@ -395,6 +426,7 @@ const sl_test_case SL_TESTS[] = {{"hook_set", test_hook_set},
                                  {"case", test_case},
                                  {"like", test_like},
                                  {"index_field_time", test_index_field_time},
+                                 {"clock", test_clock},
                                  {"cast_concat_func", test_cast_concat_func},
                                  {"bad_kinds", test_bad_kinds},
                                  {"threads", test_threads},

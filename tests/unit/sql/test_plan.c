@@ -58,7 +58,7 @@ static sl_rdd *table_rdd(void *user, void *handle, sl_engine *eng)
     return sl_rdd_parallelize(eng, t->rows, t->n, g_parts);
 }
 
-static const sl__sql_catalog g_cat = {lookup, table_rdd, NULL};
+static const sl__sql_catalog g_cat = {lookup, table_rdd, NULL, NULL};
 
 /* Run text: the result as CSV (header when header), lines joined by ';',
  * or "error: <first line of the formatted error>". */
