@@ -199,17 +199,18 @@ sl_status sl__sql_plan_cond(sl__sql_planner *pl, const sl__sql_expr *x,
 sl_status sl__sql_exec_aggregate(sl_engine *eng, const sl__sql_plan *p,
                                  sl_rdd *in, sl_rdd **out);
 /* plan_exec_agg.c, for streaming aggregation: the AGGREGATE node p's
- * partial aggregation of in as (key tuple, accumulator tuple) pairs; such
- * pairs finished into p's output rows; accumulator tuple b merged into a
- * copy of a in arena ar (a is never written to: it may be state). */
-sl_status sl__sql_exec_partial(const sl__sql_plan *p, sl_rdd *in, sl_rdd **out);
+ * partial aggregation of in (on eng) as (key tuple, accumulator tuple)
+ * pairs, where a global aggregation (no GROUP BY) has its one group's
+ * pair even over no rows, as Spark's one row; such pairs finished into
+ * p's output rows; accumulator tuple b merged into a copy of a in arena
+ * ar (a is never written to: it may be state). */
+sl_status sl__sql_exec_partial(sl_engine *eng, const sl__sql_plan *p,
+                               sl_rdd *in, sl_rdd **out);
 sl_status sl__sql_exec_finish(const sl__sql_plan *p, sl_rdd *pairs,
                               sl_rdd **out);
 sl_status sl__sql_agg_merge_accs(const sl__sql_plan *p, const sl_value *a,
                                  const sl_value *b, sl__arena *ar,
                                  sl_value *out);
-sl_status sl__sql_agg_empty_row(sl_engine *eng, const sl__sql_plan *p,
-                                sl_value *row);
 sl_status sl__sql_exec_join(sl_engine *eng, const sl__sql_plan *p, sl_rdd *l,
                             sl_rdd *r, sl_rdd **out);
 

@@ -299,21 +299,9 @@ static sl_status run_limit(const sl__sql_plan *p, result *r)
 
 static sl_status run_aggregate(exec_ctx *x, const sl__sql_plan *p, result *r)
 {
-    sl_value *row;
-    sl_status st = sl__sql_exec_aggregate(x->eng, p, as_rdd(x, r), &r->rdd);
-    if (st || p->nprogs)
-        return st;
-    /* Without GROUP BY an aggregation gives one row even over no rows. */
-    if ((st = as_rows(r)) || r->n)
-        return st;
-    r->rdd = NULL;
-    if (!(row = sl__engine_scope_alloc(x->eng, sizeof *row)))
-        return SL_ENOMEM;
-    if ((st = sl__sql_agg_empty_row(x->eng, p, row)))
-        return st;
-    r->rows = row;
-    r->n = 1;
-    return SL_OK;
+    /* Without GROUP BY one row even over no rows: the partial
+     * aggregation makes the one group's pair (sl__sql_exec_partial). */
+    return sl__sql_exec_aggregate(x->eng, p, as_rdd(x, r), &r->rdd);
 }
 
 static sl_status run_two(exec_ctx *x, const sl__sql_plan *p, result *r)

@@ -223,11 +223,33 @@ static sl_status acc_create_fn(sl_task *t, const sl_value *in, sl_value *out,
 
 /* Partial aggregation per partition, then accumulators merged per key
  * across partitions by combine_by_key (the final HashAggregate). */
-sl_status sl__sql_exec_partial(const sl__sql_plan *p, sl_rdd *in, sl_rdd **out)
+/* The pair of a global aggregation's one group before any row: the
+ * empty key tuple and fresh accumulators (merging them changes nothing),
+ * in eng's scope. */
+static sl_rdd *global_pair(sl_engine *eng, const sl__sql_plan *p)
+{
+    sl__arena *a = sl__engine_scope_arena(eng);
+    sl_value *accs = sl__arena_alloc(a, (p->naggs + 1) * sizeof *accs);
+    sl_value *kv = sl__arena_alloc(a, 3 * sizeof *kv);
+    size_t i;
+    if (!accs || !kv)
+        return NULL;
+    for (i = 0; i < p->naggs; i++)
+        p->aggs[i].fn->init(&accs[i]);
+    kv[0] = sl_composite(SL_KIND_TUPLE, NULL, 0);
+    kv[1] = sl_composite(SL_KIND_TUPLE, accs, p->naggs);
+    kv[2] = sl_composite(SL_KIND_PAIR, kv, 2);
+    return sl_rdd_parallelize(eng, &kv[2], 1, 1);
+}
+
+sl_status sl__sql_exec_partial(sl_engine *eng, const sl__sql_plan *p,
+                               sl_rdd *in, sl_rdd **out)
 {
     void *u = (void *)p;
-    *out = sl_rdd_combine_by_key(sl__rdd_fold_partitions(in, &partial_ops, u),
-                                 acc_create_fn, merge_combiners_fn,
+    sl_rdd *pairs = sl__rdd_fold_partitions(in, &partial_ops, u);
+    if (pairs && !p->nprogs)
+        pairs = sl_rdd_union(pairs, global_pair(eng, p));
+    *out = sl_rdd_combine_by_key(pairs, acc_create_fn, merge_combiners_fn,
                                  merge_combiners_fn, u, 0);
     return *out ? SL_OK : SL_EUSER;
 }
@@ -236,8 +258,7 @@ sl_status sl__sql_exec_aggregate(sl_engine *eng, const sl__sql_plan *p,
                                  sl_rdd *in, sl_rdd **out)
 {
     sl_rdd *partial;
-    sl_status st = sl__sql_exec_partial(p, in, &partial);
-    SL__UNUSED(eng);
+    sl_status st = sl__sql_exec_partial(eng, p, in, &partial);
     if (st != SL_OK)
         return st;
     *out = sl_rdd_map(partial, finish_fn, (void *)p);
@@ -249,25 +270,6 @@ sl_status sl__sql_exec_finish(const sl__sql_plan *p, sl_rdd *pairs,
 {
     *out = sl_rdd_map(pairs, finish_fn, (void *)p);
     return *out ? SL_OK : SL_EUSER;
-}
-
-sl_status sl__sql_agg_empty_row(sl_engine *eng, const sl__sql_plan *p,
-                                sl_value *row)
-{
-    sl__arena *a = sl__engine_scope_arena(eng);
-    sl_value *items = sl__arena_alloc(a, (p->naggs + 1) * sizeof *items);
-    size_t i;
-    if (!items)
-        return SL_ENOMEM;
-    for (i = 0; i < p->naggs; i++) {
-        sl_value acc;
-        sl_status st;
-        p->aggs[i].fn->init(&acc);
-        if ((st = p->aggs[i].fn->finish(&acc, a, &items[i])))
-            return st;
-    }
-    *row = sl_composite(SL_KIND_TUPLE, items, p->naggs);
-    return SL_OK;
 }
 
 /* --------------------------------------------------------------- join */

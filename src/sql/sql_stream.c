@@ -250,7 +250,7 @@ static sl_status partial_fn(sl_rdd *in, int64_t time_ms, sl_rdd **out,
                           NULL, NULL, &rows);
     q->cur = NULL;
     if (!st)
-        st = sl__sql_exec_partial(q->agg, rows, out);
+        st = sl__sql_exec_partial(sl_context_engine(q->ctx), q->agg, rows, out);
     return st ? fail(q, st, "partial aggregation") : SL_OK;
 }
 
