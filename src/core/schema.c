@@ -25,6 +25,7 @@ struct sl_schema {
 
 struct sl__schema_builder {
     sl_schema *s;
+    bool duplicates; /* a name may come twice */
     char err[256];
 };
 
@@ -327,6 +328,11 @@ static sl_status builder_grow(sl_schema *s)
     return SL_OK;
 }
 
+void sl__schema_builder_allow_duplicates(sl__schema_builder *b)
+{
+    b->duplicates = true;
+}
+
 sl_status sl__schema_builder_add(sl__schema_builder *b, const char *name,
                                  size_t len, const sl_type *type)
 {
@@ -334,7 +340,7 @@ sl_status sl__schema_builder_add(sl__schema_builder *b, const char *name,
     char *copy;
     const sl_type *t;
     size_t i;
-    for (i = 0; i < s->n; i++)
+    for (i = 0; i < s->n && !b->duplicates; i++)
         if (name_eq(name, len, s->names[i]))
             return sl__errbuf(b->err, sizeof b->err, SL_EINVAL,
                               "duplicate column \"%.*s\"", (int)len, name);

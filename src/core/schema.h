@@ -25,6 +25,12 @@ sl__schema_builder *sl__schema_builder_new(void);
  */
 sl_status sl__schema_builder_add(sl__schema_builder *b, const char *name,
                                  size_t len, const sl_type *type);
+/**
+ * Let b take a name twice (a query's result: `SELECT *` over a join whose
+ * sides share a column name has both, as Spark's; sl_schema_find gives
+ * the first).
+ */
+void sl__schema_builder_allow_duplicates(sl__schema_builder *b);
 /** The message of the last failed add. */
 const char *sl__schema_builder_errmsg(const sl__schema_builder *b);
 /** The schema (the builder is freed either way); NULL when out of memory. */

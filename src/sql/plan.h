@@ -121,11 +121,14 @@ typedef struct sl__sql_result {
     size_t n;
 } sl__sql_result;
 
+/** The schema of p's output columns (a name may come twice, as in
+ * `SELECT *` over a join). SL_ENOMEM. */
+sl_status sl__sql_plan_schema(const sl__sql_plan *p, sl_schema **out);
+
 /**
- * Run p as a batch job on eng: rows with their schema in *out. The
- * result's schema needs distinct column names: SL_EINVAL otherwise, as
- * every failure with the message in errbuf (the engine's message for a
- * failed job).
+ * Run p as a batch job on eng: rows with their schema in *out; every
+ * failure with the message in errbuf (the engine's message for a failed
+ * job).
  */
 sl_status sl__sql_plan_run(const sl__sql_plan *p, const sl__sql_catalog *cat,
                            sl_engine *eng, sl__sql_result *out, char *errbuf,

@@ -376,21 +376,17 @@ static sl_status run(exec_ctx *x, const sl__sql_plan *p, result *out)
     return out->rdd ? SL_OK : SL_EUSER;
 }
 
-static sl_status result_schema(const sl__sql_plan *p, sl_schema **out,
-                               char *errbuf, size_t errlen)
+sl_status sl__sql_plan_schema(const sl__sql_plan *p, sl_schema **out)
 {
     sl__schema_builder *b = sl__schema_builder_new();
     size_t i;
     if (!b)
         return SL_ENOMEM;
+    sl__schema_builder_allow_duplicates(b);
     for (i = 0; i < p->ncolumns; i++) {
         sl_status st = sl__schema_builder_add(b, p->names[i],
                                               strlen(p->names[i]), p->types[i]);
         if (st) {
-            snprintf(errbuf, errlen,
-                     "the result has two columns called '%s': give them "
-                     "distinct aliases",
-                     p->names[i]);
             sl__schema_builder_free(b);
             return st;
         }
@@ -407,8 +403,10 @@ sl_status sl__sql_plan_run(const sl__sql_plan *p, const sl__sql_catalog *cat,
     result r;
     sl_status st;
     memset(out, 0, sizeof *out);
-    if ((st = result_schema(p, &out->schema, errbuf, errlen)))
+    if ((st = sl__sql_plan_schema(p, &out->schema))) {
+        snprintf(errbuf, errlen, "out of memory");
         return st;
+    }
     st = run(&x, p, &r);
     if (!st)
         st = as_rows(&r);

@@ -442,27 +442,6 @@ static sl_dstream *build_graph(sqls *q, sl_output_mode mode)
     return out;
 }
 
-static sl_status out_schema(const sl__sql_plan *p, sl_schema **out,
-                            char *errbuf, size_t errlen)
-{
-    sl__schema_builder *b = sl__schema_builder_new();
-    size_t i;
-    if (!b)
-        return SL_ENOMEM;
-    for (i = 0; i < p->ncolumns; i++)
-        if (sl__schema_builder_add(b, p->names[i], strlen(p->names[i]),
-                                   p->types[i])) {
-            snprintf(errbuf, errlen,
-                     "the result has two columns called '%s': give them "
-                     "distinct aliases",
-                     p->names[i]);
-            sl__schema_builder_free(b);
-            return SL_EINVAL;
-        }
-    *out = sl__schema_builder_finish(b);
-    return *out ? SL_OK : SL_ENOMEM;
-}
-
 static sl_status describe(sl_dstream *out, sqls *q, sl_output_mode mode,
                           const sl_schema *schema)
 {
@@ -520,9 +499,12 @@ static sl_status setup(sqls *q, const char *query, sl__sql_stream_opts *opts,
         snprintf(errbuf, errlen, "out of memory");
         return SL_ENOMEM;
     }
-    if ((st = prepare(q, mode, errbuf, errlen)) ||
-        (st = out_schema(q->plan, schema, errbuf, errlen)))
+    if ((st = prepare(q, mode, errbuf, errlen)))
         return st;
+    if ((st = sl__sql_plan_schema(q->plan, schema))) {
+        snprintf(errbuf, errlen, "out of memory");
+        return st;
+    }
     if (reject && (st = compile_reject(q, errbuf, errlen)))
         opts->reject_failed = true;
     return st;

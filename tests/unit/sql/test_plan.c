@@ -245,9 +245,12 @@ static void errors(void)
     Q("SELECT k FROM t JOIN u ON t.k = u.k",
       "error: line 1, column 8: reference 'k' is ambiguous, could be: t.k, "
       "u.k");
-    Q("SELECT * FROM t JOIN u ON t.k = u.k",
-      "run error: the result has two columns called 'k': give them distinct "
-      "aliases");
+    /* a result may name a column twice, as Spark's (not a sub-query) */
+    QH("SELECT * FROM t JOIN u ON t.k = u.k AND w = 21",
+       "k,v,d,k,w;b,2,,b,21;b,5,-1.0,b,21");
+    Q("SELECT k FROM (SELECT t.k, u.k FROM t JOIN u ON t.k = u.k) x",
+      "error: line 1, column 15: the sub-query has two columns called 'k': "
+      "give them distinct aliases");
 }
 
 static void all_partitions(void)
