@@ -443,6 +443,41 @@ typedef struct select_ctx {
     size_t *order_cols;
 } select_ctx;
 
+/*
+ * x with each unqualified column naming an output column (an alias,
+ * `ORDER BY n * 2` after `count(*) AS n`) replaced by that item's
+ * expression, as Spark resolves a sort's names against the select list
+ * before its input; x itself when nothing is replaced. NULL: no memory.
+ */
+static const sl__sql_expr *with_aliases(sl__sql_planner *pl,
+                                        const sl__sql_expr *x,
+                                        const item *items, size_t n)
+{
+    sl__sql_expr *copy;
+    const sl__sql_expr **args = NULL;
+    size_t i;
+    bool changed = false;
+    if (x->kind == SL__SQL_COLUMN && !x->qualifier) {
+        for (i = 0; i < n; i++)
+            if (!strcasecmp(items[i].name, x->name))
+                return items[i].expr;
+        return x;
+    }
+    if (x->nargs && !(args = sl__arena_alloc(pl->a, x->nargs * sizeof *args)))
+        return NULL;
+    for (i = 0; i < x->nargs; i++) {
+        if (!(args[i] = with_aliases(pl, x->args[i], items, n)))
+            return NULL;
+        changed = changed || args[i] != x->args[i];
+    }
+    if (!changed)
+        return x;
+    if (!(copy = sl__arena_memdup(pl->a, x, sizeof *x)))
+        return NULL;
+    copy->args = (sl__sql_expr **)args;
+    return copy;
+}
+
 /* Resolve ORDER BY against the select list; keys it does not name get
  * hidden columns n, n + 1, ... */
 static sl_status resolve_order(sl__sql_planner *pl, const sl__sql_query *q,
@@ -475,7 +510,8 @@ static sl_status resolve_order(sl__sql_planner *pl, const sl__sql_query *q,
                                      "DISTINCT must be in the select list",
                                      sl__sql_plan_text(pl, x));
         c->order_cols[i] = c->n;
-        c->exprs[c->n++] = x;
+        if (!(c->exprs[c->n++] = with_aliases(pl, x, c->items, c->nitems)))
+            return SL_ENOMEM;
     }
     return SL_OK;
 }

@@ -155,6 +155,11 @@ static void queries(void)
     QH("SELECT t.* FROM t WHERE v = 2", "k,v,d;b,2,");
     QH("SELECT 1 + 1", "1 + 1;2");
     Q("SELECT v FROM t ORDER BY v DESC LIMIT 2", "5;4");
+    /* an alias inside a larger ORDER BY expression, and beside a column
+     * of the input */
+    Q("SELECT k, v * 10 AS x FROM t WHERE v < 4 ORDER BY -x", "a,30;b,20;a,10");
+    Q("SELECT k, v % 2 AS odd FROM t WHERE v IS NOT NULL ORDER BY odd * 10 + v",
+      "b,0;,0;a,1;a,1;b,1");
     Q("SELECT k FROM t ORDER BY v DESC NULLS FIRST LIMIT 2", "c;b");
     Q("SELECT k FROM t ORDER BY d", "b;b;;c;a;a");
     /* sub-query with an alias, its columns by qualifier */
