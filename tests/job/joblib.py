@@ -3,6 +3,7 @@ with a time limit, and the exception a failed check raises."""
 
 import signal
 import subprocess
+import sys
 import tempfile
 
 
@@ -49,3 +50,12 @@ def run_cases(cases, errors=(Failure,)):
                 failed += 1
                 print("FAIL: %s: %s: %s" % (name, type(e).__name__, e))
     return 1 if failed else 0
+
+
+def run_module_cases(module_globals):
+    """A test script's main: STREAMCTL (the module's global) from argv[1],
+    then every case_NAME function of the module by run_cases."""
+    module_globals["STREAMCTL"] = sys.argv[1]
+    cases = [(n[5:], f) for n, f in list(module_globals.items())
+             if n.startswith("case_")]
+    return run_cases(cases)

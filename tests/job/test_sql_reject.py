@@ -17,7 +17,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from joblib import Failure, run_cases, run_streamctl  # noqa: E402
+from joblib import Failure, run_module_cases, run_streamctl  # noqa: E402
 
 STREAMCTL = None
 
@@ -167,13 +167,5 @@ def case_validate(tmp):
           "validate created the dead-letter file")
 
 
-def main():
-    global STREAMCTL
-    STREAMCTL = sys.argv[1]
-    cases = [(n[5:], f) for n, f in globals().items()
-             if n.startswith("case_")]
-    return run_cases(cases)
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_module_cases(globals()))
