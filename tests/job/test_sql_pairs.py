@@ -110,6 +110,38 @@ def case_pairs_untyped(tmp):
         "batches %r" % batches_of(out))
 
 
+def case_defaults(tmp):
+    """count_by_value counts (long); swap makes pairs of unknown values
+    (strings); two SQL streams share one input's view."""
+    streams = {"words": {"from": "lines",
+                         "ops": [{"op": "flat_map", "fn": "split_words"}]},
+               "cv": {"from": "words", "ops": [{"op": "count_by_value"}]},
+               "sw": {"from": "cv", "ops": [{"op": "map", "fn": "swap"}]},
+               "q": {"sql": "SELECT key, value + 1 AS v FROM cv "
+                            "WHERE key = 'a'"},
+               "q2": {"sql": "SELECT value AS w FROM cv WHERE value > 1"},
+               "q3": {"sql": "SELECT key AS n, value AS w FROM sw "
+                             "WHERE value = 'a'"}}
+    path = write_job(tmp, {"lines": queue(LINES)}, streams, "q")
+    with open(path) as f:
+        job = json.load(f)
+    job["sinks"] += [{"from": "q2", "type": "console", "format": "json"},
+                     {"from": "q3", "type": "console", "format": "json"}]
+    with open(path, "w") as f:
+        json.dump(job, f)
+    out, _ = run(tmp, path)
+    by = {}
+    for line in out.splitlines():
+        if line.startswith("{"):
+            o = json.loads(line)
+            by.setdefault(o["stream"], []).append(o["records"])
+    check(by.get("q") == [[{"key": "a", "v": 3}], [{"key": "a", "v": 2}], []],
+          "q %r" % by.get("q"))
+    check(by.get("q2") == [[{"w": 2}], [{"w": 2}], []], "q2 %r" % by.get("q2"))
+    check(by.get("q3") == [[{"n": "2", "w": "a"}], [{"n": "1", "w": "a"}],
+                           []], "q3 %r" % by.get("q3"))
+
+
 def case_tuples(tmp):
     batches = [[["x", 1, 2.5], ["y", 2, 0.5]], [["z", 3, 1]]]
     for schema in ["name string, n long, w double", "string, long, double"]:
