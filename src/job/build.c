@@ -142,24 +142,16 @@ static sl_status op_params(sl_job *job, const job_stream *s, size_t k,
 }
 
 /* A SQL stream: its input registered as a view under its job-file name
- * (the rate source's tuples as Spark's `timestamp, value` rows), the
- * query planned against it; errors at "$.streams.NAME.sql". */
+ * (views.c: the rows it reads), the query planned against it; errors at
+ * "$.streams.NAME.sql". */
 static sl_status build_sql(sl_job *job, job_stream *s)
 {
     char err[1024];
     const char *path = sl__job_path_field(job, s->path, "sql");
-    job_source *src = sl__job_find_source(job, s->from);
-    sl_dstream *in = lookup(job, s->from);
-    sl_schema *rate = NULL;
     sl__sql_stream_opts opts = {0};
     sl_status st;
-    if (src && !strcmp(src->def->type, "rate") &&
-        sl_schema_parse("timestamp timestamp, value long", &rate, NULL, 0))
-        return sl__job_fail(job, SL_ENOMEM, path, "out of memory");
-    st = sl_dstream_register_view_schema(in, s->from, rate);
-    sl_schema_release(rate);
-    if (st)
-        return sl__job_ctx_fail(job, path);
+    if ((st = sl__job_register_view(job, s->from, lookup(job, s->from), path)))
+        return st;
     opts.mode = (sl_output_mode)s->output_mode;
     opts.tables = job->files ? sl__sql_files_catalog(job->files) : NULL;
     opts.reject_when = s->reject_when;

@@ -270,6 +270,7 @@ struct job_source {
     size_t partitions;
     sl_value **batches; /* queue: per batch its records, NULL = no batch */
     size_t *batch_len, nbatches;
+    bool viewed; /* registered as a view already */
     sl_dstream *stream;
 };
 
@@ -284,6 +285,11 @@ typedef struct job_stream {
     size_t depth;         /* operators on the longest path from a source */
     int elem;             /* elem_kind of its records after its ops */
     const char *elem_why; /* where that kind comes from, for messages */
+    bool int_values;      /* pairs whose values are certainly integers */
+    /* "schema" (DDL) of an ops stream: how SQL streams read its records,
+     * or NULL (docs/sql.md "Input rows"). */
+    const char *schema;
+    bool viewed; /* registered as a view already */
     sl_dstream *stream;
     /* A SQL stream ("sql" instead of "ops"; from: the one source or
      * stream its query reads): the query and its output mode. */
@@ -387,6 +393,19 @@ void sl__job_walk_graph(sl_job *job, const cJSON *streams_json);
 /* kinds.c: report operators given records they cannot take (s's inputs
  * already checked), and set s->elem. */
 void sl__job_check_kinds(sl_job *job, job_stream *s);
+/* What the records of the source or stream called name are (after the
+ * kinds were checked); *ints: pairs whose values are certainly integers. */
+elem_kind sl__job_input_elem(sl_job *job, const char *name, bool *ints);
+
+/* views.c: a stream's "schema" DDL as written, else as types only
+ * ("string, long"), named key, value (pairs true, two columns), value
+ * (one column) or _1, _2, ...; why gets the error of the DDL as written. */
+sl_status sl__job_view_schema_parse(const char *ddl, bool pairs,
+                                    sl_schema **out, char *why, size_t n);
+/* Register the source or stream called name (built: in) as the view SQL
+ * streams read, once; a failure is reported at path. */
+sl_status sl__job_register_view(sl_job *job, const char *name, sl_dstream *in,
+                                const char *path);
 
 /* Parse text into job, with the overrides sets[0..nsets) applied to the
  * document first (called by sl_job_parse; problems recorded). */

@@ -13,10 +13,12 @@
 typedef struct kind {
     elem_kind k;
     const char *why; /* for ELEM_NOT_PAIR: "X gives Y" */
+    bool ints;       /* pairs whose values are certainly integers */
 } kind;
 
-static const kind unknown = {ELEM_UNKNOWN, NULL};
-static const kind pairs = {ELEM_PAIR, NULL};
+static const kind unknown = {ELEM_UNKNOWN, NULL, false};
+static const kind pairs = {ELEM_PAIR, NULL, false};
+static const kind int_pairs = {ELEM_PAIR, NULL, true};
 
 static bool is(const char *name, const char *const *names)
 {
@@ -28,7 +30,8 @@ static bool is(const char *name, const char *const *names)
 
 static kind not_pair(sl_job *job, const char *who, const char *what)
 {
-    kind k = {ELEM_NOT_PAIR, sl__job_printf(job, "%s gives %s", who, what)};
+    kind k = {ELEM_NOT_PAIR, sl__job_printf(job, "%s gives %s", who, what),
+              false};
     return k.why ? k : unknown;
 }
 
@@ -52,7 +55,7 @@ static kind input_kind(sl_job *job, const char *name)
     job_stream *s = name ? sl__job_find_stream(job, name) : NULL;
     job_source *src;
     if (s) {
-        kind k = {(elem_kind)s->elem, s->elem_why};
+        kind k = {(elem_kind)s->elem, s->elem_why, s->int_values};
         return s->bad ? unknown : k;
     }
     src = name ? sl__job_find_source(job, name) : NULL;
@@ -97,7 +100,9 @@ static kind fn_kind(sl_job *job, job_stream *s, const job_op *op, kind in)
     if (f->on != ON_ELEMENT) {
         const char *what = sl__job_printf(job, "\"on\": \"%s\"",
                                           f->on == ON_KEY ? "key" : "value");
-        return need_pairs(job, s, op, path, what, in) ? pairs : unknown;
+        if (!need_pairs(job, s, op, path, what, in))
+            return unknown;
+        return f->on == ON_KEY && in.k == ELEM_PAIR ? in : pairs;
     }
     if (is(name, on_pairs) &&
         !need_pairs(job, s, op, path,
@@ -112,6 +117,9 @@ static kind fn_kind(sl_job *job, job_stream *s, const job_op *op, kind in)
                    : unknown;
     if (strcmp(name, "identity") == 0)
         return in;
+    if (strcmp(name, "pair_one") == 0 ||
+        (strcmp(name, "pair_with") == 0 && f->arg.kind == SL_KIND_INT))
+        return int_pairs;
     if (is(name, to_pairs))
         return pairs;
     if (who && is(name, to_str))
@@ -150,8 +158,12 @@ static const char *const pair_ops[] = {"map_values",
                                        "update_state_by_key",
                                        "map_with_state",
                                        NULL};
-static const char *const gives_pairs[] = {
-    "count_by_value", "count_by_value_and_window", "state_snapshots", NULL};
+static const char *const gives_pairs[] = {"state_snapshots", NULL};
+static const char *const gives_counts[] = {"count_by_value",
+                                           "count_by_value_and_window", NULL};
+/* Reduce functions that keep integers integers (sums wrap as Java's). */
+static const char *const keeps_ints[] = {"sum",   "subtract", "min", "max",
+                                         "first", "last",     NULL};
 static const char *const keeps_kind[] = {"filter", "repartition", "window",
                                          NULL};
 
@@ -174,8 +186,18 @@ static kind union_kind(sl_job *job, const job_op *op, kind in)
         kind k = input_kind(job, op->with[w]);
         if (k.k != in.k)
             return unknown;
+        in.ints &= k.ints;
     }
     return in;
+}
+
+/* A reduce_by_key's pairs: integers when its input's are and its
+ * functions keep them so. */
+static kind by_key_kind(const job_op *op, kind in)
+{
+    bool ints = in.ints && op->fn && is(op->fn->def->info.name, keeps_ints) &&
+                (!op->inverse || is(op->inverse->def->info.name, keeps_ints));
+    return ints ? int_pairs : pairs;
 }
 
 static kind op_kind(sl_job *job, job_stream *s, const job_op *op, kind in)
@@ -192,8 +214,13 @@ static kind op_kind(sl_job *job, job_stream *s, const job_op *op, kind in)
                             op->timeout_emit == EMIT_PAIR)
                        ? pairs
                        : unknown;
+        if (strcmp(name, "reduce_by_key") == 0 ||
+            strcmp(name, "reduce_by_key_and_window") == 0)
+            return by_key_kind(op, in);
         return pairs;
     }
+    if (is(name, gives_counts))
+        return int_pairs;
     if (is(name, gives_pairs))
         return pairs;
     if (is(name, keeps_kind))
@@ -235,4 +262,12 @@ void sl__job_check_kinds(sl_job *job, job_stream *s)
     }
     s->elem = (int)k.k;
     s->elem_why = k.why;
+    s->int_values = k.k == ELEM_PAIR && k.ints;
+}
+
+elem_kind sl__job_input_elem(sl_job *job, const char *name, bool *ints)
+{
+    kind k = input_kind(job, name);
+    *ints = k.k == ELEM_PAIR && k.ints;
+    return k.k;
 }

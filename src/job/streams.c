@@ -466,10 +466,29 @@ static void read_sql(sl_job *job, job_stream *s, const cJSON *j,
     sl__arena_free(&a);
 }
 
+/* "schema" of an ops stream: checked here (names aside: they depend on
+ * the kinds, found later), used by the views of its SQL readers. */
+static void read_schema(sl_job *job, job_stream *s, const cJSON *j)
+{
+    const char *path = sl__job_path_field(job, s->path, "schema");
+    const cJSON *f = sl__job_field(job, j, s->path, "schema", false);
+    sl_schema *sc = NULL;
+    char why[256];
+    if (!f)
+        return;
+    if (!(s->schema = sl__job_read_string(job, f, path)))
+        return;
+    if (sl__job_view_schema_parse(s->schema, false, &sc, why, sizeof why)) {
+        sl__job_problem(job, f, path, "%s", why);
+        s->schema = NULL;
+    }
+    sl_schema_release(sc);
+}
+
 static void read_stream(sl_job *job, job_stream *s, const cJSON *j)
 {
-    static const char *const fields[] = {"from",        "ops",         "sql",
-                                         "output_mode", "reject_when", NULL};
+    static const char *const fields[] = {
+        "from", "ops", "sql", "output_mode", "reject_when", "schema", NULL};
     static const char *const sql_only[] = {"output_mode", "reject_when"};
     const cJSON *from, *ops, *o, *sql;
     size_t i;
@@ -481,9 +500,14 @@ static void read_stream(sl_job *job, job_stream *s, const cJSON *j)
     }
     sl__job_check_fields(job, j, s->path, fields);
     if ((sql = sl__job_field(job, j, s->path, "sql", false))) {
+        if (sl__job_field(job, j, s->path, "schema", false))
+            sl__job_problem(job, j, s->path,
+                            "\"schema\" belongs to a stream of \"ops\" "
+                            "(a SQL stream's rows are its query's)");
         read_sql(job, s, j, sql);
         return;
     }
+    read_schema(job, s, j);
     for (i = 0; i < 2; i++)
         if (sl__job_field(job, j, s->path, sql_only[i], false))
             sl__job_problem(job, j, s->path,
