@@ -307,6 +307,7 @@ sl__schema_builder *sl__schema_builder_new(void)
     atomic_init(&s->refs, 1);
     sl__arena_init(&s->arena, 512);
     b->s = s;
+    b->duplicates = false;
     b->err[0] = '\0';
     return b;
 }

@@ -56,6 +56,7 @@ static void sqls_free(void *p)
     sqls *q = p;
     if (!q)
         return;
+    sl_schema_release((sl_schema *)q->view_schema);
     sl__arena_free(&q->a);
     sl_free(q->text);
     sl_free(q);
@@ -83,9 +84,10 @@ static bool lookup(void *user, const char *name, const sl_schema **schema,
     *handle = r;
     if (s && q->view && q->view != s)
         q->two_streams = true;
-    else if (s) {
+    else if (s && !q->view) {
+        /* held: a view registered again later frees the one planned on */
         q->view = s;
-        q->view_schema = *schema;
+        q->view_schema = sl_schema_retain(*schema);
         q->view_name = sl__arena_memdup(&q->a, name, strlen(name) + 1);
     }
     return true;
