@@ -444,6 +444,23 @@ SL_EXPORT sl_status sl_dstream_register_view_schema(sl_dstream *s,
                                                     const sl_schema *schema);
 
 /**
+ * @brief Spark's withWatermark: s's rows carry their event time in the
+ * timestamp column `column` (of s's schema, else of its view's), and the
+ * context's watermark follows it: after each batch, the greatest event
+ * time s has shown minus delay_ms (several streams combine by the
+ * `watermark_policy` property: min, the default, or max), used from the
+ * next batch on, never moving back. SQL streams over s drop rows behind it
+ * (counted, dead letters of reason "late"), evict state below it and emit
+ * append-mode windows once it passes their end (docs/sql.md "Event time
+ * and watermarks"). The watermark is in the checkpoint and the progress
+ * entry's `event_time`.
+ * @returns SL_OK; SL_EINVAL (no such timestamp column, negative delay, a
+ * stream without schema), SL_ESTATE (after start), SL_ENOMEM.
+ */
+SL_EXPORT sl_status sl_dstream_set_watermark(sl_dstream *s, const char *column,
+                                             int64_t delay_ms);
+
+/**
  * @brief A SQL stream (docs/sql.md "Streaming queries"): query (Spark SQL
  * 3.5) over the views of ctx, run every batch. Projections, filters,
  * explode and joins with static tables run per batch (append mode; update

@@ -48,6 +48,18 @@ static const sl__conf_row sl__conf_rows[] = {
             "n x batch_interval), for tests and replays."),
     SL__ROW("max_batches", SL_CONF_INT, "0", 0, INT64_MAX / 2, NULL,
             "Stop after this many batches (0 = no limit)."),
+    SL__ROW("watermark_policy", SL_CONF_ENUM, "min", 0, 0, "min|max",
+            "How the watermarks of several streams combine into the one the "
+            "SQL streams use: min (the slowest input decides, nothing of it "
+            "is late) or max (the fastest decides; rows of slower inputs may "
+            "be dropped as late). Spark's "
+            "spark.sql.streaming.multipleWatermarkPolicy."),
+    SL__ROW("no_data_batches", SL_CONF_BOOL, "true", 0, 0, NULL,
+            "Whether a batch without new input moves event-time output on: "
+            "with true (Spark's default) such a batch uses the watermark the "
+            "last batch raised, emitting the windows it closes and evicting "
+            "their state; with false only a batch with input does (Spark's "
+            "spark.sql.streaming.noDataMicroBatches.enabled)."),
     SL__ROW("max_queued_batches", SL_CONF_INT, "2", 1, 10000, NULL,
             "Batches that may wait for the job thread. When that many wait, "
             "further ticks are absorbed into the next batch made (input "

@@ -272,6 +272,14 @@ sl_status sl_job_build(sl_job *job, sl_context **out)
         st = build_tables(job);
     for (i = 0; st == SL_OK && i < job->norder; i++)
         st = build_stream(job, job->order[i]);
+    /* Watermarks last: a source's view schema (the rate source's) is
+     * known once the SQL streams reading it are built. */
+    for (i = 0; st == SL_OK && i < job->nsources; i++)
+        st = sl__job_apply_watermark(job, job->sources[i].stream,
+                                     &job->sources[i].wm);
+    for (i = 0; st == SL_OK && i < job->nstreams; i++)
+        st = sl__job_apply_watermark(job, job->streams[i].stream,
+                                     &job->streams[i].wm);
     for (i = 0; st == SL_OK && i < job->nsinks; i++)
         st = build_sink(job, &job->sinks[i]);
     if (st == SL_OK && sl__context_set_job_name(job->ctx, sl_job_name(job)))

@@ -260,7 +260,18 @@ const sink_def *sl__job_sink_find(const char *type);
 /* The i-th sink type's name, or NULL past the last (for hints). */
 const char *sl__job_sink_type_at(size_t i);
 
+/* A "watermark" field (watermark.c): ok when it is complete and valid. */
+typedef struct job_wm {
+    const char *column, *path;
+    int64_t delay_ms;
+    bool ok;
+} job_wm;
+void sl__job_read_watermark(sl_job *job, const cJSON *owner,
+                            const char *owner_path, job_wm *out);
+sl_status sl__job_apply_watermark(sl_job *job, sl_dstream *s, const job_wm *w);
+
 struct job_source {
+    job_wm wm;
     char *name, *path;
     const source_def *def;
     const cJSON *json;
@@ -275,6 +286,7 @@ struct job_source {
 };
 
 typedef struct job_stream {
+    job_wm wm;
     char *name, *path, *from;
     const cJSON *json;
     job_op *ops;

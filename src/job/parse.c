@@ -290,10 +290,22 @@ static void read_tables(sl_job *job, const cJSON *f)
 void sl__job_parse(sl_job *job, const char *text, size_t len,
                    const char *const *sets, size_t nsets)
 {
-    static const char *const fields[] = {
-        "name",  "batch_interval", "clock",         "max_batches", "workers",
-        "conf",  "dead_letter",    "on_bad_record", "sources",     "streams",
-        "sinks", "checkpoint",     "tables",        NULL};
+    static const char *const fields[] = {"name",
+                                         "batch_interval",
+                                         "clock",
+                                         "max_batches",
+                                         "workers",
+                                         "conf",
+                                         "dead_letter",
+                                         "on_bad_record",
+                                         "sources",
+                                         "streams",
+                                         "sinks",
+                                         "checkpoint",
+                                         "tables",
+                                         "watermark_policy",
+                                         "no_data_batches",
+                                         NULL};
     static const char *const clocks[] = {"system", "manual", NULL};
     const cJSON *f, *root;
     const char *s;
@@ -344,6 +356,12 @@ void sl__job_parse(sl_job *job, const char *text, size_t len,
     if ((f = sl__job_field(job, root, "$", "max_batches", false)) &&
         sl__job_read_int(job, f, "$.max_batches", 0, INT64_C(1) << 53, &v))
         sl__job_set_conf(job, job->conf, f, "$.max_batches", "max_batches");
+    if ((f = sl__job_field(job, root, "$", "watermark_policy", false)))
+        sl__job_set_conf(job, job->conf, f, "$.watermark_policy",
+                         "watermark_policy");
+    if ((f = sl__job_field(job, root, "$", "no_data_batches", false)))
+        sl__job_set_conf(job, job->conf, f, "$.no_data_batches",
+                         "no_data_batches");
     if ((f = sl__job_field(job, root, "$", "workers", false)) &&
         sl__job_read_int(job, f, "$.workers", 0, 1024, &v))
         sl__job_set_conf(job, job->conf, f, "$.workers", "workers");

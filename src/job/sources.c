@@ -54,7 +54,8 @@ static void read_source(sl_job *job, job_source *src, const cJSON *j)
     }
     src->def = def;
     allowed[n++] = "type";
-    for (i = 0; def->fields[i].name && n < 31; i++)
+    allowed[n++] = "watermark";
+    for (i = 0; def->fields[i].name && n < 30; i++)
         allowed[n++] = def->fields[i].name;
     allowed[n] = NULL;
     sl__job_check_fields(job, j, src->path, allowed);
@@ -66,6 +67,7 @@ static void read_source(sl_job *job, job_source *src, const cJSON *j)
     if (def->read)
         def->read(job, src, j);
     set_fields(job, src, j);
+    sl__job_read_watermark(job, j, src->path, &src->wm);
     if (def->check)
         def->check(job, src, j);
 }

@@ -487,8 +487,9 @@ static void read_schema(sl_job *job, job_stream *s, const cJSON *j)
 
 static void read_stream(sl_job *job, job_stream *s, const cJSON *j)
 {
-    static const char *const fields[] = {
-        "from", "ops", "sql", "output_mode", "reject_when", "schema", NULL};
+    static const char *const fields[] = {"from",        "ops",         "sql",
+                                         "output_mode", "reject_when", "schema",
+                                         "watermark",   NULL};
     static const char *const sql_only[] = {"output_mode", "reject_when"};
     const cJSON *from, *ops, *o, *sql;
     size_t i;
@@ -499,6 +500,7 @@ static void read_stream(sl_job *job, job_stream *s, const cJSON *j)
         return;
     }
     sl__job_check_fields(job, j, s->path, fields);
+    sl__job_read_watermark(job, j, s->path, &s->wm);
     if ((sql = sl__job_field(job, j, s->path, "sql", false))) {
         if (sl__job_field(job, j, s->path, "schema", false))
             sl__job_problem(job, j, s->path,

@@ -264,6 +264,8 @@ sl_status sl__dstream_rdd(sl_dstream *s, batch *b, sl_rdd **out)
     }
     if ((st = compute(s, b, out)) != SL_OK)
         return st;
+    if (s->wm && *out && (st = sl__wm_observe(s, out)) != SL_OK)
+        return st;
     /* Remembered batches are copied after the outputs ran; persisting
      * first means that copy reads results instead of computing again. */
     if ((s->persist || s->ctx->remember_ms > 0) && *out)

@@ -93,6 +93,7 @@ void sl__dstream_free_all(sl_context *ctx)
         sl_free(s->key_columns);
         sl_free(s->view_name);
         sl_schema_release(s->view_schema);
+        sl__wm_free(s->wm);
         if (s->owned_free)
             s->owned_free(s->owned);
         sl_free(s);

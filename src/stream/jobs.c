@@ -67,6 +67,7 @@ static sl_status run_outputs(sl_context *ctx, batch *b)
     b->phase_us[SL__PHASE_PLAN] = sl__now_mono_us() - t;
     if (st != SL_OK)
         return st;
+    sl__wm_begin(ctx, b); /* recorded with the offsets */
     t = sl__now_mono_us();
     /* The batch's input is fixed now (sl__batch_offsets): a checkpointed
      * context writes offsets/<batch> here, before anything is computed. */
@@ -100,6 +101,7 @@ static sl_status run_outputs(sl_context *ctx, batch *b)
         return st;
     }
     sl__batch_commit(ctx, b);
+    sl__wm_end(ctx, b);
     if (ctx->remember_ms > 0)
         sl__dstream_remember(ctx, b);
     /* commits/<batch> is durable: the sinks may now publish the batch,

@@ -5,6 +5,7 @@
  * on_progress and kept (the last progress.retain) for sl_context_recent_
  * progress. docs/architecture.md (progress) lists its fields.
  */
+#include "core/schema.h"
 #include "stream/stream_int.h"
 
 #include "state/store.h"
@@ -487,6 +488,27 @@ static void keep_entry(sl__progress *p)
     pthread_mutex_unlock(&p->lock);
 }
 
+/* Spark's eventTime: the batch's event times (min, max, avg; left out
+ * when it had none) and the watermark it used, as ISO-8601 UTC text;
+ * absent when no stream declares a watermark. */
+static void put_event_time(sl_context *ctx, const batch *b)
+{
+    char t[32];
+    if (!ctx->has_watermark)
+        return;
+    put(&ctx->progress, "\"event_time\":{");
+    if (b->event.count) {
+        sl__ts_format_iso(b->event.min, t);
+        put(&ctx->progress, "\"min\":\"%s\",", t);
+        sl__ts_format_iso(b->event.max, t);
+        put(&ctx->progress, "\"max\":\"%s\",", t);
+        sl__ts_format_iso((int64_t)(b->event.sum / (double)b->event.count), t);
+        put(&ctx->progress, "\"avg\":\"%s\",", t);
+    }
+    sl__ts_format_iso(b->watermark_ms, t);
+    put(&ctx->progress, "\"watermark\":\"%s\"},", t);
+}
+
 void sl__progress_batch(sl_context *ctx, batch *b)
 {
     sl__progress *p = &ctx->progress;
@@ -498,7 +520,7 @@ void sl__progress_batch(sl_context *ctx, batch *b)
     put_durations(ctx, b);
     put_state(ctx);
     put_sources(ctx, b);
-    /* Later issues add event_time here (absent without a watermark). */
+    put_event_time(ctx, b);
     put_sinks(ctx, b);
     if (p->failed) {
         sl__log(&ctx->log, SL_LOG_WARN,

@@ -63,7 +63,9 @@ static const char *source_name(const sl_dstream *s)
 
 /*
  * offsets/<batch>: {"batch", "time_ms", "zero_ms", "absorbed_ticks",
- * "sources": [{"name", "offsets"}]}; each source's offsets are its own
+ * ["watermark_ms",] "sources": [{"name", "offsets"}]}; watermark_ms, the
+ * event-time watermark the batch uses, when some stream declares one;
+ * each source's offsets are its own
  * JSON text kept as a JSON string (byte for byte, whatever numbers it
  * holds), null when it recorded none.
  */
@@ -73,9 +75,14 @@ static sl_status offsets_payload(sl_context *ctx, const batch *b, sl__buf *out)
     sl_status st =
         buf_printf(out,
                    "{\"batch\":%lld,\"time_ms\":%lld,\"zero_ms\":%lld,"
-                   "\"absorbed_ticks\":%lld,\"sources\":[",
+                   "\"absorbed_ticks\":%lld,",
                    (long long)b->id, (long long)b->time_ms,
                    (long long)ctx->zero_ms, (long long)b->info.absorbed_ticks);
+    if (st == SL_OK && ctx->has_watermark)
+        st = buf_printf(out, "\"watermark_ms\":%lld,",
+                        (long long)b->watermark_ms);
+    if (st == SL_OK)
+        st = sl__buf_append(out, "\"sources\":[", 11);
     for (i = 0; i < ctx->nplanned && st == SL_OK; i++) {
         const char *name, *offs;
         if (!sl__batch_offsets(b, ctx, i, &name, &offs))
@@ -241,6 +248,8 @@ static sl_status queue_uncommitted(sl_context *ctx, int64_t after)
         if ((st = offsets_read(ctx, ids[i], &e)) != SL_OK)
             break;
         st = sl__context_replay(ctx, ids[i], e.offsets);
+        if (st == SL_OK)
+            sl__wm_replay(ctx, ids[i], e.json);
         if (st == SL_OK) /* its receiver blocks, from the WAL */
             st = sl__wal_glue_replay_entry(ctx, ids[i], e.json);
         offsets_entry_free(&e);
@@ -363,6 +372,7 @@ static sl_status recover(sl_context *ctx)
     memset(&r, 0, sizeof r);
     r.last_batch_id = last;
     r.zero_ms = e.zero_ms;
+    sl__wm_resume(ctx, e.json);
     /* Block sequences go on after the last recorded batch's. */
     if (!(seqs = sl_malloc((ctx->nreceivers + 1) * sizeof *seqs))) {
         offsets_entry_free(&e);

@@ -82,4 +82,10 @@ void sl__dstream_name_with(sl_dstream *s, sl_dstream *twin);
 sl_status sl__context_set_job_name(sl_context *ctx, const char *name);
 sl_status sl__context_set_job_id(sl_context *ctx, const char *id);
 
+/* watermark.c: s's declared event-time column and *delay_ms, or NULL. */
+const char *sl__dstream_watermark(const sl_dstream *s, int64_t *delay_ms);
+/* The watermark of the batch being run (job thread; outside a batch, the
+ * one the next batch will use): 0 until an event time is seen. */
+int64_t sl__context_batch_watermark(const sl_context *ctx);
+
 #endif /* SL_STREAM_STREAM_H */

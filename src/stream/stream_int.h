@@ -151,6 +151,15 @@ typedef struct batch {
     int64_t phase_us[SL__PHASES];
     int64_t queued_behind;
     int64_t ckpt_bytes, ckpt_files;
+    /* watermark.c: the watermark this batch uses (a batch run again after
+     * a restart: the one recorded in its offsets), and its event times */
+    int64_t watermark_ms;
+    bool replay_watermark;
+    int64_t replayed_watermark_ms;
+    struct {
+        int64_t min, max, count;
+        double sum;
+    } event;
 } batch;
 
 /* What a stop left undone; under ctx->lock. */
@@ -240,6 +249,7 @@ struct sl_dstream {
     size_t *key_columns;    /* update mode: the columns that key a row */
     size_t nkey_columns;
     char *view_name;        /* sl_dstream_register_view, or NULL */
+    struct sl__wm *wm;      /* watermark.c: its event-time column, or NULL */
     sl_schema *view_schema; /* the view's rows (a reference), or NULL; set
                              * before any name: the source's column names */
     void *owned;            /* sl__dstream_own: freed with the stream */
@@ -417,7 +427,25 @@ struct sl_context {
 
     sl__progress progress;
     struct sl__memreg *mem; /* memory tables and the query engine */
+    /* watermark.c (job thread): the watermark the next batch uses */
+    int64_t watermark_ms;
+    bool has_watermark; /* some stream declares one */
 };
+
+/* watermark.c: the stream layer's side of event-time watermarks. */
+struct sl__wm;
+void sl__wm_free(struct sl__wm *w);
+/* Wrap s's batch RDD so that its event times are observed. */
+sl_status sl__wm_observe(sl_dstream *s, sl_rdd **rdd);
+/* Job thread, after the plan: the batch's watermark, stats reset. */
+void sl__wm_begin(sl_context *ctx, batch *b);
+/* Job thread, after the commit: the batch's event times, and the
+ * watermark of the next batch. */
+void sl__wm_end(sl_context *ctx, batch *b);
+/* Recovery: go on from the watermark the newest offsets entry (its
+ * parsed JSON) recorded; a batch run again uses the one its entry has. */
+void sl__wm_resume(sl_context *ctx, const struct cJSON *offsets);
+void sl__wm_replay(sl_context *ctx, int64_t id, const struct cJSON *offsets);
 
 /* context.c */
 bool sl__on_job_thread(sl_context *ctx);
