@@ -52,6 +52,25 @@ typedef enum sl__sql_plan_kind {
     SL__PLAN_JOIN       /* input (left) and right: INNER or LEFT */
 } sl__sql_plan_kind;
 
+/*
+ * An AGGREGATE node's event-time key in a stream with a watermark (set by
+ * sql_stream.c after planning): a row whose key is behind the watermark
+ * (a window whose end <= it, a raw event time <= it) is late, and is
+ * handed to drop instead of being aggregated.
+ */
+typedef struct sl__sql_late {
+    size_t key;  /* index among the group keys */
+    bool window; /* the key is a window struct: its end decides */
+    const _Atomic int64_t *watermark;
+    /* row: the aggregation's input row (task memory); any thread */
+    void (*drop)(void *user, sl_task *t, const sl_value *row);
+    void *user;
+} sl__sql_late;
+
+/** Whether key (an event-time group key as l describes it) is behind l's
+ * watermark. Any thread. */
+bool sl__sql_is_late(const sl__sql_late *l, const sl_value *key);
+
 /* One aggregate call of an aggregation. */
 typedef struct sl__sql_plan_agg {
     const sl__sql_agg *fn;
@@ -89,9 +108,10 @@ struct sl__sql_plan {
     sl__sql_prog **progs;
     size_t nprogs;
     size_t gen;
-    /* AGGREGATE */
+    /* AGGREGATE (late: NULL but in a stream with a watermark) */
     sl__sql_plan_agg *aggs;
     size_t naggs;
+    const sl__sql_late *late;
     /* JOIN: key programs over each side (nprogs pairs, same types) */
     sl__sql_prog **left_keys, **right_keys;
     sl__sql_join_kind join;

@@ -92,10 +92,20 @@ static sl_status finish_fn(sl_task *t, const sl_value *in, sl_value *out,
     return SL_OK;
 }
 
+bool sl__sql_is_late(const sl__sql_late *l, const sl_value *key)
+{
+    int64_t wm = atomic_load_explicit(l->watermark, memory_order_relaxed);
+    const sl_value *at = key;
+    if (l->window) /* struct<start, end>: the end decides */
+        at = key->kind == SL_KIND_TUPLE && key->len == 2 ? &key->u.items[1]
+                                                         : NULL;
+    return at && at->kind == SL_KIND_INT && at->u.i <= wm;
+}
+
 /* One row into the partition's table: its keys and arguments evaluated
  * in scratch, its key's accumulators (made in the table's arena on the
  * key's first row) updated in place there. */
-static sl_status partial_row(const sl__sql_plan *p, sl__htab *h,
+static sl_status partial_row(sl_task *t, const sl__sql_plan *p, sl__htab *h,
                              const sl_value *row, sl__arena *scratch,
                              sl_value *keys, sl_value *args)
 {
@@ -109,6 +119,10 @@ static sl_status partial_row(const sl__sql_plan *p, sl__htab *h,
         if ((st = sl__sql_eval(p->progs[i], row->u.items, scratch, &keys[i])))
             return st;
         normalise(&keys[i]);
+    }
+    if (p->late && sl__sql_is_late(p->late, &keys[p->late->key])) {
+        p->late->drop(p->late->user, t, row);
+        return SL_OK;
     }
     for (i = 0; i < p->naggs; i++)
         for (j = 0; j < p->aggs[i].nargs; j++)
@@ -184,8 +198,7 @@ static sl_status partial_push(sl_task *t, void *state, const sl_value *row,
 {
     partial_state *ps = state;
     sl_status st;
-    SL__UNUSED(t);
-    st = partial_row(user, &ps->h, row, &ps->scratch, ps->keys, ps->args);
+    st = partial_row(t, user, &ps->h, row, &ps->scratch, ps->keys, ps->args);
     sl__arena_reset(&ps->scratch);
     return st;
 }

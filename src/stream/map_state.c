@@ -100,12 +100,14 @@ static sl_status map_record(sl_task *t, const sl_dstream *s,
     return SL_OK;
 }
 
-/* Keys whose last update is older than batch time - timeout get one call
+/* Keys whose last update is older than batch time - timeout (with a
+ * timeout), or that expire says are done (with an expiry), get one call
  * with no value and a timing-out state, then lose their state. Keys
  * touched by this batch have a pending write and are not idle. */
 static sl_status time_out_idle(sl_task *t, const sl_dstream *s)
 {
-    int64_t threshold = sl_task_time(t) - s->timeout_ms;
+    int64_t threshold =
+        s->timeout_ms > 0 ? sl_task_time(t) - s->timeout_ms : INT64_MIN;
     const sl__state_entry *e;
     size_t i = 0;
     bool removed;
@@ -114,8 +116,9 @@ static sl_status time_out_idle(sl_task *t, const sl_dstream *s)
     while ((e = sl__state_next(s->store, sl_task_partition(t), &i))) {
         sl_state st;
         sl_value key;
-        if (e->updated_ms >= threshold ||
-            sl__state_pending_get(s->store, &e->key, e->hash, &removed))
+        bool due = e->updated_ms < threshold ||
+                   (s->expire && s->expire(&e->key, s->expire_user));
+        if (!due || sl__state_pending_get(s->store, &e->key, e->hash, &removed))
             continue;
         memset(&st, 0, sizeof st);
         st.t = t;
@@ -142,7 +145,7 @@ static sl_status map_shard(sl_task *t, sl_iter *in, void *user)
         for (i = 0; rc == SL_OK && i < vals->len; i++)
             rc = map_record(t, s, key, hash, &vals->u.items[i]);
     }
-    if (rc == SL_OK && s->timeout_ms > 0)
+    if (rc == SL_OK && (s->timeout_ms > 0 || s->expire))
         rc = time_out_idle(t, s);
     return rc;
 }
@@ -231,6 +234,23 @@ sl_dstream *sl_dstream_map_with_state(sl_dstream *p, sl_map_with_state_fn fn,
         return NULL; /* the node is freed with the context */
     }
     return sl__state_load_initial(s, initial, n) == SL_OK ? s : NULL;
+}
+
+void sl__map_state_set_expiry(sl_dstream *mapped,
+                              bool (*expire)(const sl_value *key, void *user),
+                              void *user)
+{
+    if (mapped && mapped->kind == DS_MAP_WITH_STATE) {
+        mapped->expire = expire;
+        mapped->expire_user = user;
+    }
+}
+
+void sl__dstream_count_late(sl_dstream *stateful, int64_t n)
+{
+    if (stateful)
+        atomic_fetch_add_explicit(&stateful->dropped_late, n,
+                                  memory_order_relaxed);
 }
 
 sl_dstream *sl_dstream_state_snapshots(sl_dstream *mapped)

@@ -266,11 +266,12 @@ static const char *state_op(const sl_dstream *s)
 
 /* One element of state: op's rows and bytes. */
 static void put_state_op(sl__progress *p, bool first, const char *op,
-                         size_t rows, size_t bytes)
+                         size_t rows, size_t bytes, int64_t late)
 {
     put(p, "%s{\"op\":", first ? "" : ",");
     put_str(p, op);
-    put(p, ",\"rows\":%zu,\"bytes\":%zu,\"dropped_late\":0}", rows, bytes);
+    put(p, ",\"rows\":%zu,\"bytes\":%zu,\"dropped_late\":%lld}", rows, bytes,
+        (long long)late);
 }
 
 /*
@@ -291,12 +292,14 @@ static void put_state(sl_context *ctx)
     put(p, "\"state\":[");
     for (; s; s = s->newer_in_ctx) {
         if (s->store) {
+            /* the batch's late rows: read and reset for the next */
             put_state_op(p, first, state_op(s), sl__state_count(s->store),
-                         sl__state_bytes(s->store));
+                         sl__state_bytes(s->store),
+                         atomic_exchange(&((sl_dstream *)s)->dropped_late, 0));
         } else if (sl__is_window(s)) {
             snprintf(name, sizeof name, "~window-%zu", windows++);
             sl__window_state(s, &rows, &bytes);
-            put_state_op(p, first, s->name ? s->name : name, rows, bytes);
+            put_state_op(p, first, s->name ? s->name : name, rows, bytes, 0);
         } else {
             continue;
         }

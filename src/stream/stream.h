@@ -82,6 +82,17 @@ void sl__dstream_name_with(sl_dstream *s, sl_dstream *twin);
 sl_status sl__context_set_job_name(sl_context *ctx, const char *name);
 sl_status sl__context_set_job_id(sl_context *ctx, const char *id);
 
+/* map_state.c: a map_with_state stream's keys for which expire(key,
+ * user) holds get a timing-out call and lose their state, as idle keys do
+ * (an event-time key behind the watermark); checked every batch, on the
+ * task of each shard, for keys the batch did not touch. */
+void sl__map_state_set_expiry(sl_dstream *mapped,
+                              bool (*expire)(const sl_value *key, void *user),
+                              void *user);
+/* Rows a stateful stream's producer dropped as late this batch (any
+ * thread): the progress entry's state[].dropped_late. */
+void sl__dstream_count_late(sl_dstream *stateful, int64_t n);
+
 /* watermark.c: s's declared event-time column and *delay_ms, or NULL. */
 const char *sl__dstream_watermark(const sl_dstream *s, int64_t *delay_ms);
 /* The watermark of the batch being run (job thread; outside a batch, the

@@ -284,6 +284,12 @@ struct sl_dstream {
     sl_update_state_fn update;
     sl_map_with_state_fn map_state;
     int64_t timeout_ms;
+    /* map_with_state: keys expire when expire says so (an event-time key
+     * behind the watermark), as idle ones time out; rows its producer
+     * dropped as late in the batch, for the progress entry (any thread) */
+    bool (*expire)(const sl_value *key, void *user);
+    void *expire_user;
+    _Atomic int64_t dropped_late;
     /* ckpt_state.c: per shard, the version of its newest state file on
      * disk (-1: none), which the next delta records as its base; NULL
      * until the first checkpoint write or restore. */
@@ -429,7 +435,8 @@ struct sl_context {
     struct sl__memreg *mem; /* memory tables and the query engine */
     /* watermark.c (job thread): the watermark the next batch uses */
     int64_t watermark_ms;
-    bool has_watermark; /* some stream declares one */
+    int64_t used_watermark_ms; /* the one the last batch used */
+    bool has_watermark;        /* some stream declares one */
 };
 
 /* watermark.c: the stream layer's side of event-time watermarks. */

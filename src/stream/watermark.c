@@ -151,11 +151,34 @@ sl_status sl__wm_observe(sl_dstream *s, sl_rdd **rdd)
 
 /* ----------------------------------------------------- batch by batch */
 
+/* Whether the plan gave b any input: records announced, or readers of
+ * input whose size is known only as it is read (a directory's files). */
+static bool has_input(const sl_context *ctx, const batch *b)
+{
+    size_t i;
+    if (b->info.num_records > 0)
+        return true;
+    for (i = 0; b->plans && i < ctx->nplanned; i++)
+        if (b->plans[i].records > 0 || b->plans[i].readers > 0)
+            return true;
+    return false;
+}
+
 void sl__wm_begin(sl_context *ctx, batch *b)
 {
     sl_dstream *s;
-    b->watermark_ms =
-        b->replay_watermark ? b->replayed_watermark_ms : ctx->watermark_ms;
+    bool moves = true;
+    /* no_data_batches false: a batch without input keeps the watermark
+     * the last one used, so only a batch with input moves output on */
+    if (sl_conf_get_bool(ctx->conf, "no_data_batches", &moves) != SL_OK)
+        moves = true;
+    if (b->replay_watermark)
+        b->watermark_ms = b->replayed_watermark_ms;
+    else if (moves || has_input(ctx, b))
+        b->watermark_ms = ctx->watermark_ms;
+    else
+        b->watermark_ms = ctx->used_watermark_ms;
+    ctx->used_watermark_ms = b->watermark_ms;
     for (s = ctx->streams; s; s = s->next_in_ctx)
         if (s->wm && s->wm->nslots)
             memset(s->wm->slots, 0, s->wm->nslots * sizeof *s->wm->slots);
@@ -234,7 +257,7 @@ void sl__wm_resume(sl_context *ctx, const cJSON *offsets)
 {
     int64_t wm;
     if (recorded(offsets, &wm) && wm > ctx->watermark_ms)
-        ctx->watermark_ms = wm;
+        ctx->watermark_ms = ctx->used_watermark_ms = wm;
 }
 
 void sl__wm_replay(sl_context *ctx, int64_t id, const cJSON *offsets)
