@@ -15,8 +15,8 @@
 const sl__sql_func *sl__sql_func_find(const char *name)
 {
     static const sl__sql_func *const tables[] = {
-        sl__sql_funcs_str, sl__sql_funcs_regex, sl__sql_funcs_math,
-        sl__sql_funcs_time, sl__sql_funcs_cond};
+        sl__sql_funcs_str,  sl__sql_funcs_regex, sl__sql_funcs_math,
+        sl__sql_funcs_time, sl__sql_funcs_cond,  sl__sql_funcs_window};
     if (!name)
         return NULL;
     for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++)

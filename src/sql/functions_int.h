@@ -22,6 +22,7 @@ extern const sl__sql_func sl__sql_funcs_regex[];
 extern const sl__sql_func sl__sql_funcs_math[];
 extern const sl__sql_func sl__sql_funcs_time[];
 extern const sl__sql_func sl__sql_funcs_cond[];
+extern const sl__sql_func sl__sql_funcs_window[]; /* functions_window.c */
 
 /*
  * Ask for argument i as type `id` when Spark would cast it implicitly

@@ -554,6 +554,7 @@ static sl_status plan_select(sl__sql_planner *pl, const sl__sql_query *q,
         st = (in = sl__sql_plan_node(pl, SL__PLAN_ONE_ROW, NULL)) ? SL_OK
                                                                   : nomem();
     if (st || (q->where && (st = add_filter(pl, q->where, "WHERE", &in))) ||
+        (st = sl__sql_plan_windows(pl, q, &in, &q)) ||
         (st = expand_items(pl, q, in, &c.items, &c.nitems)) ||
         (st = resolve_order(pl, q, &fake, &c)))
         return st;

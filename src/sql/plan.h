@@ -204,6 +204,13 @@ sl_status sl__sql_plan_aggregate(sl__sql_planner *pl, const sl__sql_query *q,
                                  size_t n, sl__sql_plan **out,
                                  sl__sql_prog **progs, sl__sql_prog **having);
 
+/* plan_window.c: window(ts, ...) calls of SELECT q as a column
+ * `window` of a PROJECT over *in exploding each row into its windows
+ * (Spark's TimeWindowing); *out is q with the calls (and `a.b` where a
+ * is a column) rewritten to read it. */
+sl_status sl__sql_plan_windows(sl__sql_planner *pl, const sl__sql_query *q,
+                               sl__sql_plan **in, const sl__sql_query **out);
+
 /* The join f of l and r: keys from ON's equality conjuncts, the rest a
  * residual condition (plan_join.c). */
 sl_status sl__sql_plan_join(sl__sql_planner *pl, const sl__sql_from *f,
