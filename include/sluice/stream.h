@@ -172,6 +172,9 @@ typedef struct sl_bad_record_stats {
      * also counted above as written or failed when the job has a
      * dead-letter file). */
     int64_t rejected;
+    /** Rows of SQL stream aggregations dropped as behind the event-time
+     * watermark (each also a dead letter when there is a file). */
+    int64_t late;
 } sl_bad_record_stats;
 
 /**

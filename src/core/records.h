@@ -360,6 +360,7 @@ typedef struct sl__dead_letter {
 typedef struct sl__bad_counts {
     _Atomic int64_t skipped, dead_lettered; /* on_bad_record's */
     _Atomic int64_t rejected;               /* SQL streams' reject_when */
+    _Atomic int64_t late;                   /* behind the watermark */
     _Atomic int64_t written, failed;        /* dead letters' writes */
     _Atomic int64_t dropped;                /* never written: too many waited */
     const sl__logger *log;                  /* failed writes reported there */

@@ -152,6 +152,11 @@ static sl_status build_sql(sl_job *job, job_stream *s)
     sl_status st;
     if ((st = sl__job_register_view(job, s->from, lookup(job, s->from), path)))
         return st;
+    /* The input's watermark, before the query is planned over it (its
+     * view's schema is known now). */
+    if ((st = sl__job_apply_watermark(job, lookup(job, s->from),
+                                      sl__job_input_watermark(job, s->from))))
+        return st;
     opts.mode = (sl_output_mode)s->output_mode;
     opts.tables = job->files ? sl__sql_files_catalog(job->files) : NULL;
     opts.reject_when = s->reject_when;
@@ -259,8 +264,11 @@ sl_status sl_job_build(sl_job *job, sl_context **out)
         return sl__job_fail(job, st, "$", "%s", err);
     }
     job->built = true;
+    /* rows set aside by reject_when, or as late (watermarks) */
     for (i = 0; i < job->nstreams && !rejects; i++)
-        rejects = job->streams[i].reject_when != NULL;
+        rejects = job->streams[i].reject_when != NULL || job->streams[i].wm.ok;
+    for (i = 0; i < job->nsources && !rejects; i++)
+        rejects = job->sources[i].wm.ok;
     if (job->trial)
         sl__context_set_trial(job->ctx);
     if (sl__job_bad_open(&job->bad, job->conf, job->ctx, rejects, err,
@@ -270,10 +278,11 @@ sl_status sl_job_build(sl_job *job, sl_context **out)
         st = build_source(job, &job->sources[i]);
     if (st == SL_OK)
         st = build_tables(job);
+    /* Watermarks are declared as SQL streams read their inputs (a
+     * source's view schema, the rate source's, is known only then);
+     * those no query reads, after every stream is built. */
     for (i = 0; st == SL_OK && i < job->norder; i++)
         st = build_stream(job, job->order[i]);
-    /* Watermarks last: a source's view schema (the rate source's) is
-     * known once the SQL streams reading it are built. */
     for (i = 0; st == SL_OK && i < job->nsources; i++)
         st = sl__job_apply_watermark(job, job->sources[i].stream,
                                      &job->sources[i].wm);

@@ -264,11 +264,14 @@ const char *sl__job_sink_type_at(size_t i);
 typedef struct job_wm {
     const char *column, *path;
     int64_t delay_ms;
-    bool ok;
+    bool ok, applied;
 } job_wm;
 void sl__job_read_watermark(sl_job *job, const cJSON *owner,
                             const char *owner_path, job_wm *out);
-sl_status sl__job_apply_watermark(sl_job *job, sl_dstream *s, const job_wm *w);
+/* Declare w on s, once (later calls do nothing). */
+sl_status sl__job_apply_watermark(sl_job *job, sl_dstream *s, job_wm *w);
+/* The watermark field of the source or stream called name, or NULL. */
+job_wm *sl__job_input_watermark(sl_job *job, const char *name);
 
 struct job_source {
     job_wm wm;

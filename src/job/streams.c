@@ -416,6 +416,16 @@ static void read_reject_when(sl_job *job, job_stream *s, const cJSON *j,
     }
 }
 
+/* Whether the source or stream name declares a "watermark" (read from
+ * the file: a stream may come later in it). */
+static bool input_watermark(sl_job *job, const char *name)
+{
+    job_source *src = name ? sl__job_find_source(job, name) : NULL;
+    job_stream *s = name && !src ? sl__job_find_stream(job, name) : NULL;
+    const cJSON *j = src ? src->json : s ? s->json : NULL;
+    return j && cJSON_GetObjectItemCaseSensitive(j, "watermark") != NULL;
+}
+
 /* "sql": the query parsed here (errors positioned in it), its one input
  * found; binding against the input's rows waits for the build. */
 static void read_sql(sl_job *job, job_stream *s, const cJSON *j,
@@ -457,8 +467,8 @@ static void read_sql(sl_job *job, job_stream *s, const cJSON *j,
                                  : "the query reads no source or stream");
         else
             s->from = sl__job_strdup(job, first);
-        if ((rule =
-                 sl__sql_stream_mode_error(q, (sl_output_mode)s->output_mode)))
+        if ((rule = sl__sql_stream_mode_error(q, (sl_output_mode)s->output_mode,
+                                              input_watermark(job, first))))
             sl__job_problem(job, sql, path, "%s", rule);
         s->bad |= !s->from || rule;
     }

@@ -35,11 +35,19 @@ void sl__job_read_watermark(sl_job *job, const cJSON *owner,
         out->ok = out->column != NULL;
 }
 
-sl_status sl__job_apply_watermark(sl_job *job, sl_dstream *s, const job_wm *w)
+sl_status sl__job_apply_watermark(sl_job *job, sl_dstream *s, job_wm *w)
 {
-    if (!w->ok || !s)
+    if (!w || !w->ok || !s || w->applied)
         return SL_OK;
+    w->applied = true;
     if (sl_dstream_set_watermark(s, w->column, w->delay_ms) != SL_OK)
         return sl__job_ctx_fail(job, w->path);
     return SL_OK;
+}
+
+job_wm *sl__job_input_watermark(sl_job *job, const char *name)
+{
+    job_source *src = sl__job_find_source(job, name);
+    job_stream *s = src ? NULL : sl__job_find_stream(job, name);
+    return src ? &src->wm : s ? &s->wm : NULL;
 }

@@ -19,6 +19,7 @@
 #include "core/schema.h"
 #include "rdd/rdd.h"
 #include "sql/eval_int.h"
+#include "sql/sql_stream_time.h"
 #include "stream/stream.h"
 
 #include <stdio.h>
@@ -49,6 +50,10 @@ typedef struct sqls {
     sl_dstream *owner; /* the stream that frees this */
     sl_rdd *cur;       /* job thread: the view's rows of the running batch */
     _Atomic int64_t clock; /* the batch's time: current_timestamp() */
+    sl_output_mode mode;
+    /* an aggregation by the view's event time (sql_stream_time.c) */
+    bool evtime;
+    sl__sql_evtime et;
 } sqls;
 
 static void sqls_free(void *p)
@@ -57,6 +62,7 @@ static void sqls_free(void *p)
     if (!q)
         return;
     sl_schema_release((sl_schema *)q->view_schema);
+    sl__sql_evtime_free(&q->et);
     sl__arena_free(&q->a);
     sl_free(q->text);
     sl_free(q);
@@ -247,6 +253,8 @@ static sl_status partial_fn(sl_rdd *in, int64_t time_ms, sl_rdd **out,
     sl_rdd *rows;
     sl_status st;
     atomic_store_explicit(&q->clock, time_ms, memory_order_relaxed);
+    atomic_store_explicit(&q->et.watermark, sl__context_batch_watermark(q->ctx),
+                          memory_order_relaxed);
     q->cur = in;
     st = sl__sql_plan_rdd(q->agg->input, &q->cat, sl_context_engine(q->ctx),
                           NULL, NULL, &rows);
@@ -263,17 +271,26 @@ static sl_status merge_state_fn(sl_task *t, const sl_value *key,
 {
     const sqls *q = user;
     const sl_value *old = sl_state_get(state);
+    bool append = q->mode == SL_OUTPUT_APPEND;
     sl_value merged, kv;
     sl_status st;
-    if (!value)
-        return SL_OK; /* no timeout is set: never called so */
+    if (!value) {
+        /* behind the watermark (sl__sql_evtime_expired): append mode
+         * emits the key's final row now, once; update mode emitted it */
+        if (!append || !old || (st = sl_task_pair(t, key, old, &kv)))
+            return old || !append ? SL_OK : SL_ESTATE;
+        return sl_task_emit(t, &kv);
+    }
     if (old)
         st = sl__sql_agg_merge_accs(q->agg, old, value, sl__task_arena(t),
                                     &merged);
     else
         st = (merged = *value, SL_OK);
-    if (st || (st = sl_state_update(state, &merged)) ||
-        (st = sl_task_pair(t, key, &merged, &kv)))
+    if (st || (st = sl_state_update(state, &merged)))
+        return st;
+    if (append) /* an event-time aggregation: emitted when it is done */
+        return SL_OK;
+    if ((st = sl_task_pair(t, key, &merged, &kv)))
         return st;
     return sl_task_emit(t, &kv);
 }
@@ -323,7 +340,11 @@ static void walk(sl__sql_plan *p, shape *sh)
     walk(p->right, sh);
 }
 
-static const char *check_modes(const shape *sh, sl_output_mode mode)
+/* watermarked: the aggregation groups by the event time of an input
+ * with a watermark (then append mode emits each group once, when the
+ * watermark passes it). */
+static const char *check_modes(const shape *sh, sl_output_mode mode,
+                               bool watermarked)
 {
     if (sh->aggs > 1)
         return "Multiple streaming aggregations are not supported with "
@@ -334,7 +355,7 @@ static const char *check_modes(const shape *sh, sl_output_mode mode)
     if (sh->distincts)
         return "SELECT DISTINCT is not supported on streaming "
                "DataFrames/Datasets in sluice: use GROUP BY";
-    if (sh->aggs && mode == SL_OUTPUT_APPEND)
+    if (sh->aggs && mode == SL_OUTPUT_APPEND && !watermarked)
         return "Append output mode not supported when there are streaming "
                "aggregations on streaming DataFrames/DataSets without "
                "watermark";
@@ -434,6 +455,12 @@ static sl_dstream *build_graph(sqls *q, sl_output_mode mode)
     mapped =
         sl_dstream_map_with_state(owned(q, sql_transform(q, rows, partial_fn)),
                                   merge_state_fn, q, 0, NULL, 0);
+    q->et.ctx = q->ctx;
+    q->et.dead = q->dead;
+    q->et.stream = q->name;
+    q->et.stateful = mapped;
+    if (q->agg->late)
+        sl__map_state_set_expiry(mapped, sl__sql_evtime_expired, &q->et);
     out = sql_transform(q,
                         mode == SL_OUTPUT_COMPLETE
                             ? sl_dstream_state_snapshots(mapped)
@@ -464,6 +491,13 @@ static sl_status describe(sl_dstream *out, sqls *q, sl_output_mode mode,
     return q->agg ? set_keys(out, q) : SL_OK;
 }
 
+static bool reads_view(const sl__sql_plan *scan, void *user)
+{
+    const sqls *q = user;
+    const rel *r = scan->handle;
+    return r && r->stream == q->view;
+}
+
 /* Plan query and check Spark's output-mode rules; *mode is the mode the
  * stream runs in. */
 static sl_status prepare(sqls *q, sl_output_mode *mode, char *errbuf,
@@ -478,10 +512,18 @@ static sl_status prepare(sqls *q, sl_output_mode *mode, char *errbuf,
     q->agg = sh.agg;
     if (!sh.aggs && *mode == SL_OUTPUT_UPDATE)
         *mode = SL_OUTPUT_APPEND; /* without aggregation update = append */
-    if ((rule = check_modes(&sh, *mode))) {
+    if (sh.aggs == 1 &&
+        (st = sl__sql_evtime_find(&q->et, q->agg, q->view, q->view_schema,
+                                  reads_view, q, &q->evtime)))
+        return st;
+    if ((rule = check_modes(&sh, *mode, q->evtime))) {
         snprintf(errbuf, errlen, "%s", rule);
         return SL_EINVAL;
     }
+    q->mode = *mode;
+    /* complete mode neither drops late rows nor evicts (Spark's) */
+    if (q->evtime && *mode != SL_OUTPUT_COMPLETE)
+        q->agg->late = &q->et.late;
     return SL_OK;
 }
 
@@ -561,7 +603,7 @@ sl_dstream *sl_context_sql_stream(sl_context *ctx, const char *query,
 }
 
 const char *sl__sql_stream_mode_error(const sl__sql_query *q,
-                                      sl_output_mode mode)
+                                      sl_output_mode mode, bool watermark)
 {
     shape sh = {0};
     size_t i;
@@ -577,5 +619,6 @@ const char *sl__sql_stream_mode_error(const sl__sql_query *q,
     sh.distincts = q->distinct;
     if (!sh.aggs && mode == SL_OUTPUT_UPDATE)
         mode = SL_OUTPUT_APPEND;
-    return check_modes(&sh, mode);
+    /* whether the groups hold the event time is known at the build */
+    return check_modes(&sh, mode, watermark);
 }

@@ -38,9 +38,11 @@ sl_dstream *sl__sql_stream_build(sl_context *ctx, const char *query,
 
 /**
  * Spark's output-mode rule q breaks in mode, read from the syntax tree
- * alone (job-file validation, before any schema is known), or NULL.
+ * alone (job-file validation, before any schema is known), or NULL;
+ * watermark: its input declares one (an aggregation may then be in append
+ * mode, if it groups by the event time: the build checks that).
  */
 const char *sl__sql_stream_mode_error(const sl__sql_query *q,
-                                      sl_output_mode mode);
+                                      sl_output_mode mode, bool watermark);
 
 #endif /* SL_SQL_SQL_STREAM_H */

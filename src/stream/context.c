@@ -562,6 +562,7 @@ sl_status sl_context_bad_record_stats(const sl_context *ctx,
     out->dead_letters_failed = atomic_load(&c->failed);
     out->dead_letters_dropped = atomic_load(&c->dropped);
     out->rejected = atomic_load(&c->rejected);
+    out->late = atomic_load(&c->late);
     return SL_OK;
 }
 

@@ -114,8 +114,9 @@ def case_fail(tmp):
 def counts_line(skipped, lettered, written, failed, dropped=0, name="bad",
                 rejected=0):
     return ('streamctl: job "%s": bad records: %d skipped, %d dead-lettered, '
-            '%d rejected; dead letters: %d written, %d failed, %d dropped'
-            % (name, skipped, lettered, rejected, written, failed, dropped))
+            '%d rejected, 0 late; dead letters: %d written, %d failed, '
+            '%d dropped' % (name, skipped, lettered, rejected, written, failed,
+                            dropped))
 
 
 def check_counts(err, *counts, **kw):

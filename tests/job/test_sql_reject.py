@@ -70,7 +70,7 @@ def run(tmp, job, want_rc=0, cmd="run"):
 
 def counts_line(rejected, written, name="rj"):
     return ('streamctl: job "%s": bad records: 0 skipped, 0 dead-lettered, '
-            '%d rejected; dead letters: %d written, 0 failed, 0 dropped'
+            '%d rejected, 0 late; dead letters: %d written, 0 failed, 0 dropped'
             % (name, rejected, written))
 
 

@@ -707,16 +707,17 @@ static void report_bad(const sl_context *ctx, const char *name)
 {
     sl_bad_record_stats b;
     if (sl_context_bad_record_stats(ctx, &b) != SL_OK ||
-        (b.skipped | b.dead_lettered | b.rejected | b.dead_letters_written |
-         b.dead_letters_failed | b.dead_letters_dropped) == 0)
+        (b.skipped | b.dead_lettered | b.rejected | b.late |
+         b.dead_letters_written | b.dead_letters_failed |
+         b.dead_letters_dropped) == 0)
         return;
     fprintf(stderr,
             "streamctl: job \"%s\": bad records: %lld skipped, %lld "
-            "dead-lettered, %lld rejected; dead letters: %lld written, %lld "
-            "failed, %lld dropped\n",
+            "dead-lettered, %lld rejected, %lld late; dead letters: %lld "
+            "written, %lld failed, %lld dropped\n",
             name, (long long)b.skipped, (long long)b.dead_lettered,
-            (long long)b.rejected, (long long)b.dead_letters_written,
-            (long long)b.dead_letters_failed,
+            (long long)b.rejected, (long long)b.late,
+            (long long)b.dead_letters_written, (long long)b.dead_letters_failed,
             (long long)b.dead_letters_dropped);
 }
 

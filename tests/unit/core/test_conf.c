@@ -20,6 +20,8 @@
 static const char *const all_names[] = {"batch_interval",
                                         "clock",
                                         "max_batches",
+                                        "watermark_policy",
+                                        "no_data_batches",
                                         "max_queued_batches",
                                         "stop.graceful_timeout",
                                         "progress.retain",
