@@ -133,7 +133,7 @@ static int parse_args(int argc, char **argv, options *o)
             if (c != '?')
                 fprintf(stderr, PROG ": bad value for --%s: '%s'\n",
                         opts[idx].name, optarg);
-            usage(stderr);
+            fprintf(stderr, "Try '" PROG " --help'.\n");
             return 2;
         }
     }
@@ -141,7 +141,7 @@ static int parse_args(int argc, char **argv, options *o)
         fprintf(stderr, PROG ": %s\n",
                 optind < argc ? "unexpected argument"
                               : "--crossed-rate + --malformed-rate > 1");
-        usage(stderr);
+        fprintf(stderr, "Try '" PROG " --help'.\n");
         return 2;
     }
     return 0;
