@@ -8,7 +8,7 @@
 #include <math.h>
 #include <string.h>
 
-/* Move k when the mean of y is this many standard deviations away. */
+/* Move k when the mean of y is 8 standard deviations away. */
 #define SHIFT_RATIO 64.0 /* (8 sd)^2 */
 
 /* Neumaier's compensated addition of x to (s, c). */
@@ -42,19 +42,43 @@ static void reset(sl__winstats *w)
     w->k = w->s1 = w->c1 = w->s2 = w->c2 = 0;
 }
 
-/* Move k to the current mean when the mean of y has drifted far from 0
- * relative to the spread: see winstats.h. */
+/* n * S2 - S1^2 with both products exact (fma), divided by n: where
+ * the sums are exact (integers, k/8 values) a frame of equal values
+ * gets exactly 0, not a rounding residue that a stddev's square root
+ * would magnify to ~1e-7. */
+static double m2_of(double n, double s1, double s2)
+{
+    double p1 = n * s2, p2 = s1 * s1;
+    double e1 = fma(n, s2, -p1), e2 = fma(s1, s1, -p2);
+    double m2 = ((p1 - p2) + (e1 - e2)) / n;
+    return m2 > 0 ? m2 : 0;
+}
+
+/*
+ * Move k towards the current mean when the mean of y has drifted far
+ * from 0 relative to the spread: see winstats.h. The move is rounded to
+ * a power-of-two grid at the standard deviation's scale, so that values
+ * on a coarser grid (integers, k/8) keep exact y's and exact sums.
+ */
 static void maybe_shift(sl__winstats *w)
 {
-    double n = (double)w->n, s1 = w->s1 + w->c1, m, m2, k2, d;
+    double n = (double)w->n, s1 = w->s1 + w->c1, m, m2, sd, d, k2;
     if (w->n < 2 || s1 == 0)
         return;
     m = s1 / n;
-    m2 = (w->s2 + w->c2) - s1 * m;
-    if (m * m * n <= SHIFT_RATIO * (m2 > 0 ? m2 : 0))
+    m2 = m2_of(n, s1, w->s2 + w->c2);
+    if (m * m * n <= SHIFT_RATIO * m2)
         return;
-    k2 = w->k + m;
+    sd = sqrt(m2 / n);
+    d = m;
+    if (sd > 0 && isfinite(sd)) {
+        double g = ldexp(1.0, ilogb(sd));
+        d = nearbyint(m / g) * g;
+    }
+    k2 = w->k + d;
     d = k2 - w->k; /* the shift as it really is after rounding */
+    if (d == 0 || !isfinite(d))
+        return;
     /* sum((y - d)^2) = S2 - 2 d S1 + n d^2; sum(y - d) = S1 - n d */
     nsum_prod(&w->s2, &w->c2, 2 * d, s1, -1);
     nsum_prod(&w->s2, &w->c2, n * d, d, 1);
@@ -121,11 +145,9 @@ double sl__winstats_mean(const sl__winstats *w)
 
 double sl__winstats_m2(const sl__winstats *w)
 {
-    double s1 = w->s1 + w->c1, m2;
     if (w->n < 2)
         return 0;
-    m2 = (w->s2 + w->c2) - s1 * (s1 / (double)w->n);
-    return m2 > 0 ? m2 : 0;
+    return m2_of((double)w->n, w->s1 + w->c1, w->s2 + w->c2);
 }
 
 bool sl__winstats_var(const sl__winstats *w, int ddof, double *out)

@@ -17,9 +17,12 @@
  *    leaving a rounding residue per value (the drift of a plain
  *    Welford-with-removal, which grows with the number of updates);
  *  - when the mean of y grows past 8 standard deviations (a trending
- *    series), k moves to the mean (S1 and S2 rewritten exactly enough:
- *    an error of about 65 ulps of M2 per move), so M2 = S2 - S1^2/n
- *    never cancels more than those digits;
+ *    series), k moves to the mean, rounded to a power-of-two grid at
+ *    the deviation's scale so that integer or k/8 data keep exact sums
+ *    (S1 and S2 are rewritten with an error of about 65 ulps of M2 per
+ *    move), so M2 = (n S2 - S1^2) / n, its products exact by fma, never
+ *    cancels more than those digits, and a frame of equal values has
+ *    M2 exactly 0 where the sums are exact;
  *  - when the frame empties, every sum restarts from exact zeros.
  * Long sums are kept exactly (wrapping as Spark's long sum, ANSI off).
  */

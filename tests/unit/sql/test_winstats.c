@@ -159,6 +159,37 @@ static void test_trend_moves_shift(void)
     free(x);
 }
 
+/* Integers after a trend: the shift stays on the integers' grid, so a
+ * frame of equal values has M2 exactly 0 (a residue of 1e-14 would be a
+ * stddev of 1e-7), and k/8 values keep exact sums. */
+static void test_exact_on_grid(void)
+{
+    enum { W = 5 };
+    double x[400];
+    sl__winstats w;
+    size_t i;
+    sl__winstats_init(&w);
+    for (i = 0; i < 400; i++) {
+        x[i] = i < 300 ? (double)(i * 7 % 13) + (double)i * 3 : 977;
+        if (i >= 200 && i < 300)
+            x[i] = (double)(i % 8) / 8 + 40;
+        sl__winstats_add(&w, x[i]);
+        if (i >= W)
+            sl__winstats_remove(&w, x[i - W]);
+        if (i >= 300 + W) {
+            SL_CHECK(sl__winstats_m2(&w) == 0);
+            SL_CHECK(sl__winstats_mean(&w) == 977);
+        }
+        if (i >= 200 + W && i < 300) {
+            long double mean, m2;
+            direct(x + i - W + 1, W, &mean, &m2);
+            SL_CHECK(sl__winstats_m2(&w) == (double)m2);
+            SL_CHECK(sl__winstats_sum(&w) == (double)(mean * W));
+        }
+    }
+    SL_CHECK(w.nmoves > 0);
+}
+
 /* Removals in random order (not FIFO), down to empty and up again. */
 static void test_random_order_removal(void)
 {
@@ -259,6 +290,7 @@ const sl_test_case SL_TESTS[] = {
     {"fifo_random", test_fifo_random},
     {"long_run_large_offset", test_long_run_large_offset},
     {"trend_moves_shift", test_trend_moves_shift},
+    {"exact_on_grid", test_exact_on_grid},
     {"random_order_removal", test_random_order_removal},
     {"value_round_trip", test_value_round_trip},
     {"mono_deque", test_mono_deque},
