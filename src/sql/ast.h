@@ -90,6 +90,7 @@ typedef enum sl__sql_op {
 } sl__sql_op;
 
 typedef struct sl__sql_expr sl__sql_expr;
+typedef struct sl__sql_window sl__sql_window;
 
 struct sl__sql_expr {
     sl__sql_expr_kind kind;
@@ -119,6 +120,35 @@ struct sl__sql_expr {
     sl__sql_expr **args;
     size_t nargs;
     bool has_operand, has_else; /* CASE */
+    /* FUNC: agg(x) OVER (...), NULL for a plain call. */
+    const sl__sql_window *over;
+};
+
+/* EXCLUDE of a window frame (the SQL standard's, as SQLite's). */
+typedef enum sl__sql_exclude {
+    SL__SQL_EXCLUDE_NO_OTHERS = 0,
+    SL__SQL_EXCLUDE_CURRENT_ROW,
+    SL__SQL_EXCLUDE_GROUP, /* the current row and its peers */
+    SL__SQL_EXCLUDE_TIES   /* its peers, not the current row */
+} sl__sql_exclude;
+
+/*
+ * OVER (PARTITION BY e, ... ORDER BY key [ASC] frame): the frame is
+ * ROWS or RANGE BETWEEN <start> AND CURRENT ROW, where start is
+ * UNBOUNDED PRECEDING (preceding NULL), CURRENT ROW (preceding a literal
+ * 0) or `n PRECEDING` (a literal number, or an INTERVAL for RANGE over
+ * a timestamp). Without a frame: RANGE UNBOUNDED PRECEDING (the
+ * standard's default; without ORDER BY that is the whole partition).
+ */
+struct sl__sql_window {
+    size_t offset; /* of OVER */
+    sl__sql_expr **partition;
+    size_t npartition;
+    sl__sql_expr *order; /* NULL: no ORDER BY */
+    bool rows;           /* ROWS; false: RANGE */
+    sl__sql_expr *preceding;
+    size_t frame_offset; /* of ROWS/RANGE, for errors */
+    sl__sql_exclude exclude;
 };
 
 /* ---------------------------------------------------------------- queries */

@@ -140,6 +140,31 @@ static void qualified(out *o, const sl__sql_expr *x)
         name(o, x->name);
 }
 
+/* " (over (partition a b) (order ts) (range (interval 1000)) (exclude
+ * group))": every part, so that different windows never share a call. */
+static void over(out *o, const sl__sql_window *w)
+{
+    static const char *const excl[] = {"no-others", "current-row", "group",
+                                       "ties"};
+    put(o, " (over (partition");
+    for (size_t i = 0; i < w->npartition; i++) {
+        put(o, " ");
+        expr(o, w->partition[i]);
+    }
+    put(o, ")");
+    if (w->order) {
+        put(o, " (order ");
+        expr(o, w->order);
+        put(o, ")");
+    }
+    put(o, " (%s ", w->rows ? "rows" : "range");
+    if (w->preceding)
+        expr(o, w->preceding);
+    else
+        put(o, "unbounded");
+    put(o, ") (exclude %s))", excl[w->exclude]);
+}
+
 static void expr(out *o, const sl__sql_expr *x)
 {
     switch (x->kind) {
@@ -170,6 +195,8 @@ static void expr(out *o, const sl__sql_expr *x)
             put(o, " distinct");
     }
     args(o, x, 0);
+    if (x->kind == SL__SQL_FUNC && x->over)
+        over(o, x->over);
     if (x->kind == SL__SQL_CAST)
         put(o, " \"%s\"", x->type_text);
     if (x->kind == SL__SQL_FIELD) {

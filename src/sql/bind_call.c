@@ -27,6 +27,11 @@ static sl_status check_call(sl__sql_binder *b, const sl__sql_expr *x,
 {
     const sl__sql_scope *sc = b->scope;
     size_t lo, hi, n = x->nargs;
+    if (x->over) /* the planner maps them where they are allowed */
+        return sl__sql_error_set(b->e, x->offset,
+                                 "window functions (OVER) are only allowed "
+                                 "in the select list and ORDER BY, not in %s",
+                                 sc->clause ? sc->clause : "this expression");
     if (sl__sql_is_aggregate(name))
         return sl__sql_error_set(b->e, x->offset,
                                  "aggregate functions are not allowed in %s",

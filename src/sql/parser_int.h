@@ -66,6 +66,9 @@ sl_status sl__sql_p_primary(sl__sql_parser *p, sl__sql_expr **out);
 /** INTERVAL '10' SECONDS, INTERVAL 1 MINUTE 30 SECONDS: milliseconds. */
 sl_status sl__sql_p_interval(sl__sql_parser *p, sl__sql_expr **out);
 
+/** OVER (...) after the call x (the current token is OVER). */
+sl_status sl__sql_p_over(sl__sql_parser *p, sl__sql_expr *x);
+
 /** An expression (the whole precedence ladder: OR is loosest). */
 sl_status sl__sql_p_expr(sl__sql_parser *p, sl__sql_expr **out);
 /** "syntax error at X: expected <the clauses that may follow the last

@@ -74,6 +74,12 @@ static sl_status call(sl__sql_parser *p, sl__sql_expr **out)
     }
     st = sl__sql_p_expect(p, ")");
     x->end = p->prev_end;
+    /* f(x) OVER (: no alias is followed by '(', so OVER needs no
+     * reserving. */
+    if (st == SL_OK && sl__sql_p_kw(p, "OVER") &&
+        (st = sl__sql_p_peek(p, 1, &t)) == SL_OK &&
+        sl__sql_tok_is(&p->lx, t, "("))
+        st = sl__sql_p_over(p, x);
     return st;
 }
 

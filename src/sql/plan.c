@@ -63,7 +63,7 @@ char *sl__sql_plan_text(sl__sql_planner *pl, const sl__sql_expr *x)
 bool sl__sql_has_aggregate(const sl__sql_expr *x)
 {
     size_t i;
-    if (!x)
+    if (!x || x->over) /* an OVER call is no grouping aggregate */
         return false;
     if (x->kind == SL__SQL_FUNC && sl__sql_is_aggregate(x->name))
         return true;
@@ -524,7 +524,10 @@ static sl_status plain_project(sl__sql_planner *pl, select_ctx *c,
     size_t i;
     sl_status st;
     bool gen = false;
-    sl__sql_plan_scope(pl, p->input, &s, "the select list");
+    /* OVER aggregates first: WINDOW nodes between p and its input */
+    if ((st =
+             sl__sql_plan_over(pl, p->input, c->exprs, c->n, &p->input, &s)))
+        return st;
     for (i = 0; i < c->n; i++) {
         bool was = gen;
         if (i >= c->nitems && is_explode(c->exprs[i]))
@@ -567,6 +570,12 @@ static sl_status plan_select(sl__sql_planner *pl, const sl__sql_query *q,
     p->nprogs = c.n;
     for (i = 0; i < c.n; i++)
         p->names[i] = i < c.nitems ? c.names[i] : "";
+    for (i = 0; agg && i < c.n; i++)
+        if (sl__sql_has_window(c.exprs[i]))
+            return sl__sql_error_set(pl->e, c.exprs[i]->offset,
+                                     "OVER aggregates and GROUP BY aggregation "
+                                     "in the same SELECT are not supported: "
+                                     "aggregate in a sub-query first");
     if (!agg)
         st = plain_project(pl, &c, p);
     else

@@ -49,7 +49,8 @@ typedef enum sl__sql_plan_kind {
     SL__PLAN_SORT,      /* by key columns of the input (driver, stable) */
     SL__PLAN_LIMIT,     /* the first `limit` rows (driver) */
     SL__PLAN_TRIM,      /* the first ncolumns columns (drops sort keys) */
-    SL__PLAN_JOIN       /* input (left) and right: INNER or LEFT */
+    SL__PLAN_JOIN,      /* input (left) and right: INNER or LEFT */
+    SL__PLAN_WINDOW     /* input columns, then one OVER aggregate */
 } sl__sql_plan_kind;
 
 /*
@@ -86,6 +87,39 @@ typedef struct sl__sql_plan_key {
     bool desc, nulls_first;
 } sl__sql_plan_key;
 
+/* What an OVER aggregate computes (plan_window.c, plan_exec_window.c). */
+typedef enum sl__sql_win_fn {
+    SL__WIN_COUNT,
+    SL__WIN_SUM,
+    SL__WIN_AVG,
+    SL__WIN_MIN,
+    SL__WIN_MAX,
+    SL__WIN_VAR_SAMP,
+    SL__WIN_VAR_POP,
+    SL__WIN_STDDEV_SAMP,
+    SL__WIN_STDDEV_POP
+} sl__sql_win_fn;
+
+/*
+ * One OVER aggregate of a WINDOW node: the argument (NULL: count(*)),
+ * partition keys and the order key (NULL: none) as programs over the
+ * node's input, and the frame: ROWS or RANGE from `preceding` (rows,
+ * or the order key's units: ms for a timestamp) before the current row
+ * (unbounded: from the partition's start) to it (RANGE: to its last
+ * peer), less what EXCLUDE removes.
+ */
+typedef struct sl__sql_plan_window {
+    sl__sql_win_fn fn;
+    sl__sql_prog *arg;
+    sl__sql_prog **part;
+    size_t npart;
+    sl__sql_prog *order;
+    bool rows, unbounded;
+    sl_value preceding; /* a long or a double, >= 0 */
+    sl__sql_exclude exclude;
+    bool long_sum; /* sum's result is a long */
+} sl__sql_plan_window;
+
 typedef struct sl__sql_plan sl__sql_plan;
 
 struct sl__sql_plan {
@@ -120,6 +154,8 @@ struct sl__sql_plan {
     size_t nkeys;
     /* LIMIT */
     int64_t limit;
+    /* WINDOW */
+    sl__sql_plan_window *win;
 };
 
 /**
@@ -210,6 +246,22 @@ sl_status sl__sql_plan_aggregate(sl__sql_planner *pl, const sl__sql_query *q,
  * is a column) rewritten to read it. */
 sl_status sl__sql_plan_windows(sl__sql_planner *pl, const sl__sql_query *q,
                                sl__sql_plan **in, const sl__sql_query **out);
+
+/*
+ * plan_over.c: the OVER aggregates of exprs[0..n) (a select list and its hidden
+ * ORDER BY keys; no aggregation in the same SELECT): one WINDOW node per
+ * distinct call over in, *out the last. The projection above binds
+ * exprs over *out with *s (its replace hook maps each call to its
+ * column). Nothing to do: *out is in.
+ */
+sl_status sl__sql_plan_over(sl__sql_planner *pl, sl__sql_plan *in,
+                            const sl__sql_expr *const *exprs, size_t n,
+                            sl__sql_plan **out, sl__sql_scope *s);
+/* Whether x holds an OVER aggregate call. */
+bool sl__sql_has_window(const sl__sql_expr *x);
+/* plan_exec_window.c: a WINDOW node over in. */
+sl_status sl__sql_exec_window(sl_engine *eng, const sl__sql_plan *p, sl_rdd *in,
+                              sl_rdd **out);
 
 /* The join f of l and r: keys from ON's equality conjuncts, the rest a
  * residual condition (plan_join.c). */

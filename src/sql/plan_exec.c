@@ -361,6 +361,8 @@ static sl_status run(exec_ctx *x, const sl__sql_plan *p, result *out)
         break;
     case SL__PLAN_AGGREGATE:
         return run_aggregate(x, p, out);
+    case SL__PLAN_WINDOW:
+        return sl__sql_exec_window(x->eng, p, as_rdd(x, out), &out->rdd);
     case SL__PLAN_UNION:
     case SL__PLAN_JOIN:
         return run_two(x, p, out);

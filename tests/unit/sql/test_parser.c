@@ -391,6 +391,58 @@ static void test_errors_expr(void)
 }
 
 /* Nesting beyond the limit is an error, never a stack overflow. */
+/* OVER clauses: every part in the canonical text (calls with different
+ * windows must never be taken for one another), and each refused form
+ * with its position. */
+static void test_over(void)
+{
+    X("avg(p) OVER (PARTITION BY a, hour(ts) ORDER BY ts RANGE BETWEEN "
+      "INTERVAL '14' DAYS PRECEDING AND CURRENT ROW EXCLUDE CURRENT ROW)",
+      "(call avg p (over (partition a (call hour ts)) (order ts) (range "
+      "(interval 1209600000)) (exclude current-row)))");
+    X("sum(x) over (order by k asc rows 3 preceding exclude group)",
+      "(call sum x (over (partition) (order k) (rows 3) (exclude group)))");
+    X("count(*) OVER ()",
+      "(call count * (over (partition) (range unbounded) (exclude "
+      "no-others)))");
+    X("min(x) OVER (ORDER BY k RANGE BETWEEN UNBOUNDED PRECEDING AND "
+      "CURRENT ROW EXCLUDE TIES)",
+      "(call min x (over (partition) (order k) (range unbounded) (exclude "
+      "ties)))");
+    X("max(x) OVER (ORDER BY d ROWS CURRENT ROW EXCLUDE NO OTHERS)",
+      "(call max x (over (partition) (order d) (rows 0) (exclude "
+      "no-others)))");
+    X("max(x) OVER (ORDER BY d RANGE 2.5 PRECEDING)",
+      "(call max x (over (partition) (order d) (range 2.5) (exclude "
+      "no-others)))");
+    /* over is no keyword elsewhere: a column and an alias */
+    Q("SELECT over FROM t", "(select (items over) (from t))");
+    Q("SELECT f(x) over FROM t", "(select (items (as (call f x) over)) "
+                                 "(from t))");
+    XERR("sum(x) OVER (ORDER BY k ROWS 1 FOLLOWING)",
+         "line 1, column 32: window frames that start FOLLOWING the current "
+         "row are not supported");
+    XERR("sum(x) OVER (ORDER BY k DESC)",
+         "line 1, column 25: OVER (ORDER BY ... DESC) is not supported: "
+         "order the window ascending");
+    XERR("sum(x) OVER (ORDER BY k, j)",
+         "line 1, column 24: OVER (ORDER BY ...) supports one key");
+    XERR("sum(x) OVER (ORDER BY k ROWS BETWEEN 1 PRECEDING AND 1 FOLLOWING)",
+         "line 1, column 54: window frames must end at CURRENT ROW (frames "
+         "ending FOLLOWING or earlier are not supported)");
+    XERR("sum(x) OVER (ORDER BY k ROWS BETWEEN 1 PRECEDING)",
+         "line 1, column 49: syntax error at ')': expected AND");
+    XERR("sum(x) OVER (ORDER BY k EXCLUDE GROUP)",
+         "line 1, column 25: syntax error at 'EXCLUDE': expected ROWS, RANGE "
+         "or ')'");
+    XERR("sum(x) OVER (ORDER BY k ROWS 2 PRECEDING EXCLUDE ALL)",
+         "line 1, column 50: syntax error at 'ALL': expected CURRENT ROW, "
+         "GROUP, TIES or NO OTHERS");
+    XERR("sum(x) OVER (ROWS x PRECEDING)",
+         "line 1, column 19: syntax error at 'x': expected UNBOUNDED "
+         "PRECEDING, CURRENT ROW, a non-negative number or an INTERVAL");
+}
+
 static void test_depth(void)
 {
     size_t n = 100000;
@@ -523,6 +575,7 @@ const sl_test_case SL_TESTS[] = {{"select", test_select},
                                  {"errors_lexer", test_errors_lexer},
                                  {"errors_query", test_errors_query},
                                  {"errors_expr", test_errors_expr},
+                                 {"over", test_over},
                                  {"depth", test_depth},
                                  {"positions", test_positions},
                                  {"out_of_memory", test_out_of_memory},
