@@ -3,8 +3,6 @@
 `streamctl run` on port 0 (the port read from its log line `listening on
 127.0.0.1:PORT`).
 
-Usage: test_socket_listen.py STREAMCTL SOURCE_ROOT
-
 - ncat_clients: three real `stdbuf -oL cat FILE | ncat 127.0.0.1 PORT`
   send at once (the third file ends without a newline); every line
   carries its client, number and a payload derived from both, so a line
@@ -23,7 +21,12 @@ Usage: test_socket_listen.py STREAMCTL SOURCE_ROOT
   a message naming 127.0.0.1:PORT.
 - stop_open_client: a client still connected at the stop has its
   unterminated line dropped (counted and warned about), not emitted.
+- wal: with a checkpoint, two clients' lines sent in random pieces at
+  once go to the receiver WAL (what a restart replays a batch from): the
+  WAL (read back by WAL_DUMP) holds for each printed batch exactly the
+  lines it printed, each whole, every line once.
 
+Usage: test_socket_listen.py STREAMCTL SOURCE_ROOT WAL_DUMP
 Exits 77 (skip) without ncat. Every wait is bounded.
 """
 
@@ -42,6 +45,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from joblib import Failure, run_module_cases  # noqa: E402
 
 STREAMCTL = None
+WAL_DUMP = sys.argv[3] if len(sys.argv) > 3 else None
 
 
 def check(cond, msg):
@@ -109,11 +113,15 @@ class Job:
             self.proc.wait()
 
     def lines(self):
+        return [x for b in self.batches().values() for x in b]
+
+    def batches(self):
+        """{batch id: its lines} of the console json output."""
         with open(self.out.name, "rb") as f:
-            out = []
+            out = {}
             for raw in f.read().splitlines():
                 rec = json.loads(raw)
-                out.extend(rec["records"])
+                out.setdefault(rec["batch"], []).extend(rec["records"])
             return out
 
     def progress_entries(self):
@@ -304,7 +312,69 @@ def case_stop_open_client(tmp):
           "no warning of the dropped line: %s" % err[-1500:])
 
 
+def send_pieces(socks, datas, rnd):
+    """Send each socket its data in random pieces (1 to 300 bytes), the
+    sockets taken in random order, so pieces of different clients follow
+    each other inside lines."""
+    pos = [0] * len(socks)
+    while any(p < len(d) for p, d in zip(pos, datas)):
+        i = rnd.choice([k for k in range(len(socks))
+                        if pos[k] < len(datas[k])])
+        n = rnd.randint(1, 300)
+        socks[i].sendall(datas[i][pos[i]:pos[i] + n])
+        pos[i] += n
+        if rnd.random() < 0.05:
+            time.sleep(0.01)
+
+
+def wal_batches(ckpt, last):
+    """{batch: [lines]} the receiver WAL holds for batches 1..last."""
+    res = subprocess.run([WAL_DUMP, os.path.join(ckpt, "wal"), "1",
+                          str(last)], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, timeout=60)
+    check(res.returncode == 0, "wal_dump: %s" % res.stderr.decode())
+    out = {}
+    for raw in res.stdout.decode().split("\n")[:-1]:
+        batch, _, text = raw.split("\t", 2)
+        out.setdefault(int(batch), []).append(text)
+    return out
+
+
+def case_wal(tmp):
+    ckpt = os.path.join(tmp, "ck")
+    rnd = random.Random(13)
+    expected = [[payload(c, i) for i in range(1500)] for c in range(2)]
+    job = Job(tmp, conf={"checkpoint.path": ckpt})
+    try:
+        port = job.wait_port()
+        socks = [connect(port), connect(port)]
+        send_pieces(socks, [("\n".join(e) + "\n").encode()
+                            for e in expected], rnd)
+        for sk in socks:
+            sk.shutdown(socket.SHUT_WR)
+            wait_closed(sk)
+            sk.close()
+        job.wait_lines(3000)
+        job.stop()
+    finally:
+        job.kill()
+    printed = job.batches()
+    wal = wal_batches(ckpt, max(printed))
+    for b, lines in printed.items():
+        check(sorted(wal.get(b, [])) == sorted(lines),
+              "batch %d printed %d lines, the WAL holds %d of it"
+              % (b, len(lines), len(wal.get(b, []))))
+    flat = [x for b in sorted(wal) for x in wal[b]]
+    check(sorted(flat) == sorted(expected[0] + expected[1]),
+          "the WAL holds %d lines (%d distinct), 3000 sent"
+          % (len(flat), len(set(flat))))
+
+
 if __name__ == "__main__":
+    if len(sys.argv) != 4:
+        sys.stderr.write("usage: %s STREAMCTL SOURCE_ROOT WAL_DUMP\n"
+                         % sys.argv[0])
+        sys.exit(2)
     if not shutil.which("ncat"):
         sys.exit(77)
     sys.exit(run_module_cases(globals()))
