@@ -45,7 +45,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from joblib import Failure, run_module_cases  # noqa: E402
 
 STREAMCTL = None
-WAL_DUMP = sys.argv[3] if len(sys.argv) > 3 else None
+WAL_DUMP = os.path.abspath(sys.argv[3]) if len(sys.argv) > 3 else None
 
 
 def check(cond, msg):
@@ -74,7 +74,7 @@ class Job:
         self.out = open(os.path.join(tmp, "out.jsonl"), "w+b")
         self.err = open(os.path.join(tmp, "err.txt"), "w+b")
         self.proc = subprocess.Popen(
-            [STREAMCTL, "run", "--progress", self.progress, self.path],
+            [os.path.abspath(STREAMCTL), "run", "--progress", self.progress, self.path],
             cwd=tmp, stdin=subprocess.DEVNULL, stdout=self.out,
             stderr=self.err)
         self.port = None
