@@ -21,6 +21,9 @@
   a message naming 127.0.0.1:PORT.
 - stop_open_client: a client still connected at the stop has its
   unterminated line dropped (counted and warned about), not emitted.
+- job_fields: `listen` must be a boolean; port 0 only with it; validate
+  warns that a host to listen on does not resolve, and run fails naming
+  host:port.
 - wal: with a checkpoint, two clients' lines sent in random pieces at
   once go to the receiver WAL (what a restart replays a batch from): the
   WAL (read back by WAL_DUMP) holds for each printed batch exactly the
@@ -42,7 +45,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from joblib import Failure, run_module_cases  # noqa: E402
+from joblib import Failure, run_module_cases, run_streamctl  # noqa: E402
 
 STREAMCTL = None
 WAL_DUMP = os.path.abspath(sys.argv[3]) if len(sys.argv) > 3 else None
@@ -310,6 +313,39 @@ def case_stop_open_client(tmp):
     err = job.stderr()
     check("dropped an unterminated line of 10 bytes" in err,
           "no warning of the dropped line: %s" % err[-1500:])
+
+
+def case_job_fields(tmp):
+    def write(extra):
+        src = {"type": "socket", "host": "127.0.0.1"}
+        src.update(extra)
+        path = os.path.join(tmp, "v.json")
+        with open(path, "w") as f:
+            json.dump({"name": "v", "batch_interval": "1s",
+                       "sources": {"lines": src},
+                       "sinks": [{"from": "lines", "type": "console"}]}, f)
+        return path
+
+    def run(cmd, extra):
+        return run_streamctl(os.path.abspath(STREAMCTL),
+                             [cmd, write(extra)], tmp, 30)
+
+    rc, _, err = run("validate", {"listen": "yes", "port": 9999})
+    check(rc == 3 and "$.sources.lines.listen: expected a boolean, got "
+          "string" in err, "listen as text: %d %s" % (rc, err))
+    rc, _, err = run("validate", {"port": 0})
+    check(rc == 3 and "$.sources.lines.port: 0 is out of range (1..65535)"
+          in err, "port 0 without listen: %d %s" % (rc, err))
+    rc, _, err = run("validate", {"listen": True, "port": 70000})
+    check(rc == 3 and "port: 70000 is out of range (0..65535)" in err,
+          "port 70000: %d %s" % (rc, err))
+    bad = {"listen": True, "port": 0, "host": "no-such-host.invalid"}
+    rc, _, err = run("validate", bad)
+    check(rc == 0 and 'warning: host "no-such-host.invalid" to listen on '
+          "does not resolve" in err, "unresolvable host: %d %s" % (rc, err))
+    rc, _, err = run("run", bad)
+    check(rc == 1 and "cannot listen on no-such-host.invalid:0" in err,
+          "run with an unresolvable host: %d %s" % (rc, err))
 
 
 def send_pieces(socks, datas, rnd):
