@@ -9,9 +9,7 @@
  * The host name is resolved on a thread of its own (getaddrinfo blocks,
  * and the loop also drives the batch timer and the other receivers).
  */
-#include <sluice/connectors.h>
-
-#include "core/records.h"
+#include "socket/socket_int.h"
 #include "stream/stream_int.h"
 
 #include <errno.h>
@@ -662,23 +660,22 @@ static const sl_receiver_ops sock_ops = {
 
 /* ------------------------------------------------------- construction */
 
-/* The dead-letter file (the source's receiver.dead_letter, else its
- * conf's dead_letter, else the context's) and the name its lines give as
- * origin. */
-static sl_status sock_dead_letters(sock *s, sl_context *ctx,
-                                   const sl_conf *conf, char *err,
-                                   size_t errlen)
+sl_status sl__socket_dead_letters(sl_context *ctx, const sl_conf *conf,
+                                  sl__dead_letters **dead, char **name,
+                                  char *err, size_t errlen)
 {
     const char *path =
         sl__dead_letter_path(conf, "receiver.dead_letter", ctx->conf);
-    const char *name = conf ? sl_conf_get(conf, "source.name") : "";
+    const char *src = conf ? sl_conf_get(conf, "source.name") : "";
 
+    *dead = NULL;
+    *name = NULL;
     if (!path)
         return SL_OK;
-    if (!(s->name = sl__strdup(name && *name ? name : "socket")))
+    if (!(*name = sl__strdup(src && *src ? src : "socket")))
         return sl__errbuf(err, errlen, SL_ENOMEM, "out of memory");
-    return sl__dead_letters_open(path, sl__context_bad_counts(ctx), &s->dead,
-                                 err, errlen);
+    return sl__dead_letters_open(path, sl__context_bad_counts(ctx), dead, err,
+                                 errlen);
 }
 
 /* Take the connection options from conf when the caller gave one. */
@@ -723,7 +720,8 @@ static sl_status sock_new(sl_context *ctx, const char *host, int port,
     st = sock_read_conf(s, conf);
     if (st != SL_OK)
         goto free_sock;
-    if ((st = sock_dead_letters(s, ctx, conf, err, errlen)) != SL_OK)
+    if ((st = sl__socket_dead_letters(ctx, conf, &s->dead, &s->name, err,
+                                      errlen)) != SL_OK)
         goto free_sock;
     memcpy(s->host, host, hlen + 1);
     snprintf(s->service, sizeof s->service, "%d", port);
@@ -746,8 +744,8 @@ free_sock:
  * thread. CSV as the defaults of the directory source (',' and '"', no
  * header: a stream has no first line to name columns).
  */
-static sl_status sock_records(sl_dstream *stream, const sl_conf *conf,
-                              sl__dead_letters *dead, char *err, size_t errlen)
+sl_status sl__socket_records(sl_dstream *stream, const sl_conf *conf,
+                             sl__dead_letters *dead, char *err, size_t errlen)
 {
     const char *ddl = sl_conf_get(conf, "receiver.schema");
     const char *name = sl_conf_get(conf, "source.name");
@@ -774,6 +772,17 @@ static sl_status sock_records(sl_dstream *stream, const sl_conf *conf,
     return SL_OK;
 }
 
+/* receiver.listen, from conf, else from the context's. */
+static bool sock_listens(sl_context *ctx, const sl_conf *conf)
+{
+    bool listen = false;
+
+    if (sl_conf_get_bool(conf ? conf : ctx->conf, "receiver.listen", &listen) !=
+        SL_OK)
+        return false;
+    return listen;
+}
+
 sl_dstream *sl_socket_text_stream(sl_context *ctx, const char *host, int port,
                                   const sl_conf *conf)
 {
@@ -789,6 +798,8 @@ sl_dstream *sl_socket_text_stream(sl_context *ctx, const char *host, int port,
         sl_context_set_error(ctx, SL_EINVAL, "socket text stream: no host");
         return NULL;
     }
+    if (sock_listens(ctx, conf))
+        return sl__socket_listen_stream(ctx, host, port, conf);
     if (port < 1 || port > 65535) {
         sl_context_set_error(ctx, SL_EINVAL,
                              "socket text stream: port %d is not in 1..65535",
@@ -808,7 +819,8 @@ sl_dstream *sl_socket_text_stream(sl_context *ctx, const char *host, int port,
     dead = s->dead;
     stream = sl_receiver_stream(ctx, &sock_ops, s);
     if (stream && conf &&
-        (st = sock_records(stream, conf, dead, err, sizeof err)) != SL_OK) {
+        (st = sl__socket_records(stream, conf, dead, err, sizeof err)) !=
+            SL_OK) {
         sl_context_set_error(ctx, st, "socket text stream: %s", err);
         return NULL;
     }

@@ -29,6 +29,27 @@ extern "C" {
  */
 SL_EXPORT sl_dstream *sl_socket_text_stream(sl_context *ctx, const char *host,
                                             int port, const sl_conf *conf);
+/*
+ * With receiver.listen true (in conf, else the context's conf) the stream
+ * is a server instead: at the context's start it listens on host:port
+ * (every address host resolves to, SO_REUSEADDR; port 0 = a free port,
+ * logged as "listening on ADDR:PORT" and given by sl_socket_stream_port)
+ * and reads the lines of any number of clients, each line one client's
+ * bytes. A client that shuts down its sending side has its unterminated
+ * last line taken and its connection closed; one still connected at the
+ * stop has its unterminated line dropped and counted. A host that does not
+ * resolve or an address that cannot be bound (port taken) fails the start
+ * with a message naming host:port. Accepted clients count as successful
+ * connect attempts in sl_receiver_stream_stats.
+ */
+
+/**
+ * @brief The port a listening socket stream (receiver.listen) is bound to.
+ * @returns the port once the context's start has bound it, 0 before (or
+ * after a failed start), SL_EINVAL for any other stream.
+ * @remark Any thread.
+ */
+SL_EXPORT int sl_socket_stream_port(sl_dstream *s);
 
 /**
  * @brief Spark's queueStream: each pushed batch is consumed by one batch

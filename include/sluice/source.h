@@ -80,6 +80,39 @@ SL_EXPORT void sl_receiver_commit(sl_receiver *r, size_t n);
  * last line becomes a line, as Spark's socket receiver does.
  */
 SL_EXPORT void sl_receiver_end_of_stream(sl_receiver *r);
+/**
+ * @brief One input of a receiver that reads several at once (a listening
+ * socket's clients): its own unterminated last line and over-long line, so
+ * that the lines of concurrent inputs are never mixed (opaque).
+ */
+typedef struct sl_receiver_channel sl_receiver_channel;
+/**
+ * @brief A new channel of r, with no line yet.
+ * @returns the channel (release with sl_receiver_channel_free), or NULL
+ * when out of memory.
+ * @remark I/O thread.
+ */
+SL_EXPORT sl_receiver_channel *sl_receiver_channel_new(sl_receiver *r);
+/**
+ * @brief From now on sl_receiver_buffer, sl_receiver_commit and
+ * sl_receiver_end_of_stream continue ch's line (NULL: the receiver's own,
+ * what a receiver without channels uses); the line of the channel used
+ * until now is set aside, at most receiver.max_line_bytes copied.
+ * @returns SL_OK, or SL_ENOMEM (nothing changed: try again later).
+ * @remark I/O thread. A receiver that uses channels should not also use
+ * its own line.
+ */
+SL_EXPORT sl_status sl_receiver_channel_use(sl_receiver *r,
+                                            sl_receiver_channel *ch);
+/**
+ * @brief Release ch (NULL is fine). An unterminated line it still holds is
+ * dropped and counted as a partial line (its input ended without it:
+ * call sl_receiver_end_of_stream first to keep it as a line); if ch was in
+ * use, the receiver's own line is used again.
+ * @remark I/O thread, or the receiver's free method.
+ */
+SL_EXPORT void sl_receiver_channel_free(sl_receiver *r,
+                                        sl_receiver_channel *ch);
 /** @brief Receiver option (receiver.*) from the context's configuration. */
 SL_EXPORT int64_t sl_receiver_conf_int(sl_receiver *r, const char *name);
 /** @brief Log through the context's logger, prefixed by the receiver. */

@@ -117,6 +117,13 @@ static const sl__conf_row sl__conf_rows[] = {
             "more, negative levels cost less CPU and write more bytes; "
             "the default keeps the WAL's cost under a fifth of the "
             "throughput on 2 cores (docs/performance.md)."),
+    SL__ROW("receiver.listen", SL_CONF_BOOL, "false", 0, 0, NULL,
+            "Socket source as a server: listen on host:port (port 0 = "
+            "any free port, logged as \"listening on HOST:PORT\") and "
+            "read the lines of any number of clients, each line whole; a "
+            "client that shuts down its sending side has its last line "
+            "taken and its connection closed. false = connect to "
+            "host:port as a client (Spark's socketTextStream)."),
     SL__ROW("receiver.reconnect_min", SL_CONF_DURATION, "100ms", 1, SL__HOUR,
             NULL,
             "First back-off between reconnect attempts; it doubles after "

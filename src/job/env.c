@@ -155,13 +155,26 @@ static int resolve(const char *host, bool *timed_out, int *err)
 void sl__job_env_host(sl_job *job, const job_source *src)
 {
     const char *path = sl__job_path_field(job, src->path, "host");
-    bool timed_out;
+    bool timed_out, listen = false;
     int err, rc;
 
     if (!path || !src->host)
         return;
+    /* A listening source binds at the start and does not retry: only
+     * that the host resolves is checked (the port may be free now and
+     * taken at the start, or taken now by the job this file runs). */
+    if (src->conf)
+        sl_conf_get_bool(src->conf, "receiver.listen", &listen);
     rc = resolve(src->host, &timed_out, &err);
-    if (timed_out)
+    if (listen && (timed_out || err || rc))
+        warn(job, path,
+             "host \"%s\" to listen on does not resolve (%s); the job's "
+             "start would fail",
+             src->host,
+             timed_out ? "no answer in time"
+             : err     ? SL__STRERROR(err)
+                       : gai_strerror(rc));
+    else if (timed_out)
         warn(job, path,
              "looking up host \"%s\" did not finish within %d s; the "
              "source keeps trying at run time",

@@ -17,6 +17,7 @@
 static const source_field socket_fields[] = {
     {"host", NULL},
     {"port", NULL},
+    {"listen", "receiver.listen"},
     {"connect_timeout", "receiver.connect_timeout"},
     {"reconnect_min", "receiver.reconnect_min"},
     {"reconnect_max", "receiver.reconnect_max"},
@@ -103,14 +104,17 @@ static void check_schema(sl_job *job, job_source *src, const cJSON *j)
 
 /* ------------------------------------------------------------- socket */
 
+/* A listening source may take port 0 (any free port); "listen" itself
+ * is checked as a conf property. */
 static void socket_read(sl_job *job, job_source *src, const cJSON *j)
 {
     const cJSON *port;
+    bool listen = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "listen"));
     int64_t p;
     src->host = read_nonempty(job, src, j, "host");
     if ((port = sl__job_field(job, j, src->path, "port", true)) &&
         sl__job_read_int(job, port, sl__job_path_field(job, src->path, "port"),
-                         1, 65535, &p))
+                         listen ? 0 : 1, 65535, &p))
         src->port = (int)p;
 }
 

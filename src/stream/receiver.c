@@ -166,6 +166,18 @@ static sl_status seal_open(sl_receiver *r)
 /* At the stop, the unterminated tail of a connection that is still open
  * is not a line (its end was never received): drop it and count it. The
  * peer's close keeps Spark's rule instead (sl_receiver_end_of_stream). */
+static void count_partial(sl_receiver *r, size_t tail)
+{
+    atomic_fetch_add(&r->partial_lines, 1);
+    pthread_mutex_lock(&r->ctx->lock);
+    r->ctx->left.partial++;
+    pthread_mutex_unlock(&r->ctx->lock);
+    sl__log(&r->ctx->log, SL_LOG_WARN,
+            "receiver %s: dropped an unterminated line of %zu bytes at the "
+            "stop (the connection was still open)",
+            r->ops->name, tail);
+}
+
 static void drop_tail(sl_receiver *r)
 {
     size_t tail = r->line_len;
@@ -176,14 +188,7 @@ static void drop_tail(sl_receiver *r)
     r->open->charged -= tail;
     atomic_fetch_sub(&r->ctx->buffered_bytes, (long long)tail);
     r->line_len = 0;
-    atomic_fetch_add(&r->partial_lines, 1);
-    pthread_mutex_lock(&r->ctx->lock);
-    r->ctx->left.partial++;
-    pthread_mutex_unlock(&r->ctx->lock);
-    sl__log(&r->ctx->log, SL_LOG_WARN,
-            "receiver %s: dropped an unterminated line of %zu bytes at the "
-            "stop (the connection was still open)",
-            r->ops->name, tail);
+    count_partial(r, tail);
 }
 
 void sl__receiver_seal(sl_receiver *r, bool final)
@@ -488,6 +493,154 @@ sl_status sl_receiver_stream_stats(sl_dstream *s, sl_receiver_stats *out)
     return SL_OK;
 }
 
+/* ---------------------------------------------------------- channels */
+
+/*
+ * A receiver with several inputs at once (a listening socket's clients)
+ * gives each a channel. Only the channel in use has its unterminated line
+ * at the open block's end, where the next bytes continue it; the others'
+ * lines wait copied out (at most receiver.max_line_bytes + 1 bytes each),
+ * so a block never holds a line made of two inputs' bytes.
+ */
+
+sl_receiver_channel *sl_receiver_channel_new(sl_receiver *r)
+{
+    sl_receiver_channel *ch;
+
+    if (!r || !(ch = sl_malloc(sizeof *ch)))
+        return NULL;
+    memset(ch, 0, sizeof *ch);
+    /* A parked channel owns a dead-letter text buffer; the one in use
+     * lends its buffer to the receiver (see park and unpark). */
+    if (r->dead_text && !(ch->dead_text = sl_malloc(SL__DEAD_TEXT_MAX))) {
+        sl_free(ch);
+        return NULL;
+    }
+    return ch;
+}
+
+/* Room for the line of the channel taken into use: in the open block once
+ * the current line has left it, or in a new block. Nothing is moved yet,
+ * so a failure leaves everything as it was. */
+static sl_status channel_room(sl_receiver *r, sl_receiver_channel *out,
+                              size_t in_len)
+{
+    size_t t = r->line_len;
+    char *nt;
+
+    if (t > out->tail_cap) {
+        if (!(nt = sl_realloc(out->tail, t)))
+            return SL_ENOMEM;
+        out->tail = nt;
+        out->tail_cap = t;
+    }
+    if (in_len == 0)
+        return SL_OK;
+    /* A full block is sealed with its tail moved to a fresh block, which
+     * then has room (block_cap > receiver.max_line_bytes + 1). */
+    if (r->open && r->open->cap - (r->open->len - t) < in_len &&
+        seal_open(r) != SL_OK)
+        return SL_ENOMEM;
+    if (!r->open && !(r->open = sl__block_get(r->ctx)))
+        return SL_ENOMEM;
+    return SL_OK;
+}
+
+/* Move the current line out of the open block into out. */
+static void channel_park(sl_receiver *r, sl_receiver_channel *out)
+{
+    size_t t = r->line_len;
+
+    if (t) {
+        r->open->len -= t;
+        r->open->charged -= t;
+        memcpy(out->tail, r->open->data + r->open->len, t);
+        atomic_fetch_sub(&r->ctx->buffered_bytes, (long long)t);
+    }
+    out->tail_len = t;
+    r->line_len = 0;
+    out->discarding = r->discarding;
+    out->dead_open = r->dead_open;
+    out->dead_len = r->dead_len;
+    out->dead_seen = r->dead_seen;
+    out->dead_text = r->dead_text;
+    r->dead_text = NULL;
+}
+
+/* Put in's line at the open block's end (channel_room made room). */
+static void channel_unpark(sl_receiver *r, sl_receiver_channel *in)
+{
+    size_t t = in->tail_len;
+
+    if (t) {
+        memcpy(r->open->data + r->open->len, in->tail, t);
+        r->open->len += t;
+        r->open->charged += t;
+        atomic_fetch_add(&r->ctx->buffered_bytes, (long long)t);
+    }
+    in->tail_len = 0;
+    r->line_len = t;
+    r->discarding = in->discarding;
+    r->dead_open = in->dead_open;
+    r->dead_len = in->dead_len;
+    r->dead_seen = in->dead_seen;
+    r->dead_text = in->dead_text;
+    in->dead_text = NULL;
+}
+
+sl_status sl_receiver_channel_use(sl_receiver *r, sl_receiver_channel *ch)
+{
+    sl_receiver_channel *out, *in;
+
+    if (!r)
+        return SL_EINVAL;
+    if (ch == r->chan)
+        return SL_OK;
+    out = r->chan ? r->chan : &r->own;
+    in = ch ? ch : &r->own;
+    if (channel_room(r, out, in->tail_len) != SL_OK)
+        return SL_ENOMEM;
+    channel_park(r, out);
+    channel_unpark(r, in);
+    r->chan = ch;
+    return SL_OK;
+}
+
+/* The channel in use goes: its line is dropped (its end never came) and
+ * the receiver's own line comes back, if there is room for it. */
+static void channel_free_current(sl_receiver *r, sl_receiver_channel *ch)
+{
+    sl_receiver_channel *own = &r->own;
+
+    if (r->dead_open) /* the input ended the dropped line */
+        dead_done(r);
+    drop_tail(r);
+    /* The receiver keeps the lent buffer; own's goes with ch. */
+    sl_free(own->dead_text);
+    own->dead_text = r->dead_text;
+    ch->dead_text = NULL;
+    r->dead_text = NULL;
+    r->chan = NULL;
+    if (own->tail_len && channel_room(r, ch, own->tail_len) != SL_OK) {
+        count_partial(r, own->tail_len);
+        own->tail_len = 0;
+    }
+    channel_unpark(r, own);
+}
+
+void sl_receiver_channel_free(sl_receiver *r, sl_receiver_channel *ch)
+{
+    if (!r || !ch)
+        return;
+    if (ch == r->chan)
+        channel_free_current(r, ch);
+    else if (ch->tail_len)
+        count_partial(r, ch->tail_len);
+    sl_free(ch->tail);
+    sl_free(ch->dead_text);
+    sl_free(ch);
+}
+
 /* -------------------------------------------------- stream creation */
 
 static sl_status add_receiver(sl_context *ctx, sl_receiver *r)
@@ -538,6 +691,11 @@ sl_dstream *sl_receiver_stream(sl_context *ctx, const sl_receiver_ops *ops,
 void sl__receiver_free(sl_receiver *r)
 {
     block *b, *next;
+    /* The connector's free may still release channels: none is in use
+     * any more, and the own line parked for them goes here. */
+    r->chan = NULL;
+    sl_free(r->own.tail);
+    sl_free(r->own.dead_text);
     if (r->open) {
         r->open->next = r->sealed;
         r->sealed = r->open;

@@ -40,6 +40,18 @@ typedef struct block {
 
 /* --------------------------------------------------------- receivers */
 
+/* One input's line state while another input's is in the open block
+ * (sl_receiver_channel_use): its unterminated line, copied out, and the
+ * over-long line it may be dropping. I/O thread. */
+struct sl_receiver_channel {
+    char *tail; /* the unterminated line's bytes (tail_cap allocated) */
+    size_t tail_len, tail_cap;
+    bool discarding, dead_open;
+    char *dead_text; /* SL__DEAD_TEXT_MAX bytes while parked, or NULL */
+    size_t dead_len;
+    int64_t dead_seen;
+};
+
 struct sl_receiver {
     sl_context *ctx;
     sl_dstream *stream;
@@ -64,6 +76,9 @@ struct sl_receiver {
     size_t dead_len;   /* bytes kept of the line being dropped */
     int64_t dead_seen; /* bytes of it seen */
     bool dead_open;    /* a line is being dropped and kept */
+    /* The channel whose line the fields above hold (NULL: the receiver's
+     * own, parked in own while a channel is in use). */
+    struct sl_receiver_channel *chan, own;
     /* any thread */
     atomic_llong bytes, lines_too_long, errors, pauses, partial_lines;
     /* complete lines received and not yet taken into a batch (the progress
