@@ -68,6 +68,7 @@ typedef struct watcher {
     watch_mode mode;
     bool recursive, include_existing;
     char *glob;
+    char *only; /* path named a file: root is its directory, only it */
     int64_t max_age_ms;
     int fd; /* inotify, or -1 when listing */
     wdir *dirs;
@@ -135,6 +136,9 @@ typedef struct file_source {
     int64_t taken_files, failed, too_old, cleaned, waiting, too_large;
     int64_t pending; /* found at the last plan, not complete yet */
     int64_t lines, malformed, too_long, bytes;
+    /* available_now: only files found by cut_ms (monotonic) are taken */
+    bool bounded, planned_once;
+    int64_t cut_ms;
 } file_source;
 
 #define ADD(field, n) __atomic_add_fetch(&(field), (n), __ATOMIC_RELAXED)

@@ -225,6 +225,8 @@ static sl_status scan_files(file_source *fs, int64_t now, pick **picks,
     for (i = 0; i < fs->w.files.nbuckets; i++)
         for (e = fs->w.files.buckets[i]; e; e = next) {
             next = e->next;
+            if (fs->bounded && e->found_ms > fs->cut_ms)
+                continue; /* available_now: after the start */
             if (now - e->found_ms <= fs->w.max_age_ms) {
                 if (e->state == F_PENDING)
                     ++*pending;
@@ -278,6 +280,7 @@ static sl_status file_plan(void *state, int64_t batch_id, int64_t time_ms,
                : n;
     __atomic_store_n(&fs->waiting, (int64_t)(n - take), __ATOMIC_RELAXED);
     __atomic_store_n(&fs->pending, pending, __ATOMIC_RELAXED);
+    fs->planned_once = true;
     if (!take) { /* recorded too: a replay then takes nothing */
         sl_free(picks);
         return sl_plan_set_offsets(plan, "{\"files\":[]}");
@@ -426,6 +429,7 @@ static void file_free(void *state)
     sl_free(fs->name);
     sl_free(fs->w.root);
     sl_free(fs->w.glob);
+    sl_free(fs->w.only);
     sl_free(fs->archive);
     sl_free(fs->columns_text);
     sl_free(fs->columns);
@@ -446,6 +450,27 @@ static void file_progress(void *state, sl_source_progress *out)
     out->lag = GET(fs->waiting) + GET(fs->pending);
 }
 
+/* available_now: the files there now, existing ones included (as
+ * Spark's AvailableNow reads every file present at start); none found
+ * later. */
+static sl_status file_available_now(void *state)
+{
+    file_source *fs = state;
+    fs->bounded = true;
+    fs->cut_ms = sl__now_mono_ms();
+    sl__file_reclassify(fs, INT64_MIN);
+    return SL_OK;
+}
+
+/* Every file of the start planned: none ready or still being written. */
+static bool file_exhausted(void *state)
+{
+    const file_source *fs = state;
+    return fs->planned_once &&
+           __atomic_load_n(&fs->waiting, __ATOMIC_RELAXED) == 0 &&
+           __atomic_load_n(&fs->pending, __ATOMIC_RELAXED) == 0;
+}
+
 static const sl_planned_ops file_ops = {
     SL_PLANNED_OPS_VERSION,
     "directory",
@@ -457,6 +482,8 @@ static const sl_planned_ops file_ops = {
     file_progress,
     sl__file_checkpoint,
     sl__file_recover,
+    file_available_now,
+    file_exhausted,
 };
 
 /* ---------------------------------------------------------- construction */
@@ -678,6 +705,35 @@ static sl_status configure(file_source *fs, const sl_conf *c, char *err,
 }
 
 /*
+ * A path that names a regular file: its directory is watched for that
+ * one name (w->only); root becomes the directory. SL_OK when it is no
+ * file (a directory, or nothing yet).
+ */
+static sl_status one_file(file_source *fs, const sl_conf *c, char *err,
+                          size_t errlen)
+{
+    struct stat sb;
+    char *slash;
+    if (stat(fs->w.root, &sb) != 0 || !S_ISREG(sb.st_mode))
+        return SL_OK;
+    if (*sl_conf_get(c, "file.path_glob_filter"))
+        return sl__errbuf(err, errlen, SL_ECONF,
+                          "'%s' is a file: file.path_glob_filter needs a "
+                          "directory",
+                          fs->w.root);
+    slash = strrchr(fs->w.root, '/');
+    if (!(fs->w.only = sl__strdup(slash ? slash + 1 : fs->w.root)))
+        return SL_ENOMEM;
+    if (!slash)
+        strcpy(fs->w.root, ".");
+    else if (slash == fs->w.root)
+        slash[1] = '\0'; /* "/name": the root directory */
+    else
+        *slash = '\0';
+    return SL_OK;
+}
+
+/*
  * file.create_if_missing: mkdir -p of the watched directory, so a job
  * whose input folder is made by its producer later can still start.
  * *created tells whether this call made it.
@@ -738,10 +794,15 @@ sl_dstream *sl_file_stream(sl_context *ctx, const char *dir,
      * writes the log even if it takes nothing, to keep it. */
     fs->started_ms = sl__now_wall_ms();
     fs->seen_dirty = true;
-    st = !(fs->w.root = sl__strdup(dir)) ? SL_ENOMEM
-         : sl__context_trial(ctx)
-             ? SL_OK
-             : create_root(dir, conf, &created, err, sizeof err);
+    /* room for "." when the path is a file name alone */
+    if (!(fs->w.root = sl_malloc(strlen(dir) + 2))) {
+        st = SL_ENOMEM;
+    } else {
+        strcpy(fs->w.root, dir);
+        st = one_file(fs, conf, err, sizeof err);
+        if (st == SL_OK && !sl__context_trial(ctx))
+            st = create_root(fs->w.root, conf, &created, err, sizeof err);
+    }
     if (st == SL_OK)
         st = configure(fs, conf, err, sizeof err);
     /* A trial build looks at the stream, never runs it: no watch. */

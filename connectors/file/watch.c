@@ -138,6 +138,8 @@ static bool wanted(const watcher *w, const char *rel)
     const char *name = base_name(rel);
     if (sl__watch_hidden(name))
         return false;
+    if (w->only)
+        return strcmp(name, w->only) == 0 && !strchr(rel, '/');
     return !w->glob || !*w->glob || fnmatch(w->glob, name, 0) == 0;
 }
 

@@ -146,6 +146,8 @@ static const sl_planned_ops gen_ops = {
     gen_progress,
     NULL, /* its batches depend on the batch id alone: no log */
     NULL,
+    NULL, /* no end: refuses the trigger available_now */
+    NULL,
 };
 
 /* Read the generator.* options; conf validated their ranges already. */

@@ -180,6 +180,8 @@ static const sl_planned_ops rate_ops = {
     rate_progress,
     NULL,
     NULL,
+    NULL, /* no end: refuses the trigger available_now */
+    NULL,
 };
 
 /* Read the rate.* options; conf validated their ranges already. */

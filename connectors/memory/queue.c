@@ -41,6 +41,8 @@ typedef struct queue_state {
     char *name; /* source.name, or "queue": dead letters' origin */
     sl__dead_letters *dead;
     int64_t malformed; /* job thread writes, progress reads (atomic) */
+    int64_t end;       /* available_now: the entries queued at start */
+    bool bounded;      /* ... and nothing after them is taken */
 } queue_state;
 
 /* ------------------------------------------------------- deep copies */
@@ -84,7 +86,7 @@ static queue_entry *queue_take(queue_state *q, int64_t *seq)
     queue_entry *e;
     pthread_mutex_lock(&q->lock);
     *seq = q->taken;
-    e = q->head;
+    e = q->bounded && q->taken >= q->end ? NULL : q->head;
     if (e) {
         q->head = e->next;
         if (!q->head)
@@ -347,9 +349,34 @@ static void queue_free(void *state)
     sl_free(q);
 }
 
+/* available_now: the end is the entries queued now. */
+static sl_status queue_available_now(void *state)
+{
+    queue_state *q = state;
+    const queue_entry *e;
+    pthread_mutex_lock(&q->lock);
+    q->end = q->taken;
+    for (e = q->head; e; e = e->next)
+        q->end++;
+    q->bounded = true;
+    pthread_mutex_unlock(&q->lock);
+    return SL_OK;
+}
+
+static bool queue_exhausted(void *state)
+{
+    queue_state *q = state;
+    bool done;
+    pthread_mutex_lock(&q->lock);
+    done = q->taken >= q->end;
+    pthread_mutex_unlock(&q->lock);
+    return done;
+}
+
 static const sl_planned_ops queue_ops = {
-    SL_PLANNED_OPS_VERSION, "queue",       queue_plan,     NULL, queue_free,
-    queue_replan,           queue_restore, queue_progress, NULL, NULL,
+    SL_PLANNED_OPS_VERSION, "queue",         queue_plan,     NULL, queue_free,
+    queue_replan,           queue_restore,   queue_progress, NULL, NULL,
+    queue_available_now,    queue_exhausted,
 };
 
 sl_dstream *sl_queue_stream(sl_context *ctx, size_t partitions)

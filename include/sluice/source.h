@@ -268,8 +268,21 @@ typedef struct sl_planned_ops {
      * start.
      */
     sl_status (*recover)(void *state, int64_t batch_id, sl_source_log *log);
+    /* ------------------------------------------------ version 5 */
+    /**
+     * The trigger available_now (Spark's Trigger.AvailableNow), once at
+     * start, after recover and restore and before any plan: fix the end
+     * of the input as it is now (the entries queued, the files present, a
+     * topic's end offsets); later plans take nothing beyond it. A source
+     * without it has no end and refuses the trigger. SL_OK or a failure
+     * said with sl_context_set_error (it refuses the start).
+     */
+    sl_status (*available_now)(void *state);
+    /** Whether every input up to that end has been planned (job thread,
+     * after each batch). Required with available_now. */
+    bool (*exhausted)(void *state);
 } sl_planned_ops;
-#define SL_PLANNED_OPS_VERSION 4
+#define SL_PLANNED_OPS_VERSION 5
 
 /**
  * @brief A stream fed by a planned source. The context owns state from then

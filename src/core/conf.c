@@ -48,6 +48,14 @@ static const sl__conf_row sl__conf_rows[] = {
             "n x batch_interval), for tests and replays."),
     SL__ROW("max_batches", SL_CONF_INT, "0", 0, INT64_MAX / 2, NULL,
             "Stop after this many batches (0 = no limit)."),
+    SL__ROW("trigger", SL_CONF_ENUM, "processing_time", 0, 0,
+            "processing_time|available_now",
+            "When batches run: processing_time, one every batch_interval; "
+            "available_now (Spark's Trigger.AvailableNow), what the sources "
+            "hold at start, in batches back to back, then one last batch "
+            "with the watermark at its end (emitting every event-time "
+            "group) and a graceful stop. Refused for sources without an end "
+            "(socket, rate, generator)."),
     SL__ROW("watermark_policy", SL_CONF_ENUM, "min", 0, 0, "min|max",
             "How the watermarks of several streams combine into the one the "
             "SQL streams use: min (the slowest input decides, nothing of it "

@@ -220,8 +220,11 @@ void sl__job_env_directory(sl_job *job, const job_source *src, bool at_start)
                  dir);
         return;
     }
+    if (S_ISREG(sb.st_mode)) /* one file: its directory is watched */
+        return;
     if (!S_ISDIR(sb.st_mode))
-        sl__job_problem(job, src->json, path, "\"%s\" is not a directory", dir);
+        sl__job_problem(job, src->json, path,
+                        "\"%s\" is neither a directory nor a file", dir);
     else if (access(dir, R_OK | X_OK) != 0)
         sl__job_problem(job, src->json, path,
                         "directory \"%s\" is not readable: %s", dir,

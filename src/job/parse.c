@@ -305,6 +305,7 @@ void sl__job_parse(sl_job *job, const char *text, size_t len,
                                          "tables",
                                          "watermark_policy",
                                          "no_data_batches",
+                                         "trigger",
                                          NULL};
     static const char *const clocks[] = {"system", "manual", NULL};
     const cJSON *f, *root;
@@ -356,6 +357,8 @@ void sl__job_parse(sl_job *job, const char *text, size_t len,
     if ((f = sl__job_field(job, root, "$", "max_batches", false)) &&
         sl__job_read_int(job, f, "$.max_batches", 0, INT64_C(1) << 53, &v))
         sl__job_set_conf(job, job->conf, f, "$.max_batches", "max_batches");
+    if ((f = sl__job_field(job, root, "$", "trigger", false)))
+        sl__job_set_conf(job, job->conf, f, "$.trigger", "trigger");
     if ((f = sl__job_field(job, root, "$", "watermark_policy", false)))
         sl__job_set_conf(job, job->conf, f, "$.watermark_policy",
                          "watermark_policy");

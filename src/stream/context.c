@@ -100,6 +100,9 @@ static sl_status ctx_read_conf(sl_context *ctx, char *errbuf, size_t errlen)
     ctx->interval_ms = sl__conf_int(ctx->conf, "batch_interval");
     ctx->max_batches = sl__conf_int(ctx->conf, "max_batches");
     ctx->manual_clock = strcmp(sl_conf_get(ctx->conf, "clock"), "manual") == 0;
+    ctx->available_now =
+        strcmp(sl_conf_get(ctx->conf, "trigger"), "available_now") == 0;
+    ctx->back_to_back = ctx->manual_clock || ctx->available_now;
     ctx->max_buffered = sl__conf_int(ctx->conf, "receiver.max_buffered_bytes");
     ctx->max_line = sl__conf_int(ctx->conf, "receiver.max_line_bytes");
     /* A block must hold a line of the maximum length with its "\r\n", or
@@ -343,6 +346,9 @@ sl_status sl_context_start(sl_context *ctx)
         return SL_ESTATE;
     }
     if ((st = sl__recovery_prepare(ctx)) != SL_OK)
+        return st;
+    /* after recovery: a source knows what it took before the restart */
+    if (ctx->available_now && (st = sl__available_now_start(ctx)) != SL_OK)
         return st;
     if (!ctx->resumed) {
         ctx->zero_ms = 0;

@@ -106,7 +106,7 @@ static void finish_input(sl_context *ctx, bool exit_loop)
 static void schedule_tick(sl_context *ctx)
 {
     struct timeval tv = {0, 0};
-    if (!ctx->manual_clock) {
+    if (!ctx->back_to_back) {
         int64_t due = ctx->zero_ms + ctx->next_batch_id * ctx->interval_ms;
         int64_t wait = due - sl__now_wall_ms();
         if (wait > 0) {
@@ -234,7 +234,7 @@ static void note_absorbed(sl_context *ctx, batch *b, int64_t absorbed)
 static int64_t next_tick(sl_context *ctx)
 {
     int64_t id = ctx->next_batch_id;
-    if (ctx->manual_clock)
+    if (ctx->back_to_back)
         return manual_clock_waits(ctx) ? -1 : id;
     ctx->due = (sl__now_wall_ms() - ctx->zero_ms) / ctx->interval_ms;
     if (ctx->due < id)
@@ -257,7 +257,7 @@ static int64_t next_tick(sl_context *ctx)
 static void hold_missed_ticks(sl_context *ctx)
 {
     int64_t due;
-    if (!ctx->resumed || ctx->manual_clock)
+    if (!ctx->resumed || ctx->back_to_back)
         return;
     due = (sl__now_wall_ms() - ctx->zero_ms) / ctx->interval_ms;
     if (due <= ctx->next_batch_id)
@@ -314,13 +314,13 @@ static void produce(sl_context *ctx)
             finish_input(ctx, false);
             return;
         }
-        if (ctx->manual_clock)
+        if (ctx->back_to_back)
             return; /* the job thread wakes us when it is idle */
     }
     /* A due tick with max_queued_batches waiting is made when the job
      * thread takes a batch and wakes us; otherwise the timer is armed for
      * the next tick (at once if it came due meanwhile). */
-    if (!ctx->input_finished && !ctx->manual_clock &&
+    if (!ctx->input_finished && !ctx->back_to_back &&
         !evtimer_pending(ctx->tick_ev, NULL) && !queue_full(ctx))
         schedule_tick(ctx);
 }

@@ -229,7 +229,7 @@ static batch *next_batch(sl_context *ctx)
         ctx->job_busy = true;
     }
     pthread_mutex_unlock(&ctx->lock);
-    if (b && !ctx->manual_clock)
+    if (b && !ctx->back_to_back)
         sl__ctx_wake_io(ctx); /* room in the queue: ticks may wait for it */
     return b;
 }
@@ -268,6 +268,7 @@ void *sl__job_main(void *arg)
         ctx->current = b;
         run_batch(ctx, b);
         ctx->current = NULL;
+        sl__available_now_after(ctx, b);
         sl__batch_free(ctx, b);
         pthread_mutex_lock(&ctx->lock);
         ctx->job_busy = false;

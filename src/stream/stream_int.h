@@ -371,7 +371,13 @@ struct sl_context {
     sl_engine *eng;
     int64_t interval_ms, max_batches, remember_ms;
     bool manual_clock;
-    int64_t zero_ms; /* time of batch 0 */
+    /* trigger available_now (context.c, jobs.c): the sources' input at
+     * start, then a last batch with the watermark at +infinity, then a
+     * graceful stop; drain: the sources are exhausted, and the batch
+     * after that is the last */
+    bool available_now, drain;
+    bool back_to_back; /* batches back to back: manual clock or the above */
+    int64_t zero_ms;   /* time of batch 0 */
 
     sl_dstream *streams; /* every stream, newest first */
     sl_receiver **receivers;
@@ -453,6 +459,12 @@ struct sl_context {
     int64_t used_watermark_ms; /* the one the last batch used */
     bool has_watermark;        /* some stream declares one */
 };
+
+/* trigger.c: available_now. At start (after recovery): every planned
+ * source fixes its end, or the start is refused. After each batch (job
+ * thread): all exhausted means one last batch at watermark +infinity. */
+sl_status sl__available_now_start(sl_context *ctx);
+void sl__available_now_after(sl_context *ctx, const batch *b);
 
 /* watermark.c: the stream layer's side of event-time watermarks. */
 struct sl__wm;

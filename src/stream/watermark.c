@@ -174,6 +174,8 @@ void sl__wm_begin(sl_context *ctx, batch *b)
         moves = true;
     if (b->replay_watermark)
         b->watermark_ms = b->replayed_watermark_ms;
+    else if (ctx->drain) /* available_now: the input has ended */
+        b->watermark_ms = ctx->watermark_ms;
     else if (moves || has_input(ctx, b))
         b->watermark_ms = ctx->watermark_ms;
     else

@@ -20,6 +20,7 @@
 static const char *const all_names[] = {"batch_interval",
                                         "clock",
                                         "max_batches",
+                                        "trigger",
                                         "watermark_policy",
                                         "no_data_batches",
                                         "max_queued_batches",

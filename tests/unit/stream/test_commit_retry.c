@@ -106,6 +106,8 @@ static const sl_planned_ops src_ops = {SL_PLANNED_OPS_VERSION,
                                        NULL,
                                        NULL,
                                        NULL,
+                                       NULL,
+                                       NULL,
                                        NULL};
 
 static sl_status run(const char *ck, int64_t max_batches, calls *c)

@@ -84,6 +84,8 @@ static const sl_planned_ops ls_ops = {
     NULL,
     ls_checkpoint,
     ls_recover,
+    NULL,
+    NULL,
 };
 
 static sl_status each(sl_rdd *rdd, int64_t time_ms, void *user)

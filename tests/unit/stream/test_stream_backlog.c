@@ -293,6 +293,8 @@ static const sl_planned_ops endless_ops = {SL_PLANNED_OPS_VERSION,
                                            NULL,
                                            NULL,
                                            NULL,
+                                           NULL,
+                                           NULL,
                                            NULL};
 
 /* Start an endless reader's stream with output fn, stop gracefully once it
