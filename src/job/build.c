@@ -266,7 +266,8 @@ sl_status sl_job_build(sl_job *job, sl_context **out)
     job->built = true;
     /* rows set aside by reject_when, or as late (watermarks) */
     for (i = 0; i < job->nstreams && !rejects; i++)
-        rejects = job->streams[i].reject_when != NULL || job->streams[i].wm.ok;
+        rejects = job->streams[i].reject_when != NULL ||
+                  job->streams[i].wm.ok || job->streams[i].sql_watermark;
     for (i = 0; i < job->nsources && !rejects; i++)
         rejects = job->sources[i].wm.ok;
     if (job->trial)

@@ -311,6 +311,7 @@ typedef struct job_stream {
     const char *sql;
     int output_mode;         /* sl_output_mode */
     const char *reject_when; /* or NULL */
+    bool sql_watermark;      /* its query has a WATERMARK clause */
 } job_stream;
 
 struct job_sink {

@@ -467,8 +467,10 @@ static void read_sql(sl_job *job, job_stream *s, const cJSON *j,
                                  : "the query reads no source or stream");
         else
             s->from = sl__job_strdup(job, first);
+        s->sql_watermark = sl__sql_query_has_watermark(q);
         if ((rule = sl__sql_stream_mode_error(q, (sl_output_mode)s->output_mode,
-                                              input_watermark(job, first))))
+                                              input_watermark(job, first) ||
+                                                  s->sql_watermark)))
             sl__job_problem(job, sql, path, "%s", rule);
         s->bad |= !s->from || rule;
     }

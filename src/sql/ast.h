@@ -183,6 +183,11 @@ struct sl__sql_from {
     sl__sql_join_kind join;
     sl__sql_from *left, *right;
     sl__sql_expr *on; /* JOIN: ON condition */
+    /* NAME: WATERMARK column DELAY OF INTERVAL ... (NULL: none); the
+     * delay in ms (a stream's event time: docs/sql.md) */
+    const char *wm_column;
+    int64_t wm_delay_ms;
+    size_t wm_offset;
 };
 
 /* ORDER BY expr [ASC|DESC] [NULLS FIRST|LAST]; Spark's default: ASC with
@@ -235,6 +240,16 @@ struct sl__sql_query {
  */
 sl_status sl__sql_parse(const char *text, sl__arena *a, sl__sql_query **out,
                         sl__sql_error *e);
+
+/** fn for the FROM of each SELECT of q (both sides of a UNION ALL); the
+ * first failure is returned. */
+sl_status sl__sql_query_froms(const sl__sql_query *q,
+                              sl_status (*fn)(void *user, const sl__sql_from *f,
+                                              sl__sql_error *e),
+                              void *user, sl__sql_error *e);
+
+/** Whether a FROM of q, at any depth, has a WATERMARK clause. */
+bool sl__sql_query_has_watermark(const sl__sql_query *q);
 
 /**
  * Parse a single expression (a job file's reject_when): the whole text

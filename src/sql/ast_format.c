@@ -222,10 +222,17 @@ static void from(out *o, const sl__sql_from *f)
     }
     if (f->alias)
         put(o, "(as ");
-    if (f->kind == SL__SQL_FROM_NAME)
+    if (f->kind == SL__SQL_FROM_NAME && f->wm_column) {
+        put(o, "(watermark ");
         name(o, f->name);
-    else
+        put(o, " ");
+        name(o, f->wm_column);
+        put(o, " %lld)", (long long)f->wm_delay_ms);
+    } else if (f->kind == SL__SQL_FROM_NAME) {
+        name(o, f->name);
+    } else {
         query(o, f->subquery);
+    }
     if (f->alias) {
         put(o, " ");
         name(o, f->alias);

@@ -45,6 +45,15 @@ static void *grow(sl__sql_parser *p, void *arr, size_t n, size_t size)
 }
 
 /* [AS] alias: NULL *out when none. */
+/* WATERMARK followed by a name: the clause, not an alias. */
+static bool watermark_clause(sl__sql_parser *p)
+{
+    sl__sql_token *next;
+    return sl__sql_p_kw(p, "WATERMARK") &&
+           sl__sql_p_peek(p, 1, &next) == SL_OK &&
+           (next->kind == SL__TK_IDENT || next->kind == SL__TK_QIDENT);
+}
+
 static sl_status alias(sl__sql_parser *p, const char **out)
 {
     sl__sql_token *t = &p->tok[0];
@@ -54,6 +63,8 @@ static sl_status alias(sl__sql_parser *p, const char **out)
     *out = NULL;
     if ((st = sl__sql_p_accept_kw(p, "AS", &as)))
         return st;
+    if (!as && watermark_clause(p))
+        return SL_OK;
     if (t->kind == SL__TK_QIDENT ||
         (t->kind == SL__TK_IDENT && !sl__sql_p_reserved(p, t))) {
         if ((*out = sl__sql_p_ident_text(p, t, &st)))
@@ -90,6 +101,30 @@ static sl_status items(sl__sql_parser *p, sl__sql_query *q)
 
 static sl_status from_item(sl__sql_parser *p, sl__sql_from **out);
 
+/* WATERMARK column DELAY OF INTERVAL ... after a named relation: its
+ * event-time column and delay (Spark 4's clause). */
+static sl_status watermark(sl__sql_parser *p, sl__sql_from *f)
+{
+    sl__sql_expr *iv;
+    sl_status st;
+    f->wm_offset = p->tok[0].offset;
+    if ((st = sl__sql_p_next(p)) ||
+        !(f->wm_column = sl__sql_p_ident_text(p, &p->tok[0], &st)) ||
+        (st = sl__sql_p_next(p)) || (st = sl__sql_p_expect_kw(p, "DELAY")) ||
+        (st = sl__sql_p_expect_kw(p, "OF")))
+        return st;
+    if (!sl__sql_p_kw(p, "INTERVAL"))
+        return sl__sql_p_expected(p, "INTERVAL after DELAY OF");
+    if ((st = sl__sql_p_interval(p, &iv)))
+        return st;
+    if (iv->value.kind != SL_KIND_INT || iv->value.u.i < 0)
+        return sl__sql_error_set(p->e, iv->offset,
+                                 "a watermark delay is a non-negative "
+                                 "interval");
+    f->wm_delay_ms = iv->value.u.i;
+    return SL_OK;
+}
+
 /* A name or a ( sub-query ), with an optional alias. */
 static sl_status relation(sl__sql_parser *p, sl__sql_from **out)
 {
@@ -117,7 +152,10 @@ static sl_status relation(sl__sql_parser *p, sl__sql_from **out)
     } else {
         return sl__sql_p_expected(p, "a table name or '('");
     }
-    return alias(p, &f->alias);
+    if ((st = alias(p, &f->alias)))
+        return st;
+    return f->kind == SL__SQL_FROM_NAME && watermark_clause(p) ? watermark(p, f)
+                                                               : SL_OK;
 }
 
 /* The join keyword(s) at the current token: *kind and *hit. */
@@ -387,4 +425,37 @@ sl_status sl__sql_p_query(sl__sql_parser *p, sl__sql_query **out)
     st = order_limit(p, out);
     p->depth--;
     return st;
+}
+
+sl_status sl__sql_query_froms(const sl__sql_query *q,
+                              sl_status (*fn)(void *user, const sl__sql_from *f,
+                                              sl__sql_error *e),
+                              void *user, sl__sql_error *e)
+{
+    sl_status st;
+    if (!q)
+        return SL_OK;
+    if (q->kind != SL__SQL_SELECT)
+        return (st = sl__sql_query_froms(q->left, fn, user, e))
+                   ? st
+                   : sl__sql_query_froms(q->right, fn, user, e);
+    return q->from ? fn(user, q->from, e) : SL_OK;
+}
+
+/* Any WATERMARK clause in f: SL_EUSER as "found". */
+static sl_status has_wm(void *user, const sl__sql_from *f, sl__sql_error *e)
+{
+    if (!f)
+        return SL_OK;
+    if (f->kind == SL__SQL_FROM_NAME)
+        return f->wm_column ? SL_EUSER : SL_OK;
+    if (f->kind == SL__SQL_FROM_SUBQUERY)
+        return sl__sql_query_froms(f->subquery, has_wm, user, e);
+    return has_wm(user, f->left, e) ? SL_EUSER : has_wm(user, f->right, e);
+}
+
+bool sl__sql_query_has_watermark(const sl__sql_query *q)
+{
+    sl__sql_error e;
+    return sl__sql_query_froms(q, has_wm, NULL, &e) == SL_EUSER;
 }

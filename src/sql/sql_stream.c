@@ -402,11 +402,41 @@ static sl_status set_keys(sl_dstream *out, const sqls *q)
 
 /* ---------------------------------------------------------- building */
 
+/* FROM f's WATERMARK clauses declared on their views (before planning,
+ * so the planner sees them). SL_EPARSE with e set. */
+static sl_status from_watermarks(void *user, const sl__sql_from *f,
+                                 sl__sql_error *e)
+{
+    sqls *q = user;
+    const sl_schema *schema;
+    sl_dstream *view;
+    sl_status st;
+    if (!f)
+        return SL_OK;
+    if (f->kind == SL__SQL_FROM_SUBQUERY)
+        return sl__sql_query_froms(f->subquery, from_watermarks, q, e);
+    if (f->kind == SL__SQL_FROM_JOIN)
+        return (st = from_watermarks(q, f->left, e))
+                   ? st
+                   : from_watermarks(q, f->right, e);
+    if (!f->wm_column)
+        return SL_OK;
+    if (!(view = sl__context_find_view(q->ctx, f->name, &schema)))
+        return sl__sql_error_set(e, f->wm_offset,
+                                 "WATERMARK needs a stream: '%s' is a table",
+                                 f->name);
+    if (sl_dstream_set_watermark(view, f->wm_column, f->wm_delay_ms))
+        return sl__sql_error_set(e, f->wm_offset, "%s",
+                                 sl_context_errmsg(q->ctx));
+    return SL_OK;
+}
+
 static sl_status plan_query(sqls *q, char *errbuf, size_t errlen)
 {
     sl__sql_query *ast;
     sl__sql_error e;
     if (sl__sql_parse(q->text, &q->a, &ast, &e) ||
+        sl__sql_query_froms(ast, from_watermarks, q, &e) ||
         sl__sql_plan_build(q->text, ast, &q->cat, 0, &q->a, &q->plan, &e)) {
         sl__sql_error_format(q->text, &e, errbuf, errlen);
         return SL_EPARSE;

@@ -219,5 +219,33 @@ def case_current_timestamp(tmp):
            for n, b in zip([3, 4, 6], lines)], "aggregate %r" % lines)
 
 
+def case_watermark_clause(tmp):
+    """FROM src WATERMARK ts DELAY OF INTERVAL ...: the SQL form of a
+    source's watermark; an event-time aggregation in append mode emits
+    each window once the watermark passes it, and drops a late row."""
+    secs = [[10, 11, 12, 13, 14, 15], [], [25], [], [10], []]
+    batches = [[{"k": "x", "v": 1, "ts": t} for t in b] for b in secs]
+    job = {"name": "sql", "batch_interval": "1s",
+           "conf": {"clock": "manual", "max_batches": len(batches)},
+           "sources": {"src": {"type": "queue",
+                               "schema": "k string, v long, ts timestamp",
+                               "batches": batches}},
+           "streams": {"q": {"sql": "SELECT window.start AS s, count(*) AS n "
+                                    "FROM src WATERMARK ts DELAY OF INTERVAL "
+                                    "10 SECONDS "
+                                    "GROUP BY window(ts, '5 seconds')",
+                             "output_mode": "append"}},
+           "sinks": [{"from": "q", "type": "console", "format": "json"}]}
+    path = os.path.join(tmp, "job.json")
+    with open(path, "w") as f:
+        json.dump(job, f)
+    out, err = run(tmp, path, cmd="validate")
+    out, err = run(tmp, path)
+    check(batches_of(out) == [[], [], [], [{"s": "1970-01-01T00:00:10.000Z",
+                                            "n": 5}], [], []],
+          "append windows %r" % batches_of(out))
+    check("0 rejected, 1 late;" in err, "late row not counted: %r" % err)
+
+
 if __name__ == "__main__":
     sys.exit(run_module_cases(globals()))

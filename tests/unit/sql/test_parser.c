@@ -111,6 +111,21 @@ static void test_from(void)
       "v.k = s.k LEFT JOIN w ON TRUE",
       "(select (items *) (from (left-join (left-join (join s t (= s.k t.k)) "
       "(as u v) (= v.k s.k)) w TRUE)))");
+    /* WATERMARK column DELAY OF INTERVAL: a stream's event time */
+    Q("SELECT a FROM q WATERMARK ts DELAY OF INTERVAL 10 SECONDS",
+      "(select (items a) (from (watermark q ts 10000)))");
+    Q("SELECT a FROM q AS x WATERMARK ts DELAY OF INTERVAL '1' MINUTE "
+      "WHERE a > 1",
+      "(select (items a) (from (as (watermark q ts 60000) x)) "
+      "(where (> a 1)))");
+    /* a bare "watermark" after a name is still an alias */
+    Q("SELECT * FROM t watermark",
+      "(select (items *) (from (as t watermark)))");
+    QERR("SELECT a FROM q WATERMARK ts DELAY 10",
+         "line 1, column 36: syntax error at '10': expected OF");
+    QERR("SELECT a FROM q WATERMARK ts DELAY OF 10",
+         "line 1, column 39: syntax error at '10': expected INTERVAL after "
+         "DELAY OF");
 }
 
 static void test_order_union(void)
