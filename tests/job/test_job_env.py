@@ -87,10 +87,13 @@ ROWS = [
     ("directory missing, create_if_missing: nothing",
      job({"a": dirsrc("{T}/nope/deeper", create_if_missing=True)}), [],
      [], 0, False),
-    ("directory is a file: problem",
-     job({"a": dirsrc("{T}/file")}), ["file"],
-     [re.escape('$.sources.a.path: "{T}/file" is not a directory')], 3,
-     False),
+    # a path naming one file reads that file (issue 13)
+    ("directory is a file: fine",
+     job({"a": dirsrc("{T}/file")}), ["file"], [], 0, False),
+    ("directory is a device: problem",
+     job({"a": dirsrc("/dev/null")}), [],
+     [re.escape('$.sources.a.path: "/dev/null" is neither a directory nor '
+                'a file')], 3, False),
     ("directory below a file: problem",
      job({"a": dirsrc("{T}/file/in")}), ["file"],
      [re.escape('$.sources.a.path: cannot use "{T}/file/in": Not a '
