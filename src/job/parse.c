@@ -287,6 +287,28 @@ static void read_tables(sl_job *job, const cJSON *f)
     }
 }
 
+/* available_now needs sources with an end: socket, rate and generator
+ * have none (the context refuses them at start too; validate says so
+ * first, at the source's path). */
+static void check_trigger(sl_job *job)
+{
+    static const char *const endless[] = {"socket", "rate", "generator",
+                                          NULL};
+    size_t i, k;
+    if (strcmp(sl_conf_get(job->conf, "trigger"), "available_now") != 0)
+        return;
+    for (i = 0; i < job->nsources; i++) {
+        const job_source *src = &job->sources[i];
+        for (k = 0; src->def && endless[k]; k++)
+            if (!strcmp(src->def->type, endless[k]))
+                sl__job_problem(job, src->json, src->path,
+                                "a %s source has no end: \"trigger\": "
+                                "\"available_now\" reads sources that do "
+                                "(queue, directory)",
+                                endless[k]);
+    }
+}
+
 void sl__job_parse(sl_job *job, const char *text, size_t len,
                    const char *const *sets, size_t nsets)
 {
@@ -396,6 +418,7 @@ void sl__job_parse(sl_job *job, const char *text, size_t len,
         read_tables(job, f);
     if ((f = sl__job_field(job, root, "$", "sources", true)))
         sl__job_read_sources(job, f);
+    check_trigger(job);
     if ((f = sl__job_field(job, root, "$", "streams", false)))
         sl__job_read_streams(job, f);
     if ((f = sl__job_field(job, root, "$", "sinks", true)))
