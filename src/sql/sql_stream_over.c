@@ -94,12 +94,20 @@ static sl_status find_chain(sl__sql_over *o, const sl__sql_plan *plan,
             return refuse(text, w->over->offset, errbuf, errlen,
                           "in a SQL stream all OVER aggregates must have "
                           "the same PARTITION BY and ORDER BY");
-        if (w->unbounded)
-            return refuse(text, w->over->offset, errbuf, errlen,
+    }
+    return SL_OK;
+}
+
+static sl_status check_bounded(const sl__sql_over *o, const char *text,
+                               char *errbuf, size_t errlen)
+{
+    size_t i;
+    for (i = 0; i < o->nwin; i++)
+        if (o->wins[i]->win->unbounded)
+            return refuse(text, o->wins[i]->win->over->offset, errbuf, errlen,
                           "an OVER frame in a SQL stream must be bounded "
                           "(n PRECEDING, INTERVAL ... PRECEDING or CURRENT "
                           "ROW): UNBOUNDED PRECEDING would keep every row");
-    }
     return SL_OK;
 }
 
@@ -140,7 +148,7 @@ sl_status sl__sql_over_find(
                             "{\"column\", \"delay\"}) and ORDER BY that "
                             "column");
     o->ts = n->column;
-    return SL_OK;
+    return check_bounded(o, text, errbuf, errlen);
 }
 
 void sl__sql_over_free(sl__sql_over *o)
