@@ -117,7 +117,8 @@ typedef struct sl__sql_plan_window {
     bool rows, unbounded;
     sl_value preceding; /* a long or a double, >= 0 */
     sl__sql_exclude exclude;
-    bool long_sum; /* sum's result is a long */
+    bool long_sum;              /* sum's result is a long */
+    const sl__sql_window *over; /* the clause (SQL streams compare them) */
 } sl__sql_plan_window;
 
 typedef struct sl__sql_plan sl__sql_plan;
@@ -262,6 +263,11 @@ bool sl__sql_has_window(const sl__sql_expr *x);
 /* plan_exec_window.c: a WINDOW node over in. */
 sl_status sl__sql_exec_window(sl_engine *eng, const sl__sql_plan *p, sl_rdd *in,
                               sl_rdd **out);
+/* plan_exec_window.c: WINDOW node p over rows[0..n) (input tuples of one
+ * partition, any order): out[0..n) are the rows with the aggregate
+ * appended, sorted by the order key (stable), in task memory. */
+sl_status sl__sql_window_rows(sl_task *t, const sl__sql_plan *p,
+                              const sl_value *rows, size_t n, sl_value *out);
 
 /* The join f of l and r: keys from ON's equality conjuncts, the rest a
  * residual condition (plan_join.c). */

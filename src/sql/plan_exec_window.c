@@ -35,6 +35,7 @@ typedef struct sweep {
     size_t *suf;            /* RANGE EXCLUDE CURRENT ROW min/max */
     size_t pre;             /* best of [ps, i) so far, SIZE_MAX: none */
     sl__winstats g;         /* RANGE: the frame less the peer group */
+    sl_value *out;          /* the output rows, in the sorted order */
 } sweep;
 
 static bool is_minmax(const sl__sql_plan_window *w)
@@ -175,13 +176,13 @@ static size_t range_lo(const sweep *s, size_t ps)
 static sl_status emit(sl_task *t, const sweep *s, size_t i, sl_value v)
 {
     size_t n = s->p->input->ncolumns;
-    sl_value *items = sl_task_alloc(t, (n + 1) * sizeof *items), row;
+    sl_value *items = sl_task_alloc(t, (n + 1) * sizeof *items);
     if (!items)
         return SL_ENOMEM;
     memcpy(items, s->rows[i]->u.items, n * sizeof *items);
     items[n] = v;
-    row = sl_composite(SL_KIND_TUPLE, items, n + 1);
-    return sl_task_emit(t, &row);
+    s->out[i] = sl_composite(SL_KIND_TUPLE, items, n + 1);
+    return SL_OK;
 }
 
 /* Statistics for row i of group [ps, pe] in the frame (after EXCLUDE). */
@@ -363,21 +364,19 @@ static sl_status sweep_init(sl_task *t, sweep *s, size_t n)
     return SL_OK;
 }
 
-/* (partition key, [rows]) -> the rows with the aggregate appended. */
-static sl_status window_fn(sl_task *t, const sl_value *in, void *user)
+sl_status sl__sql_window_rows(sl_task *t, const sl__sql_plan *p,
+                              const sl_value *rows, size_t n, sl_value *out)
 {
-    const sl__sql_plan *p = user;
-    const sl_value *rows = sl_pair_value(in);
     sweep s;
     size_t ps, pe;
     sl_status st;
     memset(&s, 0, sizeof s);
     s.p = p;
     s.w = p->win;
-    if (rows->kind != SL_KIND_LIST || !rows->len)
+    s.out = out;
+    if (!n)
         return SL_OK;
-    if ((st = sweep_init(t, &s, rows->len)) ||
-        (st = prepare(t, &s, rows->u.items)))
+    if ((st = sweep_init(t, &s, n)) || (st = prepare(t, &s, rows)))
         return st;
     for (ps = 0; ps < s.n; ps = pe + 1) {
         for (pe = ps; pe + 1 < s.n && peers(&s, ps, pe + 1); pe++)
@@ -385,6 +384,25 @@ static sl_status window_fn(sl_task *t, const sl_value *in, void *user)
         if ((st = run_group(t, &s, ps, pe)))
             return st;
     }
+    return SL_OK;
+}
+
+/* (partition key, [rows]) -> the rows with the aggregate appended. */
+static sl_status window_fn(sl_task *t, const sl_value *in, void *user)
+{
+    const sl_value *rows = sl_pair_value(in);
+    sl_value *out;
+    size_t i;
+    sl_status st;
+    if (rows->kind != SL_KIND_LIST || !rows->len)
+        return SL_OK;
+    if (!(out = sl_task_alloc(t, rows->len * sizeof *out)))
+        return SL_ENOMEM;
+    if ((st = sl__sql_window_rows(t, user, rows->u.items, rows->len, out)))
+        return st;
+    for (i = 0; i < rows->len; i++)
+        if ((st = sl_task_emit(t, &out[i])))
+            return st;
     return SL_OK;
 }
 

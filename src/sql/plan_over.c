@@ -182,14 +182,7 @@ static sl_status add_window(win_ctx *c, const sl__sql_expr *x)
     if (!w || !p)
         return SL_ENOMEM;
     memset(w, 0, sizeof *w);
-    /* Only SQL streams set the catalog's clock. Per batch, a WINDOW node
-     * would see one batch's rows only: refuse rather than answer wrong. */
-    if (c->pl->cat->clock)
-        return sl__sql_error_set(c->pl->e, o->offset,
-                                 "OVER aggregation is not supported in SQL "
-                                 "streams yet (it needs event-time "
-                                 "watermarks); `streamctl sql` runs it over "
-                                 "files");
+    w->over = o;
     sl__sql_plan_scope(c->pl, c->in, &s, "an OVER clause");
     if ((st = fn_of(c->pl, x, w)) || (st = bind_arg(c, x, &s, w, &type)))
         return st;

@@ -19,6 +19,7 @@
 #include "core/schema.h"
 #include "rdd/rdd.h"
 #include "sql/eval_int.h"
+#include "sql/sql_stream_over.h"
 #include "sql/sql_stream_time.h"
 #include "stream/stream.h"
 
@@ -54,6 +55,8 @@ typedef struct sqls {
     /* an aggregation by the view's event time (sql_stream_time.c) */
     bool evtime;
     sl__sql_evtime et;
+    /* OVER aggregation (sql_stream_over.c); over.top NULL: none */
+    sl__sql_over over;
 } sqls;
 
 static void sqls_free(void *p)
@@ -63,6 +66,7 @@ static void sqls_free(void *p)
         return;
     sl_schema_release((sl_schema *)q->view_schema);
     sl__sql_evtime_free(&q->et);
+    sl__sql_over_free(&q->over);
     sl__arena_free(&q->a);
     sl_free(q->text);
     sl_free(q);
@@ -309,6 +313,38 @@ static sl_status finish_fn(sl_rdd *in, int64_t time_ms, sl_rdd **out,
     return st ? fail(q, st, "aggregation result") : SL_OK;
 }
 
+/* The rows below the OVER aggregation, keyed by partition. */
+static sl_status over_in_fn(sl_rdd *in, int64_t time_ms, sl_rdd **out,
+                            void *user)
+{
+    sqls *q = user;
+    sl_rdd *rows;
+    sl_status st;
+    atomic_store_explicit(&q->clock, time_ms, memory_order_relaxed);
+    atomic_store_explicit(&q->over.et.watermark,
+                          sl__context_batch_watermark(q->ctx),
+                          memory_order_relaxed);
+    q->cur = in;
+    st = sl__sql_plan_rdd(q->over.wins[0]->input, &q->cat,
+                          sl_context_engine(q->ctx), NULL, NULL, &rows);
+    q->cur = NULL;
+    if (!st)
+        st = sl__sql_over_keyed(&q->over, rows, out);
+    return st ? fail(q, st, "OVER input") : SL_OK;
+}
+
+/* The query above the OVER aggregation, on the rows it emitted. */
+static sl_status over_out_fn(sl_rdd *in, int64_t time_ms, sl_rdd **out,
+                             void *user)
+{
+    sqls *q = user;
+    sl_status st;
+    atomic_store_explicit(&q->clock, time_ms, memory_order_relaxed);
+    st = sl__sql_plan_rdd(q->plan, &q->cat, sl_context_engine(q->ctx),
+                          q->over.top, in, out);
+    return st ? fail(q, st, "OVER result") : SL_OK;
+}
+
 /* ---------------------------------------------------- output modes */
 
 /* What the plan holds that the output-mode rules look at. */
@@ -472,6 +508,25 @@ static sl_dstream *sql_transform(sqls *q, sl_dstream *in, sl_transform_fn fn)
     return s;
 }
 
+/* OVER aggregation: the rows below it keyed by partition, the state's
+ * emitted rows, the query above them. */
+static sl_dstream *over_graph(sqls *q, sl_dstream *rows)
+{
+    sl_dstream *mapped, *out;
+    mapped =
+        sl_dstream_map_with_state(owned(q, sql_transform(q, rows, over_in_fn)),
+                                  sl__sql_over_state_fn, &q->over, 0, NULL, 0);
+    q->over.et.ctx = q->ctx;
+    q->over.et.dead = q->dead;
+    q->over.et.stream = q->name;
+    q->over.et.stateful = mapped;
+    sl__map_state_set_due(mapped, sl__sql_over_due, &q->over);
+    out = sql_transform(q, mapped, over_out_fn);
+    if (out)
+        sl__dstream_name_with(out, mapped);
+    return out;
+}
+
 /* The output stream of a planned query: its graph of operators. */
 static sl_dstream *build_graph(sqls *q, sl_output_mode mode)
 {
@@ -480,6 +535,8 @@ static sl_dstream *build_graph(sqls *q, sl_output_mode mode)
         rows = owned(q, sl_dstream_map(q->view, to_row_fn, q));
     if (q->reject)
         rows = owned(q, sl_dstream_flat_map(rows, reject_fn, q));
+    if (q->over.top)
+        return over_graph(q, rows);
     if (!q->agg)
         return owned(q, sql_transform(q, rows, stateless_fn));
     mapped =
@@ -535,11 +592,16 @@ static sl_status prepare(sqls *q, sl_output_mode *mode, char *errbuf,
 {
     shape sh = {0};
     const char *rule;
+    bool over = false;
     sl_status st = plan_query(q, errbuf, errlen);
     if (st)
         return st;
     walk(q->plan, &sh);
     q->agg = sh.agg;
+    if ((st = sl__sql_over_find(&q->over, q->plan, q->text, q->view,
+                                q->view_schema, reads_view, q, &over, errbuf,
+                                errlen)))
+        return st;
     if (!sh.aggs && *mode == SL_OUTPUT_UPDATE)
         *mode = SL_OUTPUT_APPEND; /* without aggregation update = append */
     if (sh.aggs == 1 &&

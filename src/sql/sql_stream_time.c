@@ -98,6 +98,26 @@ sl_status sl__sql_evtime_find(sl__sql_evtime *et, const sl__sql_plan *agg,
     return sl__sql_plan_schema(agg->input, &et->input);
 }
 
+sl_status sl__sql_evtime_find_column(sl__sql_evtime *et, const sl__sql_plan *in,
+                                     size_t col, const sl_dstream *view,
+                                     const sl_schema *schema,
+                                     bool (*is_view)(const sl__sql_plan *scan,
+                                                     void *user),
+                                     void *user, bool *found)
+{
+    const char *column = sl__dstream_watermark(view, NULL);
+    int wm_col = column ? sl_schema_find(schema, column) : -1;
+    tracer tr = {is_view, user, false};
+    memset(et, 0, sizeof *et);
+    *found = wm_col >= 0 && trace(&tr, in, col) == (size_t)wm_col && !tr.window;
+    if (!*found)
+        return SL_OK;
+    et->late.watermark = &et->watermark;
+    et->late.drop = drop_late;
+    et->late.user = et;
+    return sl__sql_plan_schema(in, &et->input);
+}
+
 void sl__sql_evtime_free(sl__sql_evtime *et)
 {
     sl_schema_release(et->input);

@@ -35,6 +35,19 @@ sl_status sl__sql_evtime_find(sl__sql_evtime *et, const sl__sql_plan *agg,
                                               void *user),
                               void *user, bool *found);
 
+/*
+ * Whether column col of plan node in (below a stream's OVER aggregation)
+ * is view's watermarked column as it is: then et is set up for rows of
+ * in (late.key and late.window unused; late.drop takes such rows).
+ * SL_ENOMEM.
+ */
+sl_status sl__sql_evtime_find_column(sl__sql_evtime *et, const sl__sql_plan *in,
+                                     size_t col, const sl_dstream *view,
+                                     const sl_schema *schema,
+                                     bool (*is_view)(const sl__sql_plan *scan,
+                                                     void *user),
+                                     void *user, bool *found);
+
 /** Release what find set up. */
 void sl__sql_evtime_free(sl__sql_evtime *et);
 

@@ -100,10 +100,36 @@ static sl_status map_record(sl_task *t, const sl_dstream *s,
     return SL_OK;
 }
 
+/* A call with no value for key e (copied out of the store: the call may
+ * replace it), its state timing out or live (due), and its verdict:
+ * a timing-out key always leaves the store. */
+static sl_status call_idle(sl_task *t, const sl_dstream *s,
+                           const sl__state_entry *e, bool timing_out)
+{
+    sl_state st;
+    sl_value key;
+    sl_status rc;
+    memset(&st, 0, sizeof st);
+    st.t = t;
+    st.timing_out = timing_out;
+    st.exists = true;
+    st.value = e->value;
+    if ((rc = sl__task_copy(t, &e->key, &key)) != SL_OK ||
+        (rc = s->map_state(t, &key, NULL, &st, s->user)) != SL_OK)
+        return rc;
+    if (timing_out || st.removed)
+        return sl__state_remove(s->store, &e->key, e->hash);
+    if (st.updated)
+        return sl__state_put(s->store, &key, e->hash, &st.value,
+                             sl_task_time(t));
+    return SL_OK;
+}
+
 /* Keys whose last update is older than batch time - timeout (with a
  * timeout), or that expire says are done (with an expiry), get one call
- * with no value and a timing-out state, then lose their state. Keys
- * touched by this batch have a pending write and are not idle. */
+ * with no value and a timing-out state, then lose their state; keys due
+ * says are due get a call with a live state. Keys touched by this batch
+ * have a pending write and are not idle. */
 static sl_status time_out_idle(sl_task *t, const sl_dstream *s)
 {
     int64_t threshold =
@@ -114,19 +140,13 @@ static sl_status time_out_idle(sl_task *t, const sl_dstream *s)
     sl_status rc;
 
     while ((e = sl__state_next(s->store, sl_task_partition(t), &i))) {
-        sl_state st;
-        sl_value key;
-        bool due = e->updated_ms < threshold ||
+        bool out = e->updated_ms < threshold ||
                    (s->expire && s->expire(&e->key, s->expire_user));
-        if (!due || sl__state_pending_get(s->store, &e->key, e->hash, &removed))
+        bool due = !out && s->due && s->due(&e->key, &e->value, s->due_user);
+        if ((!out && !due) ||
+            sl__state_pending_get(s->store, &e->key, e->hash, &removed))
             continue;
-        memset(&st, 0, sizeof st);
-        st.t = t;
-        st.exists = st.timing_out = true;
-        st.value = e->value;
-        if ((rc = sl__task_copy(t, &e->key, &key)) != SL_OK ||
-            (rc = s->map_state(t, &key, NULL, &st, s->user)) != SL_OK ||
-            (rc = sl__state_remove(s->store, &e->key, e->hash)) != SL_OK)
+        if ((rc = call_idle(t, s, e, out)) != SL_OK)
             return rc;
     }
     return SL_OK;
@@ -145,7 +165,7 @@ static sl_status map_shard(sl_task *t, sl_iter *in, void *user)
         for (i = 0; rc == SL_OK && i < vals->len; i++)
             rc = map_record(t, s, key, hash, &vals->u.items[i]);
     }
-    if (rc == SL_OK && (s->timeout_ms > 0 || s->expire))
+    if (rc == SL_OK && (s->timeout_ms > 0 || s->expire || s->due))
         rc = time_out_idle(t, s);
     return rc;
 }
@@ -243,6 +263,17 @@ void sl__map_state_set_expiry(sl_dstream *mapped,
     if (mapped && mapped->kind == DS_MAP_WITH_STATE) {
         mapped->expire = expire;
         mapped->expire_user = user;
+    }
+}
+
+void sl__map_state_set_due(sl_dstream *mapped,
+                           bool (*due)(const sl_value *key,
+                                       const sl_value *state, void *user),
+                           void *user)
+{
+    if (mapped && mapped->kind == DS_MAP_WITH_STATE) {
+        mapped->due = due;
+        mapped->due_user = user;
     }
 }
 

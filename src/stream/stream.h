@@ -89,6 +89,15 @@ sl_status sl__context_set_job_id(sl_context *ctx, const char *id);
 void sl__map_state_set_expiry(sl_dstream *mapped,
                               bool (*expire)(const sl_value *key, void *user),
                               void *user);
+/* map_state.c: a map_with_state stream's keys that the batch did not
+ * touch and for which due(key, state, user) holds (any thread; state is
+ * borrowed) get a call with value NULL and a state that can be updated
+ * or removed, after the batch's records (SQL streams' OVER). */
+void sl__map_state_set_due(sl_dstream *mapped,
+                           bool (*due)(const sl_value *key,
+                                       const sl_value *state, void *user),
+                           void *user);
+
 /* Rows a stateful stream's producer dropped as late this batch (any
  * thread): the progress entry's state[].dropped_late. */
 void sl__dstream_count_late(sl_dstream *stateful, int64_t n);

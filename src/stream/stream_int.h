@@ -304,6 +304,11 @@ struct sl_dstream {
      * dropped as late in the batch, for the progress entry (any thread) */
     bool (*expire)(const sl_value *key, void *user);
     void *expire_user;
+    /* map_with_state: keys the batch left untouched for which due(key,
+     * state) holds get a call with no value and a live state (a
+     * streaming OVER's rows the watermark has reached) */
+    bool (*due)(const sl_value *key, const sl_value *state, void *user);
+    void *due_user;
     _Atomic int64_t dropped_late;
     /* ckpt_state.c: per shard, the version of its newest state file on
      * disk (-1: none), which the next delta records as its base; NULL

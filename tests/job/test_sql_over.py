@@ -20,7 +20,7 @@ same hour of day partition, a 14-day RANGE with EXCLUDE CURRENT ROW,
 filtered in an outer query on count >= 3 and kwh >= mean + 2 * stddev,
 against the same query in SQLite over epoch milliseconds; and errors
 with positions for the forms that are refused, also in SQL streams
-(until event-time watermarks let them run).
+(without a watermark on their input).
 
 usage: test_sql_over.py STREAMCTL [SRCDIR] [--seed N] [--queries N]
 """
@@ -318,7 +318,8 @@ def errors(d):
 
 
 def streams(d):
-    """A SQL stream refuses OVER (until watermarks), never runs it per batch."""
+    """A SQL stream refuses OVER without a watermark on its input (it never
+    runs it per batch); test_sql_over_stream.py runs it with one."""
     job = {"name": "over", "batch_interval": "1s",
            "conf": {"clock": "manual", "max_batches": 1},
            "sources": {"src": {"type": "queue", "schema": "k string, v long",
@@ -333,11 +334,11 @@ def streams(d):
         r = subprocess.run([STREAMCTL, cmd, path], capture_output=True,
                            text=True, timeout=60)
         msg = r.stdout + r.stderr
-        if r.returncode != rc or "column 18: OVER aggregation is not " \
-                "supported in SQL streams yet" not in msg:
+        if r.returncode != rc or "column 18: OVER aggregation in a SQL " \
+                "stream needs a watermark" not in msg:
             print("%s: exit %d, %s" % (cmd, r.returncode, msg))
             sys.exit(1)
-    print("SQL streams refuse OVER with its position")
+    print("SQL streams refuse OVER without a watermark, with its position")
 
 
 def main():
