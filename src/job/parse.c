@@ -292,8 +292,7 @@ static void read_tables(sl_job *job, const cJSON *f)
  * first, at the source's path). */
 static void check_trigger(sl_job *job)
 {
-    static const char *const endless[] = {"socket", "rate", "generator",
-                                          NULL};
+    static const char *const endless[] = {"socket", "rate", "generator", NULL};
     size_t i, k;
     if (strcmp(sl_conf_get(job->conf, "trigger"), "available_now") != 0)
         return;

@@ -9,6 +9,16 @@
 
 #include <string.h>
 
+/* A duration >= 0 (Spark allows a watermark without delay: "0s"). */
+static bool read_delay(sl_job *job, const cJSON *d, const char *path,
+                       int64_t *ms)
+{
+    if (cJSON_IsString(d) && sl_duration_parse(d->valuestring, ms) == SL_OK &&
+        *ms == 0)
+        return true;
+    return sl__job_read_duration(job, d, path, ms);
+}
+
 void sl__job_read_watermark(sl_job *job, const cJSON *owner,
                             const char *owner_path, job_wm *out)
 {
@@ -30,8 +40,8 @@ void sl__job_read_watermark(sl_job *job, const cJSON *owner,
         out->column = sl__job_read_string(
             job, c, sl__job_path_field(job, path, "column"));
     if ((d = sl__job_field(job, j, path, "delay", true)) &&
-        sl__job_read_duration(job, d, sl__job_path_field(job, path, "delay"),
-                              &out->delay_ms))
+        read_delay(job, d, sl__job_path_field(job, path, "delay"),
+                   &out->delay_ms))
         out->ok = out->column != NULL;
 }
 
