@@ -5,11 +5,13 @@
  * that computes it: no atomics on the hot path); at the end of the batch
  * the job thread turns them into the watermark the next batch uses, as
  * Spark's WatermarkTracker: per stream, the greatest event time seen so
- * far minus its delay; across streams that have seen a row, their min
- * (watermark_policy "min", the default) or max; never moving back; 0 (the
- * epoch) until a row is seen. The batch's watermark is recorded in
- * offsets/<batch> (recovery.c), so a batch run again after a restart uses
- * the one it first ran with, and the next start goes on from it.
+ * far minus its delay (0, the epoch, until it has seen a row); across
+ * streams, their min (watermark_policy "min", the default: it waits for
+ * every input) or max; never moving back. After a restart only the
+ * global watermark is recovered (as Spark), not each stream's maximum. The
+ * batch's watermark is recorded in offsets/<batch> (recovery.c), so a batch run
+ * again after a restart uses the one it first ran with, and the next start goes
+ * on from it.
  */
 #include "core/schema.h"
 #include "stream/stream_int.h"
@@ -31,6 +33,11 @@ struct sl__wm {
     int64_t delay_ms; /* >= 0 */
     wm_slot *slots;   /* per partition of the batch's RDD */
     size_t nslots;
+    /* A task's partition index is that of the stage it computes: past a
+     * union it is offset by the partitions of the inputs before this
+     * one, beyond slots; those records meet here, under the lock. */
+    pthread_mutex_t lock;
+    wm_slot spill;
     bool seen;        /* job thread: a row was ever seen (since start) */
     int64_t max_seen; /* job thread: the greatest event time seen */
 };
@@ -39,6 +46,7 @@ void sl__wm_free(struct sl__wm *w)
 {
     if (!w)
         return;
+    pthread_mutex_destroy(&w->lock);
     sl_free(w->column);
     sl_free(w->slots);
     sl_free(w);
@@ -81,8 +89,12 @@ sl_status sl_dstream_set_watermark(sl_dstream *s, const char *column,
     }
     if ((w = sl_malloc(sizeof *w)))
         memset(w, 0, sizeof *w);
-    if (!w || !(w->column = sl__strdup(column))) {
+    if (w && pthread_mutex_init(&w->lock, NULL) != 0) {
         sl_free(w);
+        w = NULL;
+    }
+    if (!w || !(w->column = sl__strdup(column))) {
+        sl__wm_free(w);
         sl__ctx_set_error(s->ctx, SL_ENOMEM, "watermark: out of memory");
         return SL_ENOMEM;
     }
@@ -105,6 +117,16 @@ const char *sl__dstream_watermark(const sl_dstream *s, int64_t *delay_ms)
 
 /* ---------------------------------------------------------- observing */
 
+static void slot_add(wm_slot *sl, int64_t ts)
+{
+    if (!sl->count || ts < sl->min)
+        sl->min = ts;
+    if (!sl->count || ts > sl->max)
+        sl->max = ts;
+    sl->sum += (double)ts;
+    sl->count++;
+}
+
 static sl_status observe_fn(sl_task *t, const sl_value *in, sl_value *out,
                             void *user)
 {
@@ -115,15 +137,15 @@ static sl_status observe_fn(sl_task *t, const sl_value *in, sl_value *out,
     if ((in->kind == SL_KIND_TUPLE || in->kind == SL_KIND_PAIR) &&
         w->index < in->len)
         v = &in->u.items[w->index];
-    if (v && v->kind == SL_KIND_INT && p < w->nslots) {
-        wm_slot *sl = &w->slots[p];
-        if (!sl->count || v->u.i < sl->min)
-            sl->min = v->u.i;
-        if (!sl->count || v->u.i > sl->max)
-            sl->max = v->u.i;
-        sl->sum += (double)v->u.i;
-        sl->count++;
+    if (!v || v->kind != SL_KIND_INT)
+        return SL_OK;
+    if (p < w->nslots) {
+        slot_add(&w->slots[p], v->u.i);
+        return SL_OK;
     }
+    pthread_mutex_lock(&w->lock);
+    slot_add(&w->spill, v->u.i);
+    pthread_mutex_unlock(&w->lock);
     return SL_OK;
 }
 
@@ -181,9 +203,13 @@ void sl__wm_begin(sl_context *ctx, batch *b)
     else
         b->watermark_ms = ctx->used_watermark_ms;
     ctx->used_watermark_ms = b->watermark_ms;
-    for (s = ctx->streams; s; s = s->next_in_ctx)
-        if (s->wm && s->wm->nslots)
+    for (s = ctx->streams; s; s = s->next_in_ctx) {
+        if (!s->wm)
+            continue;
+        if (s->wm->nslots)
             memset(s->wm->slots, 0, s->wm->nslots * sizeof *s->wm->slots);
+        memset(&s->wm->spill, 0, sizeof s->wm->spill);
+    }
 }
 
 /* The batch's event times of w's stream: false when it had none. */
@@ -191,8 +217,8 @@ static bool batch_stats(const struct sl__wm *w, wm_slot *out)
 {
     size_t i;
     memset(out, 0, sizeof *out);
-    for (i = 0; i < w->nslots; i++) {
-        const wm_slot *sl = &w->slots[i];
+    for (i = 0; i <= w->nslots; i++) {
+        const wm_slot *sl = i < w->nslots ? &w->slots[i] : &w->spill;
         if (!sl->count)
             continue;
         if (!out->count || sl->min < out->min)
@@ -228,9 +254,9 @@ void sl__wm_end(sl_context *ctx, batch *b)
             b->event.sum += st.sum;
             b->event.count += st.count;
         }
-        if (!s->wm->seen)
-            continue;
-        wm = s->wm->max_seen - s->wm->delay_ms;
+        /* An input that has seen no row yet counts as 0 (Spark's
+         * WatermarkTracker), so under min the watermark waits for all. */
+        wm = s->wm->seen ? s->wm->max_seen - s->wm->delay_ms : 0;
         if (!any || (use_max ? wm > chosen : wm < chosen))
             chosen = wm;
         any = true;
