@@ -87,6 +87,8 @@ static sl_status run_outputs(sl_context *ctx, batch *b)
      * together only if every output finished, else none does, so the
      * batch can run again from its input with the same result. */
     if (st == SL_OK)
+        sl__wm_end(ctx, b); /* the next watermark, for the commit entry */
+    if (st == SL_OK)
         st = sl__batch_prepare_commit(ctx, b);
     /* The checkpoint writer, between prepare (nothing can fail after it)
      * and the in-memory commit: the batch's state files, then
@@ -101,7 +103,7 @@ static sl_status run_outputs(sl_context *ctx, batch *b)
         return st;
     }
     sl__batch_commit(ctx, b);
-    sl__wm_end(ctx, b);
+    sl__wm_commit(ctx, b);
     if (ctx->remember_ms > 0)
         sl__dstream_remember(ctx, b);
     /* commits/<batch> is durable: the sinks may now publish the batch,

@@ -342,6 +342,11 @@ static sl_status commit_check(sl_context *ctx, int64_t committed)
         st = sl__ckpt_commit_verify(sl__ckpt_io_of(ctx->ck),
                                     sl__ckpt_dir(ctx->ck), committed, p, len,
                                     NULL, NULL);
+    if (st == SL_OK && ctx->has_watermark) {
+        cJSON *j = sl__json_parse(p, len, NULL, false);
+        sl__wm_resume(ctx, j); /* the watermark it raised */
+        cJSON_Delete(j);
+    }
     if (st != SL_OK)
         sl__ctx_set_error(ctx, st, "%s", sl__ckpt_errmsg(ctx->ck));
     sl_free(p);
@@ -678,8 +683,14 @@ sl_status sl__recovery_batch_commit(sl_context *ctx, batch *b)
      * sizes and checksums, for the restart to verify. */
     if ((st = write_batch_files(ctx, b)) != SL_OK)
         return st;
-    st = buf_printf(&p, "{\"batch\":%lld,\"time_ms\":%lld,\"files\":[",
-                    (long long)b->id, (long long)b->time_ms);
+    st = buf_printf(&p, "{\"batch\":%lld,\"time_ms\":%lld,", (long long)b->id,
+                    (long long)b->time_ms);
+    /* the watermark the next batch uses: a restart goes on from it */
+    if (st == SL_OK && ctx->has_watermark)
+        st = buf_printf(&p, "\"watermark_ms\":%lld,",
+                        (long long)b->next_watermark_ms);
+    if (st == SL_OK)
+        st = sl__buf_append(&p, "\"files\":[", 9);
     if (st == SL_OK)
         st = sl__outputs_files(ctx, b, add_sink_file, &sf);
     if (st == SL_OK)

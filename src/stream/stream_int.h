@@ -168,7 +168,7 @@ typedef struct batch {
     int64_t ckpt_bytes, ckpt_files;
     /* watermark.c: the watermark this batch uses (a batch run again after
      * a restart: the one recorded in its offsets), and its event times */
-    int64_t watermark_ms;
+    int64_t watermark_ms, next_watermark_ms;
     bool replay_watermark;
     int64_t replayed_watermark_ms;
     struct {
@@ -478,9 +478,11 @@ void sl__wm_free(struct sl__wm *w);
 sl_status sl__wm_observe(sl_dstream *s, sl_rdd **rdd);
 /* Job thread, after the plan: the batch's watermark, stats reset. */
 void sl__wm_begin(sl_context *ctx, batch *b);
-/* Job thread, after the commit: the batch's event times, and the
- * watermark of the next batch. */
+/* Job thread, after the outputs: the batch's event times, and the
+ * watermark of the next batch (b->next_watermark_ms, in its commit
+ * entry); sl__wm_commit makes it the context's once b committed. */
 void sl__wm_end(sl_context *ctx, batch *b);
+void sl__wm_commit(sl_context *ctx, const batch *b);
 /* Recovery: go on from the watermark the newest offsets entry (its
  * parsed JSON) recorded; a batch run again uses the one its entry has. */
 void sl__wm_resume(sl_context *ctx, const struct cJSON *offsets);

@@ -261,9 +261,16 @@ void sl__wm_end(sl_context *ctx, batch *b)
             chosen = wm;
         any = true;
     }
-    /* Used from the next batch; never back. */
+    /* Used from the next batch (once b commits); never back. */
+    b->next_watermark_ms = ctx->watermark_ms;
     if (any && chosen > ctx->watermark_ms)
-        ctx->watermark_ms = chosen;
+        b->next_watermark_ms = chosen;
+}
+
+void sl__wm_commit(sl_context *ctx, const batch *b)
+{
+    if (b->next_watermark_ms > ctx->watermark_ms)
+        ctx->watermark_ms = b->next_watermark_ms;
 }
 
 int64_t sl__context_batch_watermark(const sl_context *ctx)
