@@ -516,7 +516,12 @@ static sl_status prepare(sqls *q, sl_output_mode *mode, char *errbuf,
         (st = sl__sql_evtime_find(&q->et, q->agg, q->view, q->view_schema,
                                   reads_view, q, &q->evtime)))
         return st;
-    if ((rule = check_modes(&sh, *mode, q->evtime))) {
+    if (q->agg && q->agg->session)
+        rule = "session_window in a SQL stream is not supported yet: "
+               "aggregate by session_window with streamctl sql";
+    else
+        rule = check_modes(&sh, *mode, q->evtime);
+    if (rule) {
         snprintf(errbuf, errlen, "%s", rule);
         return SL_EINVAL;
     }
