@@ -258,11 +258,16 @@ void sl__sql_session_mark(sl__sql_plan *agg);
  * with each other keys' overlapping sessions merged into one pair. */
 sl_status sl__sql_exec_sessions(const sl__sql_plan *p, sl_rdd *pairs,
                                 sl_rdd **out);
-/* plan_session.c: emit (on t) the merged sessions of parts[0..n), the
- * (keys, accumulators) pairs of one other-keys group sorted by session
- * start. */
+/* plan_session.c: (keys, accumulators) -> (other keys, the same pair),
+ * user the plan (an sl_map_fn). */
+sl_status sl__sql_session_rekey(sl_task *t, const sl_value *in, sl_value *out,
+                                void *user);
+/* plan_session.c: parts[0..n) (the (keys, accumulators) pairs of one
+ * other-keys group, reordered here) sorted by session start and merged
+ * into out[0..*m) (task memory; room for n). */
 sl_status sl__sql_session_merge(sl_task *t, const sl__sql_plan *p,
-                                const sl_value **parts, size_t n);
+                                const sl_value **parts, size_t n, sl_value *out,
+                                size_t *m);
 
 /*
  * plan_over.c: the OVER aggregates of exprs[0..n) (a select list and its hidden

@@ -45,8 +45,8 @@ void sl__sql_session_mark(sl__sql_plan *agg)
 
 /* (keys, accs) -> (other keys, (keys, accs)): the pair is kept whole so
  * the merge has the session and can rebuild the key tuple. */
-static sl_status by_other_fn(sl_task *t, const sl_value *in, sl_value *out,
-                             void *user)
+sl_status sl__sql_session_rekey(sl_task *t, const sl_value *in, sl_value *out,
+                                void *user)
 {
     const sl__sql_plan *p = user;
     const sl_value *keys = sl_pair_key(in);
@@ -59,54 +59,6 @@ static sl_status by_other_fn(sl_task *t, const sl_value *in, sl_value *out,
             other[k++] = keys->u.items[i];
     ok = sl_composite(SL_KIND_TUPLE, other, k);
     return sl_task_pair(t, &ok, in, out);
-}
-
-/* Emit one merged session: the key tuple with the session [s, e). */
-static sl_status emit_session(sl_task *t, const sl__sql_plan *p,
-                              const sl_value *keys, int64_t s, int64_t e,
-                              const sl_value *accs)
-{
-    size_t n = keys->len;
-    sl_value *k = sl_task_alloc(t, n * sizeof *k);
-    sl_value *w = sl_task_alloc(t, 2 * sizeof *w), kt, ws, pair;
-    sl_status st;
-    if (!k || !w)
-        return SL_ENOMEM;
-    memcpy(k, keys->u.items, n * sizeof *k);
-    w[0] = sl_int(s), w[1] = sl_int(e);
-    ws = sl_composite(SL_KIND_TUPLE, w, 2);
-    k[p->session_key] = ws;
-    kt = sl_composite(SL_KIND_TUPLE, k, n);
-    if ((st = sl_task_pair(t, &kt, accs, &pair)))
-        return st;
-    return sl_task_emit(t, &pair);
-}
-
-sl_status sl__sql_session_merge(sl_task *t, const sl__sql_plan *p,
-                                const sl_value **parts, size_t n)
-{
-    const sl_value *keys = NULL, *w;
-    sl_value accs;
-    int64_t s = 0, e = 0;
-    size_t i;
-    sl_status st;
-    for (i = 0; i < n; i++) {
-        const sl_value *pk = sl_pair_key(parts[i]);
-        w = &pk->u.items[p->session_key];
-        if (keys && sess_at(w, 0) <= e) { /* overlaps: one session */
-            e = sess_at(w, 1) > e ? sess_at(w, 1) : e;
-            st = sl__sql_agg_merge_accs(p, &accs, sl_pair_value(parts[i]),
-                                        sl__task_arena(t), &accs);
-            if (st)
-                return st;
-            continue;
-        }
-        if (keys && (st = emit_session(t, p, keys, s, e, &accs)))
-            return st;
-        keys = pk, s = sess_at(w, 0), e = sess_at(w, 1);
-        accs = *sl_pair_value(parts[i]);
-    }
-    return keys ? emit_session(t, p, keys, s, e, &accs) : SL_OK;
 }
 
 /* The start of a (keys, accs) pair's session, for sorting. */
@@ -132,20 +84,75 @@ static void sort_parts(const sl__sql_plan *p, const sl_value **v,
     memcpy(v, tmp, k * sizeof *v);
 }
 
+/* One merged session: the key tuple with the session [s, e), in *out. */
+static sl_status make_session(sl_task *t, const sl__sql_plan *p,
+                              const sl_value *keys, int64_t s, int64_t e,
+                              const sl_value *accs, sl_value *out)
+{
+    size_t n = keys->len;
+    sl_value *k = sl_task_alloc(t, n * sizeof *k);
+    sl_value *w = sl_task_alloc(t, 2 * sizeof *w), kt;
+    if (!k || !w)
+        return SL_ENOMEM;
+    memcpy(k, keys->u.items, n * sizeof *k);
+    w[0] = sl_int(s), w[1] = sl_int(e);
+    k[p->session_key] = sl_composite(SL_KIND_TUPLE, w, 2);
+    kt = sl_composite(SL_KIND_TUPLE, k, n);
+    return sl_task_pair(t, &kt, accs, out);
+}
+
+sl_status sl__sql_session_merge(sl_task *t, const sl__sql_plan *p,
+                                const sl_value **parts, size_t n, sl_value *out,
+                                size_t *m)
+{
+    const sl_value *keys = NULL, *w;
+    const sl_value **tmp = sl_task_alloc(t, (n ? n : 1) * sizeof *tmp);
+    sl_value accs;
+    int64_t s = 0, e = 0;
+    size_t i;
+    sl_status st;
+    *m = 0;
+    if (!tmp)
+        return SL_ENOMEM;
+    sort_parts(p, parts, tmp, n);
+    for (i = 0; i < n; i++) {
+        const sl_value *pk = sl_pair_key(parts[i]);
+        w = &pk->u.items[p->session_key];
+        if (keys && sess_at(w, 0) <= e) { /* overlaps: one session */
+            e = sess_at(w, 1) > e ? sess_at(w, 1) : e;
+            st = sl__sql_agg_merge_accs(p, &accs, sl_pair_value(parts[i]),
+                                        sl__task_arena(t), &accs);
+            if (st)
+                return st;
+            continue;
+        }
+        if (keys && (st = make_session(t, p, keys, s, e, &accs, &out[(*m)++])))
+            return st;
+        keys = pk, s = sess_at(w, 0), e = sess_at(w, 1);
+        accs = *sl_pair_value(parts[i]);
+    }
+    return keys ? make_session(t, p, keys, s, e, &accs, &out[(*m)++]) : SL_OK;
+}
+
 /* (other keys, [(keys, accs)...]) -> the key's merged sessions. */
 static sl_status merge_group_fn(sl_task *t, const sl_value *in, void *user)
 {
     const sl__sql_plan *p = user;
     const sl_value *list = sl_pair_value(in);
-    size_t i, n = list->len;
+    size_t i, m, n = list->len;
     const sl_value **v = sl_task_alloc(t, (n ? n : 1) * sizeof *v);
-    const sl_value **tmp = sl_task_alloc(t, (n ? n : 1) * sizeof *tmp);
-    if (!v || !tmp)
+    sl_value *out = sl_task_alloc(t, (n ? n : 1) * sizeof *out);
+    sl_status st;
+    if (!v || !out)
         return SL_ENOMEM;
     for (i = 0; i < n; i++)
         v[i] = &list->u.items[i];
-    sort_parts(p, v, tmp, n);
-    return sl__sql_session_merge(t, p, v, n);
+    if ((st = sl__sql_session_merge(t, p, v, n, out, &m)))
+        return st;
+    for (i = 0; i < m; i++)
+        if ((st = sl_task_emit(t, &out[i])))
+            return st;
+    return SL_OK;
 }
 
 sl_status sl__sql_exec_sessions(const sl__sql_plan *p, sl_rdd *pairs,
@@ -153,7 +160,7 @@ sl_status sl__sql_exec_sessions(const sl__sql_plan *p, sl_rdd *pairs,
 {
     void *u = (void *)p;
     *out = sl_rdd_flat_map(
-        sl_rdd_group_by_key(sl_rdd_map(pairs, by_other_fn, u), 0),
+        sl_rdd_group_by_key(sl_rdd_map(pairs, sl__sql_session_rekey, u), 0),
         merge_group_fn, u);
     return *out ? SL_OK : SL_EUSER;
 }

@@ -53,7 +53,9 @@ static size_t trace(tracer *tr, const sl__sql_plan *p, size_t col)
         if (n->code == SL__N_COLUMN)
             return trace(tr, p->input, n->column);
         if (col == p->gen && n->code == SL__N_FUNC && n->nkids >= 1 &&
-            !strcmp(n->fn->name, "window") && !tr->window) {
+            (!strcmp(n->fn->name, "window") ||
+             !strcmp(n->fn->name, "session_window")) &&
+            !tr->window) {
             const sl__sql_node *ts =
                 &p->progs[col]->nodes[p->progs[col]->kids[n->kids]];
             if (ts->code != SL__N_COLUMN)

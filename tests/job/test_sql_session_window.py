@@ -5,8 +5,10 @@ an event exactly `gap` after the last one extending the session as
 Spark's inclusive overlap test does, equal timestamps, a NULL ts, several
 keys, `session_window.start`/`.end`, the default column name), then
 random tables against an independent sessionization in Python, the
-errors (non-positive or non-constant gap, two different window calls),
-and the refusal in SQL streams (not supported there yet).
+errors (non-positive or non-constant gap, two different window calls);
+then SQL streams with a watermark: sessions crossing batches, append mode
+emitting a session once the watermark passes its end, late rows dropped
+as dead letters, complete mode, and update mode refused as Spark does.
 
 usage: test_sql_session_window.py STREAMCTL [SRCDIR]
 """
@@ -140,20 +142,81 @@ def case_errors(tmp):
         check(want in err, "%s: stderr %r, want %r" % (q, err[-400:], want))
 
 
-def case_stream_refused(tmp):
+def t(sec):
+    return iso(sec).replace(".000Z", "Z")
+
+
+def stream_job(tmp, batches, mode, sql=None):
+    sql = sql or ("SELECT u, session_window.start AS s, session_window.end "
+                  "AS e, count(*) AS n, sum(v) AS sv FROM src GROUP BY u, "
+                  "session_window(ts, '10 seconds')")
     job = {"name": "ss", "batch_interval": "1s",
-           "conf": {"clock": "manual", "max_batches": 1},
+           "dead_letter": os.path.join(tmp, "dead.jsonl"),
+           "conf": {"clock": "manual", "max_batches": len(batches)},
            "sources": {"src": {"type": "queue", "schema": SCHEMA,
-                               "batches": [[r("a", 1, 1)]]}},
-           "streams": {"q": {"sql": "SELECT u, count(*) FROM src GROUP BY "
-                             "u, session_window(ts, '5 seconds')",
-                             "output_mode": "update"}},
+                               "watermark": {"column": "ts", "delay": "1ms"},
+                               "batches": batches}},
+           "streams": {"q": {"sql": sql, "output_mode": mode}},
            "sinks": [{"from": "q", "type": "console", "format": "json"}]}
     path = os.path.join(tmp, "job.json")
     with open(path, "w") as f:
         json.dump(job, f)
-    rc, out, err = run_streamctl(STREAMCTL, ["run", path], tmp, 60)
-    want = "session_window in a SQL stream is not supported yet"
+    return path
+
+
+def stream_batches():
+    # gap 10 s, watermark delay 1 ms (watermarks below: + 1 ms). batch 1: a@0, a@5, b@1 (watermark
+    # then 5); batch 2: a@12 extends a's [0, 15) to [0, 22) across the
+    # batches, b@30 (watermark 30); batch 3, no data: a [0, 22) and b
+    # [1, 11) end <= 30, emitted in append mode; batch 4: b@15 is late
+    # (its own session [15, 25) ends <= 30: dropped, dead letter
+    # "late"), b@35 extends [30, 40) to [30, 45); batch 5: a@100
+    # (watermark 100); batch 6, no data: b [30, 45) emitted.
+    return [[r("a", t(0), 1), r("a", t(5), 2), r("b", t(1), 4)],
+            [r("a", t(12), 8), r("b", t(30), 16)], [],
+            [r("b", t(15), 32), r("b", t(35), 64)],
+            [r("a", t(100), 128)], []]
+
+
+def batches_of(out):
+    return [sorted((x["u"], x["s"], x["e"], x["n"], x["sv"])
+                   for x in json.loads(line)["records"])
+            for line in out.splitlines() if line.startswith("{")]
+
+
+def case_stream_append(tmp):
+    rc, out, err = run_streamctl(
+        STREAMCTL, ["run", stream_job(tmp, stream_batches(), "append")],
+        tmp, 60)
+    check(rc == 0, "exit %d, stderr %r" % (rc, err[-800:]))
+    got = batches_of(out)
+    want = [[], [], [("a", iso(0), iso(22), 3, 11),
+                     ("b", iso(1), iso(11), 1, 4)],
+            [], [], [("b", iso(30), iso(45), 2, 80)]]
+    check(got == want, "append batches %r, want %r" % (got, want))
+    with open(os.path.join(tmp, "dead.jsonl")) as f:
+        dead = [json.loads(x) for x in f if x.strip()]
+    check([(d["reason"], d["batch"], d["value"]["v"]) for d in dead] ==
+          [("late", 4, 32)], "dead letters %r" % dead)
+    check(" 1 late" in err, "late count not reported: %r" % err[-400:])
+
+
+def case_stream_complete(tmp):
+    rc, out, err = run_streamctl(
+        STREAMCTL, ["run", stream_job(tmp, stream_batches()[:2],
+                                      "complete")], tmp, 60)
+    check(rc == 0, "exit %d, stderr %r" % (rc, err[-800:]))
+    got = batches_of(out)
+    want = [[("a", iso(0), iso(15), 2, 3), ("b", iso(1), iso(11), 1, 4)],
+            [("a", iso(0), iso(22), 3, 11), ("b", iso(1), iso(11), 1, 4),
+             ("b", iso(30), iso(40), 1, 16)]]
+    check(got == want, "complete batches %r, want %r" % (got, want))
+
+
+def case_stream_update_refused(tmp):
+    rc, out, err = run_streamctl(
+        STREAMCTL, ["run", stream_job(tmp, [[]], "update")], tmp, 60)
+    want = "Update output mode not supported for session window"
     check(rc != 0 and want in out + err,
           "exit %d, stderr %r, want %r" % (rc, err[-600:], want))
 
@@ -163,7 +226,9 @@ def main():
     STREAMCTL = sys.argv[1]
     return run_cases([("hand_computed", case_hand_computed),
                       ("random", case_random), ("errors", case_errors),
-                      ("stream_refused", case_stream_refused)])
+                      ("stream_append", case_stream_append),
+                      ("stream_complete", case_stream_complete),
+                      ("stream_update_refused", case_stream_update_refused)])
 
 
 if __name__ == "__main__":
