@@ -31,7 +31,7 @@ static const sl__sql_node *root(const sl__sql_prog *p)
 }
 
 /* The view column that column col of p is, unchanged (or, through a
- * window() expansion, the window of), or SIZE_MAX. */
+ * window() or session_window() expansion, the window of), or SIZE_MAX. */
 static size_t trace(tracer *tr, const sl__sql_plan *p, size_t col)
 {
     const sl__sql_node *n;
