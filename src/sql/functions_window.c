@@ -220,7 +220,57 @@ static sl_status win_eval(const void *st, const sl_value *args, size_t n,
     return SL_OK;
 }
 
+/* Spark's SessionWindow with a constant gap: the gap must be positive
+ * (Spark ignores rows whose gap is not; a constant one is the query's
+ * mistake, so it is refused). */
+static sl_status sess_prepare(const sl_value *const *consts, size_t n,
+                              sl__arena *a, void **state, const char **why)
+{
+    win_state *w = sl__arena_alloc(a, sizeof *w);
+    char *msg = sl__arena_alloc(a, 200);
+    SL__UNUSED(n);
+    if (!w || !msg)
+        return SL_ENOMEM;
+    w->start = w->slide = 0;
+    if (!duration(consts[1], "session gap", &w->len, a, why)) {
+        if (!consts[1] || consts[1]->kind == SL_KIND_NULL)
+            *why = "the session window gap must be a constant";
+        return SL_EPARSE;
+    }
+    if (w->len > 0)
+        return *state = w, SL_OK;
+    snprintf(msg, 200,
+             "The session window gap (%lld ms) must be greater "
+             "than 0.",
+             (long long)w->len);
+    *why = msg;
+    return SL_EPARSE;
+}
+
+/* The row's own session [ts, ts + gap), as a one-item array (the
+ * planner's expansion then keeps one row per input row, none for a NULL
+ * ts); the aggregation merges overlapping ones (plan_session.c). */
+static sl_status sess_eval(const void *st, const sl_value *args, size_t n,
+                           const sl_type *result, sl__arena *scratch,
+                           sl_value *out)
+{
+    const win_state *w = st;
+    int64_t ts = args[0].u.i, end;
+    sl_value *pair;
+    SL__UNUSED(n), SL__UNUSED(result);
+    *out = sl_null();
+    if (__builtin_add_overflow(ts, w->len, &end))
+        return SL_OK;
+    if (!(pair = sl__arena_alloc(scratch, 3 * sizeof *pair)))
+        return SL_ENOMEM;
+    pair[0] = sl_int(ts), pair[1] = sl_int(end);
+    pair[2] = sl_composite(SL_KIND_TUPLE, pair, 2);
+    *out = sl_composite(SL_KIND_LIST, &pair[2], 1);
+    return SL_OK;
+}
+
 const sl__sql_func sl__sql_funcs_window[] = {
     {"window", 2, 4, win_bind, win_prepare, win_eval, true},
+    {"session_window", 2, 2, win_bind, sess_prepare, sess_eval, true},
     {NULL, 0, 0, NULL, NULL, NULL, false},
 };

@@ -582,6 +582,8 @@ static sl_status plan_select(sl__sql_planner *pl, const sl__sql_query *q,
                                     &p->input, p->progs, &having);
     if (st)
         return st;
+    if (agg)
+        sl__sql_session_mark(p->input);
     for (i = 0; agg && i < c.n; i++)
         p->types[i] = sl__sql_prog_type(p->progs[i]);
     if (having) {

@@ -147,6 +147,10 @@ struct sl__sql_plan {
     sl__sql_plan_agg *aggs;
     size_t naggs;
     const sl__sql_late *late;
+    /* AGGREGATE: group key session_key is a session_window, merged per
+     * other keys after the partial aggregation (plan_session.c) */
+    bool session;
+    size_t session_key;
     /* JOIN: key programs over each side (nprogs pairs, same types) */
     sl__sql_prog **left_keys, **right_keys;
     sl__sql_join_kind join;
@@ -247,6 +251,24 @@ sl_status sl__sql_plan_aggregate(sl__sql_planner *pl, const sl__sql_query *q,
  * is a column) rewritten to read it. */
 sl_status sl__sql_plan_windows(sl__sql_planner *pl, const sl__sql_query *q,
                                sl__sql_plan **in, const sl__sql_query **out);
+
+/* plan_session.c: mark agg (just planned) when one of its keys is the
+ * session_window column of the window expansion below it. */
+void sl__sql_session_mark(sl__sql_plan *agg);
+/* plan_session.c: a session aggregation's (keys, accumulators) pairs
+ * with each other keys' overlapping sessions merged into one pair. */
+sl_status sl__sql_exec_sessions(const sl__sql_plan *p, sl_rdd *pairs,
+                                sl_rdd **out);
+/* plan_session.c: (keys, accumulators) -> (other keys, the same pair),
+ * user the plan (an sl_map_fn). */
+sl_status sl__sql_session_rekey(sl_task *t, const sl_value *in, sl_value *out,
+                                void *user);
+/* plan_session.c: parts[0..n) (the (keys, accumulators) pairs of one
+ * other-keys group, reordered here) sorted by session start and merged
+ * into out[0..*m) (task memory; room for n). */
+sl_status sl__sql_session_merge(sl_task *t, const sl__sql_plan *p,
+                                const sl_value **parts, size_t n, sl_value *out,
+                                size_t *m);
 
 /*
  * plan_over.c: the OVER aggregates of exprs[0..n) (a select list and its hidden

@@ -272,6 +272,8 @@ sl_status sl__sql_exec_aggregate(sl_engine *eng, const sl__sql_plan *p,
 {
     sl_rdd *partial;
     sl_status st = sl__sql_exec_partial(eng, p, in, &partial);
+    if (st == SL_OK && p->session)
+        st = sl__sql_exec_sessions(p, partial, &partial);
     if (st != SL_OK)
         return st;
     *out = sl_rdd_map(partial, finish_fn, (void *)p);

@@ -5,6 +5,9 @@
  * explodes the row into one row per window holding ts (one for a
  * tumbling window, up to ceil(length / slide) for a sliding one; none
  * for a NULL ts), and every such call is rewritten to that column.
+ * session_window(ts, gap) likewise becomes a column `session_window`
+ * holding the row's own session [ts, ts + gap); an aggregation grouped
+ * by it merges overlapping sessions (plan_session.c).
  */
 #include "core/schema.h"
 #include "sql/eval_int.h"
@@ -19,6 +22,7 @@ typedef struct win_ctx {
     char *text;               /* its canonical text */
     sl__sql_expr *col;        /* the column that replaces it */
     const sl__sql_plan *node; /* the expansion (NULL: none) */
+    const char *name;         /* the column's: window or session_window */
 } win_ctx;
 
 static bool is_window(const sl__sql_expr *x)
@@ -50,14 +54,10 @@ static sl_status find(win_ctx *c, const sl__sql_expr *x)
                 return st;
         return SL_OK;
     }
-    if (!strcmp(x->name, "session_window"))
-        return sl__sql_error_set(c->pl->e, x->offset,
-                                 "session_window is not supported yet: "
-                                 "use window(ts, length[, slide[, start]])");
     if (!(t = canon(c->pl->a, x)))
         return SL_ENOMEM;
     if (!c->call)
-        c->call = x, c->text = t;
+        c->call = x, c->text = t, c->name = x->name;
     else if (strcmp(t, c->text))
         return sl__sql_error_set(c->pl->e, x->offset,
                                  "Multiple time/session window expressions "
@@ -159,7 +159,8 @@ static sl_status window_rels(win_ctx *c, sl__sql_plan *p, const sl_type *t)
     sl_schema *s;
     sl__sql_rel *rels =
         sl__arena_alloc(c->pl->a, (p->nrels + 1) * sizeof *rels);
-    if (!b || !rels || sl__schema_builder_add(b, "window", 6, t) != SL_OK) {
+    if (!b || !rels ||
+        sl__schema_builder_add(b, c->name, strlen(c->name), t) != SL_OK) {
         sl__schema_builder_free(b);
         return SL_ENOMEM;
     }
@@ -202,7 +203,7 @@ static sl_status expand(win_ctx *c, sl__sql_plan *in, sl__sql_plan **out)
             return st;
         p->names[i] = in->names[i], p->types[i] = in->types[i];
     }
-    p->progs[n] = prog, p->names[n] = "window";
+    p->progs[n] = prog, p->names[n] = c->name;
     p->types[n] = sl__sql_prog_type(prog)->element;
     p->ncolumns = p->nprogs = n + 1, p->gen = n;
     if ((st = window_rels(c, p, p->types[n])))
@@ -218,7 +219,7 @@ static sl_status window_col(win_ctx *c)
         return SL_ENOMEM;
     *c->col = *c->call;
     c->col->kind = SL__SQL_COLUMN;
-    c->col->name = "window";
+    c->col->name = c->name;
     c->col->args = NULL, c->col->nargs = 0, c->col->qualifier = NULL;
     return SL_OK;
 }

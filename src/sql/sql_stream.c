@@ -20,6 +20,7 @@
 #include "rdd/rdd.h"
 #include "sql/eval_int.h"
 #include "sql/sql_stream_over.h"
+#include "sql/sql_stream_session.h"
 #include "sql/sql_stream_time.h"
 #include "stream/stream.h"
 
@@ -527,6 +528,24 @@ static sl_dstream *over_graph(sqls *q, sl_dstream *rows)
     return out;
 }
 
+/* A session_window aggregation: the running sessions per other keys
+ * (sql_stream_session.c) instead of one state row per group. */
+static sl_dstream *session_graph(sqls *q, sl_dstream *rows, sl_output_mode mode)
+{
+    sl_dstream *stateful, *out;
+    sl_dstream *pairs = sl__sql_session_stream(
+        owned(q, sql_transform(q, rows, partial_fn)), q->agg,
+        q->evtime ? &q->et : NULL, mode, &stateful);
+    q->et.ctx = q->ctx;
+    q->et.dead = q->dead;
+    q->et.stream = q->name;
+    q->et.stateful = stateful;
+    out = pairs ? sql_transform(q, pairs, finish_fn) : NULL;
+    if (out)
+        sl__dstream_name_with(out, stateful);
+    return out;
+}
+
 /* The output stream of a planned query: its graph of operators. */
 static sl_dstream *build_graph(sqls *q, sl_output_mode mode)
 {
@@ -539,6 +558,8 @@ static sl_dstream *build_graph(sqls *q, sl_output_mode mode)
         return over_graph(q, rows);
     if (!q->agg)
         return owned(q, sql_transform(q, rows, stateless_fn));
+    if (q->agg->session)
+        return session_graph(q, rows, mode);
     mapped =
         sl_dstream_map_with_state(owned(q, sql_transform(q, rows, partial_fn)),
                                   merge_state_fn, q, 0, NULL, 0);
@@ -608,7 +629,11 @@ static sl_status prepare(sqls *q, sl_output_mode *mode, char *errbuf,
         (st = sl__sql_evtime_find(&q->et, q->agg, q->view, q->view_schema,
                                   reads_view, q, &q->evtime)))
         return st;
-    if ((rule = check_modes(&sh, *mode, q->evtime))) {
+    rule = check_modes(&sh, *mode, q->evtime);
+    if (!rule && q->agg && q->agg->session && *mode == SL_OUTPUT_UPDATE)
+        rule = "Update output mode not supported for session window on "
+               "streaming DataFrames/DataSets";
+    if (rule) {
         snprintf(errbuf, errlen, "%s", rule);
         return SL_EINVAL;
     }

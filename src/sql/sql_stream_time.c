@@ -31,7 +31,7 @@ static const sl__sql_node *root(const sl__sql_prog *p)
 }
 
 /* The view column that column col of p is, unchanged (or, through a
- * window() expansion, the window of), or SIZE_MAX. */
+ * window() or session_window() expansion, the window of), or SIZE_MAX. */
 static size_t trace(tracer *tr, const sl__sql_plan *p, size_t col)
 {
     const sl__sql_node *n;
@@ -53,7 +53,9 @@ static size_t trace(tracer *tr, const sl__sql_plan *p, size_t col)
         if (n->code == SL__N_COLUMN)
             return trace(tr, p->input, n->column);
         if (col == p->gen && n->code == SL__N_FUNC && n->nkids >= 1 &&
-            !strcmp(n->fn->name, "window") && !tr->window) {
+            (!strcmp(n->fn->name, "window") ||
+             !strcmp(n->fn->name, "session_window")) &&
+            !tr->window) {
             const sl__sql_node *ts =
                 &p->progs[col]->nodes[p->progs[col]->kids[n->kids]];
             if (ts->code != SL__N_COLUMN)
