@@ -27,6 +27,7 @@ static const source_field socket_fields[] = {
     {"format", "receiver.format"},
     {"schema", "receiver.schema"},
     {"parse_mode", "receiver.parse_mode"},
+    {"header", "receiver.csv.header"},
     {NULL, NULL}};
 static const source_field queue_fields[] = {{"batches", NULL},
                                             {"partitions", NULL},

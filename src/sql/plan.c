@@ -525,8 +525,7 @@ static sl_status plain_project(sl__sql_planner *pl, select_ctx *c,
     sl_status st;
     bool gen = false;
     /* OVER aggregates first: WINDOW nodes between p and its input */
-    if ((st =
-             sl__sql_plan_over(pl, p->input, c->exprs, c->n, &p->input, &s)))
+    if ((st = sl__sql_plan_over(pl, p->input, c->exprs, c->n, &p->input, &s)))
         return st;
     for (i = 0; i < c->n; i++) {
         bool was = gen;

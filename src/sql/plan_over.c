@@ -271,8 +271,8 @@ static bool replace(void *user, const sl__sql_expr *x, size_t *column,
 }
 
 sl_status sl__sql_plan_over(sl__sql_planner *pl, sl__sql_plan *in,
-                               const sl__sql_expr *const *exprs, size_t n,
-                               sl__sql_plan **out, sl__sql_scope *s)
+                            const sl__sql_expr *const *exprs, size_t n,
+                            sl__sql_plan **out, sl__sql_scope *s)
 {
     win_ctx *c = sl__arena_alloc(pl->a, sizeof *c);
     size_t i;
