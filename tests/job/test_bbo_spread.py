@@ -18,7 +18,11 @@ with `stdbuf -oL cat FILE | ncat 127.0.0.1 PORT`.
   stream) and in streamctl's last stderr line; the header lines neither
   rows nor malformed.
 
-Usage: test_bbo_spread.py STREAMCTL SOURCE_ROOT GEN_BBO
+- c_program: examples/streaming/bbo_spread.c, the same pipeline on the
+  C API (on a free port), fed an ISO feed: the same rows, and the crossed
+  quotes as its stream "rejected".
+
+Usage: test_bbo_spread.py STREAMCTL SOURCE_ROOT GEN_BBO BBO_SPREAD
 Exits 77 (skip) without ncat or stdbuf. Every wait is bounded.
 """
 
@@ -28,6 +32,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -35,7 +40,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from joblib import Failure, run_cases  # noqa: E402
 
-STREAMCTL = GEN_BBO = ROOT = None
+STREAMCTL = GEN_BBO = ROOT = C_PROGRAM = None
 FLUSH = "2030-01-01T00:00:00Z,100.0000,100.0100"
 TOL = 1e-9
 
@@ -100,7 +105,15 @@ def iso_ms(text):
 
 
 class Job:
-    def __init__(self, tmp):
+    def __init__(self, tmp, port=None):
+        self.dead = self.progress = None
+        self.out = open(os.path.join(tmp, "out.jsonl"), "w+b")
+        self.err = open(os.path.join(tmp, "err.txt"), "w+b")
+        if port:  # the C program
+            self.proc = subprocess.Popen(
+                [C_PROGRAM, "127.0.0.1", str(port)], cwd=tmp,
+                stdin=subprocess.DEVNULL, stdout=self.out, stderr=self.err)
+            return
         with open(os.path.join(ROOT, "examples", "streaming", "jobs",
                                "bbo_spread.json")) as f:
             job = json.load(f)
@@ -111,8 +124,6 @@ class Job:
         path = os.path.join(tmp, "job.json")
         with open(path, "w") as f:
             json.dump(job, f)
-        self.out = open(os.path.join(tmp, "out.jsonl"), "w+b")
-        self.err = open(os.path.join(tmp, "err.txt"), "w+b")
         self.proc = subprocess.Popen(
             [STREAMCTL, "run", "--progress", self.progress, path], cwd=tmp,
             stdin=subprocess.DEVNULL, stdout=self.out, stderr=self.err)
@@ -236,28 +247,17 @@ def check_dead_letters(job, malformed, crossed):
           "streamctl's last line: %s" % job.stderr()[-500:])
 
 
-def case_feeds(tmp):
-    a, sa = gen(tmp, "iso", ["--seed", "7"])
-    b, sb = gen(tmp, "epoch", ["--seed", "8", "--ts-format", "epoch_ms",
-                               "--start", "2024-01-02T10:31:00Z"])
-    flush = os.path.join(tmp, "flush.csv")
-    with open(flush, "w") as f:
-        f.write(FLUSH + "\n")
-    sec, minute, malformed, crossed = expected([a, b])
-    check(malformed == sa["malformed"] + sb["malformed"],
-          "this test's malformed %d, gen_bbo's %d + %d"
-          % (malformed, sa["malformed"], sb["malformed"]))
-    check(crossed == sa["crossed"] + sb["crossed"], "crossed count")
-    job = Job(tmp)
+def run_feeds(job, paths, nsec, nmin):
+    """Send each file, wait for the windows, stop the job."""
     try:
         port = job.port()
-        for path in (a, b, flush):
+        for path in paths:
             send(port, path)
         end = time.monotonic() + 60
         while time.monotonic() < end:
             rows = job.rows()
-            if (len(rows.get("spread_1m", [])) >= len(minute) and
-                    len(rows.get("spread_1s", [])) >= len(sec)):
+            if (len(rows.get("spread_1m", [])) >= nmin and
+                    len(rows.get("spread_1s", [])) >= nsec):
                 break
             check(job.proc.poll() is None, "job ended: " + job.stderr())
             time.sleep(0.2)
@@ -267,7 +267,42 @@ def case_feeds(tmp):
         if job.proc.poll() is None:
             job.proc.kill()
             job.proc.wait()
-    rows = job.rows()
+    return job.rows()
+
+
+def flush_file(tmp):
+    flush = os.path.join(tmp, "flush.csv")
+    with open(flush, "w") as f:
+        f.write(FLUSH + "\n")
+    return flush
+
+
+def case_c_program(tmp):
+    a, sa = gen(tmp, "iso", ["--seed", "9"])
+    sec, minute, malformed, crossed = expected([a])
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    rows = run_feeds(Job(tmp, port), [a, flush_file(tmp)], len(sec),
+                     len(minute))
+    check_seconds(rows.get("spread_1s", []), sec)
+    check_minutes(rows.get("spread_1m", []), minute)
+    check(len(rows.get("rejected", [])) == crossed == sa["crossed"],
+          "rejected rows %d, want %d" % (len(rows.get("rejected", [])),
+                                          crossed))
+
+
+def case_feeds(tmp):
+    a, sa = gen(tmp, "iso", ["--seed", "7"])
+    b, sb = gen(tmp, "epoch", ["--seed", "8", "--ts-format", "epoch_ms",
+                               "--start", "2024-01-02T10:31:00Z"])
+    sec, minute, malformed, crossed = expected([a, b])
+    check(malformed == sa["malformed"] + sb["malformed"],
+          "this test's malformed %d, gen_bbo's %d + %d"
+          % (malformed, sa["malformed"], sb["malformed"]))
+    check(crossed == sa["crossed"] + sb["crossed"], "crossed count")
+    job = Job(tmp)
+    rows = run_feeds(job, [a, b, flush_file(tmp)], len(sec), len(minute))
     ties = check_seconds(rows.get("spread_1s", []), sec)
     check_minutes(rows.get("spread_1m", []), minute)
     check_dead_letters(job, malformed, crossed)
@@ -277,11 +312,13 @@ def case_feeds(tmp):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 4:
-        sys.stderr.write("usage: %s STREAMCTL SOURCE_ROOT GEN_BBO\n"
+    if len(sys.argv) != 5:
+        sys.stderr.write("usage: %s STREAMCTL SOURCE_ROOT GEN_BBO BBO_SPREAD\n"
                          % sys.argv[0])
         sys.exit(2)
-    STREAMCTL, ROOT, GEN_BBO = (os.path.abspath(x) for x in sys.argv[1:])
+    STREAMCTL, ROOT, GEN_BBO, C_PROGRAM = (os.path.abspath(x)
+                                           for x in sys.argv[1:])
     if not shutil.which("ncat") or not shutil.which("stdbuf"):
         sys.exit(77)
-    sys.exit(run_cases([("feeds", case_feeds)]))
+    sys.exit(run_cases([("feeds", case_feeds),
+                        ("c_program", case_c_program)]))
