@@ -22,6 +22,10 @@ with `stdbuf -oL cat FILE | ncat 127.0.0.1 PORT`.
   C API (on a free port), fed an ISO feed: the same rows, and the crossed
   quotes as its stream "rejected".
 
+- header_field: a socket source's "header": "optional" without CSV and a
+  schema (where it would do nothing) is a problem naming the field; a
+  value other than "none" or "optional" is refused.
+
 Usage: test_bbo_spread.py STREAMCTL SOURCE_ROOT GEN_BBO BBO_SPREAD
 Exits 77 (skip) without ncat or stdbuf. Every wait is bounded.
 """
@@ -292,6 +296,32 @@ def case_c_program(tmp):
                                           crossed))
 
 
+def case_header_field(tmp):
+    src = {"type": "socket", "listen": True, "host": "127.0.0.1", "port": 0,
+           "header": "optional"}
+    for extra, want in (
+            ({}, '$.sources.q.header: "optional" needs "format": "csv" and '
+                 'a "schema"'),
+            ({"format": "csv"}, "$.sources.q.header: \"optional\" needs"),
+            ({"format": "csv", "schema": "a long", "header": "maybe"},
+             "$.sources.q.header"),
+            ({"format": "csv", "schema": "a long"}, None)):
+        job = {"name": "h", "batch_interval": "1s",
+               "sources": {"q": dict(src, **extra)},
+               "sinks": [{"from": "q", "type": "console"}]}
+        path = os.path.join(tmp, "h.json")
+        with open(path, "w") as f:
+            json.dump(job, f)
+        p = subprocess.run([STREAMCTL, "validate", path], capture_output=True,
+                           text=True, timeout=30)
+        if want is None:
+            check(p.returncode == 0, "valid job refused: " + p.stderr)
+        else:
+            check(p.returncode != 0 and want in p.stderr,
+                  "%r: want %r, got %d %r" % (extra, want, p.returncode,
+                                              p.stderr))
+
+
 def case_feeds(tmp):
     a, sa = gen(tmp, "iso", ["--seed", "7"])
     b, sb = gen(tmp, "epoch", ["--seed", "8", "--ts-format", "epoch_ms",
@@ -321,4 +351,5 @@ if __name__ == "__main__":
     if not shutil.which("ncat") or not shutil.which("stdbuf"):
         sys.exit(77)
     sys.exit(run_cases([("feeds", case_feeds),
-                        ("c_program", case_c_program)]))
+                        ("c_program", case_c_program),
+                        ("header_field", case_header_field)]))
