@@ -742,7 +742,9 @@ free_sock:
  * receiver.format, receiver.schema and receiver.parse_mode: lines become
  * records on the workers (stream/recv_records.c), not here on the I/O
  * thread. CSV as the defaults of the directory source (',' and '"', no
- * header: a stream has no first line to name columns).
+ * header: a stream has no first line to name columns), but with a schema
+ * receiver.csv.header "optional" skips lines of the column names (feeds
+ * sent with or without one, by several clients).
  */
 sl_status sl__socket_records(sl_dstream *stream, const sl_conf *conf,
                              sl__dead_letters *dead, char *err, size_t errlen)
@@ -764,6 +766,8 @@ sl_status sl__socket_records(sl_dstream *stream, const sl_conf *conf,
     if (*ddl && sl_schema_parse(ddl, &schema, why, sizeof why) != SL_OK)
         return sl__errbuf(err, errlen, SL_ECONF, "receiver.schema: %s", why);
     o.schema = schema;
+    o.header_optional =
+        strcmp(sl_conf_get(conf, "receiver.csv.header"), "optional") == 0;
     st = sl__receiver_set_records(stream, &o, dead, *name ? name : "socket",
                                   why, sizeof why);
     sl_schema_release(schema);

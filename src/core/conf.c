@@ -106,6 +106,11 @@ static const sl__conf_row sl__conf_rows[] = {
             "DDL schema of the socket source's records: each line becomes "
             "a row of these columns; lines needs one string column. Empty "
             "= untyped records."),
+    SL__ROW("receiver.csv.header", SL_CONF_ENUM, "none", 0, 0, "none|optional",
+            "CSV with receiver.schema: none, every line is data; optional, "
+            "a line of exactly the schema's column names (in order, any "
+            "case) is a header line, skipped wherever it comes (each "
+            "client may send one), neither a record nor malformed."),
     SL__ROW("receiver.parse_mode", SL_CONF_ENUM, "permissive", 0, 0,
             "permissive|drop_malformed|fail_fast",
             "With receiver.schema, what a malformed record becomes: a row "

@@ -404,6 +404,9 @@ static sl_status csv_parse(sl__rec_reader *r, const char *line, size_t len,
         line += 3;
         len -= 3;
     }
+    if (!r->header && r->schema && r->header_optional &&
+        sl__rows_is_header(r, line, len))
+        return SL_ENOTFOUND; /* an optional header line: no record */
     if (!r->header && r->schema)
         return sl__rows_parse(r, line, len, alloc, ctx, out, err, errlen);
     if (!r->header)
@@ -679,6 +682,7 @@ sl_status sl__rec_reader_init(sl__rec_reader *r, const sl__rec_options *o,
     if (o->format != SL__REC_CSV)
         return SL_OK;
     r->header = o->header;
+    r->header_optional = o->header_optional;
     if (o->ncolumns > 0 && csv_given_names(r, o->columns, o->ncolumns))
         return sl__errbuf(err, errlen, SL_ENOMEM, "out of memory");
     return SL_OK;

@@ -72,6 +72,10 @@ typedef struct sl__rec_options {
     char separator; /* csv: between fields, default ',' */
     char quote;     /* csv: around fields, default '"'; '\0' = no quoting */
     bool header;    /* csv: the first line of each file names the columns */
+    /* csv with a schema: a line of exactly the schema's column names is a
+     * header line, no record and not malformed, wherever it comes (each
+     * client of a listening socket may send its own) */
+    bool header_optional;
     const char *const *columns; /* csv: given names (header false) */
     size_t ncolumns;            /* number of given names */
     const sl_schema *schema;    /* rows of this schema; NULL: untyped */
@@ -117,14 +121,15 @@ void *sl__rec_arena_alloc(void *ctx, size_t n);
 typedef struct sl__rec_reader {
     sl__rec_format format;
     char separator, quote;
-    bool header;        /* csv: the next line read is the header */
-    bool header_failed; /* csv: the header line was malformed */
-    size_t ncolumns;    /* csv: fixed column count, 0 until known */
-    char **names;       /* csv: ncolumns names, or NULL (one sl_malloc) */
-    int64_t lines;      /* lines passed to sl__rec_parse */
-    int64_t records;    /* lines that gave a record */
-    int64_t malformed;  /* malformed lines (typed permissive rows too) */
-    sl_schema *schema;  /* typed: a reference, or NULL */
+    bool header;          /* csv: the next line read is the header */
+    bool header_failed;   /* csv: the header line was malformed */
+    bool header_optional; /* csv: the options' header_optional */
+    size_t ncolumns;      /* csv: fixed column count, 0 until known */
+    char **names;         /* csv: ncolumns names, or NULL (one sl_malloc) */
+    int64_t lines;        /* lines passed to sl__rec_parse */
+    int64_t records;      /* lines that gave a record */
+    int64_t malformed;    /* malformed lines (typed permissive rows too) */
+    sl_schema *schema;    /* typed: a reference, or NULL */
     sl__parse_mode mode;
     int corrupt;        /* typed: the _corrupt_record column, or -1 */
     bool row_malformed; /* typed permissive: the last row was malformed */
@@ -209,6 +214,10 @@ sl_status sl__rows_check(const sl__rec_options *o, char *err, size_t errlen);
 sl_status sl__rows_parse(sl__rec_reader *r, const char *line, size_t len,
                          sl__rec_alloc_fn alloc, void *ctx, sl_value *out,
                          char *err, size_t errlen);
+
+/* rows.c: whether a CSV line is the schema's column names in order
+ * (ASCII case-insensitively, unquoted, `_corrupt_record` left out). */
+bool sl__rows_is_header(const sl__rec_reader *r, const char *line, size_t len);
 
 /**
  * The schema `streamctl sql` reads a CSV file with when none is given:

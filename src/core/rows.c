@@ -10,6 +10,7 @@
 #include "core/records.h"
 #include "core/schema.h"
 
+#include <ctype.h>
 #include <cJSON.h>
 #include <math.h>
 #include <stdio.h>
@@ -297,6 +298,29 @@ static bool read_bool(const char *s, size_t n, bool *out)
 
 /* One CSV field into a column of type t; false when it does not read.
  * An empty field is NULL (Spark's nullValue ""), whatever the type. */
+/*
+ * Timestamp text: Spark's CAST(string AS timestamp) forms, or an integer
+ * of 7 to 18 digits (a '-' allowed) as milliseconds since the epoch, the
+ * form market feeds carry (1704187800123). No CAST form is all digits
+ * beyond a 6-digit year, so the two never meet; 18 digits cannot
+ * overflow.
+ */
+static bool read_ts_text(const char *s, size_t n, int64_t *ms)
+{
+    size_t i = n > 0 && s[0] == '-', digits = n - i;
+    int64_t v = 0;
+
+    if (digits < 7 || digits > 18)
+        return sl__ts_parse(s, n, ms);
+    for (; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return sl__ts_parse(s, n, ms);
+        v = v * 10 + (s[i] - '0');
+    }
+    *ms = s[0] == '-' ? -v : v;
+    return true;
+}
+
 static bool csv_convert(const sl_type *t, const sl_value *f, sl_value *out)
 {
     const char *s = f->u.s;
@@ -328,7 +352,7 @@ static bool csv_convert(const sl_type *t, const sl_value *f, sl_value *out)
         *out = sl_bool(b);
         return true;
     case SL_TYPE_TIMESTAMP:
-        if (!sl__ts_parse(s, n, &i))
+        if (!read_ts_text(s, n, &i))
             return false;
         *out = sl_int(i);
         return true;
@@ -515,7 +539,7 @@ static sl_status json_timestamp(json_ctx *c, const sl_type *t, const cJSON *j,
     double d = j->valuedouble;
 
     if ((j->type & 0xff) == cJSON_String) {
-        if (!sl__ts_parse(j->valuestring, strlen(j->valuestring), &ms))
+        if (!read_ts_text(j->valuestring, strlen(j->valuestring), &ms))
             return mismatch(c, t, "a string that is no timestamp");
         *out = sl_int(ms);
         return SL_OK;
@@ -767,6 +791,38 @@ sl_status sl__rows_parse(sl__rec_reader *r, const char *line, size_t len,
     if (r->format == SL__REC_CSV)
         return csv_typed(r, line, len, alloc, ctx, out, err, errlen);
     return json_typed(r, line, len, alloc, ctx, out, err, errlen);
+}
+
+/* Whether the n bytes at s are name, ASCII case-insensitively. */
+static bool same_name(const char *s, size_t n, const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        if (!name[i] ||
+            tolower((unsigned char)s[i]) != tolower((unsigned char)name[i]))
+            return false;
+    return name[n] == '\0';
+}
+
+bool sl__rows_is_header(const sl__rec_reader *r, const char *line, size_t len)
+{
+    const char *p = line, *end = line + len, *sep;
+    size_t i, ncols = sl_schema_size(r->schema);
+
+    for (i = 0; i < ncols; i++) {
+        if ((int)i == r->corrupt)
+            continue;
+        if (p > end)
+            return false; /* fewer fields than columns */
+        sep = memchr(p, r->separator, (size_t)(end - p));
+        if (!sep)
+            sep = end;
+        if (!same_name(p, (size_t)(sep - p), sl_schema_name(r->schema, i)))
+            return false;
+        p = sep + 1;
+    }
+    return p == end + 1; /* the last name ended the line */
 }
 
 /* ------------------------------------------------------------ inference */

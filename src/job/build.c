@@ -98,11 +98,35 @@ static sl_status name_inner(sl_dstream *cur, const sl_dstream *in)
 }
 
 /* The job-file name is the source's identity in a checkpoint. */
+/* How many streams and sinks read the named source or stream. */
+static size_t readers(const sl_job *job, const char *name)
+{
+    size_t i, k, w, n = 0;
+    for (i = 0; i < job->nstreams; i++) {
+        const job_stream *s = &job->streams[i];
+        n += s->from && strcmp(s->from, name) == 0;
+        for (k = 0; k < s->nops; k++)
+            for (w = 0; w < s->ops[k].nwith; w++)
+                n += strcmp(s->ops[k].with[w], name) == 0;
+    }
+    for (i = 0; i < job->nsinks; i++)
+        n += strcmp(job->sinks[i].from, name) == 0;
+    return n;
+}
+
+/*
+ * A source read by several streams or sinks is persisted for each batch:
+ * otherwise every reader's job parses its lines again, so its malformed
+ * lines would be counted and dead-lettered once per reader (two SQL
+ * streams over one feed, as bbo_spread's per-second and per-minute).
+ */
 static sl_status build_source(sl_job *job, job_source *src)
 {
     sl_status st = src->def->build(job, src);
     if (st == SL_OK && sl_dstream_set_name(src->stream, src->name) != SL_OK)
         return sl__job_ctx_fail(job, src->path);
+    if (st == SL_OK && readers(job, src->name) > 1)
+        sl_dstream_persist(src->stream);
     return st;
 }
 

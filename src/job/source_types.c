@@ -27,6 +27,7 @@ static const source_field socket_fields[] = {
     {"format", "receiver.format"},
     {"schema", "receiver.schema"},
     {"parse_mode", "receiver.parse_mode"},
+    {"header", "receiver.csv.header"},
     {NULL, NULL}};
 static const source_field queue_fields[] = {{"batches", NULL},
                                             {"partitions", NULL},
@@ -106,11 +107,30 @@ static void check_schema(sl_job *job, job_source *src, const cJSON *j)
 
 /* A listening source may take port 0 (any free port); "listen" itself
  * is checked as a conf property. */
+/* "header": "optional" acts on CSV rows only: anywhere else it would
+ * do nothing, silently. */
+static void socket_header(sl_job *job, const job_source *src, const cJSON *j)
+{
+    const cJSON *h = cJSON_GetObjectItemCaseSensitive(j, "header");
+    const cJSON *fmt = cJSON_GetObjectItemCaseSensitive(j, "format");
+    const cJSON *schema = cJSON_GetObjectItemCaseSensitive(j, "schema");
+
+    if (!cJSON_IsString(h) || strcmp(h->valuestring, "optional") != 0)
+        return;
+    if (!cJSON_IsString(fmt) || strcmp(fmt->valuestring, "csv") != 0 ||
+        !cJSON_IsString(schema) || !*schema->valuestring)
+        sl__job_problem(job, h, sl__job_path_field(job, src->path, "header"),
+                        "\"optional\" needs \"format\": \"csv\" and a "
+                        "\"schema\" (a line of its column names is the "
+                        "header)");
+}
+
 static void socket_read(sl_job *job, job_source *src, const cJSON *j)
 {
     const cJSON *port;
     bool listen = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "listen"));
     int64_t p;
+    socket_header(job, src, j);
     src->host = read_nonempty(job, src, j, "host");
     if ((port = sl__job_field(job, j, src->path, "port", true)) &&
         sl__job_read_int(job, port, sl__job_path_field(job, src->path, "port"),

@@ -358,6 +358,76 @@ static void test_csv_header_and_blank(void)
     rd_close(&x);
 }
 
+/* A timestamp field of 7 to 18 digits (a '-' allowed) is milliseconds
+ * since the epoch (feeds' epoch-ms stamps); up to 6 digits it stays
+ * Spark's year, and digits with anything else are no timestamp. */
+static void test_csv_epoch_ms(void)
+{
+    rd x;
+
+    rd_open(&x, SL__REC_CSV, "ts timestamp, bid double", SL__PARSE_PERMISSIVE,
+            false);
+    good(&x, "1704187800123,1.5",
+         "{\"ts\":\"2024-01-02T09:30:00.123Z\",\"bid\":1.5}");
+    good(&x, "1000000,1", "{\"ts\":\"1970-01-01T00:16:40.000Z\",\"bid\":1.0}");
+    good(&x, "-1000000,1", "{\"ts\":\"1969-12-31T23:43:20.000Z\",\"bid\":1.0}");
+    good(&x, "2024,1", "{\"ts\":\"2024-01-01T00:00:00.000Z\",\"bid\":1.0}");
+    good(&x, "2024-01-02T09:30:00.5Z,1",
+         "{\"ts\":\"2024-01-02T09:30:00.500Z\",\"bid\":1.0}");
+    bad(&x, "1704187800123x,1", "{\"ts\":null,\"bid\":1.0}",
+        "column \"ts\": cannot read \"1704187800123x\" as timestamp");
+    bad(&x, "1234567890123456789,1", "{\"ts\":null,\"bid\":1.0}",
+        "column \"ts\": cannot read \"1234567890123456789\" as timestamp");
+    bad(&x, "-123,1", "{\"ts\":null,\"bid\":1.0}",
+        "column \"ts\": cannot read \"-123\" as timestamp");
+    rd_close(&x);
+    /* A JSON string of digits reads as CSV's; a number stays seconds. */
+    rd_open(&x, SL__REC_JSON, "ts timestamp", SL__PARSE_PERMISSIVE, false);
+    good(&x, "{\"ts\":\"1704187800123\"}",
+         "{\"ts\":\"2024-01-02T09:30:00.123Z\"}");
+    good(&x, "{\"ts\":1704187800}", "{\"ts\":\"2024-01-02T09:30:00.000Z\"}");
+    rd_close(&x);
+}
+
+/* header_optional: a line of the schema's column names (any case, in
+ * order) is no record and not malformed, wherever it comes; anything
+ * else like it is data. */
+static void test_csv_header_optional(void)
+{
+    sl__rec_options o;
+    rd x;
+    char err[256] = "";
+
+    memset(&x, 0, sizeof x);
+    SL_CHECK_OK(sl_schema_parse("ts timestamp, bid double, ask double", &x.s,
+                                err, sizeof err));
+    sl__rec_options_init(&o);
+    o.format = SL__REC_CSV;
+    o.schema = x.s;
+    o.header_optional = true;
+    SL_CHECK_OK(sl__rec_reader_init(&x.r, &o, err, sizeof err));
+    sl__arena_init(&x.a, 1024);
+    SL_CHECK_INT(rd_line(&x, "ts,bid,ask"), SL_ENOTFOUND);
+    good(&x, "1704187800123,1,2",
+         "{\"ts\":\"2024-01-02T09:30:00.123Z\",\"bid\":1.0,\"ask\":2.0}");
+    SL_CHECK_INT(rd_line(&x, "TS,Bid,ASK"), SL_ENOTFOUND); /* a 2nd client */
+    bad(&x, "ts,bid", "{\"ts\":null,\"bid\":null,\"ask\":null}",
+        "expected 3 columns, got 2");
+    bad(&x, "ts,bid,ask,x", "{\"ts\":null,\"bid\":null,\"ask\":null}",
+        "expected 3 columns, got 4");
+    bad(&x, "ts,bid,asks", "{\"ts\":null,\"bid\":null,\"ask\":null}",
+        "column \"ts\": cannot read \"ts\" as timestamp");
+    SL_CHECK_INT(x.r.records, 4);
+    SL_CHECK_INT(x.r.malformed, 3);
+    rd_close(&x);
+    /* Without it, the header line is a malformed row (as before). */
+    rd_open(&x, SL__REC_CSV, "ts timestamp, bid double, ask double",
+            SL__PARSE_PERMISSIVE, false);
+    SL_CHECK_INT(rd_line(&x, "ts,bid,ask"), SL_OK);
+    SL_CHECK(x.r.row_malformed);
+    rd_close(&x);
+}
+
 /* ----------------------------------------------------------------- json */
 
 static void test_json_fields(void)
@@ -664,6 +734,8 @@ const sl_test_case SL_TESTS[] = {
     {"csv_without_corrupt_column", test_csv_without_corrupt_column},
     {"csv_drop_and_fail", test_csv_drop_and_fail},
     {"csv_header_and_blank", test_csv_header_and_blank},
+    {"csv_epoch_ms", test_csv_epoch_ms},
+    {"csv_header_optional", test_csv_header_optional},
     {"json_fields", test_json_fields},
     {"json_types", test_json_types},
     {"json_malformed", test_json_malformed},
