@@ -224,6 +224,10 @@ class Streaming:
         with open(self.err, "rb") as f:
             return f.read().decode("utf-8", "replace")
 
+    def batches(self):
+        with open(self.out) as f:
+            return sum(1 for l in f if l.startswith("{"))
+
     def rows(self):
         with open(self.out) as f:
             return rows_of(f.read())
@@ -261,7 +265,10 @@ def case_directory(tmp):
     job = load_job("utility_anomaly.json", tmp)
     job["sources"]["prices"]["path"] = indir
     run = Streaming(tmp, job)
-    run.wait(lambda: os.path.isdir(indir), "watched directory")
+    # A file moved in before the source's start listing would count as
+    # existing (not taken): wait for the directory and a first batch.
+    run.wait(lambda: os.path.isdir(indir) and run.batches() > 0,
+             "watched directory and a first batch")
     days = {}
     for line in lines:
         days.setdefault(line[:10], []).append(line)
