@@ -21,10 +21,14 @@ with exit status 0. A job with a checkpoint is then started again on the
 same directory and sent the words again: its running counts must go on
 from the first run's (at least twice what was sent) and SIGTERM must stop
 it with 0 again. A file with any other source type fails the test
-until this test learns how to feed it. A listening socket example (the
-market-data pipelines, bbo_spread.json) is validated only: its own test
-feeds it its data (test_bbo_spread.py). Exits 77 (skip) without ncat when
-an example needs it. Every wait is bounded.
+until this test learns how to feed it. The market-data pipelines
+(OWN_TEST: bbo_spread.json, utility_anomaly.json,
+utility_anomaly_batch.json) read CSV prices, not words: they are validated
+only (in a directory holding the data file a `path` names, as the docs
+have it generated first), and must name a test of this directory that
+runs them on their data (test_bbo_spread.py, test_utility_anomaly.py).
+Any other listening socket example fails the test. Exits 77 (skip)
+without ncat when an example needs it. Every wait is bounded.
 """
 
 import glob
@@ -53,11 +57,22 @@ WORDS = b"sluice spark sluice\nriver sluice\n"
 EXPECT = {b"sluice": 3, b"spark": 1, b"river": 1}
 # The windowed example prints once per 10 s slide: wait for two slides.
 OUTPUT_S = 30
+# Examples run by their own test on their own data (it must name them).
+OWN_TEST = {"bbo_spread.json": "test_bbo_spread.py",
+            "utility_anomaly.json": "test_utility_anomaly.py",
+            "utility_anomaly_batch.json": "test_utility_anomaly.py"}
 
 
-def validate_as_shipped(path):
+def validate_as_shipped(path, tmp):
+    """streamctl validate, run where the data files the job's relative
+    single-file paths name exist (the docs generate them first)."""
+    for s in json.load(open(path))["sources"].values():
+        p = s.get("path", "")
+        if s["type"] == "directory" and p.endswith(".csv"):
+            os.makedirs(os.path.join(tmp, os.path.dirname(p)), exist_ok=True)
+            open(os.path.join(tmp, p), "a").close()
     p = subprocess.run([STREAMCTL, "validate", path], capture_output=True,
-                       timeout=30)
+                       cwd=tmp, timeout=30)
     err = p.stderr.decode("utf-8", "replace")
     check(p.returncode == 0, "%s: validate exited %d: %s"
           % (path, p.returncode, err))
@@ -164,17 +179,28 @@ def test():
     check(len(JOBS) >= 5, "expected the 5 shipped example job files, "
           "found %r" % JOBS)
     for path in JOBS:
-        validate_as_shipped(path)
+        tmp = tempfile.mkdtemp(prefix="sl-examples-")
+        try:
+            validate_as_shipped(path, tmp)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
     need_ncat = any('"socket"' in open(p).read() for p in JOBS)
     if need_ncat and not shutil.which("ncat"):
         log("ncat not found: skipping")
         sys.exit(SKIP)
     for path in JOBS:
-        if any(s.get("listen") for s in
-               json.load(open(path))["sources"].values()):
-            log("example %s: validated; run by its own test"
-                % os.path.basename(path))
+        name = os.path.basename(path)
+        if name in OWN_TEST:
+            own = os.path.join(ROOT, "tests", "job", OWN_TEST[name])
+            check(os.path.exists(own) and name in open(own).read(),
+                  "%s: its own test %s must exist and run it"
+                  % (name, OWN_TEST[name]))
+            log("example %s: validated; run by %s" % (name, OWN_TEST[name]))
             continue
+        check(not any(s.get("listen") for s in
+                      json.load(open(path))["sources"].values()),
+              "%s: a listening socket example: add it to OWN_TEST with "
+              "the test that feeds it" % name)
         tmp = tempfile.mkdtemp(prefix="sl-examples-")
         try:
             log("example %s" % os.path.basename(path))
