@@ -12,19 +12,31 @@ each (medians printed):
   (b) sqlite3 query alone: the same query (epoch seconds, RANGE in
       seconds, sample standard deviation from sums) on a table already
       imported into a file database;
-  (c) sqlite3 import + query.
+  (c) sqlite3 import + query;
+  (d) sluice streaming, one file: the same query as a SQL stream
+      (streaming OVER) in a job (streamctl run) whose directory source's
+      path is the CSV, `"trigger": "available_now"`, watermark delay 1 h:
+      one batch of every row, then the last batch (watermark at the end
+      of time) emits the OVER rows the watermark held back; process
+      start to exit;
+  (e) sluice streaming, weekly files: the same rows cut into one file per
+      week (--weeks files, mtimes in order), read one per batch
+      (`max_files_per_trigger` 1) by the same job, so the per-hour
+      histories go from batch to batch through the state store as on a
+      live stream (the cut itself is not timed).
 
 A record is anomalous when price >= mean + 2 * sd over the prices with the
 same UTC hour of day whose ts lies in [t - 14 days, t) (at least 3 such):
 RANGE BETWEEN 14 days PRECEDING AND CURRENT ROW EXCLUDE GROUP. The two
 sets of (ts, price) are compared before any figure is printed (MISMATCH
-and exit 1 otherwise). The streaming run of the same query is measured
-once streaming OVER exists (issue 13). Not a ctest test:
+and exit 1 otherwise); so are the streaming runs' (d, e). Not a ctest
+test:
 
   python3 tools/bench/bench_anomaly.py --build-dir build
 """
 
 import argparse
+import json
 import os
 import shutil
 import sqlite3
@@ -98,6 +110,58 @@ def sluice_rows(text):
     return sorted(out)
 
 
+def stream_job(d, name, path, per_batch):
+    """A job file running QUERY as a SQL stream over the directory source
+    `path` (a file or a directory), available_now."""
+    src = {"type": "directory", "path": path, "format": "csv",
+           "schema": "ts timestamp, price double",
+           "watermark": {"column": "ts", "delay": "1h"}}
+    if per_batch:
+        src["max_files_per_trigger"] = per_batch
+    job = os.path.join(d, name + ".json")
+    with open(job, "w") as f:
+        json.dump({"name": name, "batch_interval": "1s",
+                   "trigger": "available_now", "sources": {"prices": src},
+                   "streams": {"q": {"sql": QUERY}},
+                   "sinks": [{"from": "q", "type": "console",
+                              "format": "json"}]}, f)
+    return job
+
+
+def weekly_files(csv_path, d):
+    """csv_path cut into one file per 7 days of rows, mtimes in order."""
+    wd = os.path.join(d, "weekly")
+    shutil.rmtree(wd, ignore_errors=True)
+    os.makedirs(wd)
+    with open(csv_path) as f:
+        lines = f.readlines()
+    per = 7 * 24 * 60  # per-minute rows
+    t = time.time() - 3600
+    for i in range(0, len(lines), per):
+        path = os.path.join(wd, "week-%03d.csv" % (i // per))
+        with open(path, "w") as f:
+            f.writelines(lines[i:i + per])
+        os.utime(path, (t + i // per, t + i // per))
+    return wd
+
+
+def stream_rows(text):
+    out = []
+    for line in text.splitlines():
+        if line.startswith("{"):
+            for r in json.loads(line)["records"]:
+                out.append((epoch(r["ts"]), round(float(r["price"]), 2)))
+    return sorted(out)
+
+
+def compare(what, got, want):
+    if got != want:
+        print("MISMATCH: %s %d rows, sqlite3 %d rows; first differences: %r"
+              % (what, len(got), len(want), sorted(set(got) ^ set(want))[:5]))
+        return False
+    return True
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build-dir", default="build")
@@ -114,27 +178,39 @@ def main():
     nrows = sum(1 for _ in open(csv_path))
     print("%d rows, load average %.2f" % (nrows, os.getloadavg()[0]))
     spec = "prices=%s:ts timestamp, price double" % csv_path
-    sl, lq, li = [], [], []
+    one = stream_job(d, "anomaly_one", csv_path, 0)
+    weekly = stream_job(d, "anomaly_weekly", weekly_files(csv_path, d), 1)
+    sl, lq, li, s1, sw = [], [], [], [], []
     for _ in range(a.runs):
         dt, out = timed([streamctl, "sql", "--table", spec, "--format", "csv",
                          "--max-rows", "10000000", QUERY])
         sl.append(dt)
+        dt, out1 = timed([streamctl, "run", one])
+        s1.append(dt)
+        dt, outw = timed([streamctl, "run", weekly])
+        sw.append(dt)
         li.append(import_db(csv_path, db_path))
         dt, want = lite_query(db_path)
         lq.append(dt)
         got = sluice_rows(out)
-        if got != want:
-            print("MISMATCH: sluice %d rows, sqlite3 %d rows; first "
-                  "differences: %r" % (len(got), len(want),
-                                       sorted(set(got) ^ set(want))[:5]))
+        if not (compare("sluice batch", got, want) and
+                compare("sluice stream (one file)", stream_rows(out1), want)
+                and compare("sluice stream (weekly files)", stream_rows(outw),
+                            want)):
             return 1
-    print("anomalies: %d (both engines)" % len(got))
+    print("anomalies: %d (sluice batch, both streaming runs, sqlite3)"
+          % len(got))
     m = statistics.median
     print("  sluice (streamctl sql, end to end)  %7.2f s" % m(sl))
+    print("  sluice stream, one file (2 batches) %7.2f s" % m(s1))
+    print("  sluice stream, %3d weekly batches   %7.2f s"
+          % (len(os.listdir(os.path.join(d, "weekly"))), m(sw)))
     print("  sqlite3 query alone                 %7.2f s   sluice %.1fx"
           % (m(lq), m(lq) / m(sl)))
     print("  sqlite3 import (Python) + query     %7.2f s   sluice %.1fx"
           % (m(li) + m(lq), (m(li) + m(lq)) / m(sl)))
+    print("  sqlite3 query alone / sluice stream: one file %.1fx, weekly "
+          "%.1fx" % (m(lq) / m(s1), m(lq) / m(sw)))
     if shutil.which("sqlite3") is None:
         print("  (the sqlite3 shell is not installed: Python's module ran "
               "the query)")
