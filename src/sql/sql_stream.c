@@ -238,12 +238,22 @@ static sl_status fail(sqls *q, sl_status st, const char *what)
     return st ? st : SL_EUSER;
 }
 
+/* The running batch's time (current_timestamp()) and, for a stateful
+ * part, its watermark, for the tasks that follow (job thread). */
+static void batch_times(sqls *q, int64_t time_ms, _Atomic int64_t *watermark)
+{
+    atomic_store_explicit(&q->clock, time_ms, memory_order_relaxed);
+    if (watermark)
+        atomic_store_explicit(watermark, sl__context_batch_watermark(q->ctx),
+                              memory_order_relaxed);
+}
+
 static sl_status stateless_fn(sl_rdd *in, int64_t time_ms, sl_rdd **out,
                               void *user)
 {
     sqls *q = user;
     sl_status st;
-    atomic_store_explicit(&q->clock, time_ms, memory_order_relaxed);
+    batch_times(q, time_ms, NULL);
     q->cur = in;
     st = sl__sql_plan_rdd(q->plan, &q->cat, sl_context_engine(q->ctx), NULL,
                           NULL, out);
@@ -257,9 +267,7 @@ static sl_status partial_fn(sl_rdd *in, int64_t time_ms, sl_rdd **out,
     sqls *q = user;
     sl_rdd *rows;
     sl_status st;
-    atomic_store_explicit(&q->clock, time_ms, memory_order_relaxed);
-    atomic_store_explicit(&q->et.watermark, sl__context_batch_watermark(q->ctx),
-                          memory_order_relaxed);
+    batch_times(q, time_ms, &q->et.watermark);
     q->cur = in;
     st = sl__sql_plan_rdd(q->agg->input, &q->cat, sl_context_engine(q->ctx),
                           NULL, NULL, &rows);
@@ -306,7 +314,7 @@ static sl_status finish_fn(sl_rdd *in, int64_t time_ms, sl_rdd **out,
     sqls *q = user;
     sl_rdd *rows;
     sl_status st;
-    atomic_store_explicit(&q->clock, time_ms, memory_order_relaxed);
+    batch_times(q, time_ms, NULL);
     st = sl__sql_exec_finish(q->agg, in, &rows);
     if (!st)
         st = sl__sql_plan_rdd(q->plan, &q->cat, sl_context_engine(q->ctx),
@@ -321,10 +329,7 @@ static sl_status over_in_fn(sl_rdd *in, int64_t time_ms, sl_rdd **out,
     sqls *q = user;
     sl_rdd *rows;
     sl_status st;
-    atomic_store_explicit(&q->clock, time_ms, memory_order_relaxed);
-    atomic_store_explicit(&q->over.et.watermark,
-                          sl__context_batch_watermark(q->ctx),
-                          memory_order_relaxed);
+    batch_times(q, time_ms, &q->over.et.watermark);
     q->cur = in;
     st = sl__sql_plan_rdd(q->over.wins[0]->input, &q->cat,
                           sl_context_engine(q->ctx), NULL, NULL, &rows);
@@ -340,7 +345,7 @@ static sl_status over_out_fn(sl_rdd *in, int64_t time_ms, sl_rdd **out,
 {
     sqls *q = user;
     sl_status st;
-    atomic_store_explicit(&q->clock, time_ms, memory_order_relaxed);
+    batch_times(q, time_ms, NULL);
     st = sl__sql_plan_rdd(q->plan, &q->cat, sl_context_engine(q->ctx),
                           q->over.top, in, out);
     return st ? fail(q, st, "OVER result") : SL_OK;
