@@ -270,6 +270,8 @@ static void shortest(char *tmp, size_t cap, char conv, double d)
     }
     /* digits before the point (negative: zeros after it) */
     mid = conv == 'f' ? 16 - ((int)floor(log10(fabs(d))) + 1) : 15;
+    if (mid >= hi) /* below 0.1, 17 fraction digits are 16 digits or less */
+        mid = hi - 1;
     while (lo < hi) {
         if (mid < lo || mid >= hi)
             mid = lo + (hi - lo) / 2;

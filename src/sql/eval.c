@@ -291,7 +291,8 @@ sl_status sl__sql_eval_node(const sl__sql_prog *p, uint32_t i,
         return SL_OK;
     case SL__N_COLUMN:
         *out = row[n->column];
-        conform(n, out);
+        if (out->kind != n->value.kind) /* the call only when it differs */
+            conform(n, out);
         return SL_OK;
     case SL__N_AND:
     case SL__N_OR:
