@@ -294,6 +294,16 @@ sl_status sl__sql_eval_node(const sl__sql_prog *p, uint32_t i,
         if (out->kind != n->value.kind) /* the call only when it differs */
             conform(n, out);
         return SL_OK;
+    case SL__N_IS_NULL: /* of a column (reject_when's checks): no descent */
+        if (p->nodes[KID(p, n, 0)].code == SL__N_COLUMN) {
+            const sl__sql_node *c = &p->nodes[KID(p, n, 0)];
+            sl_value x = row[c->column];
+            if (x.kind != c->value.kind)
+                conform(c, &x);
+            *out = sl_bool((x.kind == SL_KIND_NULL) != n->negated);
+            return SL_OK;
+        }
+        return eval_unary(p, n, row, scratch, out);
     case SL__N_AND:
     case SL__N_OR:
         return eval_logic(p, n, row, scratch, out);
