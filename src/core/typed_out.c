@@ -222,10 +222,41 @@ static bool parse_date(scan *s, int64_t *days)
     return true;
 }
 
+/* The two digits at s as a number, or -1. */
+static int two_digits(const char *s)
+{
+    if (s[0] < '0' || s[0] > '9' || s[1] < '0' || s[1] > '9')
+        return -1;
+    return (s[0] - '0') * 10 + (s[1] - '0');
+}
+
+/* yyyy-mm-ddThh:mm:ss.mmmZ, the form feeds send, read without the
+ * general scanner (a quote's timestamp was a few percent of a feed's
+ * time); false for any other text, which the scanner then reads. */
+static bool ts_parse_iso_ms(const char *s, size_t n, int64_t *ms)
+{
+    int y1, y2, mo, d, h, mi, sec, f1, f2;
+    if (n != 24 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' ||
+        s[16] != ':' || s[19] != '.' || s[23] != 'Z')
+        return false;
+    y1 = two_digits(s), y2 = two_digits(s + 2), mo = two_digits(s + 5);
+    d = two_digits(s + 8), h = two_digits(s + 11), mi = two_digits(s + 14);
+    sec = two_digits(s + 17), f1 = two_digits(s + 20), f2 = two_digits(s + 21);
+    if ((y1 | y2 | mo | d | h | mi | sec | f1 | f2) < 0 || mo < 1 || mo > 12 ||
+        d < 1 || d > month_days(y1 * 100 + y2, mo) || h > 23 || mi > 59 ||
+        sec > 59)
+        return false;
+    *ms = days_from_civil(y1 * 100 + y2, mo, d) * MS_PER_DAY +
+          ((h * 60 + mi) * 60 + sec) * 1000 + f1 * 10 + (s[22] - '0');
+    return true;
+}
+
 bool sl__ts_parse(const char *str, size_t n, int64_t *ms)
 {
     scan s = {str, str + n};
     int64_t days, tod = 0, off = 0;
+    if (ts_parse_iso_ms(str, n, ms))
+        return true;
     /* Spark trims whitespace around the text before reading it. */
     while (s.p < s.end && sl__is_space((unsigned char)*s.p))
         s.p++;
@@ -255,9 +286,14 @@ bool sl__ts_parse(const char *str, size_t n, int64_t *ms)
  * not expect is written as JSON of its kind. */
 static sl_status put_untyped(sl__buf *out, const sl_value *v, bool text)
 {
-    size_t n =
-        text ? sl_value_format(v, NULL, 0) : sl_value_format_json(v, NULL, 0);
-    sl_status st = sl__buf_reserve(out, n + 1);
+    char tmp[64]; /* a scalar fits: formatted once (a double's shortest
+                   * text is the costly part), not measured first */
+    size_t n = text ? sl_value_format(v, tmp, sizeof tmp)
+                    : sl_value_format_json(v, tmp, sizeof tmp);
+    sl_status st;
+    if (n < sizeof tmp)
+        return sl__buf_append(out, tmp, n);
+    st = sl__buf_reserve(out, n + 1);
     if (st != SL_OK)
         return st;
     if (text)

@@ -235,16 +235,55 @@ static void w_str(writer *w, const char *s)
     w_put(w, s, strlen(s));
 }
 
-/* The shortest "%.*<conv>" text of d that reads back as d. */
+/* Prints d with precision prec into tmp; true when the text reads back as
+ * d. */
+static bool round_trips(char *tmp, size_t cap, const char *fmt, int prec,
+                        double d)
+{
+    snprintf(tmp, cap, fmt, prec, d);
+    return strtod(tmp, NULL) == d;
+}
+
+/*
+ * The shortest "%.*<conv>" text of d that reads back as d (precision 17
+ * when none does). Searching precisions one by one cost up to 17
+ * snprintf/strtod pairs per double, most of the console's time for
+ * averages. Whether precision p reads back is monotone in p unless d is
+ * a power of two: the nearest (p+1)-digit decimal is no farther from d
+ * than the nearest p-digit one, and the set of decimals that read back
+ * as d is symmetric around d (same half-width, same tie rule on both
+ * sides) except at a power of two, whose lower neighbour is half as far.
+ * So a binary search finds the same precision as the linear search,
+ * which powers of two keep. The first probe is the precision that gives
+ * 16 significant digits: an average fails it and needs 17.
+ */
 static void shortest(char *tmp, size_t cap, char conv, double d)
 {
     char fmt[8] = {'%', '.', '*', conv, 0};
-    int prec;
-    for (prec = conv == 'f' ? 1 : 0; prec <= 17; prec++) {
-        snprintf(tmp, cap, fmt, prec, d);
-        if (strtod(tmp, NULL) == d)
-            return;
+    int lo = conv == 'f' ? 1 : 0, hi = 17, last = -1, exp2, mid;
+    if (d == 0.0 || fabs(frexp(d, &exp2)) == 0.5) {
+        while (lo < hi && !round_trips(tmp, cap, fmt, lo, d))
+            lo++;
+        if (lo == hi)
+            snprintf(tmp, cap, fmt, hi, d);
+        return;
     }
+    /* digits before the point (negative: zeros after it) */
+    mid = conv == 'f' ? 16 - ((int)floor(log10(fabs(d))) + 1) : 15;
+    if (mid >= hi) /* below 0.1, 17 fraction digits are 16 digits or less */
+        mid = hi - 1;
+    while (lo < hi) {
+        if (mid < lo || mid >= hi)
+            mid = lo + (hi - lo) / 2;
+        last = mid;
+        if (round_trips(tmp, cap, fmt, mid, d))
+            hi = mid;
+        else
+            lo = mid + 1;
+        mid = -1;
+    }
+    if (last != lo)
+        snprintf(tmp, cap, fmt, lo, d);
 }
 
 /* Java's Double.toString, which Spark prints: plain decimals with at least

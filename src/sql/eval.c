@@ -20,6 +20,11 @@
  * scratch. */
 #define SL__SQL_STACK_ARGS 8
 
+/* Kept out of sl__sql_eval_node, which every node enters (a column, a
+ * constant): inlined, their locals (eval_func's argument array) made
+ * its stack frame several times larger and its entry slower. */
+#define SL__SQL_OUT_OF_LINE __attribute__((noinline))
+
 static sl_value long_arith(int op, int64_t l, int64_t r)
 {
     /* Wrapping through uint64_t: Java's long arithmetic, no C UB. */
@@ -150,9 +155,11 @@ static sl_status eval_binary(const sl__sql_prog *p, const sl__sql_node *n,
     return SL_OK;
 }
 
-static sl_status eval_case(const sl__sql_prog *p, const sl__sql_node *n,
-                           const sl_value *row, sl__arena *scratch,
-                           sl_value *out)
+SL__SQL_OUT_OF_LINE static sl_status eval_case(const sl__sql_prog *p,
+                                               const sl__sql_node *n,
+                                               const sl_value *row,
+                                               sl__arena *scratch,
+                                               sl_value *out)
 {
     uint32_t pairs = (n->nkids - n->flag) / 2;
     sl_value w;
@@ -171,8 +178,10 @@ static sl_status eval_case(const sl__sql_prog *p, const sl__sql_node *n,
 }
 
 /* x IN (items): TRUE on a match; else NULL when x or an item was NULL. */
-static sl_status eval_in(const sl__sql_prog *p, const sl__sql_node *n,
-                         const sl_value *row, sl__arena *scratch, sl_value *out)
+SL__SQL_OUT_OF_LINE static sl_status eval_in(const sl__sql_prog *p,
+                                             const sl__sql_node *n,
+                                             const sl_value *row,
+                                             sl__arena *scratch, sl_value *out)
 {
     sl_value x, v;
     bool saw_null = false;
@@ -194,9 +203,11 @@ static sl_status eval_in(const sl__sql_prog *p, const sl__sql_node *n,
     return SL_OK;
 }
 
-static sl_status eval_match(const sl__sql_prog *p, const sl__sql_node *n,
-                            const sl_value *row, sl__arena *scratch,
-                            sl_value *out)
+SL__SQL_OUT_OF_LINE static sl_status eval_match(const sl__sql_prog *p,
+                                                const sl__sql_node *n,
+                                                const sl_value *row,
+                                                sl__arena *scratch,
+                                                sl_value *out)
 {
     sl_value x, pat;
     const void *c = n->state;
@@ -222,9 +233,11 @@ static sl_status eval_match(const sl__sql_prog *p, const sl__sql_node *n,
     return SL_OK;
 }
 
-static sl_status eval_func(const sl__sql_prog *p, const sl__sql_node *n,
-                           const sl_value *row, sl__arena *scratch,
-                           sl_value *out)
+SL__SQL_OUT_OF_LINE static sl_status eval_func(const sl__sql_prog *p,
+                                               const sl__sql_node *n,
+                                               const sl_value *row,
+                                               sl__arena *scratch,
+                                               sl_value *out)
 {
     sl_value local[SL__SQL_STACK_ARGS], *args = local;
     if (n->nkids > SL__SQL_STACK_ARGS &&
@@ -241,9 +254,11 @@ static sl_status eval_func(const sl__sql_prog *p, const sl__sql_node *n,
 }
 
 /* NOT, unary minus, IS NULL, CAST, INDEX, FIELD. */
-static sl_status eval_unary(const sl__sql_prog *p, const sl__sql_node *n,
-                            const sl_value *row, sl__arena *scratch,
-                            sl_value *out)
+SL__SQL_OUT_OF_LINE static sl_status eval_unary(const sl__sql_prog *p,
+                                                const sl__sql_node *n,
+                                                const sl_value *row,
+                                                sl__arena *scratch,
+                                                sl_value *out)
 {
     sl_value x, i;
     EVAL(0, &x);
@@ -291,8 +306,19 @@ sl_status sl__sql_eval_node(const sl__sql_prog *p, uint32_t i,
         return SL_OK;
     case SL__N_COLUMN:
         *out = row[n->column];
-        conform(n, out);
+        if (out->kind != n->value.kind) /* the call only when it differs */
+            conform(n, out);
         return SL_OK;
+    case SL__N_IS_NULL: /* of a column (reject_when's checks): no descent */
+        if (p->nodes[KID(p, n, 0)].code == SL__N_COLUMN) {
+            const sl__sql_node *c = &p->nodes[KID(p, n, 0)];
+            sl_value x = row[c->column];
+            if (x.kind != c->value.kind)
+                conform(c, &x);
+            *out = sl_bool((x.kind == SL_KIND_NULL) != n->negated);
+            return SL_OK;
+        }
+        return eval_unary(p, n, row, scratch, out);
     case SL__N_AND:
     case SL__N_OR:
         return eval_logic(p, n, row, scratch, out);

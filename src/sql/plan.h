@@ -79,6 +79,11 @@ typedef struct sl__sql_plan_agg {
     size_t nargs;
     const sl_type *type; /* the result type */
     char *text;          /* canonical text, to share equal calls */
+    char **arg_text;     /* canonical text of each argument */
+    /* per argument: 1 + the index, over all calls' arguments in order,
+     * of an earlier equal argument whose value it takes (avg(a - b) and
+     * max(a - b) evaluate a - b once per row); 0 to evaluate it */
+    uint32_t *same;
 } sl__sql_plan_agg;
 
 /* One ORDER BY key: a column of the sort's input. */

@@ -33,6 +33,36 @@ static char *canon(sl__sql_planner *pl, const sl__sql_expr *x)
     return s;
 }
 
+/* Whether a program may be evaluated once for several arguments: no
+ * function calls (none is random today, but a later rand() or uuid()
+ * must draw once per call, as Spark keeps nondeterministic calls apart). */
+static bool shareable(const sl__sql_prog *p)
+{
+    for (uint32_t i = 0; i < p->nnodes; i++)
+        if (p->nodes[i].code == SL__N_FUNC)
+            return false;
+    return true;
+}
+
+/* 1 + the index over all calls' arguments of an earlier argument equal
+ * to argument i of call (the next call of g); 0 if there is none. */
+static uint32_t same_arg(const sl__sql_plan *g, const sl__sql_plan_agg *call,
+                         size_t i)
+{
+    uint32_t k = 0;
+    const char *t = call->arg_text[i];
+    if (!shareable(call->args[i]))
+        return 0;
+    for (size_t a = 0; a <= g->naggs; a++) {
+        const sl__sql_plan_agg *o = &g->aggs[a];
+        for (size_t j = 0; j < o->nargs && (o != call || j < i); j++, k++)
+            if (!o->same[j] && o->arg_text[j] && !strcmp(o->arg_text[j], t) &&
+                shareable(o->args[j]))
+                return k + 1;
+    }
+    return 0;
+}
+
 /* The input column a program reads when it is just a column; SIZE_MAX
  * otherwise. */
 static size_t plain_column(const sl__sql_prog *p)
@@ -86,14 +116,22 @@ static sl_status add_call(agg_ctx *c, const sl__sql_expr *x, size_t *col)
     call->args = sl__arena_alloc(pl->a, (nargs + 1) * sizeof *call->args);
     if (!call->args)
         return SL_ENOMEM;
-    call->nargs = nargs;
+    call->arg_text = sl__arena_alloc(pl->a, (nargs + 1) * sizeof(char *));
+    call->same = sl__arena_alloc(pl->a, (nargs + 1) * sizeof *call->same);
+    if (!call->arg_text || !call->same)
+        return SL_ENOMEM;
     s.clause = "the argument of another aggregate function";
     for (i = 0; i < nargs; i++) {
         if ((st =
                  sl__sql_compile(x->args[i], &s, pl->a, &call->args[i], pl->e)))
             return st;
         types[i] = sl__sql_prog_type(call->args[i]);
+        if (!(call->arg_text[i] = canon(pl, x->args[i])))
+            return SL_ENOMEM;
+        call->nargs = i; /* same_arg looks at the arguments before i */
+        call->same[i] = same_arg(g, call, i);
     }
+    call->nargs = nargs;
     call->type = call->fn->result_type(types, nargs, &why);
     if (!call->type)
         return sl__sql_error_set(pl->e, x->offset,

@@ -125,9 +125,11 @@ static sl_status partial_row(sl_task *t, const sl__sql_plan *p, sl__htab *h,
         return SL_OK;
     }
     for (i = 0; i < p->naggs; i++)
-        for (j = 0; j < p->aggs[i].nargs; j++)
-            if ((st = sl__sql_eval(p->aggs[i].args[j], row->u.items, scratch,
-                                   &args[k++])))
+        for (j = 0; j < p->aggs[i].nargs; j++, k++)
+            if (p->aggs[i].same[j])
+                args[k] = args[p->aggs[i].same[j] - 1];
+            else if ((st = sl__sql_eval(p->aggs[i].args[j], row->u.items,
+                                        scratch, &args[k])))
                 return st;
     key = sl_composite(SL_KIND_TUPLE, keys, p->nprogs);
     if (!(slot = sl__htab_upsert(h, &key, sl__htab_hash(&key), &created)))

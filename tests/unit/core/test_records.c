@@ -348,6 +348,36 @@ static void test_csv_empty_line(void)
     sl__rec_reader_free(&r);
 }
 
+/* Separators and stray quotes at every offset of long fields (the
+ * reader looks for them eight bytes at a time), bytes >= 0x80 around. */
+static void test_csv_long_fields(void)
+{
+    sl__rec_reader r;
+    char line[64], want[128], *shown;
+
+    open_reader(&r, SL__REC_CSV);
+    for (int n = 0; n <= 24; n++) {
+        memset(line, 'x', 25);
+        line[n] = ',';
+        line[25] = '\xff';
+        snprintf(want, sizeof want, "T(\"%.*s\",\"%.*s\\xff\")", n, line,
+                 24 - n, line + n + 1);
+        shown = parse_text(&r, line, 26);
+        SL_CHECK_STR(shown, want);
+        free(shown);
+        line[n] = '"';
+        snprintf(want, sizeof want,
+                 "SL_EPARSE: stray quote in unquoted field at column %d",
+                 n + 1);
+        if (n > 0) {
+            shown = parse_text(&r, line, 26);
+            SL_CHECK_STR(shown, want);
+            free(shown);
+        }
+    }
+    sl__rec_reader_free(&r);
+}
+
 static void test_csv_malformed(void)
 {
     sl__rec_reader r;
@@ -1292,6 +1322,7 @@ const sl_test_case SL_TESTS[] = {
     {"csv_custom", test_csv_custom},
     {"csv_column_count", test_csv_column_count},
     {"csv_empty_line", test_csv_empty_line},
+    {"csv_long_fields", test_csv_long_fields},
     {"csv_malformed", test_csv_malformed},
     {"csv_bytes", test_csv_bytes},
     {"csv_header", test_csv_header},

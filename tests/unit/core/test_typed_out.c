@@ -5,6 +5,7 @@
  * binary, Spark's show() text (Double.toString), mismatched kinds.
  */
 #include <sluice/sluice.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core/schema.h"
@@ -316,11 +317,40 @@ static void test_text_typed(void)
     sl_schema_release(s);
 }
 
+/* The yyyy-mm-ddThh:mm:ss.mmmZ fast path reads what the general scanner
+ * reads (a leading space sends the same text to the scanner): valid and
+ * impossible dates and times. */
+static void test_parse_iso_fast(void)
+{
+    static const int years[] = {1, 1900, 1970, 2000, 2023, 2024, 2100, 9999};
+    static const char *const times[] = {
+        "00:00:00.000", "23:59:59.999", "09:30:00.123", "24:00:00.000",
+        "12:60:00.000", "12:00:60.000", "1a:00:00.000", "12:00:00.0x0"};
+    char text[64];
+    int64_t a, b;
+    for (size_t y = 0; y < sizeof years / sizeof years[0]; y++)
+        for (int m = 0; m <= 13; m++)
+            for (int d = 0; d <= 32; d++)
+                for (size_t t = 0; t < sizeof times / sizeof times[0]; t++) {
+                    int n = snprintf(text, sizeof text, " %04d-%02d-%02dT%sZ",
+                                     years[y], m, d, times[t]);
+                    bool fast = sl__ts_parse(text + 1, (size_t)n - 1, &a);
+                    bool slow = sl__ts_parse(text, (size_t)n, &b);
+                    SL_CHECK(fast == slow);
+                    if (fast && slow)
+                        SL_CHECK(a == b);
+                }
+    SL_CHECK(sl__ts_parse("2024-02-29T12:00:00.000Z", 24, &a));
+    SL_CHECK(a == INT64_C(1709208000000));
+    SL_CHECK(!sl__ts_parse("2023-02-29T12:00:00.000Z", 24, &a));
+}
+
 const char *SL_SUITE = "core_typed_out";
 const sl_test_case SL_TESTS[] = {
     {"format_iso", test_format_iso},
     {"parse_forms", test_parse_forms},
     {"parse_rejects", test_parse_rejects},
+    {"parse_iso_fast", test_parse_iso_fast},
     {"parse_format_round_trip", test_parse_format_round_trip},
     {"json_row_nested", test_json_row_nested},
     {"json_scalars", test_json_scalars},

@@ -4,6 +4,8 @@
  * JSON formatting with snprintf-style lengths, and deep copies into arenas.
  */
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -458,6 +460,38 @@ static void test_unknown_kind_not_composite(void)
     sl__arena_free(&to);
 }
 
+/* The plain-decimal text of a double is the fewest fraction digits that
+ * read back (the binary search in shortest() against the definition):
+ * random prices, spreads, averages and powers of two. */
+static void test_format_double_shortest(void)
+{
+    uint64_t x = 88172645463325252ull;
+    char buf[64], ref[64];
+    for (int i = 0; i < 20000; i++) {
+        double d;
+        int p;
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        if (i % 3 == 0)
+            d = (double)(x % 100000000) / 1e4;
+        else if (i % 3 == 1)
+            d = ((double)(x % 1000000) - (double)((x >> 20) % 1000000)) /
+                1000.0 / (double)(1 + (x >> 40) % 7);
+        else
+            d = ldexp(1.0, (int)(x % 30) - 9);
+        if (fabs(d) < 1e-3)
+            continue;
+        for (p = 1; p < 17; p++) {
+            snprintf(ref, sizeof ref, "%.*f", p, d);
+            if (strtod(ref, NULL) == d)
+                break;
+        }
+        if (p == 17)
+            snprintf(ref, sizeof ref, "%.*f", p, d);
+        sl_value_format(&(sl_value[]){sl_double(d)}[0], buf, sizeof buf);
+        SL_CHECK_STR(buf, ref);
+    }
+}
+
 const char *SL_SUITE = "core/value";
 const sl_test_case SL_TESTS[] = {
     {"equal_scalars", test_equal_scalars},
@@ -466,6 +500,7 @@ const sl_test_case SL_TESTS[] = {
     {"compare_order", test_compare_order},
     {"format_scalars", test_format_scalars},
     {"format_composites", test_format_composites},
+    {"format_double_shortest", test_format_double_shortest},
     {"format_json", test_format_json},
     {"format_small_buffers", test_format_small_buffers},
     {"copy_deep", test_copy_deep},

@@ -290,6 +290,10 @@ static void test_bad_kinds(void)
     p = sqlrun_compile("arr[1] + st.x", &a);
     SL_CHECK(p && sl__sql_eval(p, row, &a, &v) == SL_OK);
     SL_CHECK_INT(v.kind, SL_KIND_NULL);
+    /* IS NULL of a column (evaluated without descending) sees the same */
+    p = sqlrun_compile("a IS NULL AND d IS NOT NULL AND f IS NULL", &a);
+    SL_CHECK(p && sl__sql_eval(p, row, &a, &v) == SL_OK);
+    SL_CHECK(v.kind == SL_KIND_BOOL && v.u.b);
     sl__arena_free(&a);
 }
 

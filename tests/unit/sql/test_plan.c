@@ -197,6 +197,44 @@ static void aggregates(void)
       "5,132,66495,0.625,999;6,131,65781,0.75,993");
 }
 
+/* The AGGREGATE node's calls' "same" marks of text (all arguments in
+ * order, as digits), or "" when text does not plan. */
+static const char *same_marks(const char *text)
+{
+    sl__arena a;
+    sl__sql_query *q;
+    sl__sql_plan *p = NULL;
+    sl__sql_error e;
+    size_t n = 0;
+    g_out[0] = '\0';
+    sl__arena_init(&a, 4096);
+    if (!sl__sql_parse(text, &a, &q, &e) &&
+        !sl__sql_plan_build(text, q, &g_cat, 0, &a, &p, &e)) {
+        while (p && p->kind != SL__PLAN_AGGREGATE)
+            p = p->input;
+        for (size_t i = 0; p && i < p->naggs; i++)
+            for (size_t j = 0; j < p->aggs[i].nargs; j++)
+                n += (size_t)snprintf(g_out + n, sizeof g_out - n, "%u",
+                                      p->aggs[i].same[j]);
+    }
+    sl__arena_free(&a);
+    return g_out;
+}
+
+/* An argument equal to an earlier one is evaluated once per row (its
+ * value taken from the first), except calls of functions (which may be random);
+ * the results stay those of separate evaluation. */
+static void shared_arguments(void)
+{
+    SL_CHECK_STR(same_marks("SELECT k, sum(v + 1), max(v + 1), max_by(v + 1, "
+                            "d), avg(v+1), min(v - 1) FROM t GROUP BY k"),
+                 "011010");
+    SL_CHECK_STR(same_marks("SELECT sum(abs(v)), max(abs(v)) FROM t"), "00");
+    Q("SELECT k, sum(v + 1), max(v + 1), max_by(v + 1, d), avg(v+1), "
+      "min(v - 1) FROM t GROUP BY k ORDER BY k",
+      ",5,5,5,5.0,3;a,6,4,4,3.0,0;b,9,6,6,4.5,1;c,,,,,");
+}
+
 static void set_ops(void)
 {
     Q("SELECT DISTINCT k FROM t ORDER BY k DESC NULLS LAST", "c;b;a;");
@@ -266,6 +304,7 @@ static void all_partitions(void)
         g_parts = parts[i];
         queries();
         aggregates();
+        shared_arguments();
         set_ops();
         joins();
     }
