@@ -6,6 +6,7 @@
  * was set aside (sl__bad_counts). See records.h for the contract.
  */
 #include "core/records.h"
+#include "core/schema.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -423,4 +424,20 @@ void sl__dead_letters_close(sl__dead_letters *d)
     pthread_mutex_destroy(&d->qlock);
     pthread_mutex_destroy(&d->lock);
     sl_free(d);
+}
+
+void sl__dead_letters_put_row(sl__dead_letters *d, sl__dead_letter *r,
+                              const sl_schema *s, const sl_value *row)
+{
+    sl__buf json = {0};
+    if (sl__json_put_row(&json, s, row) || sl__buf_append(&json, "", 1)) {
+        sl__buf_free(&json);
+        sl__bad_counts_lost(d->counts, 1, false, "dead letter of a row",
+                            "out of memory");
+        return;
+    }
+    r->value = json.data;
+    sl__dead_letters_put(d, r); /* a failed write is counted there */
+    r->value = NULL;
+    sl__buf_free(&json);
 }

@@ -219,6 +219,11 @@ sl_status sl__rows_parse(sl__rec_reader *r, const char *line, size_t len,
  * (ASCII case-insensitively, unquoted, `_corrupt_record` left out). */
 bool sl__rows_is_header(const sl__rec_reader *r, const char *line, size_t len);
 
+/* rows.c: the parsed object of a JSON line (one object, nothing after
+ * it), or NULL with why; rows_infer.c infers a schema from it. */
+struct cJSON *sl__rows_json_root(const char *line, size_t len, char *why,
+                                 size_t n);
+
 /**
  * The schema `streamctl sql` reads a CSV file with when none is given:
  * every column a string, named by the header line (Spark's header
@@ -428,6 +433,14 @@ sl_status sl__dead_letters_open(const char *path, sl__bad_counts *counts,
  * and the counts) and reported here, so callers need not.
  */
 sl_status sl__dead_letters_put(sl__dead_letters *d, const sl__dead_letter *r);
+
+/**
+ * sl__dead_letters_put of r with row (a tuple typed by s) as its "value",
+ * a JSON object of s's columns: what SQL streams set aside (rejected and
+ * late rows). Out of memory loses the record, counted and reported.
+ */
+void sl__dead_letters_put_row(sl__dead_letters *d, sl__dead_letter *r,
+                              const sl_schema *s, const sl_value *row);
 
 /** Most formatted bytes sl__dead_letters_put_async lets wait (4 MiB). */
 #define SL__DEAD_QUEUE_BYTES ((size_t)4 << 20)

@@ -167,7 +167,6 @@ static sl_status to_row_fn(sl_task *t, const sl_value *in, sl_value *out,
  * file. A failed write is counted and reported by the writer. */
 static void reject_row(sl_task *t, const sqls *q, const sl_value *row)
 {
-    sl__buf json = {0};
     char error[256];
     sl__dead_letter r = {.batch = sl_task_batch_id(t),
                          .stream = q->name,
@@ -178,16 +177,7 @@ static void reject_row(sl_task *t, const sqls *q, const sl_value *row)
     if (!q->dead)
         return;
     snprintf(error, sizeof error, "reject_when: %s", q->reject_text);
-    if (sl__json_put_row(&json, q->view_schema, row) ||
-        sl__buf_append(&json, "", 1)) {
-        sl__buf_free(&json);
-        sl__bad_counts_lost(sl__context_bad_counts(q->ctx), 1, false,
-                            "dead letter of a rejected row", "out of memory");
-        return;
-    }
-    r.value = json.data;
-    sl__dead_letters_put(q->dead, &r);
-    sl__buf_free(&json);
+    sl__dead_letters_put_row(q->dead, &r, q->view_schema, row);
 }
 
 static sl_status reject_fn(sl_task *t, const sl_value *in, void *user)

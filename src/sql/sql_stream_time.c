@@ -140,7 +140,6 @@ static void drop_late(void *user, sl_task *t, const sl_value *row)
     sl__sql_evtime *et = user;
     sl__bad_counts *counts = sl__context_bad_counts(et->ctx);
     char error[128], wm[32];
-    sl__buf json = {0};
     sl__dead_letter r = {.batch = sl_task_batch_id(t),
                          .stream = et->stream,
                          .op = 0,
@@ -154,14 +153,5 @@ static void drop_late(void *user, sl_task *t, const sl_value *row)
         atomic_load_explicit(&et->watermark, memory_order_relaxed), wm);
     snprintf(error, sizeof error, "%s behind the watermark %s",
              et->late.window ? "its window ends" : "its event time is", wm);
-    if (sl__json_put_row(&json, et->input, row) ||
-        sl__buf_append(&json, "", 1)) {
-        sl__buf_free(&json);
-        sl__bad_counts_lost(counts, 1, false, "dead letter of a late row",
-                            "out of memory");
-        return;
-    }
-    r.value = json.data;
-    sl__dead_letters_put(et->dead, &r); /* a failed write is counted there */
-    sl__buf_free(&json);
+    sl__dead_letters_put_row(et->dead, &r, et->input, row);
 }
