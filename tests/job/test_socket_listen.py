@@ -121,11 +121,14 @@ class Job:
     def batches(self):
         """{batch id: its lines} of the console json output."""
         with open(self.out.name, "rb") as f:
-            out = {}
-            for raw in f.read().splitlines():
+            data = f.read()
+        out = {}
+        # the job may be writing a line now: only whole lines count
+        for raw in data.split(b"\n")[:-1]:
+            if raw:
                 rec = json.loads(raw)
                 out.setdefault(rec["batch"], []).extend(rec["records"])
-            return out
+        return out
 
     def progress_entries(self):
         with open(self.progress) as f:
