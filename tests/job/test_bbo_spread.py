@@ -150,7 +150,10 @@ class Job:
         """{stream: [rows]} printed so far."""
         out = {}
         with open(self.out.name, "rb") as f:
-            for raw in f.read().splitlines():
+            data = f.read()
+        # the job may be writing a line now: only whole lines count
+        for raw in data.split(b"\n")[:-1]:
+            if raw:
                 rec = json.loads(raw)
                 out.setdefault(rec["stream"], []).extend(rec["records"])
         return out
