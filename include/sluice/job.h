@@ -7,6 +7,7 @@
 #ifndef SLUICE_JOB_H
 #define SLUICE_JOB_H
 
+#include "control.h"
 #include "stream.h"
 
 #ifdef __cplusplus
@@ -98,6 +99,13 @@ SL_EXPORT size_t sl_job_warning_count(const sl_job *job);
 SL_EXPORT const char *sl_job_warning(const sl_job *job, size_t i);
 /** @brief The job's "name" (borrowed), or NULL when it has none. */
 SL_EXPORT const char *sl_job_name(const sl_job *job);
+/**
+ * @brief Fill *opts (version, name and the job file's "ui") for
+ * sl_control_attach; the strings are borrowed from job. Other members
+ * are left as they were.
+ */
+SL_EXPORT void sl_job_control_options(const sl_job *job,
+                                      sl_control_options *opts);
 
 /**
  * @brief Build the job's streaming context: its configuration, sources,

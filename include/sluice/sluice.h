@@ -22,5 +22,6 @@
 #include "job.h"
 #include "checkpoint.h"
 #include "sql.h"
+#include "control.h"
 
 #endif /* SLUICE_H */

@@ -548,6 +548,14 @@ const char *sl_job_name(const sl_job *job)
     return job ? job->name : NULL;
 }
 
+void sl_job_control_options(const sl_job *job, sl_control_options *opts)
+{
+    if (!job || !opts)
+        return;
+    opts->version = SL_CONTROL_OPTIONS_VERSION;
+    opts->name = job->name;
+}
+
 const char *sl_job_errmsg(const sl_job *job)
 {
     return job ? job->errmsg : "";
