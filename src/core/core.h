@@ -303,4 +303,14 @@ size_t sl__cpu_count(void);
 /** Conf lookup of a property known to exist (asserts otherwise). */
 int64_t sl__conf_int(const sl_conf *conf, const char *name);
 
+/* ------------------------------------------------- ${ENV:NAME} */
+
+/**
+ * The length of the `${ENV:NAME}` reference s[0..len) starts with (NAME:
+ * a letter or '_', then letters, digits and '_'), with NAME at
+ * s + 6 for *name_len bytes; 0 when s does not start with one. The job
+ * layer substitutes these, the control layer keeps them unredacted.
+ */
+size_t sl__env_ref(const char *s, size_t len, size_t *name_len);
+
 #endif /* SL_CORE_CORE_H */
