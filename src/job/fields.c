@@ -68,6 +68,15 @@ char *sl__job_quoted(sl_job *job, const char *s)
     return text;
 }
 
+/* The value s of node j quoted for a message, or <redacted> when j is
+ * the value of a key naming a secret: its value never leaves the job. */
+char *sl__job_quoted_value(sl_job *job, const cJSON *j, const char *s)
+{
+    if (j && j->string && sl_control_secret_key(j->string))
+        return sl__job_strdup(job, "<redacted>");
+    return sl__job_quoted(job, s);
+}
+
 char *sl__job_path_field(sl_job *job, const char *base, const char *name)
 {
     if (plain_identifier(name))
@@ -211,7 +220,7 @@ const char *sl__job_read_name(sl_job *job, const cJSON *j, const char *path)
         sl__job_problem(job, j, path,
                         "invalid name %s (1-64 letters, digits, '.', '_', "
                         "'-')",
-                        sl__job_quoted(job, s));
+                        sl__job_quoted_value(job, j, s));
         return NULL;
     }
     return s;
@@ -259,7 +268,7 @@ bool sl__job_read_duration(sl_job *job, const cJSON *j, const char *path,
         sl__job_problem(job, j, path,
                         "invalid duration %s (an integer and a unit: ms, s, "
                         "m, h)",
-                        sl__job_quoted(job, s));
+                        sl__job_quoted_value(job, j, s));
         return false;
     }
     if (*out <= 0) {
@@ -284,9 +293,13 @@ int sl__job_read_choice(sl_job *job, const cJSON *j, const char *path,
     for (i = 0; choices[i]; i++)
         snprintf(list + strlen(list), sizeof list - strlen(list), "%s\"%s\"",
                  i ? ", " : "", choices[i]);
-    sl__job_problem(job, j, path, "expected one of %s; got %s%s", list,
-                    sl__job_quoted(job, s),
-                    sl__job_hint_note(job, sl__job_hint(s, choices)));
+    if (j->string && sl_control_secret_key(j->string))
+        sl__job_problem(job, j, path, "expected one of %s; got <redacted>",
+                        list);
+    else
+        sl__job_problem(job, j, path, "expected one of %s; got %s%s", list,
+                        sl__job_quoted(job, s),
+                        sl__job_hint_note(job, sl__job_hint(s, choices)));
     return -1;
 }
 
@@ -344,7 +357,8 @@ void sl__job_set_conf(sl_job *job, sl_conf *conf, const cJSON *j,
             return;
         if (v < p->min || v > p->max) {
             sl__job_problem(job, j, path, "%s is out of range (%s..%s)",
-                            j->valuestring, sl__job_fmt_ms(job, p->min),
+                            sl__job_quoted_value(job, j, j->valuestring),
+                            sl__job_fmt_ms(job, p->min),
                             sl__job_fmt_ms(job, p->max));
             return;
         }
@@ -404,6 +418,10 @@ void sl__job_set_conf(sl_job *job, sl_conf *conf, const cJSON *j,
             strncmp(err, name, n) == 0 && err[n] == ':' && err[n + 1] == ' ';
         if (rc == SL_ENOMEM)
             job->oom = true; /* not a problem of the file */
+        else if (sl_control_secret_key(name))
+            sl__job_problem(job, j, path,
+                            "invalid value (not shown: the key names a "
+                            "secret)");
         else
             sl__job_problem(job, j, path, "%s", named ? err + n + 2 : err);
     }

@@ -343,6 +343,9 @@ struct sl_job {
     cJSON *root;
     char *origin;
     char *name;
+    int ui_port;          /* "ui": the web UI's port (0: none) */
+    const char *ui_bind;  /* and its address and token, or NULL */
+    const char *ui_token; /* (the document's strings) */
     sl_conf *conf;
     int64_t interval_ms;
     size_t max_record_bytes;

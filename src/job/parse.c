@@ -287,6 +287,45 @@ static void read_tables(sl_job *job, const cJSON *f)
     }
 }
 
+/* The shortest UI token: 16 characters from the 62 of [A-Za-z0-9] hold
+ * 95 bits, beyond guessing over HTTP. */
+#define UI_TOKEN_MIN 16
+
+/* "ui": {"port": 1-65535, "bind": HOST, "token": TEXT}: the job's web UI
+ * (docs/ui.md), handed to the control plane by sl_job_control_options.
+ * The token is a secret: no message quotes it. */
+static void read_ui(sl_job *job, const cJSON *f)
+{
+    static const char *const fields[] = {"port", "bind", "token", NULL};
+    const cJSON *c;
+    int64_t port;
+    if (!cJSON_IsObject(f)) {
+        sl__job_wrong_type(job, f, "$.ui", "an object");
+        return;
+    }
+    sl__job_check_fields(job, f, "$.ui", fields);
+    if ((c = sl__job_field(job, f, "$.ui", "port", true)) &&
+        sl__job_read_int(job, c, "$.ui.port", 1, 65535, &port))
+        job->ui_port = (int)port;
+    if ((c = sl__job_field(job, f, "$.ui", "bind", false)) &&
+        (job->ui_bind = sl__job_read_string(job, c, "$.ui.bind")) &&
+        !*job->ui_bind) {
+        sl__job_problem(job, c, "$.ui.bind",
+                        "the address is empty (leave \"bind\" out for "
+                        "127.0.0.1)");
+        job->ui_bind = NULL;
+    }
+    if ((c = sl__job_field(job, f, "$.ui", "token", false)) &&
+        (job->ui_token = sl__job_read_string(job, c, "$.ui.token")) &&
+        strlen(job->ui_token) < UI_TOKEN_MIN) {
+        sl__job_problem(job, c, "$.ui.token",
+                        "the token is shorter than %d characters (its "
+                        "value is not shown: it is a secret)",
+                        UI_TOKEN_MIN);
+        job->ui_token = NULL;
+    }
+}
+
 /* available_now needs sources with an end: socket, rate and generator
  * have none (the context refuses them at start too; validate says so
  * first, at the source's path). */
@@ -327,6 +366,7 @@ void sl__job_parse(sl_job *job, const char *text, size_t len,
                                          "watermark_policy",
                                          "no_data_batches",
                                          "trigger",
+                                         "ui",
                                          NULL};
     static const char *const clocks[] = {"system", "manual", NULL};
     const cJSON *f, *root;
@@ -338,6 +378,10 @@ void sl__job_parse(sl_job *job, const char *text, size_t len,
     /* What would run is the document with its overrides; one that does
      * not fit leaves nothing meaningful to check. */
     if (nsets && !sl__job_apply_sets(job, sets, nsets))
+        return;
+    /* Values are read from the environment before any is checked. */
+    sl__job_expand_env(job);
+    if (job->oom)
         return;
     root = job->root;
     if (!cJSON_IsObject(root)) {
@@ -413,6 +457,8 @@ void sl__job_parse(sl_job *job, const char *text, size_t len,
         if (sl_conf_get_int(job->conf, "max_record_bytes", &max) == SL_OK)
             job->max_record_bytes = (size_t)max;
     }
+    if ((f = sl__job_field(job, root, "$", "ui", false)))
+        read_ui(job, f);
     if ((f = sl__job_field(job, root, "$", "tables", false)))
         read_tables(job, f);
     if ((f = sl__job_field(job, root, "$", "sources", true)))
@@ -554,6 +600,9 @@ void sl_job_control_options(const sl_job *job, sl_control_options *opts)
         return;
     opts->version = SL_CONTROL_OPTIONS_VERSION;
     opts->name = job->name;
+    opts->ui_port = job->ui_port;
+    opts->ui_bind = job->ui_bind;
+    opts->ui_token = job->ui_token;
 }
 
 const char *sl_job_errmsg(const sl_job *job)

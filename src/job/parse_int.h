@@ -17,6 +17,9 @@
 char *sl__job_strdup(sl_job *job, const char *s);
 /* s quoted as JSON, at most about 60 bytes of it (job memory). */
 char *sl__job_quoted(sl_job *job, const char *s);
+/* s, the value of node j, quoted as sl__job_quoted does, or <redacted>
+ * when j's key names a secret (sl_control_secret_key). */
+char *sl__job_quoted_value(sl_job *job, const cJSON *j, const char *s);
 /* The JSON type of j in words ("string", "object"). */
 const char *sl__job_type_name(const cJSON *j);
 /* Record "expected EXPECTED, got TYPE" at path. */
@@ -58,6 +61,11 @@ char *sl__job_read_ref(sl_job *job, const cJSON *j, const char *path);
  * when one failed (its problem recorded as "--set ARG: ...") or out of
  * memory (job->oom). */
 bool sl__job_apply_sets(sl_job *job, const char *const *sets, size_t nsets);
+
+/* Replace the ${ENV:NAME} references of every string value of job->root
+ * by the environment's values (env_refs.c); a missing variable is a
+ * problem at the value's path. */
+void sl__job_expand_env(sl_job *job);
 
 /* The parts of the document (j: the field's value). */
 void sl__job_read_sources(sl_job *job, const cJSON *j);

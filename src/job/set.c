@@ -207,9 +207,40 @@ static sl_status set_parse(const char *arg, set_path *p, char *err,
     return scan_dotted(&s);
 }
 
+/* Whether the path text of an assignment (before its '=') names a secret
+ * key: any segment of it, dotted or in brackets, read to the end. */
+static bool secret_path(const char *path, size_t n)
+{
+    char buf[512];
+    size_t i;
+    if (n >= sizeof buf)
+        n = sizeof buf - 1;
+    memcpy(buf, path, n);
+    while (n > 0 && (buf[n - 1] == ']' || buf[n - 1] == '"'))
+        n--;
+    buf[n] = '\0';
+    for (i = 0; i < n; i++)
+        if ((i == 0 || strchr(".[\"", buf[i - 1])) &&
+            sl_control_secret_key(buf + i))
+            return true;
+    return false;
+}
+
+/* "--set ASSIGNMENT" as messages quote it, into buf: with the value
+ * shown as <redacted> when the path names a secret key. */
+static const char *set_shown(const char *arg, char *buf, size_t n)
+{
+    const char *eq = strchr(arg, '=');
+    if (eq && secret_path(arg, (size_t)(eq - arg)))
+        snprintf(buf, n, "--set %.*s=<redacted>", (int)(eq - arg), arg);
+    else
+        snprintf(buf, n, "--set %s", arg);
+    return buf;
+}
+
 sl_status sl_job_check_set(const char *assignment, char *errbuf, size_t errlen)
 {
-    char msg[256];
+    char msg[256], shown[512];
     set_path p;
     sl_status st;
     if (!assignment)
@@ -217,7 +248,8 @@ sl_status sl_job_check_set(const char *assignment, char *errbuf, size_t errlen)
     st = set_parse(assignment, &p, msg, sizeof msg);
     set_path_free(&p);
     if (st == SL_EINVAL && errbuf && errlen)
-        snprintf(errbuf, errlen, "--set %s: %s", assignment, msg);
+        snprintf(errbuf, errlen, "%s: %s",
+                 set_shown(assignment, shown, sizeof shown), msg);
     return st;
 }
 
@@ -435,7 +467,9 @@ bool sl__job_apply_sets(sl_job *job, const char *const *sets, size_t nsets)
     bool ok = true;
     size_t i;
     for (i = 0; i < nsets && !job->oom; i++) {
-        const char *where = sl__job_printf(job, "--set %s", sets[i]);
+        char shown[512];
+        const char *where =
+            sl__job_printf(job, "%s", set_shown(sets[i], shown, sizeof shown));
         set_path p;
         sl_status st;
         if (!where)
