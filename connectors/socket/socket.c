@@ -566,6 +566,7 @@ static sl_status sock_start(void *state, sl_receiver *r)
 
     s->r = r;
     s->base = sl_receiver_event_base(r);
+    sl_receiver_set_connecting(r);
     if (s->dead && sl__receiver_dead_letters(r, s->dead, s->name) != SL_OK)
         return SL_ENOMEM;
     if (!s->have_conf) {

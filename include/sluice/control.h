@@ -22,11 +22,11 @@ extern "C" {
 
 /** @brief Where one job's files live (docs/streamctl.md, "Files"). */
 typedef struct sl_control_paths {
-    char run_dir[SL_CONTROL_PATH_MAX];   /* the run directory */
-    char job_dir[SL_CONTROL_PATH_MAX];   /* run_dir/NAME, mode 0700 */
-    char socket[SL_CONTROL_PATH_MAX];    /* job_dir/control.sock, 0600 */
-    char state_dir[SL_CONTROL_PATH_MAX]; /* STATE_HOME/sluice/NAME */
-    char log[SL_CONTROL_PATH_MAX];       /* state_dir/job.log */
+    char run_dir[SL_CONTROL_PATH_MAX];      /* the run directory */
+    char job_dir[SL_CONTROL_PATH_MAX];      /* run_dir/NAME, mode 0700 */
+    char socket[SL_CONTROL_PATH_MAX];       /* job_dir/control.sock, 0600 */
+    char state_dir[SL_CONTROL_PATH_MAX];    /* STATE_HOME/sluice/NAME */
+    char log[SL_CONTROL_PATH_MAX];          /* state_dir/job.log */
     char progress_log[SL_CONTROL_PATH_MAX]; /* state_dir/progress.log */
 } sl_control_paths;
 
@@ -48,8 +48,7 @@ SL_EXPORT sl_status sl_control_run_dir(const char *run_dir, char *out,
  * control socket's path is longer than a Unix socket address allows (the
  * message says how long it may be and to use --run-dir).
  */
-SL_EXPORT sl_status sl_control_paths_for(const char *name,
-                                         const char *run_dir,
+SL_EXPORT sl_status sl_control_paths_for(const char *name, const char *run_dir,
                                          sl_control_paths *out, char *errbuf,
                                          size_t errlen);
 
@@ -100,9 +99,9 @@ SL_EXPORT sl_status sl_control_attach(sl_context *ctx,
  * or the job went away), SL_ETIMEDOUT; the reason in errbuf.
  */
 SL_EXPORT sl_status sl_control_request(const char *socket_path,
-                                       const char *request,
-                                       int64_t timeout_ms, char **response,
-                                       char *errbuf, size_t errlen);
+                                       const char *request, int64_t timeout_ms,
+                                       char **response, char *errbuf,
+                                       size_t errlen);
 
 /**
  * @brief Whether a configuration key names a secret (its value is never

@@ -129,6 +129,13 @@ SL_EXPORT void sl_receiver_count_error(sl_receiver *r);
  */
 SL_EXPORT void sl_receiver_count_connect(sl_receiver *r, bool connected);
 /**
+ * @brief Say that r reaches out to its input (a client that connects, as
+ * the socket source): a managed job counts as starting, not running,
+ * until one of r's connection attempts (sl_receiver_count_connect)
+ * succeeded. Call it from start.
+ */
+SL_EXPORT void sl_receiver_set_connecting(sl_receiver *r);
+/**
  * @brief The receiver cannot go on (its input is unreachable for good):
  * fail the context with st and the message fmt (logged as an error,
  * prefixed by the receiver), which then stops at once; the awaiting call

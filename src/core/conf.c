@@ -81,6 +81,11 @@ static const sl__conf_row sl__conf_rows[] = {
             "Progress entries (one per batch) kept in memory for "
             "sl_context_recent_progress; 0 keeps none (listeners still "
             "receive every entry)."),
+    SL__ROW("control.progress_log_bytes", SL_CONF_SIZE, "8m", 4 * SL__KB,
+            1024 * 1024 * SL__KB, NULL,
+            "A managed job's progress log (one entry per batch) is rotated "
+            "to progress.log.1 beyond this size, so it takes at most twice "
+            "it on disk."),
     SL__ROW("workers", SL_CONF_INT, "0", 0, 1024, NULL,
             "Worker threads that run partition tasks (0 = number of cores)."),
     SL__ROW("log.level", SL_CONF_ENUM, "info", 0, 0, "error|warn|info|debug",

@@ -329,15 +329,9 @@ fail:
     return SL_ENOMEM;
 }
 
-sl_status sl_context_start(sl_context *ctx)
+static sl_status context_start(sl_context *ctx)
 {
     sl_status st;
-    if (!ctx)
-        return SL_EINVAL;
-    if (ctx->state != CTX_NEW) {
-        sl__ctx_set_error(ctx, SL_ESTATE, "the context was already started");
-        return SL_ESTATE;
-    }
     if (!ctx->outputs) {
         sl__ctx_set_error(ctx, SL_ESTATE,
                           "no output operations registered, so nothing "
@@ -373,6 +367,24 @@ sl_status sl_context_start(sl_context *ctx)
             ctx->manual_clock ? "manual" : "system",
             sl_engine_workers(ctx->eng));
     return SL_OK;
+}
+
+sl_status sl_context_start(sl_context *ctx)
+{
+    sl_status st;
+    if (!ctx)
+        return SL_EINVAL;
+    if (ctx->state != CTX_NEW) {
+        sl__ctx_set_error(ctx, SL_ESTATE, "the context was already started");
+        return SL_ESTATE;
+    }
+    if ((st = sl__control_attach_from_env(ctx)) == SL_OK &&
+        (st = context_start(ctx)) == SL_OK) {
+        sl__services_started(ctx);
+        return SL_OK;
+    }
+    sl__services_ended(ctx, st, NULL); /* a managed job failed to start */
+    return st;
 }
 
 void sl_context_request_stop(sl_context *ctx, bool graceful)
@@ -470,6 +482,7 @@ sl_status sl_context_stop(sl_context *ctx, bool graceful)
     if (ctx->state == CTX_NEW) {
         ctx->state = CTX_STOPPED;
         ctx->terminated = true;
+        sl__services_ended(ctx, SL_OK, NULL);
         return SL_OK;
     }
     if (sl__on_job_thread(ctx) || sl__on_io_thread(ctx) ||
@@ -597,6 +610,7 @@ void sl_context_free(sl_context *ctx)
      * its threads may still be finishing and must be joined. */
     if (ctx->state != CTX_NEW)
         sl_context_stop(ctx, false);
+    sl__services_free(ctx);             /* first: a service reads the context */
     while ((b = ctx->replay) != NULL) { /* never started */
         ctx->replay = b->next;
         sl__batch_free(ctx, b);

@@ -496,6 +496,7 @@ void *sl__io_main(void *arg)
         sl__ctx_fail(ctx, SL_ENOMEM);
     }
     start_receivers(ctx);
+    atomic_store(&ctx->receivers_started, true);
     schedule_tick(ctx);
     /* A stop requested before the loop ran is still pending in wake_fd. */
     event_base_dispatch(ctx->base);

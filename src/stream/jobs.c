@@ -257,6 +257,23 @@ static void log_stop(sl_context *ctx, const stop_tally *left)
             left->timed_out ? "; the graceful stop timed out" : "");
 }
 
+/* Before termination shows: a process that exits as soon as
+ * sl_context_await_termination returns has its services' last word on
+ * disk. */
+static void tell_services(sl_context *ctx, const stop_tally *left)
+{
+    sl_stop_report r;
+    sl_status st;
+    memset(&r, 0, sizeof r);
+    r.unprocessed_records = left->records;
+    r.unprocessed_batches = left->batches;
+    r.timed_out = left->timed_out;
+    pthread_mutex_lock(&ctx->lock);
+    st = ctx->failure;
+    pthread_mutex_unlock(&ctx->lock);
+    sl__services_ended(ctx, st, &r);
+}
+
 void *sl__job_main(void *arg)
 {
     sl_context *ctx = arg;
@@ -288,6 +305,9 @@ void *sl__job_main(void *arg)
     drop_queue(ctx);
     sl__wal_glue_quit(ctx);
     left = ctx->left;
+    pthread_mutex_unlock(&ctx->lock);
+    tell_services(ctx, &left);
+    pthread_mutex_lock(&ctx->lock);
     ctx->state = CTX_STOPPED;
     ctx->terminated = true;
     pthread_cond_broadcast(&ctx->cv);

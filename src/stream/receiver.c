@@ -456,6 +456,11 @@ void sl_receiver_count_connect(sl_receiver *r, bool connected)
     atomic_fetch_add(&r->connect_failures_in_row, 1);
 }
 
+void sl_receiver_set_connecting(sl_receiver *r)
+{
+    atomic_store(&r->connecting, true);
+}
+
 void sl_receiver_fail(sl_receiver *r, sl_status st, const char *fmt, ...)
 {
     sl_context *ctx = r->ctx;

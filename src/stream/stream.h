@@ -108,4 +108,57 @@ const char *sl__dstream_watermark(const sl_dstream *s, int64_t *delay_ms);
  * one the next batch will use): 0 until an event time is seen. */
 int64_t sl__context_batch_watermark(const sl_context *ctx);
 
+/*
+ * services.c: a service lives beside a context for its whole life (the
+ * control plane, src/control): told when the context has started and when
+ * it has ended, freed with it. Methods are only appended (version).
+ */
+typedef struct sl__context_end {
+    sl_status status;   /* SL_OK: stopped; else why it failed */
+    const char *errmsg; /* the failure's message ("" when stopped) */
+    int64_t unprocessed_records, unprocessed_batches;
+    bool timed_out; /* the graceful stop ran past its timeout */
+    int64_t batches_done;
+} sl__context_end;
+
+typedef struct sl__service_ops {
+    int version; /* 1 */
+    const char *name;
+    /* After sl_context_start succeeded, on the caller's thread. */
+    void (*on_started)(void *state);
+    /* The context has ended (also: failed to start), before
+     * sl_context_await_termination returns; on the job thread, or on
+     * the thread whose sl_context_start failed. */
+    void (*on_ended)(void *state, const sl__context_end *end);
+    /* At sl_context_free, first, while the context is still whole (its
+     * threads have ended). */
+    void (*free)(void *state);
+} sl__service_ops;
+
+/* Add a service to ctx (before start). SL_ESTATE, SL_ENOMEM. */
+sl_status sl__context_add_service(sl_context *ctx, const sl__service_ops *ops,
+                                  void *state);
+/* The state of ctx's service of table ops, or NULL. */
+void *sl__context_service(sl_context *ctx, const sl__service_ops *ops);
+
+/* What the control plane reads of a running context (any thread). */
+typedef struct sl__context_live {
+    bool started;        /* sl_context_start succeeded */
+    bool stop_requested; /* a stop is under way */
+    bool terminated;
+    int64_t queued_batches; /* batches waiting for the job thread now */
+    int64_t batch_interval_ms;
+} sl__context_live;
+void sl__context_live_read(sl_context *ctx, sl__context_live *out);
+/* Whether a receiver of ctx is still trying to reach its input for the
+ * first time (connection attempts made, none succeeded): then what, in
+ * buf ("socket source words: 3 connection attempts failed"). */
+bool sl__context_waiting_for(sl_context *ctx, char *buf, size_t len);
+
+/* src/control: attach the control plane when the environment names the
+ * job (SLUICE_JOB_NAME; streamctl start --exec), from sl_context_start.
+ * The one call from this layer up: a C program is managed without a line
+ * of its own. SL_OK when the environment names no job. */
+sl_status sl__control_attach_from_env(sl_context *ctx);
+
 #endif /* SL_STREAM_STREAM_H */

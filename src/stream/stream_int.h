@@ -86,6 +86,7 @@ struct sl_receiver {
      * as a batch takes the sealed blocks or a stop drops them */
     atomic_llong waiting;
     atomic_llong connect_attempts, connect_failures, connect_failures_in_row;
+    atomic_bool connecting;           /* sl_receiver_set_connecting */
     struct sl__recv_records *records; /* formats and schema, or NULL */
 };
 
@@ -341,6 +342,13 @@ typedef struct listener {
     void *user;
 } listener;
 
+/* A service (services.c), in the order added. */
+typedef struct service {
+    struct service *next;
+    const sl__service_ops *ops;
+    void *state;
+} service;
+
 /* ----------------------------------------------------------- progress */
 
 /* The progress entries of a context (progress.c). The ring is read by any
@@ -391,6 +399,8 @@ struct sl_context {
     size_t nplanned;
     output *outputs, **outputs_tail;
     listener *listeners, **listeners_tail;
+    service *services;
+    bool services_ended; /* on_ended was called */
 
     /* threads */
     pthread_t io_thread, job_thread;
@@ -400,6 +410,7 @@ struct sl_context {
     atomic_bool job_self_set, io_self_set;
     batch *current; /* job thread: the batch being run */
     bool threads_started, threads_joining, threads_joined;
+    atomic_bool receivers_started; /* the I/O thread started them */
     pthread_mutex_t lock;
     pthread_cond_t cv;       /* queue, state and termination changes */
     _Atomic ctx_state state; /* read without the lock by await and builders */
@@ -501,6 +512,12 @@ void sl__ctx_fail(sl_context *ctx, sl_status st);
 void sl__ctx_fail_msg(sl_context *ctx, sl_status st, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 const char *sl__ctx_errmsg_copy(sl_context *ctx, char *buf, size_t n);
+/* services.c: tell the services the context started; that it ended
+ * (once; left NULL when it never ran); free them. */
+void sl__services_started(sl_context *ctx);
+void sl__services_ended(sl_context *ctx, sl_status st,
+                        const sl_stop_report *left);
+void sl__services_free(sl_context *ctx);
 
 /* window.c */
 bool sl__time_valid(const sl_dstream *s, int64_t time_ms);
