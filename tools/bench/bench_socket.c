@@ -10,6 +10,10 @@
  * view `lines` of one column `value`, and a SQL stream in complete mode
  * keeps the running count per word; every batch's whole result table is
  * collected (as a sink would take it) and the last one is the totals.
+ *
+ * With --control NAME the context is a managed job (sl_control_attach):
+ * run folder, control socket, progress log, and with --ui-port the web
+ * UI, for control_bench.py's overhead measurement.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -309,6 +313,9 @@ typedef struct options {
     const char *host, *out, *batch, *workers, *max_buffered;
     const char *checkpoint; /* checkpoint.path (the receiver WAL), or "" */
     const char *wal_level;  /* receiver.wal_zstd_level */
+    const char *control;    /* --control NAME: a managed job, or NULL */
+    const char *run_dir;    /* --run-dir DIR (NULL: the default) */
+    int ui_port;            /* --ui-port P (0: no UI) */
     int port;
     int64_t expect, timeout_s;
     bool sql; /* --sql: the structured word count */
@@ -329,7 +336,11 @@ static void usage(FILE *f)
             "  --wal-level N       receiver.wal_zstd_level (-50)\n"
             "  --timeout SECONDS   give up after this long (600)\n"
             "  --sql               count with the structured word count's\n"
-            "                      SQL stream (complete mode) instead\n");
+            "                      SQL stream (complete mode) instead\n"
+            "  --control NAME      attach the control plane as job NAME\n"
+            "                      (control socket, progress log)\n"
+            "  --run-dir DIR       its run directory\n"
+            "  --ui-port P         and its web UI on 127.0.0.1:P\n");
 }
 
 static int parse_args(int argc, char **argv, options *o)
@@ -346,13 +357,16 @@ static int parse_args(int argc, char **argv, options *o)
         {"checkpoint", required_argument, NULL, 'c'},
         {"wal-level", required_argument, NULL, 'l'},
         {"sql", no_argument, NULL, 'q'},
+        {"control", required_argument, NULL, 'C'},
+        {"run-dir", required_argument, NULL, 'R'},
+        {"ui-port", required_argument, NULL, 'U'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     int c;
 
-    *o = (options){"127.0.0.1", NULL, "100ms", "0", "64m", "",
-                   "-50",       0,    -1,      600, false};
+    *o = (options){"127.0.0.1", NULL, "100ms", "0", "64m", "",  "-50",
+                   NULL,        NULL, 0,       0,   -1,    600, false};
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case 'p':
@@ -387,6 +401,15 @@ static int parse_args(int argc, char **argv, options *o)
             break;
         case 'q':
             o->sql = true;
+            break;
+        case 'C':
+            o->control = optarg;
+            break;
+        case 'R':
+            o->run_dir = optarg;
+            break;
+        case 'U':
+            o->ui_port = atoi(optarg);
             break;
         case 'h':
             usage(stdout);
@@ -426,6 +449,24 @@ static sl_context *make_context(const options *o)
         sl_conf_free(conf);
     }
     return ctx;
+}
+
+/* --control: make the context a managed job before it starts. */
+static int attach(bench *b, const options *o)
+{
+    sl_control_options c;
+    memset(&c, 0, sizeof c);
+    c.version = SL_CONTROL_OPTIONS_VERSION;
+    if (!o->control)
+        return 0;
+    c.name = o->control;
+    c.run_dir = o->run_dir;
+    c.ui_port = o->ui_port;
+    if (sl_control_attach(b->ctx, &c) != SL_OK) {
+        fprintf(stderr, PROG ": %s\n", sl_context_errmsg(b->ctx));
+        return -1;
+    }
+    return 0;
 }
 
 static void report(const bench *b, const options *o, double start_wall)
@@ -471,7 +512,7 @@ int main(int argc, char **argv)
     b.sql = o.sql;
     b.bytes_time = b.counts_time = b.settled_time = -1;
     b.ctx = make_context(&o);
-    if (!b.ctx || build(&b, o.host, o.port) != 0)
+    if (!b.ctx || build(&b, o.host, o.port) != 0 || attach(&b, &o) != 0)
         goto out;
     if (sl_context_start(b.ctx) != SL_OK) {
         fprintf(stderr, PROG ": %s\n", sl_context_errmsg(b.ctx));
