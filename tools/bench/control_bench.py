@@ -13,7 +13,8 @@ word file, same sender) --repeat times each way, alternating off and on:
 
 Checks that every run counts every word as the first off run did, prints
 the median words/s of each, the ratio on/off (target >= 0.95) with PASS or
-MISS, and how many status polls were answered. --no-ui leaves the web UI
+MISS, the median CPU time of the job process each way (steadier than wall
+time on a busy machine), and how many status polls were answered. --no-ui leaves the web UI
 (and the /api/status polls) out. Not a ctest test: run it by hand (docs/performance.md, "Control plane overhead"),
 
   python3 tools/bench/control_bench.py --build-dir build --repeat 5
@@ -109,6 +110,7 @@ def measure(bench_socket, path, args, tmp):
     os.environ["XDG_STATE_HOME"] = os.path.join(tmp, "state")
     out = {k: os.path.join(tmp, f"{k}.out") for k in ("off", "on")}
     times = {"off": [], "on": []}
+    cpu = {"off": [], "on": []}
     polls = {"socket": 0, "http": 0, "failed": 0}
     want = None
     for _ in range(args.repeat):
@@ -123,12 +125,13 @@ def measure(bench_socket, path, args, tmp):
                     polls[k] += res["poller"].answers[k]
                 polls["failed"] += res["poller"].failures
             times[way].append(res["elapsed"])
+            cpu[way].append(float(res["cpu_seconds"]))
             counts = read_counts(out[way])
             want = want if want is not None else counts
             if counts != want:
                 print(f"MISMATCH: the {way} run counted differently")
                 return None
-    return times, polls, sum(want.values())
+    return times, cpu, polls, sum(want.values())
 
 
 def main():
@@ -160,12 +163,13 @@ def main():
         shutil.rmtree(tmp, ignore_errors=True)
     if got is None:
         return 1
-    times, polls, words = got
+    times, cpu, polls, words = got
     rate = {k: words / statistics.median(v) for k, v in times.items()}
     for way in ("off", "on"):
         print(f"control plane {way:3}: median {statistics.median(times[way]):.3f}"
               f" s  {rate[way] / 1e6:6.2f} M words/s  (runs: "
-              + ", ".join(f"{t:.3f}" for t in times[way]) + ")")
+              + ", ".join(f"{t:.3f}" for t in times[way]) + f"), CPU "
+              f"median {statistics.median(cpu[way]):.2f} s")
     print(f"status polls answered: {polls['socket']} control socket, "
           f"{polls['http']} /api/status, {polls['failed']} failed")
     ratio = rate["on"] / rate["off"]

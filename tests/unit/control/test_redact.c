@@ -1,12 +1,16 @@
 /*
  * Unit tests of src/control/redact.c: which keys name a secret, and the
  * redacted copy of a JSON text (any depth, any value type, the text kept
- * as written, ${ENV:NAME} references kept, bad JSON refused).
+ * as written, ${ENV:NAME} references kept, bad JSON refused), and the run
+ * folder's job.json that sl_control_attach writes through it.
  */
-#include <sluice/control.h>
+#include <sluice/sluice.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sl_test.h"
+#include "sl_test_util.h"
 
 static void test_secret_keys(void)
 {
@@ -123,11 +127,57 @@ static void test_redact_refuses(void)
              NULL);
 }
 
+/* A managed job's copy of its file (run folder, job.json) holds no secret
+ * and keeps the ${ENV:NAME} reference as written. */
+static void test_attach_job_json(void)
+{
+    static const char job[] =
+        "{\"name\": \"r\", \"ui\": {\"port\": 4040, \"token\": "
+        "\"${ENV:UI_TOKEN}\"},\n \"conf\": {\"sasl.password\": "
+        "\"hunter2-secret\"}}";
+    char *dir = sl_test_tmpdir("sl_redact_"), path[512], err[256];
+    sl_control_options o;
+    sl_conf *conf = sl_conf_new();
+    sl_context *ctx = NULL;
+    char *text;
+    size_t len;
+    SL_CHECK(dir && conf);
+    if (!dir || !conf)
+        goto out;
+    snprintf(path, sizeof path, "%s/state", dir);
+    setenv("XDG_STATE_HOME", path, 1); /* the log folder, in dir */
+    SL_CHECK_OK(sl_conf_set(conf, "batch_interval", "1s", err, sizeof err));
+    SL_CHECK((ctx = sl_context_new(conf, err, sizeof err)) != NULL);
+    if (!ctx)
+        goto out;
+    memset(&o, 0, sizeof o);
+    o.version = SL_CONTROL_OPTIONS_VERSION;
+    o.name = "r";
+    o.run_dir = dir;
+    o.job_json = job;
+    SL_CHECK_OK(sl_control_attach(ctx, &o));
+    snprintf(path, sizeof path, "%s/r/job.json", dir);
+    text = sl_test_read_file(path, &len);
+    SL_CHECK_STR(text,
+                 "{\"name\": \"r\", \"ui\": {\"port\": 4040, \"token\": "
+                 "\"${ENV:UI_TOKEN}\"},\n \"conf\": {\"sasl.password\": "
+                 "\"<redacted>\"}}");
+    free(text);
+out:
+    sl_context_free(ctx);
+    if (!ctx)
+        sl_conf_free(conf);
+    if (dir)
+        sl_test_remove_tree(dir);
+    free(dir);
+}
+
 const char *SL_SUITE = "control/redact";
 const sl_test_case SL_TESTS[] = {
     {"secret_keys", test_secret_keys},
     {"redact_values", test_redact_values},
     {"redact_env_refs", test_redact_env_refs},
     {"redact_refuses", test_redact_refuses},
+    {"attach_job_json", test_attach_job_json},
     {NULL, NULL},
 };
