@@ -158,10 +158,9 @@ static void test_attach_job_json(void)
     SL_CHECK_OK(sl_control_attach(ctx, &o));
     snprintf(path, sizeof path, "%s/r/job.json", dir);
     text = sl_test_read_file(path, &len);
-    SL_CHECK_STR(text,
-                 "{\"name\": \"r\", \"ui\": {\"port\": 4040, \"token\": "
-                 "\"${ENV:UI_TOKEN}\"},\n \"conf\": {\"sasl.password\": "
-                 "\"<redacted>\"}}");
+    SL_CHECK_STR(text, "{\"name\": \"r\", \"ui\": {\"port\": 4040, \"token\": "
+                       "\"${ENV:UI_TOKEN}\"},\n \"conf\": {\"sasl.password\": "
+                       "\"<redacted>\"}}");
     free(text);
 out:
     sl_context_free(ctx);
