@@ -432,7 +432,9 @@ static void client_read(client *cl)
 
 static void client_write(client *cl)
 {
-    ssize_t n = write(cl->fd, cl->out.data + cl->sent, cl->out.len - cl->sent);
+    /* MSG_NOSIGNAL: a client gone before its reply must not SIGPIPE the job */
+    ssize_t n = send(cl->fd, cl->out.data + cl->sent, cl->out.len - cl->sent,
+                     MSG_NOSIGNAL);
     if (n < 0 && (errno == EAGAIN || errno == EINTR))
         return;
     if (n <= 0) {
