@@ -8,6 +8,7 @@
  * delay the batch timer; docs/architecture.md "Control plane".
  */
 #include "control/control_int.h"
+#include "core/records.h" /* sl__json_parse */
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -379,7 +380,7 @@ static void handle_query(client *cl, const cJSON *req)
 
 static void handle_request(client *cl)
 {
-    cJSON *req = cJSON_ParseWithLength(cl->in.data, cl->in.len);
+    cJSON *req = sl__json_parse(cl->in.data, cl->in.len, NULL, false);
     const cJSON *cmd = cJSON_GetObjectItemCaseSensitive(req, "cmd");
     sl__buf b = {0};
     if (!cJSON_IsString(cmd)) {

@@ -5,6 +5,7 @@
  * to the rotating progress log.
  */
 #include "control/control_int.h"
+#include "core/records.h" /* sl__json_parse */
 #include "stream/memtable.h"
 
 #include <cjson/cJSON.h>
@@ -207,7 +208,7 @@ static void log_entry_locked(sl__control *c, const char *json, size_t len)
 static void on_progress(const char *json, size_t len, void *user)
 {
     sl__control *c = user;
-    cJSON *e = cJSON_ParseWithLength(json, len);
+    cJSON *e = sl__json_parse(json, len, NULL, false);
     pthread_mutex_lock(&c->lock);
     if (e)
         take_entry(&c->fig, e);
