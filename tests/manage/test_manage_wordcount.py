@@ -1,0 +1,106 @@
+#!/usr/bin/env python3
+"""streamctl start / status / query / progress / logs / stop of a socket
+job writing a memory table, over a real `ncat -lk`, as a user drives it:
+the lines sent appear in `streamctl query` and are counted by the progress
+entries; stop exits 0 with state.json stopped, the log and the checkpoint
+checked. Then the workshop flow (SPLIT over new_dataframe) and a second
+start of a running job's name (refused, the first unharmed)."""
+
+import json
+import os
+import sys
+
+from mglib import Env, Ncat, check, free_port, main, socket_job
+
+STREAMCTL = sys.argv[1]
+
+
+def started(env, name, path, *extra):
+    rc, out, err = env.sc("start", path, "--wait", "20s", *extra)
+    check(rc == 0, "start: %d %r %r" % (rc, out, err))
+    check('started job "%s" (pid ' % name in out, "start said %r" % out)
+    return env.pid(name)
+
+
+def lifecycle():
+    port = free_port()
+    with Env(STREAMCTL) as env, Ncat(port) as nc:
+        ckpt = os.path.join(env.dir, "ckpt")
+        path = env.job_file("wc", socket_job("wc", port, "words",
+                                             {"checkpoint": ckpt}))
+        pid = started(env, "wc", path)
+        st = env.status("wc")
+        check(st["state"] == "running" and st["pid"] == pid,
+              "status %r" % st)
+        nc.wait_connections(1)
+        lines = ["alpha beta", "gamma", "delta epsilon"]
+        nc.send(("\n".join(lines) + "\n").encode())
+        q = "SELECT count(*) AS n FROM words"
+        env.wait_status("wc", lambda s: s.get("input_rows_total", 0) >= 3,
+                        20, "3 input rows in status")
+        rc, out, err = env.query("wc", q, "json")
+        check(rc == 0, "query: %d %r" % (rc, err))
+        check('"n":3' in out.replace(" ", ""), "query said %r" % out)
+        rc, out, err = env.sc("progress", "wc", "-n", "0", "--format", "json")
+        check(rc == 0, "progress: %d %r" % (rc, err))
+        entries = json.loads(out)
+        total = sum(e["input_rows"] for e in entries)
+        check(total == len(lines), "progress input_rows sum %d" % total)
+        rc, out, err = env.sc("query", "wc", "SELEC nonsense")
+        check(rc == 1 and "streamctl:" in err and not out,
+              "bad query: %d %r %r" % (rc, out, err))
+        rc, out, err = env.sc("stop", "wc")
+        check(rc == 0, "stop: %d %r %r" % (rc, out, err))
+        check(env.state("wc")["state"] == "stopped", "%r" % env.state("wc"))
+        check("alpha" in env.log_text("wc"), "log %r" % env.log_text("wc"))
+        rc, out, err = env.sc("logs", "wc", "-n", "3")
+        check(rc == 0 and len(out.splitlines()) == 3, "logs %r" % out)
+        check(os.listdir(os.path.join(ckpt, "commits")), "no commits")
+        rc, out, err = env.sc("stop", "wc")
+        check(rc == 1 and "not running" in err, "stop again %d %r" % (rc, err))
+        rc, out, err = env.sc("progress", "wc", "--format", "json")
+        check(rc == 0 and sum(e["input_rows"] for e in json.loads(out)) == 3,
+              "progress from the log %r" % out)
+
+
+def workshop():
+    port = free_port()
+    with Env(STREAMCTL) as env, Ncat(port) as nc:
+        path = env.job_file("shop", socket_job("shop", port, "new_dataframe"))
+        started(env, "shop", path)
+        nc.wait_connections(1)
+        nc.send(b"a,b\nc,d\n")
+        env.wait_status("shop", lambda s: s.get("input_rows_total", 0) >= 2,
+                        20, "2 rows")
+        rc, out, err = env.query(
+            "shop", "SELECT SPLIT(value, ',')[0] AS Col1, "
+            "SPLIT(value, ',')[1] AS Col2 FROM new_dataframe")
+        check(rc == 0, "query %d %r" % (rc, err))
+        rows = [ln.split() for ln in out.splitlines()]
+        check(["a", "b"] in [[c for c in r if c != "|"] for r in rows] and
+              ["c", "d"] in [[c for c in r if c != "|"] for r in rows] and
+              "Col1" in out and "Col2" in out, "query printed %r" % out)
+        rc, out, err = env.sc("stop", "shop")
+        check(rc == 0, "stop %d %r" % (rc, err))
+
+
+def twice():
+    port = free_port()
+    with Env(STREAMCTL) as env, Ncat(port):
+        path = env.job_file("one", socket_job("one", port))
+        pid = started(env, "one", path)
+        rc, out, err = env.sc("start", path, "--wait", "10s")
+        check(rc == 1 and "already running" in err,
+              "second start %d %r %r" % (rc, out, err))
+        st = env.status("one")
+        check(st["state"] == "running" and st["pid"] == pid, "%r" % st)
+        rc, out, err = env.sc("list", "--format", "json")
+        check(rc == 0 and [j["name"] for j in json.loads(out)] == ["one"],
+              "list %r" % out)
+        rc, out, err = env.sc("stop", "one")
+        check(rc == 0, "stop %d %r" % (rc, err))
+
+
+if __name__ == "__main__":
+    main([("lifecycle", lifecycle), ("workshop", workshop),
+          ("twice", twice)])
