@@ -54,9 +54,9 @@ class Env:
             return []
 
     def sc(self, *args, timeout=60, cwd=None):
-        """streamctl ARGS --run-dir RUN: (status, stdout, stderr)."""
-        p = subprocess.run([self.streamctl] + list(args) +
-                           ["--run-dir", self.run_dir],
+        """streamctl --run-dir RUN ARGS: (status, stdout, stderr)."""
+        p = subprocess.run([self.streamctl, "--run-dir", self.run_dir] +
+                           list(args),
                            stdin=subprocess.DEVNULL, capture_output=True,
                            text=True, timeout=timeout, env=self.env,
                            cwd=cwd or self.dir)

@@ -48,7 +48,7 @@ def unwritable_checkpoint():
         job = socket_job("ck", port, extra={"checkpoint": blocker + "/ck"})
         path = env.job_file("ck", job)
         rc, out, err = env.sc("start", path, "--wait", "20s")
-        check(rc == 1 and "afile/ck" in err,
+        check(rc == 1 and "failed to start" in err and "afile/ck" in err,
               "start: %d %r %r" % (rc, out, err))
 
 

@@ -375,6 +375,24 @@ out:
     return rc;
 }
 
+/* state.json says stopped before the process has ended and let go of
+ * the name: wait (10 s at most) for that, as start would refuse it. */
+static bool wait_gone(const mg_job *j)
+{
+    int64_t deadline = mg_now_ms() + 10000;
+    while (mg_lock_held(j->p.job_dir) || mg_pid_alive(j->pid)) {
+        if (mg_now_ms() > deadline) {
+            fprintf(stderr,
+                    "streamctl: job process %ld has not ended 10s after it "
+                    "stopped\n",
+                    j->pid);
+            return false;
+        }
+        mg_sleep_ms(20);
+    }
+    return true;
+}
+
 /* restart NAME: stop it gracefully, then start it again as command.json
  * says, in its folder. */
 int mg_cmd_restart(int argc, char **argv, const char *run_dir)
@@ -410,6 +428,8 @@ int mg_cmd_restart(int argc, char **argv, const char *run_dir)
         rc != EXIT_LEFT)
         goto out;
     rc = EXIT_FAILED;
+    if (!wait_gone(&j))
+        goto out;
     if (!(nargv = calloc((size_t)cJSON_GetArraySize(av) + 3, sizeof *nargv)))
         goto out;
     nargv[0] = argv[0];
