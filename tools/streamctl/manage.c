@@ -106,6 +106,13 @@ static int stop_result(const mg_job *j, const char *name, bool quiet)
     return EXIT_OK;
 }
 
+/* "streamctl: job "NAME" WHAT" on stderr; returns rc. */
+static int say(const char *name, const char *what, int rc)
+{
+    fprintf(stderr, "streamctl: job \"%s\" %s\n", name, what);
+    return rc;
+}
+
 int mg_stop(const char *name, const char *run_dir, int64_t timeout_ms, bool now,
             bool quiet)
 {
@@ -117,7 +124,8 @@ int mg_stop(const char *name, const char *run_dir, int64_t timeout_ms, bool now,
 
     if (mg_job_open(name, run_dir, &j) != EXIT_OK)
         return EXIT_FAILED;
-    if (!j.held) {
+    if (!j.held || !strcmp(mg_job_state(&j), "stopped") ||
+        !strcmp(mg_job_state(&j), "failed")) {
         fprintf(stderr, "streamctl: job \"%s\" is not running (%s)\n", name,
                 j.state ? mg_job_state(&j) : "no such job");
         mg_job_close(&j);
@@ -138,20 +146,19 @@ int mg_stop(const char *name, const char *run_dir, int64_t timeout_ms, bool now,
     cJSON_Delete(r);
     while (rc < 0) {
         const char *st = mg_job_state(&j);
-        if (!strcmp(st, "stopped") || !strcmp(st, "failed"))
+        bool ended = !strcmp(st, "stopped") || !strcmp(st, "failed");
+        /* Done when the process is gone too: the name is then free for
+         * the next start (state.json says stopped a moment before). */
+        bool gone = !mg_lock_held(j.p.job_dir) && !mg_pid_alive(j.pid);
+        if (ended && gone)
             rc = stop_result(&j, name, quiet);
-        else if (!mg_pid_alive(j.pid))
-            rc = (fprintf(stderr,
-                          "streamctl: job \"%s\" ended without saying it "
-                          "stopped\n",
-                          name),
-                  EXIT_FAILED);
+        else if (gone)
+            rc = say(name, "ended without saying it stopped", EXIT_FAILED);
         else if (mg_now_ms() > deadline)
-            rc = (fprintf(stderr,
-                          "streamctl: job \"%s\" is still stopping after "
-                          "--timeout; it goes on stopping\n",
-                          name),
-                  EXIT_TIMEOUT);
+            rc = say(name,
+                     "is still stopping after --timeout; it goes on "
+                     "stopping",
+                     EXIT_TIMEOUT);
         mg_job_close(&j);
         if (rc < 0) {
             mg_sleep_ms(50);
