@@ -20,6 +20,10 @@ __all__ = ["Env", "Ncat", "TestFailure", "check", "free_port", "log",
            "wait_until", "main"]
 
 
+SANITIZER_MARKS = ("ERROR: AddressSanitizer", "runtime error:",
+                   "WARNING: ThreadSanitizer", "ERROR: LeakSanitizer")
+
+
 class Env:
     """A temporary run directory and state home, and the jobs started."""
 
@@ -38,6 +42,13 @@ class Env:
         return self
 
     def __exit__(self, *exc):
+        bad = []
+        for name in self.names():
+            # A detached job's sanitizer reports land in its log only.
+            text = self.log_text(name)
+            for mark in SANITIZER_MARKS:
+                if mark in text:
+                    bad.append("%s: %s" % (name, text[text.index(mark):][:2000]))
         for name in self.names():
             pid = self.pid(name)
             if pid:
@@ -46,6 +57,8 @@ class Env:
                 except OSError:
                     pass
         self.tmp.cleanup()
+        if bad and exc[0] is None:
+            raise TestFailure("sanitizer report in a job's log: %s" % bad[0])
 
     def names(self):
         try:
