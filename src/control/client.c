@@ -17,7 +17,7 @@ static sl_status errf(char *errbuf, size_t errlen, sl_status st,
                       const char *what, const char *path, int err)
 {
     if (errbuf && errlen)
-        snprintf(errbuf, errlen, "%s %s: %s", what, path, strerror(err));
+        snprintf(errbuf, errlen, "%s %s: %s", what, path, SL__STRERROR(err));
     return st;
 }
 

@@ -136,7 +136,7 @@ static void write_state_locked(sl__control *c, const sl__context_end *end)
                                    len + 1) != SL_OK)
             sl_context_log(c->ctx, SL_LOG_WARN,
                            "control: cannot write %s/state.json: %s",
-                           c->paths.job_dir, strerror(errno));
+                           c->paths.job_dir, SL__STRERROR(errno));
         cJSON_free(text);
     }
     cJSON_Delete(o);
@@ -151,7 +151,7 @@ static sl_status take_name(sl__control *c)
     snprintf(path, sizeof path, "%s/lock", c->paths.job_dir);
     fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0)
-        return fail(c, SL_EIO, "cannot open %s: %s", path, strerror(errno));
+        return fail(c, SL_EIO, "cannot open %s: %s", path, SL__STRERROR(errno));
     if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
         int err = errno;
         FILE *f;
@@ -168,7 +168,7 @@ static sl_status take_name(sl__control *c)
                         "a job of this name is already running (pid %s; "
                         "run folder %s)",
                         *pid ? pid : "?", c->paths.job_dir);
-        return fail(c, SL_EIO, "cannot lock %s: %s", path, strerror(err));
+        return fail(c, SL_EIO, "cannot lock %s: %s", path, SL__STRERROR(err));
     }
     c->lock_fd = fd;
     return SL_OK;
@@ -184,7 +184,7 @@ static sl_status make_folders(sl__control *c)
     /* mkdir's mode passes through the umask, and the folder may be old */
     if (chmod(c->paths.job_dir, 0700) != 0)
         return fail(c, SL_EIO, "cannot chmod %s: %s", c->paths.job_dir,
-                    strerror(errno));
+                    SL__STRERROR(errno));
     return SL_OK;
 }
 
@@ -196,7 +196,7 @@ static sl_status write_pid_and_job(sl__control *c, const char *job_json)
     int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
     if (sl__control_write_file(c->paths.job_dir, "pid", pid, (size_t)n))
         return fail(c, SL_EIO, "cannot write %s/pid: %s", c->paths.job_dir,
-                    strerror(errno));
+                    SL__STRERROR(errno));
     if (!job_json) {
         char path[SL_CONTROL_PATH_MAX + 16];
         snprintf(path, sizeof path, "%s/job.json", c->paths.job_dir);
@@ -211,7 +211,7 @@ static sl_status write_pid_and_job(sl__control *c, const char *job_json)
     sl_free(copy);
     if (st)
         return fail(c, SL_EIO, "cannot write %s/job.json: %s", c->paths.job_dir,
-                    strerror(errno));
+                    SL__STRERROR(errno));
     return SL_OK;
 }
 
@@ -229,7 +229,7 @@ static sl_status open_socket(sl__control *c)
     fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return fail(c, SL_EIO, "cannot make the control socket: %s",
-                    strerror(errno));
+                    SL__STRERROR(errno));
     /* fchmod does not apply to a socket's path: bind then chmod, inside a
      * folder only its owner can enter */
     if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 ||
@@ -237,7 +237,7 @@ static sl_status open_socket(sl__control *c)
         int err = errno;
         close(fd);
         return fail(c, SL_EIO, "cannot serve the control socket %s: %s",
-                    c->paths.socket, strerror(err));
+                    c->paths.socket, SL__STRERROR(err));
     }
     c->listen_fd = fd;
     return SL_OK;
@@ -432,7 +432,9 @@ static void client_read(client *cl)
 
 static void client_write(client *cl)
 {
-    ssize_t n = write(cl->fd, cl->out.data + cl->sent, cl->out.len - cl->sent);
+    /* MSG_NOSIGNAL: a client gone before its reply must not SIGPIPE the job */
+    ssize_t n = send(cl->fd, cl->out.data + cl->sent, cl->out.len - cl->sent,
+                     MSG_NOSIGNAL);
     if (n < 0 && (errno == EAGAIN || errno == EINTR))
         return;
     if (n <= 0) {

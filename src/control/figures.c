@@ -154,7 +154,7 @@ sl_status sl__control_progress_open(sl__control *c)
                                     "job \"%s\": cannot open the progress "
                                     "log %s: %s",
                                     c->name, c->paths.progress_log,
-                                    strerror(errno));
+                                    SL__STRERROR(errno));
     c->progress_log_bytes =
         fstat(fileno(c->progress_log), &st) == 0 ? (int64_t)st.st_size : 0;
     return SL_OK;
@@ -170,14 +170,14 @@ static void rotate_locked(sl__control *c)
     if (rename(c->paths.progress_log, old) != 0)
         sl_context_log(c->ctx, SL_LOG_WARN,
                        "control: cannot rotate the progress log %s: %s",
-                       c->paths.progress_log, strerror(errno));
+                       c->paths.progress_log, SL__STRERROR(errno));
     c->progress_log = fopen(c->paths.progress_log, "ae");
     c->progress_log_bytes = 0;
     if (!c->progress_log)
         sl_context_log(c->ctx, SL_LOG_WARN,
                        "control: cannot reopen the progress log %s: %s; no "
                        "further entries are written",
-                       c->paths.progress_log, strerror(errno));
+                       c->paths.progress_log, SL__STRERROR(errno));
 }
 
 static void log_entry_locked(sl__control *c, const char *json, size_t len)
@@ -196,7 +196,7 @@ static void log_entry_locked(sl__control *c, const char *json, size_t len)
         sl_context_log(c->ctx, SL_LOG_WARN,
                        "control: cannot write the progress log %s: %s; no "
                        "further entries are written",
-                       c->paths.progress_log, strerror(errno));
+                       c->paths.progress_log, SL__STRERROR(errno));
         fclose(c->progress_log);
         c->progress_log = NULL;
         return;

@@ -154,11 +154,11 @@ sl_status sl__control_mkdirs(const char *path, mode_t mode, char *errbuf,
         *p = '\0';
         if (mkdir(buf, 0700) != 0 && errno != EEXIST)
             return errf(errbuf, errlen, SL_EIO, "cannot create %s: %s", buf,
-                        strerror(errno));
+                        SL__STRERROR(errno));
         *p = '/';
     }
     if (mkdir(buf, mode) != 0 && errno != EEXIST)
         return errf(errbuf, errlen, SL_EIO, "cannot create %s: %s", buf,
-                    strerror(errno));
+                    SL__STRERROR(errno));
     return SL_OK;
 }
