@@ -39,6 +39,20 @@ def unreachable():
         check(env.state("lost")["state"] == "failed", "%r" % env.state("lost"))
 
 
+def still_starting():
+    """--wait runs out while the socket source has not connected: exit 1,
+    saying so and why, and the job goes on."""
+    with Env(STREAMCTL) as env:
+        path = env.job_file("late", socket_job("late", free_port()))
+        rc, out, err = env.sc("start", path, "--wait", "1s")
+        check(rc == 1 and 'job "late"' in err and "still starting" in err,
+              "start %d %r %r" % (rc, out, err))
+        st = env.status("late")
+        check(st["state"] == "starting", "status %r" % st)
+        rc, out, err = env.sc("stop", "late", "--now")
+        check(rc in (0, 4), "stop %d %r" % (rc, err))
+
+
 def unwritable_checkpoint():
     port = free_port()
     with Env(STREAMCTL) as env, Ncat(port):
@@ -108,5 +122,6 @@ def restart():
 
 if __name__ == "__main__":
     main([("bad_file", bad_file), ("unreachable", unreachable),
+          ("still_starting", still_starting),
           ("unwritable_checkpoint", unwritable_checkpoint),
           ("killed", killed), ("restart", restart)])

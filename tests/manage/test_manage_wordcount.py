@@ -8,9 +8,12 @@ start of a running job's name (refused, the first unharmed)."""
 
 import json
 import os
+import signal
+import subprocess
 import sys
+import time
 
-from mglib import Env, Ncat, check, free_port, main, socket_job
+from mglib import Env, Ncat, check, free_port, main, socket_job, wait_until
 
 STREAMCTL = sys.argv[1]
 
@@ -80,8 +83,35 @@ def workshop():
                 if ln.startswith("|")]
         check(rows == [["Col1", "Col2"], ["a", "b"], ["c", "d"]],
               "query printed %r" % out)
+        rc, out, err = env.sc("status")
+        head, row = out.splitlines()[0].split(), out.splitlines()[1].split()
+        check(rc == 0 and head[:5] == ["NAME", "STATE", "PID", "UPTIME",
+                                       "BATCHES"] and head[-1] ==
+              "LAST_ERROR" and row[:2] == ["shop", "running"],
+              "status table %r" % out)
+        follow(env, nc)
         rc, out, err = env.sc("stop", "shop")
         check(rc == 0, "stop %d %r" % (rc, err))
+
+
+def follow(env, nc):
+    """logs -f prints what the log gains, and ends at SIGINT with 0."""
+    p = subprocess.Popen([env.streamctl, "--run-dir", env.run_dir, "logs",
+                          "shop", "-f", "-n", "0"], env=env.env,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        time.sleep(0.5)
+        nc.send(b"followed,line\n")
+        wait_until(lambda: "followed" in env.log_text("shop"), 20,
+                   "the line in the log")
+        time.sleep(0.6)  # logs -f reads every 200 ms
+        p.send_signal(signal.SIGINT)
+        out, err = p.communicate(timeout=10)
+        check(p.returncode == 0 and b"followed" in out,
+              "logs -f: %d %r %r" % (p.returncode, out[-500:], err))
+    finally:
+        if p.poll() is None:
+            p.kill()
 
 
 def twice():
