@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 
 from mglib import check, main
 
@@ -60,6 +61,19 @@ def main_help():
           "completion %d" % rc)
     for cmd in COMMANDS:
         check(cmd in out, "completion lacks %s" % cmd)
+    with tempfile.TemporaryDirectory(prefix="sl_compl_") as tmp:
+        for name in ("jobA", "jobB", "other"):
+            os.mkdir(os.path.join(tmp, name))
+        script = out + ('COMP_WORDS=(streamctl --run-dir %s stop j); '
+                        'COMP_CWORD=4; _streamctl; echo "${COMPREPLY[@]}"; '
+                        'COMP_WORDS=(streamctl stop --); COMP_CWORD=2; '
+                        '_streamctl; echo "${COMPREPLY[@]}"' % tmp)
+        p = subprocess.run(["bash", "-c", script], capture_output=True,
+                           text=True, timeout=30)
+        lines = p.stdout.splitlines()
+        check(p.returncode == 0 and lines[0].split() == ["jobA", "jobB"] and
+              set(lines[1].split()) >= {"--timeout", "--now"},
+              "completion gave %r %r" % (p.stdout, p.stderr))
 
 
 if __name__ == "__main__":
