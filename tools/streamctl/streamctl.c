@@ -6,6 +6,8 @@
  * checkpoint directory (include/sluice/checkpoint.h).
  * The job-file work itself is libsluice's (include/sluice/job.h).
  */
+#include "cli.h"
+#include "manage.h"
 #include "sql_cmd.h"
 
 #include <sluice/sluice.h>
@@ -19,15 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-/* Exit statuses, as `streamctl --help` and docs/streamctl.md list them. */
-enum {
-    EXIT_OK = 0,
-    EXIT_FAILED = 1,  /* the job failed while running or could not start */
-    EXIT_USAGE = 2,   /* bad command line */
-    EXIT_INVALID = 3, /* the job file is unreadable or invalid */
-    EXIT_LEFT = 4     /* stopped with input left unprocessed */
-};
 
 static void usage_main(FILE *f)
 {
@@ -53,6 +46,10 @@ static void usage_main(FILE *f)
         "                          run one SQL query over CSV, JSON-lines or\n"
         "                          text files and print its rows\n"
         "  help [COMMAND]          show this help, or a command's\n"
+        "\n",
+        f);
+    streamctl_usage_manage_list(f);
+    fputs(
         "\n"
         "options:\n"
         "  -h, --help              show this help (after a command: its help)\n"
@@ -64,7 +61,8 @@ static void usage_main(FILE *f)
         "  2  bad command line\n"
         "  3  a job file is unreadable or invalid (problems on stderr)\n"
         "  4  the job stopped with input left unprocessed (a graceful stop\n"
-        "     ran past stop.graceful_timeout, or cut a file read short)\n",
+        "     ran past stop.graceful_timeout, or cut a file read short)\n"
+        "  5  stop: --timeout ran out and the job is still stopping\n",
         f);
 }
 
@@ -192,7 +190,8 @@ static void usage_checkpoint(FILE *f)
           f);
 }
 
-static int usage_error(void (*usage)(FILE *), const char *fmt, const char *arg)
+int streamctl_usage_error(void (*usage)(FILE *), const char *fmt,
+                          const char *arg)
 {
     fputs("streamctl: ", stderr);
     fprintf(stderr, fmt, arg);
@@ -201,15 +200,9 @@ static int usage_error(void (*usage)(FILE *), const char *fmt, const char *arg)
     return EXIT_USAGE;
 }
 
-/* --set PATH=VALUE overrides, in the order given. */
-typedef struct job_sets {
-    const char **v;
-    size_t n;
-} job_sets;
-
 /* Load path with the overrides; print its problems and return NULL when
  * it is not valid (*oom set when loading ran out of memory). */
-static sl_job *load_valid(const char *path, const job_sets *sets, bool *oom)
+sl_job *streamctl_load_valid(const char *path, const job_sets *sets, bool *oom)
 {
     sl_job *job = sl_job_load_with_overrides(path, sets->v, sets->n);
     size_t i, n;
@@ -234,8 +227,8 @@ static sl_job *load_valid(const char *path, const job_sets *sets, bool *oom)
  * status they call for: EXIT_OK (warnings alone), problem_rc, or
  * EXIT_FAILED when out of memory.
  */
-static int check_env(const char *path, sl_job *job, unsigned flags,
-                     int problem_rc)
+int streamctl_check_env(const char *path, sl_job *job, unsigned flags,
+                        int problem_rc)
 {
     size_t i, n;
 
@@ -270,7 +263,8 @@ static int file_args(int argc, char **argv, int from, void (*usage)(FILE *),
         if (!strcmp(argv[i], "--")) {
             for (i++; i < argc; i++) {
                 if (n == max) {
-                    usage_error(usage, "unexpected argument '%s'", argv[i]);
+                    streamctl_usage_error(usage, "unexpected argument '%s'",
+                                          argv[i]);
                     return -1;
                 }
                 files[n++] = argv[i];
@@ -278,17 +272,17 @@ static int file_args(int argc, char **argv, int from, void (*usage)(FILE *),
             break;
         }
         if (argv[i][0] == '-' && argv[i][1]) {
-            usage_error(usage, "unknown option '%s'", argv[i]);
+            streamctl_usage_error(usage, "unknown option '%s'", argv[i]);
             return -1;
         }
         if (n == max) {
-            usage_error(usage, "unexpected argument '%s'", argv[i]);
+            streamctl_usage_error(usage, "unexpected argument '%s'", argv[i]);
             return -1;
         }
         files[n++] = argv[i];
     }
     if (n == 0) {
-        usage_error(usage, "%s", "a job file is required");
+        streamctl_usage_error(usage, "%s", "a job file is required");
         return -1;
     }
     return n;
@@ -297,8 +291,8 @@ static int file_args(int argc, char **argv, int from, void (*usage)(FILE *),
 /* Take every "--set PATH=VALUE" out of argv (into sets, which the
  * caller frees), checking its syntax; the rest stays in order. -1 after a
  * usage error. */
-static int take_sets(int *argc, char **argv, void (*usage)(FILE *),
-                     job_sets *sets)
+int streamctl_take_sets(int *argc, char **argv, void (*usage)(FILE *),
+                        job_sets *sets)
 {
     char err[512];
     int i, n = 2;
@@ -312,14 +306,14 @@ static int take_sets(int *argc, char **argv, void (*usage)(FILE *),
             continue;
         }
         if (i + 1 == *argc) {
-            usage_error(usage, "%s", "--set needs PATH=VALUE");
+            streamctl_usage_error(usage, "%s", "--set needs PATH=VALUE");
             return -1;
         }
         switch (sl_job_check_set(argv[++i], err, sizeof err)) {
         case SL_OK:
             break;
         case SL_EINVAL:
-            usage_error(usage, "%s", err);
+            streamctl_usage_error(usage, "%s", err);
             return -1;
         default:
             fputs("streamctl: out of memory\n", stderr);
@@ -371,7 +365,8 @@ static int take_checkpoint_arg(int *argc, char **argv, const char **dir)
         if (strcmp(argv[i], "--checkpoint") != 0)
             continue;
         if (i + 1 >= *argc || !*argv[i + 1]) {
-            usage_error(usage_validate, "%s", "--checkpoint needs a directory");
+            streamctl_usage_error(usage_validate, "%s",
+                                  "--checkpoint needs a directory");
             return -1;
         }
         *dir = argv[i + 1];
@@ -397,7 +392,7 @@ static int cmd_validate(int argc, char **argv)
         return EXIT_FAILED;
     }
     if (take_checkpoint_arg(&argc, argv, &ckdir) < 0 ||
-        take_sets(&argc, argv, usage_validate, &sets) < 0 ||
+        streamctl_take_sets(&argc, argv, usage_validate, &sets) < 0 ||
         (n = file_args(argc, argv, 2, usage_validate, files, argc, &no_env)) <
             0) {
         free(files);
@@ -407,8 +402,9 @@ static int cmd_validate(int argc, char **argv)
     for (i = 0; i < n; i++) {
         bool oom;
         int frc = EXIT_INVALID;
-        if ((job = load_valid(files[i], &sets, &oom))) {
-            frc = no_env ? EXIT_OK : check_env(files[i], job, 0, EXIT_INVALID);
+        if ((job = streamctl_load_valid(files[i], &sets, &oom))) {
+            frc = no_env ? EXIT_OK
+                         : streamctl_check_env(files[i], job, 0, EXIT_INVALID);
             if (frc == EXIT_OK && !no_env && !ckdir)
                 frc = check_build(files[i], job);
             if (frc == EXIT_OK && ckdir)
@@ -549,10 +545,11 @@ static int cmd_conf(int argc, char **argv)
             return EXIT_OK;
         }
         if (strcmp(argv[i], "--markdown") != 0)
-            return usage_error(usage_conf,
-                               argv[i][0] == '-' ? "unknown option '%s'"
-                                                 : "unexpected argument '%s'",
-                               argv[i]);
+            return streamctl_usage_error(usage_conf,
+                                         argv[i][0] == '-'
+                                             ? "unknown option '%s'"
+                                             : "unexpected argument '%s'",
+                                         argv[i]);
         md = true;
     }
     conf_print(md);
@@ -571,8 +568,8 @@ static int cmd_checkpoint_inspect(const char *dir, const char *format)
     if (format && !strcmp(format, "json"))
         fmt = SL_CHECKPOINT_JSON;
     else if (format && strcmp(format, "table") != 0)
-        return usage_error(usage_checkpoint,
-                           "unknown format '%s' (table or json)", format);
+        return streamctl_usage_error(
+            usage_checkpoint, "unknown format '%s' (table or json)", format);
     st = sl_checkpoint_inspect(dir, fmt, &out, &problems, err, sizeof err);
     if (st != SL_OK) {
         fprintf(stderr, "streamctl: %s\n", err);
@@ -593,9 +590,11 @@ static int cmd_checkpoint_rollback(const char *dir, const char *to)
     errno = 0;
     batch = to ? strtoll(to, &end, 10) : -1;
     if (!to)
-        return usage_error(usage_checkpoint, "%s", "--to BATCH is required");
+        return streamctl_usage_error(usage_checkpoint, "%s",
+                                     "--to BATCH is required");
     if (errno || end == to || *end || batch < 0)
-        return usage_error(usage_checkpoint, "bad batch number '%s'", to);
+        return streamctl_usage_error(usage_checkpoint, "bad batch number '%s'",
+                                     to);
     if (sl_checkpoint_rollback(dir, batch, err, sizeof err) != SL_OK) {
         fprintf(stderr, "streamctl: %s\n", err);
         return EXIT_FAILED;
@@ -618,30 +617,35 @@ static int cmd_checkpoint(int argc, char **argv)
         }
         if (!strcmp(a, "--format") || !strcmp(a, "--to")) {
             if (i + 1 == argc)
-                return usage_error(usage_checkpoint, "%s needs a value", a);
+                return streamctl_usage_error(usage_checkpoint,
+                                             "%s needs a value", a);
             *(!strcmp(a, "--to") ? &to : &format) = argv[++i];
         } else if (a[0] == '-' && a[1]) {
-            return usage_error(usage_checkpoint, "unknown option '%s'", a);
+            return streamctl_usage_error(usage_checkpoint,
+                                         "unknown option '%s'", a);
         } else if (!what || !dir) {
             *(!what ? &what : &dir) = a;
         } else {
-            return usage_error(usage_checkpoint, "unexpected argument '%s'", a);
+            return streamctl_usage_error(usage_checkpoint,
+                                         "unexpected argument '%s'", a);
         }
     }
     if (!what || (strcmp(what, "inspect") && strcmp(what, "rollback")))
-        return usage_error(usage_checkpoint, "%s",
-                           what ? "unknown checkpoint command (inspect or "
-                                  "rollback)"
-                                : "inspect or rollback is required");
+        return streamctl_usage_error(
+            usage_checkpoint, "%s",
+            what ? "unknown checkpoint command (inspect or "
+                   "rollback)"
+                 : "inspect or rollback is required");
     if (!dir)
-        return usage_error(usage_checkpoint, "%s",
-                           "a checkpoint directory is required");
+        return streamctl_usage_error(usage_checkpoint, "%s",
+                                     "a checkpoint directory is required");
     if (!strcmp(what, "inspect"))
-        return to ? usage_error(usage_checkpoint, "%s", "--to is for rollback")
+        return to ? streamctl_usage_error(usage_checkpoint, "%s",
+                                          "--to is for rollback")
                   : cmd_checkpoint_inspect(dir, format);
-    return format
-               ? usage_error(usage_checkpoint, "%s", "--format is for inspect")
-               : cmd_checkpoint_rollback(dir, to);
+    return format ? streamctl_usage_error(usage_checkpoint, "%s",
+                                          "--format is for inspect")
+                  : cmd_checkpoint_rollback(dir, to);
 }
 
 /*
@@ -757,7 +761,7 @@ static int take_progress(int *argc, char **argv, const char **path)
             continue;
         }
         if (i + 1 == *argc) {
-            usage_error(usage_run, "%s", "--progress needs a file");
+            streamctl_usage_error(usage_run, "%s", "--progress needs a file");
             return -1;
         }
         *path = argv[++i];
@@ -785,20 +789,67 @@ static int open_progress(sl_context *ctx, progress_file *p)
     return EXIT_OK;
 }
 
+/* Attach the control plane when ctl is set (streamctl start's child). */
+static int attach_control(sl_context *ctx, const char *file,
+                          const sl_control_options *ctl)
+{
+    if (!ctl || sl_control_attach(ctx, ctl) == SL_OK)
+        return EXIT_OK;
+    fprintf(stderr, "streamctl: %s: cannot manage the job: %s\n", file,
+            sl_context_errmsg(ctx));
+    return EXIT_FAILED;
+}
+
+/* Build, start and run the loaded job until it ends; run's exit status. */
+static int run_built(const char *file, sl_job *job, const sigset_t *sigs,
+                     const sl_control_options *ctl, progress_file *progress)
+{
+    sl_context *ctx;
+    sl_status st;
+
+    if ((st = sl_job_build(job, &ctx)) != SL_OK) {
+        fprintf(stderr, "streamctl: %s: cannot build the job: %s\n", file,
+                sl_job_errmsg(job));
+        return EXIT_FAILED;
+    }
+    if (open_progress(ctx, progress) != EXIT_OK ||
+        attach_control(ctx, file, ctl) != EXIT_OK)
+        return EXIT_FAILED;
+    if ((st = sl_context_start(ctx)) == SL_OK)
+        st = run_until_signal(ctx, sigs);
+    report_bad(ctx, sl_job_name(job));
+    if (st != SL_OK) {
+        const char *msg = sl_context_errmsg(ctx);
+        /* The context's message starts with its status's name: print
+         * the status once. */
+        fprintf(stderr, "streamctl: job \"%s\" failed: %s\n", sl_job_name(job),
+                msg && *msg ? msg : sl_strerror(st));
+        return EXIT_FAILED;
+    }
+    return report_left(ctx, sl_job_name(job));
+}
+
+int streamctl_run_job(const char *file, sl_job *job, const sigset_t *sigs,
+                      const sl_control_options *ctl)
+{
+    progress_file progress = {NULL, NULL, false};
+    int rc = run_built(file, job, sigs, ctl, &progress);
+    fflush(stdout);
+    return rc;
+}
+
 static int cmd_run(int argc, char **argv)
 {
     const char *file;
     job_sets sets = {NULL, 0};
     progress_file progress = {NULL, NULL, false};
-    sl_context *ctx;
     sigset_t sigs;
     bool oom;
-    sl_status st;
     sl_job *job;
     int rc = EXIT_FAILED;
 
     if (take_progress(&argc, argv, &progress.path) < 0 ||
-        take_sets(&argc, argv, usage_run, &sets) < 0 ||
+        streamctl_take_sets(&argc, argv, usage_run, &sets) < 0 ||
         file_args(argc, argv, 2, usage_run, &file, 1, NULL) < 0) {
         free(sets.v);
         return EXIT_USAGE;
@@ -813,35 +864,16 @@ static int cmd_run(int argc, char **argv)
     sigaddset(&sigs, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 
-    job = load_valid(file, &sets, &oom);
+    job = streamctl_load_valid(file, &sets, &oom);
     free(sets.v); /* the job keeps nothing of it */
     if (!job)
         return oom ? EXIT_FAILED : EXIT_INVALID;
     /* What validate would warn of, and what is certain to fail at start
      * (a missing directory), before anything runs: exit 1, the job could
      * not be started. */
-    if (check_env(file, job, SL_JOB_ENV_AT_START, EXIT_FAILED) != EXIT_OK)
-        goto out;
-    if ((st = sl_job_build(job, &ctx)) != SL_OK) {
-        fprintf(stderr, "streamctl: %s: cannot build the job: %s\n", file,
-                sl_job_errmsg(job));
-        goto out;
-    }
-    if (open_progress(ctx, &progress) != EXIT_OK)
-        goto out;
-    if ((st = sl_context_start(ctx)) == SL_OK)
-        st = run_until_signal(ctx, &sigs);
-    report_bad(ctx, sl_job_name(job));
-    if (st != SL_OK) {
-        const char *msg = sl_context_errmsg(ctx);
-        /* The context's message starts with its status's name: print
-         * the status once. */
-        fprintf(stderr, "streamctl: job \"%s\" failed: %s\n", sl_job_name(job),
-                msg && *msg ? msg : sl_strerror(st));
-        goto out;
-    }
-    rc = report_left(ctx, sl_job_name(job));
-out:
+    if (streamctl_check_env(file, job, SL_JOB_ENV_AT_START, EXIT_FAILED) ==
+        EXIT_OK)
+        rc = run_built(file, job, &sigs, NULL, &progress);
     fflush(stdout);
     sl_job_free(job);
     if (progress.failed && rc == EXIT_OK)
@@ -856,10 +888,15 @@ out:
 
 int main(int argc, char **argv)
 {
-    const char *cmd = argc > 1 ? argv[1] : NULL;
+    const char *cmd, *run_dir = NULL;
+    int rc;
+
+    if (streamctl_take_run_dir(&argc, argv, &run_dir) < 0)
+        return EXIT_USAGE;
+    cmd = argc > 1 ? argv[1] : NULL;
 
     if (!cmd)
-        return usage_error(usage_main, "%s", "a command is required");
+        return streamctl_usage_error(usage_main, "%s", "a command is required");
     if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help")) {
         usage_main(stdout);
         return EXIT_OK;
@@ -872,7 +909,8 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "help")) {
         const char *what = argc > 2 ? argv[2] : NULL;
         if (argc > 3)
-            return usage_error(usage_main, "unexpected argument '%s'", argv[3]);
+            return streamctl_usage_error(usage_main, "unexpected argument '%s'",
+                                         argv[3]);
         if (!what)
             usage_main(stdout);
         else if (!strcmp(what, "run"))
@@ -885,8 +923,9 @@ int main(int argc, char **argv)
             usage_checkpoint(stdout);
         else if (!strcmp(what, "sql"))
             streamctl_usage_sql(stdout);
-        else
-            return usage_error(usage_main, "unknown command '%s'", what);
+        else if (!streamctl_manage_usage(what, stdout))
+            return streamctl_usage_error(usage_main, "unknown command '%s'",
+                                         what);
         return EXIT_OK;
     }
     if (!strcmp(cmd, "run"))
@@ -899,7 +938,9 @@ int main(int argc, char **argv)
         return cmd_checkpoint(argc, argv);
     if (!strcmp(cmd, "sql"))
         return streamctl_cmd_sql(argc, argv);
+    if ((rc = streamctl_manage(argc, argv, run_dir)) >= 0)
+        return rc;
     if (cmd[0] == '-')
-        return usage_error(usage_main, "unknown option '%s'", cmd);
-    return usage_error(usage_main, "unknown command '%s'", cmd);
+        return streamctl_usage_error(usage_main, "unknown option '%s'", cmd);
+    return streamctl_usage_error(usage_main, "unknown command '%s'", cmd);
 }
