@@ -282,6 +282,10 @@ SL_EXPORT void sl_conf_free(sl_conf *conf);
 
 /**
  * @brief Set property name from text, validating name, type and range.
+ * A name starting with "kafka." that is not in the property table is a
+ * client library's property (librdkafka's, without the prefix): kept as
+ * given, in the order set, and validated by that library when a
+ * connector uses it (sl_conf_passthrough_at).
  * @returns SL_OK, SL_ECONF (unknown name or bad value; errbuf says which),
  * SL_ENOMEM. errbuf may be NULL.
  */
@@ -302,6 +306,15 @@ SL_EXPORT sl_status sl_conf_get_int(const sl_conf *conf, const char *name,
                                     int64_t *out);
 SL_EXPORT sl_status sl_conf_get_bool(const sl_conf *conf, const char *name,
                                      bool *out);
+
+/**
+ * @brief The i-th pass-through property set on conf (0-based, in the
+ * order first set; see sl_conf_set): *name with its prefix ("kafka.
+ * bootstrap.servers") and *value, both borrowed.
+ * @returns false past the last.
+ */
+SL_EXPORT bool sl_conf_passthrough_at(const sl_conf *conf, size_t i,
+                                      const char **name, const char **value);
 
 /**
  * @brief Row i of the property table (0-based), or NULL past the end; used

@@ -326,7 +326,14 @@ static const sl__conf_row sl__conf_rows[] = {
 struct sl_conf {
     char *text[SL__CONF_NROWS];
     int64_t num[SL__CONF_NROWS];
+    /* pass-through properties (a client library's), in the order set */
+    char **pass_name, **pass_value;
+    size_t npass;
 };
+
+/* Prefixes of properties that belong to a client library: kept as given
+ * and checked by that library (librdkafka's for "kafka."). */
+static const char *const pass_prefixes[] = {"kafka.", NULL};
 
 /* ------------------------------------------------------------- parsing */
 
@@ -537,7 +544,59 @@ sl_conf *sl_conf_new(void)
         conf->text[i] = NULL;
         conf->num[i] = sl__conf_default_num(i);
     }
+    conf->pass_name = conf->pass_value = NULL;
+    conf->npass = 0;
     return conf;
+}
+
+static bool is_passthrough(const char *name)
+{
+    size_t i;
+    for (i = 0; pass_prefixes[i]; i++)
+        if (!strncmp(name, pass_prefixes[i], strlen(pass_prefixes[i])) &&
+            name[strlen(pass_prefixes[i])])
+            return true;
+    return false;
+}
+
+/* Set or replace pass-through property name. SL_ENOMEM. */
+static sl_status pass_set(sl_conf *conf, const char *name, const char *value)
+{
+    char *v = sl__strdup(value), *n = NULL, **names, **values;
+    size_t i;
+    if (!v)
+        return SL_ENOMEM;
+    for (i = 0; i < conf->npass; i++)
+        if (!strcmp(conf->pass_name[i], name)) {
+            sl_free(conf->pass_value[i]);
+            conf->pass_value[i] = v;
+            return SL_OK;
+        }
+    names = sl_realloc(conf->pass_name, (conf->npass + 1) * sizeof *names);
+    if (names)
+        conf->pass_name = names;
+    values = sl_realloc(conf->pass_value, (conf->npass + 1) * sizeof *values);
+    if (values)
+        conf->pass_value = values;
+    if (!names || !values || !(n = sl__strdup(name))) {
+        sl_free(v);
+        return SL_ENOMEM;
+    }
+    conf->pass_name[conf->npass] = n;
+    conf->pass_value[conf->npass++] = v;
+    return SL_OK;
+}
+
+bool sl_conf_passthrough_at(const sl_conf *conf, size_t i, const char **name,
+                            const char **value)
+{
+    if (!conf || i >= conf->npass)
+        return false;
+    if (name)
+        *name = conf->pass_name[i];
+    if (value)
+        *value = conf->pass_value[i];
+    return true;
 }
 
 sl_conf *sl_conf_dup(const sl_conf *conf)
@@ -553,10 +612,15 @@ sl_conf *sl_conf_dup(const sl_conf *conf)
     memcpy(dup->num, conf->num, sizeof dup->num);
     for (i = 0; i < SL__CONF_NROWS; i++)
         dup->text[i] = NULL;
+    dup->pass_name = dup->pass_value = NULL;
+    dup->npass = 0;
     for (i = 0; i < SL__CONF_NROWS; i++) {
         if (conf->text[i] && !(dup->text[i] = sl__strdup(conf->text[i])))
             goto free_dup;
     }
+    for (i = 0; i < conf->npass; i++)
+        if (pass_set(dup, conf->pass_name[i], conf->pass_value[i]))
+            goto free_dup;
     return dup;
 
 free_dup:
@@ -572,6 +636,12 @@ void sl_conf_free(sl_conf *conf)
         return;
     for (i = 0; i < SL__CONF_NROWS; i++)
         sl_free(conf->text[i]);
+    for (i = 0; i < conf->npass; i++) {
+        sl_free(conf->pass_name[i]);
+        sl_free(conf->pass_value[i]);
+    }
+    sl_free(conf->pass_name);
+    sl_free(conf->pass_value);
     sl_free(conf);
 }
 
@@ -591,6 +661,11 @@ sl_status sl_conf_set(sl_conf *conf, const char *name, const char *value,
         return sl__errbuf(errbuf, errlen, SL_EINVAL,
                           "sl_conf_set: conf, name and value are required");
     i = sl__conf_find(name);
+    if (i == SL__CONF_NROWS && is_passthrough(name))
+        return pass_set(conf, name, value) == SL_OK
+                   ? SL_OK
+                   : sl__errbuf(errbuf, errlen, SL_ENOMEM,
+                                "%s: out of memory storing the value", name);
     if (i == SL__CONF_NROWS)
         return sl__errbuf(errbuf, errlen, SL_ECONF, "unknown property '%s'",
                           name);
@@ -614,8 +689,12 @@ const char *sl_conf_get(const sl_conf *conf, const char *name)
     if (!conf || !name)
         return NULL;
     i = sl__conf_find(name);
-    if (i == SL__CONF_NROWS)
+    if (i == SL__CONF_NROWS) {
+        for (i = 0; i < conf->npass; i++)
+            if (!strcmp(conf->pass_name[i], name))
+                return conf->pass_value[i];
         return NULL;
+    }
     return conf->text[i] ? conf->text[i] : sl__conf_rows[i].prop.default_value;
 }
 

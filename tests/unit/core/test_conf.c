@@ -480,6 +480,35 @@ static void test_alloc_failures(void)
     SL_CHECK_OK(sl_set_allocator(NULL));
 }
 
+/* "kafka." names outside the table pass through, in the order first
+ * set, replaced in place, copied by dup; the bare prefix and look-alike
+ * prefixes stay unknown. */
+static void test_passthrough(void)
+{
+    sl_conf *c = sl_conf_new(), *d;
+    const char *name, *value;
+    char err[256];
+    SL_CHECK_OK(
+        sl_conf_set(c, "kafka.bootstrap.servers", "h:1", err, sizeof err));
+    SL_CHECK_OK(sl_conf_set(c, "kafka.sasl.password", "pw", err, sizeof err));
+    SL_CHECK_OK(
+        sl_conf_set(c, "kafka.bootstrap.servers", "h:2", err, sizeof err));
+    SL_CHECK_INT(sl_conf_set(c, "kafka.", "x", err, sizeof err), SL_ECONF);
+    SL_CHECK_INT(sl_conf_set(c, "kafkax.y", "x", err, sizeof err), SL_ECONF);
+    SL_CHECK_STR(sl_conf_get(c, "kafka.bootstrap.servers"), "h:2");
+    SL_CHECK(sl_conf_passthrough_at(c, 0, &name, &value));
+    SL_CHECK_STR(name, "kafka.bootstrap.servers");
+    SL_CHECK_STR(value, "h:2");
+    SL_CHECK(sl_conf_passthrough_at(c, 1, &name, &value));
+    SL_CHECK_STR(name, "kafka.sasl.password");
+    SL_CHECK(!sl_conf_passthrough_at(c, 2, &name, &value));
+    d = sl_conf_dup(c);
+    sl_conf_free(c);
+    SL_CHECK(sl_conf_passthrough_at(d, 1, &name, &value));
+    SL_CHECK_STR(value, "pw");
+    sl_conf_free(d);
+}
+
 const char *SL_SUITE = "core/conf";
 const sl_test_case SL_TESTS[] = {
     {"table_covers_list", test_table_covers_list},
@@ -494,5 +523,6 @@ const sl_test_case SL_TESTS[] = {
     {"zipf_s", test_zipf_s},
     {"small_errbuf", test_small_errbuf},
     {"alloc_failures", test_alloc_failures},
+    {"passthrough", test_passthrough},
     {NULL, NULL},
 };
