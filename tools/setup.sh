@@ -12,6 +12,7 @@ packages=(
     libpcre2-dev                        # SQL regular expressions (docs/sql.md)
     libcunit1-dev                       # unit tests
     ncat kcat mawk python3              # integration tests (python3 drives them)
+    python3-kafka                       # an independent Kafka client in tests
     clang clang-format libclang-rt-14-dev # fuzzing, sanitizers, formatting
 )
 

@@ -8,6 +8,7 @@
  */
 #include "cli.h"
 #include "manage.h"
+#include "kafka_mock.h"
 #include "sql_cmd.h"
 
 #include <sluice/sluice.h>
@@ -45,6 +46,9 @@ static void usage_main(FILE *f)
         "      [--max-rows N] QUERY\n"
         "                          run one SQL query over CSV, JSON-lines or\n"
         "                          text files and print its rows\n"
+        "  kafka-mock [--brokers N] [--topic NAME:PARTITIONS]...\n"
+        "                          run a mock Kafka cluster on 127.0.0.1\n"
+        "                          for the examples and tests\n"
         "  help [COMMAND]          show this help, or a command's\n"
         "\n",
         f);
@@ -923,6 +927,8 @@ int main(int argc, char **argv)
             usage_checkpoint(stdout);
         else if (!strcmp(what, "sql"))
             streamctl_usage_sql(stdout);
+        else if (!strcmp(what, "kafka-mock"))
+            streamctl_usage_kafka_mock(stdout);
         else if (!streamctl_manage_usage(what, stdout))
             return streamctl_usage_error(usage_main, "unknown command '%s'",
                                          what);
@@ -938,6 +944,8 @@ int main(int argc, char **argv)
         return cmd_checkpoint(argc, argv);
     if (!strcmp(cmd, "sql"))
         return streamctl_cmd_sql(argc, argv);
+    if (!strcmp(cmd, "kafka-mock"))
+        return streamctl_cmd_kafka_mock(argc, argv);
     if ((rc = streamctl_manage(argc, argv, run_dir)) >= 0)
         return rc;
     if (cmd[0] == '-')
