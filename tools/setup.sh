@@ -8,6 +8,7 @@ packages=(
     build-essential cmake pkg-config    # toolchain
     libevent-dev                        # I/O loop (libevent_core)
     librdkafka-dev libcjson-dev         # Kafka connector, JSON
+    liblz4-dev libsasl2-dev             # librdkafka's own, for static links
     libzstd-dev zlib1g-dev              # checkpoints, compressed input
     libpcre2-dev                        # SQL regular expressions (docs/sql.md)
     libcunit1-dev                       # unit tests
