@@ -70,6 +70,25 @@ bool mg_lock_held(const char *job_dir)
     return held;
 }
 
+/* The job's lock, read as its process's life: a process killed with
+ * SIGKILL is a zombie (its leader thread) before its other threads have
+ * let go of the lock, so when the recorded pid is dead while the lock is
+ * held, give the dying process up to a second to release it. A lock still
+ * held after that belongs to someone else (a new start of the name). */
+static bool job_lock_held(const char *job_dir, long pid)
+{
+    struct timespec pause = {0, 10 * 1000 * 1000};
+
+    for (int i = 0; i < 100; i++) {
+        if (!mg_lock_held(job_dir))
+            return false;
+        if (pid <= 0 || mg_pid_alive(pid))
+            return true;
+        nanosleep(&pause, NULL);
+    }
+    return true;
+}
+
 char *mg_read_file(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
@@ -178,7 +197,7 @@ int mg_job_open(const char *name, const char *run_dir, mg_job *j)
     st = state_str(j, "state");
     /* The lock says it best; a live pid of a job that never said it
      * ended also counts (the lock may not be taken yet). */
-    j->held = mg_lock_held(j->p.job_dir) ||
+    j->held = job_lock_held(j->p.job_dir, j->pid) ||
               (mg_pid_alive(j->pid) && st && strcmp(st, "stopped") &&
                strcmp(st, "failed"));
     j->stale = !j->held && st && strcmp(st, "stopped") && strcmp(st, "failed");
