@@ -103,6 +103,39 @@ SL_EXPORT sl_status sl_file_sink(sl_dstream *s, const char *name,
                                  const char *dir, const sl_conf *conf);
 
 /**
+ * @brief The Kafka sink (at-least-once): each batch's records of s are
+ * produced to topic by an idempotent librdkafka producer
+ * (enable.idempotence=true, required), in partition order, and the
+ * batch is done only when every record is acknowledged; a record that
+ * fails (the broker's reason, after librdkafka's retries within
+ * message.timeout.ms, default here 30 s) fails the batch and so the job.
+ * A batch a restart runs again is produced again: every record carries
+ * the headers sluice.job (conf "kafka_sink.job"), sluice.sink (the
+ * sink's name), sluice.batch (the batch id) and sluice.seq (its index
+ * in the batch's records, from 0), as decimal text, so (job, sink,
+ * batch, seq) names a record across runs and a consumer drops repeats.
+ * Key and value: rows of a stream with a schema give their columns
+ * `key` (if any) and `value`, strings and binary as they are, other
+ * types as their text (CAST AS STRING); rows without a `value` column
+ * are the value as a JSON object. A (key, value) pair gives both; any
+ * other record is the value, with no key. Strings and binary go as
+ * their bytes, null as a null key or value, anything else as JSON.
+ * @param name the sink's name (NULL: the default, as sl_dstream_add_sink).
+ * @param topic the topic (Kafka's rule: 1 to 249 of a-z A-Z 0-9 . _ -).
+ * @param conf borrowed: "kafka.bootstrap.servers" (required) and any
+ * other librdkafka producer property as "kafka.NAME" (checked by
+ * librdkafka, named in its errors, secrets never shown);
+ * "kafka_sink.job" (default empty).
+ * @returns SL_OK; SL_EINVAL (a bad topic), SL_ECONF (a property
+ * librdkafka refuses, no bootstrap.servers, enable.idempotence other
+ * than true), SL_ESTATE after start, SL_ENOMEM; the reason in
+ * sl_context_errmsg. The producer is made when the job starts.
+ * @remark No transactions (docs/programming-guide.md, "Kafka sink").
+ */
+SL_EXPORT sl_status sl_kafka_sink(sl_dstream *s, const char *name,
+                                  const char *topic, const sl_conf *conf);
+
+/**
  * @brief The memory sink: each batch's rows of s go into the in-memory
  * table `table` of s's context, which sl_context_sql (sql.h) queries from
  * any thread (Spark's `writeStream.format("memory").queryName(table)`).

@@ -286,6 +286,10 @@ static const sl__conf_row sl__conf_rows[] = {
             "Rows a memory table keeps (0 = no limit): beyond them the "
             "oldest rows are dropped, logged and counted "
             "(sl_context_memory_table_stats)."),
+    SL__ROW("kafka_sink.job", SL_CONF_STRING, "", 0, 0, NULL,
+            "The Kafka sink's sluice.job header on every record (a job "
+            "file's sinks send the job's name): with sluice.sink, "
+            "sluice.batch and sluice.seq it names a record across replays."),
     SL__ROW("query.timeout", SL_CONF_DURATION, "30s", 1, 24 * SL__HOUR, NULL,
             "Longest an ad-hoc query over memory tables (sl_context_sql) "
             "may run; then its tasks are interrupted and it fails "

@@ -326,6 +326,8 @@ struct job_sink {
     const char *format; /* file: "format" (a file_sink.format value) */
     char *table;        /* memory: "table" */
     int64_t max_rows;   /* memory: "max_rows" (0: no limit) */
+    char *topic;        /* kafka: "topic" */
+    const cJSON *kafka; /* kafka: "kafka", its properties (checked) */
 };
 
 /* A static table of "tables" (for SQL streams' joins), read at build. */

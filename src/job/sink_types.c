@@ -5,6 +5,7 @@
  * to code; the engine never knows it.
  */
 #include "job/parse_int.h"
+#include "kafka/kafka.h"
 
 #include <sluice/sink.h>
 #include <sluice/source.h>
@@ -164,12 +165,115 @@ static sl_status memory_build(sl_job *job, job_sink *k, sl_dstream *from)
     return st;
 }
 
+/* -------------------------------------------------------------- kafka */
+
+/* A librdkafka property's JSON value as text (strings, numbers and
+ * booleans, as librdkafka's properties are), or NULL after a problem. */
+static const char *kafka_prop_text(sl_job *job, const cJSON *p,
+                                   const char *path)
+{
+    if (cJSON_IsString(p))
+        return p->valuestring;
+    if (cJSON_IsBool(p))
+        return cJSON_IsTrue(p) ? "true" : "false";
+    if (cJSON_IsNumber(p)) {
+        if (p->valuedouble == (double)(long long)p->valuedouble)
+            return sl__job_printf(job, "%lld", (long long)p->valuedouble);
+        return sl__job_printf(job, "%.17g", p->valuedouble);
+    }
+    sl__job_wrong_type(job, p, path, "a string, a number or a boolean");
+    return NULL;
+}
+
+/* "kafka": every property checked by librdkafka, at its own path. */
+static void kafka_read_props(sl_job *job, job_sink *k, const cJSON *f,
+                             const char *path)
+{
+    const cJSON *p;
+    bool servers = false;
+    char why[512];
+    if (!cJSON_IsObject(f)) {
+        sl__job_wrong_type(job, f, path, "an object");
+        return;
+    }
+    sl__job_check_fields(job, f, path, NULL); /* duplicates */
+    cJSON_ArrayForEach(p, f)
+    {
+        const char *at = sl__job_path_field(job, path, p->string);
+        const char *text = kafka_prop_text(job, p, at);
+        if (!strcmp(p->string, "bootstrap.servers") ||
+            !strcmp(p->string, "metadata.broker.list"))
+            servers = true;
+        if (text && !sl__kafka_sink_prop_ok(p->string, text, why, sizeof why))
+            sl__job_problem(job, p, at, "%s", why);
+    }
+    if (!servers)
+        sl__job_problem(job, f,
+                        sl__job_path_field(job, path, "bootstrap.servers"),
+                        "missing required property (the brokers, "
+                        "\"HOST:PORT,...\")");
+    k->kafka = f;
+}
+
+static void kafka_read(sl_job *job, job_sink *k, const cJSON *j)
+{
+    const char *path = sl__job_path_field(job, k->path, "topic");
+    const cJSON *f;
+    const char *s;
+    if ((f = sl__job_field(job, j, k->path, "topic", true)) &&
+        (s = sl__job_read_string(job, f, path))) {
+        if (!sl__kafka_topic_valid(s))
+            sl__job_problem(job, f, path,
+                            "%s is not a Kafka topic name (1 to 249 of the "
+                            "characters a-z A-Z 0-9 . _ -)",
+                            sl__job_quoted(job, s));
+        else
+            k->topic = sl__job_strdup(job, s);
+    }
+    if ((f = sl__job_field(job, j, k->path, "kafka", true)))
+        kafka_read_props(job, k, f, sl__job_path_field(job, k->path, "kafka"));
+}
+
+/* The Kafka sink (connectors/kafka/kafka_sink.c): the properties as
+ * kafka.* pass-through, the job's name as its sluice.job header. */
+static sl_status kafka_build(sl_job *job, job_sink *k, sl_dstream *from)
+{
+    char err[512];
+    const cJSON *p;
+    sl_conf *conf = sl_conf_new();
+    sl_status st;
+    if (!conf)
+        return SL_ENOMEM;
+    st = sl_conf_set(conf, "kafka_sink.job", sl_job_name(job), err, sizeof err);
+    cJSON_ArrayForEach(p, k->kafka)
+    {
+        const char *text;
+        char *name;
+        if (st != SL_OK)
+            break;
+        text = kafka_prop_text(job, p, k->path);
+        name = sl__job_printf(job, "kafka.%s", p->string);
+        if (!text || !name) {
+            st = SL_ENOMEM;
+            break;
+        }
+        st = sl_conf_set(conf, name, text, err, sizeof err);
+    }
+    if (st == SL_OK)
+        st = sl_kafka_sink(from, k->name, k->topic, conf);
+    else
+        sl_context_set_error(job->ctx, st, "%s", err);
+    sl_conf_free(conf);
+    return st;
+}
+
 /* ----------------------------------------------------------- registry */
 
 static const char *const console_fields[] = {"format", "num", NULL};
 static const char *const save_fields[] = {"prefix", "suffix", NULL};
 static const char *const file_fields[] = {"path", "format", NULL};
 static const char *const memory_fields[] = {"table", "max_rows", NULL};
+static const char *const kafka_fields[] = {"topic", "kafka", NULL};
 
 static const sink_def sinks[] = {
     {JOB_TYPE_VERSION, "console", console_fields, console_read, NULL,
@@ -180,6 +284,7 @@ static const sink_def sinks[] = {
      file_build},
     {JOB_TYPE_VERSION, "memory", memory_fields, memory_read, NULL,
      memory_build},
+    {JOB_TYPE_VERSION, "kafka", kafka_fields, kafka_read, NULL, kafka_build},
 };
 
 #define NSINKS (sizeof sinks / sizeof sinks[0])
