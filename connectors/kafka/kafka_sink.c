@@ -192,21 +192,21 @@ static sl_status delivery_failed(ksink *k, rd_kafka_resp_err_t err,
 {
     char fatal[512];
     if (rd_kafka_fatal_error(k->rk, fatal, sizeof fatal))
-        return sl_context_set_error(
-            k->ctx, SL_EIO, "kafka sink %s: topic %s: the producer failed: %s",
-            k->name, k->topic, fatal);
+        return sl_context_set_error(k->ctx, SL_EIO,
+                                    "topic %s: the producer failed: %s",
+                                    k->topic, fatal);
     if (err == RD_KAFKA_RESP_ERR__MSG_TIMED_OUT ||
         err == RD_KAFKA_RESP_ERR__TRANSPORT)
         return sl_context_set_error(
             k->ctx, SL_EIO,
-            "kafka sink %s: topic %s: %s: %s (%s) after retrying for up to "
+            "topic %s: %s: %s (%s) after retrying for up to "
             "message.timeout.ms=%" PRId64 " (is bootstrap.servers %s "
             "reachable?)",
-            k->name, k->topic, what, rd_kafka_err2str(err),
-            rd_kafka_err2name(err), k->timeout_ms, k->bootstrap);
-    return sl_context_set_error(
-        k->ctx, SL_EIO, "kafka sink %s: topic %s: %s: %s (%s)", k->name,
-        k->topic, what, rd_kafka_err2str(err), rd_kafka_err2name(err));
+            k->topic, what, rd_kafka_err2str(err), rd_kafka_err2name(err),
+            k->timeout_ms, k->bootstrap);
+    return sl_context_set_error(k->ctx, SL_EIO, "topic %s: %s: %s (%s)",
+                                k->topic, what, rd_kafka_err2str(err),
+                                rd_kafka_err2name(err));
 }
 
 /* Wait until every record produced is acknowledged or failed, at most
@@ -263,9 +263,9 @@ static sl_status ksink_write(void *state, int64_t batch, int64_t time_ms,
     if ((pending = k->produced - k->acked) > 0)
         return sl_context_set_error(
             k->ctx, SL_ETIMEDOUT,
-            "kafka sink %s: topic %s: %" PRId64 " of %zu records not "
+            "topic %s: %" PRId64 " of %zu records not "
             "acknowledged within message.timeout.ms=%" PRId64 " + 5 s",
-            k->name, k->topic, pending, n, k->timeout_ms);
+            k->topic, pending, n, k->timeout_ms);
     k->rows_batch = batch;
     k->rows = (int64_t)n;
     return SL_OK;
@@ -282,9 +282,7 @@ static sl_status ksink_open(void *state, const char *name)
         return SL_OK;
     if (!(k->rk = rd_kafka_new(RD_KAFKA_PRODUCER, k->rc, err, sizeof err)))
         return sl_context_set_error(k->ctx, SL_ECONF,
-                                    "kafka sink %s: cannot make the producer: "
-                                    "%s",
-                                    name, err);
+                                    "cannot make the Kafka producer: %s", err);
     k->rc = NULL; /* the producer's now */
     return SL_OK;
 }
