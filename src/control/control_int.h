@@ -22,7 +22,7 @@
 
 struct event_base;
 struct event;
-struct evhttp;
+struct sl__http;
 
 /* The job's phase as status and state.json name it. */
 typedef enum sl__phase {
@@ -118,7 +118,7 @@ typedef struct sl__control {
     int wake_fd;
     struct event *accept_ev;
     struct event *tick_ev;  /* phase watch: running, receivers */
-    struct evhttp *http;    /* the UI, when asked for */
+    struct sl__http *http;  /* the UI, when asked for (http.c) */
     struct client *clients; /* control socket connections (control.c) */
     pthread_t thread;
     bool thread_started;

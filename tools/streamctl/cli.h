@@ -50,4 +50,9 @@ int streamctl_check_env(const char *path, sl_job *job, unsigned flags,
 int streamctl_run_job(const char *file, sl_job *job, const sigset_t *sigs,
                       const sl_control_options *ctl);
 
+/* --ui [BIND:]PORT: bind (n bytes; "" when not given: the job's or
+ * 127.0.0.1) and port 1-65535; BIND may be an IPv6 address in brackets.
+ * false when arg is not of that shape. */
+bool streamctl_parse_ui(const char *arg, char *bind, size_t n, int *port);
+
 #endif

@@ -17,12 +17,13 @@
 
 /* What start was asked to do. */
 typedef struct start_args {
-    const char *file; /* JOB.json, or NULL with exec */
-    const char *exec; /* the C program, or NULL */
-    const char *name; /* --name */
-    int64_t wait_ms;  /* --wait */
-    int ui_port;      /* --ui, 0: none */
-    char **prog_argv; /* the program's argv (exec), NULL-ended */
+    const char *file;  /* JOB.json, or NULL with exec */
+    const char *exec;  /* the C program, or NULL */
+    const char *name;  /* --name */
+    int64_t wait_ms;   /* --wait */
+    int ui_port;       /* --ui, 0: none */
+    char ui_bind[256]; /* --ui's BIND, "" when not given */
+    char **prog_argv;  /* the program's argv (exec), NULL-ended */
     job_sets sets;
 } start_args;
 
@@ -41,7 +42,6 @@ static int opt_value(int argc, char **argv, int *i, const char **out)
 static int parse_start(int argc, char **argv, start_args *a)
 {
     const char *wait = "30s", *ui = NULL;
-    char *end;
     int i;
 
     for (i = 2; i < argc; i++) {
@@ -75,14 +75,13 @@ static int parse_start(int argc, char **argv, start_args *a)
     if (!mg_duration(wait, &a->wait_ms))
         return streamctl_usage_error(mg_usage_start, "bad --wait '%s'", wait),
                -1;
-    if (ui) {
-        long port = strtol(ui, &end, 10);
-        if (*end || end == ui || port < 0 || port > 65535)
-            return streamctl_usage_error(mg_usage_start, "bad --ui port '%s'",
-                                         ui),
-                   -1;
-        a->ui_port = (int)port;
-    }
+    if (ui &&
+        !streamctl_parse_ui(ui, a->ui_bind, sizeof a->ui_bind, &a->ui_port))
+        return streamctl_usage_error(mg_usage_start,
+                                     "bad --ui '%s' (want [BIND:]PORT, PORT "
+                                     "1-65535)",
+                                     ui),
+               -1;
     if (!a->exec == !a->file)
         return streamctl_usage_error(mg_usage_start, "%s",
                                      a->exec ? "--exec takes no job file"
@@ -157,6 +156,8 @@ static void child_job(const start_args *a, const mg_job *j, sl_job *job,
     opts.job_json = text;
     if (a->ui_port)
         opts.ui_port = a->ui_port;
+    if (a->ui_bind[0])
+        opts.ui_bind = a->ui_bind;
     rc = streamctl_run_job(a->file, job, sigs, &opts);
     fflush(NULL);
     _exit(rc);
@@ -178,6 +179,8 @@ static void child_exec(const start_args *a, const mg_job *j, const char *name,
     snprintf(port, sizeof port, "%d", a->ui_port);
     if (a->ui_port)
         setenv("SLUICE_UI_PORT", port, 1);
+    if (a->ui_bind[0])
+        setenv("SLUICE_UI_BIND", a->ui_bind, 1);
     while (a->prog_argv && a->prog_argv[n])
         n++;
     av = malloc((size_t)(n + 2) * sizeof *av);

@@ -8,6 +8,7 @@
  */
 #include "cli.h"
 #include "manage.h"
+#include "manage_int.h" /* mg_read_file */
 #include "kafka_mock.h"
 #include "sql_cmd.h"
 
@@ -88,8 +89,8 @@ static void usage_main(FILE *f)
 
 static void usage_run(FILE *f)
 {
-    fputs("usage: streamctl run [--progress FILE] [--set PATH=VALUE]... "
-          "JOB.json\n"
+    fputs("usage: streamctl run [--progress FILE] [--ui [BIND:]PORT]\n"
+          "                     [--set PATH=VALUE]... JOB.json\n"
           "\n"
           "Build the job described by JOB.json and run it in the foreground.\n"
           "Output sinks write to stdout (console) or to files\n"
@@ -109,6 +110,11 @@ static void usage_run(FILE *f)
           "--progress FILE appends each batch's progress entry (one JSON\n"
           "object: rows, phase durations, sources, sinks, state) to FILE as\n"
           "one line, flushed after each batch.\n"
+          "\n"
+          "--ui [BIND:]PORT serves the web UI (docs/ui.md) on BIND (by\n"
+          "default 127.0.0.1) and PORT, as the job file's \"ui\" object\n"
+          "does; either one also makes the job managed for its run, as\n"
+          "start does (status, query and stop work on it by its name).\n"
           "\n" SET_HELP "\n"
           "exit status: 0 stopped cleanly; 1 the job failed; 2 bad command\n"
           "line; 3 the job file is unreadable or invalid; 4 the job stopped\n"
@@ -752,23 +758,48 @@ static void on_progress(const char *json, size_t len, void *user)
     }
 }
 
-/* Take "--progress FILE" out of argv (into *path); the rest stays in
- * order for file_args. -1 after a usage error. */
-static int take_progress(int *argc, char **argv, const char **path)
+bool streamctl_parse_ui(const char *arg, char *bind, size_t n, int *port)
+{
+    const char *colon = strrchr(arg, ':'), *digits = colon ? colon + 1 : arg;
+    size_t blen = colon ? (size_t)(colon - arg) : 0;
+    char *end;
+    long p = strtol(digits, &end, 10);
+    if (!*digits || *end || p < 1 || p > 65535 || (colon && !blen) || blen >= n)
+        return false;
+    if (blen >= 2 && arg[0] == '[' && arg[blen - 1] == ']') {
+        arg++; /* [::1]:8080 */
+        blen -= 2;
+    } else if (memchr(arg, ':', blen)) {
+        return false; /* an IPv6 address needs its brackets */
+    }
+    memcpy(bind, arg, blen);
+    bind[blen] = '\0';
+    *port = (int)p;
+    return true;
+}
+
+/* Take "--progress FILE" and "--ui [BIND:]PORT" out of argv (into *path
+ * and *ui); the rest stays in order for file_args. -1 after a usage
+ * error. */
+static int take_progress(int *argc, char **argv, const char **path,
+                         const char **ui)
 {
     int i, n = 2;
     for (i = 2; i < *argc; i++) {
         if (!strcmp(argv[i], "--"))
             break;
-        if (strcmp(argv[i], "--progress")) {
+        if (strcmp(argv[i], "--progress") && strcmp(argv[i], "--ui")) {
             argv[n++] = argv[i];
             continue;
         }
         if (i + 1 == *argc) {
-            streamctl_usage_error(usage_run, "%s", "--progress needs a file");
+            streamctl_usage_error(usage_run, "%s needs a value", argv[i]);
             return -1;
         }
-        *path = argv[++i];
+        if (!strcmp(argv[i], "--ui"))
+            *ui = argv[++i];
+        else
+            *path = argv[++i];
     }
     while (i < *argc)
         argv[n++] = argv[i++];
@@ -842,9 +873,39 @@ int streamctl_run_job(const char *file, sl_job *job, const sigset_t *sigs,
     return rc;
 }
 
+/* run's control options when --ui or the job file's "ui" asks for the
+ * web UI (which lives in the control plane): NULL when neither does.
+ * -1 in *rc after a usage error. */
+static const sl_control_options *run_control(const sl_job *job, const char *ui,
+                                             char *bind, size_t n,
+                                             sl_control_options *o, int *rc)
+{
+    int port = 0;
+    *rc = EXIT_OK;
+    if (ui && !streamctl_parse_ui(ui, bind, n, &port)) {
+        *rc = streamctl_usage_error(usage_run,
+                                    "bad --ui '%s' (want "
+                                    "[BIND:]PORT, PORT 1-65535)",
+                                    ui);
+        return NULL;
+    }
+    memset(o, 0, sizeof *o);
+    sl_job_control_options(job, o);
+    if (port) {
+        o->ui_port = port;
+        if (*bind)
+            o->ui_bind = bind;
+    }
+    return o->ui_port > 0 ? o : NULL;
+}
+
 static int cmd_run(int argc, char **argv)
 {
-    const char *file;
+    const char *file, *ui = NULL;
+    const sl_control_options *ctl;
+    sl_control_options opts;
+    char bind[256];
+    char *text = NULL;
     job_sets sets = {NULL, 0};
     progress_file progress = {NULL, NULL, false};
     sigset_t sigs;
@@ -852,7 +913,7 @@ static int cmd_run(int argc, char **argv)
     sl_job *job;
     int rc = EXIT_FAILED;
 
-    if (take_progress(&argc, argv, &progress.path) < 0 ||
+    if (take_progress(&argc, argv, &progress.path, &ui) < 0 ||
         streamctl_take_sets(&argc, argv, usage_run, &sets) < 0 ||
         file_args(argc, argv, 2, usage_run, &file, 1, NULL) < 0) {
         free(sets.v);
@@ -872,14 +933,23 @@ static int cmd_run(int argc, char **argv)
     free(sets.v); /* the job keeps nothing of it */
     if (!job)
         return oom ? EXIT_FAILED : EXIT_INVALID;
+    ctl = run_control(job, ui, bind, sizeof bind, &opts, &rc);
+    if (rc != EXIT_OK) {
+        sl_job_free(job);
+        return rc;
+    }
+    if (ctl)
+        opts.job_json = text = mg_read_file(file, NULL);
+    rc = EXIT_FAILED;
     /* What validate would warn of, and what is certain to fail at start
      * (a missing directory), before anything runs: exit 1, the job could
      * not be started. */
     if (streamctl_check_env(file, job, SL_JOB_ENV_AT_START, EXIT_FAILED) ==
         EXIT_OK)
-        rc = run_built(file, job, &sigs, NULL, &progress);
+        rc = run_built(file, job, &sigs, ctl, &progress);
     fflush(stdout);
     sl_job_free(job);
+    free(text);
     if (progress.failed && rc == EXIT_OK)
         rc = EXIT_FAILED; /* asked for, not all written: said above */
     if (progress.f && fclose(progress.f) != 0 && rc == EXIT_OK) {
