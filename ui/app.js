@@ -54,7 +54,7 @@ function chart(canvas, values, unit) {
   for (let i = 0; i <= 2; i++) {
     const y = pad / 2 + (h - pad) * i / 2;
     ctx.beginPath(); ctx.moveTo(pad, y); ctx.lineTo(w - 4, y); ctx.stroke();
-    ctx.fillText(fmt(max * (2 - i) / 2, 0), 2, y + 4);
+    ctx.fillText(fmt(max * (2 - i) / 2, max < 10 ? 1 : 0), 2, y + 4);
   }
   if (!values.length) return;
   const x = i => pad + (w - pad - 6) * (values.length === 1 ? 1 : i / (values.length - 1));

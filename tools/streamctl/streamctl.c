@@ -899,7 +899,8 @@ static const sl_control_options *run_control(const sl_job *job, const char *ui,
     return o->ui_port > 0 ? o : NULL;
 }
 
-static int cmd_run(int argc, char **argv)
+/* run_dir: --run-dir, for a job that --ui or its "ui" makes managed. */
+static int cmd_run(int argc, char **argv, const char *run_dir)
 {
     const char *file, *ui = NULL;
     const sl_control_options *ctl;
@@ -938,8 +939,10 @@ static int cmd_run(int argc, char **argv)
         sl_job_free(job);
         return rc;
     }
-    if (ctl)
+    if (ctl) {
+        opts.run_dir = run_dir;
         opts.job_json = text = mg_read_file(file, NULL);
+    }
     rc = EXIT_FAILED;
     /* What validate would warn of, and what is certain to fail at start
      * (a missing directory), before anything runs: exit 1, the job could
@@ -1005,7 +1008,7 @@ int main(int argc, char **argv)
         return EXIT_OK;
     }
     if (!strcmp(cmd, "run"))
-        return cmd_run(argc, argv);
+        return cmd_run(argc, argv, run_dir);
     if (!strcmp(cmd, "validate"))
         return cmd_validate(argc, argv);
     if (!strcmp(cmd, "conf"))
