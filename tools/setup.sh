@@ -6,7 +6,7 @@ set -euo pipefail
 
 packages=(
     build-essential cmake pkg-config    # toolchain
-    libevent-dev                        # I/O loop (libevent_core)
+    libevent-dev                        # I/O loop, web UI (libevent_extra)
     librdkafka-dev libcjson-dev         # Kafka connector, JSON
     liblz4-dev libsasl2-dev             # librdkafka's own, for static links
     libzstd-dev zlib1g-dev              # checkpoints, compressed input
@@ -14,6 +14,9 @@ packages=(
     libcunit1-dev                       # unit tests
     ncat kcat mawk python3              # integration tests (python3 drives them)
     python3-kafka                       # an independent Kafka client in tests
+    prometheus                          # promtool checks /metrics in tests
+    chromium chromium-driver python3-selenium # the web UI's browser test
+    util-linux                          # setpriv: the other-user socket test
     clang clang-format libclang-rt-14-dev # fuzzing, sanitizers, formatting
 )
 
