@@ -132,6 +132,22 @@ typedef struct sl_file_stats {
 /** @brief Counters of the directory source behind s. */
 SL_EXPORT sl_status sl_file_stream_stats(sl_dstream *s, sl_file_stats *out);
 
+/**
+ * @brief The Kafka source (Spark's Kafka source, a planned source over
+ * librdkafka): each batch takes, per partition, the records after the
+ * last batch's up to the partition's end, at most
+ * kafka.source.max_records_per_partition, read on the workers; with a
+ * checkpoint the ranges are recorded before the batch runs and re-read on
+ * replay (exactly-once input). topics is a comma-separated list (NULL or
+ * "": kafka.source.topics, or kafka.source.pattern); conf (borrowed; NULL
+ * = the context's) supplies the kafka.source.* options and any librdkafka
+ * property as kafka.NAME (kafka.bootstrap.servers is required).
+ * docs/programming-guide.md, "Kafka".
+ * @returns the stream, or NULL with the reason in sl_context_errmsg().
+ */
+SL_EXPORT sl_dstream *sl_kafka_stream(sl_context *ctx, const char *topics,
+                                      const sl_conf *conf);
+
 #ifdef __cplusplus
 }
 #endif

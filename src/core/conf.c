@@ -277,6 +277,43 @@ static const sl__conf_row sl__conf_rows[] = {
     SL__ROW("file.create_if_missing", SL_CONF_BOOL, "false", 0, 0, NULL,
             "Create the watched directory (mkdir -p, mode 0755) at start "
             "when it is missing; off: a missing directory fails the start."),
+    SL__ROW("kafka.source.topics", SL_CONF_STRING, "", 0, 0, NULL,
+            "Topics the Kafka source reads, comma-separated (the topics "
+            "argument of sl_kafka_stream when that is NULL); excludes "
+            "kafka.source.pattern."),
+    SL__ROW("kafka.source.pattern", SL_CONF_STRING, "", 0, 0, NULL,
+            "A POSIX extended regular expression: the Kafka source reads "
+            "every topic whose whole name matches, topics created while it "
+            "runs included (Spark's subscribePattern)."),
+    SL__ROW("kafka.source.starting_offsets", SL_CONF_STRING, "latest", 0, 0,
+            NULL,
+            "Where the Kafka source starts without a checkpoint: earliest, "
+            "latest, or JSON {\"topic\":{\"0\":42}} (-2 earliest, -1 "
+            "latest; partitions not named start at earliest)."),
+    SL__ROW("kafka.source.max_records_per_partition", SL_CONF_INT, "100000",
+            0, INT64_MAX / 2, NULL,
+            "Most records a batch takes from one partition (0 = no limit): "
+            "the rest waits for later batches (backpressure)."),
+    SL__ROW("kafka.source.records", SL_CONF_ENUM, "values", 0, 0,
+            "values|pairs|rows",
+            "What a Kafka record becomes: its value, a (key, value) pair, "
+            "or a row of Spark's columns key, value, topic, partition, "
+            "offset, timestamp."),
+    SL__ROW("kafka.source.fail_on_data_loss", SL_CONF_BOOL, "true", 0, 0,
+            NULL,
+            "Offsets the Kafka source still had to read but that retention "
+            "deleted fail the job; false: logged, counted, and reading "
+            "goes on from the earliest offset there is."),
+    SL__ROW("kafka.source.commit_offsets", SL_CONF_BOOL, "false", 0, 0, NULL,
+            "After each batch's commit, also commit its end offsets to the "
+            "consumer group kafka.group.id, for lag tools (sluice itself "
+            "reads its offsets from the checkpoint)."),
+    SL__ROW("kafka.source.timeout", SL_CONF_DURATION, "30s", 1,
+            24 * SL__HOUR, NULL,
+            "Longest the Kafka source waits for metadata, end offsets, or a "
+            "partition read that makes no progress; then it reports the "
+            "broker unreachable (plan: retried at the next batch; read: "
+            "the batch fails)."),
     SL__ROW("file_sink.format", SL_CONF_ENUM, "json", 0, 0, "json|csv|text",
             "Record format of the file sink's part files: json (one "
             "record per line as the console's json format), csv (tuples, "

@@ -342,7 +342,7 @@ static void check_trigger(sl_job *job)
                 sl__job_problem(job, src->json, src->path,
                                 "a %s source has no end: \"trigger\": "
                                 "\"available_now\" reads sources that do "
-                                "(queue, directory)",
+                                "(queue, directory, kafka)",
                                 endless[k]);
     }
 }

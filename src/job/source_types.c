@@ -8,6 +8,7 @@
 
 #include <sluice/connectors.h>
 
+#include <stdio.h>
 #include <string.h>
 
 /* ------------------------------------------------------------- fields */
@@ -69,6 +70,18 @@ static const source_field directory_fields[] = {
     {"split_bytes", "file.split_bytes"},
     {"max_decompressed_bytes", "file.max_decompressed_bytes"},
     {"create_if_missing", "file.create_if_missing"},
+    {NULL, NULL}};
+
+static const source_field kafka_fields[] = {
+    {"topics", NULL},
+    {"pattern", "kafka.source.pattern"},
+    {"starting_offsets", NULL},
+    {"max_records_per_partition", "kafka.source.max_records_per_partition"},
+    {"records", "kafka.source.records"},
+    {"fail_on_data_loss", "kafka.source.fail_on_data_loss"},
+    {"commit_offsets", "kafka.source.commit_offsets"},
+    {"timeout", "kafka.source.timeout"},
+    {"kafka", NULL},
     {NULL, NULL}};
 
 /* A required non-empty string field, in job memory; NULL after a problem. */
@@ -428,6 +441,196 @@ static elem_kind directory_elem(const job_source *src, const char **what)
     return ELEM_UNKNOWN;
 }
 
+/* -------------------------------------------------------------- kafka */
+
+/* "topics": an array of non-empty names into kafka.source.topics. */
+static void kafka_topics(sl_job *job, job_source *src, const cJSON *f)
+{
+    const char *path = sl__job_path_field(job, src->path, "topics");
+    const cJSON *it;
+    char *text = sl__job_strdup(job, "");
+    char err[256];
+    size_t i = 0;
+    sl_status rc;
+
+    if (!cJSON_IsArray(f)) {
+        sl__job_wrong_type(job, f, path, "an array of topic names");
+        return;
+    }
+    if (!cJSON_GetArraySize(f)) {
+        sl__job_problem(job, f, path, "names no topic");
+        return;
+    }
+    cJSON_ArrayForEach(it, f)
+    {
+        const char *p = sl__job_path_index(job, path, i++);
+        if (!cJSON_IsString(it)) {
+            sl__job_wrong_type(job, it, p, "a string");
+            return;
+        }
+        if (!*it->valuestring || strchr(it->valuestring, ',')) {
+            sl__job_problem(job, it, p,
+                            "a topic name must be non-empty and hold no ','");
+            return;
+        }
+        text = sl__job_printf(job, "%s%s%s", text ? text : "", i > 1 ? "," : "",
+                              it->valuestring);
+    }
+    if (!text)
+        return;
+    rc = sl_conf_set(src->conf, "kafka.source.topics", text, err, sizeof err);
+    if (rc == SL_ENOMEM)
+        job->oom = true;
+    else if (rc != SL_OK)
+        sl__job_problem(job, f, path, "%s", err);
+}
+
+/* "starting_offsets": "earliest", "latest" or {"topic": {"0": 42}}. */
+static void kafka_start(sl_job *job, job_source *src, const cJSON *f)
+{
+    const char *path = sl__job_path_field(job, src->path, "starting_offsets");
+    const cJSON *t, *p;
+    char *text;
+    sl_status rc;
+
+    if (cJSON_IsString(f)) {
+        if (strcmp(f->valuestring, "earliest") &&
+            strcmp(f->valuestring, "latest")) {
+            sl__job_problem(job, f, path,
+                            "want \"earliest\", \"latest\" or an object "
+                            "{\"topic\": {\"0\": 42}}, not \"%s\"",
+                            f->valuestring);
+            return;
+        }
+        text = sl__job_strdup(job, f->valuestring);
+    } else if (cJSON_IsObject(f)) {
+        for (t = f->child; t; t = t->next) {
+            const char *tp = sl__job_path_field(job, path, t->string);
+            if (!cJSON_IsObject(t)) {
+                sl__job_wrong_type(job, t, tp,
+                                   "an object of partitions and offsets");
+                return;
+            }
+            for (p = t->child; p; p = p->next) {
+                const char *s = p->string;
+                size_t k;
+                for (k = 0; s[k] >= '0' && s[k] <= '9'; k++)
+                    ;
+                if (!k || s[k] || !cJSON_IsNumber(p) || p->valuedouble < -2 ||
+                    p->valuedouble != (double)(int64_t)p->valuedouble) {
+                    sl__job_problem(job, p, sl__job_path_field(job, tp, s),
+                                    "want a partition number and an offset "
+                                    "(>= 0, or -2 earliest, -1 latest)");
+                    return;
+                }
+            }
+        }
+        {
+            char *printed = cJSON_PrintUnformatted(f);
+            text = printed ? sl__job_strdup(job, printed) : NULL;
+            cJSON_free(printed);
+        }
+    } else {
+        sl__job_wrong_type(job, f, path,
+                           "\"earliest\", \"latest\" or an object");
+        return;
+    }
+    if (!text) {
+        job->oom = true;
+        return;
+    }
+    rc = sl_conf_set(src->conf, "kafka.source.starting_offsets", text, NULL, 0);
+    if (rc != SL_OK)
+        job->oom = true;
+}
+
+/* "kafka": librdkafka's properties, each set as kafka.NAME (checked by
+ * librdkafka when the source is built, the property named). */
+static void kafka_props(sl_job *job, job_source *src, const cJSON *f)
+{
+    const char *path = sl__job_path_field(job, src->path, "kafka");
+    const cJSON *p;
+    char num[64], err[256];
+
+    if (!cJSON_IsObject(f)) {
+        sl__job_wrong_type(job, f, path, "an object of librdkafka properties");
+        return;
+    }
+    for (p = f->child; p; p = p->next) {
+        const char *pp = sl__job_path_field(job, path, p->string);
+        const char *v;
+        char *name;
+        sl_status rc;
+        if (cJSON_IsString(p)) {
+            v = p->valuestring;
+        } else if (cJSON_IsBool(p)) {
+            v = cJSON_IsTrue(p) ? "true" : "false";
+        } else if (cJSON_IsNumber(p) &&
+                   p->valuedouble == (double)(int64_t)p->valuedouble) {
+            snprintf(num, sizeof num, "%lld", (long long)p->valuedouble);
+            v = num;
+        } else {
+            sl__job_wrong_type(job, p, pp, "a string, a whole number or a "
+                                           "boolean");
+            continue;
+        }
+        if (!*p->string || !strncmp(p->string, "source.", 7)) {
+            sl__job_problem(job, p, pp,
+                            "not a librdkafka property (sluice's own options "
+                            "are fields of the source)");
+            continue;
+        }
+        if (!(name = sl__job_printf(job, "kafka.%s", p->string)))
+            return;
+        rc = sl_conf_set(src->conf, name, v, err, sizeof err);
+        if (rc == SL_ENOMEM)
+            job->oom = true;
+        else if (rc != SL_OK)
+            sl__job_problem(job, p, pp, "%s", err);
+    }
+}
+
+static void kafka_read(sl_job *job, job_source *src, const cJSON *j)
+{
+    const cJSON *f;
+    if ((f = cJSON_GetObjectItemCaseSensitive(j, "topics")))
+        kafka_topics(job, src, f);
+    if ((f = cJSON_GetObjectItemCaseSensitive(j, "starting_offsets")))
+        kafka_start(job, src, f);
+    if ((f = sl__job_field(job, j, src->path, "kafka", true)))
+        kafka_props(job, src, f);
+}
+
+/* Exactly one of topics and pattern. */
+static void kafka_check(sl_job *job, job_source *src, const cJSON *j)
+{
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(j, "topics");
+    const cJSON *p = cJSON_GetObjectItemCaseSensitive(j, "pattern");
+    if (t && p)
+        sl__job_problem(job, p, sl__job_path_field(job, src->path, "pattern"),
+                        "\"topics\" and \"pattern\" exclude each other");
+    else if (!t && !p)
+        sl__job_problem(job, j, src->path,
+                        "needs \"topics\" (an array) or \"pattern\"");
+}
+
+static sl_status kafka_build(sl_job *job, job_source *src)
+{
+    src->stream = sl_kafka_stream(job->ctx, NULL, src->conf);
+    return src->stream ? SL_OK : sl__job_ctx_fail(job, src->path);
+}
+
+/* The value alone (text), (key, value) pairs, or rows. */
+static elem_kind kafka_elem(const job_source *src, const char **what)
+{
+    const char *r = src->conf ? sl_conf_get(src->conf, "kafka.source.records")
+                              : "values";
+    if (!strcmp(r, "pairs"))
+        return ELEM_PAIR;
+    *what = !strcmp(r, "rows") ? "rows" : "record values (text)";
+    return ELEM_NOT_PAIR;
+}
+
 /* ----------------------------------------------------------- registry */
 
 static const source_def sources[] = {
@@ -441,6 +644,8 @@ static const source_def sources[] = {
      generator_build, lines_elem},
     {JOB_TYPE_VERSION, "directory", directory_fields, directory_read,
      directory_check, directory_check_env, directory_build, directory_elem},
+    {JOB_TYPE_VERSION, "kafka", kafka_fields, kafka_read, kafka_check, NULL,
+     kafka_build, kafka_elem},
 };
 
 #define NSOURCES (sizeof sources / sizeof sources[0])
