@@ -149,7 +149,7 @@ sl_status sl__koffs_parse(const char *json, sl__koffs *out, char *err,
     int i;
 
     sl__koffs_free(out);
-    if (!json || !(root = sl__json_parse(json, strlen(json), NULL, true)))
+    if (!json || !(root = sl__json_parse(json, strlen(json) + 1, NULL, true)))
         return sl__errbuf(err, errlen, SL_EPARSE, "not JSON");
     if (!cJSON_IsObject(root)) {
         cJSON_Delete(root);

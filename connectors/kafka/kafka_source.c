@@ -887,7 +887,7 @@ static sl_status parse_start(ksrc *ks, const char *s, char *err, size_t errlen)
         return SL_OK;
     }
     ks->start_mode = START_EXPLICIT;
-    if (!(ks->start_json = sl__json_parse(s, strlen(s), NULL, true)) ||
+    if (!(ks->start_json = sl__json_parse(s, strlen(s) + 1, NULL, true)) ||
         !cJSON_IsObject(ks->start_json))
         return sl__errbuf(err, errlen, SL_ECONF,
                           "kafka.source.starting_offsets: '%s' is neither "
