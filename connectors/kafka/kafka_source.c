@@ -9,6 +9,7 @@
 #include "kafka/kafka_int.h"
 #include "kafka/kafka_src_int.h"
 #include "core/core.h"
+#include "core/records.h"
 #include "rdd/rdd.h"
 #include "stream/stream_int.h"
 
@@ -59,8 +60,13 @@ typedef struct ksrc {
     int64_t max_per_part, timeout_ms;
     int records;
     bool fail_on_loss, commit_offsets, first_plan_done;
-    sl_schema *schema; /* records "rows" */
-    rd_kafka_t *meta;  /* job thread: metadata, end offsets, commits */
+    sl_schema *schema; /* records "rows", or kafka.source.schema */
+    /* kafka.source.format: values parsed as JSON or CSV (a schema: rows) */
+    bool parse;
+    sl__rec_options rec;
+    sl__dead_letters *dead; /* malformed values, or NULL */
+    int64_t malformed;
+    rd_kafka_t *meta; /* job thread: metadata, end offsets, commits */
     kpart *parts;
     size_t nparts, cap;
     kbatch *pending;
@@ -309,7 +315,7 @@ static sl_status bytes_of(sl_task *t, const void *p, size_t n, sl_value *out)
         *out = sl_null();
         return SL_OK;
     }
-    if (!(copy = n ? sl_task_alloc(t, n) : (void *)"")) 
+    if (!(copy = n ? sl_task_alloc(t, n) : (void *)""))
         return SL_ENOMEM;
     if (n)
         memcpy(copy, p, n);
@@ -355,7 +361,70 @@ static sl_status headers_of(sl_task *t, rd_kafka_message_t *m, sl_value *out)
     return SL_OK;
 }
 
-static sl_status emit(ksrc *ks, sl_task *t, rd_kafka_message_t *m,
+/* A value that kafka.source.format cannot read: counted, logged at the
+ * first and every 1000th, written to the dead-letter file; fails the task
+ * with parse_mode fail_fast. */
+static sl_status malformed(ksrc *ks, sl_task *t, const sl__rec_reader *rr,
+                           const rd_kafka_message_t *m, const char *topic,
+                           const char *why)
+{
+    long long n = ADD(ks->malformed, 1);
+    char where[300];
+    snprintf(where, sizeof where, "%s[%d] offset %lld", topic,
+             (int)m->partition, (long long)m->offset);
+    if (!rr->fail && (n == 1 || n % 1000 == 0))
+        sl_context_log(ks->ctx, SL_LOG_WARN,
+                       "%s: malformed record at %s, %s: %s; %lld malformed "
+                       "so far",
+                       ks->who, where, sl__rec_malformed_fate(rr), why, n);
+    if (ks->dead) {
+        sl__dead_letter r = {.batch = sl_task_batch_id(t),
+                             .source = ks->who + sizeof "kafka source",
+                             .reason = "malformed",
+                             .error = why,
+                             .text = m->payload ? m->payload : "",
+                             .text_len = m->payload ? m->len : 0,
+                             .file = where};
+        sl__dead_letters_put(ks->dead, &r);
+    }
+    if (rr->fail)
+        return sl__task_fail(t, SL_EPARSE,
+                             "%s: malformed record at %s (parse_mode "
+                             "fail_fast): %s",
+                             ks->who, where, why);
+    return SL_OK;
+}
+
+/* The value parsed by kafka.source.format (and schema) into a record. */
+static sl_status emit_parsed(ksrc *ks, sl_task *t, sl__rec_reader *rr,
+                             sl__arena *parse, rd_kafka_message_t *m,
+                             const char *topic)
+{
+    const char *text = m->payload ? m->payload : "";
+    size_t len = m->payload ? m->len : 0;
+    sl_value rec, out;
+    char err[160];
+    sl_status st;
+
+    while (len && (text[len - 1] == '\n' || text[len - 1] == '\r'))
+        len--; /* a producer's line ending is no part of the record */
+    st = sl__rec_parse(rr, text, len, sl__rec_arena_alloc, parse, &rec, err,
+                       sizeof err);
+    if (st == SL_OK)
+        st = sl__task_copy(t, &rec, &out);
+    sl__arena_reset(parse);
+    if (st == SL_ENOTFOUND)
+        return SL_OK; /* a CSV header line */
+    if (st == SL_EPARSE || (st == SL_OK && rr->row_malformed)) {
+        sl_status bad = malformed(ks, t, rr, m, topic, err);
+        if (bad != SL_OK || st == SL_EPARSE)
+            return bad;
+    }
+    return st != SL_OK ? st : sl_task_emit(t, &out);
+}
+
+static sl_status emit(ksrc *ks, sl_task *t, sl__rec_reader *rr,
+                      sl__arena *parse, rd_kafka_message_t *m,
                       const char *topic)
 {
     sl_value k, v, rec;
@@ -378,6 +447,8 @@ static sl_status emit(ksrc *ks, sl_task *t, rd_kafka_message_t *m,
         rec = sl_composite(SL_KIND_TUPLE, c, 7);
         return sl_task_emit(t, &rec);
     }
+    if (ks->parse)
+        return emit_parsed(ks, t, rr, parse, m, topic);
     if ((st = str_of(t, m->payload, m->len, &v)) != SL_OK)
         return st;
     if (ks->records == REC_VALUES)
@@ -410,8 +481,8 @@ static sl_status data_loss(ksrc *ks, sl_task *t, const char *topic,
     return SL_OK;
 }
 
-static sl_status assign_at(rd_kafka_t *rk, const char *topic,
-                           int32_t partition, int64_t off)
+static sl_status assign_at(rd_kafka_t *rk, const char *topic, int32_t partition,
+                           int64_t off)
 {
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
     rd_kafka_resp_err_t e;
@@ -430,7 +501,8 @@ static sl_status assign_at(rd_kafka_t *rk, const char *topic,
  * kafka.source.timeout fails the task, which fails the batch.
  */
 static sl_status read_range(ksrc *ks, sl_task *t, rd_kafka_t *rk,
-                            const char *topic, const kdesc *d)
+                            const char *topic, const kdesc *d,
+                            sl__rec_reader *rr, sl__arena *parse)
 {
     int64_t pos = d->start, last = sl__now_mono_ms();
     sl_status st = assign_at(rk, topic, d->partition, d->start);
@@ -484,7 +556,7 @@ static sl_status read_range(ksrc *ks, sl_task *t, rd_kafka_t *rk,
             if (m->offset >= d->end) {
                 pos = d->end;
             } else {
-                st = emit(ks, t, m, topic);
+                st = emit(ks, t, rr, parse, m, topic);
                 pos = m->offset + 1;
                 last = sl__now_mono_ms();
                 ADD(ks->read, 1);
@@ -504,10 +576,22 @@ static sl_status kafka_read(sl_task *t, const void *desc, void *user)
     rd_kafka_t *rk;
     sl_status st;
 
+    sl__rec_reader rr;
+    sl__arena parse;
+
     memcpy(&d, desc, sizeof d); /* the copy may not be aligned */
-    if (!(rk = pool_get(ks, err, sizeof err)))
+    if (ks->parse && sl__rec_reader_init(&rr, &ks->rec, err, sizeof err))
+        return sl__task_fail(t, SL_ENOMEM, "%s: %s", ks->who, err);
+    if (!(rk = pool_get(ks, err, sizeof err))) {
+        if (ks->parse)
+            sl__rec_reader_free(&rr);
         return sl__task_fail(t, SL_ECONF, "%s", err);
-    st = read_range(ks, t, rk, topic, &d);
+    }
+    sl__arena_init(&parse, 16384);
+    st = read_range(ks, t, rk, topic, &d, ks->parse ? &rr : NULL, &parse);
+    sl__arena_free(&parse);
+    if (ks->parse)
+        sl__rec_reader_free(&rr);
     pool_put(ks, rk);
     return st;
 }
@@ -587,8 +671,9 @@ static sl_status kafka_plan(void *state, int64_t batch_id, int64_t time_ms,
         rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(
             ks->meta, p->topic, p->partition, &lo, &hi, (int)ks->timeout_ms);
         if (e) {
-            warn_limited(ks, "%s: cannot get the end offset of %s: %s; "
-                             "retrying at the next batch",
+            warn_limited(ks,
+                         "%s: cannot get the end offset of %s: %s; "
+                         "retrying at the next batch",
                          p->topic, rd_kafka_err2str(e));
             lag_known = false;
             if (p->pos >= 0)
@@ -643,8 +728,7 @@ static sl_status kafka_plan(void *state, int64_t batch_id, int64_t time_ms,
             st = add_reader(ks, plan, p->topic, p->partition, p->pos, end,
                             false);
         if (st == SL_OK)
-            st = sl__koffs_add(&o, p->topic, p->partition, p->pos, end,
-                               p->lag);
+            st = sl__koffs_add(&o, p->topic, p->partition, p->pos, end, p->lag);
         p->pos = end;
     }
     ks->first_plan_done = true;
@@ -754,7 +838,7 @@ static void kafka_progress(void *state, sl_source_progress *out)
 {
     ksrc *ks = state;
     out->records = -1;
-    out->malformed = GET(ks->lost);
+    out->malformed = GET(ks->malformed);
     out->lag = GET(ks->lag_total);
 }
 
@@ -804,6 +888,7 @@ static void kafka_free(void *state)
     kbatch *b;
     if (!ks)
         return;
+    sl__dead_letters_close(ks->dead);
     for (i = 0; i < ks->npool; i++) {
         rd_kafka_consumer_close(ks->pool[i]);
         rd_kafka_destroy(ks->pool[i]);
@@ -917,6 +1002,54 @@ static sl_status parse_start(ksrc *ks, const char *s, char *err, size_t errlen)
     return SL_OK;
 }
 
+/* kafka.source.format, schema, parse_mode, the CSV options and the
+ * dead-letter file: how values become records (docs/job-file.md). */
+static sl_status configure_format(ksrc *ks, char *err, size_t errlen)
+{
+    const sl_conf *c = ks->conf;
+    const char *fmt = sl_conf_get(c, "kafka.source.format");
+    const char *ddl = sl_conf_get(c, "kafka.source.schema");
+    const char *sep = sl_conf_get(c, "kafka.source.csv.separator");
+    const char *dead =
+        sl__dead_letter_path(c, "kafka.source.dead_letter", ks->ctx->conf);
+    char why[256];
+
+    sl__rec_options_init(&ks->rec);
+    if (sl__rec_format_parse(fmt, &ks->rec.format) != SL_OK)
+        return sl__errbuf(err, errlen, SL_ECONF,
+                          "kafka.source.format: unknown '%s'", fmt);
+    ks->parse = ks->rec.format != SL__REC_LINES || *ddl;
+    if (!ks->parse)
+        return SL_OK;
+    if (ks->records != REC_VALUES)
+        return sl__errbuf(err, errlen, SL_ECONF,
+                          "kafka.source.format and kafka.source.schema read "
+                          "the record's value: records must be \"values\", "
+                          "not \"%s\"",
+                          ks->records == REC_PAIRS ? "pairs" : "rows");
+    if (strlen(sep) != 1)
+        return sl__errbuf(err, errlen, SL_ECONF,
+                          "kafka.source.csv.separator must be one byte");
+    ks->rec.separator = sep[0];
+    if (*ddl) {
+        if (sl_schema_parse(ddl, &ks->schema, why, sizeof why) != SL_OK)
+            return sl__errbuf(err, errlen, SL_ECONF, "kafka.source.schema: %s",
+                              why);
+        if (sl__parse_mode_parse(sl_conf_get(c, "kafka.source.parse_mode"),
+                                 &ks->rec.mode) != SL_OK)
+            return sl__errbuf(err, errlen, SL_ECONF,
+                              "kafka.source.parse_mode: unknown '%s'",
+                              sl_conf_get(c, "kafka.source.parse_mode"));
+        ks->rec.schema = ks->schema;
+    }
+    if (sl__rec_options_check(&ks->rec, err, errlen) != SL_OK)
+        return SL_ECONF;
+    if (dead && sl__dead_letters_open(dead, sl__context_bad_counts(ks->ctx),
+                                      &ks->dead, err, errlen) != SL_OK)
+        return SL_ECONF;
+    return SL_OK;
+}
+
 static sl_status configure(ksrc *ks, const char *topics, char *err,
                            size_t errlen)
 {
@@ -964,6 +1097,8 @@ static sl_status configure(ksrc *ks, const char *topics, char *err,
     ks->records = !strcmp(records, "pairs")  ? REC_PAIRS
                   : !strcmp(records, "rows") ? REC_ROWS
                                              : REC_VALUES;
+    if ((st = configure_format(ks, err, errlen)) != SL_OK)
+        return st;
     if (ks->records == REC_ROWS &&
         sl_schema_parse(rows_ddl, &ks->schema, why, sizeof why) != SL_OK)
         return sl__errbuf(err, errlen, SL_ECONF, "rows: %s", why);
@@ -1004,7 +1139,8 @@ sl_dstream *sl_kafka_stream(sl_context *ctx, const char *topics,
     if (st == SL_OK)
         warn_conflicts(ks);
     if (st != SL_OK) {
-        sl_context_set_error(ctx, st, "%s: %s", ks->who[0] ? ks->who : "kafka source",
+        sl_context_set_error(ctx, st, "%s: %s",
+                             ks->who[0] ? ks->who : "kafka source",
                              *err ? err : sl_strerror(st));
         kafka_free(ks);
         return NULL;

@@ -290,8 +290,8 @@ static const sl__conf_row sl__conf_rows[] = {
             "Where the Kafka source starts without a checkpoint: earliest, "
             "latest, or JSON {\"topic\":{\"0\":42}} (-2 earliest, -1 "
             "latest; partitions not named start at earliest)."),
-    SL__ROW("kafka.source.max_records_per_partition", SL_CONF_INT, "100000",
-            0, INT64_MAX / 2, NULL,
+    SL__ROW("kafka.source.max_records_per_partition", SL_CONF_INT, "100000", 0,
+            INT64_MAX / 2, NULL,
             "Most records a batch takes from one partition (0 = no limit): "
             "the rest waits for later batches (backpressure)."),
     SL__ROW("kafka.source.records", SL_CONF_ENUM, "values", 0, 0,
@@ -299,8 +299,7 @@ static const sl__conf_row sl__conf_rows[] = {
             "What a Kafka record becomes: its value, a (key, value) pair, "
             "or a row of Spark's columns key, value, topic, partition, "
             "offset, timestamp."),
-    SL__ROW("kafka.source.fail_on_data_loss", SL_CONF_BOOL, "true", 0, 0,
-            NULL,
+    SL__ROW("kafka.source.fail_on_data_loss", SL_CONF_BOOL, "true", 0, 0, NULL,
             "Offsets the Kafka source still had to read but that retention "
             "deleted fail the job; false: logged, counted, and reading "
             "goes on from the earliest offset there is."),
@@ -308,8 +307,27 @@ static const sl__conf_row sl__conf_rows[] = {
             "After each batch's commit, also commit its end offsets to the "
             "consumer group kafka.group.id, for lag tools (sluice itself "
             "reads its offsets from the checkpoint)."),
-    SL__ROW("kafka.source.timeout", SL_CONF_DURATION, "30s", 1,
-            24 * SL__HOUR, NULL,
+    SL__ROW("kafka.source.format", SL_CONF_ENUM, "lines", 0, 0,
+            "lines|json|csv",
+            "How the Kafka source reads each record's value: as text "
+            "(lines, the default), or parsed as JSON or as a CSV row; with "
+            "kafka.source.schema, into a row of its columns. Needs records "
+            "values."),
+    SL__ROW("kafka.source.schema", SL_CONF_STRING, "", 0, 0, NULL,
+            "DDL schema the Kafka source parses each value into (\"ts "
+            "timestamp, price double\"); empty = untyped records."),
+    SL__ROW("kafka.source.parse_mode", SL_CONF_ENUM, "permissive", 0, 0,
+            "permissive|drop_malformed|fail_fast",
+            "With kafka.source.schema, what a malformed value becomes: a "
+            "row of nulls (and _corrupt_record), no row, or a failed batch "
+            "and job; each one is counted and dead-lettered."),
+    SL__ROW("kafka.source.csv.separator", SL_CONF_STRING, ",", 0, 0, NULL,
+            "CSV field separator of kafka.source.format csv (one byte)."),
+    SL__ROW("kafka.source.dead_letter", SL_CONF_STRING, "", 0, 0, NULL,
+            "The Kafka source's own dead-letter file for malformed values "
+            "(instead of dead_letter); empty = the context's dead_letter."),
+    SL__ROW("kafka.source.timeout", SL_CONF_DURATION, "30s", 1, 24 * SL__HOUR,
+            NULL,
             "Longest the Kafka source waits for metadata, end offsets, or a "
             "partition read that makes no progress; then it reports the "
             "broker unreachable (plan: retried at the next batch; read: "

@@ -81,6 +81,11 @@ static const source_field kafka_fields[] = {
     {"fail_on_data_loss", "kafka.source.fail_on_data_loss"},
     {"commit_offsets", "kafka.source.commit_offsets"},
     {"timeout", "kafka.source.timeout"},
+    {"format", "kafka.source.format"},
+    {"schema", "kafka.source.schema"},
+    {"parse_mode", "kafka.source.parse_mode"},
+    {"separator", "kafka.source.csv.separator"},
+    {"dead_letter", "kafka.source.dead_letter"},
     {"kafka", NULL},
     {NULL, NULL}};
 
@@ -570,8 +575,9 @@ static void kafka_props(sl_job *job, job_source *src, const cJSON *f)
             snprintf(num, sizeof num, "%lld", (long long)p->valuedouble);
             v = num;
         } else {
-            sl__job_wrong_type(job, p, pp, "a string, a whole number or a "
-                                           "boolean");
+            sl__job_wrong_type(job, p, pp,
+                               "a string, a whole number or a "
+                               "boolean");
             continue;
         }
         if (!*p->string || !strncmp(p->string, "source.", 7)) {
@@ -614,6 +620,12 @@ static void kafka_check(sl_job *job, job_source *src, const cJSON *j)
                         "needs \"topics\" (an array) or \"pattern\"");
 }
 
+static void kafka_check_all(sl_job *job, job_source *src, const cJSON *j)
+{
+    kafka_check(job, src, j);
+    check_schema(job, src, j);
+}
+
 static sl_status kafka_build(sl_job *job, job_source *src)
 {
     src->stream = sl_kafka_stream(job->ctx, NULL, src->conf);
@@ -623,8 +635,8 @@ static sl_status kafka_build(sl_job *job, job_source *src)
 /* The value alone (text), (key, value) pairs, or rows. */
 static elem_kind kafka_elem(const job_source *src, const char **what)
 {
-    const char *r = src->conf ? sl_conf_get(src->conf, "kafka.source.records")
-                              : "values";
+    const char *r =
+        src->conf ? sl_conf_get(src->conf, "kafka.source.records") : "values";
     if (!strcmp(r, "pairs"))
         return ELEM_PAIR;
     *what = !strcmp(r, "rows") ? "rows" : "record values (text)";
@@ -644,7 +656,7 @@ static const source_def sources[] = {
      generator_build, lines_elem},
     {JOB_TYPE_VERSION, "directory", directory_fields, directory_read,
      directory_check, directory_check_env, directory_build, directory_elem},
-    {JOB_TYPE_VERSION, "kafka", kafka_fields, kafka_read, kafka_check, NULL,
+    {JOB_TYPE_VERSION, "kafka", kafka_fields, kafka_read, kafka_check_all, NULL,
      kafka_build, kafka_elem},
 };
 

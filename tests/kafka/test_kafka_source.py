@@ -158,6 +158,46 @@ def rows(mc):
     print("ok   rows: Spark's columns match kcat's view")
 
 
+def structured(mc):
+    """format json with a schema into SQL; a malformed value dead-lettered."""
+    events = [json.dumps({"user": "u%d" % (i % 3), "amount": i * 0.5})
+              for i in range(30)]
+    kcat_produce(mc.bootstrap, "events", events[:15] + ["not json"] +
+                 events[15:])
+    dead = os.path.join(TMP, "events.dead.jsonl")
+    path = job_file("events", {"topics": ["events"], "format": "json",
+                               "schema": "user string, amount double",
+                               "parse_mode": "drop_malformed",
+                               "dead_letter": dead,
+                               "starting_offsets": "earliest",
+                               "kafka": {"bootstrap.servers": mc.bootstrap}},
+                    sql="SELECT user, sum(amount) AS total, count(*) AS n "
+                        "FROM src GROUP BY user",
+                    extra={"streams": {"out": {
+                        "sql": "SELECT user, sum(amount) AS total, count(*) "
+                               "AS n FROM src GROUP BY user",
+                        "output_mode": "complete"}}})
+    batches, entries, _ = run(path)
+    last = [b for b in batches if b["records"]][-1]["records"]
+    got = {r["user"]: (r["total"], r["n"]) for r in last}
+    want = {}
+    for i in range(30):
+        t, n = want.get("u%d" % (i % 3), (0.0, 0))
+        want["u%d" % (i % 3)] = (t + i * 0.5, n + 1)
+    check(got == want, "totals %r, want %r" % (got, want))
+    check(sum(s["malformed"] for e in entries for s in e["sources"]) == 1,
+          "malformed in progress %r" % [e["sources"] for e in entries])
+    with open(dead) as f:
+        letters = [json.loads(l) for l in f]
+    check(len(letters) == 1 and letters[0]["reason"] == "malformed" and
+          letters[0]["text"] == "not json" and
+          letters[0]["origin"] == {"source": "src"} and
+          "events[" in letters[0]["file"],
+          "dead letters %r" % letters)
+    print("ok   structured: json + schema into SQL, 1 malformed "
+          "dead-lettered")
+
+
 def starting(mc):
     # "words" holds 500 records from wordcount()
     total = len(kcat_consume(mc.bootstrap, "words"))
@@ -254,10 +294,11 @@ def main():
     except ImportError:
         print("SKIP: python3-kafka is not installed")
         sys.exit(77)
-    with MockCluster(STREAMCTL, topics=["words:3", "rows:1", "ev-a:1",
+    with MockCluster(STREAMCTL, topics=["words:3", "rows:1", "events:2", "ev-a:1",
                                         "other:1"]) as mc:
         wordcount(mc)
         rows(mc)
+        structured(mc)
         starting(mc)
         pattern(mc)
     validate()
