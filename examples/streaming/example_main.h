@@ -1,9 +1,10 @@
 /*
  * The command line, signal handling and main() shared by the network word
  * count examples: each example defines PROG, ABOUT and build_job(), then
- * includes this file. Ctrl-C or SIGTERM stops the job gracefully. An
- * example that defines EXAMPLE_CHECKPOINT takes a checkpoint directory
- * after HOST PORT and goes on from it (sl_context_get_or_create).
+ * includes this file (EXAMPLE_KAFKA: BROKERS TOPICS instead of HOST PORT).
+ * Ctrl-C or SIGTERM stops the job gracefully. An example that defines
+ * EXAMPLE_CHECKPOINT takes a checkpoint directory after HOST PORT and goes on
+ * from it (sl_context_get_or_create).
  */
 #ifndef SL_EXAMPLE_MAIN_H
 #define SL_EXAMPLE_MAIN_H
@@ -25,6 +26,7 @@ typedef struct options {
     const char *batch;      /* duration text, NULL for the default */
     const char *workers;    /* count text, NULL for the default */
     const char *checkpoint; /* directory, for EXAMPLE_CHECKPOINT */
+    const char *topics;     /* comma-separated, for EXAMPLE_KAFKA */
 } options;
 
 /* Network examples take HOST PORT; directory ones define EXAMPLE_DIRECTORY
@@ -33,6 +35,10 @@ typedef struct options {
 #define EXAMPLE_ARGS "DIR"
 #define EXAMPLE_NARGS 1
 #define EXAMPLE_MISSING "DIR is required"
+#elif defined(EXAMPLE_KAFKA)
+#define EXAMPLE_ARGS "BROKERS TOPICS"
+#define EXAMPLE_NARGS 2
+#define EXAMPLE_MISSING "BROKERS and TOPICS are required"
 #elif defined(EXAMPLE_CHECKPOINT)
 #define EXAMPLE_ARGS "HOST PORT CHECKPOINT_DIR"
 #define EXAMPLE_NARGS 3
@@ -54,6 +60,7 @@ static void usage(FILE *f)
                "  -h, --help        show this help\n");
 }
 
+#ifndef EXAMPLE_KAFKA
 static bool parse_port(const char *text, int *out)
 {
     char *end;
@@ -66,6 +73,7 @@ static bool parse_port(const char *text, int *out)
     *out = (int)v;
     return true;
 }
+#endif
 
 /* The value of --name VALUE or --name=VALUE at argv[*i], advancing *i. */
 static const char *option_value(int argc, char **argv, int *i, const char *name)
@@ -115,11 +123,15 @@ static void parse_args(int argc, char **argv, options *o)
         goto bad;
     }
     o->host = pos[0];
+#ifdef EXAMPLE_KAFKA
+    o->topics = pos[1];
+#else
     if (EXAMPLE_NARGS >= 2 && !parse_port(pos[1], &o->port)) {
         fprintf(stderr, PROG ": invalid port '%s' (expected 1..65535)\n",
                 pos[1]);
         goto bad;
     }
+#endif
     if (EXAMPLE_NARGS == 3)
         o->checkpoint = pos[2];
     return;

@@ -26,7 +26,9 @@ until this test learns how to feed it. The market-data pipelines
 utility_anomaly_batch.json) read CSV prices, not words: they are validated
 only (in a directory holding the data file a `path` names, as the docs
 have it generated first), and must name a test of this directory that
-runs them on their data (test_bbo_spread.py, test_utility_anomaly.py).
+runs them on their data (test_bbo_spread.py, test_utility_anomaly.py;
+the Kafka examples: tests/kafka/test_kafka_examples.py, on the mock
+cluster; validated here with KAFKA_BOOTSTRAP set as their docs export it).
 Any other listening socket example fails the test. Exits 77 (skip)
 without ncat when an example needs it. Every wait is bounded.
 """
@@ -58,9 +60,15 @@ EXPECT = {b"sluice": 3, b"spark": 1, b"river": 1}
 # The windowed example prints once per 10 s slide: wait for two slides.
 OUTPUT_S = 30
 # Examples run by their own test on their own data (it must name them).
-OWN_TEST = {"bbo_spread.json": "test_bbo_spread.py",
-            "utility_anomaly.json": "test_utility_anomaly.py",
-            "utility_anomaly_batch.json": "test_utility_anomaly.py"}
+# Paths below tests/.
+OWN_TEST = {"bbo_spread.json": "job/test_bbo_spread.py",
+            "utility_anomaly.json": "job/test_utility_anomaly.py",
+            "utility_anomaly_batch.json": "job/test_utility_anomaly.py",
+            "direct_kafka_wordcount.json": "kafka/test_kafka_examples.py",
+            "kafka_events_per_minute.json": "kafka/test_kafka_examples.py"}
+# What the Kafka examples' docs have exported first (the bootstrap
+# servers `streamctl kafka-mock` prints); validate needs no broker.
+VALIDATE_ENV = dict(os.environ, KAFKA_BOOTSTRAP="127.0.0.1:9092")
 
 
 def validate_as_shipped(path, tmp):
@@ -72,7 +80,7 @@ def validate_as_shipped(path, tmp):
             os.makedirs(os.path.join(tmp, os.path.dirname(p)), exist_ok=True)
             open(os.path.join(tmp, p), "a").close()
     p = subprocess.run([STREAMCTL, "validate", path], capture_output=True,
-                       cwd=tmp, timeout=30)
+                       cwd=tmp, timeout=30, env=VALIDATE_ENV)
     err = p.stderr.decode("utf-8", "replace")
     check(p.returncode == 0, "%s: validate exited %d: %s"
           % (path, p.returncode, err))
@@ -191,7 +199,7 @@ def test():
     for path in JOBS:
         name = os.path.basename(path)
         if name in OWN_TEST:
-            own = os.path.join(ROOT, "tests", "job", OWN_TEST[name])
+            own = os.path.join(ROOT, "tests", OWN_TEST[name])
             check(os.path.exists(own) and name in open(own).read(),
                   "%s: its own test %s must exist and run it"
                   % (name, OWN_TEST[name]))
