@@ -11,7 +11,9 @@
   default) the restarted job fails, naming the offsets and the option;
   with it false, it warns, counts and goes on from the earliest offset;
 - commit_offsets: each batch's end offsets committed to the consumer
-  group, as python3-kafka reads them."""
+  group, as python3-kafka reads them;
+- leaders moving between three brokers and Fetch/ListOffsets requests
+  failing while the job runs: every record read once."""
 
 import json
 import os
@@ -159,6 +161,31 @@ def commit_offsets(mc):
     print("ok   commit_offsets: the group's offset is the end (12)")
 
 
+def leader_and_errors(streamctl):
+    """3 brokers: the partitions' leaders move while the job runs, and
+    Fetch and ListOffsets requests fail for a while; every record is read
+    once, the job ends well."""
+    with MockCluster(streamctl, brokers=3, topics=["moving:2"]) as mc:
+        p = start(job_file("moving", mc.bootstrap, {"topics": ["moving"]},
+                           {"max_batches": 40}))
+        time.sleep(1)
+        kcat_produce(mc.bootstrap, "moving", ["m%d" % i for i in range(10)])
+        time.sleep(1)
+        for cmd in ("leader moving 0 2", "leader moving 1 3",
+                    "errors Fetch 4 NOT_LEADER_FOR_PARTITION",
+                    "errors ListOffsets 3 LEADER_NOT_AVAILABLE"):
+            check(mc.command(cmd) == "ok", cmd)
+        kcat_produce(mc.bootstrap, "moving", ["n%d" % i for i in range(10)])
+        time.sleep(1)
+        check(mc.command("leader moving 0 1") == "ok", "leader back")
+        kcat_produce(mc.bootstrap, "moving", ["o%d" % i for i in range(10)])
+        rc, out, err = finish(p)
+    check(rc == 0, "exit %d: %s" % (rc, err[-2000:]))
+    want = sorted("%s%d" % (c, i) for c in "mno" for i in range(10))
+    check(sorted(values(out)) == want, "read %r" % sorted(values(out)))
+    print("ok   leader changes and request errors: all 30 records, once")
+
+
 def main():
     need("kcat")
     with MockCluster(STREAMCTL, topics=["words:1", "loss:1",
@@ -167,6 +194,7 @@ def main():
         broker_down(mc)
         data_loss(mc)
         commit_offsets(mc)
+    leader_and_errors(STREAMCTL)
 
 
 main()
