@@ -793,7 +793,10 @@ static int take_progress(int *argc, char **argv, const char **path,
             continue;
         }
         if (i + 1 == *argc) {
-            streamctl_usage_error(usage_run, "%s needs a value", argv[i]);
+            streamctl_usage_error(usage_run, "%s",
+                                  strcmp(argv[i], "--ui")
+                                      ? "--progress needs a file"
+                                      : "--ui needs [BIND:]PORT");
             return -1;
         }
         if (!strcmp(argv[i], "--ui"))

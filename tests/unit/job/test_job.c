@@ -996,7 +996,7 @@ static const problem_case problem_cases[] = {
       "$.sinks: at least one sink is required"}},
     {"{" HEAD "'sources': {'in': {'type': 'pipe'}}, " SINKS_IN "}",
      {"$.sources.in.type: unknown source type \"pipe\" (known: socket, "
-      "queue, rate, generator, directory)"}},
+      "queue, rate, generator, directory, kafka)"}},
     {"{" HEAD "'sources': {'in': {'type': 'queue', 'batches': [], "
      "'bogus': 1}}, 'streams': {'out': {'from': 'in'}}, " SINKS "}",
      {"$.sources.in.bogus: unknown field"}},
@@ -1248,7 +1248,8 @@ static void test_source_type_registry(void)
     SL_CHECK_STR(sl_job_source_type_at(2), "rate");
     SL_CHECK_STR(sl_job_source_type_at(3), "generator");
     SL_CHECK_STR(sl_job_source_type_at(4), "directory");
-    SL_CHECK(sl_job_source_type_at(5) == NULL);
+    SL_CHECK_STR(sl_job_source_type_at(5), "kafka");
+    SL_CHECK(sl_job_source_type_at(6) == NULL);
 }
 
 /* Runs last: every registry function was named by a job that ran, so a
