@@ -292,7 +292,7 @@ static void client_reply(client *cl, const char *json, size_t len)
     event_add(cl->ev, NULL);
 }
 
-static void reply_error(client *cl, const char *msg)
+char *sl__control_error_json(const char *msg)
 {
     cJSON *o = cJSON_CreateObject();
     char *text = NULL;
@@ -300,6 +300,12 @@ static void reply_error(client *cl, const char *msg)
         cJSON_AddStringToObject(o, "error", msg))
         text = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
+    return text;
+}
+
+static void reply_error(client *cl, const char *msg)
+{
+    char *text = sl__control_error_json(msg);
     if (!text) {
         client_free(cl);
         return;

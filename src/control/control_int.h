@@ -144,6 +144,9 @@ sl_status sl__control_write_file(const char *dir, const char *name,
                                  const char *text, size_t len);
 /* control.c: ms since the epoch as ISO-8601 UTC with ms, into out. */
 void sl__control_iso_ms(int64_t ms, char *out, size_t n);
+/* control.c: {"ok": false, "error": msg} (cJSON_free it), or NULL when
+ * out of memory: every error reply of the socket and the UI. */
+char *sl__control_error_json(const char *msg);
 /* control.c: wake the control loop (any thread). */
 void sl__control_wake(sl__control *c);
 

@@ -76,12 +76,7 @@ static void reply(struct evhttp_request *req, int code, const char *reason,
 static void reply_error(struct evhttp_request *req, int code,
                         const char *reason, const char *msg)
 {
-    cJSON *o = cJSON_CreateObject();
-    char *text = NULL;
-    if (o && cJSON_AddFalseToObject(o, "ok") &&
-        cJSON_AddStringToObject(o, "error", msg))
-        text = cJSON_PrintUnformatted(o);
-    cJSON_Delete(o);
+    char *text = sl__control_error_json(msg);
     if (text)
         reply(req, code, reason, "application/json", text, strlen(text));
     else

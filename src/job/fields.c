@@ -429,7 +429,7 @@ void sl__job_set_conf(sl_job *job, sl_conf *conf, const cJSON *j,
 
 /* A JSON array of strings into a comma-separated conf value. */
 void sl__job_set_conf_list(sl_job *job, sl_conf *conf, const cJSON *j,
-                           const char *path, const char *name)
+                           const char *path, const char *name, const char *what)
 {
     const cJSON *it;
     char *text = sl__job_strdup(job, "");
@@ -443,7 +443,8 @@ void sl__job_set_conf_list(sl_job *job, sl_conf *conf, const cJSON *j,
         }
         if (!*it->valuestring || strchr(it->valuestring, ',')) {
             sl__job_problem(job, it, p,
-                            "a column name must be non-empty and hold no ','");
+                            "a %s name must be non-empty and hold no ','",
+                            what);
             return;
         }
         text = sl__job_printf(job, "%s%s%s", text ? text : "", i > 1 ? "," : "",

@@ -48,9 +48,11 @@ int sl__job_read_choice(sl_job *job, const cJSON *j, const char *path,
 /* Check j against the type of conf property name, then set it. */
 void sl__job_set_conf(sl_job *job, sl_conf *conf, const cJSON *j,
                       const char *path, const char *name);
-/* A JSON array of strings into a comma-separated conf value. */
+/* A JSON array of strings into a comma-separated conf value; what names
+ * an item in messages ("column", "topic"). */
 void sl__job_set_conf_list(sl_job *job, sl_conf *conf, const cJSON *j,
-                           const char *path, const char *name);
+                           const char *path, const char *name,
+                           const char *what);
 /* A JSON value (no objects in it) as a sluice value in job memory. */
 bool sl__job_read_value(sl_job *job, const cJSON *j, const char *path,
                         sl_value *out);

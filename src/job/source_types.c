@@ -452,42 +452,14 @@ static elem_kind directory_elem(const job_source *src, const char **what)
 static void kafka_topics(sl_job *job, job_source *src, const cJSON *f)
 {
     const char *path = sl__job_path_field(job, src->path, "topics");
-    const cJSON *it;
-    char *text = sl__job_strdup(job, "");
-    char err[256];
-    size_t i = 0;
-    sl_status rc;
 
-    if (!cJSON_IsArray(f)) {
+    if (!cJSON_IsArray(f))
         sl__job_wrong_type(job, f, path, "an array of topic names");
-        return;
-    }
-    if (!cJSON_GetArraySize(f)) {
+    else if (!cJSON_GetArraySize(f))
         sl__job_problem(job, f, path, "names no topic");
-        return;
-    }
-    cJSON_ArrayForEach(it, f)
-    {
-        const char *p = sl__job_path_index(job, path, i++);
-        if (!cJSON_IsString(it)) {
-            sl__job_wrong_type(job, it, p, "a string");
-            return;
-        }
-        if (!*it->valuestring || strchr(it->valuestring, ',')) {
-            sl__job_problem(job, it, p,
-                            "a topic name must be non-empty and hold no ','");
-            return;
-        }
-        text = sl__job_printf(job, "%s%s%s", text ? text : "", i > 1 ? "," : "",
-                              it->valuestring);
-    }
-    if (!text)
-        return;
-    rc = sl_conf_set(src->conf, "kafka.source.topics", text, err, sizeof err);
-    if (rc == SL_ENOMEM)
-        job->oom = true;
-    else if (rc != SL_OK)
-        sl__job_problem(job, f, path, "%s", err);
+    else
+        sl__job_set_conf_list(job, src->conf, f, path, "kafka.source.topics",
+                              "topic");
 }
 
 /* "starting_offsets": "earliest", "latest" or {"topic": {"0": 42}}. */

@@ -23,8 +23,8 @@ static void set_fields(sl_job *job, job_source *src, const cJSON *j)
             continue; /* unknown (reported already) or the type's own */
         fpath = sl__job_path_field(job, src->path, f->string);
         if (!strcmp(f->string, "columns") && cJSON_IsArray(f))
-            sl__job_set_conf_list(job, src->conf, f, fpath,
-                                  def->fields[i].conf);
+            sl__job_set_conf_list(job, src->conf, f, fpath, def->fields[i].conf,
+                                  "column");
         else
             sl__job_set_conf(job, src->conf, f, fpath, def->fields[i].conf);
     }
