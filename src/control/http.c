@@ -524,8 +524,10 @@ sl_status sl__http_start(sl__control *c, char *errbuf, size_t errlen)
         return SL_EIO;
     }
     c->ui_port = bound_port(s);
+    /* bound to every address, the URL names loopback (no brackets) */
     snprintf(c->ui_url, sizeof c->ui_url, "http://%s%s%s:%d/",
-             strchr(bind, ':') ? "[" : "", h->wildcard ? "127.0.0.1" : bind,
+             strchr(bind, ':') && !h->wildcard ? "[" : "",
+             h->wildcard ? "127.0.0.1" : bind,
              strchr(bind, ':') && !h->wildcard ? "]" : "", c->ui_port);
     if (generated)
         sl_context_log(c->ctx, SL_LOG_WARN,

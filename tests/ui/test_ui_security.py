@@ -106,6 +106,22 @@ def token():
                                headers={"Authorization": "Bearer " + tok})
         check(status == 403, "foreign Host with token: %d" % status)
 
+    # bound to every IPv6 address (dual stack): a token is made too, and the
+    # URL in the log names 127.0.0.1 without brackets
+    nc_port, ui = free_port(), free_port()
+    with Env(STREAMCTL) as env, Ncat(nc_port):
+        start_ui_job(env, "tok6", nc_port, "[::]:%d" % ui)
+        text = wait_until(lambda: "its token is" in env.log_text("tok6") and
+                          env.log_text("tok6"), 10, "the token in the log")
+        tok = text.split("its token is ", 1)[1].split()[0]
+        url = "http://127.0.0.1:%d/" % ui
+        check(url + "?token=" + tok in text, "URL in the log: %r" % text)
+        status, _, _ = request(ui, "GET", "/api/status")
+        check(status == 401, "[::] without token: %d" % status)
+        status, _, _ = request(ui, "GET", "/api/status",
+                               headers={"Authorization": "Bearer " + tok})
+        check(status == 200, "[::] bearer token: %d" % status)
+
     nc_port, ui = free_port(), free_port()
     with Env(STREAMCTL) as env, Ncat(nc_port):
         given = "s3cret-token-of-the-user-0123456789"
