@@ -83,11 +83,11 @@ typedef struct ksrc {
 
 /* ------------------------------------------------------------ clients */
 
-/* A consumer for who; errbuf names a refused property. */
-static rd_kafka_t *consumer_new(ksrc *ks, const char *who, char *err,
-                                size_t errlen)
+/* A consumer configuration for who; errbuf names a refused property. */
+static rd_kafka_conf_t *consumer_conf(ksrc *ks, const char *who, char *err,
+                                      size_t errlen)
 {
-    char group[200], errstr[512];
+    char group[200];
     const char *name = sl_conf_get(ks->conf, "source.name");
     sl__kafka_prop props[] = {
         {"enable.auto.commit", "false", true},
@@ -101,11 +101,20 @@ static rd_kafka_t *consumer_new(ksrc *ks, const char *who, char *err,
         {"fetch.wait.max.ms", "10", false},
         {"fetch.error.backoff.ms", "50", false},
         {NULL, NULL, false}};
-    rd_kafka_conf_t *rc;
-    rd_kafka_t *rk;
 
     snprintf(group, sizeof group, "sluice-%s", *name ? name : "kafka");
-    if (!(rc = sl__kafka_conf_new(ks->ctx, ks->conf, who, props, err, errlen)))
+    return sl__kafka_conf_new(ks->ctx, ks->conf, who, props, err, errlen);
+}
+
+/* A consumer for who; errbuf names a refused property. */
+static rd_kafka_t *consumer_new(ksrc *ks, const char *who, char *err,
+                                size_t errlen)
+{
+    char errstr[512];
+    rd_kafka_conf_t *rc = consumer_conf(ks, who, err, errlen);
+    rd_kafka_t *rk;
+
+    if (!rc)
         return NULL;
     if (!(rk = rd_kafka_new(RD_KAFKA_CONSUMER, rc, errstr, sizeof errstr))) {
         snprintf(err, errlen, "%s: %s", who, errstr);
@@ -203,6 +212,10 @@ static sl_status refresh(ksrc *ks, char *err, size_t errlen)
     int i, j;
     size_t k;
 
+    /* Made at the first batch, not when the source is: a client connects
+     * at once, and validate's trial build must not reach for brokers. */
+    if (!ks->meta && !(ks->meta = consumer_new(ks, ks->who, err, errlen)))
+        return SL_ECONF;
     e = rd_kafka_metadata(ks->meta, 1, NULL, &md, (int)ks->timeout_ms);
     if (e) {
         warn_limited(ks,
@@ -1132,10 +1145,15 @@ sl_dstream *sl_kafka_stream(sl_context *ctx, const char *topics,
         st = SL_ENOMEM;
     if (st == SL_OK)
         st = configure(ks, topics, err, sizeof err);
-    /* The job thread's client, made now so that librdkafka checks every
-     * property before the start (a trial build too). */
-    if (st == SL_OK && !(ks->meta = consumer_new(ks, ks->who, err, sizeof err)))
-        st = SL_ECONF;
+    /* Every property checked by librdkafka now (a trial build too); the
+     * client itself is made at the first batch (refresh). */
+    if (st == SL_OK) {
+        rd_kafka_conf_t *rc = consumer_conf(ks, ks->who, err, sizeof err);
+        if (rc)
+            rd_kafka_conf_destroy(rc);
+        else
+            st = SL_ECONF;
+    }
     if (st == SL_OK)
         warn_conflicts(ks);
     if (st != SL_OK) {
