@@ -10,8 +10,8 @@ of PARTITIONS partitions:
   them (idempotent producer, the four sluice.* headers, every record
   acknowledged before its batch commits);
 - baseline: `kcat -P -K '\\t'` producing the same keys and values from a
-  file with idempotence on too (no per-record headers: kcat cannot set
-  them).
+  file with idempotence on too, and the four headers with values of the
+  same sizes (`-H`: kcat's headers are the same on every record).
 Alternating, --repeat times each, in the same run and on the same mock;
 whole-process wall time (the job's includes its start and the queue's
 parsing of the job file). Every output topic is read back (kcat) and its
@@ -86,7 +86,11 @@ def kcat_run(bootstrap, topic, path):
     r = subprocess.run(["kcat", "-P", "-b", bootstrap, "-t", topic, "-K",
                         "\t", "-l", "-X", "enable.idempotence=true",
                         "-X", "linger.ms=5",
-                        "-X", "queue.buffering.max.messages=1000000", path],
+                        "-X", "queue.buffering.max.messages=1000000",
+                        "-H", "sluice.job=kafka-sink-bench",
+                        "-H", "sluice.sink=pairs.kafka",
+                        "-H", "sluice.batch=1", "-H", "sluice.seq=12345",
+                        path],
                        capture_output=True, text=True, timeout=600)
     dt = time.monotonic() - t0
     if r.returncode:
