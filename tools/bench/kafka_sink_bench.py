@@ -14,7 +14,8 @@ of PARTITIONS partitions:
   same sizes (`-H`: kcat's headers are the same on every record).
 Alternating, --repeat times each, in the same run and on the same mock;
 whole-process wall time (the job's includes its start and the queue's
-parsing of the job file). Every output topic is read back (kcat) and its
+parsing of the job file), and the job's sink phase alone (the progress
+entries' duration_ms.sinks summed over the batches). Every output topic is read back (kcat) and its
 records compared with the input (keys and values, as multisets). Keep
 each partition's log under the mock's 5 MiB (it drops the oldest records
 beyond that): with the four headers a sluice record is ~130 bytes in the
@@ -72,13 +73,19 @@ def sluice_run(a, tmp, bootstrap, topic, recs):
     path = os.path.join(tmp, "sink-bench.json")
     with open(path, "w") as f:
         json.dump(job, f)
+    prog = os.path.join(tmp, "sink-bench.progress.jsonl")
+    if os.path.exists(prog):
+        os.unlink(prog)
     t0 = time.monotonic()
-    r = subprocess.run([a.streamctl, "run", path], capture_output=True,
-                       text=True, timeout=600)
+    r = subprocess.run([a.streamctl, "run", "--progress", prog, path],
+                       capture_output=True, text=True, timeout=600)
     dt = time.monotonic() - t0
     if r.returncode:
         sys.exit("sluice run failed: " + r.stderr[-2000:])
-    return dt
+    with open(prog) as f:
+        sinks = sum(json.loads(l)["duration_ms"]["sinks"] for l in f
+                    if l.strip())
+    return dt, sinks / 1000.0
 
 
 def kcat_run(bootstrap, topic, path):
@@ -124,11 +131,13 @@ def main():
         topics = ["%s-%d:%d" % (w, i, a.partitions) for i in range(a.repeat)
                   for w in ("kcat", "sluice")]
         with MockCluster(a.streamctl, topics=topics) as mc:
-            s_times, k_times = [], []
+            s_times, k_times, sink_times = [], [], []
             for i in range(a.repeat):
                 k_times.append(kcat_run(mc.bootstrap, "kcat-%d" % i, data))
-                s_times.append(sluice_run(a, tmp, mc.bootstrap,
-                                          "sluice-%d" % i, recs))
+                dt, sink_s = sluice_run(a, tmp, mc.bootstrap,
+                                        "sluice-%d" % i, recs)
+                s_times.append(dt)
+                sink_times.append(sink_s)
             for i in range(a.repeat):
                 for w in ("kcat", "sluice"):
                     got = read_back(mc.bootstrap, "%s-%d" % (w, i))
@@ -148,6 +157,11 @@ def main():
           % (k, a.records / k, ", ".join("%.3f" % t for t in k_times)))
     print("  sluice kafka sink  : median %.3f s  %.0f records/s  (runs: %s)"
           % (s, a.records / s, ", ".join("%.3f" % t for t in s_times)))
+    w = statistics.median(sink_times)
+    print("  sluice, the batches' sink phase only (progress entries' "
+          "duration_ms.sinks summed): median %.3f s  %.0f records/s  "
+          "(runs: %s)" % (w, a.records / w,
+                          ", ".join("%.3f" % t for t in sink_times)))
     print("  sluice / kcat: %.2fx the records/s; every topic read back %s" %
           (k / s, "equal to the input" if ok else "DIFFERS"))
     sys.exit(0 if ok else 1)
