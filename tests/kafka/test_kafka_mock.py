@@ -2,9 +2,11 @@
 """streamctl kafka-mock: the first line names bootstrap.servers; topics
 given on the command line exist with their partitions; records produced
 by kcat and by Python's kafka module are read back by kcat in full; the
-stdin commands answer ok or a clear error."""
+stdin commands answer ok or a clear error; `rtt` delays a broker's
+responses (a produce takes at least the delay) until set back to 0."""
 
 import sys
+import time
 
 from kafkalib import (MockCluster, check, kcat_consume, kcat_produce, need,
                       py_produce)
@@ -42,6 +44,19 @@ def main():
         check(r.startswith("error: unknown command"), r)
         check(mc.command("down 2") == "ok" and mc.command("up 2") == "ok",
               "down and up")
+        slow = []
+        for ms in (600, 0):
+            check(mc.command("rtt 1 %d" % ms) == "ok" and
+                  mc.command("rtt 2 %d" % ms) == "ok", "rtt %d" % ms)
+            t0 = time.monotonic()
+            kcat_produce(mc.bootstrap, "later", ["r%d" % ms], partition=0)
+            slow.append(time.monotonic() - t0)
+        print("kcat -P of one record: %.3f s with rtt 600 ms, %.3f s with 0"
+              % tuple(slow))
+        check(slow[0] >= 0.6 and slow[1] < slow[0] - 0.3,
+              "rtt: produce took %.3f s then %.3f s" % tuple(slow))
+        r = mc.command("rtt 9 10")
+        check(r.startswith("error:"), "rtt of an unknown broker: %r" % r)
     print("ok")
 
 

@@ -48,6 +48,9 @@ void streamctl_usage_kafka_mock(FILE *f)
         "                                  without RD_KAFKA_RESP_ERR_, e.g.\n"
         "                                  NOT_LEADER_FOR_PARTITION)\n"
         "  clear                           drop every injected error\n"
+        "  rtt BROKER MS                   delay every response of a broker\n"
+        "                                  by MS milliseconds (0: none); the\n"
+        "                                  requests take effect at once\n"
         "\n"
         "options:\n"
         "  --brokers N                 brokers (default 1, at most 16)\n"
@@ -160,6 +163,8 @@ static bool run_command(rd_kafka_mock_cluster_t *mc, char *line)
     else if (!strcmp(w[0], "leader") && n == 4)
         reply(rd_kafka_mock_partition_set_leader(mc, w[1], atoi(w[2]),
                                                  atoi(w[3])));
+    else if (!strcmp(w[0], "rtt") && n == 3)
+        reply(rd_kafka_mock_broker_set_rtt(mc, atoi(w[1]), atoi(w[2])));
     else if (!strcmp(w[0], "errors"))
         cmd_errors(mc, w, n);
     else if (!strcmp(w[0], "clear")) {
