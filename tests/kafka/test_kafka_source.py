@@ -255,6 +255,49 @@ def pattern(mc):
     print("ok   pattern: ev-b, created while running, was read")
 
 
+def status_lag(mc):
+    """streamctl status NAME shows the consumer lag per partition."""
+    run_dir = os.path.join(TMP, "run")
+    env = dict(os.environ, XDG_STATE_HOME=os.path.join(TMP, "state"))
+    path = job_file("lag", {"topics": ["words"], "starting_offsets": "earliest",
+                            "max_records_per_partition": 10,
+                            "kafka": {"bootstrap.servers": mc.bootstrap}},
+                    [], extra={"batch_interval": "500ms"})
+    with open(path) as f:
+        job = json.load(f)
+    del job["trigger"]
+    with open(path, "w") as f:
+        json.dump(job, f)
+
+    def sc(*args):
+        return subprocess.run([STREAMCTL, "--run-dir", run_dir] +
+                              list(args), capture_output=True, text=True,
+                              timeout=60, env=env)
+    r = sc("start", path, "--wait", "20s")
+    check(r.returncode == 0, "start: %r" % r.stderr)
+    try:
+        line = None
+        for _ in range(50):
+            out = sc("status", "lag").stdout
+            m = [l for l in out.splitlines() if l.startswith("  source src:")]
+            if m and "words[0]" in m[0]:
+                line = m[0]
+                break
+            time.sleep(0.2)
+        check(line, "no per-partition lag in status: %r" % out)
+        total = int(line.split("lag ")[1].split()[0])
+        parts = [int(x.split()[-1]) for x in
+                 line.split("(", 1)[1].rstrip(")").split(", ")]
+        check(len(parts) == 3 and sum(parts) == total and total > 0,
+              "status lag line %r" % line)
+        st = json.loads(sc("status", "lag", "--format", "json").stdout)
+        check(st["sources"][0]["lag"] == total or
+              st["sources"][0]["lag"] < total, "json lag %r" % st["sources"])
+    finally:
+        sc("stop", "lag", "--now")
+    print("ok   status: %s" % line.strip())
+
+
 def validate():
     cases = [
         ({"topics": ["t"], "pattern": "t.*"}, "$.sources.src.pattern",
@@ -301,6 +344,7 @@ def main():
         structured(mc)
         starting(mc)
         pattern(mc)
+        status_lag(mc)
     validate()
 
 

@@ -262,6 +262,51 @@ static void print_status_row(const cJSON *o)
            fig(o, "watermark", b[9], 32), err ? err : "-");
 }
 
+/* The lag map of a source's last range ({"topic": {"0": 12}}, the
+ * Kafka source's end.lag) as " (topic[0] 12, ...)", at most 8 shown. */
+static void print_partition_lag(const cJSON *lag)
+{
+    const cJSON *t, *p;
+    int n = 0, more = 0;
+    cJSON_ArrayForEach(t, lag)
+    {
+        cJSON_ArrayForEach(p, t)
+        {
+            if (!cJSON_IsNumber(p))
+                continue;
+            if (n == 8) {
+                more++;
+                continue;
+            }
+            printf("%s%s[%s] %lld", n++ ? ", " : " (", t->string, p->string,
+                   (long long)p->valuedouble);
+        }
+    }
+    if (more)
+        printf(", %d more", more);
+    if (n)
+        printf(")");
+}
+
+/* Under one job's row: each source's rows and lag (per partition where
+ * the source says, as the Kafka source does). */
+static void print_sources(const cJSON *o)
+{
+    const cJSON *s;
+    cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(o, "sources"))
+    {
+        char rows[32], lag[32];
+        const cJSON *end = cJSON_GetObjectItemCaseSensitive(s, "end");
+        printf("  source %s: %s rows, lag %s",
+               cJSON_GetStringValue(cJSON_GetObjectItem(s, "name")),
+               fig(s, "rows_total", rows, sizeof rows),
+               fig(s, "lag", lag, sizeof lag));
+        if (cJSON_IsObject(end))
+            print_partition_lag(cJSON_GetObjectItemCaseSensitive(end, "lag"));
+        putchar('\n');
+    }
+}
+
 /* status [NAME] / list: one job, or every job of the run directory. */
 static int print_statuses(char **names, int n, const char *run_dir,
                           const char *format, bool single)
@@ -282,6 +327,8 @@ static int print_statuses(char **names, int n, const char *run_dir,
         }
         if (!json)
             print_status_row(o);
+        if (!json && single)
+            print_sources(o);
         if (!json && stale) {
             sl_control_paths p;
             char err[256];
