@@ -494,6 +494,16 @@ static sl_status data_loss(ksrc *ks, sl_task *t, const char *topic,
     return SL_OK;
 }
 
+/* Errors that retrying cannot mend: the client is not allowed. */
+static bool not_allowed(rd_kafka_resp_err_t e)
+{
+    return e == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED ||
+           e == RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED ||
+           e == RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED ||
+           e == RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED ||
+           e == RD_KAFKA_RESP_ERR__AUTHENTICATION;
+}
+
 static sl_status assign_at(rd_kafka_t *rk, const char *topic, int32_t partition,
                            int64_t off)
 {
@@ -563,6 +573,16 @@ static sl_status read_range(ksrc *ks, sl_task *t, rd_kafka_t *rk,
             } else {
                 snprintf(why, sizeof why, "%s", rd_kafka_message_errstr(m));
             }
+        } else if (m->err && not_allowed(m->err)) {
+            /* no retry makes it allowed: say so now, not after the
+             * timeout */
+            st = sl__task_fail(t, SL_EIO,
+                               "%s: reading %s[%d]: %s (%s): check the "
+                               "credentials and ACLs in the source's "
+                               "kafka properties",
+                               ks->who, topic, (int)d->partition,
+                               rd_kafka_message_errstr(m),
+                               rd_kafka_err2name(m->err));
         } else if (m->err) {
             snprintf(why, sizeof why, "%s", rd_kafka_message_errstr(m));
         } else if (m->partition == d->partition && m->offset >= pos) {

@@ -181,9 +181,9 @@ static sl_status run_until_signal(sl_context *ctx, const sigset_t *sigs)
     int sig;
 
     for (;;) {
-        st = sl_context_await_termination_or_timeout(ctx, 0);
-        if (st != SL_ETIMEDOUT)
-            return st;
+        /* not the status: a job that failed with SL_ETIMEDOUT gives it */
+        if (sl_context_terminated(ctx))
+            return sl_context_await_termination(ctx);
         sig = sigtimedwait(sigs, NULL, &tick);
         if (sig == SIGINT || sig == SIGTERM)
             break;

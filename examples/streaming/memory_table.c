@@ -106,9 +106,8 @@ static sl_status watch(sl_context *ctx, const sigset_t *sigs)
     sl_status st;
     int sig;
     for (;;) {
-        if ((st = sl_context_await_termination_or_timeout(ctx, 0)) !=
-            SL_ETIMEDOUT)
-            return st;
+        if (sl_context_terminated(ctx))
+            return sl_context_await_termination(ctx);
         if (sl_context_memory_table_stats(ctx, "new_dataframe", &rows,
                                           &dropped) == SL_OK &&
             rows != seen) {

@@ -102,16 +102,14 @@ static int build(sl_context *ctx, const sl_conf *conf)
 static sl_status run(sl_context *ctx, const sigset_t *sigs)
 {
     struct timespec tick = {0, 200 * 1000 * 1000};
-    sl_status st;
 
     for (;;) {
         if (sigtimedwait(sigs, NULL, &tick) >= 0)
             return sl_context_stop(ctx, true);
         if (errno != EAGAIN && errno != EINTR)
             return sl_context_stop(ctx, true);
-        st = sl_context_await_termination_or_timeout(ctx, 0);
-        if (st != SL_ETIMEDOUT)
-            return st;
+        if (sl_context_terminated(ctx))
+            return sl_context_await_termination(ctx);
     }
 }
 

@@ -139,7 +139,18 @@ SL_EXPORT void sl_context_request_stop(sl_context *ctx, bool graceful);
  * failure). @returns SL_OK after a clean stop, else the failure's status.
  */
 SL_EXPORT sl_status sl_context_await_termination(sl_context *ctx);
-/** @brief As await_termination, SL_ETIMEDOUT if still running after ms. */
+/**
+ * @brief Whether the started context has stopped (by stop(), max_batches,
+ * available_now or a failure); then await_termination returns at once.
+ * false for NULL or a context not started.
+ */
+SL_EXPORT bool sl_context_terminated(sl_context *ctx);
+/**
+ * @brief As await_termination, SL_ETIMEDOUT if still running after ms.
+ * A context that failed with SL_ETIMEDOUT (a read that timed out) gives
+ * SL_ETIMEDOUT too once it has stopped: a wait loop asks
+ * sl_context_terminated, not the status, whether to go on waiting.
+ */
 SL_EXPORT sl_status sl_context_await_termination_or_timeout(sl_context *ctx,
                                                             int64_t ms);
 /** @brief Received records that a stop left unprocessed. */

@@ -539,6 +539,17 @@ sl_status sl_context_await_termination_or_timeout(sl_context *ctx, int64_t ms)
     return ctx->failure;
 }
 
+bool sl_context_terminated(sl_context *ctx)
+{
+    bool done;
+    if (!ctx)
+        return false;
+    pthread_mutex_lock(&ctx->lock);
+    done = ctx->terminated;
+    pthread_mutex_unlock(&ctx->lock);
+    return done;
+}
+
 int64_t sl_context_unprocessed_records(const sl_context *ctx)
 {
     sl_stop_report r;

@@ -186,14 +186,34 @@ def leader_and_errors(streamctl):
     print("ok   leader changes and request errors: all 30 records, once")
 
 
+def not_authorized(mc):
+    """A read the broker refuses (TOPIC_AUTHORIZATION_FAILED) fails the
+    job at once with the broker's words, not after kafka.source.timeout."""
+    kcat_produce(mc.bootstrap, "secret", ["s1", "s2"])
+    check(mc.command("errors Fetch 50 TOPIC_AUTHORIZATION_FAILED") == "ok",
+          "inject")
+    path = job_file("auth", mc.bootstrap, {"topics": ["secret"],
+                                           "timeout": "30s"},
+                    {"max_batches": 20})
+    t0 = time.monotonic()
+    rc, out, err = finish(start(path))
+    took = time.monotonic() - t0
+    mc.command("clear")
+    check(rc == 1 and "TOPIC_AUTHORIZATION_FAILED" in err and
+          "credentials and ACLs" in err and took < 15,
+          "not authorized: exit %d after %.1f s: %r" % (rc, took, err[-2000:]))
+    print("ok   not authorized: failed in %.1f s naming the error" % took)
+
+
 def main():
     need("kcat")
-    with MockCluster(STREAMCTL, topics=["words:1", "loss:1",
-                                        "committed:1"]) as mc:
+    with MockCluster(STREAMCTL, topics=["words:1", "loss:1", "committed:1",
+                                        "secret:1"]) as mc:
         missing_topic(mc)
         broker_down(mc)
         data_loss(mc)
         commit_offsets(mc)
+        not_authorized(mc)
     leader_and_errors(STREAMCTL)
 
 

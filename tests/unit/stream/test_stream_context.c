@@ -23,6 +23,7 @@
 
 #include "sl_test.h"
 #include "sl_test_util.h"
+#include "rdd/rdd.h" /* sl__task_fail: a failure with its own status */
 #include "stream/stream.h"
 
 /* ------------------------------------------------------------ helpers */
@@ -383,6 +384,44 @@ static void test_await_timeout(void)
     SL_CHECK_OK(sl_context_stop(ctx, false));
     SL_CHECK_OK(sl_context_await_termination_or_timeout(ctx, 10));
     SL_CHECK_OK(sl_context_await_termination(ctx));
+    sl_context_free(ctx);
+}
+
+/* As a source's reader whose read timed out fails its task. */
+static sl_status fn_timed_out(sl_task *t, const sl_value *in, sl_value *out,
+                              void *u)
+{
+    (void)in;
+    (void)out;
+    (void)u;
+    return sl__task_fail(t, SL_ETIMEDOUT, "read made no progress");
+}
+
+/* A context that failed with SL_ETIMEDOUT: the timed wait cannot tell it
+ * from one still running; sl_context_terminated can. */
+static void test_terminated_after_timeout_failure(void)
+{
+    sl_context *ctx = new_ctx(1, true, "100ms", 0);
+    sl_dstream *q;
+    sl_value one;
+    int i;
+    SL_CHECK(ctx != NULL);
+    if (!ctx)
+        return;
+    SL_CHECK(!sl_context_terminated(ctx));
+    q = sl_queue_stream(ctx, 1);
+    one = sl_int(1);
+    SL_CHECK_OK(sl_queue_stream_push(q, &one, 1));
+    /* a sink, as the Kafka source's readers met it: its write keeps the
+     * task's status (foreach_rdd would make it SL_EUSER) */
+    SL_CHECK_OK(sl_dstream_print(sl_dstream_map(q, fn_timed_out, NULL), 0));
+    SL_CHECK_OK(sl_context_start(ctx));
+    for (i = 0; i < 1000 && !sl_context_terminated(ctx); i++)
+        sleep_ms(10);
+    SL_CHECK(sl_context_terminated(ctx));
+    SL_CHECK_INT(sl_context_await_termination_or_timeout(ctx, 0), SL_ETIMEDOUT);
+    SL_CHECK_INT(sl_context_await_termination(ctx), SL_ETIMEDOUT);
+    SL_CHECK(!sl_context_terminated(NULL));
     sl_context_free(ctx);
 }
 
@@ -1644,6 +1683,7 @@ const sl_test_case SL_TESTS[] = {
     {"save_as_text_files_too_long", test_save_as_text_files_too_long},
     {"max_batches_empty_queue", test_max_batches_empty_queue},
     {"await_timeout", test_await_timeout},
+    {"terminated_after_timeout_failure", test_terminated_after_timeout_failure},
     {"no_changes_after_start", test_no_changes_after_start},
     {"start_without_outputs", test_start_without_outputs},
     {"null_propagation", test_null_propagation},
