@@ -96,6 +96,16 @@ def py_produce(bootstrap, topic, records):
         p.close(5)
 
 
+def last_offsets(ck):
+    """The newest batch with an offsets entry in checkpoint ck (0: none)."""
+    import os
+    try:
+        return max((int(n) for n in os.listdir(os.path.join(ck, "offsets"))
+                    if n.isdigit()), default=0)
+    except FileNotFoundError:
+        return 0
+
+
 def wait_for(fn, seconds, what):
     end = time.time() + seconds
     while time.time() < end:

@@ -30,7 +30,8 @@ import tempfile
 import threading
 import time
 
-from kafkalib import MockCluster, check, fail, kcat_produce, need, py_produce
+from kafkalib import (MockCluster, check, fail, kcat_produce, last_offsets,
+                      need, py_produce)
 
 BATCHES = 45
 PER_PARTITION = 40  # max_records_per_partition: ~38 batches of input
@@ -85,12 +86,6 @@ def read_files(root, sinks):
     return {k: sorted(v) for k, v in out.items()}
 
 
-def last_offsets(ck):
-    try:
-        return max((int(n) for n in os.listdir(os.path.join(ck, "offsets"))
-                    if n.isdigit()), default=0)
-    except FileNotFoundError:
-        return 0
 
 
 def run(streamctl, path, *extra, timeout=120):

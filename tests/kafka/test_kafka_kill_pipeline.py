@@ -22,7 +22,8 @@ import subprocess
 import tempfile
 import time
 
-from kafkalib import MockCluster, check, fail, kcat_produce, need
+from kafkalib import (MockCluster, check, fail, kcat_produce, last_offsets,
+                      need)
 from test_kafka_sink_common import by_identity, kcat_records
 
 N = 3000
@@ -48,12 +49,6 @@ def job(workdir, bootstrap):
     return path
 
 
-def last_offsets(ck):
-    try:
-        return max((int(n) for n in os.listdir(os.path.join(ck, "offsets"))
-                    if n.isdigit()), default=0)
-    except FileNotFoundError:
-        return 0
 
 
 def main():
