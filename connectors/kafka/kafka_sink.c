@@ -271,6 +271,23 @@ static sl_status ksink_write(void *state, int64_t batch, int64_t time_ms,
     return SL_OK;
 }
 
+/* Before the first batch: the topic's metadata (and, on the way, the
+ * connection and the idempotent producer's ID) fetched now, so the first
+ * batch does not wait for them (half a second on the mock cluster). A
+ * failure here is not one: the first produce reports what is wrong. */
+static void warm_up(ksink *k)
+{
+    const struct rd_kafka_metadata *md = NULL;
+    rd_kafka_topic_t *t = rd_kafka_topic_new(k->rk, k->topic, NULL);
+    if (!t)
+        return;
+    if (rd_kafka_metadata(k->rk, 0, t, &md, 1000) ==
+            RD_KAFKA_RESP_ERR_NO_ERROR &&
+        md)
+        rd_kafka_metadata_destroy(md);
+    rd_kafka_topic_destroy(t);
+}
+
 static sl_status ksink_open(void *state, const char *name)
 {
     ksink *k = state;
@@ -284,6 +301,7 @@ static sl_status ksink_open(void *state, const char *name)
         return sl_context_set_error(k->ctx, SL_ECONF,
                                     "cannot make the Kafka producer: %s", err);
     k->rc = NULL; /* the producer's now */
+    warm_up(k);
     return SL_OK;
 }
 

@@ -203,6 +203,8 @@ def latency(a, tmp):
         p.wait(30)
         with open(prog) as f:
             entries = [json.loads(l) for l in f if l.strip()]
+        if a.keep_progress:
+            shutil.copy(prog, a.keep_progress)
     busy = [e for e in entries if e["input_rows"]]
     tot = [e["duration_ms"]["total"] for e in busy]
     sched = [e["scheduling_delay_ms"] for e in entries]
@@ -235,6 +237,8 @@ def main():
                     help="max_records_per_partition (0: all in one batch)")
     ap.add_argument("--seconds", type=int, default=10)
     ap.add_argument("--only", choices=("throughput", "latency"))
+    ap.add_argument("--keep-progress", metavar="FILE",
+                    help="copy the latency job's progress entries to FILE")
     a = ap.parse_args()
     a.streamctl = os.path.join(a.build_dir, "tools", "streamctl")
     for t in ("kcat", "mawk"):
