@@ -106,6 +106,31 @@ def last_offsets(ck):
         return 0
 
 
+def kill_at(streamctl, path, ck, target, rng, deadline, max_delay=0.03):
+    """Start `streamctl run path`; SIGKILL it 0..max_delay s after its
+    checkpoint ck's offsets reach batch target. True when killed, False
+    when it ended by itself (cleanly: a failed start fails the test)."""
+    import subprocess
+    p = subprocess.Popen([streamctl, "run", path], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE, text=True)
+    while p.poll() is None and last_offsets(ck) < target:
+        if time.monotonic() > deadline:
+            p.kill()
+            fail("the crash loop did not finish in time")
+        time.sleep(0.002)
+    time.sleep(rng.uniform(0, max_delay))
+    if p.poll() is None:
+        p.kill()
+        p.wait()
+        p.stderr.close()
+        return True
+    err = p.stderr.read()
+    p.stderr.close()
+    if p.returncode != 0:
+        fail("a start failed (%d): %s" % (p.returncode, err[-2000:]))
+    return False
+
+
 def wait_for(fn, seconds, what):
     end = time.time() + seconds
     while time.time() < end:

@@ -30,8 +30,8 @@ import tempfile
 import threading
 import time
 
-from kafkalib import (MockCluster, check, fail, kcat_produce, last_offsets,
-                      need, py_produce)
+from kafkalib import (MockCluster, check, fail, kcat_produce, kill_at,
+                      last_offsets, need, py_produce)
 
 BATCHES = 45
 PER_PARTITION = 40  # max_records_per_partition: ~38 batches of input
@@ -94,29 +94,6 @@ def run(streamctl, path, *extra, timeout=120):
                        text=True, timeout=timeout)
     if p.returncode != 0:
         fail("run %s: exit %d: %s" % (path, p.returncode, p.stderr[-2000:]))
-
-
-def kill_at(streamctl, path, ck, target, rng, deadline):
-    """Start the job; SIGKILL it 0-30 ms after its checkpoint's offsets
-    reach target. True when killed, False when it ended by itself."""
-    p = subprocess.Popen([streamctl, "run", path], stdout=subprocess.DEVNULL,
-                         stderr=subprocess.PIPE, text=True)
-    while p.poll() is None and last_offsets(ck) < target:
-        if time.monotonic() > deadline:
-            p.kill()
-            fail("the crash loop did not finish in time")
-        time.sleep(0.002)
-    time.sleep(rng.uniform(0, 0.03))
-    if p.poll() is None:
-        p.kill()
-        p.wait()
-        p.stderr.close()
-        return True
-    err = p.stderr.read()
-    p.stderr.close()
-    if p.returncode != 0:
-        fail("a start failed (%d): %s" % (p.returncode, err[-2000:]))
-    return False
 
 
 def compare(ref, got):

@@ -22,8 +22,7 @@ import subprocess
 import tempfile
 import time
 
-from kafkalib import (MockCluster, check, fail, kcat_produce, last_offsets,
-                      need)
+from kafkalib import MockCluster, check, kcat_produce, kill_at, need
 from test_kafka_sink_common import by_identity, kcat_records
 
 N = 3000
@@ -72,30 +71,17 @@ def main():
             targets = sorted(rng.randint(1, 28) for _ in range(a.kills))
             kills = starts = 0
             deadline = time.monotonic() + 300
-            for t in targets + [None]:
+            for t in targets:
                 starts += 1
-                p = subprocess.Popen([a.streamctl, "run", path],
-                                     stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.PIPE, text=True)
-                if t is not None:
-                    while p.poll() is None and last_offsets(ck) < t:
-                        if time.monotonic() > deadline:
-                            p.kill()
-                            fail("the kill loop did not finish in time")
-                        time.sleep(0.002)
-                    time.sleep(rng.uniform(0, 0.1))
-                    if p.poll() is None:
-                        p.kill()
-                        p.wait()
-                        kills += 1
-                        continue
-                try:
-                    err = p.communicate(timeout=120)[1]
-                except subprocess.TimeoutExpired:
-                    p.kill()
-                    fail("a start did not end")
-                check(p.returncode == 0, "start %d: exit %d: %s" %
-                      (starts, p.returncode, err[-2000:]))
+                kills += kill_at(a.streamctl, path, ck, t, rng, deadline,
+                                 max_delay=0.1)
+            starts += 1  # to the end
+            r = subprocess.run([a.streamctl, "run", path],
+                               stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, text=True,
+                               timeout=120)
+            check(r.returncode == 0, "the last start: exit %d: %s" %
+                  (r.returncode, r.stderr[-2000:]))
             recs = kcat_records(mc.bootstrap, "out")
             unique = by_identity(recs)  # fails on a replay that differs
             got = collections.Counter(v for _, v in unique.values())
